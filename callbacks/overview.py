@@ -1,0 +1,42 @@
+"""The overview page: the county's villages on a map (the drill-down map builds on this)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import dash
+from dash import Input, Output, dcc, html
+
+from callbacks.store_data import StoreData
+from layers.overview import village_overview_figure
+
+GRAPH_ID = "overview-map"
+REFRESH_ID = "overview-refresh"
+
+
+def layout(data: StoreData) -> html.Div:
+    """The page: a heading and the village map, redrawn when the store changes."""
+    return html.Div(
+        [
+            html.H1("乡村振兴作战图 · Battlemap", className="page-title"),
+            html.P(id="overview-summary", className="summary"),
+            dcc.Loading(dcc.Graph(id=GRAPH_ID, figure=_figure(data), style={"height": "80vh"},
+                                  config={"displaylogo": False}), type="circle"),
+            dcc.Interval(id=REFRESH_ID, interval=30_000),
+        ],
+        className="overview",
+    )
+
+
+def _figure(data: StoreData) -> go.Figure:
+    """The map figure from the current store."""
+    return village_overview_figure(data.layer("villages"), data.layer("towns"))
+
+
+def register(app: dash.Dash, data: StoreData) -> None:
+    """Wire the page's callbacks into ``app``, reading ``data``."""
+
+    @app.callback(Output("overview-summary", "children"), Input(REFRESH_ID, "n_intervals"))
+    def summary(_n: int | None) -> str:
+        villages, towns = data.layer("villages"), data.layer("towns")
+        return (f"{len(towns)} 个乡镇 townships · {len(villages)} 个行政村 villages · "
+                f"户籍人口 population {int(villages['population'].fillna(0).sum()):,}")

@@ -1,0 +1,35 @@
+"""Named exceptions: each says what was expected, what arrived and how to fix it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from geodata.report import Report
+
+
+class BattlemapError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class InputError(BattlemapError, ValueError):
+    """Bad input: the command refuses it (exit status 2) and writes nothing.
+
+    ``report`` holds every problem found, when there is one.
+    """
+
+    def __init__(self, msg: str, report: Report | None = None) -> None:
+        super().__init__(msg)
+        self.report = report
+
+
+class ReadError(InputError):
+    """A file cannot be read at all: missing, empty, corrupt, unknown format or encoding."""
+
+
+class CrsError(InputError):
+    """A coordinate system is unknown, missing or inconsistent with the coordinates."""
+
+
+class StoreError(BattlemapError):
+    """The store is missing a layer, locked, or not a Battlemap store."""

@@ -1,0 +1,103 @@
+"""Shapefiles alone or zipped: safe unzipping and DBF code-page detection (GBK is common)."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import pyogrio
+
+from geodata._errors import ReadError
+from geodata.settings import get_settings
+
+MAX_RATIO = 100  # a compression ratio above this is treated as a zip bomb
+PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def read_shapefile(path: Path, *, encoding: str = "auto", member: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
+    """Read a .shp (or the .shp inside a .zip); returns the frame and the DBF encoding used."""
+    if path.suffix.lower() == ".zip":
+        with tempfile.TemporaryDirectory() as tmp:
+            shp = _extract_zip(path, Path(tmp), member)
+            return _read_shp(shp, encoding, shown=path)
+    return _read_shp(path, encoding, shown=path)
+
+
+def _read_shp(shp: Path, encoding: str, *, shown: Path) -> tuple[gpd.GeoDataFrame, str]:
+    """Check the sibling files, choose the code page, read with pyogrio."""
+    siblings = {p.suffix.lower(): p for p in shp.parent.glob(shp.stem + ".*")}
+    missing = [ext for ext in (".dbf", ".shx") if ext not in siblings]
+    if missing:
+        msg = f"{shown}: shapefile incomplete, missing {' and '.join(missing)} beside {shp.name}"
+        raise ReadError(msg)
+    if encoding == "auto":
+        encoding = _cpg_encoding(siblings.get(".cpg")) or detect_dbf_encoding(siblings[".dbf"])
+    try:
+        frame = pyogrio.read_dataframe(siblings[".shp"], encoding=encoding)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, LookupError) as exc:
+        msg = f"{shown}: cannot read the shapefile: {exc}"
+        raise ReadError(msg) from exc
+    return frame, encoding
+
+
+def _cpg_encoding(cpg: Path | None) -> str | None:
+    """The code page named by a .cpg file ('GBK', 'UTF-8', '936' …), if there is one."""
+    if cpg is None:
+        return None
+    text = cpg.read_text("ascii", errors="ignore").strip()
+    return {"936": "GBK", "65001": "UTF-8", "": None}.get(text, text)
+
+
+def detect_dbf_encoding(dbf: Path) -> str:
+    """UTF-8 when the DBF's text decodes as UTF-8 (field names may be cut mid-character), else GB18030."""
+    raw = dbf.read_bytes()
+    if len(raw) < 32:
+        msg = f"{dbf}: the .dbf file is truncated"
+        raise ReadError(msg)
+    header_len = int.from_bytes(raw[8:10], "little")
+    records = raw[header_len:header_len + 4_000_000]
+    try:
+        records.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start > len(records) - 4:  # cut at the end of our sample
+            return "UTF-8"
+        return "GB18030"
+    return "UTF-8"
+
+
+def _extract_zip(archive: Path, into: Path, member: str | None) -> Path:
+    """Extract the shapefile parts of one .shp from ``archive``, refusing traversal and zip bombs."""
+    limit = get_settings().imports.max_unzipped_bytes
+    try:
+        zf = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile as exc:
+        msg = f"{archive}: not a readable zip file: {exc}"
+        raise ReadError(msg) from exc
+    with zf:
+        infos = zf.infolist()
+        for info in infos:
+            name = PurePosixPath(info.filename.replace("\\", "/"))
+            if name.is_absolute() or ".." in name.parts:
+                msg = f"{archive}: refused, member {info.filename!r} points outside the archive (path traversal)"
+                raise ReadError(msg)
+        total = sum(i.file_size for i in infos)
+        packed = max(sum(i.compress_size for i in infos), 1)
+        if total > limit or total / packed > MAX_RATIO:
+            msg = (f"{archive}: refused, unpacks to {total:,} bytes from {packed:,} "
+                   f"(limit {limit:,} bytes, ratio {MAX_RATIO}): possible zip bomb")
+            raise ReadError(msg)
+        shps = [i for i in infos if i.filename.lower().endswith(".shp")]
+        if member is not None:
+            shps = [i for i in shps if PurePosixPath(i.filename).stem == Path(member).stem]
+        if len(shps) != 1:
+            names = ", ".join(i.filename for i in shps) or "none"
+            msg = f"{archive}: expected one .shp in the zip, found {names}; name one with --sheet"
+            raise ReadError(msg)
+        stem = PurePosixPath(shps[0].filename).with_suffix("")
+        for info in infos:
+            p = PurePosixPath(info.filename)
+            if p.with_suffix("") == stem and p.suffix.lower() in PARTS:
+                (into / (stem.name + p.suffix.lower())).write_bytes(zf.read(info))
+        return into / (stem.name + ".shp")

@@ -1,0 +1,218 @@
+"""Import a county file into a layer: read, validate, locate, then write atomically or refuse.
+
+:func:`prepare_layer` does every check and returns the canonical frame with its report
+without writing; :func:`import_layer` writes it (replace, or append merging by key)
+in one store transaction, together with an import-log entry. Any error in the report
+refuses the import and the store is left byte-identical.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geodata._errors import InputError, ReadError
+from geodata.columns import ColumnMapping
+from geodata.crs import CrsSpec, to_cgcs2000
+from geodata.locate import (
+    STORED,
+    VillageIndex,
+    locate_points,
+    raw_xy,
+    repair_polygons,
+    source_crs,
+    transform_geometries,
+)
+from geodata.readers import RawTable, read_table
+from geodata.report import Report
+from geodata.schemas import DERIVED_COLUMNS, LayerSchema, schema
+from geodata.settings import Settings, get_settings
+from geodata.store import GeoPackageStore, Frame
+from geodata.validate import ROW, normalise_table
+
+log = logging.getLogger(__name__)
+Mode = Literal["replace", "append"]
+
+
+@dataclass
+class Prepared:
+    """A validated layer ready to store, with everything found on the way."""
+
+    layer: str
+    frame: Frame
+    report: Report
+    mapping: ColumnMapping | None
+    raw: RawTable | None
+
+
+def prepare_layer(layer: str, path: str | os.PathLike[str], *, store: GeoPackageStore, crs: str | int | None = None,
+                  encoding: str = "auto", sheet: str | None = None, overrides: dict[str, str] | None = None,
+                  settings: Settings | None = None) -> Prepared:
+    """Read and check ``path`` as ``layer`` against the store, writing nothing.
+
+    The returned report holds every problem; ``report.ok`` is False when the import
+    must be refused. An unreadable file gives a report with one error.
+    """
+    settings = settings or get_settings()
+    spec = schema(layer)
+    report = Report(file=os.fspath(path), layer=layer)
+    try:
+        raw = read_table(path, sheet=sheet, encoding=encoding,
+                         header_hint=[n for c in spec.columns for n in c.all_names])
+    except ReadError as exc:
+        report.add("unreadable", "error", str(exc))
+        return Prepared(layer, pd.DataFrame(), report, None, None)
+    report.rows = len(raw.data)
+    frame, mapping = normalise_table(raw, spec, settings=settings, report=report, overrides=overrides)
+    _check_relations(frame, spec, store, raw, report)
+    if report.ok:
+        try:
+            frame = _attach_geometry(frame, raw, spec, store, crs, settings, report)
+        except InputError as exc:
+            if report.ok:  # raised before it was reported (e.g. an unusable --crs)
+                report.add("bad_crs", "error", str(exc))
+    return Prepared(layer, _finish(frame, spec) if report.ok else frame, report, mapping, raw)
+
+
+def import_layer(layer: str, path: str | os.PathLike[str], *, store: GeoPackageStore, mode: Mode = "replace",
+                 who: str | None = None, **options: object) -> Prepared:
+    """Validate ``path`` and write it into ``layer`` atomically; raise InputError when refused."""
+    prepared = prepare_layer(layer, path, store=store, **options)  # type: ignore[arg-type]
+    if not prepared.report.ok:
+        msg = f"import of {os.fspath(path)} into {layer!r} refused: {len(prepared.report.errors)} error(s)"
+        raise InputError(msg, prepared.report)
+    write_layer(prepared, store=store, mode=mode, who=who)
+    return prepared
+
+
+def write_layer(prepared: Prepared, *, store: GeoPackageStore, mode: Mode = "replace", who: str | None = None) -> None:
+    """Store a prepared layer in one transaction (append merges by key, incoming rows win)."""
+    spec = schema(prepared.layer)
+    frame = prepared.frame
+    detail: dict[str, object] = {"mode": mode, "warnings": len(prepared.report.warnings)}
+    if mode == "append" and store.has(spec.name):
+        frame, conflicts = merge_by_key(store.read(spec.name), frame, spec, prepared.report)
+        detail["conflicts"] = conflicts
+    with store.transaction() as tx:
+        tx.write(spec.name, frame)
+        tx.log(action=f"import:{mode}", layer=spec.name, rows=len(prepared.frame), source=prepared.report.file,
+               detail=detail, who=who)
+
+
+def merge_by_key(old: Frame, new: Frame, spec: LayerSchema, report: Report) -> tuple[Frame, int]:
+    """Old rows plus new ones; a key present in both takes the new row and is reported as a conflict."""
+    key = list(spec.key)
+    old_keyed = old.set_index(key)
+    new_keyed = new.set_index(key)
+    both = old_keyed.index.intersection(new_keyed.index)
+    compare = [c for c in new_keyed.columns if c in old_keyed.columns and c != "geometry"]
+    conflicts = 0
+    for k in both:
+        a, b = old_keyed.loc[k, compare], new_keyed.loc[k, compare]
+        changed = [c for c in compare if not _same(a[c], b[c])]
+        if changed:
+            conflicts += 1
+            report.add("append_conflict", "warning", f"key already stored; columns {changed} replaced by the new file",
+                       column=key[0], value="/".join(map(str, k if isinstance(k, tuple) else (k,))))
+    kept = old_keyed.drop(index=both)
+    merged = pd.concat([kept, new_keyed]).reset_index()
+    if isinstance(new, gpd.GeoDataFrame):
+        merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=STORED)
+    return merged[new.columns], conflicts
+
+
+def _same(a: object, b: object) -> bool:
+    """Equality that treats two missing values as equal."""
+    if pd.isna(a) and pd.isna(b):  # type: ignore[arg-type]
+        return True
+    return bool(a == b)
+
+
+def _check_relations(frame: pd.DataFrame, spec: LayerSchema, store: GeoPackageStore, raw: RawTable,
+                     report: Report) -> None:
+    """Village codes must exist in the villages layer; C/D cases should name a stored household."""
+    if spec.village_column and spec.village_column in frame:
+        codes = frame[spec.village_column]
+        if not store.has("villages"):
+            report.add("no_villages", "error", "the store has no villages layer: import villages first "
+                       "(battlemap import villages FILE) or run battlemap demo")
+            return
+        known = set(store.read("villages", columns=["village_code"])["village_code"])
+        unknown = codes.notna() & ~codes.isin(known)
+        for i in np.flatnonzero(unknown.to_numpy()):
+            report.add("unknown_village", "error", "village code not in the villages layer", sheet=raw.sheet,
+                       row=int(frame[ROW].iloc[i]), column=spec.village_column, value=codes.iloc[i])
+    if spec.name == "housing" and store.has("households"):
+        ids = set(store.read("households", columns=["household_id"])["household_id"])
+        orphan = frame["household_id"].notna() & ~frame["household_id"].isin(ids)
+        for i in np.flatnonzero(orphan.to_numpy()):
+            report.add("unknown_household", "warning", "C/D case names a household not in the store; kept",
+                       sheet=raw.sheet, row=int(frame[ROW].iloc[i]), column="household_id",
+                       value=frame["household_id"].iloc[i])
+
+
+def _attach_geometry(frame: pd.DataFrame, raw: RawTable, spec: LayerSchema, store: GeoPackageStore,
+                     crs: str | int | None, settings: Settings, report: Report) -> Frame:
+    """Geometry in EPSG:4490 for the layer's geometry kind; see :mod:`geodata.locate`."""
+    if spec.geometry is None:
+        return frame
+    if spec.geometry == "grid":
+        return _grid_points(frame)
+    rows = frame[ROW].to_numpy()
+    if spec.geometry in ("polygon", "line"):
+        if raw.geometry is None:
+            msg = f"layer {spec.name!r} needs {spec.geometry} geometry: give a shapefile, GeoJSON or GeoPackage"
+            report.add("no_geometry", "error", msg)
+            raise InputError(msg, report)
+        geoms = np.asarray(raw.geometry.values, dtype=object)
+        xy = shapely.get_coordinates(geoms)
+        spec_crs = source_crs(raw, crs, xy[:, 0], xy[:, 1], report)
+        geoms = transform_geometries(geoms, spec_crs)
+        if spec.geometry == "polygon":
+            geoms = repair_polygons(geoms, rows, report, raw.sheet)
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs=STORED)
+    x, y = raw_xy(raw, frame, spec)
+    spec_crs = source_crs(raw, crs, x, y, report)
+    lon, lat = transform_points(x, y, spec_crs)
+    villages = store.read("villages") if store.has("villages") else None
+    index = VillageIndex(villages) if villages is not None and len(villages) else None
+    geoms = locate_points(frame, lon, lat, spec, index, settings=settings, report=report, sheet=raw.sheet,
+                          declared_crs=crs not in (None, "") or (raw.geometry is not None and raw.geometry.crs is not None))
+    if not report.ok:
+        raise InputError("location errors", report)
+    if spec.coords:
+        frame[spec.coords[0]] = shapely.get_x(geoms)
+        frame[spec.coords[1]] = shapely.get_y(geoms)
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=STORED)
+
+
+def transform_points(x: np.ndarray, y: np.ndarray, spec_crs: CrsSpec) -> tuple[np.ndarray, np.ndarray]:
+    """CGCS2000 lon/lat of finite points; NaN stays NaN."""
+    lon, lat = np.full(len(x), np.nan), np.full(len(x), np.nan)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.any():
+        lon[ok], lat[ok] = to_cgcs2000(x[ok], y[ok], spec_crs)
+    return lon, lat
+
+
+def _grid_points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Elevation cells as points in EPSG:4490 from their Gauss-Krüger x/y."""
+    epsg = int(frame["gk_epsg"].iloc[0])
+    pts = gpd.GeoSeries.from_xy(frame["x"].astype(float), frame["y"].astype(float), crs=epsg).to_crs(STORED)
+    return gpd.GeoDataFrame(frame, geometry=pts.values, crs=STORED)
+
+
+def _finish(frame: Frame, spec: LayerSchema) -> Frame:
+    """Canonical column order (schema columns, derived flags, geometry) without helper columns."""
+    cols = [c.name for c in spec.columns] + [c for c in DERIVED_COLUMNS.get(spec.name, ()) if c in frame]
+    if isinstance(frame, gpd.GeoDataFrame):
+        cols.append(frame.geometry.name)
+    out = frame[cols].reset_index(drop=True)
+    return out

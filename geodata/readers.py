@@ -1,0 +1,233 @@
+"""Read any county file into a raw table, keeping the row numbers a person sees.
+
+Readers know formats, not layers: they return text cells as found (stripped), the
+geometry of spatial files in the file's own CRS, and for each row the number shown
+in Excel or a text editor, so that every later problem can point at it. Formats:
+xlsx (header row found under merged title rows), csv (UTF-8, UTF-8-BOM, GBK/GB18030
+detected), shapefile alone or zipped (DBF code page from .cpg or detected), GeoJSON,
+GeoPackage.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from geodata._errors import ReadError
+from geodata._excel import read_xlsx_rows
+from geodata._shapefile import read_shapefile
+from geodata.columns import normalise_header
+
+SPATIAL = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
+TABULAR = {".xlsx", ".xlsm", ".csv", ".txt"}
+ENCODINGS = ("utf-8-sig", "gb18030")
+HEADER_SCAN_ROWS = 30
+
+
+@dataclass
+class RawTable:
+    """A file's content before any schema is applied."""
+
+    data: pd.DataFrame
+    geometry: gpd.GeoSeries | None
+    source_rows: np.ndarray
+    file: str
+    sheet: str | None = None
+    encoding: str | None = None
+    header_row: int | None = None
+
+
+def read_table(path: str | os.PathLike[str], *, sheet: str | None = None, encoding: str = "auto",
+               layer: str | None = None, header_hint: Iterable[str] = ()) -> RawTable:
+    """Read ``path`` whatever its format; raise :class:`ReadError` when it cannot be read.
+
+    Parameters
+    ----------
+    path
+        The file: .xlsx/.xlsm, .csv/.txt, .shp (or .zip holding one), .geojson/.json, .gpkg.
+    sheet
+        Worksheet name for workbooks (default: the first sheet).
+    encoding
+        ``auto`` to detect, or a codec name for CSV and DBF files.
+    layer
+        Layer name inside a GeoPackage, or the .shp to take from a zip holding several.
+    header_hint
+        Known header spellings; the row matching most of them is taken as the header.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        msg = f"{path}: file not found"
+        raise ReadError(msg)
+    if path.stat().st_size == 0:
+        msg = f"{path}: the file is empty (0 bytes)"
+        raise ReadError(msg)
+    hints = {normalise_header(h) for h in header_hint}
+    if suffix in (".xlsx", ".xlsm"):
+        table = _from_rows(path, *read_xlsx_rows(path, sheet=sheet), hints=hints)
+    elif suffix in (".csv", ".txt"):
+        table = _read_csv(path, encoding=encoding, hints=hints)
+    elif suffix in SPATIAL:
+        table = _read_spatial(path, encoding=encoding, layer=layer or sheet)
+    else:
+        msg = f"{path}: unknown file type {suffix!r}; accepted: {', '.join(sorted(TABULAR | SPATIAL))}"
+        raise ReadError(msg)
+    if table.data.empty:
+        msg = f"{path}: the file has a header but no data rows"
+        raise ReadError(msg)
+    return table
+
+
+def _read_csv(path: Path, *, encoding: str, hints: set[str]) -> RawTable:
+    """Decode, sniff the delimiter, find the header row, keep line numbers."""
+    raw = path.read_bytes()
+    text, used = _decode(raw, encoding, path)
+    sample = text[:20000]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    table = _from_rows(path, rows, list(range(1, len(rows) + 1)), None, hints=hints)
+    table.encoding = used
+    return table
+
+
+def _decode(raw: bytes, encoding: str, path: Path) -> tuple[str, str]:
+    """Text of a CSV: the given codec, else UTF-8 (with or without BOM), GB18030, then charset-normalizer."""
+    if encoding and encoding != "auto":
+        try:
+            return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            msg = f"{path}: cannot decode as {encoding}: {exc}; try --encoding auto"
+            raise ReadError(msg) from exc
+    for enc in ENCODINGS:
+        try:
+            return raw.decode(enc), "utf-8" if enc == "utf-8-sig" and not raw.startswith(b"\xef\xbb\xbf") else enc
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        msg = f"{path}: cannot tell the text encoding (tried UTF-8, UTF-8-BOM, GB18030); pass --encoding"
+        raise ReadError(msg)
+    return str(best), best.encoding
+
+
+def find_header_row(rows: list[list[object]], hints: set[str]) -> int:
+    """Index of the header among the first rows: most known headers, else most distinct short texts.
+
+    Title rows ("XX县2026年监测对象台账", merged across the sheet) have one non-empty cell
+    and lose; a unit row or a numbering row (1, 2, 3 …) has numbers and loses.
+    """
+    best, best_score = 0, (-1, -1)
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+        texts = [c for c in cells if not _is_number(c) and len(c) <= 40]
+        known = sum(normalise_header(c) in hints for c in texts)
+        score = (known, len(set(texts)) if len(texts) >= 2 else 0)
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _is_number(text: str) -> bool:
+    """True for cells that read as a number."""
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def _from_rows(path: Path, rows: list[list[object]], numbers: list[int], sheet: str | None, *,
+               hints: set[str]) -> RawTable:
+    """Build the table from rows of cells: header detection, blank rows dropped, numbers kept."""
+    if not rows:
+        msg = f"{path}: no rows found" + (f" in sheet {sheet!r}" if sheet else "")
+        raise ReadError(msg)
+    h = find_header_row(rows, hints)
+    header = _unique_headers(rows[h])
+    body, body_numbers = [], []
+    for row, number in zip(rows[h + 1:], numbers[h + 1:], strict=True):
+        cells = [_clean(c) for c in row[: len(header)]] + [None] * max(0, len(header) - len(row))
+        if any(c is not None for c in cells):
+            body.append(cells)
+            body_numbers.append(number)
+    data = pd.DataFrame(body, columns=header, dtype=object)
+    keep = [c for c in data.columns if not c.startswith("_unnamed_") or data[c].notna().any()]
+    return RawTable(data=data[keep], geometry=None, source_rows=np.asarray(body_numbers, dtype=int),
+                    file=str(path), sheet=sheet, header_row=numbers[h])
+
+
+def _clean(value: object) -> object:
+    """Strip text cells; empty text becomes None."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _unique_headers(row: list[object]) -> list[str]:
+    """Header texts without line breaks; blanks named _unnamed_N; repeats suffixed."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, cell in enumerate(row):
+        name = "" if cell is None else str(cell).replace("\n", "").replace("\r", "").strip()
+        name = name or f"_unnamed_{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def _read_spatial(path: Path, *, encoding: str, layer: str | None) -> RawTable:
+    """Shapefiles (alone or zipped), GeoJSON and GeoPackage through pyogrio."""
+    suffix = path.suffix.lower()
+    if suffix in (".shp", ".zip"):
+        frame, used = read_shapefile(path, encoding=encoding, member=layer)
+    else:
+        layer = _pick_layer(path, layer) if suffix == ".gpkg" else None
+        try:
+            frame = pyogrio.read_dataframe(path, layer=layer)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            msg = f"{path}: cannot read as {suffix[1:]}: {exc}"
+            raise ReadError(msg) from exc
+        used = None
+    geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
+    data = pd.DataFrame(frame.drop(columns=frame.geometry.name) if geometry is not None else frame)
+    data.columns = _unique_headers(list(data.columns))
+    data = data.astype(object).where(data.notna(), None).map(_clean)
+    return RawTable(data=data, geometry=geometry, source_rows=np.arange(1, len(data) + 1), file=str(path),
+                    encoding=used)
+
+
+def _pick_layer(path: Path, layer: str | None) -> str:
+    """The GeoPackage layer to read: the named one or the only one."""
+    try:
+        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+    except pyogrio.errors.DataSourceError as exc:
+        msg = f"{path}: not a readable GeoPackage: {exc}"
+        raise ReadError(msg) from exc
+    if layer is not None:
+        if layer not in names:
+            msg = f"{path}: no layer {layer!r}; layers: {', '.join(names)}"
+            raise ReadError(msg)
+        return layer
+    if len(names) != 1:
+        msg = f"{path}: holds {len(names)} layers ({', '.join(names)}); name one with --sheet"
+        raise ReadError(msg)
+    return names[0]

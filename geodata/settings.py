@@ -1,0 +1,149 @@
+"""Typed settings: every policy number with its documented default, overridable from TOML.
+
+Functions take ``settings=None`` and fall back to :func:`get_settings` at call time, so
+a test or a province can change a line or a threshold without touching code. A TOML
+file is read from ``BATTLEMAP_SETTINGS`` when set, else ``battlemap.toml`` in the
+working directory; its tables mirror the dataclasses below (``[poverty]``,
+``[timeliness]``, ...). Unknown keys are refused so that a typo is not silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geodata._errors import InputError
+
+
+def _doc(default: Any, doc: str, **kw: Any) -> Any:
+    """A dataclass field carrying its documentation (shown by ``battlemap settings``)."""
+    if isinstance(default, (dict, list, tuple)):
+        return field(default_factory=lambda: type(default)(default), metadata={"doc": doc}, **kw)
+    return field(default=default, metadata={"doc": doc}, **kw)
+
+
+@dataclass(frozen=True)
+class PovertySettings:
+    """Income lines (yuan per person per year); each province sets its own every year."""
+
+    poverty_line: float = _doc(2875.0, "Poor household: per-capita net income below this (one seed province, 2013 standard; national 2,736).")
+    monitoring_line: float = _doc(7500.0, "Monitoring income line (防返贫监测收入线); 2024 examples 7,500 / 8,500 / 8,800.")
+    poor_village_incidence: float = _doc(0.30, "一高: poverty incidence above this share marks a poor village.")
+    poor_village_income: float = _doc(3902.0, "一低: village per-capita net income below this (yuan).")
+
+
+@dataclass(frozen=True)
+class TimelinessSettings:
+    """Service-level limits of the monitoring procedure, in days."""
+
+    identify_days: int = _doc(15, "Risk clue → identification (识别), at most this many days.")
+    entry_days: int = _doc(10, "Identification → entry into the national system (录入), at most this many days.")
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """Limits the importers apply to incoming files."""
+
+    max_members: int = _doc(30, "Largest plausible household size (家庭人口数).")
+    max_income: float = _doc(1_000_000.0, "Largest plausible per-capita income (yuan/year); above is refused as a typo.")
+    min_income: float = _doc(-50_000.0, "Smallest plausible per-capita net income (business losses can make it negative).")
+    outside_county_share_refuse: float = _doc(
+        0.5, "Refuse a point file when more than this share of its points lies outside the county (wrong CRS)."
+    )
+    border_tolerance_m: float = _doc(
+        30.0, "A household point this close to its coded village is accepted as inside it (digitising error)."
+    )
+    county_buffer_m: float = _doc(2000.0, "Points within this distance of the county outline count as inside it.")
+    max_upload_bytes: int = _doc(200 * 1024 * 1024, "Largest file accepted for import (bytes).")
+    max_unzipped_bytes: int = _doc(2 * 1024**3, "Largest total uncompressed size of a zipped shapefile (bytes).")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings; see each group for the policy numbers it holds."""
+
+    poverty: PovertySettings = field(default_factory=PovertySettings)
+    timeliness: TimelinessSettings = field(default_factory=TimelinessSettings)
+    imports: ImportSettings = field(default_factory=ImportSettings)
+    default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
+    demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with top-level fields or whole groups replaced."""
+        return dataclasses.replace(self, **changes)
+
+
+_cached: tuple[tuple[str, float], Settings] | None = None
+
+
+def settings_path() -> Path | None:
+    """The TOML file in effect, or None when the defaults apply."""
+    env = os.environ.get("BATTLEMAP_SETTINGS")
+    if env:
+        return Path(env)
+    local = Path("battlemap.toml")
+    return local if local.exists() else None
+
+
+def get_settings() -> Settings:
+    """Current settings: defaults overlaid with the TOML file, re-read when the file changes."""
+    global _cached
+    path = settings_path()
+    key = (str(path), path.stat().st_mtime if path and path.exists() else 0.0)
+    if _cached is None or _cached[0] != key:
+        _cached = (key, load_settings(path))
+    return _cached[1]
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    """Read a TOML file into :class:`Settings`; ``None`` gives the defaults."""
+    if path is None:
+        return Settings()
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        msg = f"settings file {path} cannot be read: {exc}"
+        raise InputError(msg) from exc
+    return _from_mapping(Settings, raw, where=str(path))
+
+
+def _from_mapping(cls: type, raw: dict[str, Any], *, where: str) -> Any:
+    """Build dataclass ``cls`` from a TOML table, refusing unknown keys and wrong types."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        msg = f"{where}: unknown setting(s) {unknown}; known: {sorted(fields)}"
+        raise InputError(msg)
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        default = getattr(cls(), name)
+        if dataclasses.is_dataclass(default):
+            values[name] = _from_mapping(type(default), value, where=f"{where} [{name}]")
+        elif isinstance(default, (int, float)) and not isinstance(value, (int, float)):
+            msg = f"{where}: setting {name!r} must be a number, got {value!r}"
+            raise InputError(msg)
+        else:
+            values[name] = type(default)(value) if isinstance(default, (int, float, str)) else value
+    return cls(**values)
+
+
+def describe_settings(settings: Settings | None = None) -> list[tuple[str, Any, str]]:
+    """Every setting as (dotted name, current value, documentation), for docs and the CLI."""
+    settings = settings or get_settings()
+    rows: list[tuple[str, Any, str]] = []
+
+    def walk(obj: Any, prefix: str) -> None:
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                walk(value, f"{prefix}{f.name}.")
+            else:
+                rows.append((prefix + f.name, value, f.metadata.get("doc", "")))
+
+    walk(settings, "")
+    return rows

@@ -1,0 +1,247 @@
+"""The store: every layer and computed table in one GeoPackage, written atomically.
+
+A write never touches the live file. :meth:`GeoPackageStore.transaction` copies the store
+to a temporary file beside it, writes there, and swaps it in with ``os.replace`` only
+when everything succeeded; a refused or crashed import leaves the store byte-identical.
+Writers are serialised by a lock file. The change stamp (inode, mtime, size) changes
+with every swap, so readers can cache on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import getpass
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geodata._errors import StoreError
+from geodata.schemas import DERIVED_COLUMNS, SCHEMAS
+from geodata.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+STORED_CRS = "EPSG:4490"
+IMPORT_LOG = "import_log"
+Frame = gpd.GeoDataFrame | pd.DataFrame
+
+
+def resolve_store_path(store: str | os.PathLike[str] | None = None) -> str:
+    """The store to use: the argument, else ``BATTLEMAP_STORE``, else the settings' default."""
+    if store:
+        return os.fspath(store)
+    return os.environ.get("BATTLEMAP_STORE") or get_settings().default_store
+
+
+def open_store(store: str | os.PathLike[str] | None = None) -> GeoPackageStore:
+    """Open the store named by ``store`` (see :func:`resolve_store_path`)."""
+    target = resolve_store_path(store)
+    if target.startswith(("postgresql://", "postgres://")):
+        msg = f"PostGIS stores ({target.split('@')[-1]}) are not supported yet; use a .gpkg path"
+        raise StoreError(msg)
+    return GeoPackageStore(target)
+
+
+def conform(frame: Frame, layer: str) -> Frame:
+    """Give a layer read back from disk its schema dtypes (GDAL returns nullable ints as floats)."""
+    if layer not in SCHEMAS:
+        return frame
+    for col in SCHEMAS[layer].columns:
+        if col.name not in frame:
+            continue
+        s = frame[col.name]
+        if col.kind == "int":
+            frame[col.name] = pd.array(s.round(), dtype="Int64") if s.dtype.kind == "f" else s.astype("Int64")
+        elif col.kind == "bool" or col.name in DERIVED_COLUMNS.get(layer, ()):
+            frame[col.name] = s.astype("boolean")
+        elif col.kind in ("str", "code", "enum", "list", "number_text"):
+            frame[col.name] = s.astype("object").where(s.notna(), None)
+    return frame
+
+
+class GeoPackageStore:
+    """Layers in one GeoPackage file (EPSG:4490), written through atomic transactions."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"GeoPackageStore({str(self.path)!r})"
+
+    def exists(self) -> bool:
+        """True when the store file exists."""
+        return self.path.exists()
+
+    def layers(self) -> list[str]:
+        """Names of the layers and tables in the store."""
+        if not self.exists():
+            return []
+        return [str(name) for name, _ in pyogrio.list_layers(self.path)]
+
+    def has(self, layer: str) -> bool:
+        """True when ``layer`` is in the store."""
+        return layer in self.layers()
+
+    def stamp(self) -> str:
+        """A change stamp: differs after every committed write (each commit swaps in a new file)."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return "missing"
+        return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+
+    def read(self, layer: str, *, columns: list[str] | None = None, where: str | None = None) -> Frame:
+        """Read one layer (GeoDataFrame when it has geometry) with its schema dtypes.
+
+        ``where`` is an OGR SQL attribute filter built by the caller from trusted names.
+        """
+        if not self.has(layer):
+            msg = f"store {self.path} has no layer {layer!r}; it has {self.layers()}. Import it or run `battlemap demo`."
+            raise StoreError(msg)
+        frame = pyogrio.read_dataframe(self.path, layer=layer, columns=columns, where=where)
+        return conform(frame, layer)
+
+    def read_or_none(self, layer: str, **kw: Any) -> Frame | None:
+        """Like :meth:`read`, but None when the layer is absent."""
+        return self.read(layer, **kw) if self.has(layer) else None
+
+    def import_log(self) -> pd.DataFrame:
+        """The import log, oldest first (empty frame when nothing was imported)."""
+        log_frame = self.read_or_none(IMPORT_LOG)
+        return pd.DataFrame() if log_frame is None else pd.DataFrame(log_frame)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[StoreWriter]:
+        """Write through a temporary copy swapped in atomically on success.
+
+        Any exception (a refused import, a crash in a writer) removes the copy and leaves
+        the store exactly as it was.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp.gpkg", dir=self.path.parent)
+            os.close(fd)
+            tmp = Path(tmp_name)
+            try:
+                if self.exists():
+                    shutil.copyfile(self.path, tmp)
+                else:
+                    tmp.unlink()
+                writer = StoreWriter(tmp)
+                yield writer
+                writer.flush_log()
+                _fsync(tmp)
+                os.replace(tmp, self.path)
+                _fsync_dir(self.path.parent)
+                log.info("store %s: committed %s", self.path, writer.written)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """An exclusive lock beside the store, so two imports never interleave."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                _remove_stale_temporaries(self.path)
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class StoreWriter:
+    """Writes layers into a transaction's temporary file; see :meth:`GeoPackageStore.transaction`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.written: list[str] = []
+        self._log_rows: list[dict[str, Any]] = []
+
+    def write(self, layer: str, frame: Frame) -> None:
+        """Replace ``layer`` with ``frame`` (geometries must already be EPSG:4490)."""
+        if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and not frame.crs.equals(STORED_CRS):
+            msg = f"layer {layer!r} must be in {STORED_CRS} before it is stored, got {frame.crs.to_string()}"
+            raise StoreError(msg)
+        kwargs: dict[str, Any] = {"layer": layer, "driver": "GPKG"}
+        if isinstance(frame, gpd.GeoDataFrame):
+            kwargs["promote_to_multi"] = False
+        pyogrio.write_dataframe(frame, self.path, **kwargs)  # nullable Int64/boolean are written natively
+        self.written.append(layer)
+
+    def log(self, *, action: str, layer: str, rows: int, source: str = "", detail: dict[str, Any] | None = None,
+            who: str | None = None) -> None:
+        """Queue an import-log entry (what, when, rows, who), written with the transaction."""
+        self._log_rows.append({
+            "at": dt.datetime.now().replace(microsecond=0),
+            "who": who or _current_user(),
+            "action": action,
+            "layer": layer,
+            "rows": int(rows),
+            "source": source,
+            "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
+        })
+
+    def flush_log(self) -> None:
+        """Append queued log entries to the import log table."""
+        if not self._log_rows:
+            return
+        new = pd.DataFrame(self._log_rows)
+        new["at"] = new["at"].astype("datetime64[ms]")
+        pyogrio.write_dataframe(new, self.path, layer=IMPORT_LOG, driver="GPKG", append=_has_layer(self.path, IMPORT_LOG))
+        self._log_rows.clear()
+
+
+def _has_layer(path: Path, layer: str) -> bool:
+    """True when the GeoPackage at ``path`` holds ``layer``."""
+    return path.exists() and layer in {str(n) for n, _ in pyogrio.list_layers(path)}
+
+
+def _current_user() -> str:
+    """The operating-system user, the default 'who' of a CLI import."""
+    try:
+        return getpass.getuser()
+    except OSError:
+        return "unknown"
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file to disk before it is swapped in."""
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a directory entry (the rename) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporary copies left behind by a writer that crashed (we hold the lock)."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp.gpkg"):
+        stale.unlink(missing_ok=True)
+
+
+def is_geopackage(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` is a SQLite file with the GeoPackage application id."""
+    try:
+        with sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True) as con:
+            return con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+    except sqlite3.Error:
+        return False
