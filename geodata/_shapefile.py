@@ -35,11 +35,28 @@ def _read_shp(shp: Path, encoding: str, *, shown: Path) -> tuple[gpd.GeoDataFram
     if encoding == "auto":
         encoding = _cpg_encoding(siblings.get(".cpg")) or detect_dbf_encoding(siblings[".dbf"])
     try:
-        frame = pyogrio.read_dataframe(siblings[".shp"], encoding=encoding)
+        try:
+            frame = pyogrio.read_dataframe(siblings[".shp"], encoding=encoding)
+        except UnicodeDecodeError:  # a field name cut to 10 bytes in the middle of a UTF-8 character
+            frame = _read_bytes_then_decode(siblings[".shp"], encoding)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, LookupError) as exc:
         msg = f"{shown}: cannot read the shapefile: {exc}"
         raise ReadError(msg) from exc
     return frame, encoding
+
+
+def _read_bytes_then_decode(shp: Path, encoding: str) -> gpd.GeoDataFrame:
+    """Read the DBF as Latin-1 (byte-transparent) and decode names and text ourselves, dropping cut characters."""
+    frame = pyogrio.read_dataframe(shp, encoding="ISO-8859-1")
+
+    def fix(text: object, errors: str) -> object:
+        return text.encode("latin-1").decode(encoding, errors=errors) if isinstance(text, str) else text
+
+    geometry = frame.geometry.name
+    for name in frame.columns:
+        if name != geometry and (frame[name].dtype == object or str(frame[name].dtype) == "str"):
+            frame[name] = frame[name].map(lambda v: fix(v, "replace"))
+    return frame.rename(columns={c: fix(c, "ignore") for c in frame.columns if c != geometry})
 
 
 def _cpg_encoding(cpg: Path | None) -> str | None:

@@ -235,10 +235,11 @@ def looks_swapped(x: np.ndarray, y: np.ndarray) -> bool:
 
 
 def looks_projected(x: np.ndarray, y: np.ndarray) -> bool:
-    """True when values are metre-sized (beyond any longitude/latitude)."""
+    """True when most values are metre-sized: no longitude/latitude, either way round."""
     x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
     ok = np.isfinite(x) & np.isfinite(y)
-    return bool(ok.any()) and float(np.mean((np.abs(x[ok]) > 180) | (np.abs(y[ok]) > 90))) > 0.5
+    ax, ay = np.abs(x[ok]), np.abs(y[ok])
+    return bool(ok.any()) and float(np.mean((ax > 180) | (ay > 180) | ((ax > 90) & (ay > 90)))) > 0.5
 
 
 def describe_coordinate_problem(x: np.ndarray, y: np.ndarray, declared: CrsSpec | None) -> str | None:
