@@ -1,0 +1,1 @@
+"""The ``battlemap`` command line."""

@@ -22,8 +22,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--seed", type=int, default=None, help="random seed (default: settings demo_seed)")
     p.add_argument("--households", type=int, default=60000, help="number of households (default 60000)")
     p.set_defaults(func=cmd_demo)
-    for name, func, helptext in (("import", cmd_import, "import a file into a layer"),
-                                 ("validate", cmd_validate, "check a file as import would; writes nothing")):
+    for name, func, helptext in (
+        ("import", cmd_import, "import a file into a layer"),
+        ("validate", cmd_validate, "check a file as import would; writes nothing"),
+    ):
         p = sub.add_parser(name, parents=[common], help=helptext)
         p.add_argument("layer", choices=list(SCHEMAS), help="target layer")
         p.add_argument("file", help="xlsx, csv, shp (or zipped), geojson or gpkg")
@@ -32,8 +34,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         p.add_argument("--sheet", help="worksheet name (xlsx)")
         p.add_argument("--report", help="also write the validation report to this JSON file")
         if name == "import":
-            p.add_argument("--mode", choices=["replace", "append"], default="replace",
-                           help="replace the layer (default) or append, merging by key")
+            p.add_argument(
+                "--mode",
+                choices=["replace", "append"],
+                default="replace",
+                help="replace the layer (default) or append, merging by key",
+            )
         p.set_defaults(func=func)
     p = sub.add_parser("layers", parents=[common], help="list the layers in the store with their row counts")
     p.set_defaults(func=cmd_layers)

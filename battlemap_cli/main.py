@@ -18,11 +18,17 @@ EXIT_STORE = 1
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
-    parser = argparse.ArgumentParser(prog="battlemap", description="乡村振兴作战图 Battlemap: county rural-revitalisation map")
-    parser.add_argument("--store", help="store path (.gpkg) or PostGIS URL; default $BATTLEMAP_STORE or data/battlemap.gpkg")
+    parser = argparse.ArgumentParser(
+        prog="battlemap", description="乡村振兴作战图 Battlemap: county rural-revitalisation map"
+    )
+    parser.add_argument(
+        "--store", help="store path (.gpkg) or PostGIS URL; default $BATTLEMAP_STORE or data/battlemap.gpkg"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--store", default=argparse.SUPPRESS, help="store path or PostGIS URL (also before the command)")
+    common.add_argument(
+        "--store", default=argparse.SUPPRESS, help="store path or PostGIS URL (also before the command)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     data_commands.register(sub, common)
     serve_command.register(sub, common)

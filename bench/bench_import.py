@@ -18,12 +18,29 @@ from geodata.demo import make_demo_county
 from geodata.importer import import_layer
 from geodata.store import GeoPackageStore
 
-HEADERS = {"household_id": "户编号", "village_code": "村代码", "head_name": "户主姓名", "id_number": "证件号码",
-           "phone": "联系电话", "members": "家庭人口数", "per_capita_income": "人均纯收入", "status": "户类型",
-           "monitor_type": "监测对象类别", "risk_types": "风险类型", "risk_eliminated": "风险是否消除",
-           "education_ok": "义务教育保障", "medical_insured": "基本医疗保险参保", "housing_grade": "住房安全等级",
-           "water_safe": "饮水安全", "helper": "帮扶责任人", "risk_found_on": "风险发现日期",
-           "identified_on": "识别日期", "entered_on": "录入日期", "lon": "经度", "lat": "纬度"}
+HEADERS = {
+    "household_id": "户编号",
+    "village_code": "村代码",
+    "head_name": "户主姓名",
+    "id_number": "证件号码",
+    "phone": "联系电话",
+    "members": "家庭人口数",
+    "per_capita_income": "人均纯收入",
+    "status": "户类型",
+    "monitor_type": "监测对象类别",
+    "risk_types": "风险类型",
+    "risk_eliminated": "风险是否消除",
+    "education_ok": "义务教育保障",
+    "medical_insured": "基本医疗保险参保",
+    "housing_grade": "住房安全等级",
+    "water_safe": "饮水安全",
+    "helper": "帮扶责任人",
+    "risk_found_on": "风险发现日期",
+    "identified_on": "识别日期",
+    "entered_on": "录入日期",
+    "lon": "经度",
+    "lat": "纬度",
+}
 
 
 def timed(fn) -> float:  # type: ignore[no-untyped-def]
@@ -49,12 +66,16 @@ def main() -> None:
         ledger.to_excel(xlsx_path, index=False, sheet_name="农户")
         n = len(ledger)
         print(f"{n} households, {len(HEADERS)} columns")
-        for label, path, plain in (("csv", csv_path, lambda: pd.read_csv(csv_path, encoding="gbk", dtype=str)),
-                                   ("xlsx", xlsx_path, lambda: pd.read_excel(xlsx_path, dtype=str))):
+        for label, path, plain in (
+            ("csv", csv_path, lambda: pd.read_csv(csv_path, encoding="gbk", dtype=str)),
+            ("xlsx", xlsx_path, lambda: pd.read_excel(xlsx_path, dtype=str)),
+        ):
             ours = timed(lambda p=path: import_layer("households", p, store=store))
             base_t = timed(plain)
-            print(f"{label:5} battlemap import {n / ours:>9,.0f} rows/s ({ours:.2f} s)   "
-                  f"pandas read only {n / base_t:>9,.0f} rows/s ({base_t:.2f} s)   ratio import/read {ours / base_t:.2f}")
+            print(
+                f"{label:5} battlemap import {n / ours:>9,.0f} rows/s ({ours:.2f} s)   "
+                f"pandas read only {n / base_t:>9,.0f} rows/s ({base_t:.2f} s)   ratio import/read {ours / base_t:.2f}"
+            )
 
 
 if __name__ == "__main__":

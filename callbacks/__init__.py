@@ -1,0 +1,1 @@
+"""Dash callbacks and page layouts, one module per page; each callback parses inputs and hands off."""

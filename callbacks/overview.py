@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import dash
+import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
 
 from callbacks.store_data import StoreData
@@ -19,8 +19,10 @@ def layout(data: StoreData) -> html.Div:
         [
             html.H1("乡村振兴作战图 · Battlemap", className="page-title"),
             html.P(id="overview-summary", className="summary"),
-            dcc.Loading(dcc.Graph(id=GRAPH_ID, figure=_figure(data), style={"height": "80vh"},
-                                  config={"displaylogo": False}), type="circle"),
+            dcc.Loading(
+                dcc.Graph(id=GRAPH_ID, figure=_figure(data), style={"height": "80vh"}, config={"displaylogo": False}),
+                type="circle",
+            ),
             dcc.Interval(id=REFRESH_ID, interval=30_000),
         ],
         className="overview",
@@ -38,5 +40,7 @@ def register(app: dash.Dash, data: StoreData) -> None:
     @app.callback(Output("overview-summary", "children"), Input(REFRESH_ID, "n_intervals"))
     def summary(_n: int | None) -> str:
         villages, towns = data.layer("villages"), data.layer("towns")
-        return (f"{len(towns)} 个乡镇 townships · {len(villages)} 个行政村 villages · "
-                f"户籍人口 population {int(villages['population'].fillna(0).sum()):,}")
+        return (
+            f"{len(towns)} 个乡镇 townships · {len(villages)} 个行政村 villages · "
+            f"户籍人口 population {int(villages['population'].fillna(0).sum()):,}"
+        )

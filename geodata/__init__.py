@@ -1,0 +1,1 @@
+"""Reading, checking and storing county data: schemas, readers, coordinates, validation, the store."""

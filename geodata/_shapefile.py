@@ -74,7 +74,7 @@ def detect_dbf_encoding(dbf: Path) -> str:
         msg = f"{dbf}: the .dbf file is truncated"
         raise ReadError(msg)
     header_len = int.from_bytes(raw[8:10], "little")
-    records = raw[header_len:header_len + 4_000_000]
+    records = raw[header_len : header_len + 4_000_000]
     try:
         records.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -102,8 +102,10 @@ def _extract_zip(archive: Path, into: Path, member: str | None) -> Path:
         total = sum(i.file_size for i in infos)
         packed = max(sum(i.compress_size for i in infos), 1)
         if total > limit or total / packed > MAX_RATIO:
-            msg = (f"{archive}: refused, unpacks to {total:,} bytes from {packed:,} "
-                   f"(limit {limit:,} bytes, ratio {MAX_RATIO}): possible zip bomb")
+            msg = (
+                f"{archive}: refused, unpacks to {total:,} bytes from {packed:,} "
+                f"(limit {limit:,} bytes, ratio {MAX_RATIO}): possible zip bomb"
+            )
             raise ReadError(msg)
         shps = [i for i in infos if i.filename.lower().endswith(".shp")]
         if member is not None:

@@ -30,7 +30,9 @@ Coerced = tuple[pd.Series, pd.Series, str]
 
 def is_missing(raw: pd.Series) -> pd.Series:
     """True where a cell is empty: None, NaN, or blank text."""
-    text = raw.astype("object").map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "")
+    text = raw.astype("object").map(
+        lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+    )
     return text.astype(bool)
 
 

@@ -91,6 +91,7 @@ def match_columns(headers: list[str], layer: LayerSchema, *, overrides: dict[str
     -------
     ColumnMapping
         The first header matching a column wins; later ones are listed in ``duplicates``.
+
     """
     overrides = overrides or {}
     lookup = _lookup(layer)

@@ -31,8 +31,19 @@ _INVERSE_STEPS = 12
 
 STORED_EPSG = 4490
 OFFSETS = ("gcj02", "bd09")
-NAMED = {"wgs84": 4326, "wgs-84": 4326, "cgcs2000": 4490, "cgcs-2000": 4490, "gcj02": "gcj02", "gcj-02": "gcj02",
-         "gcj": "gcj02", "mars": "gcj02", "bd09": "bd09", "bd-09": "bd09", "baidu": "bd09"}
+NAMED = {
+    "wgs84": 4326,
+    "wgs-84": 4326,
+    "cgcs2000": 4490,
+    "cgcs-2000": 4490,
+    "gcj02": "gcj02",
+    "gcj-02": "gcj02",
+    "gcj": "gcj02",
+    "mars": "gcj02",
+    "bd09": "bd09",
+    "bd-09": "bd09",
+    "baidu": "bd09",
+}
 ACCEPTED = "an EPSG code (4490, 4326, 4513–4554 …), 'EPSG:4545', WKT, or one of wgs84, cgcs2000, gcj02, bd09"
 
 
@@ -85,14 +96,28 @@ def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The GCJ-02 offset (degrees) at WGS84 ``lon``/``lat``."""
     x, y = lon - 105.0, lat - 35.0
-    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
-            + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-            + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
-            + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0)
-    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
-            + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-            + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
-            + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0)
+    dlat = (
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
+        + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+        + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+        + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    )
+    dlon = (
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
+        + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+        + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+        + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    )
     rad = lat / 180.0 * np.pi
     magic = 1.0 - _EE * np.sin(rad) ** 2
     sqrt_magic = np.sqrt(magic)
@@ -103,7 +128,9 @@ def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def _arrays(lon: object, lat: object) -> tuple[np.ndarray, np.ndarray]:
     """Float64 copies of the inputs (scalars become 1-element arrays)."""
-    return np.atleast_1d(np.asarray(lon, dtype="float64")).copy(), np.atleast_1d(np.asarray(lat, dtype="float64")).copy()
+    return np.atleast_1d(np.asarray(lon, dtype="float64")).copy(), np.atleast_1d(
+        np.asarray(lat, dtype="float64")
+    ).copy()
 
 
 def wgs84_to_gcj02(lon: object, lat: object) -> tuple[np.ndarray, np.ndarray]:
@@ -250,14 +277,20 @@ def describe_coordinate_problem(x: np.ndarray, y: np.ndarray, declared: CrsSpec 
         epsg = guess_projected_crs(x, y)
         if epsg:
             zone = epsg - 4513 + 25
-            return (f"coordinates look projected ({sample}) with the zone number in the easting: "
-                    f"pass --crs {epsg} (CGCS2000 3-degree Gauss-Krüger zone {zone}, central meridian {3 * zone}°E)")
-        return (f"coordinates look projected ({sample}): pass --crs with the CGCS2000 3-degree Gauss-Krüger zone "
-                "of the data, EPSG:4534–4554 for central meridians 75°E–135°E (e.g. --crs 4545 for 108°E); "
-                "the .prj file or the surveyor's notes name it")
+            return (
+                f"coordinates look projected ({sample}) with the zone number in the easting: "
+                f"pass --crs {epsg} (CGCS2000 3-degree Gauss-Krüger zone {zone}, central meridian {3 * zone}°E)"
+            )
+        return (
+            f"coordinates look projected ({sample}): pass --crs with the CGCS2000 3-degree Gauss-Krüger zone "
+            "of the data, EPSG:4534–4554 for central meridians 75°E–135°E (e.g. --crs 4545 for 108°E); "
+            "the .prj file or the surveyor's notes name it"
+        )
     if looks_swapped(x, y):
         return "longitude and latitude look swapped: exchange the two columns (经度 = x ≈ 73–135, 纬度 = y ≈ 18–54)"
     if declared is None or declared.offset is None:
-        return ("if these are phone-map points (AMap/Gaode, Tencent, WeChat) pass --crs gcj02, for Baidu --crs bd09; "
-                "otherwise check that the villages layer belongs to the same county")
+        return (
+            "if these are phone-map points (AMap/Gaode, Tencent, WeChat) pass --crs gcj02, for Baidu --crs bd09; "
+            "otherwise check that the villages layer belongs to the same county"
+        )
     return None

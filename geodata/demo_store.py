@@ -12,8 +12,9 @@ from geodata.store import Frame, GeoPackageStore, conform
 log = logging.getLogger(__name__)
 
 
-def write_demo(store: GeoPackageStore, *, seed: int, households: int = 60000,
-               progress: Callable[[str], None] | None = None) -> dict[str, int]:
+def write_demo(
+    store: GeoPackageStore, *, seed: int, households: int = 60000, progress: Callable[[str], None] | None = None
+) -> dict[str, int]:
     """Generate the demo county and replace every layer of the store with it.
 
     Returns the number of rows written per layer.
@@ -24,8 +25,13 @@ def write_demo(store: GeoPackageStore, *, seed: int, households: int = 60000,
     with store.transaction() as tx:
         for name, frame in layers.items():
             tx.write(name, conform(_with_derived(frame, name), name))
-        tx.log(action="demo", layer="*", rows=sum(len(f) for f in layers.values()), source=f"demo seed {seed}",
-               detail={"seed": seed, "households": households})
+        tx.log(
+            action="demo",
+            layer="*",
+            rows=sum(len(f) for f in layers.values()),
+            source=f"demo seed {seed}",
+            detail={"seed": seed, "households": households},
+        )
         step("written")
     step("committed")
     return {name: len(frame) for name, frame in layers.items()}

@@ -31,10 +31,10 @@ from geodata.locate import (
     transform_geometries,
 )
 from geodata.readers import RawTable, read_table
-from geodata.report import Report
+from geodata.report import Report, RowProblems
 from geodata.schemas import DERIVED_COLUMNS, LayerSchema, schema
 from geodata.settings import Settings, get_settings
-from geodata.store import GeoPackageStore, Frame
+from geodata.store import Frame, GeoPackageStore
 from geodata.validate import ROW, normalise_table
 
 log = logging.getLogger(__name__)
@@ -52,9 +52,17 @@ class Prepared:
     raw: RawTable | None
 
 
-def prepare_layer(layer: str, path: str | os.PathLike[str], *, store: GeoPackageStore, crs: str | int | None = None,
-                  encoding: str = "auto", sheet: str | None = None, overrides: dict[str, str] | None = None,
-                  settings: Settings | None = None) -> Prepared:
+def prepare_layer(
+    layer: str,
+    path: str | os.PathLike[str],
+    *,
+    store: GeoPackageStore,
+    crs: str | int | None = None,
+    encoding: str = "auto",
+    sheet: str | None = None,
+    overrides: dict[str, str] | None = None,
+    settings: Settings | None = None,
+) -> Prepared:
     """Read and check ``path`` as ``layer`` against the store, writing nothing.
 
     The returned report holds every problem; ``report.ok`` is False when the import
@@ -64,8 +72,9 @@ def prepare_layer(layer: str, path: str | os.PathLike[str], *, store: GeoPackage
     spec = schema(layer)
     report = Report(file=os.fspath(path), layer=layer)
     try:
-        raw = read_table(path, sheet=sheet, encoding=encoding,
-                         header_hint=[n for c in spec.columns for n in c.all_names])
+        raw = read_table(
+            path, sheet=sheet, encoding=encoding, header_hint=[n for c in spec.columns for n in c.all_names]
+        )
     except ReadError as exc:
         report.add("unreadable", "error", str(exc))
         return Prepared(layer, pd.DataFrame(), report, None, None)
@@ -74,15 +83,22 @@ def prepare_layer(layer: str, path: str | os.PathLike[str], *, store: GeoPackage
     _check_relations(frame, spec, store, raw, report)
     if report.ok:
         try:
-            frame = _attach_geometry(frame, raw, spec, store, crs, settings, report)
+            frame = _attach_geometry(frame, raw, spec=spec, store=store, crs=crs, settings=settings, report=report)
         except InputError as exc:
             if report.ok:  # raised before it was reported (e.g. an unusable --crs)
                 report.add("bad_crs", "error", str(exc))
     return Prepared(layer, _finish(frame, spec) if report.ok else frame, report, mapping, raw)
 
 
-def import_layer(layer: str, path: str | os.PathLike[str], *, store: GeoPackageStore, mode: Mode = "replace",
-                 who: str | None = None, **options: object) -> Prepared:
+def import_layer(
+    layer: str,
+    path: str | os.PathLike[str],
+    *,
+    store: GeoPackageStore,
+    mode: Mode = "replace",
+    who: str | None = None,
+    **options: object,
+) -> Prepared:
     """Validate ``path`` and write it into ``layer`` atomically; raise InputError when refused."""
     prepared = prepare_layer(layer, path, store=store, **options)  # type: ignore[arg-type]
     if not prepared.report.ok:
@@ -102,8 +118,14 @@ def write_layer(prepared: Prepared, *, store: GeoPackageStore, mode: Mode = "rep
         detail["conflicts"] = conflicts
     with store.transaction() as tx:
         tx.write(spec.name, frame)
-        tx.log(action=f"import:{mode}", layer=spec.name, rows=len(prepared.frame), source=prepared.report.file,
-               detail=detail, who=who)
+        tx.log(
+            action=f"import:{mode}",
+            layer=spec.name,
+            rows=len(prepared.frame),
+            source=prepared.report.file,
+            detail=detail,
+            who=who,
+        )
 
 
 def merge_by_key(old: Frame, new: Frame, spec: LayerSchema, report: Report) -> tuple[Frame, int]:
@@ -119,8 +141,13 @@ def merge_by_key(old: Frame, new: Frame, spec: LayerSchema, report: Report) -> t
         changed = [c for c in compare if not _same(a[c], b[c])]
         if changed:
             conflicts += 1
-            report.add("append_conflict", "warning", f"key already stored; columns {changed} replaced by the new file",
-                       column=key[0], value="/".join(map(str, k if isinstance(k, tuple) else (k,))))
+            report.add(
+                "append_conflict",
+                "warning",
+                f"key already stored; columns {changed} replaced by the new file",
+                column=key[0],
+                value="/".join(map(str, k if isinstance(k, tuple) else (k,))),
+            )
     kept = old_keyed.drop(index=both)
     merged = pd.concat([kept, new_keyed]).reset_index()
     if isinstance(new, gpd.GeoDataFrame):
@@ -135,31 +162,57 @@ def _same(a: object, b: object) -> bool:
     return bool(a == b)
 
 
-def _check_relations(frame: pd.DataFrame, spec: LayerSchema, store: GeoPackageStore, raw: RawTable,
-                     report: Report) -> None:
+def _check_relations(
+    frame: pd.DataFrame, spec: LayerSchema, store: GeoPackageStore, raw: RawTable, report: Report
+) -> None:
     """Village codes must exist in the villages layer; C/D cases should name a stored household."""
     if spec.village_column and spec.village_column in frame:
         codes = frame[spec.village_column]
         if not store.has("villages"):
-            report.add("no_villages", "error", "the store has no villages layer: import villages first "
-                       "(battlemap import villages FILE) or run battlemap demo")
+            report.add(
+                "no_villages",
+                "error",
+                "the store has no villages layer: import villages first "
+                "(battlemap import villages FILE) or run battlemap demo",
+            )
             return
         known = set(store.read("villages", columns=["village_code"])["village_code"])
         unknown = codes.notna() & ~codes.isin(known)
         for i in np.flatnonzero(unknown.to_numpy()):
-            report.add("unknown_village", "error", "village code not in the villages layer", sheet=raw.sheet,
-                       row=int(frame[ROW].iloc[i]), column=spec.village_column, value=codes.iloc[i])
+            report.add(
+                "unknown_village",
+                "error",
+                "village code not in the villages layer",
+                sheet=raw.sheet,
+                row=int(frame[ROW].iloc[i]),
+                column=spec.village_column,
+                value=codes.iloc[i],
+            )
     if spec.name == "housing" and store.has("households"):
         ids = set(store.read("households", columns=["household_id"])["household_id"])
         orphan = frame["household_id"].notna() & ~frame["household_id"].isin(ids)
         for i in np.flatnonzero(orphan.to_numpy()):
-            report.add("unknown_household", "warning", "C/D case names a household not in the store; kept",
-                       sheet=raw.sheet, row=int(frame[ROW].iloc[i]), column="household_id",
-                       value=frame["household_id"].iloc[i])
+            report.add(
+                "unknown_household",
+                "warning",
+                "C/D case names a household not in the store; kept",
+                sheet=raw.sheet,
+                row=int(frame[ROW].iloc[i]),
+                column="household_id",
+                value=frame["household_id"].iloc[i],
+            )
 
 
-def _attach_geometry(frame: pd.DataFrame, raw: RawTable, spec: LayerSchema, store: GeoPackageStore,
-                     crs: str | int | None, settings: Settings, report: Report) -> Frame:
+def _attach_geometry(
+    frame: pd.DataFrame,
+    raw: RawTable,
+    *,
+    spec: LayerSchema,
+    store: GeoPackageStore,
+    crs: str | int | None,
+    settings: Settings,
+    report: Report,
+) -> Frame:
     """Geometry in EPSG:4490 for the layer's geometry kind; see :mod:`geodata.locate`."""
     if spec.geometry is None:
         return frame
@@ -176,15 +229,24 @@ def _attach_geometry(frame: pd.DataFrame, raw: RawTable, spec: LayerSchema, stor
         spec_crs = source_crs(raw, crs, xy[:, 0], xy[:, 1], report)
         geoms = transform_geometries(geoms, spec_crs)
         if spec.geometry == "polygon":
-            geoms = repair_polygons(geoms, rows, report, raw.sheet)
+            geoms = repair_polygons(geoms, RowProblems(report, rows, raw.sheet))
         return gpd.GeoDataFrame(frame, geometry=geoms, crs=STORED)
     x, y = raw_xy(raw, frame, spec)
     spec_crs = source_crs(raw, crs, x, y, report)
     lon, lat = transform_points(x, y, spec_crs)
     villages = store.read("villages") if store.has("villages") else None
     index = VillageIndex(villages) if villages is not None and len(villages) else None
-    geoms = locate_points(frame, lon, lat, spec, index, settings=settings, report=report, sheet=raw.sheet,
-                          declared_crs=crs not in (None, "") or (raw.geometry is not None and raw.geometry.crs is not None))
+    geoms = locate_points(
+        frame,
+        lon,
+        lat,
+        layer=spec,
+        index=index,
+        settings=settings,
+        report=report,
+        sheet=raw.sheet,
+        declared_crs=crs not in (None, "") or (raw.geometry is not None and raw.geometry.crs is not None),
+    )
     if not report.ok:
         raise InputError("location errors", report)
     if spec.coords:

@@ -9,9 +9,9 @@ a file whose points mostly fall outside the county).
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
-import geopandas as gpd
 import shapely
 
 from geodata._errors import CrsError
@@ -25,7 +25,7 @@ from geodata.crs import (
     to_cgcs2000,
 )
 from geodata.readers import RawTable
-from geodata.report import Report
+from geodata.report import Report, RowProblems
 from geodata.schemas import LayerSchema
 from geodata.settings import Settings
 from geodata.validate import ROW
@@ -43,15 +43,22 @@ def source_crs(raw: RawTable, declared: str | int | None, x: np.ndarray, y: np.n
         spec = parse_crs(declared)
         file_crs = raw.geometry.crs if raw.geometry is not None else None
         if file_crs is not None and spec.epsg is not None and not file_crs.equals(f"EPSG:{spec.epsg}"):
-            report.add("crs_override", "warning", f"--crs {declared} overrides the file's own CRS "
-                       f"({file_crs.name}); check that this is intended")
+            report.add(
+                "crs_override",
+                "warning",
+                f"--crs {declared} overrides the file's own CRS ({file_crs.name}); check that this is intended",
+            )
         return spec
     if raw.geometry is not None and raw.geometry.crs is not None:
         return parse_crs(raw.geometry.crs.to_wkt())
     finite = np.isfinite(x) & np.isfinite(y)
     if not finite.any() or looks_geographic(x[finite], y[finite]):
-        report.add("crs_assumed", "warning", "no coordinate system given; geographic numbers taken as CGCS2000 "
-                   "(EPSG:4490). Pass --crs gcj02 for phone-map (AMap/Tencent/WeChat) points or --crs bd09 for Baidu")
+        report.add(
+            "crs_assumed",
+            "warning",
+            "no coordinate system given; geographic numbers taken as CGCS2000 "
+            "(EPSG:4490). Pass --crs gcj02 for phone-map (AMap/Tencent/WeChat) points or --crs bd09 for Baidu",
+        )
         return parse_crs(4490)
     advice = describe_coordinate_problem(x[finite], y[finite], None) or "pass --crs EPSG_CODE"
     msg = f"{raw.file}: the file has no coordinate system and its numbers are not longitude/latitude: {advice}"
@@ -69,17 +76,19 @@ def transform_geometries(geoms: np.ndarray, spec: CrsSpec) -> np.ndarray:
     return shapely.transform(geoms, convert)
 
 
-def repair_polygons(geoms: np.ndarray, rows: np.ndarray, report: Report, sheet: str | None) -> np.ndarray:
+def repair_polygons(geoms: np.ndarray, sink: RowProblems) -> np.ndarray:
     """Invalid polygons are made valid (warning); empty ones are errors."""
     geoms = np.asarray(geoms, dtype=object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    for i in np.flatnonzero(empty):
-        report.add("missing_geometry", "error", "the feature has no geometry", sheet=sheet, row=int(rows[i]))
+    sink.flag("missing_geometry", "the feature has no geometry", empty)
     invalid = ~empty & ~shapely.is_valid(geoms)
     for i in np.flatnonzero(invalid):
-        why = shapely.is_valid_reason(geoms[i])
-        report.add("invalid_geometry", "warning", f"invalid polygon ({why}); repaired with make_valid",
-                   sheet=sheet, row=int(rows[i]))
+        sink.at(
+            i,
+            "invalid_geometry",
+            f"invalid polygon ({shapely.is_valid_reason(geoms[i])}); repaired with make_valid",
+            severity="warning",
+        )
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])
         geoms[invalid] = [_polygonal(g) for g in fixed]
@@ -176,76 +185,120 @@ def gcj02_share_gain(index: VillageIndex, codes: np.ndarray, lon: np.ndarray, la
     return float(shifted - as_is)
 
 
-def locate_points(frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, layer: LayerSchema,
-                  index: VillageIndex | None, *, settings: Settings, report: Report, sheet: str | None,
-                  declared_crs: bool) -> np.ndarray:
+def locate_points(
+    frame: pd.DataFrame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    *,
+    layer: LayerSchema,
+    index: VillageIndex | None,
+    settings: Settings,
+    report: Report,
+    sheet: str | None,
+    declared_crs: bool,
+) -> np.ndarray:
     """Point geometries for ``frame``, checked and repaired against the county and villages.
 
     Adds ``location_estimated`` and ``location_mismatch`` flags to ``frame`` in place.
     """
-    rows = frame[ROW].to_numpy()
+    sink = RowProblems(report, frame[ROW].to_numpy(), sheet)
     n = len(frame)
     lon, lat = lon.copy(), lat.copy()
     estimated = np.zeros(n, dtype=bool)
     mismatch = np.zeros(n, dtype=bool)
-    codes = (frame["village_code"].to_numpy(dtype=object) if "village_code" in frame
-             else np.full(n, None, dtype=object))
+    codes = frame["village_code"].to_numpy(dtype=object) if "village_code" in frame else np.full(n, None, dtype=object)
     known = np.array([index is not None and c in index.by_code for c in codes], dtype=bool)
     missing = ~(np.isfinite(lon) & np.isfinite(lat))
     if index is not None:
-        _swap_and_fence(lon, lat, missing, index, rows, report, sheet, settings)
+        _swap_and_fence(lon, lat, missing, index=index, sink=sink, settings=settings)
         outside = ~missing & ~index.in_county(lon, lat, settings.imports.county_buffer_m)
         for i in np.flatnonzero(outside):
             what = "placed inside its village" if known[i] else "kept where it is"
-            report.add("outside_county", "warning", f"point lies outside the county; {what}", sheet=sheet,
-                       row=int(rows[i]), column="lon/lat", value=f"{lon[i]:.6f},{lat[i]:.6f}")
+            sink.at(
+                i,
+                "outside_county",
+                f"point lies outside the county; {what}",
+                column="lon/lat",
+                value=f"{lon[i]:.6f},{lat[i]:.6f}",
+                severity="warning",
+            )
         missing |= outside & known
         if not declared_crs:
             gain = gcj02_share_gain(index, codes, lon, lat)
             if gain > 0.05:
-                report.add("looks_gcj02", "warning", f"{gain:.0%} more points fall in their own village when read "
-                           "as GCJ-02 (phone-map) coordinates: re-import with --crs gcj02")
+                report.add(
+                    "looks_gcj02",
+                    "warning",
+                    f"{gain:.0%} more points fall in their own village when read "
+                    "as GCJ-02 (phone-map) coordinates: re-import with --crs gcj02",
+                )
     place = missing & known
-    for i in np.flatnonzero(missing):
-        why = "no coordinates: placed at a point inside its village" if place[i] else "no usable coordinates"
-        report.add("location_estimated" if place[i] else "missing_location", "warning", why, sheet=sheet,
-                   row=int(rows[i]), column="lon/lat")
+    sink.flag(
+        "location_estimated",
+        "no usable coordinates: placed at a point inside its village",
+        place,
+        column="lon/lat",
+        severity="warning",
+    )
+    sink.flag(
+        "missing_location",
+        "no usable coordinates and no known village to place it in",
+        missing & ~place,
+        column="lon/lat",
+        severity="warning",
+    )
     geoms = shapely.points(lon, lat)
     geoms[missing] = None
     if place.any():
         geoms[place] = index.placement(codes[place])  # type: ignore[union-attr]
         estimated[place] = True
     if index is not None and layer.village_column:
-        mismatch = _check_in_village(geoms, codes, known & ~estimated & ~missing, index, rows, report, sheet, settings)
+        mismatch = _check_in_village(
+            geoms, codes, known & ~estimated & ~missing, index=index, sink=sink, settings=settings
+        )
     frame["location_estimated"] = pd.array(estimated, dtype="boolean")
     frame["location_mismatch"] = pd.array(mismatch, dtype="boolean")
     return geoms
 
 
-def _swap_and_fence(lon: np.ndarray, lat: np.ndarray, missing: np.ndarray, index: VillageIndex, rows: np.ndarray,
-                    report: Report, sheet: str | None, settings: Settings) -> None:
+def _swap_and_fence(
+    lon: np.ndarray, lat: np.ndarray, missing: np.ndarray, *, index: VillageIndex, sink: RowProblems, settings: Settings
+) -> None:
     """Swap back rows whose lon/lat were entered the wrong way round; refuse a file that misses the county."""
     buffer_m = settings.imports.county_buffer_m
     outside = ~missing & ~index.in_county(lon, lat, buffer_m)
     if outside.any():
         swapped_in = np.zeros(len(lon), dtype=bool)
         swapped_in[outside] = index.in_county(lat[outside], lon[outside], buffer_m)
-        for i in np.flatnonzero(swapped_in):
-            report.add("swapped_lonlat", "warning", "longitude and latitude were swapped; swapped back",
-                       sheet=sheet, row=int(rows[i]), column="lon/lat", value=f"{lon[i]},{lat[i]}")
+        sink.flag(
+            "swapped_lonlat",
+            "longitude and latitude were swapped; swapped back",
+            swapped_in,
+            column="lon/lat",
+            values=[f"{a},{b}" for a, b in zip(lon, lat, strict=True)],
+            severity="warning",
+        )
         lon[swapped_in], lat[swapped_in] = lat[swapped_in].copy(), lon[swapped_in].copy()
         outside &= ~swapped_in
     present = (~missing).sum()
     if present and outside.sum() / present > settings.imports.outside_county_share_refuse:
         advice = describe_coordinate_problem(lon[~missing], lat[~missing], None) or (
-            "check the coordinate system (--crs) and that the villages layer is the right county")
-        msg = (f"{outside.sum()} of {present} points lie outside the county: wrong coordinate system? {advice}")
-        report.add("outside_county", "error", msg, sheet=sheet, column="lon/lat")
-        raise CrsError(msg, report)
+            "check the coordinate system (--crs) and that the villages layer is the right county"
+        )
+        msg = f"{outside.sum()} of {present} points lie outside the county: wrong coordinate system? {advice}"
+        sink.report.add("outside_county", "error", msg, sheet=sink.sheet, column="lon/lat")
+        raise CrsError(msg, sink.report)
 
 
-def _check_in_village(geoms: np.ndarray, codes: np.ndarray, check: np.ndarray, index: VillageIndex,
-                      rows: np.ndarray, report: Report, sheet: str | None, settings: Settings) -> np.ndarray:
+def _check_in_village(
+    geoms: np.ndarray,
+    codes: np.ndarray,
+    check: np.ndarray,
+    *,
+    index: VillageIndex,
+    sink: RowProblems,
+    settings: Settings,
+) -> np.ndarray:
     """Flag points that lie in another village than their code (beyond the border tolerance)."""
     mismatch = np.zeros(len(geoms), dtype=bool)
     idx = np.flatnonzero(check)
@@ -257,12 +310,21 @@ def _check_in_village(geoms: np.ndarray, codes: np.ndarray, check: np.ndarray, i
         return mismatch
     far_idx = idx[out]
     dist = index.metres_from_coded(codes[far_idx], x[out], y[out])
-    far_idx, dist = far_idx[dist > settings.imports.border_tolerance_m], dist[dist > settings.imports.border_tolerance_m]
+    far_idx, dist = (
+        far_idx[dist > settings.imports.border_tolerance_m],
+        dist[dist > settings.imports.border_tolerance_m],
+    )
     actual = index.village_of(shapely.get_x(geoms[far_idx]), shapely.get_y(geoms[far_idx]))
     for i, d, a in zip(far_idx, dist, actual, strict=True):
         where = f"village {index.codes[a]} {index.names[a]}" if a >= 0 else "no village"
-        report.add("wrong_village", "warning", f"point lies in {where}, {d:.0f} m from village {codes[i]} "
-                   "named by its code; code kept, point kept, flagged location_mismatch",
-                   sheet=sheet, row=int(rows[i]), column="village_code", value=codes[i])
+        sink.at(
+            i,
+            "wrong_village",
+            f"point lies in {where}, {d:.0f} m from village {codes[i]} named by its code; "
+            "code kept, point kept, flagged location_mismatch",
+            column="village_code",
+            value=codes[i],
+            severity="warning",
+        )
     mismatch[far_idx] = True
     return mismatch

@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+from charset_normalizer import from_bytes
 
 from geodata._errors import ReadError
 from geodata._excel import read_xlsx_rows
@@ -46,8 +47,14 @@ class RawTable:
     header_row: int | None = None
 
 
-def read_table(path: str | os.PathLike[str], *, sheet: str | None = None, encoding: str = "auto",
-               layer: str | None = None, header_hint: Iterable[str] = ()) -> RawTable:
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    sheet: str | None = None,
+    encoding: str = "auto",
+    layer: str | None = None,
+    header_hint: Iterable[str] = (),
+) -> RawTable:
     """Read ``path`` whatever its format; raise :class:`ReadError` when it cannot be read.
 
     Parameters
@@ -62,6 +69,7 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | None = None, encodi
         Layer name inside a GeoPackage, or the .shp to take from a zip holding several.
     header_hint
         Known header spellings; the row matching most of them is taken as the header.
+
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -115,8 +123,6 @@ def _decode(raw: bytes, encoding: str, path: Path) -> tuple[str, str]:
             return raw.decode(enc), "utf-8" if enc == "utf-8-sig" and not raw.startswith(b"\xef\xbb\xbf") else enc
         except UnicodeDecodeError:
             continue
-    from charset_normalizer import from_bytes
-
     best = from_bytes(raw).best()
     if best is None:
         msg = f"{path}: cannot tell the text encoding (tried UTF-8, UTF-8-BOM, GB18030); pass --encoding"
@@ -150,8 +156,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _from_rows(path: Path, rows: list[list[object]], numbers: list[int], sheet: str | None, *,
-               hints: set[str]) -> RawTable:
+def _from_rows(
+    path: Path, rows: list[list[object]], numbers: list[int], sheet: str | None, *, hints: set[str]
+) -> RawTable:
     """Build the table from rows of cells: header detection, blank rows dropped, numbers kept."""
     if not rows:
         msg = f"{path}: no rows found" + (f" in sheet {sheet!r}" if sheet else "")
@@ -159,15 +166,21 @@ def _from_rows(path: Path, rows: list[list[object]], numbers: list[int], sheet: 
     h = find_header_row(rows, hints)
     header = _unique_headers(rows[h])
     body, body_numbers = [], []
-    for row, number in zip(rows[h + 1:], numbers[h + 1:], strict=True):
+    for row, number in zip(rows[h + 1 :], numbers[h + 1 :], strict=True):
         cells = [_clean(c) for c in row[: len(header)]] + [None] * max(0, len(header) - len(row))
         if any(c is not None for c in cells):
             body.append(cells)
             body_numbers.append(number)
     data = pd.DataFrame(body, columns=header, dtype=object)
     keep = [c for c in data.columns if not c.startswith("_unnamed_") or data[c].notna().any()]
-    return RawTable(data=data[keep], geometry=None, source_rows=np.asarray(body_numbers, dtype=int),
-                    file=str(path), sheet=sheet, header_row=numbers[h])
+    return RawTable(
+        data=data[keep],
+        geometry=None,
+        source_rows=np.asarray(body_numbers, dtype=int),
+        file=str(path),
+        sheet=sheet,
+        header_row=numbers[h],
+    )
 
 
 def _clean(value: object) -> object:
@@ -211,8 +224,9 @@ def _read_spatial(path: Path, *, encoding: str, layer: str | None) -> RawTable:
     data = pd.DataFrame(frame.drop(columns=frame.geometry.name) if geometry is not None else frame)
     data.columns = _unique_headers(list(data.columns))
     data = data.astype(object).where(data.notna(), None).map(_clean)
-    return RawTable(data=data, geometry=geometry, source_rows=np.arange(1, len(data) + 1), file=str(path),
-                    encoding=used)
+    return RawTable(
+        data=data, geometry=geometry, source_rows=np.arange(1, len(data) + 1), file=str(path), encoding=used
+    )
 
 
 def _pick_layer(path: Path, layer: str | None) -> str:

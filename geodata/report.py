@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 Severity = Literal["error", "warning"]
 
 
@@ -98,7 +100,10 @@ class Report:
 
     def format_text(self, *, limit: int = 50) -> str:
         """A human summary: counts per kind, then the first ``limit`` problems."""
-        head = f"{self.file or '<input>'} → {self.layer or '?'}: {self.rows} rows, " f"{len(self.errors)} errors, {len(self.warnings)} warnings"
+        head = (
+            f"{self.file or '<input>'} → {self.layer or '?'}: {self.rows} rows, "
+            f"{len(self.errors)} errors, {len(self.warnings)} warnings"
+        )
         lines = [head]
         lines += [f"  {n:>6}  {k}" for k, n in self.counts().items()]
         ordered = self.errors + self.warnings
@@ -119,3 +124,48 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
         else:
             out[k] = str(v)
     return out
+
+
+@dataclass
+class RowProblems:
+    """Adds problems for rows of one table, translating positions to the row numbers a person sees."""
+
+    report: Report
+    rows: Any  # numpy array: source row number of each position
+    sheet: str | None = None
+
+    def at(
+        self,
+        i: int,
+        kind: str,
+        reason: str,
+        *,
+        column: str | None = None,
+        value: Any = None,
+        severity: Severity = "error",
+    ) -> None:
+        """One problem at position ``i``."""
+        self.report.add(
+            kind,
+            severity,
+            reason,
+            sheet=self.sheet,
+            row=int(self.rows[i]),
+            column=column,
+            value=None if value is None else str(value),
+        )
+
+    def flag(
+        self,
+        kind: str,
+        reason: str,
+        mask: Any,
+        *,
+        column: str | None = None,
+        values: Any = None,
+        severity: Severity = "error",
+    ) -> None:
+        """One problem per position where ``mask`` is true; ``values`` (a Series or array) supplies the value."""
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            value = None if values is None else (values.iloc[i] if hasattr(values, "iloc") else values[i])
+            self.at(int(i), kind, reason, column=column, value=value, severity=severity)

@@ -84,8 +84,18 @@ NO = ("否", "无", "n", "no", "false", "0", "×", "✗", "f", "未", "未参保
 LON = _c("lon", "float", "经度", "东经", "x", "longitude", "lng", "坐标x", "经度坐标", "x坐标")
 LAT = _c("lat", "float", "纬度", "北纬", "y", "latitude", "坐标y", "纬度坐标", "y坐标")
 VILLAGE_CODE = _c(
-    "village_code", "code", "村代码", "行政区划代码", "村级代码", "村编码", "村统计用区划代码", "统计用区划代码",
-    "区划代码", "所属村代码", digits=12, required=True,
+    "village_code",
+    "code",
+    "村代码",
+    "行政区划代码",
+    "村级代码",
+    "村编码",
+    "村统计用区划代码",
+    "统计用区划代码",
+    "区划代码",
+    "所属村代码",
+    digits=12,
+    required=True,
 )
 
 RISK_CHOICES = {
@@ -103,7 +113,10 @@ RISK_CHOICES = {
 }
 
 TOWNS = LayerSchema(
-    "towns", "乡镇", "polygon", ("town_code",),
+    "towns",
+    "乡镇",
+    "polygon",
+    ("town_code",),
     (
         _c("town_code", "code", "乡镇代码", "乡镇编码", "乡镇区划代码", "街道代码", digits=9, required=True),
         _c("name", "str", "乡镇名称", "乡镇", "乡镇名", "乡镇(街道)", "乡镇街道", "名称", required=True),
@@ -111,7 +124,10 @@ TOWNS = LayerSchema(
 )
 
 VILLAGES = LayerSchema(
-    "villages", "行政村", "polygon", ("village_code",),
+    "villages",
+    "行政村",
+    "polygon",
+    ("village_code",),
     (
         VILLAGE_CODE,
         _c("name", "str", "村名称", "行政村", "村名", "行政村名称", "村委会", "村(社区)", "名称", required=True),
@@ -123,127 +139,278 @@ VILLAGES = LayerSchema(
 )
 
 HOUSEHOLDS = LayerSchema(
-    "households", "农户", "point", ("household_id",),
+    "households",
+    "农户",
+    "point",
+    ("household_id",),
     (
         _c("household_id", "str", "户编号", "户码", "户主编号", "农户编号", "家庭编号", required=True),
         VILLAGE_CODE,
         _c("head_name", "str", "户主姓名", "户主", "姓名", "户主名", pii=True),
         _c("id_number", "str", "证件号码", "身份证号", "身份证号码", "户主身份证号", "户主证件号码", pii=True),
         _c("phone", "str", "联系电话", "电话", "手机号", "手机号码", "联系方式", pii=True),
-        _c("members", "int", "家庭人口数", "家庭人口", "人口数", "户人口数", "人数", required=True,
-           minimum=1, maximum="imports.max_members"),
-        _c("per_capita_income", "float", "人均纯收入", "人均收入", "家庭人均纯收入", "人均可支配收入",
-           minimum="imports.min_income", maximum="imports.max_income"),
-        _c("status", "enum", "户类型", "户属性", "农户类型", "户类别", required=True, choices={
-            "normal": ("一般户", "一般农户", "非贫困户", "普通户"),
-            "lifted": ("脱贫户", "已脱贫户", "脱贫享受政策户", "脱贫不享受政策户"),
-            "monitored": ("监测对象", "监测户", "防返贫监测对象", "监测对象户"),
-        }),
-        _c("monitor_type", "enum", "监测对象类别", "监测类型", "监测对象类型", choices={
-            "unstable": ("脱贫不稳定户", "不稳定户"),
-            "marginal": ("边缘易致贫户", "边缘户"),
-            "sudden": ("突发严重困难户", "突发困难户"),
-        }),
-        _c("risk_types", "list", "风险类型", "致贫返贫风险", "主要风险", "风险类别", "返贫致贫风险", choices=RISK_CHOICES),
+        _c(
+            "members",
+            "int",
+            "家庭人口数",
+            "家庭人口",
+            "人口数",
+            "户人口数",
+            "人数",
+            required=True,
+            minimum=1,
+            maximum="imports.max_members",
+        ),
+        _c(
+            "per_capita_income",
+            "float",
+            "人均纯收入",
+            "人均收入",
+            "家庭人均纯收入",
+            "人均可支配收入",
+            minimum="imports.min_income",
+            maximum="imports.max_income",
+        ),
+        _c(
+            "status",
+            "enum",
+            "户类型",
+            "户属性",
+            "农户类型",
+            "户类别",
+            required=True,
+            choices={
+                "normal": ("一般户", "一般农户", "非贫困户", "普通户"),
+                "lifted": ("脱贫户", "已脱贫户", "脱贫享受政策户", "脱贫不享受政策户"),
+                "monitored": ("监测对象", "监测户", "防返贫监测对象", "监测对象户"),
+            },
+        ),
+        _c(
+            "monitor_type",
+            "enum",
+            "监测对象类别",
+            "监测类型",
+            "监测对象类型",
+            choices={
+                "unstable": ("脱贫不稳定户", "不稳定户"),
+                "marginal": ("边缘易致贫户", "边缘户"),
+                "sudden": ("突发严重困难户", "突发困难户"),
+            },
+        ),
+        _c(
+            "risk_types",
+            "list",
+            "风险类型",
+            "致贫返贫风险",
+            "主要风险",
+            "风险类别",
+            "返贫致贫风险",
+            choices=RISK_CHOICES,
+        ),
         _c("risk_eliminated", "bool", "风险是否消除", "是否消除风险", "风险消除", "是否风险消除"),
         _c("education_ok", "bool", "义务教育保障", "义务教育", "教育保障"),
         _c("medical_insured", "bool", "基本医疗保险参保", "医保参保", "参加医保", "基本医疗保险", "医疗保障"),
-        _c("housing_grade", "enum", "住房安全等级", "住房等级", "危房等级", "住房鉴定等级", choices={
-            "A": ("a级", "a类"), "B": ("b级", "b类"), "C": ("c级", "c类", "c级危房"),
-            "D": ("d级", "d类", "d级危房"), "none": ("无房", "无"),
-        }),
+        _c(
+            "housing_grade",
+            "enum",
+            "住房安全等级",
+            "住房等级",
+            "危房等级",
+            "住房鉴定等级",
+            choices={
+                "A": ("a级", "a类"),
+                "B": ("b级", "b类"),
+                "C": ("c级", "c类", "c级危房"),
+                "D": ("d级", "d类", "d级危房"),
+                "none": ("无房", "无"),
+            },
+        ),
         _c("water_safe", "bool", "饮水安全", "饮水是否安全", "饮水安全保障", "安全饮水"),
         _c("helper", "str", "帮扶责任人", "帮扶人", "结对帮扶人"),
         _c("risk_found_on", "date", "风险发现日期", "发现日期", "风险发现时间"),
         _c("identified_on", "date", "识别日期", "识别时间", "纳入监测日期", "识别纳入日期"),
         _c("entered_on", "date", "录入日期", "录入时间", "系统录入日期"),
-        LON, LAT,
+        LON,
+        LAT,
     ),
-    coords=("lon", "lat"), village_column="village_code",
+    coords=("lon", "lat"),
+    village_column="village_code",
 )
 
 WATER_TESTS = LayerSchema(
-    "water_tests", "水质检测", "point", ("sample_id", "indicator"),
+    "water_tests",
+    "水质检测",
+    "point",
+    ("sample_id", "indicator"),
     (
         _c("sample_id", "str", "样品编号", "样品号", "水样编号", required=True),
         _c("site_id", "str", "检测点编号", "监测点编号", "点位编号", required=True),
         _c("site_name", "str", "检测点名称", "监测点名称", "点位名称"),
-        _c("site_type", "enum", "水样类型", "水样类别", "采样点类型", choices={
-            "plant_outlet": ("出厂水",), "tap": ("末梢水", "管网末梢水"), "own_source": ("自备水源", "分散式供水"),
-        }),
+        _c(
+            "site_type",
+            "enum",
+            "水样类型",
+            "水样类别",
+            "采样点类型",
+            choices={
+                "plant_outlet": ("出厂水",),
+                "tap": ("末梢水", "管网末梢水"),
+                "own_source": ("自备水源", "分散式供水"),
+            },
+        ),
         _c("sampled_on", "date", "采样日期", "采样时间", "检测日期", required=True),
         _c("indicator", "str", "检测指标", "指标", "检测项目", "项目", required=True),
         _c("value", "number_text", "检测值", "检测结果", "结果", "测定值", required=True),
         _c("unit", "str", "单位", "计量单位"),
         _c("village_code", "code", "村代码", "行政区划代码", "所属村代码", digits=12),
-        LON, LAT,
+        LON,
+        LAT,
     ),
     coords=("lon", "lat"),
 )
 
 HOUSING = LayerSchema(
-    "housing", "危房台账", None, ("case_id",),
+    "housing",
+    "危房台账",
+    None,
+    ("case_id",),
     (
         _c("case_id", "str", "台账编号", "编号", "危房编号", required=True),
         _c("household_id", "str", "户编号", "户码", "农户编号", required=True),
-        _c("grade", "enum", "鉴定等级", "危房等级", "等级", required=True, choices={
-            "C": ("c级", "c类", "局部危房"), "D": ("d级", "d类", "整幢危房"),
-        }),
+        _c(
+            "grade",
+            "enum",
+            "鉴定等级",
+            "危房等级",
+            "等级",
+            required=True,
+            choices={
+                "C": ("c级", "c类", "局部危房"),
+                "D": ("d级", "d类", "整幢危房"),
+            },
+        ),
         _c("appraised_on", "date", "鉴定日期", "鉴定时间"),
-        _c("stage", "enum", "改造进度", "进度", "改造状态", required=True, choices={
-            "pending": ("待改造", "未开工", "待开工"), "started": ("已开工", "在建"),
-            "completed": ("已竣工", "竣工"), "accepted": ("已验收", "验收", "已销号"),
-        }),
+        _c(
+            "stage",
+            "enum",
+            "改造进度",
+            "进度",
+            "改造状态",
+            required=True,
+            choices={
+                "pending": ("待改造", "未开工", "待开工"),
+                "started": ("已开工", "在建"),
+                "completed": ("已竣工", "竣工"),
+                "accepted": ("已验收", "验收", "已销号"),
+            },
+        ),
         _c("deadline", "date", "完成时限", "时限", "计划完成日期"),
         _c("subsidy", "float", "补助资金", "补助金额", "补助", minimum=0),
     ),
 )
 
 ROADS = LayerSchema(
-    "roads", "道路", "line", ("road_id",),
+    "roads",
+    "道路",
+    "line",
+    ("road_id",),
     (
         _c("road_id", "str", "道路编号", "路线编号", "编号", required=True),
         _c("name", "str", "道路名称", "路线名称", "名称"),
-        _c("road_class", "enum", "道路等级", "公路等级", "行政等级", required=True, choices={
-            "county": ("县道",), "township": ("乡道",), "village": ("村道",), "track": ("便道", "机耕路", "土路"),
-        }),
+        _c(
+            "road_class",
+            "enum",
+            "道路等级",
+            "公路等级",
+            "行政等级",
+            required=True,
+            choices={
+                "county": ("县道",),
+                "township": ("乡道",),
+                "village": ("村道",),
+                "track": ("便道", "机耕路", "土路"),
+            },
+        ),
         _c("hardened", "bool", "是否硬化", "硬化", "路面硬化"),
     ),
 )
 
 FACILITIES = LayerSchema(
-    "facilities", "设施", "point", ("facility_id",),
+    "facilities",
+    "设施",
+    "point",
+    ("facility_id",),
     (
         _c("facility_id", "str", "设施编号", "编号", required=True),
         _c("name", "str", "设施名称", "名称"),
-        _c("kind", "enum", "设施类型", "类型", "类别", required=True, choices={
-            "township_gov": ("乡镇政府", "乡镇人民政府"), "school": ("学校", "小学", "中学"),
-            "clinic": ("村卫生室", "卫生室"), "health_center": ("乡镇卫生院", "卫生院"),
-            "water_plant": ("水厂", "供水站"), "relocation_site": ("安置点", "易地搬迁安置点"), "market": ("集市", "市场"),
-        }),
+        _c(
+            "kind",
+            "enum",
+            "设施类型",
+            "类型",
+            "类别",
+            required=True,
+            choices={
+                "township_gov": ("乡镇政府", "乡镇人民政府"),
+                "school": ("学校", "小学", "中学"),
+                "clinic": ("村卫生室", "卫生室"),
+                "health_center": ("乡镇卫生院", "卫生院"),
+                "water_plant": ("水厂", "供水站"),
+                "relocation_site": ("安置点", "易地搬迁安置点"),
+                "market": ("集市", "市场"),
+            },
+        ),
         _c("capacity", "float", "容量", "规模", minimum=0),
         _c("village_code", "code", "村代码", "所属村代码", digits=12),
-        LON, LAT,
+        LON,
+        LAT,
     ),
     coords=("lon", "lat"),
 )
 
 HAZARDS = LayerSchema(
-    "hazards", "灾害隐患区", "polygon", ("hazard_id",),
+    "hazards",
+    "灾害隐患区",
+    "polygon",
+    ("hazard_id",),
     (
         _c("hazard_id", "str", "隐患点编号", "编号", "隐患编号", required=True),
-        _c("kind", "enum", "灾害类型", "类型", "隐患类型", required=True, choices={
-            "flood": ("山洪", "洪水", "山洪沟道"), "landslide": ("滑坡",), "collapse": ("崩塌",),
-            "debris_flow": ("泥石流",), "other": ("其他", "其它"),
-        }),
-        _c("level", "enum", "风险等级", "等级", "险情等级", required=True, choices={
-            "high": ("高", "高风险", "极高", "极高风险"), "medium": ("中", "中风险"), "low": ("低", "低风险"),
-        }),
+        _c(
+            "kind",
+            "enum",
+            "灾害类型",
+            "类型",
+            "隐患类型",
+            required=True,
+            choices={
+                "flood": ("山洪", "洪水", "山洪沟道"),
+                "landslide": ("滑坡",),
+                "collapse": ("崩塌",),
+                "debris_flow": ("泥石流",),
+                "other": ("其他", "其它"),
+            },
+        ),
+        _c(
+            "level",
+            "enum",
+            "风险等级",
+            "等级",
+            "险情等级",
+            required=True,
+            choices={
+                "high": ("高", "高风险", "极高", "极高风险"),
+                "medium": ("中", "中风险"),
+                "low": ("低", "低风险"),
+            },
+        ),
     ),
 )
 
 ELEVATION = LayerSchema(
-    "elevation", "高程", "grid", ("row", "col"),
+    "elevation",
+    "高程",
+    "grid",
+    ("row", "col"),
     (
         _c("row", "int", "行", required=True, minimum=0),
         _c("col", "int", "列", required=True, minimum=0),
@@ -255,7 +422,10 @@ ELEVATION = LayerSchema(
 )
 
 PROJECTS = LayerSchema(
-    "projects", "衔接资金项目", None, ("project_id",),
+    "projects",
+    "衔接资金项目",
+    None,
+    ("project_id",),
     (
         _c("project_id", "str", "项目编号", "编号", required=True),
         _c("name", "str", "项目名称", "名称"),
@@ -263,17 +433,28 @@ PROJECTS = LayerSchema(
         _c("category", "str", "项目类别", "类别", "项目类型"),
         _c("budget", "float", "计划投资", "预算", "资金规模", "衔接资金", required=True, minimum=0),
         _c("disbursed", "float", "已支付", "支出", "已拨付", "已支出资金", minimum=0),
-        _c("status", "enum", "项目状态", "状态", choices={
-            "planned": ("计划", "未开工"), "started": ("已开工", "开工"), "completed": ("已完工", "完工"),
-            "reimbursed": ("已报账", "报账"),
-        }),
+        _c(
+            "status",
+            "enum",
+            "项目状态",
+            "状态",
+            choices={
+                "planned": ("计划", "未开工"),
+                "started": ("已开工", "开工"),
+                "completed": ("已完工", "完工"),
+                "reimbursed": ("已报账", "报账"),
+            },
+        ),
         _c("as_of", "date", "统计日期", "截至日期"),
     ),
     village_column="village_code",
 )
 
 TEAMS = LayerSchema(
-    "teams", "驻村工作队", None, ("team_id",),
+    "teams",
+    "驻村工作队",
+    None,
+    ("team_id",),
     (
         _c("team_id", "str", "工作队编号", "编号", required=True),
         VILLAGE_CODE,
@@ -289,7 +470,10 @@ TEAMS = LayerSchema(
 )
 
 INSPECTIONS = LayerSchema(
-    "inspections", "暗访记录", None, ("inspection_id",),
+    "inspections",
+    "暗访记录",
+    None,
+    ("inspection_id",),
     (
         _c("inspection_id", "str", "暗访编号", "编号", required=True),
         _c("date", "date", "暗访日期", "日期", "检查日期", required=True),
@@ -306,8 +490,20 @@ INSPECTIONS = LayerSchema(
 
 SCHEMAS: dict[str, LayerSchema] = {
     s.name: s
-    for s in (TOWNS, VILLAGES, HOUSEHOLDS, WATER_TESTS, HOUSING, ROADS, FACILITIES, HAZARDS, ELEVATION,
-              PROJECTS, TEAMS, INSPECTIONS)
+    for s in (
+        TOWNS,
+        VILLAGES,
+        HOUSEHOLDS,
+        WATER_TESTS,
+        HOUSING,
+        ROADS,
+        FACILITIES,
+        HAZARDS,
+        ELEVATION,
+        PROJECTS,
+        TEAMS,
+        INSPECTIONS,
+    )
 }
 
 # Columns the importer adds to what the file gave.

@@ -10,6 +10,7 @@ working directory; its tables mirror the dataclasses below (``[poverty]``,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -30,8 +31,12 @@ def _doc(default: Any, doc: str, **kw: Any) -> Any:
 class PovertySettings:
     """Income lines (yuan per person per year); each province sets its own every year."""
 
-    poverty_line: float = _doc(2875.0, "Poor household: per-capita net income below this (one seed province, 2013 standard; national 2,736).")
-    monitoring_line: float = _doc(7500.0, "Monitoring income line (防返贫监测收入线); 2024 examples 7,500 / 8,500 / 8,800.")
+    poverty_line: float = _doc(
+        2875.0, "Poor household: per-capita net income below this (one seed province, 2013 standard; national 2,736)."
+    )
+    monitoring_line: float = _doc(
+        7500.0, "Monitoring income line (防返贫监测收入线); 2024 examples 7,500 / 8,500 / 8,800."
+    )
     poor_village_incidence: float = _doc(0.30, "一高: poverty incidence above this share marks a poor village.")
     poor_village_income: float = _doc(3902.0, "一低: village per-capita net income below this (yuan).")
 
@@ -49,8 +54,12 @@ class ImportSettings:
     """Limits the importers apply to incoming files."""
 
     max_members: int = _doc(30, "Largest plausible household size (家庭人口数).")
-    max_income: float = _doc(1_000_000.0, "Largest plausible per-capita income (yuan/year); above is refused as a typo.")
-    min_income: float = _doc(-50_000.0, "Smallest plausible per-capita net income (business losses can make it negative).")
+    max_income: float = _doc(
+        1_000_000.0, "Largest plausible per-capita income (yuan/year); above is refused as a typo."
+    )
+    min_income: float = _doc(
+        -50_000.0, "Smallest plausible per-capita net income (business losses can make it negative)."
+    )
     outside_county_share_refuse: float = _doc(
         0.5, "Refuse a point file when more than this share of its points lies outside the county (wrong CRS)."
     )
@@ -77,9 +86,6 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-_cached: tuple[tuple[str, float], Settings] | None = None
-
-
 def settings_path() -> Path | None:
     """The TOML file in effect, or None when the defaults apply."""
     env = os.environ.get("BATTLEMAP_SETTINGS")
@@ -91,12 +97,14 @@ def settings_path() -> Path | None:
 
 def get_settings() -> Settings:
     """Current settings: defaults overlaid with the TOML file, re-read when the file changes."""
-    global _cached
     path = settings_path()
-    key = (str(path), path.stat().st_mtime if path and path.exists() else 0.0)
-    if _cached is None or _cached[0] != key:
-        _cached = (key, load_settings(path))
-    return _cached[1]
+    return _load_cached(str(path) if path else None, path.stat().st_mtime if path and path.exists() else 0.0)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: str | None, _mtime: float) -> Settings:
+    """Settings for a (path, modification time) pair; a changed file gives a new key."""
+    return load_settings(path)
 
 
 def load_settings(path: str | Path | None) -> Settings:

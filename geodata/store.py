@@ -108,7 +108,9 @@ class GeoPackageStore:
         ``where`` is an OGR SQL attribute filter built by the caller from trusted names.
         """
         if not self.has(layer):
-            msg = f"store {self.path} has no layer {layer!r}; it has {self.layers()}. Import it or run `battlemap demo`."
+            msg = (
+                f"store {self.path} has no layer {layer!r}; it has {self.layers()}. Import it or run `battlemap demo`."
+            )
             raise StoreError(msg)
         frame = pyogrio.read_dataframe(self.path, layer=layer, columns=columns, where=where)
         return conform(frame, layer)
@@ -181,18 +183,28 @@ class StoreWriter:
         pyogrio.write_dataframe(frame, self.path, **kwargs)  # nullable Int64/boolean are written natively
         self.written.append(layer)
 
-    def log(self, *, action: str, layer: str, rows: int, source: str = "", detail: dict[str, Any] | None = None,
-            who: str | None = None) -> None:
+    def log(
+        self,
+        *,
+        action: str,
+        layer: str,
+        rows: int,
+        source: str = "",
+        detail: dict[str, Any] | None = None,
+        who: str | None = None,
+    ) -> None:
         """Queue an import-log entry (what, when, rows, who), written with the transaction."""
-        self._log_rows.append({
-            "at": dt.datetime.now().replace(microsecond=0),
-            "who": who or _current_user(),
-            "action": action,
-            "layer": layer,
-            "rows": int(rows),
-            "source": source,
-            "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
-        })
+        self._log_rows.append(
+            {
+                "at": dt.datetime.now().replace(microsecond=0),
+                "who": who or _current_user(),
+                "action": action,
+                "layer": layer,
+                "rows": int(rows),
+                "source": source,
+                "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
+            }
+        )
 
     def flush_log(self) -> None:
         """Append queued log entries to the import log table."""
@@ -200,7 +212,9 @@ class StoreWriter:
             return
         new = pd.DataFrame(self._log_rows)
         new["at"] = new["at"].astype("datetime64[ms]")
-        pyogrio.write_dataframe(new, self.path, layer=IMPORT_LOG, driver="GPKG", append=_has_layer(self.path, IMPORT_LOG))
+        pyogrio.write_dataframe(
+            new, self.path, layer=IMPORT_LOG, driver="GPKG", append=_has_layer(self.path, IMPORT_LOG)
+        )
         self._log_rows.clear()
 
 

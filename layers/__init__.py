@@ -1,0 +1,1 @@
+"""Map and chart builders: analytics results in, Plotly and Folium objects out."""

@@ -36,18 +36,27 @@ def village_overview_figure(villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame,
     for code in order:
         part = v[v["town_code"] == code]
         town = town_names.get(code, code)
-        fig.add_trace(go.Choroplethmap(
-            geojson=geojson, featureidkey="properties.village_code", locations=part["village_code"],
-            z=np.zeros(len(part)), colorscale=[[0, colour_of[code]], [1, colour_of[code]]], showscale=False,
-            marker={"line": {"width": 0.6, "color": "#ffffff"}, "opacity": 0.85}, name=town,
-            customdata=np.column_stack([part["name"], part["village_code"], part["population"].fillna(0)]),
-            hovertemplate=f"<b>%{{customdata[0]}}</b><br>{town}<br>%{{customdata[1]}}"
-                          "<br>户籍人口 population %{customdata[2]:,}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Choroplethmap(
+                geojson=geojson,
+                featureidkey="properties.village_code",
+                locations=part["village_code"],
+                z=np.zeros(len(part)),
+                colorscale=[[0, colour_of[code]], [1, colour_of[code]]],
+                showscale=False,
+                marker={"line": {"width": 0.6, "color": "#ffffff"}, "opacity": 0.85},
+                name=town,
+                customdata=np.column_stack([part["name"], part["village_code"], part["population"].fillna(0)]),
+                hovertemplate=f"<b>%{{customdata[0]}}</b><br>{town}<br>%{{customdata[1]}}"
+                "<br>户籍人口 population %{customdata[2]:,}<extra></extra>",
+            )
+        )
     lon, lat = _centre(v)
     fig.update_layout(
         map={"style": "white-bg", "center": {"lon": lon, "lat": lat}, "zoom": 8.6},
-        margin={"l": 0, "r": 0, "t": 40 if title else 0, "b": 0}, title=title, showlegend=True,
+        margin={"l": 0, "r": 0, "t": 40 if title else 0, "b": 0},
+        title=title,
+        showlegend=True,
         legend={"title": {"text": "乡镇 Township"}, "bgcolor": "rgba(255,255,255,0.8)"},
     )
     return fig

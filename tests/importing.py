@@ -11,23 +11,60 @@ import openpyxl
 from battlemap_cli.main import main
 from tests.conftest import resident_id
 
-HEADER = ["序号", "户编号", "村代码", "户主姓名", "证件号码", "联系电话", "家庭人口数", "人均纯收入（元）", "户类型",
-          "监测对象类别", "风险类型", "风险是否消除", "住房安全等级", "饮水安全", "识别日期", "经度", "纬度"]
+HEADER = [
+    "序号",
+    "户编号",
+    "村代码",
+    "户主姓名",
+    "证件号码",
+    "联系电话",
+    "家庭人口数",
+    "人均纯收入（元）",
+    "户类型",
+    "监测对象类别",
+    "风险类型",
+    "风险是否消除",
+    "住房安全等级",
+    "饮水安全",
+    "识别日期",
+    "经度",
+    "纬度",
+]
 
 
 def household_rows(n: int = 8) -> list[list[object]]:
     """``n`` valid household rows spread over the mini county's four villages (points at their centres)."""
-    villages = [("621121100201", 104.61, 35.61), ("621121100202", 104.63, 35.61),
-                ("621121201201", 104.61, 35.63), ("621121201202", 104.63, 35.63)]
+    villages = [
+        ("621121100201", 104.61, 35.61),
+        ("621121100202", 104.63, 35.61),
+        ("621121201201", 104.61, 35.63),
+        ("621121201202", 104.63, 35.63),
+    ]
     rows = []
     for i in range(n):
         code, lon, lat = villages[i % 4]
         monitored = i % 3 == 0
-        rows.append([i + 1, f"{code}{i:04d}", code, f"王{'建国明华'[i % 4]}军", resident_id(i), f"1381234{i:04d}",
-                     1 + i % 5, 6000 + 500 * i, "监测对象" if monitored else "一般户",
-                     "边缘易致贫户" if monitored else "", "因病；因学" if monitored else "",
-                     "否" if monitored else "", "B", "是", "2026-03-05" if monitored else "",
-                     lon + 0.001 * (i // 4), lat])
+        rows.append(
+            [
+                i + 1,
+                f"{code}{i:04d}",
+                code,
+                f"王{'建国明华'[i % 4]}军",
+                resident_id(i),
+                f"1381234{i:04d}",
+                1 + i % 5,
+                6000 + 500 * i,
+                "监测对象" if monitored else "一般户",
+                "边缘易致贫户" if monitored else "",
+                "因病；因学" if monitored else "",
+                "否" if monitored else "",
+                "B",
+                "是",
+                "2026-03-05" if monitored else "",
+                lon + 0.001 * (i // 4),
+                lat,
+            ]
+        )
     return rows
 
 
@@ -40,8 +77,14 @@ def write_csv(path: Path, rows: list[list[object]], *, header: list[str] = HEADE
     return path
 
 
-def write_xlsx(path: Path, rows: list[list[object]], *, header: list[str] = HEADER, title: str | None = None,
-               sheet: str = "农户台账") -> Path:
+def write_xlsx(
+    path: Path,
+    rows: list[list[object]],
+    *,
+    header: list[str] = HEADER,
+    title: str | None = None,
+    sheet: str = "农户台账",
+) -> Path:
     """Write a workbook with an optional merged title row above the header."""
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -4,8 +4,17 @@ import datetime as dt
 
 import pandas as pd
 
-from geodata.coerce import coerce_bool, coerce_code, coerce_date, coerce_enum, coerce_float, coerce_int, coerce_list, \
-    out_of_range, parse_date
+from geodata.coerce import (
+    coerce_bool,
+    coerce_code,
+    coerce_date,
+    coerce_enum,
+    coerce_float,
+    coerce_int,
+    coerce_list,
+    out_of_range,
+    parse_date,
+)
 from geodata.schemas import HOUSEHOLDS, VILLAGES
 from geodata.settings import Settings
 
@@ -13,8 +22,9 @@ S = Settings()
 
 
 def test_numbers_accept_separators_and_full_width_digits() -> None:
-    values, bad, _ = coerce_float(pd.Series(["1,234.5", "３２００", 12, None, "abc"], dtype=object),
-                                  HOUSEHOLDS.column("per_capita_income"), S)
+    values, bad, _ = coerce_float(
+        pd.Series(["1,234.5", "３２００", 12, None, "abc"], dtype=object), HOUSEHOLDS.column("per_capita_income"), S
+    )
     assert values.iloc[:3].tolist() == [1234.5, 3200.0, 12.0]
     assert bad.tolist() == [False, False, False, False, True]
 
@@ -34,21 +44,25 @@ def test_dates_in_every_common_spelling() -> None:
 
 
 def test_bool_enum_and_list_aliases() -> None:
-    b, bad, _ = coerce_bool(pd.Series(["是", "否", "√", "1", "maybe"], dtype=object),
-                            HOUSEHOLDS.column("water_safe"), S)
+    b, bad, _ = coerce_bool(
+        pd.Series(["是", "否", "√", "1", "maybe"], dtype=object), HOUSEHOLDS.column("water_safe"), S
+    )
     assert b.iloc[:4].tolist() == [True, False, True, True] and bad.tolist() == [False] * 4 + [True]
-    e, bad, reason = coerce_enum(pd.Series(["监测对象", "lifted", "贫困户"], dtype=object),
-                                 HOUSEHOLDS.column("status"), S)
+    e, bad, reason = coerce_enum(
+        pd.Series(["监测对象", "lifted", "贫困户"], dtype=object), HOUSEHOLDS.column("status"), S
+    )
     assert e.iloc[:2].tolist() == ["monitored", "lifted"] and bad.tolist() == [False, False, True]
     assert "normal (一般户)" in reason
-    lst, bad, _ = coerce_list(pd.Series(["因病；因学", "缺劳力、缺技术", "因病,外星人"], dtype=object),
-                              HOUSEHOLDS.column("risk_types"), S)
+    lst, bad, _ = coerce_list(
+        pd.Series(["因病；因学", "缺劳力、缺技术", "因病,外星人"], dtype=object), HOUSEHOLDS.column("risk_types"), S
+    )
     assert lst.iloc[:2].tolist() == ["illness;schooling", "labour;skills"] and bad.tolist() == [False, False, True]
 
 
 def test_codes_from_excel_floats_and_bad_lengths() -> None:
-    codes, bad, _ = coerce_code(pd.Series([621121100201.0, "6211211002", "62112110020A"], dtype=object),
-                                VILLAGES.column("village_code"), S)
+    codes, bad, _ = coerce_code(
+        pd.Series([621121100201.0, "6211211002", "62112110020A"], dtype=object), VILLAGES.column("village_code"), S
+    )
     assert codes.iloc[0] == "621121100201"
     assert bad.tolist() == [False, True, True]
 

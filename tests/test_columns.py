@@ -21,7 +21,7 @@ def test_chinese_aliases_map_to_canonical_columns() -> None:
 
 def test_shapefile_truncated_names_match_in_gbk_and_utf8() -> None:
     gbk_cut = "村集体经济收入".encode("gbk")[:10].decode("gbk", errors="ignore")
-    utf8_cut = "村集体经济收入".encode("utf-8")[:10].decode("utf-8", errors="ignore")
+    utf8_cut = "村集体经济收入".encode()[:10].decode("utf-8", errors="ignore")
     assert gbk_cut == "村集体经济"
     for header in (gbk_cut, utf8_cut):
         assert match_columns([header], VILLAGES).found == {"collective_income": header}

@@ -74,9 +74,19 @@ def test_identity_outside_china_and_nan_passthrough() -> None:
     assert np.isnan(gcj02_to_wgs84([np.nan], [35.0])[0][0])
 
 
-@pytest.mark.parametrize(("text", "label"), [("4490", "EPSG:4490"), ("EPSG:4545", "EPSG:4545"), (4326, "EPSG:4326"),
-                                             ("wgs84", "EPSG:4326"), ("CGCS2000", "EPSG:4490"), ("GCJ-02", "GCJ02"),
-                                             ("gcj02", "GCJ02"), ("BD-09", "BD09")])
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("4490", "EPSG:4490"),
+        ("EPSG:4545", "EPSG:4545"),
+        (4326, "EPSG:4326"),
+        ("wgs84", "EPSG:4326"),
+        ("CGCS2000", "EPSG:4490"),
+        ("GCJ-02", "GCJ02"),
+        ("gcj02", "GCJ02"),
+        ("BD-09", "BD09"),
+    ],
+)
 def test_parse_crs_variants(text, label) -> None:
     assert parse_crs(text).label == label
 

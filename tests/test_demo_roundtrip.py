@@ -39,8 +39,9 @@ def test_villages_shapefile_and_gcj02_households_land_within_5_m(demo_store_path
     assert run(store_path, "import", "households", str(tmp_path / "农户.csv"), "--crs", "gcj02") == 0
 
     back = store.read("households").set_index("household_id").loc[truth["household_id"]]
-    _, _, dist = Geod(ellps="GRS80").inv(truth["lon"].to_numpy(), truth["lat"].to_numpy(),
-                                         back["lon"].to_numpy(), back["lat"].to_numpy())
+    _, _, dist = Geod(ellps="GRS80").inv(
+        truth["lon"].to_numpy(), truth["lat"].to_numpy(), back["lon"].to_numpy(), back["lat"].to_numpy()
+    )
     assert np.mean(dist < 5.0) >= 0.995, np.percentile(dist, [50, 99, 100])
     assert (back["village_code"].to_numpy() == truth["village_code"].to_numpy()).all()
     assert back["head_name"].tolist() == truth["head_name"].tolist()

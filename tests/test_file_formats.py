@@ -52,8 +52,9 @@ def test_xlsx_sheet_by_name_and_missing_sheet(tmp_path) -> None:
         read_table(path, sheet="监测户")
 
 
-@pytest.mark.parametrize(("encoding", "bom"), [("utf-8", False), ("utf-8-sig", True), ("gbk", False),
-                                               ("gb18030", False)])
+@pytest.mark.parametrize(
+    ("encoding", "bom"), [("utf-8", False), ("utf-8-sig", True), ("gbk", False), ("gb18030", False)]
+)
 def test_csv_encodings_are_detected(tmp_path, encoding, bom) -> None:
     path = tmp_path / "a.csv"
     path.write_text("户编号,户主姓名,家庭人口数\nH001,张三明,3\nH002,李四,5\n", encoding=encoding)
@@ -71,8 +72,11 @@ def test_csv_semicolons_and_title_line(tmp_path) -> None:
 
 
 def _shapefile(path: Path, *, encoding: str = "GBK", keep_cpg: bool = False) -> Path:
-    frame = gpd.GeoDataFrame({"村名称": ["红星村", "前进村"], "村集体经济收入": [1.0, 2.0]},
-                             geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4545)
+    frame = gpd.GeoDataFrame(
+        {"村名称": ["红星村", "前进村"], "村集体经济收入": [1.0, 2.0]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs=4545,
+    )
     with warnings.catch_warnings():  # GDAL notes it cuts the long field name to 10 bytes: intended
         warnings.simplefilter("ignore", RuntimeWarning)
         pyogrio.write_dataframe(frame, path, encoding=encoding)
@@ -106,7 +110,7 @@ def test_zipped_shapefile_and_zip_refusals(tmp_path) -> None:
     no_shp = tmp_path / "none.zip"
     with zipfile.ZipFile(no_shp, "w") as zf:
         zf.writestr("readme.txt", "x")
-    with pytest.raises(ReadError, match="expected one .shp"):
+    with pytest.raises(ReadError, match=r"expected one \.shp"):
         read_table(no_shp)
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -117,7 +121,7 @@ def test_zipped_shapefile_and_zip_refusals(tmp_path) -> None:
 
 def test_shapefile_missing_dbf(tmp_path) -> None:
     _shapefile(tmp_path / "v.shp").with_suffix(".dbf").unlink()
-    with pytest.raises(ReadError, match="missing .dbf"):
+    with pytest.raises(ReadError, match=r"missing \.dbf"):
         read_table(tmp_path / "v.shp")
 
 
@@ -128,14 +132,19 @@ def test_geojson_and_geopackage_layers(tmp_path) -> None:
     frame.to_file(tmp_path / "p.gpkg", layer="one")
     frame.to_file(tmp_path / "p.gpkg", layer="two")
     assert read_table(tmp_path / "p.gpkg", layer="two").geometry.crs.to_epsg() == 4490
-    with pytest.raises(ReadError, match="one, two|two, one"):
+    with pytest.raises(ReadError, match=r"one, two|two, one"):
         read_table(tmp_path / "p.gpkg")
 
 
 @pytest.mark.parametrize(
     ("name", "content", "match"),
-    [("gone.csv", None, "not found"), ("empty.csv", b"", "empty"), ("head.csv", "户编号,姓名\n".encode(), "no data rows"),
-     ("x.docx", b"abc", "unknown file type"), ("bad.xlsx", b"not a zip", "not a readable Excel")],
+    [
+        ("gone.csv", None, "not found"),
+        ("empty.csv", b"", "empty"),
+        ("head.csv", "户编号,姓名\n".encode(), "no data rows"),
+        ("x.docx", b"abc", "unknown file type"),
+        ("bad.xlsx", b"not a zip", "not a readable Excel"),
+    ],
 )
 def test_unreadable_inputs(tmp_path, name, content, match) -> None:
     path = tmp_path / name

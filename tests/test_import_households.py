@@ -51,7 +51,11 @@ def test_good_gbk_csv_imports_with_canonical_values(mini_store, tmp_path) -> Non
     h = mini_store.read("households")
     assert len(h) == 8 and h.crs.equals("EPSG:4490")
     first = h.iloc[0]
-    assert (first["status"], first["monitor_type"], first["risk_types"]) == ("monitored", "marginal", "illness;schooling")
+    assert (first["status"], first["monitor_type"], first["risk_types"]) == (
+        "monitored",
+        "marginal",
+        "illness;schooling",
+    )
     assert not h["location_estimated"].any() and not h["location_mismatch"].any()
     assert mini_store.import_log()["layer"].tolist() == ["households"]
 
@@ -77,8 +81,16 @@ def test_xlsx_with_merged_title_row_reports_excel_row_numbers(mini_store, tmp_pa
         (lambda r: r[0].__setitem__(1, ""), "missing_value", "户编号"),
         (lambda r: r[0].__setitem__(7, "2,0000,000"), "out_of_range", "人均纯收入（元）"),
     ],
-    ids=["duplicate-key", "members-out-of-range", "unknown-village", "impossible-date", "unknown-status",
-         "unknown-risk-type", "empty-key", "income-out-of-range"],
+    ids=[
+        "duplicate-key",
+        "members-out-of-range",
+        "unknown-village",
+        "impossible-date",
+        "unknown-status",
+        "unknown-risk-type",
+        "empty-key",
+        "income-out-of-range",
+    ],
 )
 def test_structural_faults_are_refused(mini_store, tmp_path, mutate, kind, column) -> None:
     rows = household_rows()
@@ -94,8 +106,11 @@ def test_missing_required_column_names_accepted_headers(mini_store, tmp_path) ->
     assert "家庭人口数" in _problem(report, "missing_column")["reason"]
 
 
-@pytest.mark.parametrize(("content", "name"), [(b"", "empty.csv"), (b"PK\x03\x04garbage", "broken.xlsx"),
-                                               (b"hello", "ledger.doc")], ids=["empty", "corrupt-xlsx", "unknown-ext"])
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [(b"", "empty.csv"), (b"PK\x03\x04garbage", "broken.xlsx"), (b"hello", "ledger.doc")],
+    ids=["empty", "corrupt-xlsx", "unknown-ext"],
+)
 def test_unreadable_files_are_refused(mini_store, tmp_path, content, name) -> None:
     path = tmp_path / name
     path.write_bytes(content)
@@ -123,8 +138,17 @@ def test_points_in_another_county_are_refused(mini_store, tmp_path) -> None:
 
 def test_unknown_crs_is_refused(mini_store, tmp_path) -> None:
     before = digest(mini_store.path)
-    assert run(mini_store.path, "import", "households", str(write_csv(tmp_path / "h.csv", household_rows())),
-               "--crs", "mars2000") == 2  # a real PROJ CRS, but on Mars
+    assert (
+        run(
+            mini_store.path,
+            "import",
+            "households",
+            str(write_csv(tmp_path / "h.csv", household_rows())),
+            "--crs",
+            "mars2000",
+        )
+        == 2
+    )  # a real PROJ CRS, but on Mars
     assert digest(mini_store.path) == before
 
 

@@ -18,9 +18,16 @@ from tests.importing import digest, run
 
 def write_gbk_shapefile(frame: gpd.GeoDataFrame, path: Path, *, epsg: int = 4545) -> Path:
     """A shapefile as county GIS offices send it: Chinese field names, GBK DBF, GK .prj, no .cpg."""
-    out = frame.rename(columns={"village_code": "村代码", "name": "村名称", "town_code": "乡镇代码",
-                                "population": "户籍人口", "collective_income": "村集体经济收入",
-                                "former_poverty_village": "原贫困村"}).to_crs(epsg)
+    out = frame.rename(
+        columns={
+            "village_code": "村代码",
+            "name": "村名称",
+            "town_code": "乡镇代码",
+            "population": "户籍人口",
+            "collective_income": "村集体经济收入",
+            "former_poverty_village": "原贫困村",
+        }
+    ).to_crs(epsg)
     out["原贫困村"] = out["原贫困村"].map({True: "是", False: "否"})
     with warnings.catch_warnings():  # GDAL notes that it cuts the long field names to 10 bytes: intended
         warnings.simplefilter("ignore", RuntimeWarning)

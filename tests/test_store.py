@@ -16,9 +16,11 @@ from geodata.store import GeoPackageStore, open_store
 
 
 def _points(n: int) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"facility_id": [f"F{i}" for i in range(n)], "kind": ["school"] * n,
-                             "capacity": [float(i) for i in range(n)]},
-                            geometry=shapely.points([104.0 + i / 100 for i in range(n)], [35.0] * n), crs=4490)
+    return gpd.GeoDataFrame(
+        {"facility_id": [f"F{i}" for i in range(n)], "kind": ["school"] * n, "capacity": [float(i) for i in range(n)]},
+        geometry=shapely.points([104.0 + i / 100 for i in range(n)], [35.0] * n),
+        crs=4490,
+    )
 
 
 def _digest(path: Path) -> str:
@@ -88,9 +90,14 @@ def test_refuses_unprojected_layers_and_names_missing_ones(store: GeoPackageStor
 
 def test_nullable_columns_survive_a_round_trip(tmp_path: Path) -> None:
     s = GeoPackageStore(tmp_path / "n.gpkg")
-    frame = pd.DataFrame({"team_id": ["T1", "T2"], "village_code": ["621121100201"] * 2,
-                          "members": pd.array([3, None], dtype="Int64"),
-                          "checkin_rate": [0.98, None]})
+    frame = pd.DataFrame(
+        {
+            "team_id": ["T1", "T2"],
+            "village_code": ["621121100201"] * 2,
+            "members": pd.array([3, None], dtype="Int64"),
+            "checkin_rate": [0.98, None],
+        }
+    )
     with s.transaction() as tx:
         tx.write("teams", frame)
     back = s.read("teams")
