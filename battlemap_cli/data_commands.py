@@ -76,7 +76,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Validate and import a file; exit 2 with the report when refused."""
     store = open_store(args.store)
     try:
-        prepared = import_layer(args.layer, args.file, store=store, mode=args.mode, **_options(args))
+        with tqdm(total=4, desc=f"import {args.layer}", unit="step", file=sys.stderr, leave=False) as bar:
+            prepared = import_layer(
+                args.layer, args.file, store=store, mode=args.mode, progress=lambda s: _step(bar, s), **_options(args)
+            )
     except InputError as exc:
         if exc.report is not None and args.report:
             exc.report.write_json(args.report)
@@ -90,7 +93,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Run every import check and print the report; exit 2 when the file would be refused."""
-    prepared = prepare_layer(args.layer, args.file, store=open_store(args.store), **_options(args))
+    with tqdm(total=3, desc=f"validate {args.layer}", unit="step", file=sys.stderr, leave=False) as bar:
+        prepared = prepare_layer(
+            args.layer, args.file, store=open_store(args.store), progress=lambda s: _step(bar, s), **_options(args)
+        )
     if args.report:
         prepared.report.write_json(args.report)
     print(prepared.report.format_text())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +40,11 @@ from geodata.validate import ROW, normalise_table
 
 log = logging.getLogger(__name__)
 Mode = Literal["replace", "append"]
+Progress = Callable[[str], None]
+
+
+def _no_progress(_label: str) -> None:
+    """Progress sink used when nobody watches."""
 
 
 @dataclass
@@ -62,13 +68,16 @@ def prepare_layer(
     sheet: str | None = None,
     overrides: dict[str, str] | None = None,
     settings: Settings | None = None,
+    progress: Progress | None = None,
 ) -> Prepared:
     """Read and check ``path`` as ``layer`` against the store, writing nothing.
 
     The returned report holds every problem; ``report.ok`` is False when the import
-    must be refused. An unreadable file gives a report with one error.
+    must be refused. An unreadable file gives a report with one error. ``progress``
+    is called with a label after each of the steps read, checked, located.
     """
     settings = settings or get_settings()
+    step = progress or _no_progress
     spec = schema(layer)
     report = Report(file=os.fspath(path), layer=layer)
     try:
@@ -79,14 +88,17 @@ def prepare_layer(
         report.add("unreadable", "error", str(exc))
         return Prepared(layer, pd.DataFrame(), report, None, None)
     report.rows = len(raw.data)
+    step(f"read {len(raw.data)} rows")
     frame, mapping = normalise_table(raw, spec, settings=settings, report=report, overrides=overrides)
     _check_relations(frame, spec, store, raw, report)
+    step("checked")
     if report.ok:
         try:
             frame = _attach_geometry(frame, raw, spec=spec, store=store, crs=crs, settings=settings, report=report)
         except InputError as exc:
             if report.ok:  # raised before it was reported (e.g. an unusable --crs)
                 report.add("bad_crs", "error", str(exc))
+    step("located")
     return Prepared(layer, _finish(frame, spec) if report.ok else frame, report, mapping, raw)
 
 
@@ -105,6 +117,9 @@ def import_layer(
         msg = f"import of {os.fspath(path)} into {layer!r} refused: {len(prepared.report.errors)} error(s)"
         raise InputError(msg, prepared.report)
     write_layer(prepared, store=store, mode=mode, who=who)
+    progress = options.get("progress")
+    if callable(progress):
+        progress("written")
     return prepared
 
 

@@ -1,0 +1,20 @@
+"""Masking of personal data and the resident-ID check digit."""
+
+from geodata.idcard import check_char, id_checksum_ok
+from geodata.privacy import mask_id, mask_name, mask_phone
+
+
+def test_masks_match_the_ledger_conventions() -> None:
+    assert mask_name("张三明") == "张*明"
+    assert mask_name("李四") == "李*"
+    assert mask_name("欧阳小明") == "欧**明"
+    assert mask_id("61042419900101123X") == "6104**********123X"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_name(None) is None and mask_id("") == ""
+
+
+def test_resident_id_check_digit() -> None:
+    assert check_char("11010519491231002") == "X"  # the standard's worked example
+    assert id_checksum_ok("11010519491231002X") and id_checksum_ok("11010519491231002x")
+    assert not id_checksum_ok("110105194912310021")
+    assert not id_checksum_ok("1101051949123100")
