@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
@@ -21,3 +23,9 @@ def id_checksum_ok(value: str) -> bool:
     """True when ``value`` is 17 digits plus the right check character (x accepted for X)."""
     s = str(value).strip().upper()
     return bool(_SHAPE.match(s)) and check_char(s[:17]) == s[17]
+
+
+def check_chars(first17: np.ndarray) -> np.ndarray:
+    """Check characters for many 17-digit strings at once (vectorised :func:`check_char`)."""
+    digits = np.frombuffer("".join(first17).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - ord("0")
+    return np.array(list(_CHECK))[(digits.astype(int) @ np.array(_WEIGHTS)) % 11]

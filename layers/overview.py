@@ -44,6 +44,7 @@ def village_overview_figure(villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame,
                 z=np.zeros(len(part)),
                 colorscale=[[0, colour_of[code]], [1, colour_of[code]]],
                 showscale=False,
+                showlegend=True,
                 marker={"line": {"width": 0.6, "color": "#ffffff"}, "opacity": 0.85},
                 name=town,
                 customdata=np.column_stack([part["name"], part["village_code"], part["population"].fillna(0)]),
@@ -53,13 +54,22 @@ def village_overview_figure(villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame,
         )
     lon, lat = _centre(v)
     fig.update_layout(
-        map={"style": "white-bg", "center": {"lon": lon, "lat": lat}, "zoom": 8.6},
+        map={"style": "white-bg", "center": {"lon": lon, "lat": lat}, "zoom": fit_zoom(v.total_bounds)},
         margin={"l": 0, "r": 0, "t": 40 if title else 0, "b": 0},
         title=title,
         showlegend=True,
         legend={"title": {"text": "乡镇 Township"}, "bgcolor": "rgba(255,255,255,0.8)"},
     )
     return fig
+
+
+def fit_zoom(bounds: np.ndarray, *, width_px: int = 900, height_px: int = 650) -> float:
+    """The MapLibre zoom (512-px tiles) at which ``bounds`` (lon/lat) fill a map of the given size."""
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    mid = np.radians((y0 + y1) / 2)
+    lon_zoom = np.log2(width_px * 360.0 / (512.0 * max(x1 - x0, 1e-6)))
+    lat_zoom = np.log2(height_px * 360.0 * np.cos(mid) / (512.0 * max(y1 - y0, 1e-6)))
+    return float(round(min(lon_zoom, lat_zoom), 2))
 
 
 def _centre(frame: gpd.GeoDataFrame) -> tuple[float, float]:

@@ -1,0 +1,1 @@
+"""Data files shipped with Battlemap (read through importlib.resources)."""
