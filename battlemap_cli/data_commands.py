@@ -9,7 +9,7 @@ import time
 from tqdm import tqdm
 
 from geodata._errors import InputError
-from geodata.demo_store import write_demo
+from geodata.demo_store import DEMO_STEPS, write_demo
 from geodata.importer import import_layer, prepare_layer
 from geodata.schemas import SCHEMAS
 from geodata.settings import describe_settings, get_settings
@@ -54,7 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     seed = get_settings().demo_seed if args.seed is None else args.seed
     started = time.perf_counter()
-    with tqdm(total=3, desc="demo county", unit="step", file=sys.stderr) as bar:
+    with tqdm(total=len(DEMO_STEPS), desc="demo county", unit="step", file=sys.stderr) as bar:
         counts = write_demo(store, seed=seed, households=args.households, progress=lambda s: _step(bar, s))
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
     print(f"demo county (seed {seed}) written to {store.path} in {time.perf_counter() - started:.1f} s: {summary}")

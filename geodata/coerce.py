@@ -30,10 +30,10 @@ Coerced = tuple[pd.Series, pd.Series, str]
 
 def is_missing(raw: pd.Series) -> pd.Series:
     """True where a cell is empty: None, NaN, or blank text."""
-    text = raw.astype("object").map(
-        lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
-    )
-    return text.astype(bool)
+    obj = raw.astype("object")
+    missing = obj.isna()
+    blank = obj.where(~missing, "").astype("str").str.strip().eq("")
+    return (missing | blank).astype(bool)
 
 
 def _text(v: Any) -> str:

@@ -39,7 +39,8 @@ AREA_KM2 = 1750.0
 DEMO_AS_OF = dt.date(2026, 11, 1)
 TARGET_SITES = 210  # water test sites, as in the seed county
 ELEVATION_STEP = 2  # the elevation layer keeps every 2nd cell of the 100 m terrain: a 200 m grid
-_STEPS = ("land", "names", "infra", "households", "ledgers", "water")
+_STEPS = ("land", "names", "infra", "households", "ledgers", "water")  # one random stream each
+GENERATION_STEPS = ("land", "infrastructure", "households", "ledgers", "projected")  # reported to ``progress``
 Frame = gpd.GeoDataFrame | pd.DataFrame
 
 

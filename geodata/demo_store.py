@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from geodata.demo import make_demo_county
+from geodata.demo import GENERATION_STEPS, make_demo_county
 from geodata.schemas import DERIVED_COLUMNS
 from geodata.store import Frame, GeoPackageStore, conform
 
 log = logging.getLogger(__name__)
+DEMO_STEPS = (*GENERATION_STEPS, "written", "committed")
 
 
 def write_demo(
@@ -17,11 +18,10 @@ def write_demo(
 ) -> dict[str, int]:
     """Generate the demo county and replace every layer of the store with it.
 
-    Returns the number of rows written per layer.
+    ``progress`` is called after each of :data:`DEMO_STEPS`. Returns the rows written per layer.
     """
     step = progress or (lambda _label: None)
-    layers = make_demo_county(seed=seed, households=households)
-    step("generated")
+    layers = make_demo_county(seed=seed, households=households, progress=step)
     with store.transaction() as tx:
         for name, frame in layers.items():
             tx.write(name, conform(_with_derived(frame, name), name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -29,3 +30,14 @@ def check_chars(first17: np.ndarray) -> np.ndarray:
     """Check characters for many 17-digit strings at once (vectorised :func:`check_char`)."""
     digits = np.frombuffer("".join(first17).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - ord("0")
     return np.array(list(_CHECK))[(digits.astype(int) @ np.array(_WEIGHTS)) % 11]
+
+
+def id_checksums_ok(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`id_checksum_ok`: True/False per ID, NA where the ID is missing."""
+    text = values.astype("object").where(values.notna()).astype("str").str.strip().str.upper()
+    shaped = text.str.fullmatch(_SHAPE.pattern) & values.notna()
+    ok = pd.Series(False, index=values.index)
+    if shaped.any():
+        good = text[shaped]
+        ok[shaped] = check_chars(good.str[:17].to_numpy()) == good.str[17].to_numpy()
+    return ok.astype("boolean").where(values.notna(), pd.NA)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from geodata.coerce import COERCERS, is_missing, out_of_range
 from geodata.columns import ColumnMapping, match_columns
-from geodata.idcard import id_checksum_ok
+from geodata.idcard import id_checksums_ok
 from geodata.privacy import mask_id
 from geodata.readers import RawTable
 from geodata.report import Report, RowProblems
@@ -134,7 +134,7 @@ def _check_layer_rules(out: pd.DataFrame, layer: LayerSchema, sink: RowProblems)
         out["town_code"] = given.where(given.notna(), derived)
     if layer.name == "households":
         ids = out["id_number"]
-        ok = ids.map(id_checksum_ok, na_action="ignore")
+        ok = id_checksums_ok(ids)
         bad = ids.notna() & ~ok.fillna(True).astype(bool)
         sink.flag(
             "id_checksum",

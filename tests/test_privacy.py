@@ -1,6 +1,8 @@
 """Masking of personal data and the resident-ID check digit."""
 
-from geodata.idcard import check_char, id_checksum_ok
+import pandas as pd
+
+from geodata.idcard import check_char, id_checksum_ok, id_checksums_ok
 from geodata.privacy import mask_id, mask_name, mask_phone
 
 
@@ -18,3 +20,12 @@ def test_resident_id_check_digit() -> None:
     assert id_checksum_ok("11010519491231002X") and id_checksum_ok("11010519491231002x")
     assert not id_checksum_ok("110105194912310021")
     assert not id_checksum_ok("1101051949123100")
+
+
+def test_vectorised_check_agrees_with_the_scalar_check() -> None:
+    good = "11010519491231002" + check_char("11010519491231002")
+    values = pd.Series([good, good[:-1] + "0", good.lower(), "12345", None, " " + good + " ", "1101051949123100x"])
+    expected = [id_checksum_ok(v) if v is not None else None for v in values]
+    got = id_checksums_ok(values)
+    assert got.isna().tolist() == [v is None for v in expected]
+    assert got.fillna(False).tolist() == [bool(v) for v in expected]
