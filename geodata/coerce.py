@@ -14,7 +14,6 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from geodata.schemas import NO, YES, Column

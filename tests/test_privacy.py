@@ -25,7 +25,7 @@ def test_resident_id_check_digit() -> None:
 def test_vectorised_check_agrees_with_the_scalar_check() -> None:
     good = "11010519491231002" + check_char("11010519491231002")
     values = pd.Series([good, good[:-1] + "0", good.lower(), "12345", None, " " + good + " ", "1101051949123100x"])
-    expected = [id_checksum_ok(v) if v is not None else None for v in values]
+    expected = [None if pd.isna(v) else id_checksum_ok(v) for v in values]
     got = id_checksums_ok(values)
     assert got.isna().tolist() == [v is None for v in expected]
     assert got.fillna(False).tolist() == [bool(v) for v in expected]
