@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from battlemap_cli import data_commands, serve_command
+from battlemap_cli import analysis_commands, data_commands, serve_command
 from geodata._errors import BattlemapError, InputError, StoreError
 
 log = logging.getLogger("battlemap")
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     data_commands.register(sub, common)
+    analysis_commands.register(sub, common)
     serve_command.register(sub, common)
     return parser
 

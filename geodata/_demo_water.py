@@ -28,10 +28,10 @@ EXTENDED_MONTHS = (4, 10)  # 32 indicators twice a year (April and October door-
 
 # Typical result as a fraction of the limit (median) and its log-spread.
 _TYPICAL = {
-    "total_bacteria": (0.15, 0.9), "colour": (0.2, 0.5), "turbidity": (0.35, 0.5), "permanganate_index": (0.4, 0.3),
+    "total_bacteria": (0.15, 0.7), "colour": (0.2, 0.5), "turbidity": (0.3, 0.4), "permanganate_index": (0.4, 0.3),
     "ammonia": (0.06, 0.8), "fluoride": (0.45, 0.3), "nitrate": (0.25, 0.5), "arsenic": (0.12, 0.6),
-    "iron": (0.12, 0.7), "manganese": (0.1, 0.7), "chloride": (0.3, 0.4), "sulfate": (0.45, 0.35),
-    "tds": (0.55, 0.25), "hardness": (0.6, 0.2), "aluminium": (0.1, 0.6), "chromium_vi": (0.08, 0.5),
+    "iron": (0.12, 0.7), "manganese": (0.1, 0.7), "chloride": (0.3, 0.4), "sulfate": (0.45, 0.25),
+    "tds": (0.55, 0.2), "hardness": (0.6, 0.15), "aluminium": (0.1, 0.6), "chromium_vi": (0.08, 0.5),
     "lead": (0.1, 0.6), "cadmium": (0.05, 0.6), "mercury": (0.05, 0.5), "cyanide": (0.04, 0.5),
     "chloroform": (0.1, 0.6), "copper": (0.01, 0.8), "zinc": (0.02, 0.8), "chlorate": (0.08, 0.6),
     "gross_alpha": (0.2, 0.5), "gross_beta": (0.15, 0.5), "trichloroacetic_acid": (0.05, 0.6),
@@ -39,8 +39,8 @@ _TYPICAL = {
 _DETECTION = 0.1  # results below this fraction of the limit are reported as "<DL"
 PROFILES = {
     "good": {},
-    "fluoride": {"fluoride": 2.3},
-    "hard": {"hardness": 1.45, "sulfate": 1.8, "tds": 1.6, "chloride": 2.2},
+    "fluoride": {"fluoride": 1.9},
+    "hard": {"hardness": 1.35, "sulfate": 1.6, "tds": 1.45, "chloride": 1.8},
     "disinfection": {"total_bacteria": 3.0},
     "turbid": {"turbidity": 2.2, "iron": 2.0, "aluminium": 2.5},
 }
@@ -48,9 +48,9 @@ OWN_SOURCE = {"nitrate": 2.8, "total_bacteria": 4.0, "turbidity": 1.8, "fluoride
 
 
 def plant_profiles(rng: np.random.Generator, plants: int) -> list[str]:
-    """One quality profile per plant: at least one fluoride, one hard and one weak-disinfection plant."""
-    base = ["fluoride", "hard", "disinfection", "turbid"][: max(plants - 2, 1)]
-    rest = list(rng.choice(["good", "good", "good", "turbid"], size=max(plants - len(base), 0)))
+    """One quality profile per plant: with 7 plants, one high-fluoride, one hard-water and one weak-disinfection."""
+    base = ["fluoride", "hard", "disinfection", "turbid"][: max(plants - 4, 1)]
+    rest = ["good"] * max(plants - len(base), 0)
     profiles = base + rest
     rng.shuffle(profiles)
     return [str(p) for p in profiles]
@@ -81,7 +81,7 @@ def site_results(
     boost = dict(PROFILES.get(profile, {}))
     if site_type == "own_source":
         boost.update(OWN_SOURCE)
-    bacteria_p = {"plant_outlet": 0.01, "tap": 0.03, "own_source": 0.18}[site_type]
+    bacteria_p = {"plant_outlet": 0.003, "tap": 0.01, "own_source": 0.12}[site_type]
     bacteria_p *= (3.5 if profile == "disinfection" and site_type == "tap" else 1) * (1.8 if summer else 1)
     out = []
     for code in codes:
@@ -90,7 +90,7 @@ def site_results(
         elif code == "e_coli":
             out.append(_coliforms(rng, bacteria_p / 3))
         elif code in ("odour", "visible_matter"):
-            out.append("有" if rng.random() < (0.01 if site_type != "own_source" else 0.04) else "无")
+            out.append("有" if rng.random() < (0.002 if site_type != "own_source" else 0.02) else "无")
         elif code == "ph":
             out.append(f"{rng.normal(8.1 if profile == 'hard' else 7.7, 0.22):.2f}")
         elif code == DISINFECTANT:
@@ -99,7 +99,7 @@ def site_results(
         else:
             limit = float(limits.at[code, "max"])
             median, spread = _TYPICAL[code]
-            factor = boost.get(code, 1.0) * (1.6 if summer and code in ("turbidity", "total_bacteria") else 1)
+            factor = boost.get(code, 1.0) * (1.3 if summer and code in ("turbidity", "total_bacteria") else 1)
             value = limit * median * factor * np.exp(rng.normal(0, spread))
             out.append(_dl(limit) if value < limit * _DETECTION else _number(value))
     return out

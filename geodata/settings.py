@@ -72,12 +72,108 @@ class ImportSettings:
 
 
 @dataclass(frozen=True)
+class WaterSettings:
+    """How drinking-water test results are judged (limits themselves: ``geodata/data/gb5749_2022.csv``)."""
+
+    window_days: int = _doc(90, "Samples taken in this many days up to --as-of count for the water indicators.")
+    relaxed_site_types: tuple[str, ...] = _doc(
+        ("own_source",),
+        "Site types judged by the small-supply limit (small_max) where GB 5749-2022 gives one (分散式供水).",
+    )
+    limits_file: str = _doc("", "A replacement limits CSV (same columns as the shipped one); empty = shipped table.")
+
+
+@dataclass(frozen=True)
+class FundsSettings:
+    """Expenditure schedule of 衔接资金 projects."""
+
+    schedule: dict[str, float] = _doc(
+        {"04-30": 0.30, "06-30": 0.50, "09-30": 0.75, "12-31": 1.00},
+        "Cumulative share of the year's budget to be spent by each month-day (a step: the last date passed counts).",
+    )
+
+
+@dataclass(frozen=True)
+class HousingSettings:
+    """The C/D dangerous-house ledger (危房改造)."""
+
+    closed_stages: tuple[str, ...] = _doc(("accepted",), "Stages that close a case (验收销号).")
+    built_stages: tuple[str, ...] = _doc(
+        ("completed", "accepted"), "Stages that meet the construction deadline; other stages past it are overdue."
+    )
+
+
+@dataclass(frozen=True)
+class TeamSettings:
+    """Village work teams (驻村工作队)."""
+
+    days_per_year: int = _doc(220, "Days a team must spend in its village per year; pro-rated to --as-of.")
+    checkin_target: float = _doc(0.98, "Target share of valid check-ins (打卡率).")
+
+
+@dataclass(frozen=True)
+class RoadSettings:
+    """The road graph used for access distances and inspection routes."""
+
+    speeds_kmh: dict[str, float] = _doc(
+        {"county": 60.0, "township": 40.0, "village": 25.0, "track": 10.0},
+        "Travel speed by road class on a hardened road (km/h).",
+    )
+    unhardened_factor: float = _doc(0.6, "Speed multiplier on unhardened (gravel, earth) roads.")
+    offroad_kmh: float = _doc(4.0, "Walking speed from a point to the nearest road node (km/h).")
+    snap_m: float = _doc(5.0, "Road end points closer than this (metres) are joined into one node.")
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    """The composite village risk index (0–100): weighted mean of components, each scaled 0–100."""
+
+    weights: dict[str, float] = _doc(
+        {
+            "monitoring": 0.20,
+            "poverty": 0.15,
+            "housing": 0.15,
+            "water_quality": 0.10,
+            "water_supply": 0.10,
+            "access": 0.10,
+            "funds": 0.08,
+            "team": 0.07,
+            "timeliness": 0.05,
+        },
+        "Weight of each component; components a unit lacks (no team, no samples) are left out, weights renormalised.",
+    )
+    full_scale: dict[str, float] = _doc(
+        {
+            "monitoring": 0.10,
+            "poverty": 0.30,
+            "housing": 0.02,
+            "water_quality": 0.30,
+            "water_supply": 0.05,
+            "access": 15.0,
+            "funds": 0.30,
+            "team": 0.30,
+            "timeliness": 0.30,
+        },
+        "Value at which a component reaches 100: open monitored share, poverty incidence, (C/D + overdue) per "
+        "household, failing-sample rate, unsafe-water share, km to clinic, spend shortfall against schedule, team "
+        "shortfall (check-in or days), share of late identification/entry.",
+    )
+    red_threshold: float = _doc(60.0, "Units with a risk index at or above this are red on the wall screen.")
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; see each group for the policy numbers it holds."""
 
     poverty: PovertySettings = field(default_factory=PovertySettings)
     timeliness: TimelinessSettings = field(default_factory=TimelinessSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
+    water: WaterSettings = field(default_factory=WaterSettings)
+    funds: FundsSettings = field(default_factory=FundsSettings)
+    housing: HousingSettings = field(default_factory=HousingSettings)
+    teams: TeamSettings = field(default_factory=TeamSettings)
+    roads: RoadSettings = field(default_factory=RoadSettings)
+    risk: RiskSettings = field(default_factory=RiskSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
 
@@ -132,6 +228,13 @@ def _from_mapping(cls: type, raw: dict[str, Any], *, where: str) -> Any:
         default = getattr(cls(), name)
         if dataclasses.is_dataclass(default):
             values[name] = _from_mapping(type(default), value, where=f"{where} [{name}]")
+        elif isinstance(default, dict):
+            if not isinstance(value, dict):
+                msg = f"{where}: setting {name!r} must be a table, got {value!r}"
+                raise InputError(msg)
+            values[name] = {**default, **value}  # a TOML table overrides single entries
+        elif isinstance(default, tuple):
+            values[name] = tuple(value) if isinstance(value, list) else (value,)
         elif isinstance(default, (int, float)) and not isinstance(value, (int, float)):
             msg = f"{where}: setting {name!r} must be a number, got {value!r}"
             raise InputError(msg)

@@ -1,0 +1,101 @@
+"""What every indicator counts: one table of definitions shared by computing and explaining.
+
+A *count* is the number of rows of a record table where a flag is true; a *total* sums
+a column; a *ratio* divides two of them. Because every level (village, township,
+county) is a group-by of the same records, township and county figures are sums of
+counts and ratios of sums — never means of village rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Measure:
+    """``name`` = sum over ``table`` rows of ``column`` (a flag counts rows where it is true)."""
+
+    name: str
+    table: str
+    column: str
+    zh: str
+    en: str
+    integer: bool = True  # counts and persons are whole numbers; money, km and metres are not
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """``name`` = ``numerator`` ÷ ``denominator`` (two measures); explained by the numerator's rows."""
+
+    name: str
+    numerator: str
+    denominator: str
+    zh: str
+    en: str
+
+
+MEASURES = [
+    Measure("villages", "villages", "one", "行政村数", "villages"),
+    Measure("population", "villages", "population", "户籍人口", "registered population"),
+    Measure("collective_income", "villages", "collective_income", "村集体经济收入", "collective income", integer=False),
+    Measure("households", "households", "one", "户数", "households"),
+    Measure("persons", "households", "members", "人口数", "persons"),
+    Measure("monitored_households", "households", "monitored", "监测对象户数", "monitored households"),
+    Measure("monitored_open_households", "households", "monitored_open", "风险未消除户数", "monitored, risk open"),
+    Measure("monitored_persons", "households", "monitored_persons", "监测对象人数", "monitored persons"),
+    Measure("poverty_line_households", "households", "poor", "低于贫困线户数", "households under the poverty line"),
+    Measure("poverty_line_persons", "households", "poor_persons", "低于贫困线人数", "persons under the poverty line"),
+    Measure("income_total", "households", "income_x_members", "纯收入合计", "net income total", integer=False),
+    Measure("income_persons", "households", "income_known_persons", "有收入记录人数", "persons with income"),
+    Measure("education_gap_households", "households", "education_gap", "义务教育未保障户数", "education not secured"),
+    Measure("uninsured_households", "households", "uninsured", "未参保户数", "without medical insurance"),
+    Measure("cd_households", "households", "cd", "C/D级危房户数", "C/D-grade houses"),
+    Measure("water_unsafe_households", "households", "water_unsafe", "饮水不安全户数", "unsafe drinking water"),
+    Measure("hazard_households", "households", "in_hazard", "灾害隐患区内户数", "in hazard zones"),
+    Measure("hazard_high_households", "households", "hazard_high", "高风险隐患区内户数", "in high-level hazard zones"),
+    Measure("sla_identify_checked", "households", "sla_identify_checked", "识别时效核查户数", "identification checked"),
+    Measure("sla_identify_ok", "households", "sla_identify_ok", "识别及时户数", "identified in time"),
+    Measure("sla_entry_checked", "households", "sla_entry_checked", "录入时效核查户数", "entry checked"),
+    Measure("sla_entry_ok", "households", "sla_entry_ok", "录入及时户数", "entered in time"),
+    Measure("km_clinic_total", "households", "km_clinic", "到卫生室里程合计", "km to clinic, total", integer=False),
+    Measure("km_school_total", "households", "km_school", "到学校里程合计", "km to school, total", integer=False),
+    Measure(
+        "km_township_total", "households", "km_township", "到乡镇政府里程合计", "km to township, total", integer=False
+    ),
+    Measure("cd_cases", "cases", "one", "危房改造台账数", "C/D cases"),
+    Measure("cd_cases_open", "cases", "open", "未销号危房", "C/D cases open"),
+    Measure("cd_cases_overdue", "cases", "overdue", "逾期未完工危房", "C/D cases overdue"),
+    Measure("cd_cases_accepted", "cases", "accepted", "已验收销号危房", "C/D cases accepted"),
+    Measure("water_samples", "samples", "in_window", "水样数", "water samples"),
+    Measure("water_failing_samples", "samples", "failing_in_window", "不合格水样数", "failing water samples"),
+    Measure("road_m", "roads", "length_m", "道路里程(米)", "road length (m)", integer=False),
+    Measure("road_hardened_m", "roads", "hardened_m", "硬化道路里程(米)", "hardened road length (m)", integer=False),
+    Measure("projects", "projects", "one", "项目数", "projects"),
+    Measure("budget", "projects", "budget", "项目资金(元)", "budget (yuan)", integer=False),
+    Measure("disbursed", "projects", "disbursed", "已支出(元)", "disbursed (yuan)", integer=False),
+    Measure("teams", "teams", "one", "驻村工作队数", "work teams"),
+    Measure("team_checkin_total", "teams", "checkin_rate", "打卡率合计", "check-in rates, total", integer=False),
+    Measure("team_days", "teams", "days_in_village", "驻村天数", "days in village"),
+    Measure("team_days_due", "teams", "days_due", "应驻村天数", "days due", integer=False),
+    Measure("inspections", "inspections", "one", "暗访次数", "inspections"),
+    Measure("inspection_findings_open", "inspections", "open_finding", "未整改问题", "open findings"),
+]
+
+RATIOS = [
+    Ratio("monitored_rate", "monitored_households", "households", "监测户占比", "monitored share"),
+    Ratio("poverty_incidence", "poverty_line_persons", "persons", "贫困发生率", "poverty incidence"),
+    Ratio("income_per_capita", "income_total", "income_persons", "人均纯收入", "net income per person"),
+    Ratio("water_fail_rate", "water_failing_samples", "water_samples", "水质不合格率", "water fail rate"),
+    Ratio("road_hardened_share", "road_hardened_m", "road_m", "道路硬化率", "hardened road share"),
+    Ratio("spend_rate", "disbursed", "budget", "资金支出进度", "spend rate"),
+    Ratio("team_checkin_rate", "team_checkin_total", "teams", "打卡率", "check-in rate"),
+    Ratio("team_days_ratio", "team_days", "team_days_due", "驻村天数达标率", "days in village vs due"),
+    Ratio("sla_identify_ok_share", "sla_identify_ok", "sla_identify_checked", "识别及时率", "identified ≤ 15 days"),
+    Ratio("sla_entry_ok_share", "sla_entry_ok", "sla_entry_checked", "录入及时率", "entered ≤ 10 days"),
+    Ratio("km_to_clinic", "km_clinic_total", "households", "到卫生室距离(km)", "km to clinic by road"),
+    Ratio("km_to_school", "km_school_total", "households", "到学校距离(km)", "km to school by road"),
+    Ratio("km_to_township", "km_township_total", "households", "到乡镇距离(km)", "km to township seat by road"),
+]
+
+MEASURE_BY_NAME = {m.name: m for m in MEASURES}
+RATIO_BY_NAME = {r.name: r for r in RATIOS}

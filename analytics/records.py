@@ -1,0 +1,289 @@
+"""Record tables ready for counting, each row with its village code and the flags indicators count.
+
+Households, water samples, C/D cases, projects, teams, inspections and road pieces.
+
+:func:`prepare_records` does all spatial work once — hazard zones → households
+(vectorised STRtree), water sites → villages, roads → villages and the road graph →
+access distances — so that every indicator at every level is a group-by over these
+tables, and every number can be traced back to the rows behind it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from analytics.roads import RoadGraph, build_road_graph, distance_to_nearest
+from analytics.water import judge_samples
+from geodata.crs import gk_zone_epsg
+from geodata.settings import Settings
+
+CLINIC_KINDS = ("clinic", "health_center")  # a township health centre also gives village-level care
+HAZARD_RANK = {"low": 1, "medium": 2, "high": 3}
+ID_COLUMNS = {
+    "villages": "village_code",
+    "households": "household_id",
+    "cases": "case_id",
+    "samples": "sample_id",
+    "projects": "project_id",
+    "teams": "team_id",
+    "inspections": "inspection_id",
+    "roads": "road_id",
+}
+
+
+@dataclass
+class Records:
+    """The record tables (plain DataFrames, each with ``village_code``) and what they were built with."""
+
+    as_of: dt.date
+    settings: Settings
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    village_access: pd.DataFrame | None = None  # km_* from each village's inner point (villages with no households)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings: Settings) -> Records:
+    """Record tables from store layers (EPSG:4490); missing optional layers give empty tables."""
+    villages = layers["villages"]
+    epsg = gk_zone_epsg(float(villages.geometry.union_all().centroid.x))
+    metric_villages = villages.to_crs(epsg)
+    rec = Records(as_of=as_of, settings=settings)
+    rec.tables["villages"] = _villages(villages)
+    households = layers.get("households")
+    hh = _households(households, settings) if households is not None else _empty_households()
+    hh_metric = households.to_crs(epsg) if households is not None and len(households) else None
+    if hh_metric is not None:
+        hh = hh.join(_hazard_flags(hh_metric, layers.get("hazards"), epsg))
+    rec.tables["households"] = hh
+    rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of)
+    rec.tables["samples"] = _samples(layers.get("water_tests"), metric_villages, epsg, settings, as_of)
+    rec.tables["projects"] = _projects(layers.get("projects"))
+    rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
+    rec.tables["inspections"] = _inspections(layers.get("inspections"), as_of)
+    roads = layers.get("roads")
+    metric_roads = roads.to_crs(epsg) if roads is not None and len(roads) else None
+    rec.tables["roads"] = _road_pieces(metric_roads, metric_villages)
+    access = _access(
+        metric_roads,
+        layers.get("facilities"),
+        epsg=epsg,
+        settings=settings,
+        households=hh_metric,
+        villages=metric_villages,
+    )
+    if hh_metric is not None:
+        rec.tables["households"] = rec.tables["households"].join(access["households"])
+    rec.village_access = access["villages"]
+    return rec
+
+
+def _villages(villages: gpd.GeoDataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(villages.drop(columns=villages.geometry.name)).copy()
+    out["population"] = out["population"].fillna(0).astype(float)
+    out["collective_income"] = out["collective_income"].astype(float)
+    return out.reset_index(drop=True)
+
+
+def _empty_households() -> pd.DataFrame:
+    return pd.DataFrame(columns=["household_id", "village_code", "members"])
+
+
+def _households(h: gpd.GeoDataFrame, settings: Settings) -> pd.DataFrame:
+    """Households with the boolean flags and per-household values the indicators sum."""
+    out = pd.DataFrame(h.drop(columns=h.geometry.name)).reset_index(drop=True)
+    members = out["members"].fillna(0).astype(float)
+    income = out["per_capita_income"].astype(float)
+    monitored = out["status"].eq("monitored")
+    eliminated = out["risk_eliminated"].astype("boolean").fillna(False).astype(bool)
+    poor = (income < settings.poverty.poverty_line).fillna(False)
+    out["monitored"] = monitored
+    out["monitored_open"] = monitored & ~eliminated
+    out["monitored_persons"] = members.where(monitored, 0.0)
+    out["poor"] = poor
+    out["poor_persons"] = members.where(poor, 0.0)
+    out["income_x_members"] = (income * members).fillna(0.0)
+    out["income_known_persons"] = members.where(income.notna(), 0.0)
+    out["education_gap"] = out["education_ok"].astype("boolean").eq(False).fillna(False).astype(bool)
+    out["uninsured"] = out["medical_insured"].astype("boolean").eq(False).fillna(False).astype(bool)
+    out["cd"] = out["housing_grade"].isin(["C", "D"])
+    out["water_unsafe"] = out["water_safe"].astype("boolean").eq(False).fillna(False).astype(bool)
+    found, identified, entered = (pd.to_datetime(out[c]) for c in ("risk_found_on", "identified_on", "entered_on"))
+    days_identify = (identified - found).dt.days
+    days_entry = (entered - identified).dt.days
+    out["sla_identify_checked"] = monitored & days_identify.notna()
+    out["sla_identify_ok"] = out["sla_identify_checked"] & (days_identify <= settings.timeliness.identify_days)
+    out["sla_entry_checked"] = monitored & days_entry.notna()
+    out["sla_entry_ok"] = out["sla_entry_checked"] & (days_entry <= settings.timeliness.entry_days)
+    return out
+
+
+def _hazard_flags(households: gpd.GeoDataFrame, hazards: gpd.GeoDataFrame | None, epsg: int) -> pd.DataFrame:
+    """Whether each household lies in a hazard zone (on its edge counts) and the highest level there."""
+    n = len(households)
+    level = np.zeros(n, dtype=int)
+    if hazards is not None and len(hazards):
+        zones = hazards.to_crs(epsg)
+        h_idx, z_idx = shapely.STRtree(np.asarray(zones.geometry.values)).query(
+            np.asarray(households.geometry.values), predicate="intersects"
+        )
+        ranks = zones["level"].map(HAZARD_RANK).fillna(1).to_numpy(dtype=int)[z_idx]
+        np.maximum.at(level, h_idx, ranks)
+    names = {v: k for k, v in HAZARD_RANK.items()}
+    return pd.DataFrame(
+        {
+            "in_hazard": level > 0,
+            "hazard_high": level == HAZARD_RANK["high"],
+            "hazard_level": [names.get(v) for v in level],
+        }
+    )
+
+
+def _cases(housing: pd.DataFrame | None, households: pd.DataFrame, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    """C/D cases with their household's village; open, overdue and accepted flags."""
+    if housing is None or not len(housing):
+        return pd.DataFrame(columns=["case_id", "village_code", "open", "overdue", "accepted"])
+    village = households.set_index("household_id")["village_code"] if len(households) else pd.Series(dtype=object)
+    out = pd.DataFrame(housing).copy()
+    out["village_code"] = out["household_id"].map(village)
+    closed = out["stage"].isin(settings.housing.closed_stages)
+    built = out["stage"].isin(settings.housing.built_stages)
+    deadline = pd.to_datetime(out["deadline"])
+    out["open"] = ~closed
+    out["accepted"] = closed
+    out["overdue"] = ~built & deadline.notna() & (deadline < pd.Timestamp(as_of))
+    return out[out["village_code"].notna()].reset_index(drop=True)
+
+
+def _samples(
+    tests: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame, epsg: int, settings: Settings, as_of: dt.date
+) -> pd.DataFrame:
+    """Water samples judged against GB 5749-2022, each with the village of its site."""
+    cols = ["sample_id", "village_code", "in_window", "failing_in_window", "failed_indicators"]
+    if tests is None or not len(tests):
+        return pd.DataFrame(columns=cols)
+    tests = tests.copy()
+    missing = tests["village_code"].isna() if "village_code" in tests else pd.Series(True, index=tests.index)
+    if missing.any():
+        pts = tests.loc[missing].to_crs(epsg)
+        p_idx, v_idx = shapely.STRtree(np.asarray(villages.geometry.values)).query(
+            np.asarray(pts.geometry.values), predicate="intersects"
+        )
+        first = pd.Series(v_idx, index=p_idx).groupby(level=0).first()
+        codes = pd.Series(None, index=range(len(pts)), dtype=object)
+        codes[first.index] = villages["village_code"].to_numpy()[first.to_numpy()]
+        tests.loc[missing, "village_code"] = codes.to_numpy()
+    samples = judge_samples(tests, settings, as_of=as_of)
+    samples["failing_in_window"] = samples["failing"] & samples["in_window"]
+    return samples[samples["village_code"].notna()].reset_index(drop=True)
+
+
+def _projects(projects: pd.DataFrame | None) -> pd.DataFrame:
+    if projects is None or not len(projects):
+        return pd.DataFrame(columns=["project_id", "village_code", "budget", "disbursed"])
+    out = pd.DataFrame(projects)[["project_id", "village_code", "budget", "disbursed", "status"]].copy()
+    out["disbursed"] = out["disbursed"].fillna(0.0).astype(float)
+    out["budget"] = out["budget"].astype(float)
+    return out
+
+
+def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    """Teams with the days due so far this year (220 pro-rated to ``as_of``)."""
+    if teams is None or not len(teams):
+        return pd.DataFrame(columns=["team_id", "village_code", "checkin_rate", "days_in_village", "days_due"])
+    out = pd.DataFrame(teams).copy()
+    year = dt.date(as_of.year, 1, 1)
+    days_in_year = (dt.date(as_of.year + 1, 1, 1) - year).days
+    out["days_due"] = settings.teams.days_per_year * (as_of - year).days / days_in_year
+    out["checkin_rate"] = out["checkin_rate"].astype(float)
+    out["days_in_village"] = out["days_in_village"].astype(float)
+    return out
+
+
+def _inspections(inspections: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:
+    """Inspections up to ``as_of``; a finding is open until rectified."""
+    if inspections is None or not len(inspections):
+        return pd.DataFrame(columns=["inspection_id", "village_code", "date", "open_finding"])
+    out = pd.DataFrame(inspections).copy()
+    out["date"] = pd.to_datetime(out["date"])
+    out = out[out["date"] <= pd.Timestamp(as_of)]
+    rectified = out["rectified"].astype("boolean").fillna(False).astype(bool)
+    out["open_finding"] = out["finding"].notna() & out["finding"].astype("str").str.strip().ne("") & ~rectified
+    return out.reset_index(drop=True)
+
+
+def _road_pieces(roads: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Each road cut by village boundaries: the piece's length and hardened length in metres."""
+    if roads is None:
+        return pd.DataFrame(columns=["road_id", "village_code", "length_m", "hardened_m"])
+    r_idx, v_idx = shapely.STRtree(np.asarray(villages.geometry.values)).query(
+        np.asarray(roads.geometry.values), predicate="intersects"
+    )
+    pieces = shapely.intersection(roads.geometry.values[r_idx], villages.geometry.values[v_idx])
+    length = shapely.length(np.asarray(pieces))
+    hardened = roads["hardened"].astype("boolean").fillna(False).astype(bool).to_numpy()[r_idx]
+    out = pd.DataFrame(
+        {
+            "road_id": roads["road_id"].to_numpy()[r_idx],
+            "village_code": villages["village_code"].to_numpy()[v_idx],
+            "length_m": length,
+            "hardened_m": np.where(hardened, length, 0.0),
+        }
+    )
+    return out[out["length_m"] > 0].reset_index(drop=True)
+
+
+def _access(
+    roads: gpd.GeoDataFrame | None,
+    facilities: gpd.GeoDataFrame | None,
+    *,
+    epsg: int,
+    settings: Settings,
+    households: gpd.GeoDataFrame | None,
+    villages: gpd.GeoDataFrame,
+) -> dict[str, pd.DataFrame]:
+    """Kilometres by road to the nearest clinic, school and own township government, per household and village."""
+    inner = villages.geometry.representative_point()
+    places = {"villages": (inner.x.to_numpy(), inner.y.to_numpy(), villages["village_code"].to_numpy())}
+    if households is not None:
+        places["households"] = (households.geometry.x.to_numpy(), households.geometry.y.to_numpy(),
+                                households["village_code"].to_numpy())  # fmt: skip
+    out = {k: pd.DataFrame(index=range(len(v[0]))) for k, v in places.items()}
+    if facilities is None or not len(facilities):
+        for frame in out.values():
+            frame[["km_clinic", "km_school", "km_township"]] = np.nan
+        return out
+    graph = build_road_graph(roads, settings) if roads is not None and len(roads) else RoadGraph.empty()
+    fac = facilities.to_crs(epsg)
+    fx, fy = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
+    kind = fac["kind"].to_numpy()
+    for name, (x, y, codes) in places.items():
+        for column, kinds in (("km_clinic", CLINIC_KINDS), ("km_school", ("school",))):
+            sel = np.isin(kind, kinds)
+            out[name][column] = distance_to_nearest(graph, x, y, fx[sel], fy[sel]) / 1000.0
+        out[name]["km_township"] = _to_own_township(graph, np.c_[x, y], codes, fac, np.c_[fx, fy]) / 1000.0
+    return out
+
+
+def _to_own_township(
+    graph: RoadGraph, xy: np.ndarray, codes: np.ndarray, fac: gpd.GeoDataFrame, fxy: np.ndarray
+) -> np.ndarray:
+    """Metres to the government of each point's own township (the nearest one when it has none)."""
+    x, y, fx, fy = xy[:, 0], xy[:, 1], fxy[:, 0], fxy[:, 1]
+    gov = (fac["kind"] == "township_gov").to_numpy()
+    gov_town = fac["village_code"].astype("str").str[:9].to_numpy()
+    towns = np.array([str(c)[:9] for c in codes])
+    result = distance_to_nearest(graph, x, y, fx[gov], fy[gov])
+    for town in np.unique(towns):
+        own = gov & (gov_town == town)
+        if own.any():
+            sel = towns == town
+            result[sel] = distance_to_nearest(graph, x[sel], y[sel], fx[own], fy[own])
+    return result

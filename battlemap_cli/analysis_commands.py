@@ -1,0 +1,126 @@
+"""Commands that compute from the store: build, indicators, explain."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+
+import pandas as pd
+from tqdm import tqdm
+
+from analytics import INPUT_LAYERS, compute_indicators, explain, prepare_records
+from geodata._errors import InputError
+from geodata.settings import get_settings
+from geodata.store import open_store
+
+TABLES = {"village": "village_indicators", "town": "town_indicators", "county": "county_indicators"}
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    """Add the analysis commands to the parser."""
+    p = sub.add_parser("build", parents=[common], help="compute the indicator tables and write them to the store")
+    p.add_argument("--as-of", type=_date, default=None, help="reference date YYYY-MM-DD (default: today)")
+    p.add_argument("--engine", choices=["pandas", "dask"], default="pandas", help="in memory, or dask for provinces")
+    p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (default: a local cluster)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("indicators", parents=[common], help="print an indicator table from the store")
+    p.add_argument("--level", choices=list(TABLES), default="village")
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.set_defaults(func=cmd_indicators)
+
+    p = sub.add_parser("explain", parents=[common], help="list the records behind one number")
+    p.add_argument("unit", help="village (12 digits), township (9) or county (6) code")
+    p.add_argument("indicator", help="indicator column, e.g. cd_cases_overdue")
+    p.add_argument("--as-of", type=_date, default=None, help="reference date (default: that of the last build)")
+    p.set_defaults(func=cmd_explain)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        msg = f"not a date (YYYY-MM-DD): {text!r}"
+        raise argparse.ArgumentTypeError(msg) from exc
+
+
+def read_inputs(store_arg: str | None) -> dict[str, pd.DataFrame]:
+    """The layers the analytics use, from the store (absent optional layers are left out)."""
+    store = open_store(store_arg)
+    if not store.exists() or not store.has("villages"):
+        msg = f"{store.path} has no villages layer: import villages (or run `battlemap demo`) first"
+        raise InputError(msg)
+    return {name: frame for name in INPUT_LAYERS if (frame := store.read_or_none(name)) is not None}
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Compute the three indicator tables and write them in one transaction."""
+    as_of = args.as_of or dt.date.today()
+    started = time.perf_counter()
+    with tqdm(total=4, desc="build", unit="step", file=sys.stderr, leave=False) as bar:
+        layers = read_inputs(args.store)
+        _advance(bar, "read")
+        if args.engine == "dask":
+            from analytics.dask_engine import compute_indicators_dask  # noqa: PLC0415 - dask only when asked
+
+            tables = compute_indicators_dask(layers, as_of=as_of, scheduler=args.scheduler)
+            _advance(bar, "joined")
+            _advance(bar, "aggregated")
+        else:
+            tables = compute_indicators(layers, as_of=as_of, progress=lambda s: _advance(bar, s))
+        store = open_store(args.store)
+        with store.transaction() as tx:
+            for name, frame in tables.items():
+                tx.write(name, frame)
+            tx.log(action="build", layer="indicators", rows=sum(len(t) for t in tables.values()),
+                   source=f"as of {as_of}", detail={"engine": args.engine, "as_of": str(as_of)})  # fmt: skip
+        _advance(bar, "written")
+    county = tables["county_indicators"].iloc[0]
+    print(
+        f"built indicators as of {as_of} in {time.perf_counter() - started:.1f} s: "
+        f"{len(tables['village_indicators'])} villages, {len(tables['town_indicators'])} townships; "
+        f"county risk index {county['risk_index']}"
+    )
+    return 0
+
+
+def _advance(bar: tqdm, label: str) -> None:  # type: ignore[type-arg]
+    bar.set_postfix_str(label)
+    bar.update(1)
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    """Print one indicator table as CSV or JSON records."""
+    store = open_store(args.store)
+    name = TABLES[args.level]
+    if not store.has(name):
+        msg = f"{store.path} has no {name}: run `battlemap build` first"
+        raise InputError(msg)
+    frame = pd.DataFrame(store.read(name))
+    frame = frame.drop(columns=[c for c in ("geometry",) if c in frame])
+    if args.format == "json":
+        sys.stdout.write(
+            frame.drop(columns=["settings"]).to_json(orient="records", force_ascii=False, date_format="iso")
+        )
+        sys.stdout.write("\n")
+    else:
+        frame.drop(columns=["settings"]).to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Print the ids behind one indicator of one unit."""
+    store = open_store(args.store)
+    as_of = args.as_of
+    if as_of is None and store.has("county_indicators"):
+        as_of = pd.Timestamp(store.read("county_indicators")["as_of"].iloc[0]).date()
+    records = prepare_records(read_inputs(args.store), as_of=as_of or dt.date.today(), settings=get_settings())
+    try:
+        rows = explain(records, args.unit, args.indicator)
+    except KeyError as exc:
+        raise InputError(str(exc.args[0])) from exc
+    print(f"{args.indicator} of {args.unit} (as of {records.as_of}): {len(rows)} rows")
+    print(rows.to_csv(index=False), end="")
+    return 0
