@@ -39,9 +39,13 @@ def unit_key(table: pd.DataFrame, level: str) -> pd.Series:
     return table["village_code"].astype("str").str[: LEVELS[level]]
 
 
+def _key(records: Records, table: str, level: str) -> pd.Series:
+    return records.unit_key(table, LEVELS[level])
+
+
 def aggregate(records: Records, level: str) -> pd.DataFrame:
     """Every measure and ratio for each unit of ``level``, including units with no records."""
-    units = pd.Index(sorted(unit_key(records["villages"], level).unique()), name=f"{level}_code")
+    units = pd.Index(sorted(_key(records, "villages", level).unique()), name=f"{level}_code")
     out = pd.DataFrame(index=units)
     for table in dict.fromkeys(m.table for m in MEASURES):
         frame = records[table]
@@ -50,7 +54,7 @@ def aggregate(records: Records, level: str) -> pd.DataFrame:
             {m.name: 1.0 if m.column == "one" else pd.to_numeric(frame[m.column], errors="coerce") for m in measures},
             index=frame.index,
         )
-        sums = values.groupby(unit_key(frame, level)).sum(min_count=1) if len(frame) else values.iloc[:0]
+        sums = values.groupby(_key(records, table, level)).sum(min_count=1) if len(frame) else values.iloc[:0]
         for m in measures:
             column = sums[m.name].reindex(units) if m.name in sums else pd.Series(np.nan, index=units)
             if m.name.startswith("km_"):
@@ -82,7 +86,7 @@ def _median_income(records: Records, level: str) -> pd.Series:
     h = records["households"]
     if not len(h):
         return pd.Series(dtype=float)
-    return pd.to_numeric(h["per_capita_income"], errors="coerce").groupby(unit_key(h, level)).median()
+    return pd.to_numeric(h["per_capita_income"], errors="coerce").groupby(_key(records, "households", level)).median()
 
 
 def _worst_indicator(records: Records, level: str) -> pd.Series:
@@ -101,7 +105,7 @@ def _days_since_inspection(records: Records, level: str) -> pd.Series:
     i = records["inspections"]
     if not len(i):
         return pd.Series(dtype=float)
-    last = pd.to_datetime(i["date"]).groupby(unit_key(i, level)).max()
+    last = pd.to_datetime(i["date"]).groupby(_key(records, "inspections", level)).max()
     return (pd.Timestamp(records.as_of) - last).dt.days.astype(float)
 
 

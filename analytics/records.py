@@ -46,8 +46,16 @@ class Records:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     village_access: pd.DataFrame | None = None  # km_* from each village's inner point (villages with no households)
 
+    _keys: dict[tuple[str, int], pd.Series] = field(default_factory=dict, repr=False)
+
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
+
+    def unit_key(self, table: str, digits: int) -> pd.Series:
+        """The first ``digits`` of each row's village code (the unit at that level), computed once."""
+        if (table, digits) not in self._keys:
+            self._keys[table, digits] = self.tables[table]["village_code"].astype("str").str[:digits]
+        return self._keys[table, digits]
 
 
 def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings: Settings) -> Records:

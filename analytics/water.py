@@ -35,7 +35,8 @@ def judge_results(tests: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Per result row: indicator ``code``, ``fail`` (bool), ``unknown`` (unreadable or unknown indicator)."""
     limits = load_limits(settings.water.limits_file or None)
     codes = indicator_codes(limits)
-    code = tests["indicator"].astype("str").map(lambda s: codes.get(normalise_header(s)))
+    names = tests["indicator"].astype("str")
+    code = names.map({n: codes.get(normalise_header(n)) for n in names.unique()})  # a few dozen distinct names
     known = code.notna()
     lim = limits.reindex(code.fillna(""))
     rule = lim["rule"].to_numpy()
