@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from analytics import INPUT_LAYERS, compute_indicators, explain, prepare_records
 from geodata._errors import InputError
+from geodata.county_reader import CountyReader
 from geodata.settings import get_settings
 from geodata.store import open_store
 
@@ -59,18 +60,23 @@ def cmd_build(args: argparse.Namespace) -> int:
     """Compute the three indicator tables and write them in one transaction."""
     as_of = args.as_of or dt.date.today()
     started = time.perf_counter()
+    store = open_store(args.store)
     with tqdm(total=4, desc="build", unit="step", file=sys.stderr, leave=False) as bar:
-        layers = read_inputs(args.store)
-        _advance(bar, "read")
         if args.engine == "dask":
             from analytics.dask_engine import compute_indicators_dask  # noqa: PLC0415 - dask only when asked
 
-            tables = compute_indicators_dask(layers, as_of=as_of, scheduler=args.scheduler)
+            read_inputs(args.store)  # refuses an empty store with the same message
+            reader = CountyReader(str(store.path))
+            _advance(bar, "read")
+            tables = compute_indicators_dask(
+                reader.counties(), reader.households, reader.context, as_of=as_of, scheduler=args.scheduler
+            )
             _advance(bar, "joined")
             _advance(bar, "aggregated")
         else:
+            layers = read_inputs(args.store)
+            _advance(bar, "read")
             tables = compute_indicators(layers, as_of=as_of, progress=lambda s: _advance(bar, s))
-        store = open_store(args.store)
         with store.transaction() as tx:
             for name, frame in tables.items():
                 tx.write(name, frame)

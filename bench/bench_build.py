@@ -17,6 +17,7 @@ import statistics
 import time
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from analytics import compute_indicators
@@ -47,7 +48,7 @@ def naive_build(layers: dict, settings, as_of: dt.date) -> pd.DataFrame:  # type
                 "persons": int(g["members"].sum()),
                 "monitored_households": sum(monitored),
                 "monitored_open_households": sum(
-                    m and e != True for m, e in zip(monitored, g["risk_eliminated"], strict=True)  # noqa: E712
+                    m and not (e is True or e is np.True_) for m, e in zip(monitored, g["risk_eliminated"], strict=True)
                 ),
                 "monitored_persons": sum(n for m, n in zip(monitored, g["members"], strict=True) if m),
                 "poverty_line_households": sum(i < line for i in g["per_capita_income"]),

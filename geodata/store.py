@@ -102,17 +102,25 @@ class GeoPackageStore:
             return "missing"
         return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
 
-    def read(self, layer: str, *, columns: list[str] | None = None, where: str | None = None) -> Frame:
+    def read(
+        self,
+        layer: str,
+        *,
+        columns: list[str] | None = None,
+        where: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> Frame:
         """Read one layer (GeoDataFrame when it has geometry) with its schema dtypes.
 
-        ``where`` is an OGR SQL attribute filter built by the caller from trusted names.
+        ``where`` is an OGR SQL attribute filter built by the caller from trusted names;
+        ``bbox`` (lon/lat) keeps features whose envelope meets it (spatial index).
         """
         if not self.has(layer):
             msg = (
                 f"store {self.path} has no layer {layer!r}; it has {self.layers()}. Import it or run `battlemap demo`."
             )
             raise StoreError(msg)
-        frame = pyogrio.read_dataframe(self.path, layer=layer, columns=columns, where=where)
+        frame = pyogrio.read_dataframe(self.path, layer=layer, columns=columns, where=where, bbox=bbox)
         return conform(frame, layer)
 
     def read_or_none(self, layer: str, **kw: Any) -> Frame | None:
