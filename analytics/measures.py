@@ -52,6 +52,13 @@ MEASURES = [
     Measure("cd_households", "households", "cd", "C/D级危房户数", "C/D-grade houses"),
     Measure("water_unsafe_households", "households", "water_unsafe", "饮水不安全户数", "unsafe drinking water"),
     Measure("hazard_households", "households", "in_hazard", "灾害隐患区内户数", "in hazard zones"),
+    Measure(
+        "located_elsewhere_households",
+        "households",
+        "located_elsewhere",
+        "坐标不在本村户数",
+        "point outside own village",
+    ),
     Measure("hazard_high_households", "households", "hazard_high", "高风险隐患区内户数", "in high-level hazard zones"),
     Measure("sla_identify_checked", "households", "sla_identify_checked", "识别时效核查户数", "identification checked"),
     Measure("sla_identify_ok", "households", "sla_identify_ok", "识别及时户数", "identified in time"),

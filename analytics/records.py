@@ -70,6 +70,7 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
     hh_metric = households.to_crs(epsg) if households is not None and len(households) else None
     if hh_metric is not None:
         hh = hh.join(_hazard_flags(hh_metric, layers.get("hazards"), epsg))
+        hh = hh.join(_located_village(hh_metric, metric_villages, settings.imports.border_tolerance_m))
     rec.tables["households"] = hh
     rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of)
     rec.tables["samples"] = _samples(layers.get("water_tests"), metric_villages, epsg, settings, as_of)
@@ -152,6 +153,25 @@ def _hazard_flags(households: gpd.GeoDataFrame, hazards: gpd.GeoDataFrame | None
             "hazard_level": [names.get(v) for v in level],
         }
     )
+
+
+def _located_village(households: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, tolerance_m: float) -> pd.DataFrame:
+    """The village each point lies in (vectorised STRtree); within ``tolerance_m`` of a border the coded one wins.
+
+    Households are counted in the village of their code (the register); ``located_elsewhere``
+    marks points that lie outside it, a data-quality figure for the village.
+    """
+    h_idx, v_idx = shapely.STRtree(np.asarray(villages.geometry.values)).query(
+        np.asarray(households.geometry.values), predicate="dwithin", distance=tolerance_m
+    )
+    found = pd.DataFrame({"h": h_idx, "code": villages["village_code"].to_numpy()[v_idx]})
+    found["own"] = found["code"].to_numpy() == households["village_code"].to_numpy()[h_idx]
+    found["gap"] = shapely.distance(households.geometry.values[h_idx], villages.geometry.values[v_idx])
+    found = found.sort_values(["h", "own", "gap"], ascending=[True, False, True])
+    first = found.drop_duplicates("h").set_index("h")["code"]
+    located = first.reindex(range(len(households)))
+    elsewhere = located.to_numpy() != households["village_code"].to_numpy()
+    return pd.DataFrame({"located_village_code": located.to_numpy(), "located_elsewhere": elsewhere})
 
 
 def _cases(housing: pd.DataFrame | None, households: pd.DataFrame, settings: Settings, as_of: dt.date) -> pd.DataFrame:

@@ -326,3 +326,65 @@ def test_explain_returns_the_rows_counted(tables: dict) -> None:
     assert sorted(explain(records, V2, "households")["id"]) == ["H4", "H5"]  # H5 on the border, counted once
     with pytest.raises(KeyError):
         explain(records, V1, "no_such_indicator")
+
+
+REQUIRED = [
+    "households",
+    "persons",
+    "population",
+    "monitored_households",
+    "monitored_open_households",
+    "monitored_persons",
+    "monitored_rate",
+    "poverty_line_households",
+    "poverty_incidence",
+    "income_median",
+    "education_gap_households",
+    "uninsured_households",
+    "cd_households",
+    "water_unsafe_households",
+    "hazard_households",
+    "cd_cases_open",
+    "cd_cases_overdue",
+    "cd_cases_accepted",
+    "water_samples",
+    "water_failing_samples",
+    "water_fail_rate",
+    "water_worst_indicator",
+    "road_hardened_share",
+    "km_to_clinic",
+    "km_to_school",
+    "km_to_township",
+    "budget",
+    "disbursed",
+    "spend_rate",
+    "spend_target",
+    "team_checkin_rate",
+    "team_days_ratio",
+    "days_since_inspection",
+    "sla_identify_ok_share",
+    "sla_entry_ok_share",
+    "poor_village_flag",
+    "risk_index",
+    "computed_at",
+    "as_of",
+    "settings",
+]
+
+
+def test_every_required_column_at_every_level(tables: dict) -> None:
+    for name, frame in tables.items():
+        missing = [c for c in REQUIRED if c not in frame.columns]
+        assert not missing, (name, missing)
+
+
+def test_households_are_located_by_position_too(tables: dict) -> None:
+    v = tables["village_indicators"]
+    # H5 lies exactly on the V1/V2 border: in its coded village V2 as far as position goes, so not "elsewhere".
+    assert v["located_elsewhere_households"].sum() == 0
+    moved = layers()
+    h = moved["households"]
+    h.loc[h["household_id"] == "H7", "geometry"] = shapely.Point(104.63, 35.63)  # coded V3, lies in V4
+    again = compute_indicators(moved, as_of=AS_OF, settings=Settings())["village_indicators"].set_index("village_code")
+    assert again.loc[V3, "located_elsewhere_households"] == 1
+    assert again.loc[V3, "households"] == 3  # still counted where the register puts it
