@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import dash
-from dash import html
+from dash import dcc, html
 
-from callbacks import overview
+from callbacks import map_page, overview
 from callbacks.store_data import StoreData
 from geodata.demo_store import ensure_demo_store
 from geodata.settings import get_settings
@@ -24,9 +25,19 @@ def create_app(store: str | None = None) -> dash.Dash:
     opened = open_store(store)
     ensure_demo_store(opened, seed=get_settings().demo_seed)
     data = StoreData(opened)
-    app = dash.Dash(__name__, title="乡村振兴作战图 Battlemap", serve_locally=True, update_title=None)
-    app.layout = lambda: html.Div([overview.layout(data)], lang="zh-CN")
+    app = dash.Dash(
+        __name__,
+        title="乡村振兴作战图 Battlemap",
+        serve_locally=True,  # intranets: every script and style from this server, none from a CDN
+        update_title=None,
+        use_pages=True,
+        pages_folder="",
+        suppress_callback_exceptions=True,  # page components exist only while their page is shown
+    )
+    threading.Thread(target=data.warm, name="warm-cache", daemon=True).start()  # first page without the wait
     overview.register(app, data)
+    map_page.register(app, data)
+    app.layout = html.Div([dcc.Location(id="url", refresh="callback-nav"), dash.page_container], lang="zh-CN")
     return app
 
 

@@ -18,6 +18,7 @@ def layout(data: StoreData) -> html.Div:
     return html.Div(
         [
             html.H1("乡村振兴作战图 · Battlemap", className="page-title"),
+            dcc.Link("进入地图 Open the map →", href="/map", className="nav-link", id="open-map"),
             html.P(id="overview-summary", className="summary"),
             dcc.Loading(
                 dcc.Graph(id=GRAPH_ID, figure=_figure(data), style={"height": "80vh"}, config={"displaylogo": False}),
@@ -35,7 +36,8 @@ def _figure(data: StoreData) -> go.Figure:
 
 
 def register(app: dash.Dash, data: StoreData) -> None:
-    """Wire the page's callbacks into ``app``, reading ``data``."""
+    """Register the page at ``/`` and wire its callbacks into ``app``, reading ``data``."""
+    dash.register_page("overview", path="/", title="乡村振兴作战图 Battlemap", layout=lambda **_q: layout(data))
 
     @app.callback(Output("overview-summary", "children"), Input(REFRESH_ID, "n_intervals"))
     def summary(_n: int | None) -> str:

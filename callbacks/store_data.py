@@ -2,37 +2,130 @@
 
 Nothing is loaded at import time: an accessor is created by the app factory and passed
 to the pages, and each read checks the stamp so a new import shows without a restart.
+Indicator tables come from the last ``battlemap build`` when no data were imported
+after it, otherwise they are computed here (as of today) and cached like the layers.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
+import geopandas as gpd
+import pandas as pd
+
+from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
+from geodata.settings import get_settings
 from geodata.store import Frame, GeoPackageStore
+from layers.geometry import browser_polygons
+
+log = logging.getLogger(__name__)
+INDICATOR_TABLES = ("village_indicators", "town_indicators", "county_indicators")
 
 
 class StoreData:
-    """Layers of one store, re-read only when the store changed."""
+    """Layers of one store, and what is computed from them, re-read only when the store changed."""
 
     def __init__(self, store: GeoPackageStore) -> None:
         self.store = store
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._stamp: str | None = None
         self._cache: dict[str, Any] = {}
 
-    def layer(self, name: str) -> Frame:
-        """A layer of the store (shared; callers must not modify it)."""
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per store version (shared; callers must not modify the result)."""
         with self._lock:
             stamp = self.store.stamp()
             if stamp != self._stamp:
                 self._cache.clear()
                 self._stamp = stamp
-            if name not in self._cache:
-                self._cache[name] = self.store.read(name)
-            return self._cache[name]
+            if key not in self._cache:
+                self._cache[key] = compute()
+            return self._cache[key]
+
+    def warm(self) -> None:
+        """Compute what the first page needs (indicators, records, shapes) ahead of the first request."""
+        try:
+            for level in ("county", "town", "village"):
+                self.indicators(level)
+                self.shapes(level)
+            self.records()
+        except Exception:  # a broken store shows its error on the page, not in a background thread
+            log.exception("warming the cache failed")
+
+    def layer(self, name: str) -> Frame:
+        """A layer of the store."""
+        return self.cached(f"layer:{name}", lambda: self.store.read(name))
+
+    def layer_or_none(self, name: str) -> Frame | None:
+        """A layer, or None when the store does not have it."""
+        return self.cached(f"layer?:{name}", lambda: self.store.read_or_none(name))
 
     @property
     def stamp(self) -> str:
         """The store's current change stamp."""
         return self.store.stamp()
+
+    def as_of(self) -> dt.date:
+        """The reference date of the indicators shown."""
+        return self.cached("as_of", self._as_of)
+
+    def _as_of(self) -> dt.date:
+        built = self._built_tables()
+        if built is not None:
+            return pd.Timestamp(built["county_indicators"]["as_of"].iloc[0]).date()
+        return dt.date.today()
+
+    def indicators(self, level: str) -> pd.DataFrame:
+        """The indicator table of ``level`` (village, town or county), indexed by unit code."""
+        return self.cached(f"indicators:{level}", lambda: self._indicator_tables()[f"{level}_indicators"])
+
+    def _indicator_tables(self) -> dict[str, pd.DataFrame]:
+        tables = self._built_tables() or compute_indicators(self._inputs(), as_of=self.as_of(), settings=get_settings())
+        out = {}
+        for name, frame in tables.items():
+            table = pd.DataFrame(frame).set_index(frame.columns[0])
+            table["spend_gap"] = (table["spend_target"] - table["spend_rate"]).clip(lower=0)
+            out[name] = table
+        return out
+
+    def _built_tables(self) -> dict[str, pd.DataFrame] | None:
+        """The stored tables of the last build, if nothing was imported after it."""
+        if not all(self.store.has(t) for t in INDICATOR_TABLES):
+            return None
+        log = self.store.import_log()
+        if len(log) and log["action"].iloc[-1] != "build":
+            return None
+        return {t: pd.DataFrame(self.layer(t)) for t in INDICATOR_TABLES}
+
+    def _inputs(self) -> dict[str, Frame]:
+        return {name: f for name in INPUT_LAYERS if (f := self.layer_or_none(name)) is not None}
+
+    def records(self) -> Records:
+        """The record tables behind the indicators (households, samples, cases …)."""
+        return self.cached(
+            "records", lambda: prepare_records(self._inputs(), as_of=self.as_of(), settings=get_settings())
+        )
+
+    def shapes(self, level: str) -> gpd.GeoDataFrame:
+        """Unit polygons simplified for the browser: ``code``, ``name``, ``geometry`` (EPSG:4490)."""
+        return self.cached(f"shapes:{level}", lambda: self._shapes(level))
+
+    def _shapes(self, level: str) -> gpd.GeoDataFrame:
+        villages = self.layer("villages")
+        if level == "village":
+            frame = villages[["village_code", "name", "geometry"]].rename(columns={"village_code": "code"})
+        elif level == "town":
+            towns = self.layer_or_none("towns")
+            if towns is None or not len(towns):
+                towns = villages.assign(town_code=villages["village_code"].str[:9]).dissolve("town_code").reset_index()
+                towns["name"] = towns["town_code"]
+            frame = towns[["town_code", "name", "geometry"]].rename(columns={"town_code": "code"})
+        else:
+            union = villages.union_all()
+            code = str(villages["village_code"].iloc[0])[:6]
+            frame = gpd.GeoDataFrame({"code": [code], "name": [code]}, geometry=[union], crs=villages.crs)
+        return browser_polygons(frame.reset_index(drop=True))

@@ -1,0 +1,471 @@
+"""The /map page: indicator choropleths with drill-down county → township → village → household.
+
+The layout is a function of the URL (see :mod:`callbacks.map_state`): navigating is a
+URL change, so the breadcrumb, shared links and the back button all work. Callbacks
+are thin: a click turns into a URL, a layer choice into a URL, a context checkbox into
+a figure patch, a household click into its card. Only the selected village's households
+ever reach the browser, with personal data masked.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import numpy as np
+import pandas as pd
+from dash import Input, Output, Patch, State, dcc, html
+
+from callbacks.map_state import MapState
+from callbacks.store_data import StoreData
+from geodata.privacy import MASKERS
+from geodata.settings import get_settings
+from layers import panel
+from layers.catalog import CATALOG, indicator, unit_label
+from layers.classify import classify
+from layers.i18n import RISK_TYPES, pick, t
+from layers.unit_map import (
+    CONTEXT_GROUPS,
+    Context,
+    context_traces,
+    household_traces,
+    map_figure,
+    outline_trace,
+    unit_traces,
+)
+
+GRAPH = "map-graph"
+DEFAULT_CONTEXT = {
+    "county": ["roads", "hazards"],
+    "town": ["roads", "facilities", "hazards"],
+    "village": list(CONTEXT_GROUPS),
+}
+
+
+def register(app: dash.Dash, data: StoreData) -> None:
+    """Register the page and wire its callbacks."""
+    dash.register_page("map", path="/map", title="地图 · Battlemap", layout=lambda **q: layout(data, **q))
+    _register_callbacks(app, data)
+
+
+def _state(data: StoreData, query: dict[str, Any]) -> MapState:
+    towns = set(data.indicators("town").index)
+    villages = set(data.indicators("village").index)
+    return MapState.from_query(query, towns=towns, villages=villages)
+
+
+def layout(data: StoreData, **query: Any) -> html.Div:
+    """The page for the state in the URL."""
+    state = _state(data, query)
+    lang, ind = state.lang, indicator(state.layer)
+    unit_level = {"county": "town", "town": "village", "village": "village"}[state.level]
+    table = data.indicators(unit_level)
+    shapes = data.shapes(unit_level)
+    if state.level == "town":
+        shapes = shapes[shapes["code"].str[:9] == state.town]
+    elif state.level == "village":
+        shapes = shapes[shapes["code"] == state.village]
+    values = table[ind.column].reindex(shapes["code"]).astype(float)
+    values.index = shapes["code"].to_numpy()
+    classes = classify(values, ind, get_settings(), lang)
+    traces = unit_traces(shapes, values, ind, classes, lang, opacity=0.3 if state.level == "village" else 0.85)
+    bounds = shapes.total_bounds
+    if state.level != "county":
+        outline = data.shapes("town" if state.level == "town" else "village")
+        code = state.town if state.level == "town" else state.village
+        traces.append(outline_trace(outline[outline["code"] == code].geometry, code or ""))
+    ctx_traces = context_traces(_context(data, state, bounds), lang)
+    visible = DEFAULT_CONTEXT[state.level]
+    for tr in ctx_traces:
+        tr.visible = True if tr.meta in visible else "legendonly"
+        if state.level != "village":
+            tr.hoverinfo, tr.hovertemplate = "skip", None  # a click must reach the unit underneath
+    households = _households(data, state) if state.level == "village" else None
+    hh_traces = household_traces(households, lang) if households is not None else []
+    all_traces = [*traces, *ctx_traces, *hh_traces]
+    fig = map_figure(all_traces, bounds)
+    return html.Div(
+        [
+            _header(data, state),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            dcc.Loading(
+                                dcc.Graph(
+                                    id=GRAPH,
+                                    figure=fig,
+                                    config={"displaylogo": False, "scrollZoom": True},
+                                    style={"height": "640px"},
+                                ),
+                                type="circle",
+                            ),
+                            _legend(ind, classes, lang),
+                            _controls(state, visible),
+                        ],
+                        className="map-column",
+                    ),
+                    _panel(data, state),
+                ],
+                className="map-body",
+            ),
+            _household_section(households, lang)
+            if households is not None
+            else html.Div(id="household-card", hidden=True),
+            dcc.Store(
+                id="map-state",
+                data={
+                    "town": state.town,
+                    "village": state.village,
+                    "layer": state.layer,
+                    "lang": lang,
+                    "level": state.level,
+                    "groups": [tr.meta for tr in all_traces],
+                },
+            ),
+        ],
+        className="map-page",
+        lang="en" if lang == "en" else "zh-CN",
+    )
+
+
+def _name(data: StoreData, level: str, code: str | None) -> str:
+    table = data.indicators(level)
+    if code is None or code not in table.index:
+        return ""
+    if level == "town":
+        shapes = data.shapes("town")
+        match = shapes[shapes["code"] == code]["name"]
+        return str(match.iloc[0]) if len(match) else code
+    return str(table.loc[code, "name"])
+
+
+def _header(data: StoreData, state: MapState) -> html.Div:
+    """Title, breadcrumb, layer picker and the language switch."""
+    lang = state.lang
+    crumbs: list[Any] = [dcc.Link(t("county", lang), href=state.href(town=None, village=None), id="crumb-county")]
+    if state.town:
+        crumbs += [" › ", dcc.Link(_name(data, "town", state.town), href=state.href(village=None), id="crumb-town")]
+    if state.village:
+        crumbs += [" › ", html.Span(_name(data, "village", state.village), id="crumb-village")]
+    options = [{"label": pick((m.zh, m.en), lang), "value": m.key} for m in CATALOG]
+    other = "en" if lang == "zh" else "zh"
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(t("app_title", lang), className="page-title"),
+                    html.Nav(crumbs, className="breadcrumb", id="breadcrumb"),
+                ],
+                className="title-block",
+            ),
+            html.Div(
+                [
+                    html.Label(t("layer", lang), htmlFor="layer-picker"),
+                    dcc.Dropdown(
+                        id="layer-picker", options=options, value=state.layer, clearable=False, className="layer-picker"
+                    ),
+                    dcc.Link(
+                        t("language", lang), href=state.href(lang=other), id="lang-switch", className="lang-switch"
+                    ),
+                    html.Span(f"{t('as_of', lang)} {data.as_of():%Y-%m-%d}", className="as-of"),
+                ],
+                className="toolbar",
+            ),
+        ],
+        className="map-header",
+    )
+
+
+def _legend(ind: Any, classes: Any, lang: str) -> html.Div:
+    """The class colours with their ranges and the unit."""
+    items = [
+        html.Div([html.Span(className="swatch", style={"background": c}), html.Span(label)], className="item")
+        for c, label in zip(classes.colours, classes.labels, strict=True)
+    ]
+    title = f"{pick((ind.zh, ind.en), lang)} ({unit_label(ind, lang)})"
+    return html.Div([html.Div(title, className="legend-title"), *items], className="map-legend", id="map-legend")
+
+
+def _controls(state: MapState, visible: list[str]) -> html.Div:
+    options = [{"label": t(g, state.lang), "value": g} for g in CONTEXT_GROUPS]
+    return html.Div(
+        [
+            html.Span(t("context_layers", state.lang)),
+            dcc.Checklist(id="context-layers", options=options, value=visible, inline=True),
+        ],
+        className="context-controls",
+    )
+
+
+def _panel(data: StoreData, state: MapState) -> html.Div:
+    """Key indicators against targets and the unit's charts."""
+    lang, settings = state.lang, get_settings()
+    level, code = (
+        ("village", state.village) if state.village else ("town", state.town) if state.town else ("county", None)
+    )
+    table = data.indicators(level)
+    row = table.iloc[0] if code is None else table.loc[code]
+    code = code or str(table.index[0])
+    rec = data.records()
+    households = rec["households"][rec.unit_key("households", len(code)) == code]
+    cases = rec["cases"][rec.unit_key("cases", len(code)) == code]
+    samples = rec["samples"][rec.unit_key("samples", len(code)) == code]
+    rows = [
+        html.Tr(
+            [
+                html.Td(_label(item["key"], lang)),
+                html.Td(item["value"]),
+                html.Td(item["target"]),
+                html.Td("●", className="ok" if item["ok"] else "bad"),
+            ]
+        )
+        for item in panel.key_indicators(row, settings, lang)
+    ]
+    head = html.Tr([html.Th(t("indicators", lang)), html.Th(t("value", lang)), html.Th(t("target", lang)), html.Th("")])
+    charts = [
+        panel.status_chart(households, lang),
+        panel.income_chart(households, settings, lang),
+        panel.cases_chart(cases, lang),
+        panel.water_chart(samples, lang),
+        panel.spend_chart(row, lang),
+    ]
+    graphs = [dcc.Graph(figure=f, config={"displayModeBar": False}, className="panel-chart") for f in charts]
+    return html.Aside(
+        [html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"), *graphs],
+        className="unit-panel",
+        id="unit-panel",
+    )
+
+
+def _label(key: str, lang: str) -> str:
+    from analytics.measures import MEASURE_BY_NAME, RATIO_BY_NAME  # noqa: PLC0415 - labels only
+
+    entry = MEASURE_BY_NAME.get(key) or RATIO_BY_NAME.get(key)
+    return pick((entry.zh, entry.en), lang) if entry else key
+
+
+def _context(data: StoreData, state: MapState, bounds: np.ndarray) -> Context:
+    """Context layers cut to the area on screen."""
+
+    def cut(name: str) -> Any:
+        frame = data.layer_or_none(name)
+        if frame is None or not len(frame):
+            return None
+        x0, y0, x1, y1 = bounds
+        return frame.cx[x0:x1, y0:y1]
+
+    samples = data.records()["samples"]
+    tests = data.layer_or_none("water_tests")
+    sites = None
+    if tests is not None and len(tests):
+        window = samples[samples["in_window"]]
+        failing = window.groupby("site_id")["failing"].any()
+        first = tests.drop_duplicates("site_id")
+        sites = pd.DataFrame(
+            {
+                "site_id": first["site_id"],
+                "site_name": first["site_name"],
+                "lon": first.geometry.x,
+                "lat": first.geometry.y,
+            }
+        )
+        sites["failing"] = sites["site_id"].map(failing).fillna(False).astype(bool)
+        x0, y0, x1, y1 = bounds
+        sites = sites[sites["lon"].between(x0, x1) & sites["lat"].between(y0, y1)]
+    return Context(roads=cut("roads"), facilities=cut("facilities"), hazards=cut("hazards"), water_sites=sites)
+
+
+GRID_COLUMNS = [
+    "household_id",
+    "head_name",
+    "id_number",
+    "phone",
+    "members",
+    "per_capita_income",
+    "status",
+    "housing_grade",
+    "water_safe",
+    "risk_types",
+]
+
+
+def _households(data: StoreData, state: MapState) -> pd.DataFrame:
+    """The village's households from the records, personal data masked."""
+    h = data.records()["households"]
+    rows = h[h["village_code"] == state.village].copy()
+    for column, mask in MASKERS.items():
+        if column in rows:
+            rows[column] = rows[column].map(mask, na_action="ignore")
+    return rows
+
+
+def _household_section(households: pd.DataFrame, lang: str) -> html.Div:
+    """The register of the village (AG Grid: sort, filter, CSV export) and the household card."""
+    shown = households[GRID_COLUMNS].copy()
+    shown["status"] = shown["status"].map(lambda s: t(f"status_{s}", lang))
+    shown["water_safe"] = shown["water_safe"].map(lambda v: t("yes" if v else "no", lang))
+    shown["risk_types"] = shown["risk_types"].map(lambda v: _risks(v, lang), na_action="ignore")
+    columns = [{"field": c, "headerName": t("income" if c == "per_capita_income" else c, lang)} for c in GRID_COLUMNS]
+    grid = dag.AgGrid(
+        id="household-grid",
+        rowData=shown.astype(object).where(shown.notna(), None).to_dict("records"),
+        columnDefs=columns,
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        dashGridOptions={"rowSelection": {"mode": "singleRow"}, "pagination": True, "paginationPageSize": 20},
+        csvExportParams={"fileName": "households.csv"},
+        columnSize="sizeToFit",
+        style={"height": "420px"},
+    )
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H2(t("households_table", lang)),
+                    html.Button(t("export_csv", lang), id="grid-export", className="btn"),
+                ],
+                className="section-head",
+            ),
+            html.Div(
+                [grid, html.Div(t("click_household", lang), id="household-card", className="household-card")],
+                className="household-row",
+            ),
+        ],
+        className="household-section",
+    )
+
+
+def _risks(value: str, lang: str) -> str:
+    return "、".join(pick(RISK_TYPES.get(k, (k, k)), lang) for k in str(value).split(";") if k)
+
+
+def household_card(data: StoreData, household_id: str, lang: str) -> html.Div:
+    """The card of one household: guarantees and water, risks, C/D stage, helper, dates and timeliness."""
+    rec = data.records()
+    h = rec["households"]
+    match = h[h["household_id"] == household_id]
+    if match.empty:
+        return html.Div(t("click_household", lang))
+    row = match.iloc[0]
+    cases = rec["cases"]
+    case = cases[cases["household_id"] == household_id] if "household_id" in cases else cases.iloc[:0]
+    settings = get_settings()
+
+    def yes_no(v: Any) -> str:
+        return "—" if pd.isna(v) else t("yes" if bool(v) else "no", lang)
+
+    def date(v: Any) -> str:
+        return "—" if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}"
+
+    def sla(start: Any, end: Any, limit: int) -> str:
+        if pd.isna(start) or pd.isna(end):
+            return "—"
+        days = (pd.Timestamp(end) - pd.Timestamp(start)).days
+        return f"{days} {'天' if lang == 'zh' else 'days'} · {t('ok' if days <= limit else 'late', lang)}"
+
+    items = [
+        ("household_id", row["household_id"]),
+        ("head_name", MASKERS["head_name"](row["head_name"]) if pd.notna(row["head_name"]) else "—"),
+        ("id_number", MASKERS["id_number"](row["id_number"]) if pd.notna(row["id_number"]) else "—"),
+        ("phone", MASKERS["phone"](row["phone"]) if pd.notna(row["phone"]) else "—"),
+        ("status", t(f"status_{row['status']}", lang)),
+        ("members", int(row["members"])),
+        ("income", f"{row['per_capita_income']:,.0f}" if pd.notna(row["per_capita_income"]) else "—"),
+        ("education_ok", yes_no(row["education_ok"])),
+        ("medical_insured", yes_no(row["medical_insured"])),
+        ("housing_grade", row["housing_grade"] if pd.notna(row["housing_grade"]) else "—"),
+        ("water_safe", yes_no(row["water_safe"])),
+        ("risk_types", _risks(row["risk_types"], lang) if pd.notna(row["risk_types"]) else t("none", lang)),
+        ("risk_eliminated", yes_no(row["risk_eliminated"])),
+        ("cd_stage", ", ".join(t(f"stage_{s}", lang) for s in case["stage"]) if len(case) else t("none", lang)),
+        ("helper", MASKERS["head_name"](row["helper"]) if pd.notna(row["helper"]) else "—"),
+        ("in_hazard", yes_no(row.get("in_hazard"))),
+        ("risk_found_on", date(row["risk_found_on"])),
+        ("identified_on", date(row["identified_on"])),
+        ("entered_on", date(row["entered_on"])),
+        ("sla_identify", sla(row["risk_found_on"], row["identified_on"], settings.timeliness.identify_days)),
+        ("sla_entry", sla(row["identified_on"], row["entered_on"], settings.timeliness.entry_days)),
+    ]
+    return html.Div(
+        [
+            html.H3(t("household_card", lang)),
+            html.Dl([part for key, value in items for part in (html.Dt(t(key, lang)), html.Dd(str(value)))]),
+        ],
+        id=f"card-{html_lib.escape(str(household_id))}",
+    )
+
+
+def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
+    _register_navigation(app, data)
+    _register_view(app, data)
+
+
+def _register_navigation(app: dash.Dash, data: StoreData) -> None:
+    """Clicks and the layer picker become URLs; a household click becomes its card."""
+
+    @app.callback(
+        Output("url", "href", allow_duplicate=True),
+        Output("household-card", "children", allow_duplicate=True),
+        Input(GRAPH, "clickData"),
+        State("map-state", "data"),
+        prevent_initial_call=True,
+    )
+    def on_map_click(click: dict | None, state: dict) -> tuple[Any, Any]:
+        point = (click or {}).get("points", [{}])[0]
+        groups = state.get("groups", [])
+        curve = point.get("curveNumber", -1)
+        meta = groups[curve] if 0 <= curve < len(groups) else None
+        code = point.get("customdata")
+        code = code[0] if isinstance(code, list) else code
+        if not code:
+            return dash.no_update, dash.no_update
+        current = MapState(state["town"], state["village"], state["layer"], state["lang"])
+        if meta == "units" and state["level"] != "village":
+            return current.drill(str(code)), dash.no_update
+        if meta == "households":
+            return dash.no_update, household_card(data, html_lib.unescape(str(code)), state["lang"])
+        return dash.no_update, dash.no_update
+
+    @app.callback(
+        Output("url", "href", allow_duplicate=True),
+        Input("layer-picker", "value"),
+        State("map-state", "data"),
+        prevent_initial_call=True,
+    )
+    def on_layer(layer: str, state: dict) -> Any:
+        if layer == state["layer"]:
+            return dash.no_update
+        return MapState(state["town"], state["village"], state["layer"], state["lang"]).href(layer=layer)
+
+
+def _register_view(app: dash.Dash, data: StoreData) -> None:
+    """Register selection, context-layer toggles and CSV export."""
+
+    @app.callback(
+        Output("household-card", "children", allow_duplicate=True),
+        Input("household-grid", "selectedRows"),
+        State("map-state", "data"),
+        prevent_initial_call=True,
+    )
+    def on_row(rows: list[dict] | None, state: dict) -> Any:
+        if not rows:
+            return dash.no_update
+        return household_card(data, rows[0]["household_id"], state["lang"])
+
+    @app.callback(
+        Output(GRAPH, "figure"), Input("context-layers", "value"), State(GRAPH, "figure"), prevent_initial_call=True
+    )
+    def on_context(groups: list[str], figure: dict) -> Patch:
+        patch = Patch()
+        for i, trace in enumerate(figure["data"]):
+            if trace.get("meta") in CONTEXT_GROUPS:
+                patch["data"][i]["visible"] = True if trace["meta"] in groups else "legendonly"
+        return patch
+
+    @app.callback(
+        Output("household-grid", "exportDataAsCsv"), Input("grid-export", "n_clicks"), prevent_initial_call=True
+    )
+    def on_export(_n: int) -> bool:
+        return True

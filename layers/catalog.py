@@ -1,0 +1,95 @@
+"""The indicators a map can show: label, unit, how to classify them and which way is worse.
+
+Fixed breaks come from policy where it gives them (the 30 % 一高 line, the 98 % check-in
+target, the red risk threshold); other indicators use quantiles or natural breaks
+(Jenks) over the units on screen.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from geodata.settings import Settings
+
+
+@dataclass(frozen=True)
+class MapIndicator:
+    """One choropleth layer: ``column`` of the indicator tables, shown as ``zh``/``en`` in ``unit``."""
+
+    key: str
+    column: str
+    zh: str
+    en: str
+    unit_zh: str
+    unit_en: str
+    kind: str  # "share" (0–1 shown as %), "count", "km", "score", "points" (share difference)
+    scheme: str  # "quantiles", "natural", "fixed"
+    higher_is_worse: bool = True
+
+    def breaks(self, settings: Settings) -> list[float]:
+        """Upper bounds of the fixed classes (the last class is open)."""
+        fixed = {
+            "poverty_incidence": [0.01, 0.03, 0.10, settings.poverty.poor_village_incidence],
+            "team_checkin_rate": [0.85, 0.90, 0.95, settings.teams.checkin_target],
+            "risk_index": [20.0, 40.0, settings.risk.red_threshold, 80.0],
+            "spend_gap": [0.0, 0.05, 0.10, 0.20],
+        }
+        return fixed.get(self.key, [])
+
+
+CATALOG = [
+    MapIndicator("risk_index", "risk_index", "综合风险指数", "Composite risk", "分", "points", "score", "fixed"),
+    MapIndicator("poverty_incidence", "poverty_incidence", "贫困发生率", "Poverty incidence", "%", "%", "share",
+                 "fixed"),
+    MapIndicator("monitored_rate", "monitored_rate", "监测户占比", "Monitored households", "%", "%", "share",
+                 "quantiles"),
+    MapIndicator("monitored_open_households", "monitored_open_households", "风险未消除监测户", "Monitored, risk open",
+                 "户", "households", "count", "natural"),
+    MapIndicator("cd_households", "cd_households", "C/D级危房", "C/D-grade houses", "户", "households", "count",
+                 "natural"),
+    MapIndicator("cd_cases_overdue", "cd_cases_overdue", "逾期危房改造", "Overdue C/D cases", "户", "cases", "count",
+                 "natural"),
+    MapIndicator("water_fail_rate", "water_fail_rate", "水质不合格率", "Water samples failing", "%", "%", "share",
+                 "quantiles"),
+    MapIndicator("water_unsafe_households", "water_unsafe_households", "饮水不安全户", "Unsafe drinking water", "户",
+                 "households", "count", "natural"),
+    MapIndicator("km_to_clinic", "km_to_clinic", "到卫生室距离", "Road distance to a clinic", "公里", "km", "km",
+                 "natural"),
+    MapIndicator("road_hardened_share", "road_hardened_share", "道路硬化率", "Hardened roads", "%", "%", "share",
+                 "quantiles", higher_is_worse=False),
+    MapIndicator("spend_gap", "spend_gap", "资金支出滞后", "Spending behind schedule", "百分点", "points", "points",
+                 "fixed"),
+    MapIndicator("team_checkin_rate", "team_checkin_rate", "驻村打卡率", "Team check-in rate", "%", "%", "share",
+                 "fixed", higher_is_worse=False),
+]  # fmt: skip
+BY_KEY = {m.key: m for m in CATALOG}
+DEFAULT_INDICATOR = "risk_index"
+
+
+def indicator(key: str | None) -> MapIndicator:
+    """The catalog entry for ``key`` (the default layer when unknown)."""
+    return BY_KEY.get(key or "", BY_KEY[DEFAULT_INDICATOR])
+
+
+def unit_label(ind: MapIndicator, lang: str) -> str:
+    """The indicator's unit in ``lang``."""
+    return ind.unit_en if lang == "en" else ind.unit_zh
+
+
+def format_value(value: float | None, ind: MapIndicator, lang: str, *, unit: bool = True) -> str:
+    """A value as people read it: 12.3 %, 45 户, 3.2 公里, 61 分 (``unit=False`` for legends)."""
+    if value is None or math.isnan(value):
+        return "—"
+    if ind.kind == "share":
+        text = f"{value * 100:.1f}"
+        return f"{text} %" if unit else text
+    if ind.kind == "points":
+        text = f"{value * 100:+.1f}"
+    elif ind.kind == "count":
+        text = f"{value:,.0f}"
+    elif ind.kind == "km":
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.0f}"
+    return f"{text} {unit_label(ind, lang)}" if unit else text

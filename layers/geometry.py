@@ -1,0 +1,43 @@
+"""Geometry for the browser: simplified polygons that keep shared borders, map centre and zoom."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+SIMPLIFY_DEGREES = 0.0003  # ≈ 30 m: invisible at county zoom, shrinks the page several-fold
+
+
+def browser_polygons(frame: gpd.GeoDataFrame, *, tolerance: float = SIMPLIFY_DEGREES) -> gpd.GeoDataFrame:
+    """Polygons simplified for the browser while keeping shared borders shared (coverage simplify)."""
+    out = frame.copy()
+    out.geometry = shapely.coverage_simplify(np.asarray(frame.geometry.values), tolerance)
+    return out
+
+
+def fit_zoom(bounds: np.ndarray, *, width_px: int = 900, height_px: int = 650, padding: float = 0.9) -> float:
+    """The MapLibre zoom (512-px tiles) at which ``bounds`` (lon/lat) fill ``padding`` of a map of the given size."""
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    mid = np.radians((y0 + y1) / 2)
+    lon_zoom = np.log2(width_px * 360.0 / (512.0 * max(x1 - x0, 1e-6)))
+    lat_zoom = np.log2(height_px * 360.0 * np.cos(mid) / (512.0 * max(y1 - y0, 1e-6)))
+    return float(round(min(lon_zoom, lat_zoom) + np.log2(padding), 2))
+
+
+def centre(bounds: np.ndarray) -> dict[str, float]:
+    """The centre of ``bounds`` as a MapLibre centre."""
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    return {"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2}
+
+
+def line_coordinates(geoms: np.ndarray) -> tuple[list[float | None], list[float | None]]:
+    """Lon and lat lists of many lines joined with ``None`` breaks: one Scattermap trace for all."""
+    lons: list[float | None] = []
+    lats: list[float | None] = []
+    for part in shapely.get_parts(np.asarray(geoms)):
+        for ring in [part] if part.geom_type == "LineString" else [part.exterior, *part.interiors]:
+            xy = shapely.get_coordinates(ring)
+            lons.extend([*np.round(xy[:, 0], 6).tolist(), None])
+            lats.extend([*np.round(xy[:, 1], 6).tolist(), None])
+    return lons, lats
