@@ -201,14 +201,18 @@ def household_traces(households: pd.DataFrame, lang: str) -> list[go.Scattermap]
     return out
 
 
-def map_figure(traces: list, bounds: np.ndarray, *, height_px: int = 640) -> go.Figure:
-    """The figure: a plain background, framed on ``bounds``; the legend lists context layers only."""
+def map_figure(traces: list, bounds: np.ndarray, *, view: str, height_px: int = 640) -> go.Figure:
+    """The figure: a plain background, framed on ``bounds``; the legend lists context layers only.
+
+    ``view`` names the unit on screen: pan and zoom are kept while it stays (toggling a
+    layer), and reset to the new frame when the user drills elsewhere.
+    """
     fig = go.Figure(traces)
     fig.update_layout(
         map={"style": "white-bg", "center": centre(bounds), "zoom": fit_zoom(bounds, height_px=height_px)},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         legend={"bgcolor": "rgba(255,255,255,0.85)", "x": 0.01, "y": 0.99, "font": {"size": 12}},
-        uirevision="keep",  # keep the user's pan/zoom when a context layer is toggled
+        uirevision=view,
         clickmode="event",
     )
     return fig

@@ -1,0 +1,124 @@
+"""The /map page in headless Chromium on the full demo county: render times and payload sizes.
+
+Run: ``python -m bench.bench_map [--repeat 10]``. Writes the demo county (60,000
+households) into a temporary store, serves the app, and measures with Playwright:
+time to the first rendered map of ``/map``; click-to-render for township and village
+drill-down (median of ``--repeat`` real mouse clicks); and the JSON size of the Dash
+responses each view needs. Targets: first render < 2 s, drill-down < 0.5 s, county
+view payload < 1.5 MB, village view < 400 KB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, Response
+
+from geodata.demo_store import write_demo
+from geodata.store import GeoPackageStore
+from tests.browser import chromium, serving
+from tests.test_map_page import click_at
+
+RENDERED = """([level, code]) => {
+  const gd = document.querySelector('#map-graph .js-plotly-plot');
+  if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd._fullLayout.map._subplot) return false;
+  const map = gd._fullLayout.map._subplot.map;
+  if (Math.abs(map.getZoom() - gd.layout.map.zoom) > 0.01 || !map.loaded()) return false;
+  const units = gd.data.filter(t => t.meta === 'units').flatMap(t => Array.from(t.locations).map(String));
+  if (level === 'county') return units.length > 0 && units.every(c => c.length === 9);
+  if (level === 'town') return units.length > 0 && units.every(c => c.length === 12 && c.startsWith(code));
+  return units.length === 1 && units[0] === code && gd.data.some(t => t.meta === 'households');
+}"""
+
+
+def rendered(page: Page, level: str, code: str | None = None) -> None:
+    """Wait until the map shows ``level`` for ``code`` with its camera settled."""
+    page.wait_for_function(RENDERED, arg=[level, code], timeout=30_000, polling=16)
+
+
+class Payloads:
+    """Bytes of Dash responses since the last :meth:`take`."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def __call__(self, response: Response) -> None:
+        if "_dash-update-component" in response.url:
+            try:
+                self.sizes.append(len(response.body()))
+            except Exception:  # noqa: BLE001 - an aborted request has no body
+                return
+
+    def take(self) -> int:
+        total = sum(self.sizes)
+        self.sizes.clear()
+        return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--households", type=int, default=60000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = GeoPackageStore(Path(tmp) / "demo.gpkg")
+        write_demo(store, seed=2026, households=args.households)
+        towns = store.read("towns").sort_values("town_code")
+        villages = store.read("villages")
+        with serving(store.path) as url, chromium() as browser:
+            time.sleep(1)
+            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            payloads = Payloads()
+            page.on("response", lambda r: payloads(r))  # noqa: PLW0108 - Playwright wraps plain callables only
+            page.goto(f"{url}/map")  # warm: the server computes indicators once per store version
+            rendered(page, "county")
+            payloads.take()
+            started = time.perf_counter()
+            page.goto(f"{url}/map")
+            rendered(page, "county")
+            first = time.perf_counter() - started
+            county_bytes = payloads.take()
+
+            town_times, village_times, town_bytes, village_bytes = [], [], [], []
+            for i in range(args.repeat):
+                town = towns.iloc[i % len(towns)]
+                point = town.geometry.representative_point()
+                page.wait_for_timeout(300)
+                started = time.perf_counter()
+                click_at(page, point.x, point.y)
+                rendered(page, "town", town["town_code"])
+                town_times.append(time.perf_counter() - started)
+                town_bytes.append(payloads.take())
+                in_town = villages[villages["village_code"].str[:9] == town["town_code"]]
+                village = in_town.iloc[(i // len(towns)) % len(in_town)]
+                point = village.geometry.representative_point()
+                page.wait_for_timeout(300)
+                started = time.perf_counter()
+                click_at(page, point.x, point.y)
+                rendered(page, "village", village["village_code"])
+                village_times.append(time.perf_counter() - started)
+                village_bytes.append(payloads.take())
+                page.click("#crumb-county")
+                page.wait_for_function("() => !document.querySelector('#crumb-town')")
+                rendered(page, "county")
+                payloads.take()
+
+    print(f"demo county: {len(towns)} townships, {len(villages)} villages, {args.households} households")
+    print(f"first render of /map      {first:6.2f} s                target < 2 s")
+    print(
+        f"township drill-down       {statistics.median(town_times):6.2f} s median of {len(town_times)}  target < 0.5 s"
+    )
+    print(f"village drill-down        {statistics.median(village_times):6.2f} s median of {len(village_times)}"
+          "  target < 0.5 s")  # fmt: skip
+    print(f"payload county view       {county_bytes / 1024:8.0f} KB            target < 1,536 KB")
+    print(f"payload township view     {statistics.median(town_bytes) / 1024:8.0f} KB (median)")
+    print(f"payload village view      {statistics.median(village_bytes) / 1024:8.0f} KB (median), "
+          f"largest {max(village_bytes) / 1024:.0f} KB   target < 400 KB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
