@@ -50,8 +50,15 @@ class Payloads:
         if "_dash-update-component" in response.url:
             try:
                 self.sizes.append(len(response.body()))
-            except Exception:  # noqa: BLE001 - an aborted request has no body
+            except Exception:
                 return
+
+    def settle(self, page: Page, quiet_ms: int = 400) -> None:
+        """Wait until no Dash response has arrived for ``quiet_ms`` (late callbacks counted too)."""
+        seen = -1
+        while seen != len(self.sizes):
+            seen = len(self.sizes)
+            page.wait_for_timeout(quiet_ms)
 
     def take(self) -> int:
         total = sum(self.sizes)
@@ -81,6 +88,7 @@ def main() -> None:
             page.goto(f"{url}/map")
             rendered(page, "county")
             first = time.perf_counter() - started
+            payloads.settle(page)  # the panel arrives after the map: count it too
             county_bytes = payloads.take()
 
             town_times, village_times, town_bytes, village_bytes = [], [], [], []
@@ -92,6 +100,7 @@ def main() -> None:
                 click_at(page, point.x, point.y)
                 rendered(page, "town", town["town_code"])
                 town_times.append(time.perf_counter() - started)
+                payloads.settle(page)
                 town_bytes.append(payloads.take())
                 in_town = villages[villages["village_code"].str[:9] == town["town_code"]]
                 village = in_town.iloc[(i // len(towns)) % len(in_town)]
@@ -101,6 +110,7 @@ def main() -> None:
                 click_at(page, point.x, point.y)
                 rendered(page, "village", village["village_code"])
                 village_times.append(time.perf_counter() - started)
+                payloads.settle(page)
                 village_bytes.append(payloads.take())
                 page.click("#crumb-county")
                 page.wait_for_function("() => !document.querySelector('#crumb-town')")

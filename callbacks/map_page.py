@@ -107,13 +107,18 @@ def layout(data: StoreData, **query: Any) -> html.Div:
                         ],
                         className="map-column",
                     ),
-                    _panel(data, state),
+                    html.Aside(
+                        dcc.Loading(html.Div(id="unit-panel-body"), type="dot"),
+                        className="unit-panel",
+                        id="unit-panel",
+                    ),
                 ],
                 className="map-body",
             ),
-            _household_section(households, lang)
-            if households is not None
-            else html.Div(id="household-card", hidden=True),
+            dcc.Loading(
+                html.Div(html.Div(id="household-card", hidden=True), id="household-section"),
+                type="dot",
+            ),
             dcc.Store(
                 id="map-state",
                 data={
@@ -200,8 +205,8 @@ def _controls(state: MapState, visible: list[str]) -> html.Div:
     )
 
 
-def _panel(data: StoreData, state: MapState) -> html.Div:
-    """Key indicators against targets and the unit's charts."""
+def _panel(data: StoreData, state: MapState) -> list[Any]:
+    """Key indicators against targets and the unit's charts (filled after the map has drawn)."""
     lang, settings = state.lang, get_settings()
     level, code = (
         ("village", state.village) if state.village else ("town", state.town) if state.town else ("county", None)
@@ -233,11 +238,7 @@ def _panel(data: StoreData, state: MapState) -> html.Div:
         panel.spend_chart(row, lang),
     ]
     graphs = [dcc.Graph(figure=f, config={"displayModeBar": False}, className="panel-chart") for f in charts]
-    return html.Aside(
-        [html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"), *graphs],
-        className="unit-panel",
-        id="unit-panel",
-    )
+    return [html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"), *graphs]
 
 
 def _label(key: str, lang: str) -> str:
@@ -421,7 +422,7 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
         code = code[0] if isinstance(code, list) else code
         if not code:
             return dash.no_update, dash.no_update
-        current = MapState(state["town"], state["village"], state["layer"], state["lang"])
+        current = _from_store(state)
         if meta == "units" and state["level"] != "village":
             return current.drill(str(code)), dash.no_update
         if meta == "households":
@@ -437,11 +438,22 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
     def on_layer(layer: str, state: dict) -> Any:
         if layer == state["layer"]:
             return dash.no_update
-        return MapState(state["town"], state["village"], state["layer"], state["lang"]).href(layer=layer)
+        return _from_store(state).href(layer=layer)
 
 
 def _register_view(app: dash.Dash, data: StoreData) -> None:
-    """Register selection, context-layer toggles and CSV export."""
+    """Register the panel and register fill-ins, selection, context-layer toggles and CSV export."""
+
+    @app.callback(Output("unit-panel-body", "children"), Input("map-state", "data"))
+    def fill_panel(state: dict) -> list[Any]:
+        return _panel(data, _from_store(state))
+
+    @app.callback(Output("household-section", "children"), Input("map-state", "data"))
+    def fill_households(state: dict) -> Any:
+        current = _from_store(state)
+        if current.level != "village":
+            return html.Div(id="household-card", hidden=True)
+        return _household_section(_households(data, current), current.lang)
 
     @app.callback(
         Output("household-card", "children", allow_duplicate=True),
@@ -469,3 +481,8 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
     )
     def on_export(_n: int) -> bool:
         return True
+
+
+def _from_store(state: dict) -> MapState:
+    """The page state kept in the ``map-state`` store."""
+    return MapState(state["town"], state["village"], state["layer"], state["lang"])
