@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 from playwright.sync_api import Page, Response
 
 from geodata.demo_store import write_demo
@@ -66,6 +67,41 @@ class Payloads:
         return total
 
 
+def drill_downs(
+    page: Page, towns: pd.DataFrame, villages: pd.DataFrame, *, repeat: int, payloads: Payloads
+) -> tuple[list[float], list[float], list[int], list[int]]:
+    """Click into townships and villages ``repeat`` times: seconds to render and bytes received."""
+    town_times: list[float] = []
+    village_times: list[float] = []
+    town_bytes: list[int] = []
+    village_bytes: list[int] = []
+    for i in range(repeat):
+        town = towns.iloc[i % len(towns)]
+        point = town.geometry.representative_point()
+        page.wait_for_timeout(300)
+        started = time.perf_counter()
+        click_at(page, point.x, point.y)
+        rendered(page, "town", town["town_code"])
+        town_times.append(time.perf_counter() - started)
+        payloads.settle(page)
+        town_bytes.append(payloads.take())
+        in_town = villages[villages["village_code"].str[:9] == town["town_code"]]
+        village = in_town.iloc[(i // len(towns)) % len(in_town)]
+        point = village.geometry.representative_point()
+        page.wait_for_timeout(300)
+        started = time.perf_counter()
+        click_at(page, point.x, point.y)
+        rendered(page, "village", village["village_code"])
+        village_times.append(time.perf_counter() - started)
+        payloads.settle(page)
+        village_bytes.append(payloads.take())
+        page.click("#crumb-county")
+        page.wait_for_function("() => !document.querySelector('#crumb-town')")
+        rendered(page, "county")
+        payloads.take()
+    return town_times, village_times, town_bytes, village_bytes
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=10)
@@ -91,31 +127,9 @@ def main() -> None:
             payloads.settle(page)  # the panel arrives after the map: count it too
             county_bytes = payloads.take()
 
-            town_times, village_times, town_bytes, village_bytes = [], [], [], []
-            for i in range(args.repeat):
-                town = towns.iloc[i % len(towns)]
-                point = town.geometry.representative_point()
-                page.wait_for_timeout(300)
-                started = time.perf_counter()
-                click_at(page, point.x, point.y)
-                rendered(page, "town", town["town_code"])
-                town_times.append(time.perf_counter() - started)
-                payloads.settle(page)
-                town_bytes.append(payloads.take())
-                in_town = villages[villages["village_code"].str[:9] == town["town_code"]]
-                village = in_town.iloc[(i // len(towns)) % len(in_town)]
-                point = village.geometry.representative_point()
-                page.wait_for_timeout(300)
-                started = time.perf_counter()
-                click_at(page, point.x, point.y)
-                rendered(page, "village", village["village_code"])
-                village_times.append(time.perf_counter() - started)
-                payloads.settle(page)
-                village_bytes.append(payloads.take())
-                page.click("#crumb-county")
-                page.wait_for_function("() => !document.querySelector('#crumb-town')")
-                rendered(page, "county")
-                payloads.take()
+            town_times, village_times, town_bytes, village_bytes = drill_downs(
+                page, towns, villages, repeat=args.repeat, payloads=payloads
+            )
 
     print(f"demo county: {len(towns)} townships, {len(villages)} villages, {args.households} households")
     print(f"first render of /map      {first:6.2f} s                target < 2 s")
