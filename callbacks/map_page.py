@@ -85,7 +85,7 @@ def layout(data: StoreData, **query: Any) -> html.Div:
     households = _households(data, state) if state.level == "village" else None
     hh_traces = household_traces(households, lang) if households is not None else []
     all_traces = [*traces, *ctx_traces, *hh_traces]
-    fig = map_figure(all_traces, bounds, view=state.village or state.town or "county")
+    fig = map_figure(all_traces, bounds, view=state.village or state.town or "county", basemap=get_settings().map)
     return html.Div(
         [
             _header(data, state),

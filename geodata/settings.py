@@ -162,6 +162,27 @@ class RiskSettings:
 
 
 @dataclass(frozen=True)
+class MapSettings:
+    """Basemaps. The default draws only the project's own layers, so it works with no internet."""
+
+    basemap: str = _doc(
+        "none",
+        "none (offline: own vector layers on a plain background), tianditu (needs tianditu_key), osm, or amap "
+        "(GCJ-02 tiles: every layer is shifted to GCJ-02 so that it lines up).",
+    )
+    tianditu_key: str = _doc("", "Tianditu browser key (tk); tiles are fetched by the user's browser.")
+    tianditu_layer: str = _doc("vec", "Tianditu layer: vec (vector), img (imagery) or ter (terrain).")
+    tile_urls: dict[str, str] = _doc(
+        {
+            "tianditu": "https://t{s}.tianditu.gov.cn/DataServer?T={layer}_w&x={x}&y={y}&l={z}&tk={key}",
+            "osm": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "amap": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=7&x={x}&y={y}&z={z}",
+        },
+        "Tile URL templates; {s} is replaced by each server number, {layer} and {key} from the settings above.",
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; see each group for the policy numbers it holds."""
 
@@ -174,6 +195,7 @@ class Settings:
     teams: TeamSettings = field(default_factory=TeamSettings)
     roads: RoadSettings = field(default_factory=RoadSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
+    map: MapSettings = field(default_factory=MapSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
 

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from geodata.settings import MapSettings
+from layers.basemap import basemap_layers, shift_for_basemap
 from layers.catalog import MapIndicator, format_value
 from layers.classify import Classes, ranks
 from layers.geometry import centre, fit_zoom, line_coordinates
@@ -201,7 +203,9 @@ def household_traces(households: pd.DataFrame, lang: str) -> list[go.Scattermap]
     return out
 
 
-def map_figure(traces: list, bounds: np.ndarray, *, view: str, height_px: int = 640) -> go.Figure:
+def map_figure(
+    traces: list, bounds: np.ndarray, *, view: str, basemap: MapSettings | None = None, height_px: int = 640
+) -> go.Figure:
     """The figure: a plain background, framed on ``bounds``; the legend lists context layers only.
 
     ``view`` names the unit on screen: pan and zoom are kept while it stays (toggling a
@@ -215,4 +219,7 @@ def map_figure(traces: list, bounds: np.ndarray, *, view: str, height_px: int = 
         uirevision=view,
         clickmode="event",
     )
+    if basemap is not None:
+        fig.update_layout(map_layers=basemap_layers(basemap))
+        shift_for_basemap(fig, basemap)
     return fig
