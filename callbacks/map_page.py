@@ -20,11 +20,11 @@ from dash import Input, Output, Patch, State, dcc, html
 
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
+from callbacks.views import choropleth_view, export_html
 from geodata.privacy import MASKERS
 from geodata.settings import get_settings
 from layers import panel
-from layers.catalog import CATALOG, indicator, unit_label
-from layers.classify import classify
+from layers.catalog import CATALOG, unit_label
 from layers.i18n import RISK_TYPES, pick, t
 from layers.unit_map import (
     CONTEXT_GROUPS,
@@ -59,18 +59,10 @@ def _state(data: StoreData, query: dict[str, Any]) -> MapState:
 def layout(data: StoreData, **query: Any) -> html.Div:
     """The page for the state in the URL."""
     state = _state(data, query)
-    lang, ind = state.lang, indicator(state.layer)
-    unit_level = {"county": "town", "town": "village", "village": "village"}[state.level]
-    table = data.indicators(unit_level)
-    shapes = data.shapes(unit_level)
-    if state.level == "town":
-        shapes = shapes[shapes["code"].str[:9] == state.town]
-    elif state.level == "village":
-        shapes = shapes[shapes["code"] == state.village]
-    values = table[ind.column].reindex(shapes["code"]).astype(float)
-    values.index = shapes["code"].to_numpy()
-    classes = classify(values, ind, get_settings(), lang)
-    traces = unit_traces(shapes, values, ind, classes, lang, opacity=0.3 if state.level == "village" else 0.85)
+    lang = state.lang
+    view = choropleth_view(data, state)
+    shapes, ind, classes = view.shapes, view.ind, view.classes
+    traces = unit_traces(shapes, view.values, ind, classes, lang, opacity=0.3 if state.level == "village" else 0.85)
     bounds = shapes.total_bounds
     if state.level != "county":
         outline = data.shapes("town" if state.level == "town" else "village")
@@ -175,6 +167,8 @@ def _header(data: StoreData, state: MapState) -> html.Div:
                     dcc.Link(
                         t("language", lang), href=state.href(lang=other), id="lang-switch", className="lang-switch"
                     ),
+                    html.Button(t("export_html", lang), id="export-html", className="btn"),
+                    dcc.Download(id="export-download"),
                     html.Span(f"{t('as_of', lang)} {data.as_of():%Y-%m-%d}", className="as-of"),
                 ],
                 className="toolbar",
@@ -475,6 +469,20 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
             if trace.get("meta") in CONTEXT_GROUPS:
                 patch["data"][i]["visible"] = True if trace["meta"] in groups else "legendonly"
         return patch
+
+    @app.callback(
+        Output("export-download", "data"),
+        Input("export-html", "n_clicks"),
+        State("map-state", "data"),
+        prevent_initial_call=True,
+    )
+    def on_export_html(_n: int, state: dict) -> dict:
+        current = _from_store(state)
+        households = _households(data, current) if current.level == "village" else None
+        name = current.village or current.town or "county"
+        return dcc.send_string(
+            export_html(data, current, households=households), f"battlemap-{name}-{current.layer}.html"
+        )
 
     @app.callback(
         Output("household-grid", "exportDataAsCsv"), Input("grid-export", "n_clicks"), prevent_initial_call=True

@@ -1,0 +1,121 @@
+"""A standalone HTML map of the current view, made with Folium, that opens with no internet.
+
+Folium normally links Leaflet, jQuery, Bootstrap and Font Awesome from CDNs; here the
+CDN lists are emptied and the vendored Leaflet (``layers/vendor/leaflet``) is inlined,
+so the file works on an intranet or from a USB stick. The map uses the same classes,
+colours and legend as the app, and every popup is built from escaped text.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from importlib import resources
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from geodata.settings import MapSettings
+from layers.basemap import ATTRIBUTION, tile_sources
+from layers.catalog import MapIndicator, format_value, unit_label
+from layers.classify import NO_DATA, Classes, ranks
+from layers.i18n import pick, t
+from layers.unit_map import FACILITY_COLOUR, ROAD_STYLE, STATUS_COLOUR
+
+
+def _vendored(name: str) -> str:
+    return resources.files("layers.vendor.leaflet").joinpath(name).read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class ChoroplethView:
+    """What a choropleth shows: the units, their values, the indicator, its classes and the language."""
+
+    shapes: gpd.GeoDataFrame
+    values: pd.Series
+    ind: MapIndicator
+    classes: Classes
+    lang: str
+
+
+def export_map_html(
+    view: ChoroplethView,
+    *,
+    title: str,
+    roads: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    households: pd.DataFrame | None = None,
+    basemap: MapSettings | None = None,
+) -> str:
+    """The HTML text of a self-contained Leaflet map of the view's units coloured by its classes."""
+    lang = view.lang
+    x0, y0, x1, y1 = view.shapes.total_bounds
+    fmap = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, control_scale=True, prefer_canvas=True)
+    fmap.default_js, fmap.default_css = [], []  # nothing from a CDN
+    root = fmap.get_root()
+    root.header.add_child(folium.Element(f"<style>{_vendored('leaflet.css')}</style>"), name="leaflet_css")
+    root.header.add_child(folium.Element(f"<script>{_vendored('leaflet.js')}</script>"), name="leaflet_js")
+    root.header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"), name="title")
+    sources = tile_sources(basemap) if basemap is not None and basemap.basemap != "amap" else []
+    if sources:
+        folium.TileLayer(sources[0], attr=ATTRIBUTION[basemap.basemap], name=basemap.basemap).add_to(fmap)
+    _units(fmap, view)
+    if roads is not None and len(roads):
+        for cls, (colour, width) in ROAD_STYLE.items():
+            part = roads[roads["road_class"] == cls]
+            if len(part):
+                style = {"color": colour, "weight": width}
+                folium.GeoJson(part[["geometry"]].to_json(), name=t("roads", lang),
+                               style_function=lambda _f, s=style: s).add_to(fmap)  # fmt: skip
+    if facilities is not None and len(facilities):
+        for _, row in facilities.iterrows():
+            folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5, weight=1, fill=True, fill_opacity=0.9,
+                                color=FACILITY_COLOUR.get(row["kind"], "#333"),
+                                tooltip=html.escape(str(row["name"] or ""))).add_to(fmap)  # fmt: skip
+    if households is not None and len(households):
+        for row in households.itertuples():
+            folium.CircleMarker([row.lat, row.lon], radius=3, weight=0, fill=True, fill_opacity=0.9,
+                                color=STATUS_COLOUR.get(row.status, "#999"),
+                                tooltip=html.escape(str(row.household_id))).add_to(fmap)  # fmt: skip
+    root.html.add_child(folium.Element(_legend_html(view, title)))
+    fmap.fit_bounds([[y0, x0], [y1, x1]])
+    return root.render()
+
+
+def _units(fmap: folium.Map, view: ChoroplethView) -> None:
+    """The classified polygons with an escaped popup per unit."""
+    shapes, values, ind, classes, lang = view.shapes, view.values, view.ind, view.classes, view.lang
+    rank = ranks(values, ind)
+    total = int(values.notna().sum())
+    colours = classes.colour_of()
+    frame = shapes[["code", "name", "geometry"]].copy()
+    frame["fill"] = frame["code"].map(colours).fillna(NO_DATA)
+    label = html.escape(pick((ind.zh, ind.en), lang))
+    frame["popup"] = [
+        f"<b>{html.escape(str(name))}</b><br>{label}: {html.escape(format_value(values.get(code), ind, lang))}"
+        + (f"<br>{t('rank', lang)} {int(rank[code])} {t('of', lang)} {total}" if pd.notna(rank.get(code)) else "")
+        for code, name in zip(frame["code"], frame["name"], strict=True)
+    ]
+    folium.GeoJson(
+        frame.to_json(),
+        name=label,
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
+                                  "fillOpacity": 0.85},
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
+    ).add_to(fmap)  # fmt: skip
+
+
+def _legend_html(view: ChoroplethView, title: str) -> str:
+    ind, classes, lang = view.ind, view.classes, view.lang
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:10px;background:{c};margin-right:6px;'
+        f'border:1px solid #999"></span>{html.escape(label)}</div>'
+        for c, label in zip(classes.colours, classes.labels, strict=True)
+    )
+    head = html.escape(f"{pick((ind.zh, ind.en), lang)} ({unit_label(ind, lang)})")
+    return (
+        '<div id="legend" style="position:fixed;bottom:24px;right:12px;z-index:1000;background:#fff;padding:8px 10px;'
+        'border:1px solid #ccc;border-radius:4px;font:13px sans-serif">'
+        f"<div style='font-weight:600'>{html.escape(title)}</div><div>{head}</div>{rows}</div>"
+    )
