@@ -6,7 +6,7 @@ import logging
 import threading
 
 import dash
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 
 from callbacks import map_page, overview
 from callbacks.store_data import StoreData
@@ -33,12 +33,22 @@ def create_app(store: str | None = None) -> dash.Dash:
         use_pages=True,
         pages_folder="",
         suppress_callback_exceptions=True,  # page components exist only while their page is shown
+        routing_callback_inputs={"shown": State("shown-page", "data")},  # the page on screen before this change
     )
     threading.Thread(target=data.warm, name="warm-cache", daemon=True).start()  # first page without the wait
     overview.register(app, data)
     map_page.register(app, data)
-    app.layout = html.Div([dcc.Location(id="url", refresh="callback-nav"), dash.page_container], lang="zh-CN")
+    app.layout = html.Div(
+        [dcc.Location(id="url", refresh="callback-nav"), dcc.Store(id="shown-page"), dash.page_container],
+        lang="zh-CN",
+    )
+    app.callback(Output("shown-page", "data"), Input("_pages_location", "pathname"))(_shown_page)
     return app
+
+
+def _shown_page(pathname: str | None) -> str | None:
+    """Remember which page is on screen, so a page can update in place when only its query changes."""
+    return pathname
 
 
 def serve(*, store: str | None = None, host: str = "127.0.0.1", port: int = 8050, debug: bool = False) -> None:

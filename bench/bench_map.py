@@ -22,23 +22,7 @@ from playwright.sync_api import Page, Response
 from geodata.demo_store import write_demo
 from geodata.store import GeoPackageStore
 from tests.browser import chromium, serving
-from tests.test_map_page import click_at
-
-RENDERED = """([level, code]) => {
-  const gd = document.querySelector('#map-graph .js-plotly-plot');
-  if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd._fullLayout.map._subplot) return false;
-  const map = gd._fullLayout.map._subplot.map;
-  if (Math.abs(map.getZoom() - gd.layout.map.zoom) > 0.01 || !map.loaded()) return false;
-  const units = gd.data.filter(t => t.meta === 'units').flatMap(t => Array.from(t.locations).map(String));
-  if (level === 'county') return units.length > 0 && units.every(c => c.length === 9);
-  if (level === 'town') return units.length > 0 && units.every(c => c.length === 12 && c.startsWith(code));
-  return units.length === 1 && units[0] === code && gd.data.some(t => t.meta === 'households');
-}"""
-
-
-def rendered(page: Page, level: str, code: str | None = None) -> None:
-    """Wait until the map shows ``level`` for ``code`` with its camera settled."""
-    page.wait_for_function(RENDERED, arg=[level, code], timeout=30_000, polling=16)
+from tests.test_map_page import click_at, rendered
 
 
 class Payloads:

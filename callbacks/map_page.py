@@ -10,15 +10,19 @@ ever reach the browser, with personal data masked.
 from __future__ import annotations
 
 import html as html_lib
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import dash
 import dash_ag_grid as dag
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from dash import Input, Output, Patch, State, dcc, html
+from dash.exceptions import PreventUpdate
 
-from callbacks.map_state import MapState
+from callbacks.map_state import PATH, MapState
 from callbacks.store_data import StoreData
 from callbacks.views import choropleth_view, export_html
 from geodata.privacy import MASKERS
@@ -29,6 +33,7 @@ from layers.i18n import RISK_TYPES, pick, t
 from layers.unit_map import (
     CONTEXT_GROUPS,
     Context,
+    context_key,
     context_traces,
     household_traces,
     map_figure,
@@ -56,9 +61,19 @@ def _state(data: StoreData, query: dict[str, Any]) -> MapState:
     return MapState.from_query(query, towns=towns, villages=villages)
 
 
-def layout(data: StoreData, **query: Any) -> html.Div:
-    """The page for the state in the URL."""
-    state = _state(data, query)
+@dataclass(frozen=True)
+class MapContent:
+    """Everything on the page that follows the URL: figure, legend, breadcrumb and the page state."""
+
+    figure: go.Figure
+    legend: list[Any]
+    crumbs: list[Any]
+    visible: list[str]
+    store: dict[str, Any]
+
+
+def map_content(data: StoreData, state: MapState, visible: list[str] | None = None) -> MapContent:
+    """The map and what goes with it for ``state``; ``visible`` context groups (default: by level)."""
     lang = state.lang
     view = choropleth_view(data, state)
     shapes, ind, classes = view.shapes, view.ind, view.classes
@@ -69,7 +84,7 @@ def layout(data: StoreData, **query: Any) -> html.Div:
         code = state.town if state.level == "town" else state.village
         traces.append(outline_trace(outline[outline["code"] == code].geometry, code or ""))
     ctx_traces = context_traces(_context(data, state, bounds), lang)
-    visible = DEFAULT_CONTEXT[state.level]
+    visible = DEFAULT_CONTEXT[state.level] if visible is None else visible
     for tr in ctx_traces:
         tr.visible = True if tr.meta in visible else "legendonly"
         if state.level != "village":
@@ -78,24 +93,34 @@ def layout(data: StoreData, **query: Any) -> html.Div:
     hh_traces = household_traces(households, lang) if households is not None else []
     all_traces = [*traces, *ctx_traces, *hh_traces]
     fig = map_figure(all_traces, bounds, view=state.village or state.town or "county", basemap=get_settings().map)
+    store = {"town": state.town, "village": state.village, "layer": state.layer, "lang": lang,
+             "level": state.level, "groups": [tr.meta for tr in all_traces]}  # fmt: skip
+    legend = [*_legend_items(ind, classes, lang), *_key_items(context_key(lang, households=households is not None))]
+    return MapContent(fig, legend, _crumbs(data, state), visible, store)
+
+
+def layout(data: StoreData, shown: str | None = None, **query: Any) -> Any:
+    """The page for the state in the URL; while /map is already shown, nothing (the map updates in place)."""
+    if shown == PATH:
+        return dash.no_update
+    state = _state(data, query)
+    content = map_content(data, state)
     return html.Div(
         [
-            _header(data, state),
+            dcc.Location(id="map-url", refresh=False),
+            _header(data, state, content.crumbs),
             html.Div(
                 [
                     html.Div(
                         [
-                            dcc.Loading(
-                                dcc.Graph(
-                                    id=GRAPH,
-                                    figure=fig,
-                                    config={"displaylogo": False, "scrollZoom": True},
-                                    style={"height": "640px"},
-                                ),
-                                type="circle",
+                            dcc.Graph(
+                                id=GRAPH,
+                                figure=content.figure,
+                                config={"displaylogo": False, "scrollZoom": True},
+                                style={"height": "640px"},
                             ),
-                            _legend(ind, classes, lang),
-                            _controls(state, visible),
+                            html.Div(content.legend, className="map-legend", id="map-legend"),
+                            _controls(state, content.visible),
                         ],
                         className="map-column",
                     ),
@@ -111,20 +136,10 @@ def layout(data: StoreData, **query: Any) -> html.Div:
                 html.Div(html.Div(id="household-card", hidden=True), id="household-section"),
                 type="dot",
             ),
-            dcc.Store(
-                id="map-state",
-                data={
-                    "town": state.town,
-                    "village": state.village,
-                    "layer": state.layer,
-                    "lang": lang,
-                    "level": state.level,
-                    "groups": [tr.meta for tr in all_traces],
-                },
-            ),
+            dcc.Store(id="map-state", data=content.store),
         ],
         className="map-page",
-        lang="en" if lang == "en" else "zh-CN",
+        lang="en" if state.lang == "en" else "zh-CN",
     )
 
 
@@ -139,14 +154,20 @@ def _name(data: StoreData, level: str, code: str | None) -> str:
     return str(table.loc[code, "name"])
 
 
-def _header(data: StoreData, state: MapState) -> html.Div:
-    """Title, breadcrumb, layer picker and the language switch."""
+def _crumbs(data: StoreData, state: MapState) -> list[Any]:
+    """County › township › village, each a link back up."""
     lang = state.lang
     crumbs: list[Any] = [dcc.Link(t("county", lang), href=state.href(town=None, village=None), id="crumb-county")]
     if state.town:
         crumbs += [" › ", dcc.Link(_name(data, "town", state.town), href=state.href(village=None), id="crumb-town")]
     if state.village:
         crumbs += [" › ", html.Span(_name(data, "village", state.village), id="crumb-village")]
+    return crumbs
+
+
+def _header(data: StoreData, state: MapState, crumbs: list[Any]) -> html.Div:
+    """Title, breadcrumb, layer picker and the language switch."""
+    lang = state.lang
     options = [{"label": pick((m.zh, m.en), lang), "value": m.key} for m in CATALOG]
     other = "en" if lang == "zh" else "zh"
     return html.Div(
@@ -164,7 +185,7 @@ def _header(data: StoreData, state: MapState) -> html.Div:
                     dcc.Dropdown(
                         id="layer-picker", options=options, value=state.layer, clearable=False, className="layer-picker"
                     ),
-                    dcc.Link(
+                    html.A(  # a full load: every label on the page changes
                         t("language", lang), href=state.href(lang=other), id="lang-switch", className="lang-switch"
                     ),
                     html.Button(t("export_html", lang), id="export-html", className="btn"),
@@ -178,14 +199,22 @@ def _header(data: StoreData, state: MapState) -> html.Div:
     )
 
 
-def _legend(ind: Any, classes: Any, lang: str) -> html.Div:
+def _legend_items(ind: Any, classes: Any, lang: str) -> list[Any]:
     """The class colours with their ranges and the unit."""
     items = [
         html.Div([html.Span(className="swatch", style={"background": c}), html.Span(label)], className="item")
         for c, label in zip(classes.colours, classes.labels, strict=True)
     ]
     title = f"{pick((ind.zh, ind.en), lang)} ({unit_label(ind, lang)})"
-    return html.Div([html.Div(title, className="legend-title"), *items], className="map-legend", id="map-legend")
+    return [html.Div(title, className="legend-title"), *items]
+
+
+def _key_items(key: list[tuple[str, str]]) -> list[Any]:
+    """Dots for the point layers (facilities, water sites, households)."""
+    return [html.Span(className="key-gap")] + [
+        html.Div([html.Span(className="dot", style={"background": c}), html.Span(label)], className="item")
+        for c, label in key
+    ]
 
 
 def _controls(state: MapState, visible: list[str]) -> html.Div:
@@ -398,7 +427,31 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
 
 
 def _register_navigation(app: dash.Dash, data: StoreData) -> None:
-    """Clicks and the layer picker become URLs; a household click becomes its card."""
+    """Clicks and the layer picker become URLs; a URL change redraws in place; a household click shows its card."""
+
+    @app.callback(
+        Output(GRAPH, "figure", allow_duplicate=True),
+        Output("map-legend", "children"),
+        Output("breadcrumb", "children"),
+        Output("layer-picker", "value"),
+        Output("map-state", "data"),
+        Output("context-layers", "value"),
+        Output("household-card", "children", allow_duplicate=True),
+        Input("map-url", "search"),
+        State("map-url", "pathname"),
+        State("map-state", "data"),
+        prevent_initial_call=True,
+    )
+    def on_url(search: str | None, pathname: str | None, shown: dict) -> tuple[Any, ...]:
+        if pathname != PATH:
+            raise PreventUpdate
+        state = _state(data, dict(parse_qsl((search or "").lstrip("?"))))
+        if state.lang != shown.get("lang"):
+            raise PreventUpdate  # the language link reloads the page
+        content = map_content(data, state)
+        layer = dash.no_update if state.layer == shown.get("layer") else state.layer
+        return (content.figure, content.legend, content.crumbs, layer, content.store, content.visible,
+                t("click_household", state.lang))  # fmt: skip
 
     @app.callback(
         Output("url", "href", allow_duplicate=True),
@@ -449,6 +502,12 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
             return html.Div(id="household-card", hidden=True)
         return _household_section(_households(data, current), current.lang)
 
+    _register_selection(app, data)
+
+
+def _register_selection(app: dash.Dash, data: StoreData) -> None:
+    """Register the household card from the register, context toggles and the exports."""
+
     @app.callback(
         Output("household-card", "children", allow_duplicate=True),
         Input("household-grid", "selectedRows"),
@@ -465,9 +524,15 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
     )
     def on_context(groups: list[str], figure: dict) -> Patch:
         patch = Patch()
+        changed = False
         for i, trace in enumerate(figure["data"]):
             if trace.get("meta") in CONTEXT_GROUPS:
-                patch["data"][i]["visible"] = True if trace["meta"] in groups else "legendonly"
+                want = True if trace["meta"] in groups else "legendonly"
+                if trace.get("visible", True) != want:
+                    patch["data"][i]["visible"] = want
+                    changed = True
+        if not changed:  # a drill-down set the boxes to match the new figure already
+            raise PreventUpdate
         return patch
 
     @app.callback(

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from geodata.settings import MapSettings
 from layers.basemap import basemap_layers, shift_for_basemap
 from layers.catalog import MapIndicator, format_value
-from layers.classify import Classes, ranks
+from layers.classify import NO_DATA, Classes, ranks
 from layers.geometry import centre, fit_zoom, line_coordinates
 from layers.i18n import FACILITY_KINDS, HAZARD_KINDS, ROAD_CLASSES, pick, t
 
@@ -49,6 +49,12 @@ class Context:
     water_sites: pd.DataFrame | None = None  # site_id, site_name, lon, lat, failing (bool)
 
 
+def stepped_scale(colours: list[str]) -> list[list[float | str]]:
+    """A colour scale with one flat band per colour, for integer z from 0 to len − 1 (zmin −0.5, zmax len − 0.5)."""
+    band = 1 / len(colours)
+    return [stop for i, c in enumerate(colours) for stop in ([i * band, c], [(i + 1) * band, c])]
+
+
 def unit_traces(
     shapes: gpd.GeoDataFrame,
     values: pd.Series,
@@ -58,41 +64,36 @@ def unit_traces(
     *,
     opacity: float = 0.85,
 ) -> list[go.Choroplethmap]:
-    """One choropleth trace per class (clickable; ``customdata[0]`` is the unit code)."""
+    """One choropleth of every unit, coloured by class (clickable; ``customdata[0]`` is the unit code).
+
+    A single trace with a stepped colour scale keeps one copy of the polygons in the page.
+    """
     geojson = json.loads(shapes[["code", "geometry"]].to_json(drop_id=True))
-    rank = ranks(values, ind)
+    codes = shapes["code"].to_numpy()
+    rank = ranks(values, ind).reindex(codes)
     total = int(values.notna().sum())
-    traces = []
-    for k, colour in [(-1, "#d9d9d9"), *enumerate(classes.colours)]:
-        sel = shapes[classes.index.reindex(shapes["code"]).fillna(-1).to_numpy() == k]
-        if sel.empty:
-            continue
-        label = classes.labels[k] if k >= 0 else t("no_data", lang)
-        vals = values.reindex(sel["code"])
-        text = [format_value(v, ind, lang) for v in vals]
-        rank_text = [
-            f"{t('rank', lang)} {int(r)} {t('of', lang)} {total}" if pd.notna(r) else ""
-            for r in rank.reindex(sel["code"])
-        ]
-        traces.append(
-            go.Choroplethmap(
-                geojson=geojson,
-                featureidkey="properties.code",
-                locations=sel["code"],
-                z=np.zeros(len(sel)),
-                colorscale=[[0, colour], [1, colour]],
-                showscale=False,
-                marker={"line": {"width": 1.0, "color": "#ffffff"}, "opacity": opacity},
-                name=label,
-                showlegend=False,
-                meta="units",
-                customdata=np.column_stack([sel["code"], sel["name"].map(esc), text, rank_text]),
-                hovertemplate="<b>%{customdata[1]}</b><br>"
-                + esc(pick((ind.zh, ind.en), lang))
-                + ": %{customdata[2]}<br>%{customdata[3]}<extra></extra>",
-            )
-        )
-    return traces
+    colours = [NO_DATA, *classes.colours]
+    scale = stepped_scale(colours)
+    text = [format_value(v, ind, lang) for v in values.reindex(codes)]
+    rank_text = [f"{t('rank', lang)} {int(r)} {t('of', lang)} {total}" if pd.notna(r) else "" for r in rank]
+    trace = go.Choroplethmap(
+        geojson=geojson,
+        featureidkey="properties.code",
+        locations=codes,
+        z=classes.index.reindex(codes).fillna(-1).to_numpy() + 1,
+        zmin=-0.5,
+        zmax=len(colours) - 0.5,
+        colorscale=scale,
+        showscale=False,
+        marker={"line": {"width": 1.0, "color": "#ffffff"}, "opacity": opacity},
+        showlegend=False,
+        meta="units",
+        customdata=np.column_stack([codes, shapes["name"].map(esc), text, rank_text]),
+        hovertemplate="<b>%{customdata[1]}</b><br>"
+        + esc(pick((ind.zh, ind.en), lang))
+        + ": %{customdata[2]}<br>%{customdata[3]}<extra></extra>",
+    )
+    return [trace]
 
 
 def outline_trace(shape: gpd.GeoSeries, name: str) -> go.Scattermap:
@@ -113,94 +114,122 @@ def context_traces(ctx: Context, lang: str) -> list[go.Scattermap | go.Choroplet
 
 
 def _hazard_traces(hazards: gpd.GeoDataFrame | None, lang: str) -> list[go.Choroplethmap]:
+    """Hazard zones in one trace, shaded by level."""
     if hazards is None or not len(hazards):
         return []
-    out = []
     hz = hazards.reset_index(drop=True)
-    geojson = json.loads(hz[["hazard_id", "geometry"]].to_json(drop_id=True))
-    for level, colour in HAZARD_COLOUR.items():
-        part = hz[hz["level"] == level]
-        if part.empty:
-            continue
-        kinds = part["kind"].map(lambda k: pick(HAZARD_KINDS.get(k, (k, k)), lang))
-        out.append(go.Choroplethmap(
-            geojson=geojson, featureidkey="properties.hazard_id", locations=part["hazard_id"],
-            z=np.zeros(len(part)), colorscale=[[0, colour], [1, colour]], showscale=False,
-            marker={"line": {"width": 0.5, "color": colour}}, meta="hazards", name=f"{t('hazards', lang)} {level}",
-            customdata=np.column_stack([kinds.map(esc), [level] * len(part)]),
-            hovertemplate="%{customdata[0]} (%{customdata[1]})<extra></extra>", showlegend=False,
-        ))  # fmt: skip
-    return out
+    levels = list(HAZARD_COLOUR)
+    scale = stepped_scale([HAZARD_COLOUR[lv] for lv in levels])
+    kinds = hz["kind"].map(lambda k: pick(HAZARD_KINDS.get(k, (k, k)), lang))
+    trace = go.Choroplethmap(
+        geojson=json.loads(hz[["hazard_id", "geometry"]].to_json(drop_id=True)),
+        featureidkey="properties.hazard_id",
+        locations=hz["hazard_id"],
+        z=hz["level"].map({lv: i for i, lv in enumerate(levels)}).fillna(len(levels) - 1),
+        zmin=-0.5,
+        zmax=len(levels) - 0.5,
+        colorscale=scale,
+        showscale=False,
+        marker={"line": {"width": 0}},
+        meta="hazards",
+        name=t("hazards", lang),
+        customdata=np.column_stack([kinds.map(esc), hz["level"].astype(str)]),
+        hovertemplate="%{customdata[0]} (%{customdata[1]})<extra></extra>",
+        showlegend=False,
+    )
+    return [trace]
 
 
 def _road_traces(roads: gpd.GeoDataFrame | None, lang: str) -> list[go.Scattermap]:
+    """Roads in two traces: county and township roads, then village roads and tracks."""
     if roads is None or not len(roads):
         return []
     out = []
-    for cls, (colour, width) in ROAD_STYLE.items():
-        part = roads[roads["road_class"] == cls]
+    for classes, (colour, width) in ((("county", "township"), ("#6b4c2a", 2.2)), (("village", "track"),
+                                                                                   ("#a68a64", 1.0))):  # fmt: skip
+        part = roads[roads["road_class"].isin(classes)]
         if part.empty:
             continue
         lons, lats = line_coordinates(part.geometry.values)
+        name = "、".join(pick(ROAD_CLASSES[c], lang) for c in classes)
         out.append(go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": colour, "width": width},
-                                 name=pick(ROAD_CLASSES[cls], lang), hoverinfo="name", meta="roads"))  # fmt: skip
+                                 name=name, hoverinfo="name", meta="roads", showlegend=False))  # fmt: skip
     return out
 
 
 def _facility_traces(facilities: gpd.GeoDataFrame | None, lang: str) -> list[go.Scattermap]:
+    """Facilities in one trace, coloured by kind (the key is in the page's legend)."""
     if facilities is None or not len(facilities):
         return []
-    out = []
-    for kind, colour in FACILITY_COLOUR.items():
-        part = facilities[facilities["kind"] == kind]
-        if part.empty:
-            continue
-        label = pick(FACILITY_KINDS[kind], lang)
-        out.append(go.Scattermap(
-            lon=part.geometry.x.round(6), lat=part.geometry.y.round(6), mode="markers",
-            marker={"size": 11, "color": colour}, name=label, meta="facilities",
-            customdata=part["name"].fillna("").map(esc), hovertemplate=f"{label}: %{{customdata}}<extra></extra>",
-        ))  # fmt: skip
-    return out
+    part = facilities[facilities["kind"].isin(list(FACILITY_COLOUR))]
+    labels = part["kind"].map(lambda k: pick(FACILITY_KINDS[k], lang))
+    trace = go.Scattermap(
+        lon=part.geometry.x.round(6),
+        lat=part.geometry.y.round(6),
+        mode="markers",
+        marker={"size": 11, "color": part["kind"].map(FACILITY_COLOUR)},
+        name=t("facilities", lang),
+        meta="facilities",
+        showlegend=False,
+        customdata=(labels + ": " + part["name"].fillna("").astype(str)).map(esc),
+        hovertemplate="%{customdata}<extra></extra>",
+    )
+    return [trace]
 
 
 def _water_traces(sites: pd.DataFrame | None, lang: str) -> list[go.Scattermap]:
+    """Water test sites in one trace: blue passing, vermilion failing in the window."""
     if sites is None or not len(sites):
         return []
-    out = []
-    for failing, colour in ((False, "#56B4E9"), (True, "#D55E00")):
-        part = sites[sites["failing"] == failing]
-        if part.empty:
-            continue
-        out.append(go.Scattermap(
-            lon=part["lon"].round(6), lat=part["lat"].round(6), mode="markers",
-            marker={"size": 9, "color": colour}, meta="water_sites",
-            name=t("water_sites", lang) + (" ✗" if failing else " ✓"),
-            customdata=part["site_name"].fillna(part["site_id"]).map(esc),
-            hovertemplate="%{customdata}<extra></extra>",
-        ))  # fmt: skip
-    return out
+    failing = sites["failing"].astype(bool)
+    trace = go.Scattermap(
+        lon=sites["lon"].round(6),
+        lat=sites["lat"].round(6),
+        mode="markers",
+        marker={"size": 9, "color": np.where(failing, "#D55E00", "#56B4E9")},
+        meta="water_sites",
+        name=t("water_sites", lang),
+        showlegend=False,
+        customdata=(sites["site_name"].fillna(sites["site_id"]).astype(str) + np.where(failing, " ✗", " ✓")).map(esc),
+        hovertemplate="%{customdata}<extra></extra>",
+    )
+    return [trace]
+
+
+def household_status(households: pd.DataFrame) -> np.ndarray:
+    """The status each household is drawn with: normal, lifted, monitored or monitored_open."""
+    open_ = households["status"].eq("monitored") & ~households["risk_eliminated"].astype("boolean").fillna(False)
+    return np.where(open_, "monitored_open", households["status"].astype("str"))
 
 
 def household_traces(households: pd.DataFrame, lang: str) -> list[go.Scattermap]:
     """Households of one village as points coloured by status (``customdata`` = household id)."""
-    status = np.where(
-        households["status"].eq("monitored") & ~households["risk_eliminated"].astype("boolean").fillna(False),
-        "monitored_open",
-        households["status"].astype("str"),
+    if not len(households):
+        return []
+    status = pd.Series(household_status(households), index=households.index)
+    labels = status.map(lambda s: t(f"status_{s}", lang))
+    trace = go.Scattermap(
+        lon=households["lon"].round(6),
+        lat=households["lat"].round(6),
+        mode="markers",
+        marker={"size": np.where(status.eq("normal"), 7, 10), "color": status.map(STATUS_COLOUR)},
+        name=t("household", lang),
+        meta="households",
+        showlegend=False,
+        customdata=households["household_id"].map(esc),
+        text=labels,
+        hovertemplate="%{text} %{customdata}<extra></extra>",
     )
-    out = []
-    for key, colour in STATUS_COLOUR.items():
-        part = households[status == key]
-        if part.empty:
-            continue
-        label = t(f"status_{key}", lang)
-        out.append(go.Scattermap(
-            lon=part["lon"].round(6), lat=part["lat"].round(6), mode="markers",
-            marker={"size": 8 if key == "normal" else 10, "color": colour}, name=label, meta="households",
-            customdata=part["household_id"].map(esc), hovertemplate=f"{label} %{{customdata}}<extra></extra>",
-        ))  # fmt: skip
-    return out
+    return [trace]
+
+
+def context_key(lang: str, *, households: bool) -> list[tuple[str, str]]:
+    """(colour, label) pairs for the point layers, shown under the map instead of a Plotly legend."""
+    key = [(c, pick(FACILITY_KINDS[k], lang)) for k, c in FACILITY_COLOUR.items()]
+    key += [("#56B4E9", t("water_sites", lang) + " ✓"), ("#D55E00", t("water_sites", lang) + " ✗")]
+    if households:
+        key = [(c, t(f"status_{k}", lang)) for k, c in STATUS_COLOUR.items()] + key
+    return key
 
 
 def map_figure(
@@ -215,7 +244,7 @@ def map_figure(
     fig.update_layout(
         map={"style": "white-bg", "center": centre(bounds), "zoom": fit_zoom(bounds, height_px=height_px)},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        legend={"bgcolor": "rgba(255,255,255,0.85)", "x": 0.01, "y": 0.99, "font": {"size": 12}},
+        showlegend=False,
         uirevision=view,
         clickmode="event",
     )

@@ -27,6 +27,23 @@ PROJECT = """([lon, lat]) => {
 }"""
 
 
+RENDERED = """([level, code]) => {
+  const gd = document.querySelector('#map-graph .js-plotly-plot');
+  if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd._fullLayout.map._subplot) return false;
+  const map = gd._fullLayout.map._subplot.map;
+  if (Math.abs(map.getZoom() - gd.layout.map.zoom) > 0.01 || !map.loaded()) return false;
+  const units = gd.data.filter(t => t.meta === 'units').flatMap(t => Array.from(t.locations).map(String));
+  if (level === 'county') return units.length > 0 && units.every(c => c.length === 9);
+  if (level === 'town') return units.length > 0 && units.every(c => c.length === 12 && c.startsWith(code));
+  return units.length === 1 && units[0] === code && gd.data.some(t => t.meta === 'households');
+}"""
+
+
+def rendered(page: Page, level: str, code: str | None = None) -> None:
+    """Wait until the map shows ``level`` for ``code`` with its camera settled."""
+    page.wait_for_function(RENDERED, arg=[level, code], timeout=30_000, polling=16)
+
+
 def click_at(page: Page, lon: float, lat: float) -> None:
     """A real mouse click where the map draws (lon, lat)."""
     x, y = page.evaluate(PROJECT, [lon, lat])
@@ -77,19 +94,18 @@ def test_drill_down_and_back(demo_store_path: Path) -> None:
         _drill_to_village(page, town, in_town, village)
         _open_household_card(page, household)
         page.go_back()
-        page.wait_for_selector("#crumb-town", timeout=15_000)
-        page.wait_for_function("() => !document.querySelector('#crumb-village')")
+        rendered(page, "town", town["town_code"])
         assert "village=" not in page.url
 
         page.click("#crumb-county")
-        page.wait_for_function("() => !document.querySelector('#crumb-town')")
+        rendered(page, "county")
         assert page.url.endswith("/map")
 
+        bodies = _bodies(responses)  # read before the language link reloads the page (bodies go with it)
         page.click("#lang-switch")
-        page.wait_for_function("() => document.querySelector('#breadcrumb').textContent === 'County'")
+        page.wait_for_function("() => document.querySelector('#breadcrumb')?.textContent === 'County'")
         assert "lang=en" in page.url
         wait_for_map(page)
-        bodies = _bodies(responses)  # read while the browser is still open
 
     ids = set(household_id.findall(bodies))
     assert ids, "the village view must carry its households"
