@@ -448,6 +448,8 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
         state = _state(data, dict(parse_qsl((search or "").lstrip("?"))))
         if state.lang != shown.get("lang"):
             raise PreventUpdate  # the language link reloads the page
+        if (state.town, state.village, state.layer) == (shown.get("town"), shown.get("village"), shown.get("layer")):
+            raise PreventUpdate  # the page was just drawn for this URL (the Location reports it on mount)
         content = map_content(data, state)
         layer = dash.no_update if state.layer == shown.get("layer") else state.layer
         return (content.figure, content.legend, content.crumbs, layer, content.store, content.visible,
