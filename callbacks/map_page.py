@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import dash
-import dash_ag_grid as dag
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -23,13 +22,14 @@ from dash import Input, Output, Patch, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from callbacks.map_state import PATH, MapState
+from callbacks.register import masked_households, register_callbacks, register_section, risks_text
 from callbacks.store_data import StoreData
 from callbacks.views import choropleth_view, export_html
 from geodata.privacy import MASKERS
 from geodata.settings import get_settings
 from layers import panel
 from layers.catalog import CATALOG, unit_label
-from layers.i18n import RISK_TYPES, pick, t
+from layers.i18n import pick, t
 from layers.unit_map import (
     CONTEXT_GROUPS,
     Context,
@@ -89,7 +89,7 @@ def map_content(data: StoreData, state: MapState, visible: list[str] | None = No
         tr.visible = True if tr.meta in visible else "legendonly"
         if state.level != "village":
             tr.hoverinfo, tr.hovertemplate = "skip", None  # a click must reach the unit underneath
-    households = _households(data, state) if state.level == "village" else None
+    households = masked_households(data, state.village) if state.level == "village" else None
     hh_traces = household_traces(households, lang) if households is not None else []
     all_traces = [*traces, *ctx_traces, *hh_traces]
     fig = map_figure(all_traces, bounds, view=state.village or state.town or "county", basemap=get_settings().map)
@@ -302,69 +302,6 @@ def _context(data: StoreData, state: MapState, bounds: np.ndarray) -> Context:
     return Context(roads=cut("roads"), facilities=cut("facilities"), hazards=cut("hazards"), water_sites=sites)
 
 
-GRID_COLUMNS = [
-    "household_id",
-    "head_name",
-    "id_number",
-    "phone",
-    "members",
-    "per_capita_income",
-    "status",
-    "housing_grade",
-    "water_safe",
-    "risk_types",
-]
-
-
-def _households(data: StoreData, state: MapState) -> pd.DataFrame:
-    """The village's households from the records, personal data masked."""
-    h = data.records()["households"]
-    rows = h[h["village_code"] == state.village].copy()
-    for column, mask in MASKERS.items():
-        if column in rows:
-            rows[column] = rows[column].map(mask, na_action="ignore")
-    return rows
-
-
-def _household_section(households: pd.DataFrame, lang: str) -> html.Div:
-    """The register of the village (AG Grid: sort, filter, CSV export) and the household card."""
-    shown = households[GRID_COLUMNS].copy()
-    shown["status"] = shown["status"].map(lambda s: t(f"status_{s}", lang))
-    shown["water_safe"] = shown["water_safe"].map(lambda v: t("yes" if v else "no", lang))
-    shown["risk_types"] = shown["risk_types"].map(lambda v: _risks(v, lang), na_action="ignore")
-    columns = [{"field": c, "headerName": t("income" if c == "per_capita_income" else c, lang)} for c in GRID_COLUMNS]
-    grid = dag.AgGrid(
-        id="household-grid",
-        rowData=shown.astype(object).where(shown.notna(), None).to_dict("records"),
-        columnDefs=columns,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={"rowSelection": {"mode": "singleRow"}, "pagination": True, "paginationPageSize": 20},
-        csvExportParams={"fileName": "households.csv"},
-        columnSize="sizeToFit",
-        style={"height": "420px"},
-    )
-    return html.Div(
-        [
-            html.Div(
-                [
-                    html.H2(t("households_table", lang)),
-                    html.Button(t("export_csv", lang), id="grid-export", className="btn"),
-                ],
-                className="section-head",
-            ),
-            html.Div(
-                [grid, html.Div(t("click_household", lang), id="household-card", className="household-card")],
-                className="household-row",
-            ),
-        ],
-        className="household-section",
-    )
-
-
-def _risks(value: str, lang: str) -> str:
-    return "、".join(pick(RISK_TYPES.get(k, (k, k)), lang) for k in str(value).split(";") if k)
-
-
 def household_card(data: StoreData, household_id: str, lang: str) -> html.Div:
     """The card of one household: guarantees and water, risks, C/D stage, helper, dates and timeliness."""
     rec = data.records()
@@ -401,7 +338,7 @@ def household_card(data: StoreData, household_id: str, lang: str) -> html.Div:
         ("medical_insured", yes_no(row["medical_insured"])),
         ("housing_grade", row["housing_grade"] if pd.notna(row["housing_grade"]) else "—"),
         ("water_safe", yes_no(row["water_safe"])),
-        ("risk_types", _risks(row["risk_types"], lang) if pd.notna(row["risk_types"]) else t("none", lang)),
+        ("risk_types", risks_text(row["risk_types"], lang) if pd.notna(row["risk_types"]) else t("none", lang)),
         ("risk_eliminated", yes_no(row["risk_eliminated"])),
         ("cd_stage", ", ".join(t(f"stage_{s}", lang) for s in case["stage"]) if len(case) else t("none", lang)),
         ("helper", MASKERS["head_name"](row["helper"]) if pd.notna(row["helper"]) else "—"),
@@ -422,6 +359,7 @@ def household_card(data: StoreData, household_id: str, lang: str) -> html.Div:
 
 
 def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
+    register_callbacks(app, data)
     _register_navigation(app, data)
     _register_view(app, data)
 
@@ -502,7 +440,7 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
         current = _from_store(state)
         if current.level != "village":
             return html.Div(id="household-card", hidden=True)
-        return _household_section(_households(data, current), current.lang)
+        return register_section(current.lang)
 
     _register_selection(app, data)
 
@@ -545,17 +483,11 @@ def _register_selection(app: dash.Dash, data: StoreData) -> None:
     )
     def on_export_html(_n: int, state: dict) -> dict:
         current = _from_store(state)
-        households = _households(data, current) if current.level == "village" else None
+        households = masked_households(data, current.village) if current.level == "village" else None
         name = current.village or current.town or "county"
         return dcc.send_string(
             export_html(data, current, households=households), f"battlemap-{name}-{current.layer}.html"
         )
-
-    @app.callback(
-        Output("household-grid", "exportDataAsCsv"), Input("grid-export", "n_clicks"), prevent_initial_call=True
-    )
-    def on_export(_n: int) -> bool:
-        return True
 
 
 def _from_store(state: dict) -> MapState:
