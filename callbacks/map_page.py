@@ -10,6 +10,7 @@ ever reach the browser, with personal data masked.
 from __future__ import annotations
 
 import html as html_lib
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,7 +19,7 @@ import dash
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, Patch, State, dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from callbacks.map_state import PATH, MapState
@@ -459,21 +460,24 @@ def _register_selection(app: dash.Dash, data: StoreData) -> None:
             return dash.no_update
         return household_card(data, rows[0]["household_id"], state["lang"])
 
-    @app.callback(
-        Output(GRAPH, "figure"), Input("context-layers", "value"), State(GRAPH, "figure"), prevent_initial_call=True
+    app.clientside_callback(  # in the browser: restyle the figure on screen, never a stale copy of it
+        """function(groups) {
+            const gd = document.querySelector('#map-graph .js-plotly-plot');
+            if (!gd || !gd.data) { return window.dash_clientside.no_update; }
+            const idx = [], vis = [];
+            gd.data.forEach((trace, i) => {
+                if (GROUPS.includes(trace.meta)) {
+                    const want = groups.includes(trace.meta) ? true : 'legendonly';
+                    if ((trace.visible === undefined ? true : trace.visible) !== want) { idx.push(i); vis.push(want); }
+                }
+            });
+            if (idx.length) { Plotly.restyle(gd, {visible: vis}, idx); }
+            return window.dash_clientside.no_update;
+        }""".replace("GROUPS", json.dumps(list(CONTEXT_GROUPS))),
+        Output("context-layers", "className"),
+        Input("context-layers", "value"),
+        prevent_initial_call=True,
     )
-    def on_context(groups: list[str], figure: dict) -> Patch:
-        patch = Patch()
-        changed = False
-        for i, trace in enumerate(figure["data"]):
-            if trace.get("meta") in CONTEXT_GROUPS:
-                want = True if trace["meta"] in groups else "legendonly"
-                if trace.get("visible", True) != want:
-                    patch["data"][i]["visible"] = want
-                    changed = True
-        if not changed:  # a drill-down set the boxes to match the new figure already
-            raise PreventUpdate
-        return patch
 
     @app.callback(
         Output("export-download", "data"),

@@ -41,18 +41,13 @@ RENDERED = """([level, code]) => {
 
 def rendered(page: Page, level: str, code: str | None = None) -> None:
     """Wait until the map shows ``level`` for ``code`` with its camera settled."""
-    page.wait_for_function(RENDERED, arg=[level, code], timeout=30_000, polling=16)
+    page.wait_for_function(RENDERED, arg=[level, code], timeout=30_000, polling=50)
 
 
 def click_at(page: Page, lon: float, lat: float) -> None:
     """A real mouse click where the map draws (lon, lat)."""
     x, y = page.evaluate(PROJECT, [lon, lat])
     page.mouse.click(x, y)
-
-
-def wait_for_map(page: Page) -> None:
-    page.wait_for_selector("#map-graph .maplibregl-canvas", timeout=30_000)
-    page.wait_for_timeout(600)
 
 
 def units_on_map(page: Page) -> int:
@@ -83,11 +78,17 @@ def test_drill_down_and_back(demo_store_path: Path) -> None:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 
         page.goto(f"{url}/map")
-        wait_for_map(page)
+        rendered(page, "county")
         assert page.text_content("#breadcrumb") == "全县"
         assert units_on_map(page) == len(towns)
         assert "综合风险指数" in (page.text_content("#map-legend") or "")
         page.screenshot(path=str(SCREENSHOTS / "map_county.png"))
+        page.get_by_label("道路").uncheck()  # context layers toggle on the figure on screen
+        page.wait_for_function(
+            "() => document.querySelector('#map-graph .js-plotly-plot').data"
+            ".filter(t => t.meta === 'roads').every(t => t.visible === 'legendonly')"
+        )
+        page.get_by_label("道路").check()
         county_bodies = _bodies(responses)
         assert not household_id.search(county_bodies), "county view must not carry household rows"
 
@@ -105,7 +106,7 @@ def test_drill_down_and_back(demo_store_path: Path) -> None:
         page.click("#lang-switch")
         page.wait_for_function("() => document.querySelector('#breadcrumb')?.textContent === 'County'")
         assert "lang=en" in page.url
-        wait_for_map(page)
+        rendered(page, "county")
 
     ids = set(household_id.findall(bodies))
     assert ids, "the village view must carry its households"
@@ -132,8 +133,7 @@ def _drill_to_village(page: Page, town: Any, in_town: Any, village: Any) -> None
     """Click the township, then the village, checking the URL, breadcrumb and what is drawn."""
     point = town.geometry.representative_point()
     click_at(page, point.x, point.y)
-    page.wait_for_selector("#crumb-town", timeout=15_000)
-    wait_for_map(page)
+    rendered(page, "town", town["town_code"])
     assert f"town={town['town_code']}" in page.url
     assert page.text_content("#crumb-town") == town["name"]
     assert units_on_map(page) == len(in_town)
@@ -141,8 +141,7 @@ def _drill_to_village(page: Page, town: Any, in_town: Any, village: Any) -> None
 
     point = village.geometry.representative_point()
     click_at(page, point.x, point.y)
-    page.wait_for_selector("#crumb-village", timeout=15_000)
-    wait_for_map(page)
+    rendered(page, "village", village["village_code"])
     assert f"village={village['village_code']}" in page.url
     assert page.text_content("#crumb-village") == village["name"]
     page.wait_for_selector("#household-grid .ag-row", timeout=15_000)
@@ -154,7 +153,7 @@ def _open_household_card(page: Page, household: Any) -> None:
     page.wait_for_function(
         "id => document.querySelector('#household-card').textContent.includes(id)",
         arg=str(household["household_id"]),
-        timeout=15_000,
+        timeout=30_000,
     )
     card = page.text_content("#household-card") or ""
     assert "户情卡" in card and "识别时效" in card
