@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import shapely
 
 from geodata.crs import wgs84_to_gcj02
 from geodata.settings import MapSettings
@@ -32,6 +33,24 @@ def tile_sources(settings: MapSettings) -> list[str]:
         .replace("{key}", settings.tianditu_key)
         for s in SERVERS[name]
     ]
+
+
+def leaflet_tiles(settings: MapSettings) -> tuple[str, str] | None:
+    """A Leaflet URL template (with ``{s}``) and its subdomains, or None when no basemap is drawn."""
+    if not tile_sources(settings):
+        return None
+    name = settings.basemap
+    template = (
+        settings.tile_urls[name].replace("{layer}", settings.tianditu_layer).replace("{key}", settings.tianditu_key)
+    )
+    return template, "".join(str(s) for s in SERVERS[name] if s is not None) or "abc"
+
+
+def to_gcj02_frame(frame: Any) -> Any:
+    """A GeoDataFrame (EPSG:4490 lon/lat) with every coordinate moved to GCJ-02, for AMap tiles."""
+    out = frame.copy()
+    out.geometry = shapely.transform(out.geometry.values, lambda c: np.c_[wgs84_to_gcj02(c[:, 0], c[:, 1])])
+    return out
 
 
 def basemap_layers(settings: MapSettings) -> list[dict[str, Any]]:

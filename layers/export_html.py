@@ -11,13 +11,15 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import folium
 import geopandas as gpd
 import pandas as pd
 
+from geodata.crs import wgs84_to_gcj02
 from geodata.settings import MapSettings
-from layers.basemap import ATTRIBUTION, tile_sources
+from layers.basemap import ATTRIBUTION, leaflet_tiles, to_gcj02_frame
 from layers.catalog import MapIndicator, format_value, unit_label
 from layers.classify import NO_DATA, Classes, ranks
 from layers.i18n import pick, t
@@ -57,9 +59,13 @@ def export_map_html(
     root.header.add_child(folium.Element(f"<style>{_vendored('leaflet.css')}</style>"), name="leaflet_css")
     root.header.add_child(folium.Element(f"<script>{_vendored('leaflet.js')}</script>"), name="leaflet_js")
     root.header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"), name="title")
-    sources = tile_sources(basemap) if basemap is not None and basemap.basemap != "amap" else []
-    if sources:
-        folium.TileLayer(sources[0], attr=ATTRIBUTION[basemap.basemap], name=basemap.basemap).add_to(fmap)
+    tiles = leaflet_tiles(basemap) if basemap is not None else None
+    if tiles is not None and basemap is not None:
+        folium.TileLayer(tiles[0], attr=ATTRIBUTION[basemap.basemap], name=basemap.basemap, subdomains=tiles[1]).add_to(
+            fmap
+        )
+        if basemap.basemap == "amap":  # GCJ-02 tiles: move every layer onto them
+            view, roads, facilities, households = _to_gcj02(view, roads, facilities, households)
     _units(fmap, view)
     if roads is not None and len(roads):
         for cls, (colour, width) in ROAD_STYLE.items():
@@ -83,6 +89,19 @@ def export_map_html(
     return root.render()
 
 
+def _to_gcj02(view: ChoroplethView, roads: Any, facilities: Any, households: Any) -> tuple[Any, Any, Any, Any]:
+    """Every layer of the export moved to GCJ-02 (AMap tiles)."""
+    moved = ChoroplethView(to_gcj02_frame(view.shapes), view.values, view.ind, view.classes, view.lang)
+    roads = to_gcj02_frame(roads) if roads is not None and len(roads) else roads
+    facilities = to_gcj02_frame(facilities) if facilities is not None and len(facilities) else facilities
+    if households is not None and len(households):
+        households = households.copy()
+        households["lon"], households["lat"] = wgs84_to_gcj02(
+            households["lon"].to_numpy(), households["lat"].to_numpy()
+        )
+    return moved, roads, facilities, households
+
+
 def _units(fmap: folium.Map, view: ChoroplethView) -> None:
     """The classified polygons with an escaped popup per unit."""
     shapes, values, ind, classes, lang = view.shapes, view.values, view.ind, view.classes, view.lang
@@ -98,7 +117,7 @@ def _units(fmap: folium.Map, view: ChoroplethView) -> None:
         for code, name in zip(frame["code"], frame["name"], strict=True)
     ]
     folium.GeoJson(
-        frame.to_json(),
+        frame.drop(columns="name").to_json(),  # only escaped text goes into the page's script
         name=label,
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
                                   "fillOpacity": 0.85},

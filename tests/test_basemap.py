@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from pyproj import Geod
 
 from geodata.crs import wgs84_to_gcj02
-from geodata.settings import MapSettings
+from geodata.settings import MapSettings, Settings
 from layers.basemap import basemap_layers, shift_for_basemap, tile_sources
 
 
@@ -54,3 +55,24 @@ def test_osm_draws_tiles_without_shifting() -> None:
     shift_for_basemap(fig, MapSettings(basemap="osm"))
     assert np.allclose(fig.data[0].lon, [104.6])
     assert tile_sources(MapSettings(basemap="osm")) == ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"]
+
+
+def test_exported_html_on_amap_draws_shifted_layers(tmp_path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from layers.catalog import indicator
+    from layers.classify import classify
+    from layers.export_html import ChoroplethView, export_map_html
+
+    shapes = gpd.GeoDataFrame({"code": ["a"], "name": ["村<b>"]}, geometry=[shapely.box(104.6, 35.6, 104.61, 35.61)],
+                              crs=4490)  # fmt: skip
+    values = pd.Series([0.2], index=["a"])
+    ind = indicator("poverty_incidence")
+    view = ChoroplethView(shapes, values, ind, classify(values, ind, Settings(), "zh"), "zh")
+    html_text = export_map_html(view, title="t", basemap=MapSettings(basemap="amap"))
+    assert "webrd0{s}.is.autonavi.com" in html_text and '"subdomains": "1234"' in html_text
+    lon, _ = wgs84_to_gcj02(np.array([104.6]), np.array([35.6]))
+    assert f"{lon[0]:.6f}"[:9] in html_text  # the polygon's corner moved to GCJ-02
+    assert "村<b>" not in html_text and "\\u6751<b>" not in html_text  # the name only ever appears escaped
+    assert "\\u6751\\u0026lt;b\\u0026gt;" in html_text
