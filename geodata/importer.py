@@ -181,6 +181,7 @@ def _check_relations(
     frame: pd.DataFrame, spec: LayerSchema, store: GeoPackageStore, raw: RawTable, report: Report
 ) -> None:
     """Village codes must exist in the villages layer; C/D cases should name a stored household."""
+    rows = RowProblems(report, frame[ROW].to_numpy(), raw.sheet)
     if spec.village_column and spec.village_column in frame:
         codes = frame[spec.village_column]
         if not store.has("villages"):
@@ -193,29 +194,13 @@ def _check_relations(
             return
         known = set(store.read("villages", columns=["village_code"])["village_code"])
         unknown = codes.notna() & ~codes.isin(known)
-        for i in np.flatnonzero(unknown.to_numpy()):
-            report.add(
-                "unknown_village",
-                "error",
-                "village code not in the villages layer",
-                sheet=raw.sheet,
-                row=int(frame[ROW].iloc[i]),
-                column=spec.village_column,
-                value=codes.iloc[i],
-            )
+        rows.flag("unknown_village", "village code not in the villages layer", unknown,
+                  column=spec.village_column, values=codes)  # fmt: skip
     if spec.name == "housing" and store.has("households"):
         ids = set(store.read("households", columns=["household_id"])["household_id"])
         orphan = frame["household_id"].notna() & ~frame["household_id"].isin(ids)
-        for i in np.flatnonzero(orphan.to_numpy()):
-            report.add(
-                "unknown_household",
-                "warning",
-                "C/D case names a household not in the store; kept",
-                sheet=raw.sheet,
-                row=int(frame[ROW].iloc[i]),
-                column="household_id",
-                value=frame["household_id"].iloc[i],
-            )
+        rows.flag("unknown_household", "C/D case names a household not in the store; kept", orphan,
+                  column="household_id", values=frame["household_id"], severity="warning")  # fmt: skip
 
 
 def _attach_geometry(
