@@ -73,8 +73,8 @@ class MapContent:
     store: dict[str, Any]
 
 
-def map_content(data: StoreData, state: MapState, visible: list[str] | None = None) -> MapContent:
-    """The map and what goes with it for ``state``; ``visible`` context groups (default: by level)."""
+def map_content(data: StoreData, state: MapState) -> MapContent:
+    """The map and what goes with it for ``state`` (context groups shown by the level's default)."""
     lang = state.lang
     view = choropleth_view(data, state)
     shapes, ind, classes = view.shapes, view.ind, view.classes
@@ -84,8 +84,8 @@ def map_content(data: StoreData, state: MapState, visible: list[str] | None = No
         outline = data.shapes("town" if state.level == "town" else "village")
         code = state.town if state.level == "town" else state.village
         traces.append(outline_trace(outline[outline["code"] == code].geometry, code or ""))
-    ctx_traces = context_traces(_context(data, state, bounds), lang)
-    visible = DEFAULT_CONTEXT[state.level] if visible is None else visible
+    ctx_traces = context_traces(_context(data, bounds), lang)
+    visible = DEFAULT_CONTEXT[state.level]
     for tr in ctx_traces:
         tr.visible = True if tr.meta in visible else "legendonly"
         if state.level != "village":
@@ -272,35 +272,18 @@ def _label(key: str, lang: str) -> str:
     return pick((entry.zh, entry.en), lang) if entry else key
 
 
-def _context(data: StoreData, state: MapState, bounds: np.ndarray) -> Context:
+def _context(data: StoreData, bounds: np.ndarray) -> Context:
     """Context layers cut to the area on screen."""
-
-    def cut(name: str) -> Any:
-        frame = data.layer_or_none(name)
-        if frame is None or not len(frame):
-            return None
-        x0, y0, x1, y1 = bounds
-        return frame.cx[x0:x1, y0:y1]
-
-    samples = data.records()["samples"]
-    tests = data.layer_or_none("water_tests")
-    sites = None
-    if tests is not None and len(tests):
-        window = samples[samples["in_window"]]
-        failing = window.groupby("site_id")["failing"].any()
-        first = tests.drop_duplicates("site_id")
-        sites = pd.DataFrame(
-            {
-                "site_id": first["site_id"],
-                "site_name": first["site_name"],
-                "lon": first.geometry.x,
-                "lat": first.geometry.y,
-            }
-        )
-        sites["failing"] = sites["site_id"].map(failing).fillna(False).astype(bool)
+    sites = data.water_sites()
+    if sites is not None:
         x0, y0, x1, y1 = bounds
         sites = sites[sites["lon"].between(x0, x1) & sites["lat"].between(y0, y1)]
-    return Context(roads=cut("roads"), facilities=cut("facilities"), hazards=cut("hazards"), water_sites=sites)
+    return Context(
+        roads=data.layer_within("roads", bounds),
+        facilities=data.layer_within("facilities", bounds),
+        hazards=data.layer_within("hazards", bounds),
+        water_sites=sites,
+    )
 
 
 def household_card(data: StoreData, household_id: str, lang: str) -> html.Div:

@@ -64,6 +64,32 @@ class StoreData:
         """A layer, or None when the store does not have it."""
         return self.cached(f"layer?:{name}", lambda: self.store.read_or_none(name))
 
+    def layer_within(self, name: str, bounds: Any) -> Frame | None:
+        """The features of a layer whose bounding boxes meet ``bounds`` (lon/lat), or None without any."""
+        frame = self.layer_or_none(name)
+        if frame is None or not len(frame):
+            return None
+        x0, y0, x1, y1 = bounds
+        return frame.cx[x0:x1, y0:y1]
+
+    def water_sites(self) -> pd.DataFrame | None:
+        """One row per water test site: id, name, lon, lat and whether it failed in the window."""
+        return self.cached("water_sites", self._water_sites)
+
+    def _water_sites(self) -> pd.DataFrame | None:
+        tests = self.layer_or_none("water_tests")
+        if tests is None or not len(tests):
+            return None
+        samples = self.records()["samples"]
+        failing = samples[samples["in_window"]].groupby("site_id")["failing"].any()
+        first = tests.drop_duplicates("site_id")
+        sites = pd.DataFrame(
+            {"site_id": first["site_id"], "site_name": first["site_name"], "lon": first.geometry.x,
+             "lat": first.geometry.y}
+        )  # fmt: skip
+        sites["failing"] = sites["site_id"].map(failing).fillna(False).astype(bool)
+        return sites.reset_index(drop=True)
+
     @property
     def stamp(self) -> str:
         """The store's current change stamp."""

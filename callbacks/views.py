@@ -38,15 +38,12 @@ def export_html(
 ) -> str:
     """The standalone HTML map of ``state`` (households only for a village, already masked by the caller)."""
     view = choropleth_view(data, state, all_villages=all_villages)
-    x0, y0, x1, y1 = view.shapes.total_bounds
-
-    def cut(name: str) -> object:
-        frame = data.layer_or_none(name)
-        return None if frame is None else frame.cx[x0:x1, y0:y1]
+    bounds = view.shapes.total_bounds
 
     ind_name = view.ind.en if state.lang == "en" else view.ind.zh
     title = f"{t('app_title', state.lang)} · {ind_name} · {data.as_of():%Y-%m-%d}"
     return export_map_html(
-        view, title=title, roads=cut("roads"), facilities=cut("facilities"), households=households,
+        view, title=title, roads=data.layer_within("roads", bounds), facilities=data.layer_within("facilities", bounds),
+        households=households,
         basemap=get_settings().map,
     )  # fmt: skip
