@@ -56,7 +56,7 @@ def explain(records: Records, unit_code: str, indicator: str) -> pd.DataFrame:
         msg = f"unknown indicator {indicator!r}; known: {', '.join(known_indicators())}"
         raise KeyError(msg)
     frame = records[table]
-    rows = frame[frame["village_code"].astype("str").str[:digits] == unit_code]
+    rows = frame[records.unit_key(table, digits) == unit_code]
     if column != "one" and name not in ("income_median", "days_since_inspection"):
         value = rows[column]
         counted = value.astype(bool) if value.dtype == bool else pd.to_numeric(value, errors="coerce").fillna(0) != 0
