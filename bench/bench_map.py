@@ -15,6 +15,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from playwright.sync_api import Page, Response
@@ -51,39 +52,36 @@ class Payloads:
         return total
 
 
+def timed_click(page: Page, point: Any, level: str, code: str, payloads: Payloads) -> tuple[float, int]:
+    """Click ``point`` once the page is quiet: seconds until ``level``/``code`` is drawn, and the bytes it took."""
+    page.wait_for_timeout(300)
+    started = time.perf_counter()
+    click_at(page, point.x, point.y)
+    rendered(page, level, code)
+    seconds = time.perf_counter() - started
+    payloads.settle(page)
+    return seconds, payloads.take()
+
+
 def drill_downs(
     page: Page, towns: pd.DataFrame, villages: pd.DataFrame, *, repeat: int, payloads: Payloads
 ) -> tuple[list[float], list[float], list[int], list[int]]:
     """Click into townships and villages ``repeat`` times: seconds to render and bytes received."""
-    town_times: list[float] = []
-    village_times: list[float] = []
-    town_bytes: list[int] = []
-    village_bytes: list[int] = []
+    times: dict[str, list[float]] = {"town": [], "village": []}
+    sizes: dict[str, list[int]] = {"town": [], "village": []}
     for i in range(repeat):
         town = towns.iloc[i % len(towns)]
-        point = town.geometry.representative_point()
-        page.wait_for_timeout(300)
-        started = time.perf_counter()
-        click_at(page, point.x, point.y)
-        rendered(page, "town", town["town_code"])
-        town_times.append(time.perf_counter() - started)
-        payloads.settle(page)
-        town_bytes.append(payloads.take())
         in_town = villages[villages["village_code"].str[:9] == town["town_code"]]
         village = in_town.iloc[(i // len(towns)) % len(in_town)]
-        point = village.geometry.representative_point()
-        page.wait_for_timeout(300)
-        started = time.perf_counter()
-        click_at(page, point.x, point.y)
-        rendered(page, "village", village["village_code"])
-        village_times.append(time.perf_counter() - started)
-        payloads.settle(page)
-        village_bytes.append(payloads.take())
+        for level, unit, code in (("town", town, town["town_code"]), ("village", village, village["village_code"])):
+            seconds, size = timed_click(page, unit.geometry.representative_point(), level, code, payloads)
+            times[level].append(seconds)
+            sizes[level].append(size)
         page.click("#crumb-county")
         page.wait_for_function("() => !document.querySelector('#crumb-town')")
         rendered(page, "county")
         payloads.take()
-    return town_times, village_times, town_bytes, village_bytes
+    return times["town"], times["village"], sizes["town"], sizes["village"]
 
 
 def main() -> None:
