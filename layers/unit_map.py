@@ -238,8 +238,13 @@ def map_figure(
     """The figure: a plain background, framed on ``bounds``; the legend lists context layers only.
 
     ``view`` names the unit on screen: pan and zoom are kept while it stays (toggling a
-    layer), and reset to the new frame when the user drills elsewhere.
+    layer), and reset to the new frame when the user drills elsewhere. Each trace's uid
+    names its view and group too: left to Plotly, uids follow the trace's position, so
+    a village's household layer would be "updated" into a township's hazard layer, which
+    MapLibre can refuse half-way ("Map error.") and leave the camera on the old view.
     """
+    for i, trace in enumerate(traces):
+        trace.uid = f"{view}-{trace.meta}-{i}"
     fig = go.Figure(traces)
     fig.update_layout(
         map={"style": "white-bg", "center": centre(bounds), "zoom": fit_zoom(bounds, height_px=height_px)},
