@@ -35,7 +35,8 @@ def create_app(store: str | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,  # page components exist only while their page is shown
         routing_callback_inputs={"shown": State("shown-page", "data")},  # the page on screen before this change
     )
-    threading.Thread(target=data.warm, name="warm-cache", daemon=True).start()  # first page without the wait
+    # the first page and the first clicks without the wait
+    threading.Thread(target=map_page.warm_views, args=(data,), name="warm-cache", daemon=True).start()
     overview.register(app, data)
     map_page.register(app, data)
     app.layout = html.Div(

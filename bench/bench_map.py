@@ -1,7 +1,8 @@
 """The /map page in headless Chromium on the full demo county: render times and payload sizes.
 
 Run: ``python -m bench.bench_map [--repeat 10]``. Writes the demo county (60,000
-households) into a temporary store, serves the app, and measures with Playwright:
+households) into a temporary store, serves the app with ``battlemap serve`` in its own
+process (as deployed), and measures with Playwright:
 time to the first rendered map of ``/map``; click-to-render for township and village
 drill-down (median of ``--repeat`` real mouse clicks); and the JSON size of the Dash
 responses each view needs. Targets: first render < 2 s, drill-down < 0.5 s, county
@@ -22,7 +23,7 @@ from playwright.sync_api import Page, Response
 
 from geodata.demo_store import write_demo
 from geodata.store import GeoPackageStore
-from tests.browser import chromium, serving
+from tests.browser import chromium, serving_process
 from tests.test_map_page import click_at, rendered
 
 
@@ -94,8 +95,8 @@ def main() -> None:
         write_demo(store, seed=2026, households=args.households)
         towns = store.read("towns").sort_values("town_code")
         villages = store.read("villages")
-        with serving(store.path) as url, chromium() as browser:
-            time.sleep(1)
+        with serving_process(store.path) as url, chromium() as browser:
+            time.sleep(3)  # the server warms the county and township views in the background
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
             payloads = Payloads()
             page.on("response", lambda r: payloads(r))  # noqa: PLW0108 - Playwright wraps plain callables only

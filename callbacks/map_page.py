@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -42,6 +43,7 @@ from layers.unit_map import (
     unit_traces,
 )
 
+log = logging.getLogger(__name__)
 GRAPH = "map-graph"
 DEFAULT_CONTEXT = {
     "county": ["roads", "hazards"],
@@ -74,7 +76,23 @@ class MapContent:
 
 
 def map_content(data: StoreData, state: MapState) -> MapContent:
-    """The map and what goes with it for ``state`` (context groups shown by the level's default)."""
+    """The map and what goes with it for ``state``, built once per store version (see :func:`warm_views`)."""
+    key = f"map-content:{state.town}:{state.village}:{state.layer}:{state.lang}"
+    return data.cached(key, lambda: _build_content(data, state))
+
+
+def warm_views(data: StoreData) -> None:
+    """Build the county and township views of the default layer ahead of the first clicks."""
+    data.warm()
+    try:
+        for town in [None, *data.indicators("town").index]:
+            map_content(data, MapState(town=town))
+    except Exception:  # a broken store shows its error on the page, not in a background thread
+        log.exception("warming the map views failed")
+
+
+def _build_content(data: StoreData, state: MapState) -> MapContent:
+    """The map, legend, breadcrumb and page state for ``state`` (context groups shown by the level's default)."""
     lang = state.lang
     view = choropleth_view(data, state)
     shapes, ind, classes = view.shapes, view.ind, view.classes
@@ -94,8 +112,9 @@ def map_content(data: StoreData, state: MapState) -> MapContent:
     hh_traces = household_traces(households, lang) if households is not None else []
     all_traces = [*traces, *ctx_traces, *hh_traces]
     fig = map_figure(all_traces, bounds, view=state.village or state.town or "county", basemap=get_settings().map)
+    drill = {} if state.level == "village" else {str(code): state.drill(str(code)) for code in shapes["code"]}
     store = {"town": state.town, "village": state.village, "layer": state.layer, "lang": lang,
-             "level": state.level, "groups": [tr.meta for tr in all_traces]}  # fmt: skip
+             "level": state.level, "groups": [tr.meta for tr in all_traces], "drill": drill}  # fmt: skip
     legend = [*_legend_items(ind, classes, lang), *_key_items(context_key(lang, households=households is not None))]
     return MapContent(fig, legend, _crumbs(data, state), visible, store)
 
@@ -138,6 +157,8 @@ def layout(data: StoreData, shown: str | None = None, **query: Any) -> Any:
                 type="dot",
             ),
             dcc.Store(id="map-state", data=content.store),
+            dcc.Store(id="household-click"),
+            dcc.Store(id="map-drawn"),
         ],
         className="map-page",
         lang="en" if state.lang == "en" else "zh-CN",
@@ -377,28 +398,35 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
         return (content.figure, content.legend, content.crumbs, layer, content.store, content.visible,
                 t("click_household", state.lang))  # fmt: skip
 
-    @app.callback(
+    app.clientside_callback(  # in the browser: a unit click is a URL change, no round trip first
+        """function(click, state) {
+            const point = ((click || {}).points || [])[0] || {};
+            const meta = (state.groups || [])[point.curveNumber];
+            let code = Array.isArray(point.customdata) ? point.customdata[0] : point.customdata;
+            const none = window.dash_clientside.no_update;
+            if (!code) { return [none, none]; }
+            code = String(code);
+            if (meta === 'units' && state.drill && state.drill[code]) { return [state.drill[code], none]; }
+            if (meta === 'households') { return [none, code]; }
+            return [none, none];
+        }""",
         Output("url", "href", allow_duplicate=True),
-        Output("household-card", "children", allow_duplicate=True),
+        Output("household-click", "data"),
         Input(GRAPH, "clickData"),
         State("map-state", "data"),
         prevent_initial_call=True,
     )
-    def on_map_click(click: dict | None, state: dict) -> tuple[Any, Any]:
-        point = (click or {}).get("points", [{}])[0]
-        groups = state.get("groups", [])
-        curve = point.get("curveNumber", -1)
-        meta = groups[curve] if 0 <= curve < len(groups) else None
-        code = point.get("customdata")
-        code = code[0] if isinstance(code, list) else code
-        if not code:
-            return dash.no_update, dash.no_update
-        current = _from_store(state)
-        if meta == "units" and state["level"] != "village":
-            return current.drill(str(code)), dash.no_update
-        if meta == "households":
-            return dash.no_update, household_card(data, html_lib.unescape(str(code)), state["lang"])
-        return dash.no_update, dash.no_update
+
+    @app.callback(
+        Output("household-card", "children", allow_duplicate=True),
+        Input("household-click", "data"),
+        State("map-state", "data"),
+        prevent_initial_call=True,
+    )
+    def on_household_click(household_id: str | None, state: dict) -> Any:
+        if not household_id:
+            raise PreventUpdate
+        return household_card(data, html_lib.unescape(household_id), state["lang"])
 
     @app.callback(
         Output("url", "href", allow_duplicate=True),
@@ -414,12 +442,31 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
 
 def _register_view(app: dash.Dash, data: StoreData) -> None:
     """Register the panel and register fill-ins, selection, context-layer toggles and CSV export."""
+    app.clientside_callback(  # the panel waits for the map: both drawing at once makes both slower
+        """function(state) {
+            const view = state.village || state.town || 'county';
+            const started = Date.now();
+            return new Promise(resolve => {
+                const check = () => {
+                    const gd = document.querySelector('#map-graph .js-plotly-plot');
+                    const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+                    const drawn = sub && gd.layout.uirevision === view && sub.map.loaded();
+                    if (drawn || Date.now() - started > MAX_WAIT_MS) { resolve(state); } else { setTimeout(check, 50); }
+                };
+                check();
+            });
+        }""".replace("MAX_WAIT_MS", "3000"),
+        Output("map-drawn", "data"),
+        Input("map-state", "data"),
+    )
 
-    @app.callback(Output("unit-panel-body", "children"), Input("map-state", "data"))
+    @app.callback(Output("unit-panel-body", "children"), Input("map-drawn", "data"))
     def fill_panel(state: dict) -> list[Any]:
-        return _panel(data, _from_store(state))
+        current = _from_store(state)
+        key = f"map-panel:{current.town}:{current.village}:{current.lang}"
+        return data.cached(key, lambda: _panel(data, current))
 
-    @app.callback(Output("household-section", "children"), Input("map-state", "data"))
+    @app.callback(Output("household-section", "children"), Input("map-drawn", "data"))
     def fill_households(state: dict) -> Any:
         current = _from_store(state)
         if current.level != "village":

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +42,33 @@ def serving(store: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(5)
+
+
+@contextlib.contextmanager
+def serving_process(store: Path, *, timeout_s: float = 120.0) -> Iterator[str]:
+    """Serve the store with ``battlemap serve`` in its own process (as deployed); yields the base URL.
+
+    Benchmarks use this so the server does not share a GIL with the Playwright client.
+    """
+    port = free_port()
+    cmd = [sys.executable, "-m", "battlemap_cli.main", "serve", "--store", str(store), "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/map", timeout=5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    msg = f"battlemap serve did not come up on {url} (exit code {proc.poll()})"
+                    raise RuntimeError(msg) from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 @contextlib.contextmanager
