@@ -8,7 +8,7 @@ import threading
 import dash
 from dash import Input, Output, State, dcc, html
 
-from callbacks import map_page, overview
+from callbacks import map_page, overview, wall_page
 from callbacks.store_data import StoreData
 from geodata.demo_store import ensure_demo_store
 from geodata.settings import get_settings
@@ -36,15 +36,22 @@ def create_app(store: str | None = None) -> dash.Dash:
         routing_callback_inputs={"shown": State("shown-page", "data")},  # the page on screen before this change
     )
     # the first page and the first clicks without the wait
-    threading.Thread(target=map_page.warm_views, args=(data,), name="warm-cache", daemon=True).start()
+    threading.Thread(target=_warm, args=(data,), name="warm-cache", daemon=True).start()
     overview.register(app, data)
     map_page.register(app, data)
+    wall_page.register(app, data)
     app.layout = html.Div(
         [dcc.Location(id="url", refresh="callback-nav"), dcc.Store(id="shown-page"), dash.page_container],
         lang="zh-CN",
     )
     app.callback(Output("shown-page", "data"), Input("_pages_location", "pathname"))(_shown_page)
     return app
+
+
+def _warm(data: StoreData) -> None:
+    """Compute what the first pages and clicks need, in the background."""
+    map_page.warm_views(data)
+    wall_page.warm(data)
 
 
 def _shown_page(pathname: str | None) -> str | None:

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from battlemap_cli import analysis_commands, data_commands, export_command, serve_command
+from battlemap_cli import analysis_commands, data_commands, export_command, kiosk_command, serve_command
 from geodata._errors import BattlemapError, InputError, StoreError
 
 log = logging.getLogger("battlemap")
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     analysis_commands.register(sub, common)
     export_command.register(sub, common)
     serve_command.register(sub, common)
+    kiosk_command.register(sub, common)
     return parser
 
 

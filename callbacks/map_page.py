@@ -26,11 +26,11 @@ from dash.exceptions import PreventUpdate
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
 from callbacks.store_data import StoreData
-from callbacks.views import choropleth_view, export_html
+from callbacks.views import choropleth_view, export_html, legend_items
 from geodata.privacy import MASKERS
 from geodata.settings import get_settings
 from layers import panel
-from layers.catalog import CATALOG, unit_label
+from layers.catalog import CATALOG
 from layers.i18n import pick, t
 from layers.unit_map import (
     CONTEXT_GROUPS,
@@ -115,7 +115,7 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     drill = {} if state.level == "village" else {str(code): state.drill(str(code)) for code in shapes["code"]}
     store = {"town": state.town, "village": state.village, "layer": state.layer, "lang": lang,
              "level": state.level, "groups": [tr.meta for tr in all_traces], "drill": drill}  # fmt: skip
-    legend = [*_legend_items(ind, classes, lang), *_key_items(context_key(lang, households=households is not None))]
+    legend = [*legend_items(ind, classes, lang), *_key_items(context_key(lang, households=households is not None))]
     return MapContent(fig, legend, _crumbs(data, state), visible, store)
 
 
@@ -219,16 +219,6 @@ def _header(data: StoreData, state: MapState, crumbs: list[Any]) -> html.Div:
         ],
         className="map-header",
     )
-
-
-def _legend_items(ind: Any, classes: Any, lang: str) -> list[Any]:
-    """The class colours with their ranges and the unit."""
-    items = [
-        html.Div([html.Span(className="swatch", style={"background": c}), html.Span(label)], className="item")
-        for c, label in zip(classes.colours, classes.labels, strict=True)
-    ]
-    title = f"{pick((ind.zh, ind.en), lang)} ({unit_label(ind, lang)})"
-    return [html.Div(title, className="legend-title"), *items]
 
 
 def _key_items(key: list[tuple[str, str]]) -> list[Any]:

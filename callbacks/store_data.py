@@ -109,8 +109,25 @@ class StoreData:
         """The indicator table of ``level`` (village, town or county), indexed by unit code."""
         return self.cached(f"indicators:{level}", lambda: self._indicator_tables()[f"{level}_indicators"])
 
-    def _indicator_tables(self) -> dict[str, pd.DataFrame]:
-        tables = self._built_tables() or compute_indicators(self._inputs(), as_of=self.as_of(), settings=get_settings())
+    def indicators_at(self, level: str, as_of: dt.date) -> pd.DataFrame:
+        """The indicator table of ``level`` computed from the current data as of an earlier date."""
+        return self.cached(f"indicators@{as_of}:{level}", lambda: self._indicator_tables(as_of)[f"{level}_indicators"])
+
+    def changed_at(self) -> dt.datetime:
+        """When the data last changed: the newest import or build in the log, else the store file's time."""
+        return self.cached("changed_at", self._changed_at)
+
+    def _changed_at(self) -> dt.datetime:
+        log = self.store.import_log()
+        data_rows = log[log["layer"].isin(INPUT_LAYERS) | (log["action"] == "build")] if len(log) else log
+        if len(data_rows):
+            return pd.Timestamp(data_rows["at"].max()).to_pydatetime()
+        return dt.datetime.fromtimestamp(self.store.path.stat().st_mtime)
+
+    def _indicator_tables(self, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
+        settings = get_settings()
+        built = self._built_tables() if as_of is None else None
+        tables = built or compute_indicators(self._inputs(), as_of=as_of or self.as_of(), settings=settings)
         out = {}
         for name, frame in tables.items():
             table = pd.DataFrame(frame).set_index(frame.columns[0])
@@ -119,11 +136,13 @@ class StoreData:
         return out
 
     def _built_tables(self) -> dict[str, pd.DataFrame] | None:
-        """The stored tables of the last build, if nothing was imported after it."""
+        """The stored tables of the last build, if no input layer was written after it."""
         if not all(self.store.has(t) for t in INDICATOR_TABLES):
             return None
-        log = self.store.import_log()
-        if len(log) and log["action"].iloc[-1] != "build":
+        log = self.store.import_log().reset_index(drop=True)
+        builds = log.index[log["action"] == "build"] if len(log) else []
+        after = log.iloc[builds[-1] + 1 :] if len(builds) else log
+        if len(log) and after["layer"].isin(INPUT_LAYERS).any():
             return None
         return {t: pd.DataFrame(self.layer(t)) for t in INDICATOR_TABLES}
 

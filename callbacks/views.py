@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
+from dash import html
 
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
 from geodata.settings import get_settings
-from layers.catalog import indicator
+from layers.catalog import indicator, unit_label
 from layers.classify import classify
 from layers.export_html import ChoroplethView, export_map_html
-from layers.i18n import t
+from layers.i18n import pick, t
 
 UNIT_LEVEL = {"county": "town", "town": "village", "village": "village"}
 
@@ -47,3 +50,13 @@ def export_html(
         households=households,
         basemap=get_settings().map,
     )  # fmt: skip
+
+
+def legend_items(ind: Any, classes: Any, lang: str) -> list[Any]:
+    """The class colours with their ranges and the unit."""
+    items = [
+        html.Div([html.Span(className="swatch", style={"background": c}), html.Span(label)], className="item")
+        for c, label in zip(classes.colours, classes.labels, strict=True)
+    ]
+    title = f"{pick((ind.zh, ind.en), lang)} ({unit_label(ind, lang)})"
+    return [html.Div(title, className="legend-title"), *items]

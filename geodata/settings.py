@@ -183,6 +183,34 @@ class MapSettings:
 
 
 @dataclass(frozen=True)
+class WallSettings:
+    """The wall-screen battle map (作战图): rotation, refresh, staleness and the targets its tiles show."""
+
+    rotation_seconds: int = _doc(20, "Seconds each indicator stays on the wall before the next one (0 = no rotation).")
+    refresh_seconds: int = _doc(30, "How often the wall checks the store for new data (seconds).")
+    stale_days: int = _doc(7, "Data whose last import or build is older than this many days are flagged stale.")
+    indicators: tuple[str, ...] = _doc(
+        ("risk_index", "monitored_open_households", "cd_cases_overdue", "water_fail_rate", "water_unsafe_households",
+         "spend_gap", "team_checkin_rate"),
+        "Map indicators the wall rotates through (keys of the /map layer catalog).",
+    )  # fmt: skip
+    aliases: dict[str, str] = _doc(
+        {"risk": "risk_index", "monitoring": "monitored_open_households", "housing": "cd_cases_overdue",
+         "water": "water_fail_rate", "water_supply": "water_unsafe_households", "funds": "spend_gap",
+         "teams": "team_checkin_rate"},
+        "Short names accepted in the URL (/wall?indicator=water) for catalog keys.",
+    )  # fmt: skip
+    level: str = _doc("village", "Units of the wall map: village or town.")
+    red_list_length: int = _doc(10, "Villages on the red list (most at risk first).")
+    compare_days: int = _doc(30, "Tiles show the change against the indicators this many days before --as-of.")
+    water_pass_target: float = _doc(0.95, "Target share of water samples passing GB 5749-2022 in the window.")
+    inspections_per_month: int = _doc(30, "Unannounced inspections a month the county team aims for (督查).")
+    cd_plan: int = _doc(0, "C/D houses to close (销号) this year; 0 = every case whose deadline falls in the year.")
+    cd_close_by: str = _doc("11-30", "Month-day by which this year's C/D cases are to be accepted and closed.")
+    warn_share: float = _doc(0.9, "A tile is amber (not red) when its progress reaches this share of the target.")
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; see each group for the policy numbers it holds."""
 
@@ -196,6 +224,7 @@ class Settings:
     roads: RoadSettings = field(default_factory=RoadSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
     map: MapSettings = field(default_factory=MapSettings)
+    wall: WallSettings = field(default_factory=WallSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
 

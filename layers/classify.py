@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 
 import mapclassify
@@ -62,10 +63,12 @@ def _bins(known: pd.Series, ind: MapIndicator, settings: Settings, k: int) -> li
     if distinct <= 1:
         return [top]
     k = min(k, distinct)
-    if ind.scheme == "natural":
-        result = mapclassify.NaturalBreaks(known.to_numpy(), k=k)
-    else:
-        result = mapclassify.Quantiles(known.to_numpy(), k=k)
+    with warnings.catch_warnings():  # many ties (e.g. most villages at 0 %): mapclassify merges classes itself
+        warnings.filterwarnings("ignore", "Not enough unique values", UserWarning)
+        if ind.scheme == "natural":
+            result = mapclassify.NaturalBreaks(known.to_numpy(), k=k)
+        else:
+            result = mapclassify.Quantiles(known.to_numpy(), k=k)
     return sorted({float(b) for b in result.bins})
 
 

@@ -96,11 +96,13 @@ def unit_traces(
     return [trace]
 
 
-def outline_trace(shape: gpd.GeoSeries, name: str) -> go.Scattermap:
-    """The boundary of the unit drilled into."""
+def outline_trace(
+    shape: gpd.GeoSeries, name: str, *, colour: str = "#1b1f24", width: float = 2.5, meta: str = "outline"
+) -> go.Scattermap:
+    """The boundary of the unit drilled into (or of any units to be picked out)."""
     lons, lats = line_coordinates(shape.boundary.values)
-    return go.Scattermap(lon=lons, lat=lats, mode="lines", line={"width": 2.5, "color": "#1b1f24"},
-                         hoverinfo="skip", name=esc(name), showlegend=False, meta="outline")  # fmt: skip
+    return go.Scattermap(lon=lons, lat=lats, mode="lines", line={"width": width, "color": colour},
+                         hoverinfo="skip", name=esc(name), showlegend=False, meta=meta)  # fmt: skip
 
 
 def context_traces(ctx: Context, lang: str) -> list[go.Scattermap | go.Choroplethmap]:

@@ -1,0 +1,140 @@
+"""The wall screen's key figures: each with its target, progress and change since last month.
+
+Pure functions of the county's indicator rows (now and ``compare_days`` earlier) and
+the record tables; the targets come from settings (``[wall]``, ``[teams]``, ``[funds]``).
+A tile is green when its target is met, amber when progress reaches ``warn_share`` of
+it, red below that; the page adds a symbol as well as a colour.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analytics.indicators import spend_target
+from analytics.records import Records
+from geodata.settings import Settings
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One tile: ``value`` against ``target`` (``progress`` 0–1), ``delta`` since the earlier date."""
+
+    key: str
+    value: float | None
+    target: float | None
+    progress: float | None
+    delta: float | None
+    status: str  # ok, warn, bad, or none when there is nothing to judge
+    kind: str  # count or share: how value, target and delta are written
+    extra: dict[str, float | str | None] = field(default_factory=dict)
+
+
+def _num(row: pd.Series | None, column: str) -> float | None:
+    if row is None or column not in row.index:
+        return None
+    value = row[column]
+    return None if pd.isna(value) else float(value)
+
+
+def _status(progress: float | None, settings: Settings) -> str:
+    if progress is None or math.isnan(progress):
+        return "none"
+    if progress >= 1 - 1e-9:
+        return "ok"
+    return "warn" if progress >= settings.wall.warn_share else "bad"
+
+
+def _share_of(value: float | None, target: float | None) -> float | None:
+    if value is None or target is None:
+        return None
+    if target <= 0:
+        return 1.0
+    return max(0.0, min(1.0, value / target))
+
+
+def _delta(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else now - before
+
+
+def _kpi(key: str, value: float | None, target: float | None, *, before: float | None, kind: str,
+         settings: Settings, progress: float | None = None, **extra: float | str | None) -> Kpi:  # fmt: skip
+    progress = _share_of(value, target) if progress is None else progress
+    return Kpi(key, value, target, progress, _delta(value, before), _status(progress, settings), kind, extra)
+
+
+def wall_kpis(
+    now: pd.Series, before: pd.Series | None, records: Records, *, as_of: dt.date, settings: Settings
+) -> list[Kpi]:
+    """The tiles of the wall screen, in reading order."""
+    monitored = _num(now, "monitored_households")
+    eliminated = _eliminated(now)
+    pass_rate, pass_before = _pass_rate(now), _pass_rate(before)
+    households = _num(now, "households") or 0.0
+    unsafe = _num(now, "water_unsafe_households")
+    supply_progress = None if unsafe is None or not households else 1 - unsafe / households
+    inspections_now, inspections_before = _inspections_this_month(records, as_of, settings)
+    elapsed = as_of.day / calendar.monthrange(as_of.year, as_of.month)[1]
+    identify, entry = _num(now, "sla_identify_ok_share"), _num(now, "sla_entry_ok_share")
+    timely = min((v for v in (identify, entry) if v is not None), default=None)
+    timely_before = min((v for v in (_num(before, "sla_identify_ok_share"), _num(before, "sla_entry_ok_share"))
+                         if v is not None), default=None)  # fmt: skip
+    closed, plan, close_by = _cd_plan(records, as_of, settings)
+    share, count = {"kind": "share", "settings": settings}, {"kind": "count", "settings": settings}
+    return [
+        _kpi("kpi_monitoring", eliminated, monitored, before=_eliminated(before), **count,
+             monitored=monitored, open=_num(now, "monitored_open_households")),
+        _kpi("kpi_cd_closed", closed, plan, before=None, **count, close_by=close_by.isoformat(),
+             overdue=_num(now, "cd_cases_overdue")),
+        _kpi("kpi_water_pass", pass_rate, settings.wall.water_pass_target, before=pass_before, **share,
+             samples=_num(now, "water_samples")),
+        _kpi("kpi_water_unsafe", unsafe, 0.0, before=_num(before, "water_unsafe_households"), **count,
+             progress=supply_progress, households=households),
+        _kpi("kpi_spend", _num(now, "spend_rate"), spend_target(as_of, settings), before=_num(before, "spend_rate"),
+             **share),
+        _kpi("kpi_checkin", _num(now, "team_checkin_rate"), settings.teams.checkin_target,
+             before=_num(before, "team_checkin_rate"), **share, teams=_num(now, "teams")),
+        _kpi("kpi_inspections", inspections_now, round(settings.wall.inspections_per_month * elapsed),
+             before=inspections_before, **count, open_findings=_num(now, "inspection_findings_open"),
+             month_target=settings.wall.inspections_per_month),
+        _kpi("kpi_timeliness", timely, 1.0, before=timely_before, **share, identify=identify, entry=entry),
+    ]  # fmt: skip
+
+
+def _eliminated(row: pd.Series | None) -> float | None:
+    monitored, open_ = _num(row, "monitored_households"), _num(row, "monitored_open_households")
+    return None if monitored is None or open_ is None else monitored - open_
+
+
+def _pass_rate(row: pd.Series | None) -> float | None:
+    fail = _num(row, "water_fail_rate")
+    return None if fail is None else 1 - fail
+
+
+def _inspections_this_month(records: Records, as_of: dt.date, settings: Settings) -> tuple[float, float]:
+    """Inspections from the 1st of ``as_of``'s month to ``as_of``; the same span ``compare_days`` earlier."""
+    dates = pd.to_datetime(records["inspections"]["date"]) if len(records["inspections"]) else pd.Series(dtype="M8[ns]")
+
+    def span(end: dt.date) -> float:
+        start = pd.Timestamp(end.replace(day=1))
+        return float(((dates >= start) & (dates <= pd.Timestamp(end))).sum())
+
+    return span(as_of), span(as_of - dt.timedelta(days=settings.wall.compare_days))
+
+
+def _cd_plan(records: Records, as_of: dt.date, settings: Settings) -> tuple[float, float, dt.date]:
+    """Cases closed of this year's plan, the plan, and the date they are all to be closed by."""
+    month, day = (int(p) for p in settings.wall.cd_close_by.split("-"))
+    close_by = dt.date(as_of.year, month, day)
+    cases = records["cases"]
+    if not len(cases):
+        return 0.0, float(settings.wall.cd_plan), close_by
+    deadline = pd.to_datetime(cases["deadline"]) if "deadline" in cases else pd.Series(pd.NaT, index=cases.index)
+    this_year = deadline.dt.year.eq(as_of.year)
+    planned = cases[this_year] if settings.wall.cd_plan == 0 else cases
+    plan = float(len(planned)) if settings.wall.cd_plan == 0 else float(settings.wall.cd_plan)
+    return float(planned["accepted"].sum()), plan, close_by

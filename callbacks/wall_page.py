@@ -1,0 +1,276 @@
+"""The /wall page (作战图): a dark, full-screen battle map that runs unattended all day.
+
+It opens with a kiosk token in the URL (``/wall?kiosk=…``; see :mod:`geodata.kiosk`) and
+shows aggregates only: KPI tiles, a village choropleth with the red villages outlined, and
+the red list. One timer rotates the indicator (a click or touch pauses it; ``?indicator=``
+pins one), another checks the store's change stamp and updates the page in place. Every
+callback re-checks the token, so a revoked token stops the screen at its next refresh.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from analytics.kpis import Kpi, wall_kpis
+from analytics.risk import risk_inputs
+from callbacks.map_state import MapState
+from callbacks.store_data import StoreData
+from callbacks.views import choropleth_view, legend_items
+from geodata.kiosk import TABLE as KIOSK_TABLE
+from geodata.kiosk import is_valid
+from geodata.settings import get_settings
+from layers.catalog import BY_KEY
+from layers.i18n import lang_of, pick, t
+from layers.wall import BACKGROUND, RedEntry, red_list, tile_text, wall_figure
+
+log = logging.getLogger(__name__)
+PATH = "/wall"
+DEFAULT_SIZE = (680, 950)  # the map's pixels on a 1920×1080 screen, until the browser reports its own
+
+
+def register(app: dash.Dash, data: StoreData) -> None:
+    """Register the page and its timers."""
+    dash.register_page("wall", path=PATH, title="作战图 · Battlemap", layout=lambda **q: layout(data, **q))
+    _register_callbacks(app, data)
+
+
+def warm(data: StoreData) -> None:
+    """Compute last month's county figures ahead of the first wall screen."""
+    try:
+        data.indicators_at("county", data.as_of() - dt.timedelta(days=get_settings().wall.compare_days))
+    except Exception:  # a broken store shows its error on the page, not in a background thread
+        log.exception("warming the wall failed")
+
+
+def token_ok(data: StoreData, token: str | None) -> bool:
+    """True when ``token`` is a live kiosk token of this store."""
+    table = data.layer_or_none(KIOSK_TABLE)
+    return table is not None and is_valid(table, token)
+
+
+def rotation(pinned: str | None) -> list[str]:
+    """The indicators the wall shows in turn: the pinned one only, else the settings' list."""
+    keys = [k for k in get_settings().wall.indicators if k in BY_KEY] or list(BY_KEY)[:1]
+    return [pinned] if pinned else keys
+
+
+def pinned_indicator(value: str | None) -> str | None:
+    """The catalog key asked for by ``?indicator=`` (a key or one of the settings' short names)."""
+    if not value:
+        return None
+    key = get_settings().wall.aliases.get(value, value)
+    return key if key in BY_KEY else None
+
+
+def layout(data: StoreData, kiosk: str | None = None, indicator: str | None = None, lang: str | None = None,
+           **_: Any) -> Any:  # fmt: skip
+    """The wall for a valid kiosk token; a short refusal otherwise."""
+    language = lang_of(lang)
+    if not token_ok(data, kiosk):
+        return _refusal(language)
+    settings = get_settings().wall
+    pinned = pinned_indicator(indicator)
+    return html.Div(
+        [
+            dcc.Location(id="wall-url", refresh=False),
+            html.Header(
+                [
+                    html.H1(t("wall_title", language), className="wall-title"),
+                    html.Div(id="wall-indicator", className="wall-indicator"),
+                    html.Div(t("paused", language), id="wall-paused", className="wall-paused", hidden=True),
+                    html.Div(id="wall-asof", className="wall-asof"),
+                ],
+                className="wall-header",
+            ),
+            html.Main(
+                [
+                    html.Section(
+                        html.Div(t("loading", language), className="wall-loading"),
+                        id="wall-tiles",
+                        className="wall-tiles",
+                    ),
+                    html.Section(
+                        [
+                            dcc.Graph(
+                                id="wall-map",
+                                config={"displayModeBar": False, "scrollZoom": False, "responsive": True},
+                                className="wall-graph",
+                                figure=go.Figure(layout={"paper_bgcolor": BACKGROUND}),
+                            ),
+                            html.Div(id="wall-legend", className="wall-legend"),
+                        ],
+                        className="wall-map",
+                    ),
+                    html.Section(
+                        [html.H2(t("red_list", language)), html.Ol(id="wall-red-list")], className="wall-red-list"
+                    ),
+                ],
+                className="wall-body",
+            ),
+            dcc.Interval(
+                id="wall-rotate",
+                interval=max(settings.rotation_seconds, 1) * 1000,
+                disabled=bool(pinned) or settings.rotation_seconds <= 0,
+            ),
+            dcc.Interval(id="wall-refresh", interval=max(settings.refresh_seconds, 1) * 1000),
+            dcc.Store(id="wall-size"),
+            dcc.Store(id="wall-state", data={"i": 0, "stamp": None, "pinned": pinned, "lang": language}),
+        ],
+        className="wall",
+        id="wall-root",
+        lang="en" if language == "en" else "zh-CN",
+    )
+
+
+def _refusal(lang: str) -> html.Div:
+    return html.Div(html.P(t("kiosk_refused", lang)), className="wall wall-refused", id="wall-refused")
+
+
+@dataclasses.dataclass(frozen=True)
+class WallData:
+    """What the wall shows for one store version, indicator, language and screen size."""
+
+    figure: go.Figure
+    legend: list[Any]
+    title: str
+    tiles: list[Any]
+    red_list: list[Any]
+
+
+def wall_data(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallData:
+    """Build (once per store version) the map, legend, tiles and red list."""
+    return data.cached(f"wall:{key}:{lang}:{size}", lambda: _build(data, key, lang, size))
+
+
+def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallData:
+    settings = get_settings()
+    level = "town" if settings.wall.level == "town" else "village"
+    view = choropleth_view(data, MapState(layer=key, lang=lang), all_villages=level == "village")
+    units = data.indicators(level)
+    red_codes = [str(c) for c in units.index[units["risk_red"].fillna(False).astype(bool)]]
+    width, height = size
+    figure = wall_figure(view, red_codes, data.shapes("town"), width_px=width, height_px=height)
+    town_names = dict(zip(data.shapes("town")["code"], data.shapes("town")["name"], strict=True))
+    villages = data.indicators("village")
+    raw = pd.DataFrame(risk_inputs(villages, settings))
+    entries = red_list(villages, raw, town_names, lang, length=settings.wall.red_list_length)
+    as_of = data.as_of()
+    before = data.indicators_at("county", as_of - dt.timedelta(days=settings.wall.compare_days))
+    kpis = wall_kpis(data.indicators("county").iloc[0], before.iloc[0], data.records(), as_of=as_of, settings=settings)
+    ind = BY_KEY[key]
+    return WallData(
+        figure=figure,
+        legend=legend_items(view.ind, view.classes, lang),
+        title=pick((ind.zh, ind.en), lang),
+        tiles=[_tile(k, lang) for k in kpis],
+        red_list=[_red_item(e) for e in entries],
+    )
+
+
+def _tile(kpi: Kpi, lang: str) -> html.Div:
+    text = tile_text(kpi, lang)
+    progress = 0 if kpi.progress is None else round(kpi.progress * 100)
+    return html.Div(
+        [
+            html.Div([html.Span(t(kpi.key, lang)), html.Span(text.mark, className="mark")], className="tile-label"),
+            html.Div([text.value, html.Span(text.suffix, className="tile-suffix")], className="tile-value"),
+            html.Div(html.Div(className="bar-fill", style={"width": f"{progress}%"}), className="tile-bar"),
+            html.Div([html.Span(text.target), html.Span(text.delta, className="tile-delta")], className="tile-meta"),
+            html.Div(text.detail, className="tile-detail"),
+        ],
+        className=f"tile {kpi.status}",
+        id=f"tile-{kpi.key}",
+    )
+
+
+def _red_item(entry: RedEntry) -> html.Li:
+    return html.Li(
+        [
+            html.Span(f"{entry.score:.0f}", className="score"),
+            html.Span([html.B(entry.name), html.Span(entry.town, className="town")], className="who"),
+            html.Span(entry.reason, className="why"),
+        ],
+        className="red" if entry.red else "",
+    )
+
+
+def as_of_text(data: StoreData, lang: str, now: dt.datetime) -> tuple[str, str]:
+    """The "data as of" line and its class: ``wall-asof stale`` when the data are older than allowed."""
+    changed = data.changed_at()
+    stale = now - changed > dt.timedelta(days=get_settings().wall.stale_days)
+    text = f"{t('as_of', lang)} {data.as_of():%Y-%m-%d} · {t('updated', lang)} {changed:%m-%d %H:%M}"
+    if stale:
+        text = f"⚠ {t('stale', lang)} · {text}"
+    return text, "wall-asof stale" if stale else "wall-asof"
+
+
+def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
+    app.clientside_callback(  # the map is framed for the screen it is on
+        """function(_) {
+            const r = document.getElementById('wall-map').getBoundingClientRect();
+            return [Math.round(r.width) || 900, Math.round(r.height) || 900];
+        }""",
+        Output("wall-size", "data"),
+        Input("wall-url", "pathname"),
+    )
+    app.clientside_callback(  # a click or touch anywhere pauses the rotation, another resumes it
+        """function(n, pinned) {
+            if (!n || pinned) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+            const paused = n % 2 === 1;
+            return [paused, !paused];
+        }""",
+        Output("wall-rotate", "disabled"),
+        Output("wall-paused", "hidden"),
+        Input("wall-root", "n_clicks"),
+        State("wall-state", "data"),
+    )
+
+    @app.callback(
+        Output("wall-map", "figure"),
+        Output("wall-legend", "children"),
+        Output("wall-indicator", "children"),
+        Output("wall-tiles", "children"),
+        Output("wall-red-list", "children"),
+        Output("wall-asof", "children"),
+        Output("wall-asof", "className"),
+        Output("wall-state", "data"),
+        Input("wall-size", "data"),
+        Input("wall-rotate", "n_intervals"),
+        Input("wall-refresh", "n_intervals"),
+        State("wall-url", "search"),
+        State("wall-state", "data"),
+    )
+    def on_tick(size: list[int] | None, _rotate: int | None, _refresh: int | None, search: str | None,
+                state: dict) -> tuple[Any, ...]:  # fmt: skip
+        if not token_ok(data, _query(search).get("kiosk")):  # revoked while on screen: blank it, say why
+            if state.get("revoked"):
+                raise PreventUpdate
+            empty = go.Figure(layout={"paper_bgcolor": BACKGROUND})
+            refusal = [html.Div(t("kiosk_refused", state["lang"]), className="wall-refused", id="wall-refused")]
+            return empty, [], "", refusal, [], "", "wall-asof", {**state, "revoked": True}
+        keys = rotation(state.get("pinned"))
+        index = (state["i"] + (ctx.triggered_id == "wall-rotate")) % len(keys)
+        stamp = data.stamp
+        screen = tuple(size) if size else DEFAULT_SIZE
+        content = wall_data(data, keys[index], state["lang"], screen)
+        asof, asof_class = as_of_text(data, state["lang"], dt.datetime.now())
+        changed = stamp != state.get("stamp") or ctx.triggered_id in ("wall-size", "wall-rotate")
+        if not changed:  # nothing new: only the "as of" line (it turns stale with time)
+            return (*([dash.no_update] * 5), asof, asof_class, dash.no_update)
+        new_state = {**state, "i": index, "stamp": stamp, "size": screen}
+        return (content.figure, content.legend, content.title, content.tiles, content.red_list, asof, asof_class,
+                new_state)  # fmt: skip
+
+
+def _query(search: str | None) -> dict[str, str]:
+    return dict(parse_qsl((search or "").lstrip("?")))

@@ -1,0 +1,75 @@
+"""Kiosk tokens: long random secrets that open the wall screen read-only without a login.
+
+Only a SHA-256 digest of each token is stored (table ``kiosk_tokens`` in the store), so a
+copy of the store does not hand out working links. A token is shown once, when it is
+created; revoking it stamps ``revoked_at`` and the wall stops answering it on its next
+refresh. Creating and revoking go into the import log like any other change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+import pandas as pd
+
+from geodata._errors import InputError
+from geodata.store import GeoPackageStore
+
+TABLE = "kiosk_tokens"
+TOKEN_BYTES = 32  # 256 bits of randomness, 43 URL-safe characters
+COLUMNS = ["token_id", "label", "token_sha256", "created_at", "revoked_at"]
+
+
+def digest(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def tokens(store: GeoPackageStore) -> pd.DataFrame:
+    """Every token ever created (digests only), oldest first."""
+    frame = store.read_or_none(TABLE)
+    return pd.DataFrame(columns=COLUMNS) if frame is None else pd.DataFrame(frame)[COLUMNS]
+
+
+def create_token(store: GeoPackageStore, label: str) -> tuple[str, str]:
+    """A new token for the screen ``label``: returns (token_id, token); the token is not stored."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    current = tokens(store)
+    token_id = f"k{len(current) + 1:03d}"
+    row = {"token_id": token_id, "label": label, "token_sha256": digest(token),
+           "created_at": dt.datetime.now().replace(microsecond=0).isoformat(), "revoked_at": None}  # fmt: skip
+    _write(store, pd.concat([current, pd.DataFrame([row])], ignore_index=True), action="kiosk_create", row=row)
+    return token_id, token
+
+
+def revoke_token(store: GeoPackageStore, token_id: str) -> None:
+    """Stop ``token_id`` from opening the wall (refused when unknown or already revoked)."""
+    current = tokens(store)
+    match = current["token_id"] == token_id
+    if not match.any():
+        msg = f"no kiosk token {token_id!r}; known: {', '.join(current['token_id']) or 'none'}"
+        raise InputError(msg)
+    if current.loc[match, "revoked_at"].notna().any():
+        msg = f"kiosk token {token_id!r} is already revoked"
+        raise InputError(msg)
+    current.loc[match, "revoked_at"] = dt.datetime.now().replace(microsecond=0).isoformat()
+    _write(store, current, action="kiosk_revoke", row={"token_id": token_id})
+
+
+def is_valid(table: pd.DataFrame, token: str | None) -> bool:
+    """True when ``token`` matches a token of ``table`` that is not revoked (constant-time compare)."""
+    if not token or not len(table):
+        return False
+    wanted = digest(token)
+    live = table[table["revoked_at"].isna()]["token_sha256"]
+    return any(hmac.compare_digest(wanted, str(stored)) for stored in live)
+
+
+def _write(store: GeoPackageStore, frame: pd.DataFrame, *, action: str, row: dict) -> None:
+    detail = {k: v for k, v in row.items() if k != "token_sha256"}
+    with store.transaction() as tx:
+        tx.write(TABLE, frame.astype({"revoked_at": "object"}))
+        tx.log(action=action, layer=TABLE, rows=1, detail=detail)

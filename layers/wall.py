@@ -1,0 +1,149 @@
+"""The wall screen's pieces: a dark offline map, the red list, and the words and numbers on each tile.
+
+Everything here is aggregates: unit codes and names, indicator values, risk components.
+No household row is ever an input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.kpis import Kpi
+from layers.export_html import ChoroplethView
+from layers.geometry import centre, fit_zoom
+from layers.i18n import t
+from layers.unit_map import esc, outline_trace, unit_traces
+
+BACKGROUND = "#0b1220"
+# A MapLibre style with nothing but a background: no tiles, no fonts, so it draws offline.
+DARK_STYLE = {"version": 8, "sources": {}, "layers": [{"id": "bg", "type": "background",
+                                                       "paint": {"background-color": BACKGROUND}}]}  # fmt: skip
+RED = "#ff4d4f"  # outlines pair a wide white halo with red, so they read on every fill colour
+STATUS_MARK = {"ok": "✓", "warn": "▲", "bad": "✗", "none": "·"}
+
+
+def wall_figure(
+    view: ChoroplethView, red_codes: list[str], towns: gpd.GeoDataFrame, *, width_px: int, height_px: int
+) -> go.Figure:
+    """The choropleth of ``view`` on a dark background, townships outlined, red units picked out."""
+    traces = unit_traces(view.shapes, view.values, view.ind, view.classes, view.lang, opacity=0.92)
+    traces.append(outline_trace(towns.geometry, "towns", colour="#cfd8e3", width=1.6, meta="towns"))
+    red = view.shapes[view.shapes["code"].isin(red_codes)]
+    if len(red):
+        traces.append(outline_trace(red.geometry, "red-halo", colour="#ffffff", width=6, meta="red_halo"))
+        traces.append(outline_trace(red.geometry, "red", colour=RED, width=3, meta="red"))
+    for i, trace in enumerate(traces):
+        trace.uid = f"wall-{trace.meta}-{i}"
+    bounds = view.shapes.total_bounds
+    fig = go.Figure(traces)
+    fig.update_layout(
+        map={"style": DARK_STYLE, "center": centre(bounds),
+             "zoom": fit_zoom(bounds, width_px=width_px, height_px=height_px, padding=0.95)},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        paper_bgcolor=BACKGROUND,
+        showlegend=False,
+        uirevision="wall",  # rotation and refresh change colours only: the camera never jumps
+        hoverlabel={"font": {"size": 22}},
+    )  # fmt: skip
+    return fig
+
+
+@dataclass(frozen=True)
+class RedEntry:
+    """One line of the red list."""
+
+    code: str
+    name: str
+    town: str
+    score: float
+    reason: str
+    red: bool
+
+
+def red_list(
+    villages: pd.DataFrame, raw: pd.DataFrame, town_names: dict[str, str], lang: str, *, length: int
+) -> list[RedEntry]:
+    """The ``length`` villages with the highest risk index, each with its two heaviest problems.
+
+    ``raw`` holds each risk component's value before scaling (shares, or km for access),
+    indexed like ``villages``; the reason names the components with the highest scores.
+    """
+    table = villages[villages["risk_index"].notna()].sort_values("risk_index", ascending=False).head(length)
+    entries = []
+    for code, row in table.iterrows():
+        scores = pd.Series({name: row.get(f"risk_{name}") for name in raw.columns}, dtype=float).dropna()
+        top = scores[scores > 0].sort_values(ascending=False).head(2).index
+        reason = " · ".join(f"{t(f'risk_{name}', lang)} {_raw_text(name, raw.at[code, name], lang)}" for name in top)
+        entries.append(
+            RedEntry(code=str(code), name=esc(str(row["name"])), town=esc(town_names.get(str(code)[:9], "")),
+                     score=float(row["risk_index"]), reason=reason, red=bool(row.get("risk_red", False)))
+        )  # fmt: skip
+    return entries
+
+
+def _raw_text(component: str, value: float, lang: str) -> str:
+    if pd.isna(value):
+        return "—"
+    if component == "access":
+        return f"{value:.1f}{'公里' if lang == 'zh' else ' km'}"
+    return f"{value * 100:.0f}%"
+
+
+@dataclass(frozen=True)
+class TileText:
+    """What a tile says: its big number, target, change and one line of detail."""
+
+    value: str
+    suffix: str
+    target: str
+    delta: str
+    detail: str
+    mark: str
+
+
+def tile_text(kpi: Kpi, lang: str) -> TileText:
+    """The numbers of one tile written for the wall (shares as %, counts with thousands separators)."""
+    value, suffix = _fmt(kpi.value, kpi.kind), ""
+    target = f"{t('target', lang)} {_fmt(kpi.target, kpi.kind)}" if kpi.target is not None else ""
+    if kpi.key in ("kpi_monitoring", "kpi_cd_closed"):  # "done / of how many", the target is all of them
+        suffix = f" / {_fmt(kpi.target, 'count')}"
+        target = f"{t('target', lang)} 100%"
+    return TileText(value=value, suffix=suffix, target=target, delta=_delta(kpi, lang), detail=_detail(kpi, lang),
+                    mark=STATUS_MARK[kpi.status])  # fmt: skip
+
+
+def _extra(kpi: Kpi, key: str) -> float | None:
+    value = kpi.extra.get(key)
+    return None if value is None or isinstance(value, str) else float(value)
+
+
+def _fmt(value: float | None, kind: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    return f"{value * 100:.1f}%" if kind == "share" else f"{value:,.0f}"
+
+
+def _delta(kpi: Kpi, lang: str) -> str:
+    if kpi.delta is None:
+        return ""
+    if kpi.kind == "share":
+        return f"{t('vs_last_month', lang)} {kpi.delta * 100:+.1f}{'个百分点' if lang == 'zh' else ' pts'}"
+    return f"{t('vs_last_month', lang)} {kpi.delta:+,.0f}"
+
+
+def _detail(kpi: Kpi, lang: str) -> str:
+    if kpi.key == "kpi_inspections":
+        return f"{t('open_findings', lang)} {_fmt(_extra(kpi, 'open_findings'), 'count')}"
+    if kpi.key == "kpi_cd_closed":
+        return f"{t('close_by', lang)} {kpi.extra.get('close_by', '')}"
+    if kpi.key == "kpi_timeliness":
+        return (f"{t('identify_short', lang)} {_fmt(_extra(kpi, 'identify'), 'share')} · "
+                f"{t('entry_short', lang)} {_fmt(_extra(kpi, 'entry'), 'share')}")  # fmt: skip
+    if kpi.key == "kpi_monitoring":
+        return f"{t('risk_open', lang)} {_fmt(_extra(kpi, 'open'), 'count')}"
+    return ""

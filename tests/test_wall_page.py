@@ -1,0 +1,126 @@
+"""/wall in a real browser at 3840×2160 and 1920×1080: rotation, a live refresh after an import,
+no personal data in any response, and a revoked kiosk token stopping the screen."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, Response
+
+from battlemap_cli.main import main
+from geodata.kiosk import create_token, revoke_token
+from geodata.store import GeoPackageStore
+from tests.browser import SCREENSHOTS, chromium, serving
+
+PERSONAL = {"households": ("head_name", "id_number", "phone", "helper"), "teams": ("leader",)}
+
+
+@pytest.fixture
+def wall_store(demo_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GeoPackageStore:
+    """A copy of the demo store, and settings that rotate every 3 s and check for new data every 2 s."""
+    path = tmp_path / "wall.gpkg"
+    shutil.copy(demo_store_path, path)
+    settings = tmp_path / "battlemap.toml"
+    settings.write_text("[wall]\nrotation_seconds = 3\nrefresh_seconds = 2\n", encoding="utf-8")
+    monkeypatch.setenv("BATTLEMAP_SETTINGS", str(settings))
+    return GeoPackageStore(path)
+
+
+def tile_value(page: Page, key: str) -> str:
+    return (page.text_content(f"#tile-{key} .tile-value") or "").strip()
+
+
+def open_wall(page: Page, url: str, token: str) -> None:
+    page.goto(f"{url}/wall?kiosk={token}")
+    page.wait_for_selector("#tile-kpi_cd_closed .tile-value", timeout=60_000)
+    page.wait_for_function(  # the map has drawn the county's villages
+        "() => { const gd = document.querySelector('#wall-map .js-plotly-plot');"
+        " return gd && gd.data && gd.data.some(t => t.meta === 'units') && gd._fullLayout.map._subplot.map.loaded(); }",
+        timeout=60_000,
+    )
+
+
+@pytest.mark.browser
+def test_wall_rotates_refreshes_and_never_leaks(wall_store: GeoPackageStore, tmp_path: Path) -> None:
+    token_id, token = create_token(wall_store, "test screen")
+    responses: list[Response] = []
+    errors: list[str] = []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with serving(wall_store.path) as url, chromium() as browser:
+        big = browser.new_page(viewport={"width": 3840, "height": 2160})
+        for page in (big,):
+            page.on("response", lambda r: responses.append(r))  # noqa: PLW0108 - Playwright wraps plain callables
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        open_wall(big, url, token)
+        big.evaluate("() => { window.__sameDocument = true; }")  # gone if the page reloads
+        first = big.text_content("#wall-indicator")
+        big.wait_for_function("t => document.querySelector('#wall-indicator').textContent !== t", arg=first,
+                              timeout=20_000)  # fmt: skip
+        assert big.text_content("#wall-indicator") != first, "the indicator must rotate"
+        big.screenshot(path=str(SCREENSHOTS / "wall_3840x2160.png"))
+
+        before = tile_value(big, "kpi_cd_closed")
+        _close_pending_cases(wall_store, tmp_path)
+        big.wait_for_function(
+            "v => document.querySelector('#tile-kpi_cd_closed .tile-value').textContent.trim() !== v",
+            arg=before,
+            timeout=30_000,
+        )
+        assert int(tile_value(big, "kpi_cd_closed").split("/")[0].replace(",", "")) > int(before.split("/")[0])
+        assert big.evaluate("() => window.__sameDocument === true"), "the wall must update in place, not reload"
+
+        small = browser.new_page(viewport={"width": 1920, "height": 1080})
+        small.on("response", lambda r: responses.append(r))  # noqa: PLW0108
+        open_wall(small, url, token)
+        small.wait_for_timeout(1500)
+        small.screenshot(path=str(SCREENSHOTS / "wall_1920x1080.png"))
+        bodies = _bodies(responses)
+
+        pinned = browser.new_page(viewport={"width": 1920, "height": 1080})
+        pinned.goto(f"{url}/wall?kiosk={token}&indicator=water")
+        pinned.wait_for_selector("#tile-kpi_cd_closed .tile-value", timeout=60_000)
+        pinned.wait_for_timeout(4000)  # longer than one rotation: a pinned wall stays
+        assert pinned.text_content("#wall-indicator") == "水质不合格率"
+
+        revoke_token(wall_store, token_id)
+        small.wait_for_selector("#wall-refused", timeout=30_000)  # the open screen stops at its next refresh
+        small.goto(f"{url}/wall?kiosk={token}")
+        small.wait_for_selector("#wall-refused", timeout=30_000)
+        assert small.query_selector("#wall-tiles") is None
+
+    _assert_no_personal_data(wall_store, bodies)
+    assert not errors, errors
+
+
+def _close_pending_cases(store: GeoPackageStore, tmp_path: Path) -> None:
+    """Import the C/D ledger again with every pending case accepted (as a township would send it)."""
+    housing = pd.DataFrame(store.read("housing"))
+    housing.loc[housing["stage"] != "accepted", "stage"] = "accepted"
+    path = tmp_path / "housing.csv"
+    housing.to_csv(path, index=False)
+    assert main(["--store", str(store.path), "import", "housing", str(path)]) == 0
+
+
+def _bodies(responses: list[Response]) -> str:
+    out = []
+    for r in responses:
+        if r.request.resource_type in ("xhr", "fetch", "document"):
+            try:
+                out.append(r.text())
+            except Exception:
+                continue
+    return "\n".join(out)
+
+
+def _assert_no_personal_data(store: GeoPackageStore, bodies: str) -> None:
+    assert "tile-kpi_water_pass" in bodies or "kpi_water_pass" in bodies, "the responses were not captured"
+    for layer, columns in PERSONAL.items():
+        frame = store.read(layer)
+        for column in columns:
+            if column not in frame:
+                continue
+            leaked = [v for v in frame[column].dropna().astype(str).unique() if len(v) > 2 and v in bodies]
+            assert not leaked, f"{layer}.{column} reached the wall: {leaked[:3]}"
