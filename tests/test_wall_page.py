@@ -124,3 +124,15 @@ def _assert_no_personal_data(store: GeoPackageStore, bodies: str) -> None:
                 continue
             leaked = [v for v in frame[column].dropna().astype(str).unique() if len(v) > 2 and v in bodies]
             assert not leaked, f"{layer}.{column} reached the wall: {leaked[:3]}"
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_wall_soak_short() -> None:
+    """A shortened bench/soak_wall.py: 3 minutes, data changing every 30 s, heap growth under 20 %."""
+    from bench.soak_wall import run
+
+    result = run(minutes=3, warmup=1, sample_s=15, import_every=0.5, households=2000, rotation_s=3, refresh_s=2,
+                 echo=False)  # fmt: skip
+    assert result.rotations > 0 and result.refreshes > 0, result
+    assert result.growth < 0.20, [s.heap_mb for s in result.samples]

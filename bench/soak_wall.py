@@ -1,0 +1,136 @@
+"""Soak test of the wall screen: does /wall stay up for hours without the browser's memory growing?
+
+Run: ``python -m bench.soak_wall [--minutes 120] [--warmup 10]``. Writes the demo county,
+creates a kiosk token, serves the app with ``battlemap serve`` in its own process and opens
+``/wall`` at 1920×1080 in headless Chromium with a fast rotation. Every ``--import-every``
+minutes new project figures are written to the store, so the wall refreshes in place.
+Every ``--sample`` seconds the page's JS heap (after a forced garbage collection), DOM
+node count and event listeners are read over the DevTools protocol. The baseline is the
+first sample after ``--warmup`` minutes; the target is growth below 20 % from it.
+Prints one line per sample and a verdict; exits 1 when the target is missed or the page died.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geodata.demo_store import write_demo
+from geodata.kiosk import create_token
+from geodata.store import GeoPackageStore
+from tests.browser import chromium, serving_process
+
+TARGET_GROWTH = 0.20
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One reading of the page."""
+
+    minute: float
+    heap_mb: float
+    nodes: int
+    listeners: int
+
+
+@dataclass(frozen=True)
+class SoakResult:
+    """The readings and the verdict."""
+
+    samples: list[Sample]
+    baseline: Sample
+    growth: float
+    refreshes: int
+    rotations: int
+
+    @property
+    def ok(self) -> bool:
+        return self.growth <= TARGET_GROWTH and self.refreshes > 0 and self.rotations > 0
+
+
+def new_projects(store: GeoPackageStore, step: int) -> None:
+    """Write the projects layer again with more money spent, as a monthly report would."""
+    projects = pd.DataFrame(store.read("projects"))
+    rng = np.random.default_rng(step)
+    more = projects["budget"].astype(float) * rng.uniform(0, 0.02, len(projects))
+    projects["disbursed"] = np.minimum(projects["disbursed"].fillna(0).astype(float) + more, projects["budget"])
+    with store.transaction() as tx:
+        tx.write("projects", projects)
+        tx.log(action="import", layer="projects", rows=len(projects), source=f"soak step {step}")
+
+
+def run(*, minutes: float, warmup: float, sample_s: float, import_every: float, households: int,
+        rotation_s: int = 5, refresh_s: int = 5, echo: bool = True) -> SoakResult:  # fmt: skip
+    """Soak the wall for ``minutes`` and return the readings."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = GeoPackageStore(Path(tmp) / "demo.gpkg")
+        write_demo(store, seed=2026, households=households)
+        _, token = create_token(store, "soak")
+        settings = Path(tmp) / "battlemap.toml"
+        settings.write_text(f"[wall]\nrotation_seconds = {rotation_s}\nrefresh_seconds = {refresh_s}\n", "utf-8")
+        os.environ["BATTLEMAP_SETTINGS"] = str(settings)  # the server process inherits it
+        with serving_process(store.path) as url, chromium() as browser:
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            page.goto(f"{url}/wall?kiosk={token}")
+            page.wait_for_selector("#tile-kpi_cd_closed .tile-value", timeout=120_000)
+            indicators, values = set(), set()
+            samples: list[Sample] = []
+            started = time.monotonic()
+            next_sample, next_import, step = 0.0, import_every * 60, 0
+            while (elapsed := time.monotonic() - started) < minutes * 60:
+                indicators.add(page.text_content("#wall-indicator"))
+                values.add(page.text_content("#tile-kpi_spend .tile-value"))
+                if elapsed >= next_import:
+                    step += 1
+                    new_projects(store, step)
+                    next_import += import_every * 60
+                if elapsed >= next_sample:
+                    samples.append(_read(page, cdp, elapsed / 60))
+                    if echo:
+                        s = samples[-1]
+                        print(f"{s.minute:7.1f} min  heap {s.heap_mb:7.1f} MB  nodes {s.nodes:6d}  "
+                              f"listeners {s.listeners:5d}", flush=True)  # fmt: skip
+                    next_sample += sample_s
+                page.wait_for_timeout(1000)
+            page.wait_for_selector("#tile-kpi_cd_closed .tile-value", timeout=10_000)  # still up
+    after = [s for s in samples if s.minute >= warmup] or samples[-1:]
+    baseline = after[0]
+    growth = max(s.heap_mb for s in after) / baseline.heap_mb - 1
+    return SoakResult(samples, baseline, growth, refreshes=len(values) - 1, rotations=len(indicators) - 1)
+
+
+def _read(page, cdp, minute: float) -> Sample:
+    cdp.send("HeapProfiler.collectGarbage")
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return Sample(minute, metrics["JSHeapUsedSize"] / 2**20, int(metrics["Nodes"]), int(metrics["JSEventListeners"]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--minutes", type=float, default=120)
+    ap.add_argument("--warmup", type=float, default=10, help="minutes before the baseline sample")
+    ap.add_argument("--sample", type=float, default=60, help="seconds between samples")
+    ap.add_argument("--import-every", type=float, default=5, help="minutes between data changes")
+    ap.add_argument("--households", type=int, default=60000)
+    args = ap.parse_args()
+    result = run(minutes=args.minutes, warmup=args.warmup, sample_s=args.sample, import_every=args.import_every,
+                 households=args.households)  # fmt: skip
+    last = result.samples[-1]
+    print(f"baseline at {result.baseline.minute:.1f} min: {result.baseline.heap_mb:.1f} MB; "
+          f"end: {last.heap_mb:.1f} MB; largest growth {result.growth * 100:+.1f} % (target < 20 %)")  # fmt: skip
+    print(f"rotations seen: {result.rotations}, data refreshes seen: {result.refreshes}")
+    print("OK" if result.ok else "FAILED")
+    raise SystemExit(0 if result.ok else 1)
+
+
+if __name__ == "__main__":
+    main()
