@@ -75,37 +75,53 @@ def run(*, minutes: float, warmup: float, sample_s: float, import_every: float, 
         _, token = create_token(store, "soak")
         settings = Path(tmp) / "battlemap.toml"
         settings.write_text(f"[wall]\nrotation_seconds = {rotation_s}\nrefresh_seconds = {refresh_s}\n", "utf-8")
+        previous = os.environ.get("BATTLEMAP_SETTINGS")
         os.environ["BATTLEMAP_SETTINGS"] = str(settings)  # the server process inherits it
-        with serving_process(store.path) as url, chromium() as browser:
-            page = browser.new_page(viewport={"width": 1920, "height": 1080})
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("Performance.enable")
-            page.goto(f"{url}/wall?kiosk={token}")
-            page.wait_for_selector("#tile-kpi_cd_closed .tile-value", timeout=120_000)
-            indicators, values = set(), set()
-            samples: list[Sample] = []
-            started = time.monotonic()
-            next_sample, next_import, step = 0.0, import_every * 60, 0
-            while (elapsed := time.monotonic() - started) < minutes * 60:
-                indicators.add(page.text_content("#wall-indicator"))
-                values.add(page.text_content("#tile-kpi_spend .tile-value"))
-                if elapsed >= next_import:
-                    step += 1
-                    new_projects(store, step)
-                    next_import += import_every * 60
-                if elapsed >= next_sample:
-                    samples.append(_read(page, cdp, elapsed / 60))
-                    if echo:
-                        s = samples[-1]
-                        print(f"{s.minute:7.1f} min  heap {s.heap_mb:7.1f} MB  nodes {s.nodes:6d}  "
-                              f"listeners {s.listeners:5d}", flush=True)  # fmt: skip
-                    next_sample += sample_s
-                page.wait_for_timeout(1000)
-            page.wait_for_selector("#tile-kpi_cd_closed .tile-value", timeout=10_000)  # still up
+        try:
+            samples, indicators, values = _soak(
+                store, token, minutes=minutes, sample_s=sample_s, import_every=import_every, echo=echo
+            )
+        finally:
+            if previous is None:
+                os.environ.pop("BATTLEMAP_SETTINGS", None)
+            else:
+                os.environ["BATTLEMAP_SETTINGS"] = previous
     after = [s for s in samples if s.minute >= warmup] or samples[-1:]
     baseline = after[0]
     growth = max(s.heap_mb for s in after) / baseline.heap_mb - 1
     return SoakResult(samples, baseline, growth, refreshes=len(values) - 1, rotations=len(indicators) - 1)
+
+
+def _soak(store: GeoPackageStore, token: str, *, minutes: float, sample_s: float, import_every: float,
+          echo: bool) -> tuple[list[Sample], set, set]:  # fmt: skip
+    """Keep /wall open, change data every ``import_every`` minutes, read the page every ``sample_s`` seconds."""
+    with serving_process(store.path) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        page.goto(f"{url}/wall?kiosk={token}")
+        page.wait_for_selector("#tile-kpi_cd_closed .tile-value", timeout=120_000)
+        indicators, values = set(), set()
+        samples: list[Sample] = []
+        started = time.monotonic()
+        next_sample, next_import, step = 0.0, import_every * 60, 0
+        while (elapsed := time.monotonic() - started) < minutes * 60:
+            indicators.add(page.text_content("#wall-indicator"))
+            values.add(page.text_content("#tile-kpi_spend .tile-value"))
+            if elapsed >= next_import:
+                step += 1
+                new_projects(store, step)
+                next_import += import_every * 60
+            if elapsed >= next_sample:
+                samples.append(_read(page, cdp, elapsed / 60))
+                if echo:
+                    s = samples[-1]
+                    print(f"{s.minute:7.1f} min  heap {s.heap_mb:7.1f} MB  nodes {s.nodes:6d}  "
+                          f"listeners {s.listeners:5d}", flush=True)  # fmt: skip
+                next_sample += sample_s
+            page.wait_for_timeout(1000)
+        page.wait_for_selector("#tile-kpi_cd_closed .tile-value", timeout=10_000)  # still up
+    return samples, indicators, values
 
 
 def _read(page, cdp, minute: float) -> Sample:
