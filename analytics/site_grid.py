@@ -106,6 +106,26 @@ def distance_to(mask: np.ndarray, cell: float) -> np.ndarray:
     return ndimage.distance_transform_edt(~mask) * cell
 
 
+def distance_to_geoms(grid: Grid, geoms: np.ndarray, *, exact_within_m: float) -> np.ndarray:
+    """Metres from each cell centre to the nearest of ``geoms``: exact (STRtree nearest) up to ``exact_within_m``.
+
+    A distance transform of the rasterised geometries finds the cells that are near; only
+    those get an exact distance, the rest keep the transform's estimate (inf without geoms).
+    """
+    geoms = np.asarray(geoms)
+    if not len(geoms):
+        return np.full(grid.shape, np.inf)
+    approx = distance_to(rasterise(grid, geoms, grow_m=grid.cell * HALF_DIAGONAL), grid.cell).ravel()
+    near = np.flatnonzero(approx <= exact_within_m + grid.cell)
+    gx, gy = grid.centres()
+    _, dist = shapely.STRtree(geoms).query_nearest(
+        shapely.points(gx.ravel()[near], gy.ravel()[near]), return_distance=True, all_matches=False
+    )
+    out = approx.copy()
+    out[near] = dist
+    return out.reshape(grid.shape)
+
+
 def elevation_raster(elevation: pd.DataFrame | None, grid: Grid) -> np.ndarray:
     """Elevation (m) at every cell, bilinear from the ``elevation`` grid layer (0 everywhere without one).
 

@@ -42,7 +42,7 @@ from analytics.site_grid import (
     HALF_DIAGONAL,
     Grid,
     RoadAccess,
-    distance_to,
+    distance_to_geoms,
     elevation_raster,
     rasterise,
     road_access,
@@ -54,6 +54,7 @@ from geodata.settings import Settings, SiteSettings
 
 CRITERIA = ("road", "township", "school", "clinic", "water", "slope", "origin", "elevation")
 TARGET_KINDS = {"township": ("township_gov",), "school": ("school",), "clinic": CLINIC_KINDS, "water": ("water_plant",)}
+EXACT_HAZARD_M = 2000.0  # hazard distances are exact up to this (the largest buffer a planner may ask for)
 UNITS = {"road": "km", "township": "km", "school": "km", "clinic": "km", "water": "km", "slope": "°",
          "origin": "km", "elevation": "m"}  # fmt: skip
 
@@ -66,7 +67,7 @@ class Landscape:
     elev: np.ndarray
     slope: np.ndarray
     inside: np.ndarray  # cell centre inside the county (by at least half a cell)
-    hazard_m: np.ndarray  # metres from the nearest hazard zone of an excluding level (0 on it)
+    hazard_m: np.ndarray  # metres from the cell centre to the nearest hazard zone of an excluding level (0 in it)
     water: np.ndarray  # cell touches a water body
     measures: dict[str, np.ndarray]  # road, township, school, clinic, water (km), slope (degrees)
     access: RoadAccess | None
@@ -93,16 +94,17 @@ def build_landscape(
         raise InputError(msg)
     epsg = gk_zone_epsg(float(villages.geometry.union_all().centroid.x))
     metric = villages.to_crs(epsg)[["village_code", "name", "geometry"]].reset_index(drop=True)
-    county = shapely.union_all(np.asarray(metric.geometry.values))
+    county = shapely.union_all(np.asarray(metric.geometry.values)).buffer(1.0).buffer(-1.0)  # close sliver gaps
     grid = Grid.covering(tuple(county.bounds), s.cell_m, epsg)
-    inside = rasterise(grid, np.array([shapely.buffer(county, -s.cell_m / 2)]))
+    inside = rasterise(grid, np.array([shapely.buffer(county, -s.cell_m * HALF_DIAGONAL)]))  # the whole cell inside
     elev = elevation_raster(layers.get("elevation"), grid)
     slope = slope_raster(elev, s.cell_m)
     step("terrain")
     hazards = _metric(layers.get("hazards"), epsg)
     if hazards is not None:
         hazards = hazards[hazards["level"].isin(s.hazard_levels)]
-    hazard_cells = _touching(grid, hazards)
+    hazard_geoms = np.asarray(hazards.geometry.values) if hazards is not None else np.empty(0)
+    hazard_m = distance_to_geoms(grid, hazard_geoms, exact_within_m=EXACT_HAZARD_M)
     water = _touching(grid, _metric(layers.get("water_bodies"), epsg))
     step("constraints")
     roads = _metric(layers.get("roads"), epsg)
@@ -111,7 +113,7 @@ def build_landscape(
     measures = _fixed_measures(grid, access, roads, _metric(layers.get("facilities"), epsg))
     measures["slope"] = slope
     step("criteria")
-    return Landscape(grid, elev, slope, inside, distance_to(hazard_cells, s.cell_m), water, measures, access, metric)
+    return Landscape(grid, elev, slope, inside, hazard_m, water, measures, access, metric)
 
 
 def _metric(frame: pd.DataFrame | None, epsg: int) -> gpd.GeoDataFrame | None:
@@ -264,8 +266,16 @@ def normalised_weights(weights: Mapping[str, float]) -> np.ndarray:
 
 
 def excluded(land: Landscape, *, slope_limit_deg: float, hazard_buffer_m: float) -> np.ndarray:
-    """Cells that can never hold a site: outside the county, on water, in a hazard zone or its buffer, too steep."""
-    return ~land.inside | land.water | (land.hazard_m <= hazard_buffer_m) | (land.slope > slope_limit_deg)
+    """Cells that can never hold a site: outside the county, on water, in a hazard zone or its buffer, too steep.
+
+    A cell is kept only when its whole square is at least ``hazard_buffer_m`` from every
+    hazard zone (centre distance minus half the cell's diagonal).
+    """
+    if hazard_buffer_m > EXACT_HAZARD_M:
+        msg = f"hazard buffer {hazard_buffer_m:.0f} m is above the largest supported, {EXACT_HAZARD_M:.0f} m"
+        raise InputError(msg)
+    reach = hazard_buffer_m + land.grid.cell * HALF_DIAGONAL
+    return ~land.inside | land.water | (land.hazard_m < reach) | (land.slope > slope_limit_deg)
 
 
 def weighted_score(values: np.ndarray, weights: np.ndarray, exclude: np.ndarray) -> np.ndarray:
