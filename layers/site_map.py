@@ -34,6 +34,7 @@ from layers.site_text import criterion_label, reasons, travel_text
 from layers.unit_map import Context, context_traces, esc, map_figure
 
 SURFACE_STOPS = ((255, 255, 204), (194, 230, 153), (120, 198, 121), (49, 163, 84), (0, 104, 55))  # YlGn
+SURFACE_LEVELS = 20  # colour steps: reads like contour bands, and the PNG compresses several-fold
 EXCLUDED_RGBA = (120, 120, 120, 150)
 RANK_COLOURS = ("#D55E00", "#0072B2", "#CC79A7", "#E69F00", "#009E73", "#56B4E9", "#000000", "#999933")
 
@@ -97,7 +98,8 @@ def surface(view: SiteView, *, max_px: int = 640) -> Surface:
     low, high = (float(np.percentile(finite, 5)), float(finite.max())) if finite.size else (0.0, 1.0)
     rgba = np.zeros((height, width, 4), np.uint8)
     ok = np.isfinite(value)
-    rgba[ok] = _colour(np.clip((value[ok] - low) / max(high - low, 1e-9), 0, 1))
+    level = np.round(np.clip((value[ok] - low) / max(high - low, 1e-9), 0, 1) * SURFACE_LEVELS) / SURFACE_LEVELS
+    rgba[ok] = _colour(level)
     rgba[inside & ~ok] = EXCLUDED_RGBA
     url = "data:image/png;base64," + base64.b64encode(png_bytes(rgba)).decode("ascii")
     return Surface(url, (float(lon0), float(lat0), float(lon1), float(lat1)), low * 100, high * 100)
