@@ -37,6 +37,7 @@ from analytics.suitability import (
 from geodata.settings import Settings
 
 STORED_CRS = 4490
+SITE_LAYERS = ("villages", "households", "roads", "facilities", "hazards", "elevation", "water_bodies")
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import geopandas as gpd
 import pandas as pd
 from tqdm import tqdm
 
-from analytics import INPUT_LAYERS
 from analytics.sites import (
     CRITERIA,
+    SITE_LAYERS,
     MoverPlan,
     Selection,
     SiteModel,
@@ -28,7 +28,6 @@ from geodata._errors import InputError
 from geodata.settings import get_settings
 from geodata.store import open_store
 
-SITE_LAYERS = (*INPUT_LAYERS, "elevation", "water_bodies")
 FORMATS = (".geojson", ".json", ".csv", ".html")
 STAGES = ("read", "terrain", "constraints", "road graph", "criteria", "movers", "ranked", "written")
 

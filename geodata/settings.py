@@ -230,6 +230,9 @@ class SiteSettings:
         "between. Units: road km for the five distances and origin, degrees for slope, metres for elevation change.",
     )
     top_k: int = _doc(5, "Number of candidate sites proposed.")
+    page_households: int = _doc(
+        120, "Households the /sites page starts with (the rule's first N by priority); the planner changes it there."
+    )
     compactness: float = _doc(
         0.05,
         "How much suitability (0–1) a site gives up per site-width from its centre as it grows over the best "

@@ -14,6 +14,7 @@ import html
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -122,40 +123,54 @@ def surface_legend(s: Surface, lang: str) -> list[tuple[str, str]]:
             (f"rgba{(*EXCLUDED_RGBA[:3], 0.6)}", t("excluded", lang))]  # fmt: skip
 
 
-def sites_figure(view: SiteView, *, context: Context, basemap: MapSettings | None = None) -> tuple[go.Figure, Surface]:
-    """The page's map: context layers, the surface image below them, origin villages and the candidates."""
-    lang = view.lang
-    s = surface(view)
+def image_layer(s: Surface, basemap: MapSettings | None = None) -> dict[str, Any]:
+    """The ``layout.map.layers`` entry drawing the surface PNG below the traces."""
     lon0, lat0, lon1, lat1 = s.bounds
     corners = np.array([[lon0, lat1], [lon1, lat1], [lon1, lat0], [lon0, lat0]])
     if basemap is not None and basemap.basemap == "amap":  # GCJ-02 tiles: move the image onto them
         corners = np.c_[wgs84_to_gcj02(corners[:, 0], corners[:, 1])]
-    traces = [*context_traces(context, lang), *_origin_traces(view), *_candidate_traces(view)]
+    return {"sourcetype": "image", "source": s.url, "coordinates": corners.round(6).tolist(), "below": "traces",
+            "opacity": 0.85}  # fmt: skip
+
+
+def sites_figure(
+    view: SiteView, *, context: Context, basemap: MapSettings | None = None, slots: int = 10
+) -> tuple[go.Figure, Surface]:
+    """The page's map: context layers, the surface image below them, origin villages and ``slots`` candidate slots.
+
+    The result's traces always come last and in a fixed number (one for the origins, two
+    per candidate slot, empty when unused), so the page can patch them in place.
+    """
+    s = surface(view)
+    traces = [*context_traces(context, view.lang), *result_traces(view, slots=slots)]
     fig = map_figure(traces, np.array(s.bounds), view="sites", basemap=basemap, height_px=620)
-    image = {"sourcetype": "image", "source": s.url, "coordinates": corners.round(6).tolist(), "below": "traces",
-             "opacity": 0.85}  # fmt: skip
-    fig.update_layout(map_layers=[*fig.layout.map.layers, image])
+    fig.update_layout(map_layers=[*fig.layout.map.layers, image_layer(s, basemap)])
     return fig, s
 
 
-def _origin_traces(view: SiteView) -> list[go.Scattermap]:
+def result_traces(view: SiteView, *, slots: int) -> list[go.Scattermap]:
+    """The origin villages (one trace) and two traces per candidate slot (outline, marker)."""
+    return [_origin_trace(view), *_candidate_traces(view, slots)]
+
+
+def _origin_trace(view: SiteView) -> go.Scattermap:
     o = view.origins
     if not len(o):
-        return []
+        return go.Scattermap(lon=[], lat=[], mode="markers", meta="origins", showlegend=False)
     unit = "户" if view.lang == "zh" else " households"
-    return [go.Scattermap(
+    return go.Scattermap(
         lon=o["lon"].round(6), lat=o["lat"].round(6), mode="markers", meta="origins", showlegend=False,
         marker={"size": np.clip(6 + np.sqrt(o["households"].to_numpy(float)) * 1.5, 8, 28), "color": "#6a3d9a",
                 "opacity": 0.8},
         customdata=(o["name"].fillna(o["village_code"]).astype(str).map(esc) + " · "
                     + o["households"].astype(int).astype(str) + unit),
         hovertemplate=f"{esc(t('origin_villages', view.lang))}: %{{customdata}}<extra></extra>",
-    )]  # fmt: skip
+    )  # fmt: skip
 
 
-def _candidate_traces(view: SiteView) -> list[go.Scattermap]:
-    """Each candidate: its outline, filled, and a marker at its centre with the rank's colour."""
-    cands = view.result.candidates
+def _candidate_traces(view: SiteView, slots: int) -> list[go.Scattermap]:
+    """Each candidate: its outline, filled, and a marker at its centre with the rank's colour; empty slots after."""
+    cands = view.result.candidates.head(slots)
     lang = view.lang
     why = reasons(cands, lang)
     out: list[go.Scattermap] = []
@@ -169,8 +184,10 @@ def _candidate_traces(view: SiteView) -> list[go.Scattermap]:
                                  line={"color": colour, "width": 2}, meta="candidates", showlegend=False,
                                  hoverinfo="skip"))  # fmt: skip
         out.append(go.Scattermap(lon=[round(row.lon, 6)], lat=[round(row.lat, 6)], mode="markers", meta="candidates",
-                                 marker={"size": 22 if i == 0 else 17, "color": colour}, showlegend=False,
+                                 marker={"size": 26 if i == 0 else 20, "color": colour}, showlegend=False,
                                  customdata=[row.site_id], hovertext=[hover], hoverinfo="text"))  # fmt: skip
+    for _ in range(slots - len(cands)):
+        out += [go.Scattermap(lon=[], lat=[], mode="lines", meta="candidates", showlegend=False) for _ in range(2)]
     return out
 
 
