@@ -24,7 +24,12 @@ SAATY_SCALE = (1 / 9, 1 / 7, 1 / 5, 1 / 3, 1.0, 3.0, 5.0, 7.0, 9.0)
 
 
 class InconsistentJudgementsError(InputError):
-    """Pairwise comparisons whose consistency ratio is above the limit."""
+    """Pairwise comparisons whose consistency ratio is above the limit; ``cr`` and the ``worst`` pair attached."""
+
+    def __init__(self, msg: str, *, cr: float, worst: tuple[str, str]) -> None:
+        super().__init__(msg)
+        self.cr = cr
+        self.worst = worst
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ def ahp_weights(criteria: Sequence[str], matrix: np.ndarray, *, limit: float = C
             f"pairwise comparisons are inconsistent: consistency ratio {result.cr:.3f} > {limit} "
             f"(the judgement {worst[0]} vs {worst[1]} disagrees most with the others); revise the judgements"
         )
-        raise InconsistentJudgementsError(msg)
+        raise InconsistentJudgementsError(msg, cr=result.cr, worst=worst)
     return result
 
 

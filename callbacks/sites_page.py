@@ -375,7 +375,9 @@ def _register_ahp(app: dash.Dash) -> None:
         try:
             result = ahp_weights(CRITERIA, _matrix(values))
         except InconsistentJudgementsError as exc:
-            return [dash.no_update] * len(CRITERIA), f"{t('cr_refused', lang)} ({exc})", "ahp-message bad"
+            a, b = (criterion_label(c, lang) for c in exc.worst)
+            text = f"{t('cr_refused', lang)} CR = {exc.cr:.3f}; {t('ahp_worst', lang)}: {a} — {b}"
+            return [dash.no_update] * len(CRITERIA), text, "ahp-message bad"
         weights = [round(result.weights[c], 2) for c in CRITERIA]
         return weights, f"{t('cr_ok', lang)} CR = {result.cr:.3f}", "ahp-message ok"
 

@@ -108,6 +108,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "CR > 0.1: judgements inconsistent, not applied; revise them.",
     ),
     "cr_ok": ("CR ≤ 0.1：一致性可接受，已采用。", "CR ≤ 0.1: consistent, applied."),
+    "ahp_worst": ("最不一致的一对", "least consistent pair"),
     "suitability": ("适宜性", "Suitability"),
     "excluded": ("禁止建设（隐患区、陡坡、水域）", "Excluded (hazards, steep, water)"),
     "candidate": ("候选安置点", "Candidate site"),

@@ -61,4 +61,40 @@ def test_weight_slider_reranks_sites(demo_store_path: Path) -> None:
         )
         page.wait_for_timeout(800)  # let MapLibre draw the patched image
         page.screenshot(path=str(SCREENSHOTS / "sites.png"), full_page=True)
+        _ahp_applies_consistent_and_refuses_inconsistent(page)
+        with page.expect_download() as download:
+            page.click("#sites-export_geojson")
+        assert download.value.suggested_filename == "sites.geojson"
     assert not errors, errors
+
+
+def choose(page: Page, pair: int, value: str) -> None:
+    """Pick a Saaty value in the AHP row ``pair`` (Dash 4 dropdown: open it, click the option)."""
+    page.locator(".ahp-row").nth(pair).locator(".ahp-value").click()
+    page.get_by_role("option", name=value, exact=True).first.click()
+
+
+def road_weight(page: Page) -> str:
+    return page.get_attribute("#weight-road [role=slider]", "aria-valuenow") or ""
+
+
+def _ahp_applies_consistent_and_refuses_inconsistent(page: Page) -> None:
+    page.click("#ahp-panel summary")
+    page.wait_for_function("() => document.querySelector('#ahp-cr').textContent.includes('0.000')")
+    choose(page, 0, "9")  # road ≫ township: one judgement is always consistent enough
+    page.wait_for_function("() => !document.querySelector('#ahp-cr').textContent.includes('0.000')")
+    old = road_weight(page)
+    page.click("#ahp-apply")
+    page.wait_for_selector(".ahp-message.ok")
+    page.wait_for_function("old => document.querySelector('#weight-road [role=slider]')"
+                           ".getAttribute('aria-valuenow') !== old", arg=old)  # fmt: skip
+    applied = road_weight(page)
+    choose(page, 7, "9")  # township ≫ school ...
+    choose(page, 1, "1/9")  # ... yet school ≫ road: a circle
+    page.wait_for_function("() => document.querySelector('#ahp-cr').textContent.includes('>')")
+    page.click("#ahp-apply")
+    page.wait_for_selector(".ahp-message.bad")
+    assert "CR > 0.1" in (page.text_content("#ahp-message") or "")
+    assert road_weight(page) == applied, "an inconsistent matrix must not change the weights"
+    page.wait_for_timeout(1500)  # the recompute after the first apply has settled
+    page.screenshot(path=str(SCREENSHOTS / "sites_ahp.png"), full_page=True)
