@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from analytics.ahp import InconsistentJudgementsError, ahp_weights, consistency, pairwise_matrix
 from analytics.relocation import choose_movers, needed_area_m2, propose_movers
 from geodata._errors import InputError
-from geodata.settings import SiteSettings
+from geodata.settings import SiteSettings, load_settings
 
 
 def households() -> pd.DataFrame:
@@ -76,3 +78,15 @@ def test_ahp_refuses_an_inconsistent_matrix() -> None:
 def test_ahp_refuses_a_matrix_that_is_not_reciprocal() -> None:
     with pytest.raises(InputError, match="reciprocal"):
         consistency(["a", "b"], np.array([[1.0, 3.0], [3.0, 1.0]]))
+
+
+def test_sites_settings_come_from_toml(tmp_path: Path) -> None:
+    path = tmp_path / "battlemap.toml"
+    path.write_text("[sites]\nslope_limit_deg = 20\nvalue_ramps.road = [0.5, 5.0]\nweights.clinic = 0.3\n", "utf-8")
+    sites = load_settings(path).sites
+    assert sites.slope_limit_deg == 20.0
+    assert sites.value_ramps["road"] == [0.5, 5.0] and sites.value_ramps["slope"] == [5.0, 25.0]
+    assert sites.weights["clinic"] == 0.3 and sites.weights["road"] == 0.2
+    path.write_text("[sites]\nslope_limt_deg = 20\n", "utf-8")
+    with pytest.raises(InputError, match="unknown setting"):
+        load_settings(path)
