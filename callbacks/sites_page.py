@@ -164,6 +164,7 @@ def _controls(s: Any, village_options: list[dict], lang: str) -> html.Aside:
             dcc.Dropdown(id="sites-drop", options=village_options, multi=True),
             html.H3(t("weights", lang)),
             *sliders,
+            html.Div(id="sites-weight-share", className="weight-share"),
             _ahp_panel(lang),
             html.H3(t("constraints", lang)),
             html.Label(t("slope_limit", lang)),
@@ -285,6 +286,7 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
         Output("sites-table", "children"),
         Output("sites-legend", "children"),
         Output("sites-summary", "children"),
+        Output("sites-weight-share", "children"),
         *CONTROL_INPUTS,
         State("sites-lang", "data"),
         State("sites-image-index", "data"),
@@ -295,10 +297,13 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
         try:
             model, plan, result = compute(data, controls)
         except InputError as exc:
-            return dash.no_update, html.Div(str(exc), className="bad"), dash.no_update, dash.no_update
+            return dash.no_update, html.Div(str(exc), className="bad"), *([dash.no_update] * 3)
         view = _view(model, plan, result, lang)
+        share = t("weight_share", lang) + ("、" if lang == "zh" else ", ").join(
+            f"{criterion_label(c, lang)} {w:.0%}" for c, w in result.weights.items() if w > 0
+        )
         return (_patch(view, image_index), comparison_table(result, lang), _legend(view),
-                _summary(plan, result, lang))  # fmt: skip
+                _summary(plan, result, lang), share)  # fmt: skip
 
 
 def _patch(view: SiteView, image_index: int) -> Patch:

@@ -108,6 +108,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "CR > 0.1: judgements inconsistent, not applied; revise them.",
     ),
     "cr_ok": ("CR ≤ 0.1：一致性可接受，已采用。", "CR ≤ 0.1: consistent, applied."),
+    "weight_share": ("权重占比：", "Weight shares: "),
     "ahp_worst": ("最不一致的一对", "least consistent pair"),
     "suitability": ("适宜性", "Suitability"),
     "excluded": ("禁止建设（隐患区、陡坡、水域）", "Excluded (hazards, steep, water)"),
@@ -133,13 +134,13 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 SITE_CRITERIA = {
-    "road": ("距硬化路", "to hardened road"),
-    "township": ("距乡镇驻地", "to township seat"),
-    "school": ("距学校", "to school"),
-    "clinic": ("距卫生室/院", "to clinic"),
-    "water": ("距水厂", "to water plant"),
+    "road": ("距硬化路", "hardened-road access"),
+    "township": ("距乡镇驻地", "township access"),
+    "school": ("距学校", "school access"),
+    "clinic": ("距卫生室/院", "clinic access"),
+    "water": ("距水厂", "water-plant access"),
     "slope": ("坡度", "slope"),
-    "origin": ("距迁出村", "from origin villages"),
+    "origin": ("距迁出村", "nearness to origin"),
     "elevation": ("海拔落差", "elevation change"),
 }
 

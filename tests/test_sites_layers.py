@@ -47,7 +47,7 @@ def test_reasons_name_what_separates_neighbours() -> None:
                          {"site_id": "S2", **points, **values, "points_slope": 7.0, "value_water": 10.0}])  # fmt: skip
     zh, en = reasons(rows, "zh"), reasons(rows, "en")
     assert zh[0].startswith("第1名：领先S2主要在于距卫生室/院（+4.0分）")
-    assert "behind S1 on to clinic (−4.0 pts)" in en[1] and "weakest: to water plant 10/100" in en[1]
+    assert "behind S1 on clinic access (−4.0 pts)" in en[1] and "weakest: water-plant access 10/100" in en[1]
 
 
 def test_figure_has_the_image_and_fixed_result_slots(view: SiteView) -> None:
