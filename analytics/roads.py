@@ -65,12 +65,22 @@ class RoadGraph:
 
 def build_road_graph(roads: gpd.GeoDataFrame, settings: Settings) -> RoadGraph:
     """The road graph of a metric roads frame (``road_class``, ``hardened``, line geometry)."""
+    pieces, source = noded_pieces(roads, settings)
+    return graph_from_pieces(pieces, source, roads, settings)
+
+
+def noded_pieces(roads: gpd.GeoDataFrame, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """The roads cut at every crossing and snapped junction, and the roads-frame row of each piece."""
     lines = np.asarray(roads.geometry.values)
     ends = shapely.multipoints(shapely.get_coordinates(shapely.boundary(shapely.get_parts(lines))))
     lines = shapely.snap(lines, ends, settings.roads.snap_m)  # T-junctions that stop short or overshoot
     pieces = shapely.get_parts(shapely.node(shapely.multilinestrings(shapely.get_parts(lines))))
     pieces = pieces[shapely.length(pieces) > 0]
-    source = _source_rows(pieces, lines)
+    return pieces, _source_rows(pieces, lines)
+
+
+def graph_from_pieces(pieces: np.ndarray, source: np.ndarray, roads: gpd.GeoDataFrame, settings: Settings) -> RoadGraph:
+    """The graph whose edges are ``pieces`` (already noded); end points within ``snap_m`` become one node."""
     ends = np.vstack([shapely.get_coordinates(shapely.get_point(pieces, i)) for i in (0, -1)])
     node_of_end, xy = _snap(ends, settings.roads.snap_m)
     m = len(pieces)
@@ -142,20 +152,25 @@ def distance_to_nearest(
     straight, _ = cKDTree(np.c_[targets_x, targets_y]).query(np.c_[x, y])
     if len(graph.xy) == 0:
         return straight
-    t_node, t_gap = graph.nearest_nodes(targets_x, targets_y)
     node, gap = graph.nearest_nodes(x, y)
-    # A virtual source joined to every target node by its connector length gives nearest-target distances.
+    by_road = node_distances(graph, targets_x, targets_y)[node] + gap
+    return np.where(np.isfinite(by_road), by_road, straight)
+
+
+def node_distances(graph: RoadGraph, targets_x: np.ndarray, targets_y: np.ndarray) -> np.ndarray:
+    """Metres from every node to its nearest target by road, each target joined to its nearest node.
+
+    One multi-source Dijkstra: a virtual source is tied to every target's node by the
+    target's straight connector. Nodes that no target can reach are ``inf``.
+    """
+    t_node, t_gap = graph.nearest_nodes(targets_x, targets_y)
     n = len(graph.xy)
     a, b = graph.edges[:, 0], graph.edges[:, 1]
+    w = graph.length_m
     virtual = np.full(len(t_node), n)
-    full = min_weight_matrix(
-        np.r_[a, b, virtual, t_node],
-        np.r_[b, a, t_node, virtual],
-        np.r_[graph.length_m, graph.length_m, t_gap, t_gap],
-        n + 1,
-    )
-    by_road = dijkstra(full, directed=False, indices=n)[node] + gap
-    return np.where(np.isfinite(by_road), by_road, straight)
+    full = min_weight_matrix(np.r_[a, b, virtual, t_node], np.r_[b, a, t_node, virtual], np.r_[w, w, t_gap, t_gap],
+                             n + 1)  # fmt: skip
+    return dijkstra(full, directed=False, indices=n)[:n]
 
 
 def min_weight_matrix(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, size: int) -> csr_matrix:

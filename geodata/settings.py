@@ -211,6 +211,79 @@ class WallSettings:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """Relocation site selection (易地搬迁安置点选址): who moves, how big a site is, criteria, constraints.
+
+    Each criterion's value function is a linear ramp from 1 (at or below ``full``) to 0
+    (at or beyond ``zero``) of its measure; ``value_ramps`` holds (full, zero) per criterion.
+    """
+
+    cell_m: float = _doc(100.0, "Side of a suitability grid cell (metres, in the county's Gauss-Krüger zone).")
+    plot_m2: float = _doc(150.0, "Building land per relocated household (宅基地/住房用地, m²).")
+    public_share: float = _doc(
+        0.4, "Extra land for roads, squares and public buildings, as a share of the households' plots (公共配套)."
+    )
+    slope_limit_deg: float = _doc(25.0, "Ground steeper than this (degrees) is never suitable (坡度上限).")
+    hazard_buffer_m: float = _doc(200.0, "Cells closer than this to a hazard zone are never suitable (避让距离).")
+    hazard_levels: tuple[str, ...] = _doc(
+        ("high", "medium", "low"), "Hazard levels whose zones (plus the buffer) exclude a site."
+    )
+    weights: dict[str, float] = _doc(
+        {
+            "road": 0.20,
+            "township": 0.10,
+            "school": 0.15,
+            "clinic": 0.15,
+            "water": 0.10,
+            "slope": 0.15,
+            "origin": 0.10,
+            "elevation": 0.05,
+        },
+        "Default weight of each criterion (normalised to sum 1): road distance to a hardened road, to the nearest "
+        "township seat, school, clinic/health centre and water plant; slope; households-weighted road "
+        "distance from the origin villages; elevation change from the origin.",
+    )
+    value_ramps: dict[str, list[float]] = _doc(
+        {
+            "road": [0.2, 3.0],
+            "township": [2.0, 25.0],
+            "school": [1.0, 12.0],
+            "clinic": [0.5, 8.0],
+            "water": [2.0, 20.0],
+            "slope": [5.0, 25.0],
+            "origin": [3.0, 30.0],
+            "elevation": [50.0, 400.0],
+        },
+        "Value function of each criterion as [full, zero]: value 1 at or below full, 0 at or beyond zero, linear "
+        "between. Units: road km for the five distances and origin, degrees for slope, metres for elevation change.",
+    )
+    top_k: int = _doc(5, "Number of candidate sites proposed.")
+    page_households: int = _doc(
+        120, "Households the /sites page starts with (the rule's first N by priority); the planner changes it there."
+    )
+    compactness: float = _doc(
+        0.05,
+        "How much suitability (0–1) a site gives up per site-width from its centre as it grows over the best "
+        "cells: higher gives rounder sites, 0 lets a site snake along a ridge of good cells.",
+    )
+    gap_m: float = _doc(
+        1000.0, "Least distance between two candidate sites (metres), so that they are real alternatives."
+    )
+    move_hazard_levels: tuple[str, ...] = _doc(
+        ("high",), "Rule: households inside hazard zones of these levels are proposed for relocation."
+    )
+    move_service_km: float = _doc(
+        10.0, "Rule: households farther than this by road from the nearest clinic or school are proposed (km)."
+    )
+    move_housing_grades: tuple[str, ...] = _doc(
+        ("D",), "Rule: households with houses of these grades that cannot be rebuilt in place are proposed."
+    )
+    unrebuildable_slope_deg: float = _doc(
+        25.0, "A house cannot be rebuilt in place when it stands in any hazard zone or on ground steeper than this."
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; see each group for the policy numbers it holds."""
 
@@ -225,6 +298,7 @@ class Settings:
     risk: RiskSettings = field(default_factory=RiskSettings)
     map: MapSettings = field(default_factory=MapSettings)
     wall: WallSettings = field(default_factory=WallSettings)
+    sites: SiteSettings = field(default_factory=SiteSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
 

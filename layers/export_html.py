@@ -53,19 +53,10 @@ def export_map_html(
     """The HTML text of a self-contained Leaflet map of the view's units coloured by its classes."""
     lang = view.lang
     x0, y0, x1, y1 = view.shapes.total_bounds
-    fmap = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, control_scale=True, prefer_canvas=True)
-    fmap.default_js, fmap.default_css = [], []  # nothing from a CDN
+    fmap = offline_map(view.shapes.total_bounds, title=title, basemap=basemap)
     root = fmap.get_root()
-    root.header.add_child(folium.Element(f"<style>{_vendored('leaflet.css')}</style>"), name="leaflet_css")
-    root.header.add_child(folium.Element(f"<script>{_vendored('leaflet.js')}</script>"), name="leaflet_js")
-    root.header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"), name="title")
-    tiles = leaflet_tiles(basemap) if basemap is not None else None
-    if tiles is not None and basemap is not None:
-        folium.TileLayer(tiles[0], attr=ATTRIBUTION[basemap.basemap], name=basemap.basemap, subdomains=tiles[1]).add_to(
-            fmap
-        )
-        if basemap.basemap == "amap":  # GCJ-02 tiles: move every layer onto them
-            view, roads, facilities, households = _to_gcj02(view, roads, facilities, households)
+    if basemap is not None and basemap.basemap == "amap" and leaflet_tiles(basemap) is not None:
+        view, roads, facilities, households = _to_gcj02(view, roads, facilities, households)  # GCJ-02 tiles
     _units(fmap, view)
     if roads is not None and len(roads):
         for cls, (colour, width) in ROAD_STYLE.items():
@@ -87,6 +78,26 @@ def export_map_html(
     root.html.add_child(folium.Element(_legend_html(view, title)))
     fmap.fit_bounds([[y0, x0], [y1, x1]])
     return root.render()
+
+
+def offline_map(bounds: Any, *, title: str, basemap: MapSettings | None = None) -> folium.Map:
+    """A Folium map framed on ``bounds`` (lon/lat) with Leaflet inlined and nothing fetched from a CDN.
+
+    The configured basemap's tiles are added when there is one (they need the internet).
+    """
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    fmap = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, control_scale=True, prefer_canvas=True)
+    fmap.default_js, fmap.default_css = [], []  # nothing from a CDN
+    root = fmap.get_root()
+    root.header.add_child(folium.Element(f"<style>{_vendored('leaflet.css')}</style>"), name="leaflet_css")
+    root.header.add_child(folium.Element(f"<script>{_vendored('leaflet.js')}</script>"), name="leaflet_js")
+    root.header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"), name="title")
+    tiles = leaflet_tiles(basemap) if basemap is not None else None
+    if tiles is not None and basemap is not None:
+        folium.TileLayer(tiles[0], attr=ATTRIBUTION[basemap.basemap], name=basemap.basemap, subdomains=tiles[1]).add_to(
+            fmap
+        )
+    return fmap
 
 
 def _to_gcj02(view: ChoroplethView, roads: Any, facilities: Any, households: Any) -> tuple[Any, Any, Any, Any]:

@@ -43,7 +43,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "close_by": ("销号时限", "close by"),
     "of_monitored": ("监测户", "monitored"),
     "red_list": ("重点关注村", "Villages most at risk"),
-    "reason": ("主要问题", "main problems"),
     "paused": ("已暂停轮播 · 点击继续", "Rotation paused · click to resume"),
     "stale": ("数据已过期", "data are stale"),
     "kiosk_refused": (
@@ -119,6 +118,64 @@ TEXT: dict[str, tuple[str, str]] = {
     "none": ("无", "none"),
     "loading": ("加载中…", "Loading…"),
     "as_of": ("数据截至", "Data as of"),
+    "sites": ("搬迁选址", "Relocation sites"),
+    "sites_title": ("易地搬迁安置点选址", "Relocation site selection"),
+    "weights": ("指标权重", "Criterion weights"),
+    "constraints": ("限制条件", "Constraints"),
+    "movers": ("搬迁对象", "Who moves"),
+    "site_households": ("安置户数", "Households to house"),
+    "top_k": ("候选数量", "Candidates"),
+    "slope_limit": ("坡度上限（°）", "Slope limit (°)"),
+    "hazard_buffer": ("隐患区避让距离（米）", "Hazard buffer (m)"),
+    "add_villages": ("整村搬迁", "Add whole villages"),
+    "drop_villages": ("不搬迁的村", "Leave out villages"),
+    "ahp": ("层次分析法两两比较", "AHP pairwise comparison"),
+    "ahp_apply": ("采用AHP权重", "Use AHP weights"),
+    "ahp_help": (
+        "每行比较左、右两项指标的相对重要性（1 同等，3 稍重要，5 明显重要，7 强烈重要，9 极端重要）。",
+        "Each row: how much more important the left criterion is than the right (1 equal, 3 moderately, "
+        "5 strongly, 7 very strongly, 9 extremely).",
+    ),
+    "consistency_ratio": ("一致性比率 CR", "Consistency ratio CR"),
+    "cr_refused": (
+        "CR > 0.1：判断不一致，未采用，请调整比较。",
+        "CR > 0.1: judgements inconsistent, not applied; revise them.",
+    ),
+    "cr_ok": ("CR ≤ 0.1：一致性可接受，已采用。", "CR ≤ 0.1: consistent, applied."),
+    "weight_share": ("权重占比：", "Weight shares: "),
+    "ahp_worst": ("最不一致的一对", "least consistent pair"),
+    "suitability": ("适宜性", "Suitability"),
+    "excluded": ("禁止建设（隐患区、陡坡、水域）", "Excluded (hazards, steep, water)"),
+    "candidate": ("候选安置点", "Candidate site"),
+    "origin_villages": ("迁出村", "Origin villages"),
+    "rank_col": ("排名", "Rank"),
+    "score": ("综合得分", "Score"),
+    "area_ha": ("面积（公顷）", "Area (ha)"),
+    "capacity": ("可容纳户数", "Capacity (households)"),
+    "located_in": ("所在村", "Village"),
+    "travel_min": ("迁出村车程（分钟，均/最远）", "Drive from origins (min, mean/max)"),
+    "reason": ("排名理由", "Why it ranks there"),
+    "export_geojson": ("导出GeoJSON", "Export GeoJSON"),
+    "export_sites_csv": ("导出CSV", "Export CSV"),
+    "no_sites": (
+        "没有符合条件的安置点：请放宽限制条件或减少户数。",
+        "No site fits: relax the constraints or house fewer.",
+    ),
+    "movers_summary": (
+        "{n} 户搬迁对象，来自 {v} 个村；需用地 {a:.1f} 公顷",
+        "{n} households from {v} villages; {a:.1f} ha needed",
+    ),
+}
+
+SITE_CRITERIA = {
+    "road": ("距硬化路", "hardened-road access"),
+    "township": ("距乡镇驻地", "township access"),
+    "school": ("距学校", "school access"),
+    "clinic": ("距卫生室/院", "clinic access"),
+    "water": ("距水厂", "water-plant access"),
+    "slope": ("坡度", "slope"),
+    "origin": ("距迁出村", "nearness to origin"),
+    "elevation": ("海拔落差", "elevation change"),
 }
 
 FACILITY_KINDS = {

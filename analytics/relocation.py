@@ -1,0 +1,101 @@
+"""Who moves (搬迁对象): the settings' rule proposes households, the planner adds or removes some, the area follows.
+
+The rule (``settings.sites``) proposes a household when any of these holds:
+
+- ``hazard``: it lies in a hazard zone of a level in ``move_hazard_levels`` (high by default);
+- ``remote``: the nearest clinic *or* school is farther than ``move_service_km`` by road;
+- ``house``: its house is graded in ``move_housing_grades`` (D) and cannot be rebuilt in
+  place — it stands in any hazard zone or on ground steeper than ``unrebuildable_slope_deg``.
+
+The planner then adds or removes single households or whole villages. The site must hold
+households × ``plot_m2`` × (1 + ``public_share``) square metres.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from geodata._errors import InputError
+from geodata.settings import SiteSettings
+
+REASONS = ("hazard", "house", "remote")  # also the priority order when only the first N are taken
+
+
+def propose_movers(households: pd.DataFrame, *, slope_deg: np.ndarray, sites: SiteSettings) -> pd.DataFrame:
+    """The households with a ``reasons`` column (``;``-joined REASONS, empty when the rule does not propose them).
+
+    ``households`` are the record table's rows (``hazard_level``, ``in_hazard``, ``km_clinic``,
+    ``km_school``, ``housing_grade``); ``slope_deg`` is the ground slope at each of them.
+    """
+    h = households
+    level = h["hazard_level"] if "hazard_level" in h else pd.Series(None, index=h.index)
+    in_hazard = h["in_hazard"].astype(bool) if "in_hazard" in h else pd.Series(False, index=h.index)
+    flags = {
+        "hazard": level.isin(sites.move_hazard_levels).to_numpy(),
+        "house": (
+            h["housing_grade"].isin(sites.move_housing_grades).to_numpy()
+            & (in_hazard.to_numpy() | (np.asarray(slope_deg) > sites.unrebuildable_slope_deg))
+        ),
+        "remote": (
+            np.fmax(h["km_clinic"].astype(float), h["km_school"].astype(float)) > sites.move_service_km
+        ).to_numpy(),
+    }
+    reasons = [";".join(r for r in REASONS if flags[r][i]) for i in range(len(h))]
+    return h.assign(reasons=reasons)
+
+
+def choose_movers(
+    households: pd.DataFrame,
+    *,
+    add_households: Iterable[str] = (),
+    drop_households: Iterable[str] = (),
+    add_villages: Iterable[str] = (),
+    drop_villages: Iterable[str] = (),
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """The movers: proposed households, plus and minus the planner's choices, at most ``limit`` of them.
+
+    Dropping wins over adding. With ``limit``, households are taken by priority — hazard,
+    then house, then remote, then those the planner added — and within a priority from
+    the villages with most such households first, so that neighbours move together.
+    Unknown ids or village codes are refused with the list of what was not found.
+    """
+    h = households
+    add_households, drop_households = set(map(str, add_households)), set(map(str, drop_households))
+    add_villages, drop_villages = set(map(str, add_villages)), set(map(str, drop_villages))
+    _check_known("household", add_households | drop_households, set(h["household_id"].astype(str)))
+    _check_known("village", add_villages | drop_villages, set(h["village_code"].astype(str)))
+    ids, codes = h["household_id"].astype(str), h["village_code"].astype(str)
+    chosen = h["reasons"].ne("") | ids.isin(add_households) | codes.isin(add_villages)
+    chosen &= ~(ids.isin(drop_households) | codes.isin(drop_villages))
+    movers = h[chosen.to_numpy()].copy()
+    first = movers["reasons"].str.split(";").str[0]
+    movers["priority"] = first.map({r: i for i, r in enumerate(REASONS)}).fillna(len(REASONS)).astype(int)
+    movers["together"] = -movers.groupby(["village_code", "priority"])["household_id"].transform("size")
+    movers = movers.sort_values(["priority", "together", "village_code", "household_id"], kind="stable")
+    if limit is not None:
+        movers = movers.head(limit)
+    return movers.drop(columns=["priority", "together"]).reset_index(drop=True)
+
+
+def _check_known(what: str, asked: set[str], known: set[str]) -> None:
+    unknown = sorted(asked - known)
+    if unknown:
+        msg = f"unknown {what} {', '.join(unknown[:5])}{' …' if len(unknown) > 5 else ''}: not in the households layer"
+        raise InputError(msg)
+
+
+def needed_area_m2(households: int, sites: SiteSettings) -> float:
+    """Land a site needs for ``households``: plots plus the share for roads and public space."""
+    if households <= 0:
+        msg = f"a site must be for at least one household, got {households}"
+        raise InputError(msg)
+    return households * sites.plot_m2 * (1.0 + sites.public_share)
+
+
+def households_fitting(area_m2: float, sites: SiteSettings) -> int:
+    """How many households a site of ``area_m2`` can take."""
+    return int(area_m2 // (sites.plot_m2 * (1.0 + sites.public_share)))

@@ -1,0 +1,426 @@
+"""The /sites page (搬迁选址): weights, AHP and constraints on the left; suitability and candidates on the map.
+
+Three caches make a change cheap: the site model (landscape and criteria rasters) once
+per store version, the movers' plan once per choice of movers, and nothing for weights
+or constraints — those only re-weight the cached value stack (tens of milliseconds on the
+county's 100 m grid). The map is drawn once with its context layers; each recompute
+patches the surface image and the fixed set of origin/candidate traces in place.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import dash
+import numpy as np
+from dash import ALL, Input, Output, Patch, State, dcc, html
+
+from analytics.ahp import CR_LIMIT, InconsistentJudgementsError, ahp_weights, consistency, pairwise_matrix
+from analytics.sites import (
+    CRITERIA,
+    SITE_LAYERS,
+    MoverPlan,
+    Selection,
+    SiteModel,
+    SiteResult,
+    build_site_model,
+    plan_movers,
+    rank_sites,
+)
+from callbacks.store_data import StoreData
+from geodata._errors import InputError
+from geodata.settings import get_settings
+from layers.basemap import basemap_layers
+from layers.i18n import lang_of, t
+from layers.site_map import SiteView, image_layer, origins_lonlat, result_traces, sites_figure, sites_html, surface
+from layers.site_text import criterion_label, export_table, geojson_dict, measure_text, reasons
+from layers.unit_map import Context
+
+PATH = "/sites"
+MAX_TOP = 10
+GRAPH = "sites-graph"
+SAATY = ("9", "7", "5", "3", "1", "1/3", "1/5", "1/7", "1/9")
+PAIRS = list(combinations(CRITERIA, 2))
+
+
+def register(app: dash.Dash, data: StoreData) -> None:
+    """Register the page and wire its callbacks."""
+    dash.register_page("sites", path=PATH, title="搬迁选址 · Battlemap", layout=lambda **q: layout(data, **q))
+    _register_recompute(app, data)
+    _register_ahp(app)
+    _register_exports(app, data)
+
+
+def site_model(data: StoreData) -> SiteModel:
+    """The site model of the store (built once per store version, with the indicator records reused)."""
+
+    def build() -> SiteModel:
+        layers = {n: f for n in SITE_LAYERS if (f := data.layer_or_none(n)) is not None}
+        return build_site_model(layers, settings=get_settings(), records=data.records())
+
+    return data.cached("sites:model", build)
+
+
+def mover_plan(data: StoreData, selection: Selection) -> MoverPlan:
+    """The movers' plan for ``selection`` (cached per selection and store version)."""
+    return data.cached(f"sites:plan:{selection!r}", lambda: plan_movers(site_model(data), selection))
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Everything the planner set on the left, parsed."""
+
+    weights: dict[str, float]
+    slope_limit: float
+    hazard_buffer: float
+    top_k: int
+    selection: Selection
+
+    @classmethod
+    def parse(cls, values: list[Any]) -> Controls:
+        """Controls from the callback's values in ``CONTROL_INPUTS`` order (None falls back to the settings)."""
+        weights, slope, buffer, top, households, add, drop = values
+        s = get_settings().sites
+        n = int(households) if households else s.page_households
+        return cls(
+            weights=dict(zip(CRITERIA, (float(w or 0) for w in weights), strict=True)),
+            slope_limit=float(slope if slope is not None else s.slope_limit_deg),
+            hazard_buffer=float(buffer if buffer is not None else s.hazard_buffer_m),
+            top_k=int(min(max(top or s.top_k, 1), MAX_TOP)),
+            selection=Selection(households=max(n, 1), add_villages=tuple(add or ()), drop_villages=tuple(drop or ())),
+        )
+
+
+def compute(data: StoreData, controls: Controls) -> tuple[SiteModel, MoverPlan, SiteResult]:
+    """Rank the sites for ``controls`` (the model and plan from the cache)."""
+    model = site_model(data)
+    plan = mover_plan(data, controls.selection)
+    result = rank_sites(model, plan, weights=controls.weights, slope_limit_deg=controls.slope_limit,
+                        hazard_buffer_m=controls.hazard_buffer, top_k=controls.top_k)  # fmt: skip
+    return model, plan, result
+
+
+def _view(model: SiteModel, plan: MoverPlan, result: SiteResult, lang: str) -> SiteView:
+    origins = origins_lonlat(plan.origins.table, model.land.grid.epsg)
+    return SiteView(result, model.land.grid, model.land.inside, origins, lang)
+
+
+# ---- layout -------------------------------------------------------------------------------------------------------
+
+
+def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
+    """The page: controls on the left, the map and the comparison table on the right."""
+    lang = lang_of(lang)
+    s = get_settings().sites
+    other = "en" if lang == "zh" else "zh"
+    villages = data.shapes("village")
+    options = [{"label": f"{n} ({c})", "value": c} for c, n in zip(villages["code"], villages["name"], strict=True)]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(t("sites_title", lang), className="page-title"),
+                    html.Div(
+                        [
+                            html.A(t("language", lang), href=f"{PATH}?lang={other}", id="lang-switch",
+                                   className="lang-switch"),
+                            *(html.Button(t(k, lang), id=f"sites-{k}", className="btn")
+                              for k in ("export_geojson", "export_sites_csv", "export_html")),
+                            dcc.Download(id="sites-download"),
+                        ],
+                        className="toolbar",
+                    ),
+                ],
+                className="map-header",
+            ),
+            html.Div([_controls(s, options, lang), _results(data, lang)], className="map-body"),
+            dcc.Store(id="sites-lang", data=lang),
+        ],
+        className="map-page sites-page",
+        lang="en" if lang == "en" else "zh-CN",
+    )  # fmt: skip
+
+
+def _controls(s: Any, village_options: list[dict], lang: str) -> html.Aside:
+    sliders = [
+        html.Div(
+            [html.Label(criterion_label(c, lang), className="weight-label"),
+             _slider({"type": "site-weight", "criterion": c}, (0, 1, 0.05), float(s.weights.get(c, 0.0)))],
+            className="weight-row", id=f"weight-{c}",
+        )
+        for c in CRITERIA
+    ]  # fmt: skip
+    return html.Aside(
+        [
+            html.H3(t("movers", lang)),
+            html.Label(t("site_households", lang), htmlFor="sites-households"),
+            dcc.Input(id="sites-households", type="number", min=1, step=1, value=s.page_households, debounce=True),
+            html.Label(t("add_villages", lang)),
+            dcc.Dropdown(id="sites-add", options=village_options, multi=True),
+            html.Label(t("drop_villages", lang)),
+            dcc.Dropdown(id="sites-drop", options=village_options, multi=True),
+            html.H3(t("weights", lang)),
+            *sliders,
+            html.Div(id="sites-weight-share", className="weight-share"),
+            _ahp_panel(lang),
+            html.H3(t("constraints", lang)),
+            html.Label(t("slope_limit", lang)),
+            _slider("sites-slope", (5, 35, 1), s.slope_limit_deg),
+            html.Label(t("hazard_buffer", lang)),
+            _slider("sites-buffer", (0, 1000, 50), s.hazard_buffer_m),
+            html.Label(t("top_k", lang), htmlFor="sites-top"),
+            dcc.Input(id="sites-top", type="number", min=1, max=MAX_TOP, step=1, value=s.top_k, debounce=True),
+        ],
+        className="sites-controls",
+    )
+
+
+def _slider(ident: Any, scale: tuple[float, float, float], value: float) -> dcc.Slider:
+    """A compact slider (no marks, no input box) that reports on release, not while dragging."""
+    lo, hi, step = scale
+    return dcc.Slider(lo, hi, step, value=value, marks=None, allow_direct_input=False, updatemode="mouseup",
+                      tooltip={"placement": "top"}, id=ident)  # fmt: skip
+
+
+def _ahp_panel(lang: str) -> html.Details:
+    rows = [
+        html.Div(
+            [html.Span(criterion_label(a, lang), className="ahp-a"),
+             dcc.Dropdown(options=[{"label": v, "value": v} for v in SAATY], value="1", clearable=False,
+                          id={"type": "ahp-pair", "pair": f"{a}|{b}"}, className="ahp-value"),
+             html.Span(criterion_label(b, lang), className="ahp-b")],
+            className="ahp-row",
+        )
+        for a, b in PAIRS
+    ]  # fmt: skip
+    return html.Details(
+        [
+            html.Summary(t("ahp", lang)),
+            html.P(t("ahp_help", lang), className="ahp-help"),
+            *rows,
+            html.Div(id="ahp-cr", className="ahp-cr"),
+            html.Button(t("ahp_apply", lang), id="ahp-apply", className="btn"),
+            html.Div(id="ahp-message", className="ahp-message"),
+        ],
+        className="ahp-panel",
+        id="ahp-panel",
+    )
+
+
+def _results(data: StoreData, lang: str) -> html.Div:
+    """The map (drawn once with context layers; results patched in) and the comparison table."""
+    settings = get_settings()
+    figure = _empty_figure(data, lang)
+    return html.Div(
+        [
+            dcc.Loading(
+                [
+                    html.P(id="sites-summary", className="summary"),
+                    dcc.Graph(id=GRAPH, figure=figure, config={"displaylogo": False, "scrollZoom": True},
+                              style={"height": "620px"}),
+                    html.Div(id="sites-legend", className="map-legend"),
+                    html.Div(id="sites-table", className="sites-table"),
+                ],
+                type="circle", delay_show=200, overlay_style={"visibility": "visible", "opacity": 0.55},
+                id="sites-loading",
+            ),
+            dcc.Store(id="sites-image-index", data=len(basemap_layers(settings.map))),
+        ],
+        className="map-column sites-results",
+    )  # fmt: skip
+
+
+def _empty_figure(data: StoreData, lang: str) -> Any:
+    """The map before the first result: context layers and empty result slots, framed on the county."""
+    settings = get_settings()
+    county = data.shapes("county")
+    bounds = county.total_bounds
+    # facilities are left off: the criteria already measure them, and their dots would hide the candidates
+    context = Context(roads=data.layer_or_none("roads"), hazards=data.layer_or_none("hazards"))
+    model = site_model(data)
+    empty = SiteResult(np.full(model.land.grid.shape, np.nan), _no_candidates(), _no_travel(), {}, 0, 0.0, 0)
+    view = SiteView(empty, model.land.grid, model.land.inside, origins_lonlat(_no_origins(), 4490), lang)
+    fig, _ = sites_figure(view, context=context, basemap=settings.map, slots=MAX_TOP)
+    fig.update_layout(map={"center": {"lon": float(bounds[[0, 2]].mean()), "lat": float(bounds[[1, 3]].mean())}})
+    return fig
+
+
+def _no_candidates() -> Any:
+    import geopandas as gpd  # noqa: PLC0415 - an empty frame of the right shape
+
+    return gpd.GeoDataFrame({"site_id": [], "lon": [], "lat": []}, geometry=[], crs=4490)
+
+
+def _no_travel() -> Any:
+    import pandas as pd  # noqa: PLC0415
+
+    return pd.DataFrame(columns=["site_id", "village_code", "name", "households", "road_km", "minutes"])
+
+
+def _no_origins() -> Any:
+    import pandas as pd  # noqa: PLC0415
+
+    return pd.DataFrame({"village_code": [], "name": [], "households": [], "x": [], "y": []})
+
+
+# ---- callbacks ----------------------------------------------------------------------------------------------------
+
+CONTROL_INPUTS = [
+    Input({"type": "site-weight", "criterion": ALL}, "value"),
+    Input("sites-slope", "value"),
+    Input("sites-buffer", "value"),
+    Input("sites-top", "value"),
+    Input("sites-households", "value"),
+    Input("sites-add", "value"),
+    Input("sites-drop", "value"),
+]
+CONTROL_STATES = [State(i.component_id, i.component_property) for i in CONTROL_INPUTS]
+
+
+def _register_recompute(app: dash.Dash, data: StoreData) -> None:
+    @app.callback(
+        Output(GRAPH, "figure"),
+        Output("sites-table", "children"),
+        Output("sites-legend", "children"),
+        Output("sites-summary", "children"),
+        Output("sites-weight-share", "children"),
+        *CONTROL_INPUTS,
+        State("sites-lang", "data"),
+        State("sites-image-index", "data"),
+    )
+    def recompute(*args: Any) -> tuple[Any, ...]:
+        *values, lang, image_index = args
+        controls = Controls.parse(values)
+        try:
+            model, plan, result = compute(data, controls)
+        except InputError as exc:
+            return dash.no_update, html.Div(str(exc), className="bad"), *([dash.no_update] * 3)
+        view = _view(model, plan, result, lang)
+        share = t("weight_share", lang) + ("、" if lang == "zh" else ", ").join(
+            f"{criterion_label(c, lang)} {w:.0%}" for c, w in result.weights.items() if w > 0
+        )
+        return (_patch(view, image_index), comparison_table(result, lang), _legend(view),
+                _summary(plan, result, lang), share)  # fmt: skip
+
+
+def _patch(view: SiteView, image_index: int) -> Patch:
+    """Replace the surface image and the result traces (the last ones) of the figure on screen."""
+    patch = Patch()
+    s = surface(view)
+    patch["layout"]["map"]["layers"][image_index] = image_layer(s, get_settings().map)
+    traces = result_traces(view, slots=MAX_TOP)
+    for k, trace in enumerate(traces):
+        patch["data"][k - len(traces)] = trace.to_plotly_json()
+    return patch
+
+
+def _summary(plan: MoverPlan, result: SiteResult, lang: str) -> str:
+    movers = plan.movers
+    text = t("movers_summary", lang).format(n=len(movers), v=movers["village_code"].nunique() if len(movers) else 0,
+                                            a=result.needed_m2 / 1e4)  # fmt: skip
+    if result.candidates.empty:
+        text += " · " + t("no_sites", lang)
+    return text
+
+
+def _legend(view: SiteView) -> list[Any]:
+    from layers.site_map import RANK_COLOURS, surface_legend  # noqa: PLC0415
+
+    lang = view.lang
+    items = [(c, label) for c, label in surface_legend(surface(view), lang)]
+    items += [(RANK_COLOURS[i % len(RANK_COLOURS)], f"{r.site_id} {r.score:.1f}")
+              for i, r in enumerate(view.result.candidates.itertuples())]  # fmt: skip
+    items.append(("#6a3d9a", t("origin_villages", lang)))
+    return [html.Div([html.Span(className="swatch", style={"background": c}), html.Span(label)], className="item")
+            for c, label in items]  # fmt: skip
+
+
+def comparison_table(result: SiteResult, lang: str) -> Any:
+    """One row per candidate: rank, score, place, area, capacity, travel, criterion values; its reason beneath."""
+    cands = result.candidates
+    if cands.empty:
+        return html.P(t("no_sites", lang), className="bad")
+    head = [t("rank_col", lang), t("candidate", lang), t("score", lang), t("located_in", lang), t("area_ha", lang),
+            t("capacity", lang), t("travel_min", lang), *(criterion_label(c, lang) for c in CRITERIA)]  # fmt: skip
+    why = reasons(cands, lang)
+    rows: list[Any] = []
+    for i, r in enumerate(cands.itertuples()):
+        cells = [r.rank, r.site_id, f"{r.score:.1f}", r.village_name or "—", f"{r.area_ha:.1f}", r.capacity,
+                 f"{r.minutes_mean:.0f} / {r.minutes_max:.0f}" if np.isfinite(r.minutes_mean) else "—"]  # fmt: skip
+        crit = [html.Td(f"{getattr(r, f'value_{c}'):.0f}", title=measure_text(c, getattr(r, f"measure_{c}")))
+                for c in CRITERIA]  # fmt: skip
+        rows.append(html.Tr([*(html.Td(str(c)) for c in cells), *crit], className="site-row",
+                            **{"data-site": f"{r.lon:.4f},{r.lat:.4f}"}))  # fmt: skip
+        rows.append(html.Tr(html.Td(why[i], colSpan=len(head)), className="reason-row"))
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)], className="kpi-table",
+                      id="sites-comparison")  # fmt: skip
+
+
+def _register_ahp(app: dash.Dash) -> None:
+    @app.callback(Output("ahp-cr", "children"), Input({"type": "ahp-pair", "pair": ALL}, "value"),
+                  State("sites-lang", "data"))  # fmt: skip
+    def show_cr(values: list[str], lang: str) -> str:
+        result = consistency(CRITERIA, _matrix(values))
+        mark = "≤" if result.cr <= CR_LIMIT else ">"
+        return f"{t('consistency_ratio', lang)} = {result.cr:.3f} {mark} {CR_LIMIT}"
+
+    @app.callback(
+        Output({"type": "site-weight", "criterion": ALL}, "value"),
+        Output("ahp-message", "children"),
+        Output("ahp-message", "className"),
+        Input("ahp-apply", "n_clicks"),
+        State({"type": "ahp-pair", "pair": ALL}, "value"),
+        State("sites-lang", "data"),
+        prevent_initial_call=True,
+    )
+    def apply(_n: int, values: list[str], lang: str) -> tuple[Any, str, str]:
+        try:
+            result = ahp_weights(CRITERIA, _matrix(values))
+        except InconsistentJudgementsError as exc:
+            a, b = (criterion_label(c, lang) for c in exc.worst)
+            text = f"{t('cr_refused', lang)} CR = {exc.cr:.3f}; {t('ahp_worst', lang)}: {a} — {b}"
+            return [dash.no_update] * len(CRITERIA), text, "ahp-message bad"
+        weights = [round(result.weights[c], 2) for c in CRITERIA]
+        return weights, f"{t('cr_ok', lang)} CR = {result.cr:.3f}", "ahp-message ok"
+
+
+def _matrix(values: list[str]) -> np.ndarray:
+    """The pairwise matrix from the dropdowns (in the order of ``PAIRS``)."""
+    judgements = {pair: _saaty(v) for pair, v in zip(PAIRS, values, strict=True)}
+    return pairwise_matrix(CRITERIA, judgements)
+
+
+def _saaty(text: str | None) -> float:
+    if not text or text not in SAATY:
+        return 1.0
+    num, _, den = text.partition("/")
+    return float(num) / float(den or 1)
+
+
+def _register_exports(app: dash.Dash, data: StoreData) -> None:
+    @app.callback(
+        Output("sites-download", "data"),
+        Input("sites-export_geojson", "n_clicks"),
+        Input("sites-export_sites_csv", "n_clicks"),
+        Input("sites-export_html", "n_clicks"),
+        *CONTROL_STATES,
+        State("sites-lang", "data"),
+        prevent_initial_call=True,
+    )
+    def export(_g: int, _c: int, _h: int, *args: Any) -> dict:
+        *values, lang = args
+        model, plan, result = compute(data, Controls.parse(values))
+        kind = dash.ctx.triggered_id
+        if kind == "sites-export_geojson":
+            text = json.dumps(geojson_dict(result.candidates, result.travel, lang), ensure_ascii=False, indent=1)
+            return dcc.send_string(text, "sites.geojson")
+        if kind == "sites-export_sites_csv":
+            return dcc.send_string(export_table(result.candidates, result.travel, lang).to_csv(index=False),
+                                   "sites.csv")  # fmt: skip
+        hazards = data.layer_or_none("hazards")
+        page = sites_html(_view(model, plan, result, lang), title=f"{t('sites_title', lang)} · {result.households}",
+                          hazards=hazards, basemap=get_settings().map)  # fmt: skip
+        return dcc.send_string(page, "sites.html")

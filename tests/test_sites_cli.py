@@ -1,0 +1,70 @@
+"""``battlemap sites`` on the demo store: GeoJSON, CSV and offline HTML, and refusals that write nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from battlemap_cli.main import main
+from geodata.settings import get_settings
+from geodata.store import GeoPackageStore
+
+
+@pytest.fixture(scope="module")
+def sites_run(demo_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    out = tmp_path_factory.mktemp("sites")
+    args = ["--store", str(demo_store_path), "sites", "--households", "120", "--top", "5"]
+    code = main([*args, "--out", str(out / "sites.geojson"), "--out", str(out / "sites.csv"),
+                 "--out", str(out / "sites.html")])  # fmt: skip
+    return code, out
+
+
+def test_cli_writes_ranked_sites_outside_hazards(sites_run: tuple[int, Path], demo_store_path: Path) -> None:
+    code, out = sites_run
+    assert code == 0
+    data = json.loads((out / "sites.geojson").read_text("utf-8"))
+    features = data["features"]
+    assert [f["properties"]["rank"] for f in features] == [1, 2, 3, 4, 5]
+    scores = [f["properties"]["score"] for f in features]
+    assert scores == sorted(scores, reverse=True)
+    first = features[0]["properties"]
+    assert first["reason"].startswith("第1名") and first["households"] == 120
+    assert first["capacity"] >= 120 and sum(t["households"] for t in first["travel"]) == 120
+    sites = gpd.GeoDataFrame.from_features(features, crs=4490).to_crs(4544)
+    store = GeoPackageStore(demo_store_path)
+    hazards = store.read("hazards").to_crs(4544)
+    county = store.read("villages").to_crs(4544).union_all()
+    buffer_m = get_settings().sites.hazard_buffer_m
+    for site in sites.geometry:
+        assert county.contains(site)
+        assert hazards.distance(site).min() >= buffer_m - 1
+        assert site.area >= 120 * 150 * 1.4 - 1
+    assert shapely.union_all(sites.geometry.values).area == pytest.approx(sites.area.sum())  # no overlaps
+
+
+def test_cli_csv_and_offline_html(sites_run: tuple[int, Path]) -> None:
+    _, out = sites_run
+    table = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    assert list(table["site_id"]) == ["S1", "S2", "S3", "S4", "S5"]
+    assert {"score", "value_clinic", "measure_clinic", "reason", "travel"} <= set(table.columns)
+    page = (out / "sites.html").read_text("utf-8")
+    assert "data:image/png;base64," in page and "易地搬迁安置点选址" in page
+    assert 'src="http' not in page and 'stylesheet" href="http' not in page  # nothing fetched: opens offline
+
+
+def test_cli_refuses_bad_input_and_writes_nothing(
+    demo_store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(demo_store_path)
+    assert main(["--store", store, "sites", "--households", "10", "--out", str(tmp_path / "x.shp")]) == 2
+    assert "unknown format" in capsys.readouterr().err
+    assert main(["--store", store, "sites", "--weight", "beauty=1", "--out", str(tmp_path / "x.geojson")]) == 2
+    assert "unknown criterion 'beauty'" in capsys.readouterr().err
+    assert main(["--store", store, "sites", "--add-village", "999999999999", "--out", str(tmp_path / "y.csv")]) == 2
+    assert "unknown village 999999999999" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,100 @@
+"""/sites in a real browser: moving a weight slider re-ranks the candidates without a page reload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from analytics.sites import CRITERIA
+from tests.browser import SCREENSHOTS, chromium, serving
+
+ROWS = "#sites-comparison .site-row"
+
+
+def ranking(page: Page) -> list[str]:
+    """The candidates' centres (lon,lat) in rank order, as the table shows them."""
+    return page.eval_on_selector_all(ROWS, "rows => rows.map(r => r.dataset.site)")
+
+
+def top_value(page: Page, criterion: str) -> float:
+    """The first candidate's value (0–100) on ``criterion`` from the comparison table."""
+    column = 7 + CRITERIA.index(criterion)
+    return float(page.eval_on_selector(ROWS, f"r => r.children[{column}].textContent"))
+
+
+@pytest.mark.browser
+def test_weight_slider_reranks_sites(demo_store_path: Path) -> None:
+    errors: list[str] = []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with serving(demo_store_path) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1600, "height": 1150})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{url}/sites")
+        page.wait_for_selector(ROWS, timeout=180_000)
+        assert page.locator(ROWS).count() == 5
+        assert "户搬迁对象" in (page.text_content("#sites-summary") or "")
+        before, origin_before = ranking(page), top_value(page, "origin")
+        reason = page.text_content("#sites-comparison .reason-row") or ""
+        assert reason.startswith("第1名"), reason
+        page.evaluate("window.__same_page = true")  # gone if the page reloaded
+
+        page.locator("#weight-origin [role=slider]").focus()
+        page.keyboard.press("End")  # weight of the distance from the origin villages → 1
+        page.wait_for_function(
+            "([sel, old]) => { const rows = [...document.querySelectorAll(sel)].map(r => r.dataset.site);"
+            " return rows.length > 0 && rows.join() !== old.join(); }",
+            arg=[ROWS, before],
+            timeout=60_000,
+        )
+        after = ranking(page)
+        assert after != before
+        assert top_value(page, "origin") > origin_before  # the new winner is nearer the origin villages
+        assert page.evaluate("window.__same_page === true"), "the page reloaded"
+        page.wait_for_function(  # the map shows the new winner's marker where the table says
+            "site => document.querySelector('#sites-graph .js-plotly-plot').data.some(t => t.meta === 'candidates'"
+            " && t.lon.length === 1 && `${t.lon[0].toFixed(4)},${t.lat[0].toFixed(4)}` === site)",
+            arg=after[0],
+            timeout=30_000,
+        )
+        page.wait_for_timeout(800)  # let MapLibre draw the patched image
+        page.screenshot(path=str(SCREENSHOTS / "sites.png"), full_page=True)
+        _ahp_applies_consistent_and_refuses_inconsistent(page)
+        with page.expect_download() as download:
+            page.click("#sites-export_geojson")
+        assert download.value.suggested_filename == "sites.geojson"
+    assert not errors, errors
+
+
+def choose(page: Page, pair: int, value: str) -> None:
+    """Pick a Saaty value in the AHP row ``pair`` (Dash 4 dropdown: open it, click the option)."""
+    page.locator(".ahp-row").nth(pair).locator(".ahp-value").click()
+    page.get_by_role("option", name=value, exact=True).first.click()
+
+
+def road_weight(page: Page) -> str:
+    return page.get_attribute("#weight-road [role=slider]", "aria-valuenow") or ""
+
+
+def _ahp_applies_consistent_and_refuses_inconsistent(page: Page) -> None:
+    page.click("#ahp-panel summary")
+    page.wait_for_function("() => document.querySelector('#ahp-cr').textContent.includes('0.000')")
+    choose(page, 0, "9")  # road ≫ township: one judgement is always consistent enough
+    page.wait_for_function("() => !document.querySelector('#ahp-cr').textContent.includes('0.000')")
+    old = road_weight(page)
+    page.click("#ahp-apply")
+    page.wait_for_selector(".ahp-message.ok")
+    page.wait_for_function("old => document.querySelector('#weight-road [role=slider]')"
+                           ".getAttribute('aria-valuenow') !== old", arg=old)  # fmt: skip
+    applied = road_weight(page)
+    choose(page, 7, "9")  # township ≫ school ...
+    choose(page, 1, "1/9")  # ... yet school ≫ road: a circle
+    page.wait_for_function("() => document.querySelector('#ahp-cr').textContent.includes('>')")
+    page.click("#ahp-apply")
+    page.wait_for_selector(".ahp-message.bad")
+    assert "CR > 0.1" in (page.text_content("#ahp-message") or "")
+    assert road_weight(page) == applied, "an inconsistent matrix must not change the weights"
+    page.wait_for_timeout(1500)  # the recompute after the first apply has settled
+    page.screenshot(path=str(SCREENSHOTS / "sites_ahp.png"), full_page=True)
