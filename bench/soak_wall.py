@@ -137,9 +137,11 @@ def main() -> None:
     ap.add_argument("--sample", type=float, default=60, help="seconds between samples")
     ap.add_argument("--import-every", type=float, default=5, help="minutes between data changes")
     ap.add_argument("--households", type=int, default=60000)
+    ap.add_argument("--rotation", type=int, default=20, help="seconds per indicator (the setting's default)")
+    ap.add_argument("--refresh", type=int, default=30, help="seconds between store checks (the setting's default)")
     args = ap.parse_args()
     result = run(minutes=args.minutes, warmup=args.warmup, sample_s=args.sample, import_every=args.import_every,
-                 households=args.households)  # fmt: skip
+                 households=args.households, rotation_s=args.rotation, refresh_s=args.refresh)  # fmt: skip
     last = result.samples[-1]
     print(f"baseline at {result.baseline.minute:.1f} min: {result.baseline.heap_mb:.1f} MB; "
           f"end: {last.heap_mb:.1f} MB; largest growth {result.growth * 100:+.1f} % (target < 20 %)")  # fmt: skip
