@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from battlemap_cli import analysis_commands, data_commands, export_command, serve_command
+from battlemap_cli import analysis_commands, data_commands, export_command, route_commands, serve_command
 from geodata._errors import BattlemapError, InputError, StoreError
 
 log = logging.getLogger("battlemap")
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands.register(sub, common)
     analysis_commands.register(sub, common)
     export_command.register(sub, common)
+    route_commands.register(sub, common)
     serve_command.register(sub, common)
     return parser
 
