@@ -17,6 +17,7 @@ from geodata.findings import add_finding, rectify_finding
 from geodata.plan_store import PlanStore
 from geodata.settings import get_settings
 from geodata.store import open_store, os_user
+from layers.geometry import browser_polygons
 from layers.route_export import plan_gpx, plan_html, plan_json
 
 WRITERS = {".gpx": "gpx", ".html": "html", ".htm": "html", ".json": "json"}
@@ -91,7 +92,12 @@ def cmd_route(args: argparse.Namespace) -> int:
         plan_id = plans.save(plan, owner=owner)
         plan = plans.get(plan_id, viewer=owner)
         _step(bar, "stored")
-    texts = {"gpx": plan_gpx, "json": plan_json, "html": lambda p: plan_html(p, args.lang, basemap=settings.map)}
+    outlines = browser_polygons(layers["villages"][["geometry"]])
+    texts = {
+        "gpx": plan_gpx,
+        "json": plan_json,
+        "html": lambda p: plan_html(p, args.lang, basemap=settings.map, outlines=outlines),
+    }
     for kind, path in outputs:
         path.write_text(texts[kind](plan), encoding="utf-8")
         plans.audit(who=owner, action=f"route:export:{kind}", target=plan_id, detail={"file": str(path)})

@@ -32,7 +32,7 @@ FORM_FIELDS = ("form_problem", "form_requirement", "form_deadline", "form_respon
 
 def stop_title(stop: dict[str, Any], lang: str) -> str:
     """'3. 青台岘村 (621199100219) · 第1天 09:12'."""
-    when = f"{t('day', lang)} {stop['day']} {stop['arrive'][-5:]}"
+    when = f"{t('day_n', lang).format(n=stop['day'])} {stop['arrive'][-5:]}"
     return f"{stop['number']}. {stop['village']} ({stop['village_code']}) · {when}"
 
 

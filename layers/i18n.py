@@ -84,40 +84,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "none": ("无", "none"),
     "loading": ("加载中…", "Loading…"),
     "as_of": ("数据截至", "Data as of"),
-}
-
-FACILITY_KINDS = {
-    "township_gov": ("乡镇政府", "township government"),
-    "school": ("学校", "school"),
-    "clinic": ("村卫生室", "village clinic"),
-    "health_center": ("乡镇卫生院", "health centre"),
-    "water_plant": ("水厂", "water plant"),
-    "relocation_site": ("安置点", "relocation site"),
-    "market": ("集市", "market"),
-}
-ROAD_CLASSES = {
-    "county": ("县道", "county road"),
-    "township": ("乡道", "township road"),
-    "village": ("村道", "village road"),
-    "track": ("便道", "track"),
-}
-HAZARD_KINDS = {
-    "flood": ("山洪", "flash flood"),
-    "landslide": ("滑坡", "landslide"),
-    "collapse": ("崩塌", "collapse"),
-    "debris_flow": ("泥石流", "debris flow"),
-    "other": ("其他", "other"),
-}
-RISK_TYPES = {
-    "illness": ("因病", "illness"),
-    "schooling": ("因学", "schooling"),
-    "disability": ("因残", "disability"),
-    "disaster": ("因灾", "disaster"),
-    "accident": ("因意外事故", "accident"),
-    "business": ("因产业项目失败", "failed business"),
-    "employment": ("因务工就业不稳", "unstable work"),
-    "labour": ("缺劳动力", "lack of labour"),
-    "other": ("其他", "other"),
     # /route: unannounced inspection routes (四不两直暗访)
     "route": ("暗访路线", "Inspection route"),
     "route_title": ("四不两直暗访路线", "Unannounced inspection route"),
@@ -141,7 +107,8 @@ RISK_TYPES = {
     "print": ("打印清单", "Print checklist"),
     "stop_list": ("暗访顺序", "Stops in order"),
     "stop_no": ("序号", "No."),
-    "day": ("第几天", "Day"),
+    "day": ("天", "Day"),
+    "day_n": ("第{n}天", "Day {n}"),
     "arrive": ("到达", "Arrive"),
     "depart": ("离开", "Leave"),
     "service_min": ("停留（分钟）", "Stay (min)"),
@@ -199,6 +166,40 @@ RISK_TYPES = {
     "reason_water_failing": ("水质不合格", "failing water"),
     "findings_add": ("登记发现问题", "Record a finding"),
     "findings_saved": ("已登记", "Recorded"),
+}
+
+FACILITY_KINDS = {
+    "township_gov": ("乡镇政府", "township government"),
+    "school": ("学校", "school"),
+    "clinic": ("村卫生室", "village clinic"),
+    "health_center": ("乡镇卫生院", "health centre"),
+    "water_plant": ("水厂", "water plant"),
+    "relocation_site": ("安置点", "relocation site"),
+    "market": ("集市", "market"),
+}
+ROAD_CLASSES = {
+    "county": ("县道", "county road"),
+    "township": ("乡道", "township road"),
+    "village": ("村道", "village road"),
+    "track": ("便道", "track"),
+}
+HAZARD_KINDS = {
+    "flood": ("山洪", "flash flood"),
+    "landslide": ("滑坡", "landslide"),
+    "collapse": ("崩塌", "collapse"),
+    "debris_flow": ("泥石流", "debris flow"),
+    "other": ("其他", "other"),
+}
+RISK_TYPES = {
+    "illness": ("因病", "illness"),
+    "schooling": ("因学", "schooling"),
+    "disability": ("因残", "disability"),
+    "disaster": ("因灾", "disaster"),
+    "accident": ("因意外事故", "accident"),
+    "business": ("因产业项目失败", "failed business"),
+    "employment": ("因务工就业不稳", "unstable work"),
+    "labour": ("缺劳动力", "lack of labour"),
+    "other": ("其他", "other"),
     "skills": ("缺技术", "lack of skills"),
     "funds": ("缺资金", "lack of funds"),
 }

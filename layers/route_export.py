@@ -17,17 +17,20 @@ import json
 from typing import Any
 
 import folium
+import geopandas as gpd
 import gpxpy.gpx
 import numpy as np
 
 from geodata.crs import wgs84_to_gcj02
 from geodata.settings import MapSettings
+from layers.basemap import to_gcj02_frame
 from layers.checklist import checklist_html, reasons_text
 from layers.export_html import offline_map
 from layers.i18n import t
 
 DAY_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 UNFITTED_COLOUR = "#8a8f98"
+OUTLINE_STYLE = {"color": "#9aa3ad", "weight": 1, "fill": False}
 NUMBER_CSS = (
     "<style>.stop-no{background:#fff;border:2px solid var(--c);border-radius:50%;width:22px;height:22px;"
     "line-height:20px;text-align:center;font:bold 12px sans-serif;color:#111;box-sizing:border-box}"
@@ -88,18 +91,27 @@ def plan_bounds(plan: dict[str, Any]) -> tuple[float, float, float, float]:
     return float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 0].max()), float(arr[:, 1].max())
 
 
-def plan_map(plan: dict[str, Any], lang: str, *, basemap: MapSettings | None = None, height: str = "100%") -> str:
+def plan_map(
+    plan: dict[str, Any],
+    lang: str,
+    *,
+    basemap: MapSettings | None = None,
+    outlines: gpd.GeoDataFrame | None = None,
+    height: str = "100%",
+) -> str:
     """A standalone HTML page: the route map with numbered stops (and nothing else)."""
-    fmap = _route_map(plan, lang, basemap=basemap, height=height)
+    fmap = _route_map(plan, lang, basemap=basemap, outlines=outlines, height=height)
     return fmap.get_root().render()
 
 
-def plan_html(plan: dict[str, Any], lang: str, *, basemap: MapSettings | None = None) -> str:
+def plan_html(
+    plan: dict[str, Any], lang: str, *, basemap: MapSettings | None = None, outlines: gpd.GeoDataFrame | None = None
+) -> str:
     """The standalone HTML export: the map, the day summaries, and the printable checklist of every stop."""
-    fmap = _route_map(plan, lang, basemap=basemap, height="70vh")
-    root = fmap.get_root()
+    root = _route_map(plan, lang, basemap=basemap, outlines=outlines, height="70vh").get_root()
     summary = "".join(
-        f"<li>{html.escape(t('day', lang))} {d['day']} ({html.escape(d['date'])}): {d['stops']} · "
+        f"<li>{html.escape(t('day_n', lang).format(n=d['day']))} ({html.escape(d['date'])}): "
+        + html.escape(f"{t('plan_stops', lang)} {d['stops']} · ")
         + html.escape(t("day_total", lang).format(km=d["distance_km"], travel=d["travel_h"], end=d["end"][-5:]))
         + "</li>"
         for d in plan["day_summary"]
@@ -112,21 +124,30 @@ def plan_html(plan: dict[str, Any], lang: str, *, basemap: MapSettings | None = 
         + (f"<h3>{html.escape(t('unfitted', lang))}</h3><ul>{unfitted}</ul>" if unfitted else "")
         + "</div>"
     )
-    root.html.add_child(folium.Element(body + checklist_html(plan, lang)))
-    return root.render()
+    page = root.render()  # Folium adds the map's div while rendering: the text goes after it, before </body>
+    head, tail = page.rsplit("</body>", 1)
+    return f"{head}{body}{checklist_html(plan, lang)}</body>{tail}"
 
 
-def _route_map(plan: dict[str, Any], lang: str, *, basemap: MapSettings | None, height: str) -> folium.Map:
-    """The Folium map of a plan: one coloured line per day, numbered stops, the start, unfitted stops in grey."""
+def _route_map(
+    plan: dict[str, Any], lang: str, *, basemap: MapSettings | None, outlines: gpd.GeoDataFrame | None, height: str
+) -> folium.Map:
+    """The Folium map of a plan: one coloured line per day, numbered stops, the start, unfitted stops in grey.
+
+    ``outlines`` (village polygons, EPSG:4490) are drawn as thin grey lines for orientation.
+    """
     title = f"{t('route_title', lang)} · {plan['date']}"
     fmap, gcj02 = offline_map(plan_bounds(plan), title=title, basemap=basemap, height=height)
     fmap.get_root().header.add_child(folium.Element(NUMBER_CSS), name="route_css")
     shift = _gcj02 if gcj02 else _same
+    if outlines is not None and len(outlines):
+        shapes = to_gcj02_frame(outlines[["geometry"]]) if gcj02 else outlines[["geometry"]]
+        folium.GeoJson(shapes.to_json(), style_function=lambda _f: OUTLINE_STYLE, interactive=False).add_to(fmap)
     for day, path in enumerate(plan["paths"], start=1):
         if path:
             lonlat = shift(np.array(path, float))
             folium.PolyLine(lonlat[:, ::-1].tolist(), color=DAY_COLOURS[(day - 1) % len(DAY_COLOURS)], weight=4,
-                            opacity=0.85, tooltip=html.escape(f"{t('day', lang)} {day}")).add_to(fmap)  # fmt: skip
+                            opacity=0.85, tooltip=html.escape(t("day_n", lang).format(n=day))).add_to(fmap)  # fmt: skip
     start = plan["start"]
     (s_lon, s_lat), = shift(np.array([[start["lon"], start["lat"]]]))  # fmt: skip
     _marker(
