@@ -22,6 +22,7 @@ import math
 import random
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,7 @@ class Draw:
     candidates: int
     excluded: int
     due_this_cycle: int
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # {"code": ..., **numbers}, worded by layers
 
 
 def make_rng(seed: int | None) -> random.Random:
@@ -192,13 +193,11 @@ def draw_inspection(
     chosen = forced + weighted_sample(
         rest["village_code"].tolist(), rest["weight"].to_numpy(), stops - len(forced), rng
     )
-    warnings = []
+    warnings: list[dict[str, Any]] = []
     if quota > stops:
-        warnings.append(f"{due_all} teams still due this cycle need {quota} stops a day; only {stops} drawn")
+        warnings.append({"code": "due_exceeds_stops", "due": due_all, "quota": quota, "stops": stops})
     if len(chosen) < stops:
-        warnings.append(
-            f"only {len(chosen)} villages are eligible (others inspected in the last {cfg.exclude_days} days)"
-        )
+        warnings.append({"code": "few_eligible", "eligible": len(chosen), "exclude_days": cfg.exclude_days})
     picked = frame.set_index("village_code").loc[chosen].reset_index()
     picked["forced"] = picked["village_code"].isin(forced)
     picked["households"] = _draw_households(records, picked["village_code"].tolist(), date, cfg, rng)

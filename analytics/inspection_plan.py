@@ -9,6 +9,7 @@ output (GPX, HTML, JSON, the page) reads. Personal data in it are masked.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from analytics.inspection_draw import Draw, draw_inspection
-from analytics.records import Records
+from analytics.records import Records, inspection_records
 from analytics.roads import RoadGraph, build_road_graph
 from analytics.routing import RouteSolution, solve_routes, travel_matrix
 from geodata._errors import InputError
@@ -94,6 +95,14 @@ def _default_start(
     return float(middle.x), float(middle.y), "county"
 
 
+def records_on(records: Records, inspections: pd.DataFrame | None, date: dt.date) -> Records:
+    """``records`` with every inspection up to ``date`` (records prepared as of an earlier day miss the latest)."""
+    if date <= records.as_of:
+        return records
+    tables = {**records.tables, "inspections": inspection_records(inspections, date)}
+    return dataclasses.replace(records, tables=tables, _keys={})
+
+
 def parse_lonlat(text: str) -> tuple[float, float]:
     """'lon,lat' → (lon, lat); a clear error for anything else."""
     try:
@@ -126,7 +135,7 @@ def plan_inspection(
     (lon, lat, name), ``stops`` (visiting order, with day, arrival and departure clock
     times, teams and households to check), ``unfitted`` (drawn but not fitting the
     days), ``day_summary``, ``paths`` (one lon/lat polyline per day along the roads),
-    ``draw`` (candidates, excluded, due) and ``warnings``.
+    ``draw`` (candidates, excluded, due) and ``warnings`` (``{"code": ..., **numbers}``).
     """
     settings = settings or records.settings
     cfg = settings.route
@@ -289,7 +298,5 @@ def _paths(solution: RouteSolution, context: RouteContext) -> list[list[list[flo
     return out
 
 
-def _unfitted_warning(solution: RouteSolution) -> list[str]:
-    if not solution.unfitted:
-        return []
-    return [f"{len(solution.unfitted)} drawn stop(s) do not fit the time budget and are listed under 'unfitted'"]
+def _unfitted_warning(solution: RouteSolution) -> list[dict[str, Any]]:
+    return [{"code": "unfitted", "count": len(solution.unfitted)}] if solution.unfitted else []

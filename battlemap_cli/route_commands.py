@@ -17,6 +17,7 @@ from geodata.findings import add_finding, rectify_finding
 from geodata.plan_store import PlanStore
 from geodata.settings import get_settings
 from geodata.store import open_store, os_user
+from layers.checklist import warning_text
 from layers.geometry import browser_polygons
 from layers.route_export import plan_gpx, plan_html, plan_json
 
@@ -126,7 +127,7 @@ def _print_plan(plan: dict) -> None:
     if plan["unfitted"]:
         print("do not fit: " + ", ".join(f"{s['village_code']} {s['village']}" for s in plan["unfitted"]))
     for w in plan["warnings"]:
-        print(f"note: {w}")
+        print(f"note: {warning_text(w, 'en')}")
 
 
 def cmd_inspections_add(args: argparse.Namespace) -> int:

@@ -44,6 +44,12 @@ def reasons_text(stop: dict[str, Any], lang: str) -> str:
     return "、".join(parts) if lang == "zh" else ", ".join(parts)
 
 
+def warning_text(warning: dict[str, Any], lang: str) -> str:
+    """A plan warning (``{"code": ..., **numbers}``) in words."""
+    numbers = {k: v for k, v in warning.items() if k != "code"}
+    return t(f"warn_{warning['code']}", lang).format(**numbers)
+
+
 def stop_sections(stop: dict[str, Any], lang: str) -> list[tuple[str, list[str]]]:
     """(heading, check items) of one stop: per team the ten checks, per household the guarantees, then the form."""
     sections = []

@@ -120,6 +120,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "unfitted": ("时间内无法安排的点", "Stops that do not fit the time"),
     "day_total": ("里程 {km} 公里，车程 {travel} 小时，结束 {end}", "{km} km, {travel} h driving, ends {end}"),
     "plan_warning": ("提示", "Note"),
+    "warn_unfitted": (
+        "{count} 个抽中的点在时间预算内安排不下，已单独列出",
+        "{count} drawn stop(s) do not fit the time budget and are listed separately",
+    ),
+    "warn_due_exceeds_stops": (
+        "本周期还有 {due} 个工作队未查，每天需 {quota} 个点，本次只抽 {stops} 个",
+        "{due} teams still due this cycle need {quota} stops a day; only {stops} drawn",
+    ),
+    "warn_few_eligible": (
+        "只有 {eligible} 个村可抽（其余 {exclude_days} 天内已暗访）",
+        "only {eligible} villages are eligible (the others were inspected in the last {exclude_days} days)",
+    ),
     "checklist": ("暗访清单", "Checklist"),
     "team_checks": ("驻村工作队“十个零容忍”检查", "Work team: the ten zero-out checks"),
     "household_checks": ("入户核查：“三保障”和饮水安全", "Home visit: three guarantees and drinking water"),
