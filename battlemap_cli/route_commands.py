@@ -90,8 +90,8 @@ def cmd_route(args: argparse.Namespace) -> int:
                                settings=settings)  # fmt: skip
         _step(bar, "routed")
         plans = PlanStore.beside(store)
-        plan_id = plans.save(plan, owner=owner)
-        plan = plans.get(plan_id, viewer=owner)
+        plan = plans.save(plan, owner=owner)
+        plan_id = plan["plan_id"]
         _step(bar, "stored")
     outlines = browser_polygons(layers["villages"][["geometry"]])
     texts = {

@@ -133,6 +133,7 @@ def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
                 html.Div(t("plan_empty", lang), id=Ids.SUMMARY, className="route-summary"),
                 html.Div(id=Ids.STOPS_TABLE),
                 html.Div(id=Ids.CHECKLIST, className="route-checklist"),
+                dcc.Store(id=Ids.PLAN_ID),  # inside the spinner: it turns while the plan is drawn and routed
             ]
         ),
         type="circle",
@@ -152,7 +153,6 @@ def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
                 [inputs, html.Main([downloads, result, _finding_form(lang)], className="route-main")],
                 className="route-body",
             ),
-            dcc.Store(id=Ids.PLAN_ID),
             dcc.Store(id=Ids.LANG, data=lang),
             dcc.Download(id=Ids.DOWNLOAD),
         ],
@@ -184,7 +184,7 @@ def make_plan(data: StoreData, *, date: dt.date, stops: int, days: int, hours: f
     settings = get_settings()
     records = data.records()
     context = data.cached(
-        "route_context",
+        f"route_context:{settings.roads!r}:{settings.route!r}",
         lambda: route_context(
             data.layer("villages"), data.layer_or_none("roads"), data.layer_or_none("facilities"), records, settings
         ),
@@ -288,7 +288,7 @@ def _register_planning(app: dash.Dash, data: StoreData) -> None:
         except (BattlemapError, ValueError) as exc:
             return dash.no_update, str(exc), dash.no_update
         plans = _plans(data)
-        plan_id = plans.save(plan, owner=current_user())
+        plan_id = plans.save(plan, owner=current_user())["plan_id"]
         return plan_id, "", _plan_options(plans.plans(viewer=current_user()))
 
     @app.callback(Output(Ids.PLAN_ID, "data", allow_duplicate=True), Input(Ids.MINE, "value"),

@@ -88,8 +88,11 @@ class PlanStore:
         finally:
             con.close()
 
-    def save(self, plan: dict[str, Any], *, owner: str) -> str:
-        """Store a new plan for ``owner`` and audit its creation (with the seed, or none); returns its id."""
+    def save(self, plan: dict[str, Any], *, owner: str) -> dict[str, Any]:
+        """Store a new plan for ``owner`` and audit its creation (with the seed, or none).
+
+        Returns the stored plan: the one given plus ``plan_id``, ``owner`` and ``created_at``.
+        """
         created = _now()
         plan_id = f"R{plan['date'].replace('-', '')}-{secrets.token_hex(5)}"
         plan = {**plan, "plan_id": plan_id, "owner": owner, "created_at": created}
@@ -108,7 +111,7 @@ class PlanStore:
                 "days": plan["days"],
             }
             _audit(con, who=owner, action="route:create", target=plan_id, detail=detail)
-        return plan_id
+        return plan
 
     def get(self, plan_id: str, *, viewer: str, admin: bool = False, action: str = "route:view") -> dict[str, Any]:
         """The plan, if ``viewer`` owns it (or is an admin); audited as ``action``. Otherwise PlanAccessError."""
