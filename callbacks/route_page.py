@@ -246,7 +246,8 @@ def _checklist(plan: dict[str, Any], lang: str) -> list[Any]:
     for stop in plan["stops"]:
         parts: list[Any] = [html.H3(stop_title(stop, lang))]
         for heading, items in stop_sections(stop, lang):
-            parts += [html.H4(heading), html.Ul([html.Li(item) for item in items])]
+            box = "" if heading == t("finding_form", lang) else "☐ "  # the form's fields are written in by hand
+            parts += [html.H4(heading), html.Ul([html.Li(box + item) for item in items])]
         out.append(html.Section(parts, className="route-stop-checks"))
     return out
 
