@@ -123,3 +123,22 @@ def test_cycles_and_days_left() -> None:
     weekdays = InspectionSettings(inspection_weekdays=(0, 1, 2, 3, 4))
     assert inspection_days_left(dt.date(2026, 12, 28), weekdays) == 4  # Mon 28 … Thu 31
     assert inspection_days_left(dt.date(2026, 12, 27), weekdays) == 5  # a Sunday counts itself
+
+
+def test_route_and_inspection_settings_from_toml(tmp_path: Path) -> None:
+    from geodata._errors import InputError
+    from geodata.settings import load_settings
+
+    path = tmp_path / "battlemap.toml"
+    path.write_text(
+        "[inspection]\nexclude_days = 3\ninspection_weekdays = [0, 2, 4]\n[inspection.weights]\ncheckin = 2.5\n"
+        "[route]\nday_hours = 6.5\nstart_lonlat = '104.6,35.6'\n",
+        encoding="utf-8",
+    )
+    s = load_settings(path)
+    assert s.inspection.exclude_days == 3 and s.inspection.inspection_weekdays == (0, 2, 4)
+    assert s.inspection.weights["checkin"] == 2.5 and s.inspection.weights["days"] == 1.0  # others kept
+    assert s.route.day_hours == 6.5 and s.route.start_lonlat == "104.6,35.6"
+    path.write_text("[route]\nday_hour = 6\n", encoding="utf-8")
+    with pytest.raises(InputError, match="day_hours"):
+        load_settings(path)
