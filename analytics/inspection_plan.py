@@ -85,14 +85,14 @@ def _default_start(
     """The configured start, else the county seat's township government, else the middle of the county."""
     if settings.route.start_lonlat:
         lon, lat = parse_lonlat(settings.route.start_lonlat)
-        return lon, lat, "start"
+        return lon, lat, ""
     seat = settings.route.seat_town or str(villages["village_code"].str[:9].min())
     if facilities is not None and len(facilities) and "village_code" in facilities:
         gov = facilities[(facilities["kind"] == "township_gov") & (facilities["village_code"].str[:9] == seat)]
         if len(gov):
             return float(gov.geometry.iloc[0].x), float(gov.geometry.iloc[0].y), str(gov["name"].iloc[0])
     middle = villages.geometry.union_all().representative_point()
-    return float(middle.x), float(middle.y), "county"
+    return float(middle.x), float(middle.y), ""
 
 
 def records_on(records: Records, inspections: pd.DataFrame | None, date: dt.date) -> Records:
@@ -145,7 +145,7 @@ def plan_inspection(
     _check_request(stops, days, hours, settings)
     draw = draw_inspection(records, date=date, stops=stops, seed=seed, settings=settings)
     table = _stop_table(records, context, draw, settings)
-    s_lon, s_lat, s_name = (*start, "start") if start is not None else context.start
+    s_lon, s_lat, s_name = (*start, "") if start is not None else context.start  # "" = no named place
     xy = context.to_metric(np.r_[s_lon, table["lon"].to_numpy()], np.r_[s_lat, table["lat"].to_numpy()])
     matrix = travel_matrix(context.graph, xy, settings)
     solution = solve_routes(

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--gpx", help="also write GPX here")
     p.add_argument("--html", help="also write the standalone HTML map and checklist here")
     p.add_argument("--json", help="also write the plan as JSON here")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the HTML checklist")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the HTML checklist and GPX names")
     p.add_argument("--user", default=None, help="owner of the plan (default: the OS user)")
     p.set_defaults(func=cmd_route)
 
@@ -95,7 +95,7 @@ def cmd_route(args: argparse.Namespace) -> int:
         _step(bar, "stored")
     outlines = browser_polygons(layers["villages"][["geometry"]])
     texts = {
-        "gpx": plan_gpx,
+        "gpx": lambda p: plan_gpx(p, args.lang),
         "json": plan_json,
         "html": lambda p: plan_html(p, args.lang, basemap=settings.map, outlines=outlines),
     }

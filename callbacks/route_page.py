@@ -350,7 +350,7 @@ def _register_downloads(app: dash.Dash, data: StoreData) -> None:
             raise PreventUpdate
         plan = _plans(data).get(plan_id, viewer=current_user(), action=f"route:export:{kind}")
         if kind == "gpx":
-            text = plan_gpx(plan)
+            text = plan_gpx(plan, lang)
         elif kind == "json":
             text = plan_json(plan)
         else:

@@ -43,20 +43,28 @@ def plan_json(plan: dict[str, Any]) -> str:
     return json.dumps(plan, ensure_ascii=False, indent=1)
 
 
-def plan_gpx(plan: dict[str, Any]) -> str:
+def start_name(plan: dict[str, Any], lang: str) -> str:
+    """The start's name, or 'start' in words when it is a bare point."""
+    return plan["start"]["name"] or t("start_point", lang)
+
+
+def plan_gpx(plan: dict[str, Any], lang: str = "zh") -> str:
     """The plan as GPX 1.1 text: waypoints, one route and one track per day."""
     gpx = gpxpy.gpx.GPX()
-    gpx.name = f"暗访路线 {plan['date']}"
+    gpx.name = f"{t('route', lang)} {plan['date']}"
     gpx.creator = "Battlemap 乡村振兴作战图"
     start = plan["start"]
-    gpx.waypoints.append(gpxpy.gpx.GPXWaypoint(start["lat"], start["lon"], name=f"0 {start['name']}", symbol="Flag"))
+    gpx.waypoints.append(
+        gpxpy.gpx.GPXWaypoint(start["lat"], start["lon"], name=f"0 {start_name(plan, lang)}", symbol="Flag")
+    )
     for stop in plan["stops"]:
         gpx.waypoints.append(
             gpxpy.gpx.GPXWaypoint(
                 stop["lat"],
                 stop["lon"],
                 name=f"{stop['number']} {stop['village']}",
-                description=f"第{stop['day']}天 {stop['arrive'][-5:]}–{stop['depart'][-5:]} {stop['village_code']}",
+                description=f"{t('day_n', lang).format(n=stop['day'])} {stop['arrive'][-5:]}–{stop['depart'][-5:]} "
+                f"{stop['village_code']}",
                 time=_time(stop["arrive"]),
                 symbol="Flag",
             )
@@ -66,13 +74,14 @@ def plan_gpx(plan: dict[str, Any]) -> str:
         stops = [s for s in plan["stops"] if s["day"] == day]
         if not stops:
             continue
-        route = gpxpy.gpx.GPXRoute(name=f"第{day}天 {summary['date']}")
-        route.points.append(gpxpy.gpx.GPXRoutePoint(start["lat"], start["lon"], name=start["name"]))
+        label = t("day_n", lang).format(n=day)
+        route = gpxpy.gpx.GPXRoute(name=f"{label} {summary['date']}")
+        route.points.append(gpxpy.gpx.GPXRoutePoint(start["lat"], start["lon"], name=start_name(plan, lang)))
         route.points.extend(gpxpy.gpx.GPXRoutePoint(s["lat"], s["lon"], name=f"{s['number']} {s['village']}")
                             for s in stops)  # fmt: skip
         gpx.routes.append(route)
         segment = gpxpy.gpx.GPXTrackSegment([gpxpy.gpx.GPXTrackPoint(lat, lon) for lon, lat in path])
-        track = gpxpy.gpx.GPXTrack(name=f"第{day}天 {summary['distance_km']} km")
+        track = gpxpy.gpx.GPXTrack(name=f"{label} {summary['distance_km']} km")
         track.segments.append(segment)
         gpx.tracks.append(track)
     return gpx.to_xml(version="1.1")
@@ -156,7 +165,7 @@ def _route_map(
         s_lon,
         "0",
         colour="#111",
-        tip=f"{t('start_point', lang)}: {start['name']}",
+        tip=f"{t('start_point', lang)}: {start_name(plan, lang)}",
         css="stop-no stop-start",
     )
     for stop in plan["stops"]:
