@@ -76,7 +76,7 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
     rec.tables["samples"] = _samples(layers.get("water_tests"), metric_villages, epsg, settings, as_of)
     rec.tables["projects"] = _projects(layers.get("projects"))
     rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
-    rec.tables["inspections"] = _inspections(layers.get("inspections"), as_of)
+    rec.tables["inspections"] = inspection_records(layers.get("inspections"), as_of)
     roads = layers.get("roads")
     metric_roads = roads.to_crs(epsg) if roads is not None and len(roads) else None
     rec.tables["roads"] = _road_pieces(metric_roads, metric_villages)
@@ -235,7 +235,7 @@ def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd
     return out
 
 
-def _inspections(inspections: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:
+def inspection_records(inspections: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:
     """Inspections up to ``as_of``; a finding is open until rectified."""
     if inspections is None or not len(inspections):
         return pd.DataFrame(columns=["inspection_id", "village_code", "date", "open_finding"])

@@ -12,6 +12,7 @@ from battlemap_cli import (
     data_commands,
     export_command,
     kiosk_command,
+    route_commands,
     serve_command,
     sites_command,
 )
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     analysis_commands.register(sub, common)
     export_command.register(sub, common)
     sites_command.register(sub, common)
+    route_commands.register(sub, common)
     serve_command.register(sub, common)
     kiosk_command.register(sub, common)
     return parser

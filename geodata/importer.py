@@ -87,6 +87,47 @@ def prepare_layer(
     except ReadError as exc:
         report.add("unreadable", "error", str(exc))
         return Prepared(layer, pd.DataFrame(), report, None, None)
+    return prepare_raw(raw, spec, report=report, store=store, crs=crs, settings=settings, overrides=overrides,
+                       progress=step)  # fmt: skip
+
+
+def prepare_rows(
+    layer: str,
+    rows: pd.DataFrame,
+    *,
+    store: GeoPackageStore,
+    source: str = "command line",
+    settings: Settings | None = None,
+) -> Prepared:
+    """Check rows typed in (a form, a command's options) exactly as a file import would, writing nothing.
+
+    ``rows`` holds text or values under canonical or Chinese headers; row numbers in
+    the report count from 1.
+    """
+    spec = schema(layer)
+    raw = RawTable(
+        data=rows.astype(object).where(rows.notna(), None).reset_index(drop=True),
+        geometry=None,
+        source_rows=np.arange(1, len(rows) + 1),
+        file=source,
+    )
+    report = Report(file=source, layer=layer)
+    return prepare_raw(raw, spec, report=report, store=store, settings=settings or get_settings())
+
+
+def prepare_raw(
+    raw: RawTable,
+    spec: LayerSchema,
+    *,
+    report: Report,
+    store: GeoPackageStore,
+    settings: Settings,
+    crs: str | int | None = None,
+    overrides: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Validate a raw table against ``spec`` and the store, then attach geometry; the shared core of every import."""
+    step = progress or _no_progress
     report.rows = len(raw.data)
     step(f"read {len(raw.data)} rows")
     frame, mapping = normalise_table(raw, spec, settings=settings, report=report, overrides=overrides)
@@ -99,7 +140,7 @@ def prepare_layer(
             if report.ok:  # raised before it was reported (e.g. an unusable --crs)
                 report.add("bad_crs", "error", str(exc))
     step("located")
-    return Prepared(layer, _finish(frame, spec) if report.ok else frame, report, mapping, raw)
+    return Prepared(spec.name, _finish(frame, spec) if report.ok else frame, report, mapping, raw)
 
 
 def import_layer(

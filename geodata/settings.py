@@ -125,6 +125,91 @@ class RoadSettings:
 
 
 @dataclass(frozen=True)
+class InspectionSettings:
+    """Whom unannounced inspections (四不两直暗访) visit: the risk-weighted random draw."""
+
+    exclude_days: int = _doc(
+        14, "A team, village or household inspected in this many days before the date is not drawn."
+    )
+    cycle_days: int = _doc(
+        0, "Every team is visited at least once per cycle: 0 = each calendar month, N = N-day cycles from 1 January."
+    )
+    inspection_weekdays: tuple[int, ...] = _doc(
+        (0, 1, 2, 3, 4, 5, 6),
+        "Weekdays (0 = Monday) inspectors go out; the days left in a cycle are counted on these to spread the "
+        "teams not yet visited over them.",
+    )
+    villages_without_team: bool = _doc(True, "Villages without a work team may be drawn too (then only households).")
+    base_weight: float = _doc(
+        0.25, "Weight every candidate has before risk is added, so that no eligible stop is certain to be skipped."
+    )
+    weights: dict[str, float] = _doc(
+        {
+            "checkin": 1.0,
+            "days": 1.0,
+            "since_inspected": 1.0,
+            "open_findings": 1.5,
+            "monitored_open": 1.0,
+            "cd_open": 0.8,
+            "water_failing": 0.8,
+        },
+        "Weight of each risk component of a stop (each scaled 0–1): check-in shortfall against the target, days in "
+        "village short of those due, time since the last inspection, open findings, open monitored households, "
+        "open C/D cases, failing water samples in the water window.",
+    )
+    full_scale: dict[str, float] = _doc(
+        {
+            "checkin": 0.10,
+            "days": 0.20,
+            "since_inspected": 60.0,
+            "open_findings": 2.0,
+            "monitored_open": 10.0,
+            "cd_open": 3.0,
+            "water_failing": 2.0,
+        },
+        "Value at which a component reaches 1: check-in shortfall, days shortfall (share of days due), days since "
+        "the last inspection (never = full), open findings, open monitored households, open C/D cases, "
+        "failing samples.",
+    )
+    households_per_stop: int = _doc(1, "Households drawn for a home visit at each stop (0 = teams only).")
+    household_base_weight: float = _doc(0.1, "Weight of a household before its risk flags are added.")
+    household_weights: dict[str, float] = _doc(
+        {"monitored_open": 3.0, "cd": 2.0, "water_unsafe": 1.5, "education_gap": 1.5, "uninsured": 1.0, "poor": 1.0},
+        "Weight added by each flag of a household: open monitoring, C/D house, unsafe water, education gap, "
+        "not insured, income below the poverty line.",
+    )
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    """The day route of an inspection: road travel, time at each stop, the day's budget, the solver."""
+
+    stops: int = _doc(8, "Stops drawn when --stops is not given (about what one day of road travel allows).")
+    day_hours: float = _doc(8.0, "Time budget of one day (h): travel and service from leaving the start to the end.")
+    day_start: str = _doc("08:30", "Clock time the inspector leaves the start (HH:MM); arrival times count from it.")
+    return_to_start: bool = _doc(True, "The day ends back at the start (the budget includes the way back).")
+    team_service_min: float = _doc(20.0, "Minutes at a stop with a work team (the ten zero-out checks).")
+    village_service_min: float = _doc(15.0, "Minutes at a stop without a work team (village records).")
+    household_service_min: float = _doc(10.0, "Minutes per household home visit at a stop.")
+    max_days: int = _doc(7, "Most days one plan may span (--days).")
+    max_stops: int = _doc(120, "Most stops one plan may draw (--stops).")
+    start_lonlat: str = _doc(
+        "", "Default start as 'lon,lat' (CGCS2000); empty = the county seat's township government (see seat_town)."
+    )
+    seat_town: str = _doc(
+        "",
+        "Town code of the county seat (县城); empty = the lowest town code (城关镇 or a 街道 comes first). Its "
+        "township government facility is the default start.",
+    )
+    time_limit_s: float = _doc(
+        1.0, "OR-Tools guided local search time limit (s); ~0.2 s is already within 0.3 % at 30 stops."
+    )
+    unreachable_kmh: float = _doc(
+        2.0, "Speed charged between places the road graph does not connect (straight line): effectively 'do not go'."
+    )
+
+
+@dataclass(frozen=True)
 class RiskSettings:
     """The composite village risk index (0–100): weighted mean of components, each scaled 0–100."""
 
@@ -296,6 +381,8 @@ class Settings:
     teams: TeamSettings = field(default_factory=TeamSettings)
     roads: RoadSettings = field(default_factory=RoadSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
+    inspection: InspectionSettings = field(default_factory=InspectionSettings)
+    route: RouteSettings = field(default_factory=RouteSettings)
     map: MapSettings = field(default_factory=MapSettings)
     wall: WallSettings = field(default_factory=WallSettings)
     sites: SiteSettings = field(default_factory=SiteSettings)

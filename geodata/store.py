@@ -205,7 +205,7 @@ class StoreWriter:
         self._log_rows.append(
             {
                 "at": dt.datetime.now().replace(microsecond=0),
-                "who": who or _current_user(),
+                "who": who or os_user(),
                 "action": action,
                 "layer": layer,
                 "rows": int(rows),
@@ -231,8 +231,8 @@ def _has_layer(path: Path, layer: str) -> bool:
     return path.exists() and layer in {str(n) for n, _ in pyogrio.list_layers(path)}
 
 
-def _current_user() -> str:
-    """The operating-system user, the default 'who' of a CLI import."""
+def os_user() -> str:
+    """The operating-system user: the default 'who' of a command-line import or plan."""
     try:
         return getpass.getuser()
     except OSError:

@@ -52,11 +52,9 @@ def export_map_html(
 ) -> str:
     """The HTML text of a self-contained Leaflet map of the view's units coloured by its classes."""
     lang = view.lang
-    x0, y0, x1, y1 = view.shapes.total_bounds
-    fmap = offline_map(view.shapes.total_bounds, title=title, basemap=basemap)
-    root = fmap.get_root()
-    if basemap is not None and basemap.basemap == "amap" and leaflet_tiles(basemap) is not None:
-        view, roads, facilities, households = _to_gcj02(view, roads, facilities, households)  # GCJ-02 tiles
+    fmap, gcj02 = offline_map(view.shapes.total_bounds, title=title, basemap=basemap)
+    if gcj02:  # GCJ-02 tiles: move every layer onto them
+        view, roads, facilities, households = _to_gcj02(view, roads, facilities, households)
     _units(fmap, view)
     if roads is not None and len(roads):
         for cls, (colour, width) in ROAD_STYLE.items():
@@ -75,18 +73,23 @@ def export_map_html(
             folium.CircleMarker([row.lat, row.lon], radius=3, weight=0, fill=True, fill_opacity=0.9,
                                 color=STATUS_COLOUR.get(row.status, "#999"),
                                 tooltip=html.escape(str(row.household_id))).add_to(fmap)  # fmt: skip
+    root = fmap.get_root()
     root.html.add_child(folium.Element(_legend_html(view, title)))
-    fmap.fit_bounds([[y0, x0], [y1, x1]])
     return root.render()
 
 
-def offline_map(bounds: Any, *, title: str, basemap: MapSettings | None = None) -> folium.Map:
-    """A Folium map framed on ``bounds`` (lon/lat) with Leaflet inlined and nothing fetched from a CDN.
+def offline_map(
+    bounds: Any, *, title: str, basemap: MapSettings | None = None, height: str = "100%"
+) -> tuple[folium.Map, bool]:
+    """An empty Folium map fitted to ``bounds`` (lon/lat) with Leaflet inlined, and whether layers need GCJ-02.
 
-    The configured basemap's tiles are added when there is one (they need the internet).
+    The basemap's tiles are added when one is configured; the second value is True for
+    AMap, whose tiles are in GCJ-02: callers must shift what they draw.
     """
-    x0, y0, x1, y1 = (float(b) for b in bounds)
-    fmap = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, control_scale=True, prefer_canvas=True)
+    x0, y0, x1, y1 = bounds
+    fmap = folium.Map(
+        location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, control_scale=True, prefer_canvas=True, height=height
+    )
     fmap.default_js, fmap.default_css = [], []  # nothing from a CDN
     root = fmap.get_root()
     root.header.add_child(folium.Element(f"<style>{_vendored('leaflet.css')}</style>"), name="leaflet_css")
@@ -97,7 +100,8 @@ def offline_map(bounds: Any, *, title: str, basemap: MapSettings | None = None) 
         folium.TileLayer(tiles[0], attr=ATTRIBUTION[basemap.basemap], name=basemap.basemap, subdomains=tiles[1]).add_to(
             fmap
         )
-    return fmap
+    fmap.fit_bounds([[y0, x0], [y1, x1]])
+    return fmap, tiles is not None and basemap is not None and basemap.basemap == "amap"
 
 
 def _to_gcj02(view: ChoroplethView, roads: Any, facilities: Any, households: Any) -> tuple[Any, Any, Any, Any]:

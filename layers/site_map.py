@@ -197,7 +197,7 @@ def sites_html(view: SiteView, *, title: str, hazards: gpd.GeoDataFrame | None =
     lang = view.lang
     s = surface(view)
     lon0, lat0, lon1, lat1 = s.bounds
-    fmap = offline_map(s.bounds, title=title, basemap=basemap)
+    fmap, _gcj02 = offline_map(s.bounds, title=title, basemap=basemap)  # the surface image is not shifted
     folium.raster_layers.ImageOverlay(s.url, bounds=[[lat0, lon0], [lat1, lon1]], opacity=0.85,
                                       name=t("suitability", lang)).add_to(fmap)  # fmt: skip
     if hazards is not None and len(hazards):

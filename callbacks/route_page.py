@@ -1,0 +1,381 @@
+"""The /route page: plan an unannounced inspection (四不两直暗访), see it on a map, print it, download it.
+
+Inputs on the left (date, stops, days, hours, start, seed); the plan is drawn and routed
+by :mod:`analytics.inspection_plan`, stored for its owner in the private plan store
+(audited), and shown as a map with numbered stops (the same offline Folium map as the
+HTML export, in an iframe: its numbers need no font server), the stops in order with
+arrival times, and the checklist. Downloads fetch the plan again through the owner
+check, so every export is audited too. Findings after the visit go into the
+``inspections`` layer through the same checks as ``battlemap inspections add``.
+
+Until accounts exist (issue 8) the page has one local user, :func:`current_user`;
+login will replace that function and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+import dash
+from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from analytics.inspection_plan import parse_lonlat, plan_inspection, records_on, route_context
+from callbacks.store_data import StoreData
+from geodata._errors import BattlemapError
+from geodata.findings import add_finding
+from geodata.plan_store import PlanStore
+from geodata.settings import get_settings
+from geodata.store import os_user
+from layers.checklist import reasons_text, stop_sections, stop_title, warning_text
+from layers.i18n import lang_of, t
+from layers.route_export import plan_gpx, plan_html, plan_json, plan_map
+
+PATH = "/route"
+
+
+class Ids(StrEnum):
+    """Component ids of the page."""
+
+    DATE = "route-date"
+    STOPS = "route-stops"
+    DAYS = "route-days"
+    HOURS = "route-hours"
+    START = "route-start"
+    SEED = "route-seed"
+    RETURN = "route-return"
+    PLAN = "route-plan"
+    MINE = "route-mine"
+    PLAN_ID = "route-plan-id"
+    LANG = "route-lang"
+    MESSAGE = "route-message"
+    MAP = "route-map"
+    SUMMARY = "route-summary"
+    STOPS_TABLE = "route-stops-table"
+    CHECKLIST = "route-checklist"
+    DOWNLOADS = "route-downloads"
+    GPX = "route-gpx"
+    HTML = "route-html"
+    JSON = "route-json"
+    PRINT = "route-print"
+    DOWNLOAD = "route-download"
+    FINDING_STOP = "finding-stop"
+    FINDING_TEXT = "finding-text"
+    FINDING_SAVE = "finding-save"
+    FINDING_MESSAGE = "finding-message"
+
+
+def current_user() -> str:
+    """Who is using the page: the one local user until issue 8 brings login (then: the logged-in inspector)."""
+    return os_user()
+
+
+def register(app: dash.Dash, data: StoreData) -> None:
+    """Register the page and wire its callbacks."""
+    dash.register_page("route", path=PATH, title="暗访路线 · Battlemap", layout=lambda **q: layout(data, **q))
+    _register_planning(app, data)
+    _register_downloads(app, data)
+    _register_findings(app, data)
+
+
+def _plans(data: StoreData) -> PlanStore:
+    return PlanStore.beside(data.store)
+
+
+def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
+    """Inputs on the left; map, stops, checklist and downloads on the right."""
+    lang = lang_of(lang)
+    cfg = get_settings().route
+    mine = _plans(data).plans(viewer=current_user())
+    other = "en" if lang == "zh" else "zh"
+
+    def field(label: str, control: Any) -> html.Label:
+        return html.Label([html.Span(t(label, lang)), control], className="route-field")
+
+    inputs = html.Aside(
+        [
+            field("plan_date", dcc.Input(id=Ids.DATE, type="date", value=dt.date.today().isoformat())),
+            field("plan_stops", dcc.Input(id=Ids.STOPS, type="number", min=1, max=cfg.max_stops, value=cfg.stops)),
+            field("plan_days", dcc.Input(id=Ids.DAYS, type="number", min=1, max=cfg.max_days, value=1)),
+            field("plan_hours", dcc.Input(id=Ids.HOURS, type="number", min=1, max=24, step=0.5, value=cfg.day_hours)),
+            field("plan_start", dcc.Input(id=Ids.START, type="text", placeholder="104.62,35.59", debounce=True)),
+            field("plan_seed", dcc.Input(id=Ids.SEED, type="number", placeholder="—")),
+            dcc.Checklist(
+                id=Ids.RETURN,
+                options=[{"label": t("plan_return", lang), "value": "return"}],
+                value=["return"] if cfg.return_to_start else [],
+            ),
+            html.Button(t("plan_button", lang), id=Ids.PLAN, className="btn btn-primary", n_clicks=0),
+            html.Div(id=Ids.MESSAGE, className="route-message"),
+            field("plan_id", dcc.Dropdown(id=Ids.MINE, options=_plan_options(mine), placeholder="—", clearable=False)),
+        ],
+        className="route-inputs",
+    )
+    downloads = html.Div(
+        [
+            html.Button(t(key, lang), id=bid, className="btn", disabled=True)
+            for key, bid in (
+                ("download_gpx", Ids.GPX),
+                ("download_html", Ids.HTML),
+                ("download_json", Ids.JSON),
+                ("print", Ids.PRINT),
+            )
+        ],
+        id=Ids.DOWNLOADS,
+        className="route-downloads",
+    )
+    result = dcc.Loading(
+        html.Div(
+            [
+                html.Iframe(id=Ids.MAP, className="route-map", srcDoc=None),
+                html.Div(t("plan_empty", lang), id=Ids.SUMMARY, className="route-summary"),
+                html.Div(id=Ids.STOPS_TABLE),
+                html.Div(id=Ids.CHECKLIST, className="route-checklist"),
+                dcc.Store(id=Ids.PLAN_ID),  # inside the spinner: it turns while the plan is drawn and routed
+            ]
+        ),
+        type="circle",
+        id="route-loading",
+    )
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(t("route_title", lang), className="page-title"),
+                    html.A(t("language", lang), href=f"{PATH}?lang={other}", className="lang-switch", id="lang-switch"),
+                ],
+                className="route-header",
+            ),
+            html.P(t("route_note", lang), className="summary"),
+            html.Div(
+                [inputs, html.Main([downloads, result, _finding_form(lang)], className="route-main")],
+                className="route-body",
+            ),
+            dcc.Store(id=Ids.LANG, data=lang),
+            dcc.Download(id=Ids.DOWNLOAD),
+        ],
+        className="route-page",
+    )
+
+
+def _plan_options(plans: Any) -> list[dict[str, str]]:
+    return [{"label": f"{r.date} · {r.stops} · {r.plan_id}", "value": r.plan_id} for r in plans.itertuples()]
+
+
+def _finding_form(lang: str) -> html.Section:
+    """Record what was found at a stop (an inspections row, validated like an import)."""
+    return html.Section(
+        [
+            html.H2(t("findings_add", lang)),
+            dcc.Dropdown(id=Ids.FINDING_STOP, options=[], placeholder=t("village", lang), className="finding-stop"),
+            dcc.Textarea(id=Ids.FINDING_TEXT, placeholder=t("form_problem", lang), className="finding-text"),
+            html.Button(t("findings_add", lang), id=Ids.FINDING_SAVE, className="btn", n_clicks=0),
+            html.Span(id=Ids.FINDING_MESSAGE, className="route-message"),
+        ],
+        className="finding-form",
+    )
+
+
+def make_plan(data: StoreData, *, date: dt.date, stops: int, days: int, hours: float, start: str | None,
+              seed: int | None, back: bool) -> dict[str, Any]:  # fmt: skip
+    """Draw and route a plan on the store's data (the spatial context cached per store version)."""
+    settings = get_settings()
+    records = data.records()
+    context = data.cached(
+        f"route_context:{settings.roads!r}:{settings.route!r}",
+        lambda: route_context(
+            data.layer("villages"), data.layer_or_none("roads"), data.layer_or_none("facilities"), records, settings
+        ),
+    )
+    records = records_on(records, data.layer_or_none("inspections"), date)
+    return plan_inspection(records, context, date=date, stops=stops, days=days, hours=hours, seed=seed,
+                           start=parse_lonlat(start) if start else None, return_to_start=back,
+                           settings=settings)  # fmt: skip
+
+
+def plan_view(data: StoreData, plan: dict[str, Any], lang: str) -> tuple[Any, ...]:
+    """Map document, summary, stop table, checklist and finding-stop options of a stored plan."""
+    outlines = data.shapes("village")
+    doc = plan_map(plan, lang, basemap=get_settings().map, outlines=outlines)
+    summary = [html.Div(f"{t('plan_id', lang)}: {plan['plan_id']}", id="route-plan-label")]
+    summary += [html.Div(f"{t('day_n', lang).format(n=d['day'])} {d['date']} · {t('plan_stops', lang)} {d['stops']} · "
+                         + t("day_total", lang).format(km=d["distance_km"], travel=d["travel_h"], end=d["end"][-5:]))
+                for d in plan["day_summary"]]  # fmt: skip
+    if plan["unfitted"]:
+        names = "、".join(f"{s['village']}" for s in plan["unfitted"])
+        summary.append(html.Div(f"{t('unfitted', lang)}: {names}", className="route-unfitted"))
+    summary += [
+        html.Div(f"{t('plan_warning', lang)}: {warning_text(w, lang)}", className="route-warning")
+        for w in plan["warnings"]
+        if w["code"] != "unfitted"
+    ]  # the unfitted stops are listed above
+    options = [{"label": f"{s['number']}. {s['village']}", "value": f"{s['village_code']}|{_team(s)}"}
+               for s in plan["stops"]]  # fmt: skip
+    return doc, summary, _stop_table(plan, lang), _checklist(plan, lang), options
+
+
+def _team(stop: dict[str, Any]) -> str:
+    return stop["teams"][0]["team_id"] if stop["teams"] else ""
+
+
+def _stop_table(plan: dict[str, Any], lang: str) -> html.Table:
+    heads = ("stop_no", "day", "arrive", "depart", "village", "teams", "households_to_visit", "why_drawn")
+    rows = [
+        html.Tr(
+            [
+                html.Td(s["number"]),
+                html.Td(s["day"]),
+                html.Td(s["arrive"][-5:]),
+                html.Td(s["depart"][-5:]),
+                html.Td(f"{s['village']} ({s['village_code']})"),
+                html.Td(", ".join(x["team_id"] for x in s["teams"]) or "—"),
+                html.Td(", ".join(f"{h['household_id']} {h['head'] or ''}" for h in s["households"]) or "—"),
+                html.Td(reasons_text(s, lang)),
+            ]
+        )
+        for s in plan["stops"]
+    ]
+    return html.Table([html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(rows)],
+                      className="kpi-table route-stops", id="route-stop-rows")  # fmt: skip
+
+
+def _checklist(plan: dict[str, Any], lang: str) -> list[Any]:
+    out: list[Any] = [html.H2(t("checklist", lang))]
+    for stop in plan["stops"]:
+        parts: list[Any] = [html.H3(stop_title(stop, lang))]
+        for heading, items in stop_sections(stop, lang):
+            box = "" if heading == t("finding_form", lang) else "☐ "  # the form's fields are written in by hand
+            parts += [html.H4(heading), html.Ul([html.Li(box + item) for item in items])]
+        out.append(html.Section(parts, className="route-stop-checks"))
+    return out
+
+
+def _register_planning(app: dash.Dash, data: StoreData) -> None:
+    """Plan on the button; reopen one of my plans from the list."""
+
+    @app.callback(
+        Output(Ids.PLAN_ID, "data"),
+        Output(Ids.MESSAGE, "children"),
+        Output(Ids.MINE, "options"),
+        Input(Ids.PLAN, "n_clicks"),
+        State(Ids.DATE, "value"),
+        State(Ids.STOPS, "value"),
+        State(Ids.DAYS, "value"),
+        State(Ids.HOURS, "value"),
+        State(Ids.START, "value"),
+        State(Ids.SEED, "value"),
+        State(Ids.RETURN, "value"),
+        prevent_initial_call=True,
+        running=[(Output(Ids.PLAN, "disabled"), True, False)],
+    )
+    def on_plan(  # noqa: PLR0917 - Dash passes a callback's inputs and states by position
+        _n: int,
+        date: str | None,
+        stops: Any,
+        days: Any,
+        hours: Any,
+        start: str | None,
+        seed: Any,
+        back: list[str] | None,
+    ) -> tuple[Any, ...]:
+        try:
+            plan = make_plan(
+                data, date=_date(date), stops=int(stops or 0), days=int(days or 0), hours=float(hours or 0),
+                start=(start or "").strip() or None, seed=None if seed in (None, "") else int(seed),
+                back="return" in (back or []),
+            )  # fmt: skip
+        except (BattlemapError, ValueError) as exc:
+            return dash.no_update, str(exc), dash.no_update
+        plans = _plans(data)
+        plan_id = plans.save(plan, owner=current_user())["plan_id"]
+        return plan_id, "", _plan_options(plans.plans(viewer=current_user()))
+
+    @app.callback(Output(Ids.PLAN_ID, "data", allow_duplicate=True), Input(Ids.MINE, "value"),
+                  prevent_initial_call=True)  # fmt: skip
+    def on_pick(plan_id: str | None) -> str:
+        if not plan_id:
+            raise PreventUpdate
+        return plan_id
+
+    @app.callback(
+        Output(Ids.MAP, "srcDoc"),
+        Output(Ids.SUMMARY, "children"),
+        Output(Ids.STOPS_TABLE, "children"),
+        Output(Ids.CHECKLIST, "children"),
+        Output(Ids.FINDING_STOP, "options"),
+        *[Output(b, "disabled") for b in (Ids.GPX, Ids.HTML, Ids.JSON, Ids.PRINT)],
+        Input(Ids.PLAN_ID, "data"),
+        State(Ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def show(plan_id: str | None, lang: str) -> tuple[Any, ...]:
+        if not plan_id:
+            raise PreventUpdate
+        plan = _plans(data).get(plan_id, viewer=current_user())  # audited view; another user's id is refused
+        return (*plan_view(data, plan, lang), False, False, False, False)
+
+    app.clientside_callback(
+        "function(n) { if (n) { window.print(); } return window.dash_clientside.no_update; }",
+        Output(Ids.PRINT, "className"),
+        Input(Ids.PRINT, "n_clicks"),
+        prevent_initial_call=True,
+    )
+
+
+def _date(text: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text or "")
+    except ValueError:
+        msg = f"not a date (YYYY-MM-DD): {text!r}"
+        raise ValueError(msg) from None
+
+
+def _register_downloads(app: dash.Dash, data: StoreData) -> None:
+    """GPX, HTML and JSON of the shown plan, each fetched through the owner check and audited."""
+
+    @app.callback(
+        Output(Ids.DOWNLOAD, "data"),
+        Input(Ids.GPX, "n_clicks"),
+        Input(Ids.HTML, "n_clicks"),
+        Input(Ids.JSON, "n_clicks"),
+        State(Ids.PLAN_ID, "data"),
+        State(Ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def download(_g: int | None, _h: int | None, _j: int | None, plan_id: str | None, lang: str) -> dict:
+        kind = {Ids.GPX: "gpx", Ids.HTML: "html", Ids.JSON: "json"}.get(dash.ctx.triggered_id)
+        if not plan_id or kind is None:
+            raise PreventUpdate
+        plan = _plans(data).get(plan_id, viewer=current_user(), action=f"route:export:{kind}")
+        if kind == "gpx":
+            text = plan_gpx(plan, lang)
+        elif kind == "json":
+            text = plan_json(plan)
+        else:
+            text = plan_html(plan, lang, basemap=get_settings().map, outlines=data.shapes("village"))
+        return dcc.send_string(text, f"{plan_id}.{kind}")
+
+
+def _register_findings(app: dash.Dash, data: StoreData) -> None:
+    """A finding typed in after the visit becomes an inspections row (validated, one transaction)."""
+
+    @app.callback(
+        Output(Ids.FINDING_MESSAGE, "children"),
+        Input(Ids.FINDING_SAVE, "n_clicks"),
+        State(Ids.FINDING_STOP, "value"),
+        State(Ids.FINDING_TEXT, "value"),
+        State(Ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def save(_n: int, stop: str | None, text: str | None, lang: str) -> str:
+        if not stop:
+            raise PreventUpdate
+        village, team = stop.split("|")
+        try:
+            new_id = add_finding(data.store, date=dt.date.today(), team_id=team or None,
+                                 village_code=village, finding=text, who=current_user())  # fmt: skip
+        except BattlemapError as exc:
+            return str(exc)
+        return f"{t('findings_saved', lang)}: {new_id}"

@@ -1,0 +1,70 @@
+"""/route in a real browser: plan a route, see it numbered on the map, download its GPX, record a finding."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import gpxpy
+import pytest
+
+from geodata.plan_store import PlanStore
+from geodata.store import GeoPackageStore
+from tests.browser import SCREENSHOTS, chromium, serving
+
+
+@pytest.mark.browser
+def test_plan_a_route_and_download_its_gpx(demo_store_path: Path, tmp_path: Path) -> None:
+    store_path = tmp_path / "county.gpkg"
+    shutil.copyfile(demo_store_path, store_path)
+    errors: list[str] = []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with serving(store_path) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{url}/route")
+        page.wait_for_selector("#route-plan")
+        assert "四不两直暗访路线" in (page.text_content("h1") or "")
+        assert page.is_disabled("#route-gpx"), "nothing to download before a plan exists"
+        page.fill("#route-date", "2026-12-01")
+        page.fill("#route-stops", "8")
+        page.fill("#route-seed", "11")
+        page.click("#route-plan")
+        page.wait_for_selector("#route-stop-rows tbody tr", timeout=60_000)
+        rows = page.locator("#route-stop-rows tbody tr").count()
+        assert 1 <= rows <= 8
+        summary = page.text_content("#route-summary") or ""
+        assert "第1天" in summary and "公里" in summary
+        frame = page.frame_locator("#route-map")
+        frame.locator(".stop-no").first.wait_for(timeout=30_000)
+        unfitted = 8 - rows
+        assert frame.locator(".stop-no").count() == rows + 1 + unfitted  # start, numbered stops, unfitted stops
+        assert frame.locator(".leaflet-overlay-pane canvas").count() >= 1  # the route lines (canvas renderer)
+        checklist = page.text_content("#route-checklist") or ""
+        assert "驻村不住村" in checklist and "发现问题登记" in checklist
+        page.screenshot(path=str(SCREENSHOTS / "route.png"), full_page=False)
+
+        assert not page.is_disabled("#route-gpx")
+        with page.expect_download() as info:
+            page.click("#route-gpx")
+        gpx_path = tmp_path / "route.gpx"
+        info.value.save_as(gpx_path)
+        gpx = gpxpy.parse(gpx_path.read_text("utf-8"))
+        assert len(gpx.waypoints) == rows + 1
+        assert gpx.tracks and len(gpx.tracks[0].segments[0].points) > rows
+
+        page.locator("#finding-stop").click()
+        page.locator(".dash-dropdown-option").first.click()
+        page.fill("#finding-text", "暗访测试第一书记不在岗")
+        page.click("#finding-save")
+        page.wait_for_function("() => document.querySelector('#finding-message').textContent.includes('DC')")
+
+    plans = PlanStore.beside(GeoPackageStore(store_path))
+    mine = plans.plans(viewer=plans.audit_log()["who"].iloc[0])
+    assert len(mine) == 1 and mine["seed"].iloc[0] == 11
+    actions = plans.audit_log()["action"].tolist()
+    assert actions[0] == "route:create" and "route:view" in actions and "route:export:gpx" in actions
+    findings = GeoPackageStore(store_path).read("inspections")
+    assert (findings["finding"] == "暗访测试第一书记不在岗").sum() == 1
+    assert not errors, errors
