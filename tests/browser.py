@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Response, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -83,3 +83,15 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def response_bodies(responses: list[Response]) -> str:
+    """The text of every document and XHR/fetch response the page received (to search for leaks)."""
+    out = []
+    for r in responses:
+        if r.request.resource_type in ("xhr", "fetch", "document"):
+            try:
+                out.append(r.text())
+            except Exception:  # a body the browser already dropped (e.g. after navigation)
+                continue
+    return "\n".join(out)

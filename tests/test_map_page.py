@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, Response
 
 from geodata.store import GeoPackageStore
-from tests.browser import SCREENSHOTS, chromium, serving
+from tests.browser import SCREENSHOTS, chromium, response_bodies, serving
 
 PROJECT = """([lon, lat]) => {
   const gd = document.querySelector('#map-graph .js-plotly-plot');
@@ -90,7 +90,7 @@ def test_drill_down_and_back(demo_store_path: Path) -> None:
             ".filter(t => t.meta === 'roads').every(t => t.visible === 'legendonly')"
         )
         page.get_by_label("道路").check()
-        county_bodies = _bodies(responses)
+        county_bodies = response_bodies(responses)
         assert not household_id.search(county_bodies), "county view must not carry household rows"
 
         _drill_to_village(page, town, in_town, village)
@@ -103,7 +103,7 @@ def test_drill_down_and_back(demo_store_path: Path) -> None:
         rendered(page, "county")  # data and camera both back on the county
         assert page.url.endswith("/map")
 
-        bodies = _bodies(responses)  # read before the language link reloads the page (bodies go with it)
+        bodies = response_bodies(responses)  # read before the language link reloads the page (bodies go with it)
         page.click("#lang-switch")
         page.wait_for_function("() => document.querySelector('#breadcrumb')?.textContent === 'County'")
         assert "lang=en" in page.url
@@ -116,18 +116,6 @@ def test_drill_down_and_back(demo_store_path: Path) -> None:
         leaked = [v for v in households[column].dropna() if len(str(v)) > 2 and str(v) in bodies]
         assert not leaked, f"unmasked {column} reached the browser: {leaked[:3]}"
     assert not errors, errors
-
-
-def _bodies(responses: list[Response]) -> str:
-    """The text of every response from the app so far."""
-    out = []
-    for r in responses:
-        if r.request.resource_type in ("xhr", "fetch", "document"):
-            try:
-                out.append(r.text())
-            except Exception:
-                continue
-    return "\n".join(out)
 
 
 def _drill_to_village(page: Page, town: Any, in_town: Any, village: Any) -> None:

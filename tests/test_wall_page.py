@@ -13,7 +13,7 @@ from playwright.sync_api import Page, Response
 from battlemap_cli.main import main
 from geodata.kiosk import create_token, revoke_token
 from geodata.store import GeoPackageStore
-from tests.browser import SCREENSHOTS, chromium, serving
+from tests.browser import SCREENSHOTS, chromium, response_bodies, serving
 
 PERSONAL = {"households": ("head_name", "id_number", "phone", "helper"), "teams": ("leader",)}
 
@@ -77,7 +77,7 @@ def test_wall_rotates_refreshes_and_never_leaks(wall_store: GeoPackageStore, tmp
         open_wall(small, url, token)
         small.wait_for_timeout(1500)
         small.screenshot(path=str(SCREENSHOTS / "wall_1920x1080.png"))
-        bodies = _bodies(responses)
+        bodies = response_bodies(responses)
 
         pinned = browser.new_page(viewport={"width": 1920, "height": 1080})
         pinned.goto(f"{url}/wall?kiosk={token}&indicator=water")
@@ -102,17 +102,6 @@ def _close_pending_cases(store: GeoPackageStore, tmp_path: Path) -> None:
     path = tmp_path / "housing.csv"
     housing.to_csv(path, index=False)
     assert main(["--store", str(store.path), "import", "housing", str(path)]) == 0
-
-
-def _bodies(responses: list[Response]) -> str:
-    out = []
-    for r in responses:
-        if r.request.resource_type in ("xhr", "fetch", "document"):
-            try:
-                out.append(r.text())
-            except Exception:
-                continue
-    return "\n".join(out)
 
 
 def _assert_no_personal_data(store: GeoPackageStore, bodies: str) -> None:
