@@ -252,6 +252,8 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
     )
     def on_tick(size: list[int] | None, _rotate: int | None, _refresh: int | None, search: str | None,
                 state: dict) -> tuple[Any, ...]:  # fmt: skip
+        if not size:
+            raise PreventUpdate  # the browser reports the map's size first; build once, for that size
         if not token_ok(data, _query(search).get("kiosk")):  # revoked while on screen: blank it, say why
             if state.get("revoked"):
                 raise PreventUpdate
@@ -261,7 +263,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         keys = rotation(state.get("pinned"))
         index = (state["i"] + (ctx.triggered_id == "wall-rotate")) % len(keys)
         stamp = data.stamp
-        screen = tuple(size) if size else DEFAULT_SIZE
+        screen = (int(size[0]), int(size[1]))
         content = wall_data(data, keys[index], state["lang"], screen)
         asof, asof_class = as_of_text(data, state["lang"], dt.datetime.now())
         changed = stamp != state.get("stamp") or ctx.triggered_id in ("wall-size", "wall-rotate")
