@@ -42,7 +42,7 @@ RENDERED = """([level, code]) => {
 
 def rendered(page: Page, level: str, code: str | None = None) -> None:
     """Wait until the map shows ``level`` for ``code`` with its camera settled."""
-    page.wait_for_function(RENDERED, arg=[level, code], timeout=30_000, polling=50)
+    page.wait_for_function(RENDERED, arg=[level, code], timeout=60_000, polling=50)
 
 
 def click_at(page: Page, lon: float, lat: float) -> None:
