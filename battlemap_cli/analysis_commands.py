@@ -11,6 +11,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from analytics import INPUT_LAYERS, compute_indicators, explain, prepare_records
+from analytics.history import HISTORY, append_snapshot
 from geodata._errors import InputError
 from geodata.county_reader import CountyReader
 from geodata.settings import get_settings
@@ -77,9 +78,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             layers = read_inputs(args.store)
             _advance(bar, "read")
             tables = compute_indicators(layers, as_of=as_of, progress=lambda s: _advance(bar, s))
+        history = append_snapshot(store.read_or_none(HISTORY), tables["county_indicators"], as_of)
         with store.transaction() as tx:
             for name, frame in tables.items():
                 tx.write(name, frame)
+            tx.write(HISTORY, history)
             tx.log(action="build", layer="indicators", rows=sum(len(t) for t in tables.values()),
                    source=f"as of {as_of}", detail={"engine": args.engine, "as_of": str(as_of)})  # fmt: skip
         _advance(bar, "written")

@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
+from analytics.history import HISTORY, snapshot_before
 from geodata.settings import get_settings
 from geodata.store import Frame, GeoPackageStore
 from layers.geometry import browser_polygons
@@ -112,6 +113,15 @@ class StoreData:
     def indicators_at(self, level: str, as_of: dt.date) -> pd.DataFrame:
         """The indicator table of ``level`` computed from the current data as of an earlier date."""
         return self.cached(f"indicators@{as_of}:{level}", lambda: self._indicator_tables(as_of)[f"{level}_indicators"])
+
+    def county_before(self, date: dt.date) -> pd.Series:
+        """The county's indicators as they were on ``date``: the newest build snapshot on or before it.
+
+        Without one they are recomputed from today's data as of ``date`` (dated records
+        move back in time; statuses without dates cannot).
+        """
+        snapshot = snapshot_before(self.layer_or_none(HISTORY), date)
+        return snapshot if snapshot is not None else self.indicators_at("county", date).iloc[0]
 
     def changed_at(self) -> dt.datetime:
         """When the data last changed: the newest import or build in the log, else the store file's time."""

@@ -47,7 +47,7 @@ def register(app: dash.Dash, data: StoreData) -> None:
 def warm(data: StoreData) -> None:
     """Compute last month's county figures ahead of the first wall screen."""
     try:
-        data.indicators_at("county", data.as_of() - dt.timedelta(days=get_settings().wall.compare_days))
+        data.county_before(data.as_of() - dt.timedelta(days=get_settings().wall.compare_days))
     except Exception:  # a broken store shows its error on the page, not in a background thread
         log.exception("warming the wall failed")
 
@@ -165,8 +165,8 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallD
     raw = pd.DataFrame(risk_inputs(villages, settings))
     entries = red_list(villages, raw, town_names, lang, length=settings.wall.red_list_length)
     as_of = data.as_of()
-    before = data.indicators_at("county", as_of - dt.timedelta(days=settings.wall.compare_days))
-    kpis = wall_kpis(data.indicators("county").iloc[0], before.iloc[0], data.records(), as_of=as_of, settings=settings)
+    before = data.county_before(as_of - dt.timedelta(days=settings.wall.compare_days))
+    kpis = wall_kpis(data.indicators("county").iloc[0], before, data.records(), as_of=as_of, settings=settings)
     ind = BY_KEY[key]
     return WallData(
         figure=figure,

@@ -136,3 +136,28 @@ def test_quantiles_with_many_ties_merge_classes_quietly() -> None:
         and classes.index.iloc[0] == 0
         and classes.index.iloc[-1] == len(classes.colours) - 1
     )
+
+
+def test_builds_keep_county_snapshots_for_last_month(tmp_path: Path) -> None:
+    from analytics.history import HISTORY, append_snapshot, snapshot_before
+    from callbacks.store_data import StoreData
+    from tests.test_indicators_mini import layers
+
+    store = GeoPackageStore(tmp_path / "s.gpkg")
+    with store.transaction() as tx:
+        for name, frame in layers().items():
+            tx.write(name, frame)
+    for as_of in ("2026-05-31", "2026-06-30", "2026-06-30"):  # the same day twice: one snapshot
+        assert main(["--store", str(store.path), "build", "--as-of", as_of]) == 0
+    history = store.read(HISTORY)
+    assert pd.to_datetime(history["as_of"]).dt.date.astype(str).tolist() == ["2026-05-31", "2026-06-30"]
+
+    data = StoreData(store)
+    before = data.county_before(dt.date(2026, 6, 10))  # the newest snapshot on or before the date
+    assert pd.Timestamp(before["as_of"]).date() == dt.date(2026, 5, 31)
+    recomputed = data.county_before(dt.date(2026, 4, 30))  # before any build: recomputed from today's data
+    assert recomputed["households"] == before["households"]
+
+    assert snapshot_before(None, dt.date(2026, 1, 1)) is None
+    one = append_snapshot(None, pd.DataFrame({"households": [5]}), dt.date(2026, 1, 31))
+    assert snapshot_before(one, dt.date(2026, 1, 30)) is None and len(one) == 1
