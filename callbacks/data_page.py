@@ -375,13 +375,15 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
         Output(Ids.USE_HINT, "hidden"),
         Input(MAP_COLUMNS, "value"),
         Input(Ids.CRS, "value"),
-        State(Ids.TOKEN, "data"),
+        Input(Ids.TOKEN, "data"),
         State(Ids.LAYER, "value"),
         State(Ids.LANG, "data"),
         prevent_initial_call=True,
     )
     def on_mapping(chosen: list[str], crs: str, token: str | None, layer: str | None, lang: str) -> tuple[Any, ...]:
-        if not token or not layer or not chosen:
+        if not token:  # nothing uploaded, or just imported: clear what was shown of the file
+            return [], [], "", "", True
+        if not layer or not chosen:
             raise PreventUpdate
         options = _options(token, layer, crs, chosen, data)
         preview = preview_table(
@@ -424,7 +426,7 @@ def _register_hint(app: dash.Dash, data: StoreData) -> None:
             return dash.no_update, [swap.get(c, c) for c in chosen]
         if not suggest or suggest == "projected":
             raise PreventUpdate
-        return suggest, dash.no_update
+        return suggest, [dash.no_update] * len(chosen)
 
 
 def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
@@ -544,7 +546,9 @@ def _result(data: StoreData, diff: LayerDiff | None, rows: int, layer: str, lang
         id="import-done",
     )
     changes = views.diff_view(diff, names, lang) if diff is not None else []
-    return [head, *changes, dcc.Link(t("open_map", lang), href=f"/map?lang={lang}", id="open-map")]
+    touched = diff.touched if diff is not None else []
+    href = f"/map?village={touched[0]}&lang={lang}" if touched else f"/map?lang={lang}"
+    return [head, *changes, dcc.Link(t("open_map", lang), href=href, id="open-map")]
 
 
 def _register_downloads(app: dash.Dash, data: StoreData) -> None:
@@ -629,9 +633,10 @@ def _register_quality(app: dash.Dash, data: StoreData) -> None:
         problems = quality.problems if kind == "total" else quality.problems[quality.problems["kind"] == kind]
         figure = views.quality_figure(data.shapes("village"), quality.counts, kind, lang)
         note = t("quality_note", lang).format(days=get_settings().quality.stale_days, month=f"{data.as_of():%Y-%m}")
-        if not len(problems):
-            note += " " + t("quality_none", lang)
-        return figure, views.quality_rows(problems, names, lang), note
+        per_kind = quality.problems["kind"].value_counts()
+        if not len(per_kind):
+            return figure, [], f"{note} {t('quality_none', lang)}"
+        return figure, views.quality_rows(problems, names, lang), [html.Div(note), views.kind_counts(per_kind, lang)]
 
     @app.callback(Output(Ids.LOG, "children"), Input(Ids.TABS, "value"), State(Ids.LANG, "data"))
     def show_log(tab: str, lang: str) -> Any:

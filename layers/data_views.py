@@ -136,13 +136,15 @@ def report_columns(lang: str) -> list[dict[str, Any]]:
 def report_rows(report: Report, *, layer: str, mapping: dict[str, str], lang: str, limit: int) -> list[dict]:
     """The report's problems as grid rows (errors first), personal-data values masked."""
     pii = set(schema(layer).pii) | {"helper"}
+    header_of = {c: h for h, c in mapping.items() if c}
     rows = []
     for p in (report.errors + report.warnings)[:limit]:
         canonical = mapping.get(p.column or "", p.column)
+        column = header_of.get(p.column or "", p.column) if p.column not in mapping else p.column
         value = "" if p.value is None else str(p.value)
         if value and canonical in pii:
             value = str(MASKERS.get(canonical, mask_name)(value))
-        rows.append({"row": p.row, "column": p.column or "", "value": value,
+        rows.append({"row": p.row, "column": column or "", "value": value,
                      "kind": pick(PROBLEM_KINDS.get(p.kind, (p.kind, p.kind)), lang), "reason": p.reason,
                      "severity": t(f"severity_{p.severity}", lang)})  # fmt: skip
     return rows
@@ -245,6 +247,16 @@ def _detail(text: object, lang: str) -> str:
     if value and all(part.endswith("_on") or part == "deadline" for part in value.split(",")):
         return "、".join(t(part, lang) for part in value.split(","))
     return value
+
+
+def kind_counts(per_kind: pd.Series, lang: str) -> html.Div:
+    """Problems per kind as a row of small tiles (kinds in their fixed order)."""
+    tiles = [
+        html.Span([html.B(f"{int(per_kind[k]):,}"), " ", pick(QUALITY_KINDS[k], lang)], className="kind-tile")
+        for k in QUALITY_KINDS
+        if k in per_kind.index
+    ]
+    return html.Div(tiles, className="kind-tiles", id="quality-kinds")
 
 
 def quality_columns(lang: str) -> list[dict[str, Any]]:

@@ -176,6 +176,9 @@ SITE_CRITERIA = {
     "slope": ("坡度", "slope"),
     "origin": ("距迁出村", "nearness to origin"),
     "elevation": ("海拔落差", "elevation change"),
+}
+
+TEXT |= {
     # /route: unannounced inspection routes (四不两直暗访)
     "route": ("暗访路线", "Inspection route"),
     "route_title": ("四不两直暗访路线", "Unannounced inspection route"),
