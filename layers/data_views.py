@@ -33,6 +33,18 @@ REPORT_FIELDS = ("row", "column", "value", "kind", "reason", "severity")
 QUALITY_COLOURS = ["#f2f2f2", "#fde0c5", "#f9b27a", "#ef7b45", "#c23b22"]
 
 
+GRID_LOCALE_ZH = {"noRowsToShow": "暂无数据", "pageSizeSelectorLabel": "每页行数：", "page": "第", "of": "共",
+                  "to": "至", "more": "更多", "loadingOoo": "加载中…", "filterOoo": "筛选…", "contains": "包含",
+                  "equals": "等于",
+                  "notContains": "不包含", "notEqual": "不等于", "startsWith": "开头是", "endsWith": "结尾是",
+                  "blank": "为空", "notBlank": "不为空", "andCondition": "且", "orCondition": "或"}  # fmt: skip
+
+
+def grid_options(lang: str, **options: Any) -> dict[str, Any]:
+    """AG Grid options with its own texts (pager, filters, empty grid) in the page's language."""
+    return {**options, "localeText": GRID_LOCALE_ZH} if lang == "zh" else options
+
+
 def mapping_rows(preview: Preview, lang: str, *, examples: int = 3) -> list[html.Tr]:
     """One row per source header: the header, a dropdown of canonical columns, a few example values."""
     spec = schema(preview.layer)
