@@ -203,23 +203,21 @@ def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
         Output(Ids.REPORT, "rowData"),
         Output(Ids.REPORT_XLSX, "disabled"),
         Output(Ids.VALIDATED, "data"),
-        Output(Ids.CONFIRM, "message"),
         Input(Ids.VALIDATE, "n_clicks"),
         State(Ids.TOKEN, "data"),
         State(Ids.LAYER, "value"),
         State(Ids.CRS, "value"),
         State(MAP_COLUMNS, "value"),
-        State(Ids.MODE, "value"),
         State(Ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def on_validate(  # noqa: PLR0917 - Dash passes a callback's inputs and states by position
-        _n: int, token: str | None, layer: str | None, crs: str | None, chosen: list[str] | None, mode: str, lang: str
+    def on_validate(
+        _n: int, token: str | None, layer: str | None, crs: str | None, chosen: list[str] | None, lang: str
     ) -> tuple[Any, ...]:
         try:
             options = _options(token, layer, crs, chosen, data)
         except BattlemapError as exc:
-            return html.Div(str(exc), className="bad-line"), [], True, None, ""
+            return html.Div(str(exc), className="bad-line"), [], True, None
         prepared = prepare_layer(
             layer or "", options["upload"].path, store=data.store, crs=options["crs"], overrides=options["overrides"]
         )
@@ -227,11 +225,21 @@ def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
         _uploads(data).save_report(options["upload"], report)
         limit = get_settings().imports.report_rows_shown
         rows = views.report_rows(report, layer=layer or "", mapping=options["mapping"], lang=lang, limit=limit)
-        ok = {"signature": _signature(token, layer, crs, chosen), "ok": report.ok}
-        message = t("confirm_import", lang).format(
-            rows=report.rows, layer=pick(LAYER_NAMES[layer or ""], lang), mode=t(f"mode_{mode}", lang)
-        )
-        return views.report_summary(report, lang, shown=limit), rows, False, ok, message
+        ok = {"signature": _signature(token, layer, crs, chosen), "ok": report.ok, "rows": report.rows}
+        return views.report_summary(report, lang, shown=limit), rows, False, ok
+
+    @app.callback(
+        Output(Ids.CONFIRM, "message"),
+        Input(Ids.VALIDATED, "data"),
+        Input(Ids.MODE, "value"),
+        State(Ids.LAYER, "value"),
+        State(Ids.LANG, "data"),
+    )
+    def confirm_text(validated: dict | None, mode: str, layer: str | None, lang: str) -> str:
+        if not validated or not layer:
+            return ""
+        name = pick(LAYER_NAMES[layer], lang)
+        return t("confirm_import", lang).format(rows=validated["rows"], layer=name, mode=t(f"mode_{mode}", lang))
 
     @app.callback(
         Output(Ids.IMPORT, "disabled"),
