@@ -442,11 +442,11 @@ PROBLEM_KINDS = {  # the validation report's problem kinds (geodata.validate, ge
 QUALITY_KINDS = {  # analytics.data_quality.KINDS
     "no_coordinates": ("农户无坐标", "households without coordinates"),
     "wrong_village": ("农户位置与村代码不符", "households in another village"),
-    "id_checksum": ("身份证号校验错误", "ID check digit wrong"),
+    "id_checksum": ("身份证号校验错误", "ID check digits wrong"),
     "missing_dates": ("缺少日期", "dates missing"),
     "stale": ("数据更新滞后", "stale data"),
-    "case_without_household": ("危房无对应农户", "C/D case without household"),
-    "water_no_sample": ("检测点本月未采样", "water site not sampled this month"),
+    "case_without_household": ("危房无对应农户", "C/D cases without household"),
+    "water_no_sample": ("检测点本月未采样", "water sites not sampled this month"),
 }
 LAYER_NAMES = {
     "towns": ("乡镇", "townships"),
