@@ -8,7 +8,7 @@ import threading
 import dash
 from dash import Input, Output, State, dcc, html
 
-from callbacks import map_page, overview, route_page, sites_page, wall_page
+from callbacks import data_page, map_page, overview, route_page, sites_page, wall_page
 from callbacks.store_data import StoreData
 from geodata.demo_store import ensure_demo_store
 from geodata.settings import get_settings
@@ -42,6 +42,7 @@ def create_app(store: str | None = None) -> dash.Dash:
     wall_page.register(app, data)
     sites_page.register(app, data)
     route_page.register(app, data)
+    data_page.register(app, data)
     app.layout = html.Div(
         [dcc.Location(id="url", refresh="callback-nav"), dcc.Store(id="shown-page"), dash.page_container],
         lang="zh-CN",

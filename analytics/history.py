@@ -36,3 +36,8 @@ def snapshot_before(history: pd.DataFrame | None, date: dt.date) -> pd.Series | 
     if not len(earlier):
         return None
     return earlier.loc[pd.to_datetime(earlier[AS_OF]).idxmax()]
+
+
+def with_snapshot(tables: dict[str, pd.DataFrame], history: pd.DataFrame | None, as_of: dt.date) -> dict:
+    """The computed tables plus the history table with this build's county row, written together."""
+    return {**tables, HISTORY: append_snapshot(history, tables["county_indicators"], as_of)}

@@ -11,11 +11,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from analytics import INPUT_LAYERS, compute_indicators, explain, prepare_records
-from analytics.history import HISTORY, append_snapshot
+from analytics.history import HISTORY, with_snapshot
 from geodata._errors import InputError
 from geodata.county_reader import CountyReader
 from geodata.settings import get_settings
-from geodata.store import open_store
+from geodata.store import open_store, write_computed
 
 TABLES = {"village": "village_indicators", "town": "town_indicators", "county": "county_indicators"}
 
@@ -78,13 +78,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             layers = read_inputs(args.store)
             _advance(bar, "read")
             tables = compute_indicators(layers, as_of=as_of, progress=lambda s: _advance(bar, s))
-        history = append_snapshot(store.read_or_none(HISTORY), tables["county_indicators"], as_of)
-        with store.transaction() as tx:
-            for name, frame in tables.items():
-                tx.write(name, frame)
-            tx.write(HISTORY, history)
-            tx.log(action="build", layer="indicators", rows=sum(len(t) for t in tables.values()),
-                   source=f"as of {as_of}", detail={"engine": args.engine, "as_of": str(as_of)})  # fmt: skip
+        tables = with_snapshot(tables, store.read_or_none(HISTORY), as_of)
+        write_computed(store, tables, as_of=as_of, detail={"engine": args.engine})
         _advance(bar, "written")
     county = tables["county_indicators"].iloc[0]
     print(

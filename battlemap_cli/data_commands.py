@@ -1,10 +1,11 @@
-"""Commands that put data into the store or look at it: demo, import, validate, layers, log, settings."""
+"""Commands that put data into the store or look at it: demo, import, validate, template, layers, log, settings."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -14,6 +15,7 @@ from geodata.importer import import_layer, prepare_layer
 from geodata.schemas import SCHEMAS
 from geodata.settings import describe_settings, get_settings
 from geodata.store import open_store
+from geodata.templates import template_workbook
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -41,6 +43,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                 help="replace the layer (default) or append, merging by key",
             )
         p.set_defaults(func=func)
+    p = sub.add_parser("template", parents=[common], help="write an xlsx template (Chinese headers, example row)")
+    p.add_argument("layer", choices=list(SCHEMAS), help="layer of the template")
+    p.add_argument("--out", required=True, help="the .xlsx file to write")
+    p.set_defaults(func=cmd_template)
     p = sub.add_parser("layers", parents=[common], help="list the layers in the store with their row counts")
     p.set_defaults(func=cmd_layers)
     p = sub.add_parser("log", parents=[common], help="show the import log")
@@ -88,6 +94,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         prepared.report.write_json(args.report)
     print(prepared.report.format_text(limit=20))
     print(f"imported {len(prepared.frame)} rows into {args.layer!r} ({args.mode}) in {store.path}")
+    if prepared.diff is not None:
+        print(f"changed: {prepared.diff.summary()}")
     return 0
 
 
@@ -101,6 +109,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         prepared.report.write_json(args.report)
     print(prepared.report.format_text())
     return 0 if prepared.report.ok else 2
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write the layer's template; its example row names a village of the store when there is one."""
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        msg = f"--out must be an .xlsx file, got {out.name!r}"
+        raise InputError(msg)
+    out.write_bytes(template_workbook(args.layer, store=open_store(args.store)))
+    print(f"template for {args.layer!r} written to {out}")
+    return 0
 
 
 def cmd_layers(args: argparse.Namespace) -> int:

@@ -18,9 +18,9 @@ import geopandas as gpd
 import pandas as pd
 
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
-from analytics.history import HISTORY, snapshot_before
+from analytics.history import HISTORY, snapshot_before, with_snapshot
 from geodata.settings import get_settings
-from geodata.store import Frame, GeoPackageStore
+from geodata.store import Frame, GeoPackageStore, write_computed
 from layers.geometry import browser_polygons
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,24 @@ class StoreData:
             self.records()
         except Exception:  # a broken store shows its error on the page, not in a background thread
             log.exception("warming the cache failed")
+
+    def rebuild_indicators(self, progress: Callable[[str], None]) -> None:
+        """Recompute the indicator tables as of today, store them (a ``build``) and warm the caches.
+
+        Refused when the store changed after the inputs were read: the newer import starts
+        its own rebuild. ``progress`` is called after read, joined, aggregated, written, warmed.
+        """
+        stamp = self.store.stamp()
+        layers = {name: f for name in INPUT_LAYERS if (f := self.store.read_or_none(name)) is not None}
+        progress("read")
+        as_of = dt.date.today()
+        tables = compute_indicators(layers, as_of=as_of, settings=get_settings(), progress=progress)
+        tables = with_snapshot(tables, self.store.read_or_none(HISTORY), as_of)
+        write_computed(self.store, tables, as_of=as_of, detail={"engine": "pandas", "after": "import"},
+                       expect_stamp=stamp)  # fmt: skip
+        progress("written")
+        self.warm()
+        progress("warmed")
 
     def layer(self, name: str) -> Frame:
         """A layer of the store."""

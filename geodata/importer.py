@@ -22,6 +22,7 @@ import shapely
 from geodata._errors import InputError, ReadError
 from geodata.columns import ColumnMapping
 from geodata.crs import CrsSpec, to_cgcs2000
+from geodata.diff import LayerDiff, diff_layer, village_lookup
 from geodata.locate import (
     STORED,
     VillageIndex,
@@ -56,6 +57,7 @@ class Prepared:
     report: Report
     mapping: ColumnMapping | None
     raw: RawTable | None
+    diff: LayerDiff | None = None  # set once written
 
 
 def prepare_layer(
@@ -150,38 +152,58 @@ def import_layer(
     store: GeoPackageStore,
     mode: Mode = "replace",
     who: str | None = None,
+    source: str | None = None,
     **options: object,
 ) -> Prepared:
-    """Validate ``path`` and write it into ``layer`` atomically; raise InputError when refused."""
+    """Validate ``path`` and write it into ``layer`` atomically; raise InputError when refused.
+
+    What changed against the stored version is in the returned ``diff``.
+    """
     prepared = prepare_layer(layer, path, store=store, **options)  # type: ignore[arg-type]
     if not prepared.report.ok:
         msg = f"import of {os.fspath(path)} into {layer!r} refused: {len(prepared.report.errors)} error(s)"
         raise InputError(msg, prepared.report)
-    write_layer(prepared, store=store, mode=mode, who=who)
+    prepared.diff = write_layer(prepared, store=store, mode=mode, who=who, source=source)
     progress = options.get("progress")
     if callable(progress):
         progress("written")
     return prepared
 
 
-def write_layer(prepared: Prepared, *, store: GeoPackageStore, mode: Mode = "replace", who: str | None = None) -> None:
-    """Store a prepared layer in one transaction (append merges by key, incoming rows win)."""
+def write_layer(
+    prepared: Prepared,
+    *,
+    store: GeoPackageStore,
+    mode: Mode = "replace",
+    who: str | None = None,
+    source: str | None = None,
+) -> LayerDiff:
+    """Store a prepared layer in one transaction (append merges by key, incoming rows win).
+
+    Returns what changed against the stored version; the import-log entry records it
+    with who imported, when, and ``source`` (default: the file's path).
+    """
     spec = schema(prepared.layer)
     frame = prepared.frame
     detail: dict[str, object] = {"mode": mode, "warnings": len(prepared.report.warnings)}
-    if mode == "append" and store.has(spec.name):
-        frame, conflicts = merge_by_key(store.read(spec.name), frame, spec, prepared.report)
-        detail["conflicts"] = conflicts
-    with store.transaction() as tx:
+    with store.transaction() as tx:  # holds the writers' lock: the stored version cannot change meanwhile
+        old = store.read_or_none(spec.name)
+        if mode == "append" and old is not None:
+            frame, conflicts = merge_by_key(old, frame, spec, prepared.report)
+            detail["conflicts"] = conflicts
+        lookup = village_lookup(store.read_or_none("households")) if "village_code" not in frame else None
+        diff = diff_layer(old, frame, spec, village_of=lookup)
+        detail["diff"] = diff.as_dict()
         tx.write(spec.name, frame)
         tx.log(
             action=f"import:{mode}",
             layer=spec.name,
             rows=len(prepared.frame),
-            source=prepared.report.file,
+            source=source or prepared.report.file,
             detail=detail,
             who=who,
         )
+    return diff
 
 
 def merge_by_key(old: Frame, new: Frame, spec: LayerSchema, report: Report) -> tuple[Frame, int]:
@@ -262,7 +284,10 @@ def _attach_geometry(
     rows = frame[ROW].to_numpy()
     if spec.geometry in ("polygon", "line"):
         if raw.geometry is None:
-            msg = f"layer {spec.name!r} needs {spec.geometry} geometry: give a shapefile, GeoJSON or GeoPackage"
+            msg = (
+                f"layer {spec.name!r} needs {spec.geometry} geometry: give a shapefile, GeoJSON or GeoPackage, "
+                "or a sheet with a 几何 (WKT geometry) column"
+            )
             report.add("no_geometry", "error", msg)
             raise InputError(msg, report)
         geoms = np.asarray(raw.geometry.values, dtype=object)

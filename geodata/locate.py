@@ -225,7 +225,7 @@ def locate_points(
         missing |= outside & known
         if not declared_crs:
             gain = gcj02_share_gain(index, codes, lon, lat)
-            if gain > 0.05:
+            if gain > settings.imports.crs_hint_gain:
                 report.add(
                     "looks_gcj02",
                     "warning",

@@ -5,7 +5,7 @@ geometry of spatial files in the file's own CRS, and for each row the number sho
 in Excel or a text editor, so that every later problem can point at it. Formats:
 xlsx (header row found under merged title rows), csv (UTF-8, UTF-8-BOM, GBK/GB18030
 detected), shapefile alone or zipped (DBF code page from .cpg or detected), GeoJSON,
-GeoPackage.
+GeoPackage; a sheet may carry geometry as WKT text in a 几何 (geometry) column.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from charset_normalizer import from_bytes
 
 from geodata._errors import ReadError
@@ -32,6 +33,7 @@ SPATIAL = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
 TABULAR = {".xlsx", ".xlsm", ".csv", ".txt"}
 ENCODINGS = ("utf-8-sig", "gb18030")
 HEADER_SCAN_ROWS = 30
+WKT_HEADERS = {"wkt", "geometry", "geom", "几何", "几何wkt", "空间位置wkt"}
 
 
 @dataclass
@@ -92,6 +94,30 @@ def read_table(
     if table.data.empty:
         msg = f"{path}: the file has a header but no data rows"
         raise ReadError(msg)
+    return _wkt_geometry(table) if table.geometry is None else table
+
+
+def _wkt_geometry(table: RawTable) -> RawTable:
+    """A sheet with a WKT column (几何 / geometry / wkt) carries its geometry as text: parse it.
+
+    Unparseable cells are refused with their row numbers; the CRS is unknown (inferred later).
+    """
+    cols = [c for c in table.data.columns if normalise_header(c) in WKT_HEADERS]
+    if not cols:
+        return table
+    text = table.data[cols[0]]
+    cells = text.where(text.notna(), None).to_numpy(dtype=object)
+    geoms = shapely.from_wkt(cells, on_invalid="ignore")
+    bad = np.flatnonzero(text.notna().to_numpy() & shapely.is_missing(geoms))
+    if len(bad):
+        rows = ", ".join(str(table.source_rows[i]) for i in bad[:10])
+        msg = (
+            f"{table.file}: column {cols[0]!r} holds text that is not WKT geometry on row(s) {rows}; "
+            "write e.g. POLYGON ((104.60 35.60, 104.62 35.60, 104.62 35.62, 104.60 35.60))"
+        )
+        raise ReadError(msg)
+    table.geometry = gpd.GeoSeries(geoms, index=table.data.index, crs=None)
+    table.data = table.data.drop(columns=cols)
     return table
 
 

@@ -69,6 +69,29 @@ class ImportSettings:
     county_buffer_m: float = _doc(2000.0, "Points within this distance of the county outline count as inside it.")
     max_upload_bytes: int = _doc(200 * 1024 * 1024, "Largest file accepted for import (bytes).")
     max_unzipped_bytes: int = _doc(2 * 1024**3, "Largest total uncompressed size of a zipped shapefile (bytes).")
+    upload_keep_hours: float = _doc(24.0, "Files uploaded on /data and not imported are deleted after this many hours.")
+    crs_hint_gain: float = _doc(
+        0.05,
+        "Suggest GCJ-02 (or BD-09) when reading the points so raises the share lying in their own village by more "
+        "than this (phone-map points sit several hundred metres off).",
+    )
+    report_rows_shown: int = _doc(5000, "Problems listed on /data; the Excel download holds every one.")
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    """The data-quality view on /data: what counts as a problem to fix in a village's records."""
+
+    stale_days: int = _doc(
+        60, "A village whose household records were not added to or changed by any import for this many days is stale."
+    )
+    monitored_dates: tuple[str, ...] = _doc(
+        ("risk_found_on", "identified_on", "entered_on"),
+        "Dates every monitored household (监测对象) must carry; a missing one is a problem.",
+    )
+    case_dates: tuple[str, ...] = _doc(
+        ("appraised_on", "deadline"), "Dates every C/D case (危房台账) must carry; a missing one is a problem."
+    )
 
 
 @dataclass(frozen=True)
@@ -375,6 +398,7 @@ class Settings:
     poverty: PovertySettings = field(default_factory=PovertySettings)
     timeliness: TimelinessSettings = field(default_factory=TimelinessSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
     water: WaterSettings = field(default_factory=WaterSettings)
     funds: FundsSettings = field(default_factory=FundsSettings)
     housing: HousingSettings = field(default_factory=HousingSettings)

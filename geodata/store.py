@@ -172,6 +172,30 @@ class GeoPackageStore:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def write_computed(
+    store: GeoPackageStore,
+    tables: dict[str, Frame],
+    *,
+    as_of: dt.date,
+    detail: dict[str, Any],
+    expect_stamp: str | None = None,
+    who: str | None = None,
+) -> None:
+    """Write computed tables (``battlemap build``) in one transaction with a ``build`` log entry.
+
+    ``expect_stamp`` refuses the write when the store changed after the inputs were read
+    (a newer import would otherwise look older than these tables).
+    """
+    with store.transaction() as tx:
+        if expect_stamp is not None and store.stamp() != expect_stamp:
+            msg = "the store changed while the indicators were computed; they will be rebuilt from the new data"
+            raise StoreError(msg)
+        for name, frame in tables.items():
+            tx.write(name, frame)
+        tx.log(action="build", layer="indicators", rows=sum(len(t) for t in tables.values()),
+               source=f"as of {as_of}", detail={**detail, "as_of": str(as_of)}, who=who)  # fmt: skip
+
+
 class StoreWriter:
     """Writes layers into a transaction's temporary file; see :meth:`GeoPackageStore.transaction`."""
 
