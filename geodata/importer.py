@@ -31,6 +31,7 @@ from geodata.locate import (
     source_crs,
     transform_geometries,
 )
+from geodata.private_db import PrivateDB, cli_user
 from geodata.readers import RawTable, read_table
 from geodata.report import Report, RowProblems
 from geodata.schemas import DERIVED_COLUMNS, LayerSchema, schema
@@ -182,6 +183,8 @@ def write_layer(prepared: Prepared, *, store: GeoPackageStore, mode: Mode = "rep
             detail=detail,
             who=who,
         )
+    audit = {"rows": len(prepared.frame), "file": prepared.report.file, **detail}
+    PrivateDB.beside(store).audit(who=who or cli_user(), action=f"import:{mode}", target=spec.name, detail=audit)
 
 
 def merge_by_key(old: Frame, new: Frame, spec: LayerSchema, report: Report) -> tuple[Frame, int]:
