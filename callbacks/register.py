@@ -18,6 +18,7 @@ from dash import Input, Output, State, dcc, html
 
 from callbacks.store_data import StoreData
 from geodata.privacy import MASKERS
+from geodata.spreadsheet import safe_csv
 from layers.i18n import RISK_TYPES, pick, t
 
 GRID_COLUMNS = [
@@ -189,5 +190,5 @@ def register_callbacks(app: dash.Dash, data: StoreData) -> None:
     def export(_n: int, state: dict) -> dict:
         table = register_table(data, state["village"], state["lang"])
         headers = {c: t("income" if c == "per_capita_income" else c, state["lang"]) for c in GRID_COLUMNS}
-        text = table.rename(columns=headers).to_csv(index=False)
+        text = safe_csv(table.rename(columns=headers), index=False)
         return dcc.send_string("\ufeff" + text, f"households-{state['village']}.csv")  # BOM: Excel reads UTF-8

@@ -33,6 +33,7 @@ from analytics.sites import (
 from callbacks.store_data import StoreData
 from geodata._errors import InputError
 from geodata.settings import get_settings
+from geodata.spreadsheet import safe_csv
 from layers.basemap import basemap_layers
 from layers.i18n import lang_of, t
 from layers.site_map import SiteView, image_layer, origins_lonlat, result_traces, sites_figure, sites_html, surface
@@ -418,7 +419,7 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
             text = json.dumps(geojson_dict(result.candidates, result.travel, lang), ensure_ascii=False, indent=1)
             return dcc.send_string(text, "sites.geojson")
         if kind == "sites-export_sites_csv":
-            return dcc.send_string(export_table(result.candidates, result.travel, lang).to_csv(index=False),
+            return dcc.send_string(safe_csv(export_table(result.candidates, result.travel, lang), index=False),
                                    "sites.csv")  # fmt: skip
         hazards = data.layer_or_none("hazards")
         page = sites_html(_view(model, plan, result, lang), title=f"{t('sites_title', lang)} · {result.households}",
