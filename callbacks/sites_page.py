@@ -30,8 +30,10 @@ from analytics.sites import (
     plan_movers,
     rank_sites,
 )
+from callbacks.access import current_account
 from callbacks.store_data import StoreData
 from geodata._errors import InputError
+from geodata.private_db import PrivateDB
 from geodata.settings import get_settings
 from geodata.spreadsheet import safe_csv
 from layers.basemap import basemap_layers
@@ -415,6 +417,9 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
         *values, lang = args
         model, plan, result = compute(data, Controls.parse(values))
         kind = dash.ctx.triggered_id
+        account = current_account()
+        PrivateDB.beside(data.store).audit(who=account.name if account else "?", action="export:sites",
+                                           target=str(kind), detail={"households": result.households})  # fmt: skip
         if kind == "sites-export_geojson":
             text = json.dumps(geojson_dict(result.candidates, result.travel, lang), ensure_ascii=False, indent=1)
             return dcc.send_string(text, "sites.geojson")

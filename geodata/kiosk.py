@@ -67,9 +67,13 @@ def revoke_token(store: GeoPackageStore, token_id: str, *, who: str | None = Non
 
 def is_valid(table: pd.DataFrame, token: str | None) -> bool:
     """True when ``token`` matches a token of ``table`` that is not revoked (constant-time compare)."""
-    if not token or not len(table):
+    return bool(token) and live_digest(table, digest(token or ""))
+
+
+def live_digest(table: pd.DataFrame, wanted: str) -> bool:
+    """True when the digest ``wanted`` is the stored digest of a token that is not revoked."""
+    if not wanted or not len(table):
         return False
-    wanted = digest(token)
     live = table[table["revoked_at"].isna()]["token_sha256"]
     return any(hmac.compare_digest(wanted, str(stored)) for stored in live)
 
