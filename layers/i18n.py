@@ -200,17 +200,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "reveal_button": ("显示个人信息", "Reveal personal data"),
     "reveal_short": ("请填写查看理由。", "State a reason first."),
     "revealed": ("已显示（已记录审计）", "Revealed (audited)"),
-}
-
-SITE_CRITERIA = {
-    "road": ("距硬化路", "hardened-road access"),
-    "township": ("距乡镇驻地", "township access"),
-    "school": ("距学校", "school access"),
-    "clinic": ("距卫生室/院", "clinic access"),
-    "water": ("距水厂", "water-plant access"),
-    "slope": ("坡度", "slope"),
-    "origin": ("距迁出村", "nearness to origin"),
-    "elevation": ("海拔落差", "elevation change"),
     # /route: unannounced inspection routes (四不两直暗访)
     "route": ("暗访路线", "Inspection route"),
     "route_title": ("四不两直暗访路线", "Unannounced inspection route"),
@@ -305,6 +294,17 @@ SITE_CRITERIA = {
     "reason_water_failing": ("水质不合格", "failing water"),
     "findings_add": ("登记发现问题", "Record a finding"),
     "findings_saved": ("已登记", "Recorded"),
+}
+
+SITE_CRITERIA = {
+    "road": ("距硬化路", "hardened-road access"),
+    "township": ("距乡镇驻地", "township access"),
+    "school": ("距学校", "school access"),
+    "clinic": ("距卫生室/院", "clinic access"),
+    "water": ("距水厂", "water-plant access"),
+    "slope": ("坡度", "slope"),
+    "origin": ("距迁出村", "nearness to origin"),
+    "elevation": ("海拔落差", "elevation change"),
 }
 
 FACILITY_KINDS = {

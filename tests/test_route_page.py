@@ -61,6 +61,11 @@ def test_plan_a_route_and_download_its_gpx(demo_store_path: Path, tmp_path: Path
         page.click("#finding-save")
         page.wait_for_function("() => document.querySelector('#finding-message').textContent.includes('DC')")
 
+    _assert_stored_and_audited(store_path, inspector)
+    assert not errors, errors
+
+
+def _assert_stored_and_audited(store_path: Path, inspector: str) -> None:
     plans = PlanStore.beside(GeoPackageStore(store_path))
     mine = plans.plans(viewer=inspector)
     assert len(mine) == 1 and mine["seed"].iloc[0] == 11
@@ -71,4 +76,3 @@ def test_plan_a_route_and_download_its_gpx(demo_store_path: Path, tmp_path: Path
     assert {"route:view", "route:export:gpx"} <= set(actions["action"])
     findings = GeoPackageStore(store_path).read("inspections")
     assert (findings["finding"] == "暗访测试第一书记不在岗").sum() == 1
-    assert not errors, errors
