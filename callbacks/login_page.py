@@ -154,7 +154,7 @@ def _page(title: str, body: str, lang: str, status: int) -> flask.Response:
 <html lang="{html_lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} · Battlemap</title>
-<link rel="stylesheet" href="/assets/base.css"></head>
+<link rel="icon" href="/_favicon.ico"><link rel="stylesheet" href="/assets/base.css"></head>
 <body class="login-page">{body}</body></html>"""
     response = flask.make_response(text, status)
     response.headers["Content-Type"] = "text/html; charset=utf-8"

@@ -128,30 +128,34 @@ class AccountStore(PrivateDB):
         """
         cfg = (settings or get_settings()).auth
         since = time.time() - cfg.failure_window_minutes * 60
-        with self._connect() as con:
+        with self._connect() as con:  # the refusal is committed before it is raised
             by_name = con.execute("SELECT COUNT(*) FROM login_failures WHERE name = ? AND at > ?",
                                   (name, since)).fetchone()[0]  # fmt: skip
             by_address = con.execute("SELECT COUNT(*) FROM login_failures WHERE address = ? AND at > ?",
                                      (address, since)).fetchone()[0]  # fmt: skip
-            if by_name >= cfg.max_failures_per_user or by_address >= cfg.max_failures_per_address:
+            throttled = by_name >= cfg.max_failures_per_user or by_address >= cfg.max_failures_per_address
+            if throttled:
                 audit_row(con, who=name, action="login:throttled", target=address,
                           detail={"failures_name": by_name, "failures_address": by_address})  # fmt: skip
-                msg = f"too many failed logins; try again in {cfg.failure_window_minutes} minutes"
-                raise LoginRefused(msg, throttled=True)
+        if throttled:
+            msg = f"too many failed logins; try again in {cfg.failure_window_minutes} minutes"
+            raise LoginRefused(msg, throttled=True)
         row = self._row(name)
-        ok = _verify(row["password_hash"] if row else None, password)
+        ok = _verify(row["password_hash"] if row else None, password) and row is not None and not row["disabled_at"]
         with self._connect() as con:
-            if not ok or row is None or row["disabled_at"]:
+            if not ok:
                 con.execute("INSERT INTO login_failures VALUES (?, ?, ?)", (time.time(), name, address))
                 con.execute("DELETE FROM login_failures WHERE at < ?", (since - 86400,))  # keep the table small
                 why = "unknown" if row is None else "disabled" if row["disabled_at"] else "password"
                 audit_row(con, who=name, action="login:failed", target=address, detail={"why": why})
-                msg = "wrong name or password, or the account is disabled"
-                raise LoginRefused(msg)
-            con.execute("DELETE FROM login_failures WHERE name = ?", (name,))
-            if hasher().check_needs_rehash(row["password_hash"]):  # costs raised in the settings since
-                con.execute("UPDATE users SET password_hash = ? WHERE name = ?", (hasher().hash(password), name))
-            audit_row(con, who=name, action="login", target=address, detail={"role": row["role"]})
+            else:
+                con.execute("DELETE FROM login_failures WHERE name = ?", (name,))
+                if hasher().check_needs_rehash(row["password_hash"]):  # costs raised in the settings since
+                    con.execute("UPDATE users SET password_hash = ? WHERE name = ?", (hasher().hash(password), name))
+                audit_row(con, who=name, action="login", target=address, detail={"role": row["role"]})
+        if not ok or row is None:
+            msg = "wrong name or password, or the account is disabled"
+            raise LoginRefused(msg)
         return _account(row)
 
     def _row(self, name: str) -> dict[str, Any] | None:
