@@ -113,7 +113,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     table = _accounts(args).users()
     if not len(table):
         print("no users; add one with `battlemap users add NAME --role admin`")
-    for row in table.itertuples():
+    for row in table.astype(object).where(table.notna(), None).itertuples():
         state = f"disabled {row.disabled_at}" if row.disabled_at else "active"
         print(f"{row.name}  {row.role}  {row.township or 'county-wide'}  created {row.created_at}  {state}")
     return 0

@@ -219,3 +219,83 @@ def test_disabled_or_reset_accounts_lose_their_sessions(served: tuple[Any, Path]
     accounts.set_disabled(name, disabled=True, who="tests")
     assert client.get("/map").status_code == 401
     assert log_in(client, name, "another long password").status_code == 401
+
+
+def _household(store: Path, town: str | None = None) -> dict[str, Any]:
+    households = GeoPackageStore(store).read("households")
+    if town is not None:
+        households = households[households["village_code"].str[:9] == town]
+    return households.iloc[0].to_dict()
+
+
+def key_by_input(app: Any, output: str, input_id: str) -> str:
+    """The key of the callback writing ``output`` (with allow_duplicate) triggered by ``input_id``."""
+    return next(k for k in app.callback_map if k.startswith(output + "@")
+                and any(i["id"] == input_id for i in app.callback_map[k]["inputs"]))  # fmt: skip
+
+
+def card(client: FlaskClient, app: Any, household_id: str) -> Any:
+    rows = [{"household_id": household_id}]
+    return post_callback(client, key_by_input(app, "household-card.children", "household-grid"),
+                         [{"id": "household-grid", "property": "selectedRows", "value": rows}],
+                         [{"id": "map-state", "property": "data", "value": {"lang": "zh"}}])  # fmt: skip
+
+
+def reveal(client: FlaskClient, app: Any, household_id: str, reason: str) -> Any:
+    key = key_by_input(app, "household-card.children", "reveal-button")
+    return post_callback(client, key, [{"id": "reveal-button", "property": "n_clicks", "value": 1}],
+                         [{"id": "reveal-reason", "property": "value", "value": reason},
+                          {"id": "reveal-household", "property": "data", "value": household_id},
+                          {"id": "map-state", "property": "data", "value": {"lang": "zh"}}])  # fmt: skip
+
+
+def test_only_an_admin_reveals_personal_data_with_a_reason(served: tuple[Any, Path]) -> None:
+    app, store = served
+    household = _household(store)
+    full_name, id_number = household["head_name"], household["id_number"]
+    leader = client_for(app, store, "leader")
+    shown = card(leader, app, household["household_id"]).get_data(as_text=True)
+    assert household["household_id"] in shown and id_number not in shown and "reveal-button" not in shown
+    assert reveal(leader, app, household["household_id"], "家访核实").status_code == 403
+    admin = client_for(app, store, "admin")
+    assert "reveal-button" in card(admin, app, household["household_id"]).get_data(as_text=True)
+    short = reveal(admin, app, household["household_id"], "x").get_data(as_text=True)
+    assert id_number not in short and "请填写查看理由" in short
+    revealed = reveal(admin, app, household["household_id"], "核实低保申请").get_data(as_text=True)
+    assert full_name in revealed and id_number in revealed
+    log = PlanStore.beside(GeoPackageStore(store)).audit_log(action="reveal")
+    assert list(log["who"]) == ["test-admin"] and list(log["reason"]) == ["核实低保申请"]
+    assert list(log["target"]) == [household["household_id"]]
+
+
+def test_a_township_leader_sees_only_their_township(served: tuple[Any, Path]) -> None:
+    app, store = served
+    towns = sorted(GeoPackageStore(store).read("towns")["town_code"])
+    mine, other = towns[0], towns[1]
+    client = client_for(app, store, None)
+    log_in(client, account(store, "leader", township=mine))
+    assert client.get("/wall").status_code == 403  # county-wide aggregates
+    page = route_page(client, "/map", f"?town={other}").get_data(as_text=True)
+    assert f"town={mine}" in page or mine in page
+    assert f'"{other}"' not in page  # the other township is not the view, nor a unit on it
+    theirs = _household(store, other)
+    assert theirs["household_id"] not in card(client, app, theirs["household_id"]).get_data(as_text=True)
+    village = theirs["village_code"]
+    state = [{"id": "map-state", "property": "data", "value": {"village": village, "lang": "zh"}}]
+    request = [{"id": "household-grid", "property": "getRowsRequest", "value": {"startRow": 0}}]
+    rows = post_callback(client, "household-grid.getRowsResponse", request, state)
+    assert rows.json["response"]["household-grid"]["getRowsResponse"]["rowCount"] == 0
+    export = post_callback(
+        client,
+        "grid-download.data",
+        [{"id": "grid-export", "property": "n_clicks", "value": 1}],
+        [{"id": "map-state", "property": "data", "value": {"village": village, "lang": "zh"}}],
+    )
+    assert export.status_code == 204  # nothing to download
+
+
+def test_request_bodies_are_limited(served: tuple[Any, Path]) -> None:
+    app, _store = served
+    from geodata.settings import get_settings
+
+    assert app.server.config["MAX_CONTENT_LENGTH"] == get_settings().imports.max_upload_bytes
