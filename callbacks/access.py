@@ -46,7 +46,7 @@ ADMIN = frozenset({"admin"})
 CALLBACK_PATH = "/_dash-update-component"
 SHELL_PATHS = ("/_dash-layout", "/_dash-dependencies", "/_reload-hash")
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
-PUBLIC_PATHS = ("/login", "/logout", "/_favicon.ico")
+PUBLIC_PATHS = ("/login", "/logout", "/_favicon.ico", "/wall/alive")  # /wall/alive answers only yes or no
 ROUTER_OUTPUT = "_pages_content.children"
 EXTENSION = "battlemap_access"
 
@@ -67,7 +67,6 @@ PAGE_RULES: dict[str, Rule] = {
     "/": ANY_ACCOUNT,
     "/map": ANY_ACCOUNT,
     "/wall": WALL,
-    "/wall/alive": WALL,
     "/sites": Rule(frozenset({"planner", "admin"}), scoped=False),
     "/route": Rule(frozenset({"inspector", "admin"}), scoped=False),
     "/audit": Rule(ADMIN, scoped=False),
@@ -226,6 +225,13 @@ def _what(path: str) -> dict[str, Any]:
         return {}
     body = flask.request.get_json(silent=True) or {}
     return {"callback": str(body.get("output", ""))[:200]}
+
+
+def request_identity(data: StoreData) -> Identity:
+    """Who is asking, for a public route that answers differently by identity (``/wall/alive``)."""
+    who = _identity(data)
+    flask.g.battlemap_identity = who
+    return who
 
 
 def _identity(data: StoreData) -> Identity:

@@ -26,7 +26,7 @@ from geodata.private_db import PrivateDB
 from layers.i18n import lang_of, t
 
 CSRF_KEY = "csrf"
-SCRIPT_PATHS = (CALLBACK_PATH, *SHELL_PATHS, "/wall/alive")
+SCRIPT_PATHS = (CALLBACK_PATH, *SHELL_PATHS)
 
 
 def csrf_token() -> str:

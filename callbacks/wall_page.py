@@ -5,9 +5,9 @@ It opens with a kiosk token in the URL (``/wall?kiosk=…``; see :mod:`geodata.k
 tiles, a village choropleth with the red villages outlined, and the red list. One timer
 rotates the indicator (a click or touch pauses it; ``?indicator=`` pins one), another
 checks the store's change stamp and updates the page in place. Every tick first asks
-``/wall/alive`` whether the screen may still show the wall (the access guard re-checks
-the token on every request), so a revoked token blanks the screen at its next tick,
-before any data are asked for.
+``/wall/alive`` whether the screen may still show the wall (it re-checks the token's
+digest, like the access guard on every request), so a revoked token blanks the screen at
+its next tick, before any data are asked for, and the screen then asks nothing more.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 import dash
+import flask
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
@@ -25,7 +26,7 @@ from dash.exceptions import PreventUpdate
 
 from analytics.kpis import Kpi, wall_kpis
 from analytics.risk import risk_inputs
-from callbacks.access import WALL, allowed, identity
+from callbacks.access import WALL, allowed, identity, request_identity
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
 from callbacks.views import choropleth_view, legend_items
@@ -237,15 +238,17 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         State("wall-state", "data"),
     )
 
-    app.server.add_url_rule("/wall/alive", "wall_alive", _alive)  # the guard answers 401/403 first
+    app.server.add_url_rule("/wall/alive", "wall_alive", lambda: _alive(data))
     app.clientside_callback(  # every tick asks first whether the screen may still show the wall
-        """async function(size, rotate, refresh) {
+        """async function(size, rotate, refresh, shown) {
+            const none = window.dash_clientside.no_update;
+            if ((shown || '').includes('wall-revoked')) { return [none, none]; }  // refused once: ask no more
             const triggered = window.dash_clientside.callback_context.triggered || [];
             const trigger = triggered.length ? triggered[0].prop_id.split('.')[0] : 'wall-size';
             let refused = false;
             try {
                 const r = await fetch('/wall/alive', {cache: 'no-store', credentials: 'same-origin'});
-                refused = r.status === 401 || r.status === 403;
+                refused = r.ok && (await r.json()).wall === false;
             } catch (e) { refused = false; }  // the server is unreachable: keep the last picture
             if (refused) { return [window.dash_clientside.no_update, 'wall wall-revoked']; }
             return [{trigger: trigger, at: Date.now()}, window.dash_clientside.no_update];
@@ -255,6 +258,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         Input("wall-size", "data"),
         Input("wall-rotate", "n_intervals"),
         Input("wall-refresh", "n_intervals"),
+        State("wall-root", "className"),
     )
 
     @app.callback(
@@ -289,6 +293,8 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
                 new_state)  # fmt: skip
 
 
-def _alive() -> tuple[str, int]:
-    """Nothing but "yes": reached only through the guard, which answers 401/403 for a revoked token."""
-    return "", 204
+def _alive(data: StoreData) -> flask.Response:
+    """``{"wall": true}`` while this browser may show the wall (live kiosk token or account), else false; no data."""
+    response = flask.jsonify(wall=allowed(WALL, request_identity(data)))
+    response.headers["Cache-Control"] = "no-store"
+    return response

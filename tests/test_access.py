@@ -92,8 +92,9 @@ def test_nothing_without_login(served: tuple[Any, Path]) -> None:
         response = client.get(path)
         assert response.status_code == 401, path
         assert b'id="login-form"' in response.data  # the login form, which returns to the page
-    for path in ("/_dash-layout", "/_dash-dependencies", "/wall/alive"):
+    for path in ("/_dash-layout", "/_dash-dependencies"):
         assert client.get(path).status_code == 401, path
+    assert client.get("/wall/alive").json == {"wall": False}
     assert route_page(client, "/map").status_code == 401
     grid = post_callback(client, "household-grid.getRowsResponse",
                          [{"id": "household-grid", "property": "getRowsRequest", "value": {"startRow": 0}}],
@@ -155,7 +156,7 @@ def test_kiosk_token_opens_the_wall_only_until_revoked(served: tuple[Any, Path])
     token_id, token = create_token(gpkg, "test screen")
     client = client_for(app, store, None)
     assert client.get(f"/wall?kiosk={token}").status_code == 200
-    assert client.get("/wall/alive").status_code == 204  # the page's own requests carry the kiosk session
+    assert client.get("/wall/alive").json == {"wall": True}  # the page's own requests carry the kiosk session
     assert client.get("/_dash-layout").status_code == 200
     assert route_page(client, "/wall", f"?kiosk={token}").status_code == 200
     for path in ("/", "/map", "/route", "/audit"):
@@ -163,7 +164,7 @@ def test_kiosk_token_opens_the_wall_only_until_revoked(served: tuple[Any, Path])
         assert route_page(client, path).status_code == 403, path
     assert client.get("/wall?kiosk=not-a-token").status_code == 401
     revoke_token(gpkg, token_id)
-    assert client.get("/wall/alive").status_code == 401
+    assert client.get("/wall/alive").json == {"wall": False}
     refused = client.get(f"/wall?kiosk={token}")
     assert refused.status_code == 401 and b'id="wall-refused"' in refused.data
     audit = PlanStore.beside(gpkg).audit_log(action="kiosk:")
