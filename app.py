@@ -1,32 +1,71 @@
-"""Battlemap web app: the app factory and ``serve`` (``python app.py`` runs it on the default store)."""
+"""Battlemap web app: the app factory and ``serve`` (``python app.py`` runs it on the default store).
+
+Every page and every callback is registered under an access rule (:mod:`callbacks.access`):
+the guard in front of the Flask server answers 401/403 before any page code runs.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import dash
+import flask
 from dash import Input, Output, State, dcc, html
 
-from callbacks import data_page, map_page, overview, route_page, sites_page, wall_page
+from callbacks import (
+    access,
+    audit_page,
+    data_page,
+    login_page,
+    map_page,
+    overview,
+    route_page,
+    server_config,
+    sites_page,
+    wall_page,
+)
 from callbacks.store_data import StoreData
+from geodata._errors import ConfigError
+from geodata.accounts import ensure_first_admin
 from geodata.demo_store import ensure_demo_store
 from geodata.settings import get_settings
 from geodata.store import open_store
+from layers.i18n import t
 
 log = logging.getLogger(__name__)
+PAGES = (  # module, path: each page's callbacks get the path's access rule
+    (overview, "/"),
+    (map_page, "/map"),
+    (wall_page, "/wall"),
+    (sites_page, "/sites"),
+    (route_page, "/route"),
+    (data_page, "/data"),
+    (audit_page, "/audit"),
+)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "no-referrer",  # a kiosk link's token never leaves in a Referer header
+}
 
 
-def create_app(store: str | None = None) -> dash.Dash:
+def create_app(store: str | None = None, *, production: bool | None = None) -> dash.Dash:
     """Build the Dash app on ``store`` (default: $BATTLEMAP_STORE or data/battlemap.gpkg).
 
     An absent store is filled with the demo county first, so a fresh checkout shows a map.
+    ``production`` (default: ``BATTLEMAP_ENV=production``) refuses to start without a safe secret key.
     """
+    is_production = server_config.production_mode(production)
+    server = flask.Flask(__name__)
+    server_config.configure(server, production=is_production)  # before anything else: refuse early
     opened = open_store(store)
     ensure_demo_store(opened, seed=get_settings().demo_seed)
     data = StoreData(opened)
     app = dash.Dash(
         __name__,
+        server=server,
         title="乡村振兴作战图 Battlemap",
         serve_locally=True,  # intranets: every script and style from this server, none from a CDN
         update_title=None,
@@ -35,20 +74,63 @@ def create_app(store: str | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,  # page components exist only while their page is shown
         routing_callback_inputs={"shown": State("shown-page", "data")},  # the page on screen before this change
     )
+    rules = access.install(app, data, refuse=login_page.refusal)
+    login_page.register(server, data)
+    server.after_request(_security_headers)
     # the first page and the first clicks without the wait
     threading.Thread(target=_warm, args=(data,), name="warm-cache", daemon=True).start()
-    overview.register(app, data)
-    map_page.register(app, data)
-    wall_page.register(app, data)
-    sites_page.register(app, data)
-    route_page.register(app, data)
-    data_page.register(app, data)
-    app.layout = html.Div(
-        [dcc.Location(id="url", refresh="callback-nav"), dcc.Store(id="shown-page"), dash.page_container],
-        lang="zh-CN",
-    )
-    app.callback(Output("shown-page", "data"), Input("_pages_location", "pathname"))(_shown_page)
+    for module, path in PAGES:
+        with rules.owning(access.page_rule(path)):
+            module.register(app, data)
+    app.layout = _shell
+    with rules.owning(access.SHELL):
+        app.callback(Output("shown-page", "data"), Input("_pages_location", "pathname"))(_shown_page)
     return app
+
+
+def create_server(store: str | None = None, *, production: bool = True) -> flask.Flask:
+    """The Flask server for a WSGI host, in production mode: ``gunicorn 'app:create_server()'``."""
+    return create_app(store, production=production).server
+
+
+def _shell() -> html.Div:
+    """The frame around every page: the router's URL, the shown page, who is logged in."""
+    return html.Div(
+        [dcc.Location(id="url", refresh="callback-nav"), dcc.Store(id="shown-page"), _user_bar(),
+         dash.page_container],
+        lang="zh-CN",
+    )  # fmt: skip
+
+
+def _user_bar() -> Any:
+    """Name, role, the audit link (admins) and a logout button; nothing for a kiosk screen."""
+    account = access.current_account()
+    if account is None:
+        return html.Div(id="user-bar", hidden=True)
+    role = f"{t(f'role_{account.role}', 'zh')} {t(f'role_{account.role}', 'en')}"
+    scope = [html.Span(account.township, className="user-scope")] if account.township else []
+    audit = [dcc.Link(f"{t('audit_link', 'zh')} {t('audit_link', 'en')}", href="/audit")] if access.is_admin() else []
+    logout = html.Form(
+        [
+            dcc.Input(type="hidden", name=login_page.CSRF_KEY, value=login_page.csrf_token()),
+            html.Button(f"{t('logout', 'zh')} {t('logout', 'en')}", type="submit", className="btn", id="logout"),
+        ],
+        method="POST",
+        action="/logout",
+        className="logout-form",
+    )
+    return html.Div(
+        [html.Span(account.name, className="user-name", id="user-name"), html.Span(role, className="user-role"),
+         *scope, *audit, logout],
+        id="user-bar",
+        className="user-bar",
+    )  # fmt: skip
+
+
+def _security_headers(response: flask.Response) -> flask.Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _warm(data: StoreData) -> None:
@@ -62,9 +144,18 @@ def _shown_page(pathname: str | None) -> str | None:
     return pathname
 
 
-def serve(*, store: str | None = None, host: str = "127.0.0.1", port: int = 8050, debug: bool = False) -> None:
+def serve(*, store: str | None = None, host: str = "127.0.0.1", port: int = 8050, debug: bool = False,
+          production: bool | None = None) -> None:  # fmt: skip
     """Run the development server (use gunicorn for production, see the README)."""
-    app = create_app(store)
+    if debug and server_config.production_mode(production):
+        msg = "debug mode is refused in production (it runs code sent by the browser's debugger)"
+        raise ConfigError(msg)
+    app = create_app(store, production=production)
+    if not server_config.production_mode(production):
+        password = ensure_first_admin(open_store(store))
+        if password:  # a fresh checkout: one administrator, so the app can be used at once
+            log.warning("first run: created account 'admin' with password %s (shown once; change it with "
+                        "`battlemap users reset admin`)", password)  # fmt: skip
     log.warning("Battlemap on http://%s:%s/", host, port)
     app.run(host=host, port=port, debug=debug)
 

@@ -15,6 +15,7 @@ from analytics.history import HISTORY, with_snapshot
 from geodata._errors import InputError
 from geodata.county_reader import CountyReader
 from geodata.settings import get_settings
+from geodata.spreadsheet import safe_cells, safe_csv
 from geodata.store import open_store, write_computed
 
 TABLES = {"village": "village_indicators", "town": "town_indicators", "county": "county_indicators"}
@@ -110,7 +111,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         )
         sys.stdout.write("\n")
     else:
-        frame.drop(columns=["settings"]).to_csv(sys.stdout, index=False)
+        safe_cells(frame.drop(columns=["settings"])).to_csv(sys.stdout, index=False)
     return 0
 
 
@@ -126,5 +127,5 @@ def cmd_explain(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise InputError(str(exc.args[0])) from exc
     print(f"{args.indicator} of {args.unit} (as of {records.as_of}): {len(rows)} rows")
-    print(rows.to_csv(index=False), end="")
+    print(safe_csv(rows, index=False), end="")
     return 0

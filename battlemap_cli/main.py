@@ -15,6 +15,7 @@ from battlemap_cli import (
     route_commands,
     serve_command,
     sites_command,
+    users_command,
 )
 from geodata._errors import BattlemapError, InputError, StoreError
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     route_commands.register(sub, common)
     serve_command.register(sub, common)
     kiosk_command.register(sub, common)
+    users_command.register(sub, common)
     return parser
 
 

@@ -26,6 +26,7 @@ from analytics.sites import (
 )
 from geodata._errors import InputError
 from geodata.settings import get_settings
+from geodata.spreadsheet import safe_csv
 from geodata.store import open_store
 
 FORMATS = (".geojson", ".json", ".csv", ".html")
@@ -145,7 +146,7 @@ def _write(
     if suffix in (".geojson", ".json"):
         text = json.dumps(geojson_dict(result.candidates, result.travel, lang), ensure_ascii=False, indent=1)
     elif suffix == ".csv":
-        text = export_table(result.candidates, result.travel, lang).to_csv(index=False)
+        text = safe_csv(export_table(result.candidates, result.travel, lang), index=False)
     else:
         text = _html(model, plan, result, lang=lang, hazards=hazards)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

@@ -23,7 +23,7 @@ from playwright.sync_api import Page, Response
 
 from geodata.demo_store import write_demo
 from geodata.store import GeoPackageStore
-from tests.browser import chromium, serving_process
+from tests.browser import chromium, login, serving_process
 from tests.test_map_page import click_at, rendered
 
 
@@ -100,6 +100,7 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
             payloads = Payloads()
             page.on("response", lambda r: payloads(r))  # noqa: PLW0108 - Playwright wraps plain callables only
+            login(page, url, store.path, "leader")
             page.goto(f"{url}/map")  # warm: the server computes indicators once per store version
             rendered(page, "county")
             payloads.take()

@@ -1,8 +1,7 @@
 """The /data page (数据导入与质量): upload a ledger, check and correct it, import it, see what changed and what to fix.
 
-Meant for administrators: once accounts exist (issue 8) a role check wraps the callbacks
-below; until then :func:`current_user` names the one local user, recorded in the import
-log. Callbacks are thin: the upload goes to :class:`geodata.uploads.UploadArea`, the
+Administrators only (the access guard, :mod:`callbacks.access`); the logged-in admin
+(:func:`~callbacks.access.current_user`) is recorded in the import log. Callbacks are thin: the upload goes to :class:`geodata.uploads.UploadArea`, the
 preview and CRS hint come from :mod:`geodata.preview`, validation and import from
 :mod:`geodata.importer` (the same checks as ``battlemap import``), the change summary
 from :mod:`geodata.diff`, the indicator rebuild runs on a :class:`geodata.jobs.JobBoard`
@@ -20,6 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from analytics import INPUT_LAYERS
 from analytics.data_quality import Quality, data_quality
+from callbacks.access import current_user
 from callbacks.data_layout import MAP_COLUMNS, PATH, PREVIEW_ROWS, Ids, layout
 from callbacks.store_data import StoreData
 from geodata._errors import BattlemapError, InputError
@@ -30,18 +30,12 @@ from geodata.preview import auto_mapping, changed_overrides, detect_layer, previ
 from geodata.readers import RawTable
 from geodata.schemas import SCHEMAS
 from geodata.settings import get_settings
-from geodata.store import os_user
 from geodata.templates import template_workbook
 from geodata.uploads import Upload, UploadArea, decode_upload
 from layers import data_views as views
 from layers.i18n import LAYER_NAMES, pick, t
 
 REBUILD_STEPS = 5  # read, joined, aggregated, written, warmed
-
-
-def current_user() -> str:
-    """Who imports: the one local user until issue 8 brings login (then: the logged-in administrator)."""
-    return os_user()
 
 
 def register(app: dash.Dash, data: StoreData) -> None:

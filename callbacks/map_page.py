@@ -9,6 +9,7 @@ ever reach the browser, with personal data masked.
 
 from __future__ import annotations
 
+import dataclasses
 import html as html_lib
 import json
 import logging
@@ -23,11 +24,13 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from callbacks.access import ADMIN, current_account, in_scope, is_admin, restricted, township_scope
 from callbacks.map_state import PATH, MapState
-from callbacks.register import masked_households, register_callbacks, register_section, risks_text
+from callbacks.register import audit_export, masked_households, register_callbacks, register_section, risks_text
 from callbacks.store_data import StoreData
 from callbacks.views import choropleth_view, export_html, legend_items
 from geodata.privacy import MASKERS
+from geodata.private_db import PrivateDB
 from geodata.settings import get_settings
 from layers import panel
 from layers.catalog import CATALOG
@@ -59,9 +62,14 @@ def register(app: dash.Dash, data: StoreData) -> None:
 
 
 def _state(data: StoreData, query: dict[str, Any]) -> MapState:
-    towns = set(data.indicators("town").index)
-    villages = set(data.indicators("village").index)
-    return MapState.from_query(query, towns=towns, villages=villages)
+    """The state asked for in the URL, kept within a township-scoped account's township."""
+    towns = {c for c in data.indicators("town").index if in_scope(c)}
+    villages = {c for c in data.indicators("village").index if in_scope(c)}
+    state = MapState.from_query(query, towns=towns, villages=villages)
+    scope = township_scope()
+    if scope is not None and state.town != scope:
+        state = dataclasses.replace(state, town=scope, village=None)
+    return state
 
 
 @dataclass(frozen=True)
@@ -297,14 +305,26 @@ def _context(data: StoreData, bounds: np.ndarray) -> Context:
     )
 
 
-def household_card(data: StoreData, household_id: str, lang: str) -> html.Div:
-    """The card of one household: guarantees and water, risks, C/D stage, helper, dates and timeliness."""
+def household_card(data: StoreData, household_id: str, lang: str, *, revealed: bool = False,
+                   note: str = "") -> html.Div:  # fmt: skip
+    """The card of one household: guarantees and water, risks, C/D stage, helper, dates and timeliness.
+
+    Names, ID number and phone are masked unless ``revealed`` (an admin who gave a reason, audited);
+    an admin sees the form to ask for that. A household outside the account's township is not shown.
+    """
     rec = data.records()
     h = rec["households"]
     match = h[h["household_id"] == household_id]
-    if match.empty:
+    if match.empty or not in_scope(match.iloc[0]["village_code"]):
         return html.Div(t("click_household", lang))
     row = match.iloc[0]
+
+    def personal(column: str, mask: str) -> str:
+        value = row[column]
+        if pd.isna(value):
+            return "—"
+        return str(value) if revealed else str(MASKERS[mask](value))
+
     cases = rec["cases"]
     case = cases[cases["household_id"] == household_id] if "household_id" in cases else cases.iloc[:0]
     settings = get_settings()
@@ -323,9 +343,9 @@ def household_card(data: StoreData, household_id: str, lang: str) -> html.Div:
 
     items = [
         ("household_id", row["household_id"]),
-        ("head_name", MASKERS["head_name"](row["head_name"]) if pd.notna(row["head_name"]) else "—"),
-        ("id_number", MASKERS["id_number"](row["id_number"]) if pd.notna(row["id_number"]) else "—"),
-        ("phone", MASKERS["phone"](row["phone"]) if pd.notna(row["phone"]) else "—"),
+        ("head_name", personal("head_name", "head_name")),
+        ("id_number", personal("id_number", "id_number")),
+        ("phone", personal("phone", "phone")),
         ("status", t(f"status_{row['status']}", lang)),
         ("members", int(row["members"])),
         ("income", f"{row['per_capita_income']:,.0f}" if pd.notna(row["per_capita_income"]) else "—"),
@@ -336,7 +356,7 @@ def household_card(data: StoreData, household_id: str, lang: str) -> html.Div:
         ("risk_types", risks_text(row["risk_types"], lang) if pd.notna(row["risk_types"]) else t("none", lang)),
         ("risk_eliminated", yes_no(row["risk_eliminated"])),
         ("cd_stage", ", ".join(t(f"stage_{s}", lang) for s in case["stage"]) if len(case) else t("none", lang)),
-        ("helper", MASKERS["head_name"](row["helper"]) if pd.notna(row["helper"]) else "—"),
+        ("helper", personal("helper", "head_name")),
         ("in_hazard", yes_no(row.get("in_hazard"))),
         ("risk_found_on", date(row["risk_found_on"])),
         ("identified_on", date(row["identified_on"])),
@@ -348,9 +368,49 @@ def household_card(data: StoreData, household_id: str, lang: str) -> html.Div:
         [
             html.H3(t("household_card", lang)),
             html.Dl([part for key, value in items for part in (html.Dt(t(key, lang)), html.Dd(str(value)))]),
+            *_reveal_form(household_id, lang, revealed=revealed, note=note),
         ],
         id=f"card-{html_lib.escape(str(household_id))}",
     )
+
+
+def _reveal_form(household_id: str, lang: str, *, revealed: bool, note: str) -> list[Any]:
+    """For admins: a reason box and a button that reveal this household's personal data (audited)."""
+    if revealed:
+        return [html.P(t("revealed", lang), className="revealed", id="reveal-message")]
+    if not is_admin():
+        return []
+    return [
+        html.Div(
+            [
+                dcc.Input(id="reveal-reason", placeholder=t("reveal_reason", lang), type="text", maxLength=200),
+                html.Button(t("reveal_button", lang), id="reveal-button", className="btn", n_clicks=0),
+                dcc.Store(id="reveal-household", data=household_id),
+            ],
+            className="reveal-form",
+        ),
+        html.P(note, id="reveal-message", className="login-message"),
+    ]
+
+
+def reveal(data: StoreData, household_id: str, reason: str | None, lang: str) -> html.Div:
+    """The card with personal data shown, after auditing who asked, for which household and why."""
+    reason = (reason or "").strip()
+    account = current_account()
+    if account is None or account.role != "admin":
+        raise PreventUpdate  # the guard lets only admins reach this callback
+    if len(reason) < get_settings().auth.min_reason_length:
+        return household_card(data, household_id, lang, note=t("reveal_short", lang))
+    h = data.records()["households"]
+    match = h[h["household_id"] == household_id]
+    if match.empty:
+        raise PreventUpdate
+    PrivateDB.beside(data.store).audit(
+        who=account.name, action="reveal", target=household_id, reason=reason,
+        detail={"village_code": str(match.iloc[0]["village_code"]), "fields": ["head_name", "id_number", "phone",
+                                                                               "helper"]},
+    )  # fmt: skip
+    return household_card(data, household_id, lang, revealed=True)
 
 
 def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
@@ -464,6 +524,20 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
         return register_section(current.lang)
 
     _register_selection(app, data)
+    with restricted(app, ADMIN):
+
+        @app.callback(
+            Output("household-card", "children", allow_duplicate=True),
+            Input("reveal-button", "n_clicks"),
+            State("reveal-reason", "value"),
+            State("reveal-household", "data"),
+            State("map-state", "data"),
+            prevent_initial_call=True,
+        )
+        def on_reveal(n: int | None, reason: str | None, household_id: str | None, state: dict) -> Any:
+            if not n or not household_id:
+                raise PreventUpdate
+            return reveal(data, household_id, reason, state["lang"])
 
 
 def _register_selection(app: dash.Dash, data: StoreData) -> None:
@@ -509,11 +583,15 @@ def _register_selection(app: dash.Dash, data: StoreData) -> None:
         current = _from_store(state)
         households = masked_households(data, current.village) if current.level == "village" else None
         name = current.village or current.town or "county"
+        audit_export(data, "export:html", name, layer=current.layer)
         return dcc.send_string(
             export_html(data, current, households=households), f"battlemap-{name}-{current.layer}.html"
         )
 
 
 def _from_store(state: dict) -> MapState:
-    """The page state kept in the ``map-state`` store."""
-    return MapState(state["town"], state["village"], state["layer"], state["lang"])
+    """The page state kept in the ``map-state`` store (sent by the browser: checked against the township scope)."""
+    current = MapState(state["town"], state["village"], state["layer"], state["lang"])
+    if township_scope() is not None and not (in_scope(current.town) and in_scope(current.village or current.town)):
+        raise PreventUpdate
+    return current

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
 
+from callbacks.access import in_scope, township_scope
 from callbacks.store_data import StoreData
 from layers.overview import village_overview_figure
 
@@ -32,7 +35,16 @@ def layout(data: StoreData) -> html.Div:
 
 def _figure(data: StoreData) -> go.Figure:
     """The map figure from the current store."""
-    return village_overview_figure(data.layer("villages"), data.layer("towns"))
+    return village_overview_figure(*_units(data))
+
+
+def _units(data: StoreData) -> tuple[Any, Any]:
+    """Villages and townships, only the account's own township for a township-scoped account."""
+    villages, towns = data.layer("villages"), data.layer("towns")
+    if township_scope() is None:
+        return villages, towns
+    return (villages[villages["village_code"].astype(str).map(in_scope)],
+            towns[towns["town_code"].astype(str).map(in_scope)])  # fmt: skip
 
 
 def register(app: dash.Dash, data: StoreData) -> None:
@@ -41,7 +53,7 @@ def register(app: dash.Dash, data: StoreData) -> None:
 
     @app.callback(Output("overview-summary", "children"), Input(REFRESH_ID, "n_intervals"))
     def summary(_n: int | None) -> str:
-        villages, towns = data.layer("villages"), data.layer("towns")
+        villages, towns = _units(data)
         return (
             f"{len(towns)} 个乡镇 townships · {len(villages)} 个行政村 villages · "
             f"户籍人口 population {int(villages['population'].fillna(0).sum()):,}"

@@ -2,8 +2,9 @@
 
 The grid uses AG Grid's infinite row model, so the browser holds one block of rows at a
 time (a county-seat community has ~1,800 households); sorting and filtering run here on
-the masked table, and the CSV export is built here too. Personal data are masked before
-anything leaves the server.
+the masked table, and the CSV export is built here too (audited, formula-safe). Personal
+data are masked before anything leaves the server, and a township-scoped account gets
+rows of its own township only.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import dash
 import dash_ag_grid as dag
 import pandas as pd
 from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
+from callbacks.access import current_account, in_scope
 from callbacks.store_data import StoreData
 from geodata.privacy import MASKERS
+from geodata.private_db import PrivateDB
+from geodata.spreadsheet import safe_csv
 from layers.i18n import RISK_TYPES, pick, t
 
 GRID_COLUMNS = [
@@ -166,6 +171,13 @@ def register_section(lang: str) -> html.Div:
     )
 
 
+def audit_export(data: StoreData, action: str, target: str, **detail: Any) -> None:
+    """Record an export from the map page (who, what) in the audit log."""
+    account = current_account()
+    PrivateDB.beside(data.store).audit(who=account.name if account else "?", action=action, target=target,
+                                       detail=detail)  # fmt: skip
+
+
 def register_callbacks(app: dash.Dash, data: StoreData) -> None:
     """Serve blocks of rows and the CSV export for the village on screen."""
 
@@ -176,7 +188,7 @@ def register_callbacks(app: dash.Dash, data: StoreData) -> None:
         prevent_initial_call=True,
     )
     def rows(request: dict | None, state: dict) -> dict:
-        if not request or not state.get("village"):
+        if not request or not state.get("village") or not in_scope(state["village"]):
             return {"rowData": [], "rowCount": 0}
         return answer(register_table(data, state["village"], state["lang"]), request)
 
@@ -187,7 +199,10 @@ def register_callbacks(app: dash.Dash, data: StoreData) -> None:
         prevent_initial_call=True,
     )
     def export(_n: int, state: dict) -> dict:
+        if not state.get("village") or not in_scope(state["village"]):
+            raise PreventUpdate
         table = register_table(data, state["village"], state["lang"])
+        audit_export(data, "export:csv", state["village"], rows=len(table))
         headers = {c: t("income" if c == "per_capita_income" else c, state["lang"]) for c in GRID_COLUMNS}
-        text = table.rename(columns=headers).to_csv(index=False)
+        text = safe_csv(table.rename(columns=headers), index=False)
         return dcc.send_string("\ufeff" + text, f"households-{state['village']}.csv")  # BOM: Excel reads UTF-8

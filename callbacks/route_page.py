@@ -8,8 +8,9 @@ arrival times, and the checklist. Downloads fetch the plan again through the own
 check, so every export is audited too. Findings after the visit go into the
 ``inspections`` layer through the same checks as ``battlemap inspections add``.
 
-Until accounts exist (issue 8) the page has one local user, :func:`current_user`;
-login will replace that function and nothing else.
+The user is the logged-in account (:func:`current_user`); only inspectors and admins
+reach the page at all (:mod:`callbacks.access`), an inspector sees only their own plans,
+an admin every plan.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.inspection_plan import parse_lonlat, plan_inspection, records_on, route_context
+from callbacks.access import current_user, is_admin
 from callbacks.store_data import StoreData
 from geodata._errors import BattlemapError
 from geodata.findings import add_finding
-from geodata.plan_store import PlanStore
+from geodata.plan_store import PlanAccessError, PlanStore
 from geodata.settings import get_settings
-from geodata.store import os_user
 from layers.checklist import reasons_text, stop_sections, stop_title, warning_text
 from layers.i18n import lang_of, t
 from layers.route_export import plan_gpx, plan_html, plan_json, plan_map
@@ -67,11 +68,6 @@ class Ids(StrEnum):
     FINDING_MESSAGE = "finding-message"
 
 
-def current_user() -> str:
-    """Who is using the page: the one local user until issue 8 brings login (then: the logged-in inspector)."""
-    return os_user()
-
-
 def register(app: dash.Dash, data: StoreData) -> None:
     """Register the page and wire its callbacks."""
     dash.register_page("route", path=PATH, title="暗访路线 · Battlemap", layout=lambda **q: layout(data, **q))
@@ -88,7 +84,7 @@ def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
     """Inputs on the left; map, stops, checklist and downloads on the right."""
     lang = lang_of(lang)
     cfg = get_settings().route
-    mine = _plans(data).plans(viewer=current_user())
+    mine = _plans(data).plans(viewer=current_user(), admin=is_admin())
     other = "en" if lang == "zh" else "zh"
 
     def field(label: str, control: Any) -> html.Label:
@@ -290,7 +286,7 @@ def _register_planning(app: dash.Dash, data: StoreData) -> None:
             return dash.no_update, str(exc), dash.no_update
         plans = _plans(data)
         plan_id = plans.save(plan, owner=current_user())["plan_id"]
-        return plan_id, "", _plan_options(plans.plans(viewer=current_user()))
+        return plan_id, "", _plan_options(plans.plans(viewer=current_user(), admin=is_admin()))
 
     @app.callback(Output(Ids.PLAN_ID, "data", allow_duplicate=True), Input(Ids.MINE, "value"),
                   prevent_initial_call=True)  # fmt: skip
@@ -313,7 +309,10 @@ def _register_planning(app: dash.Dash, data: StoreData) -> None:
     def show(plan_id: str | None, lang: str) -> tuple[Any, ...]:
         if not plan_id:
             raise PreventUpdate
-        plan = _plans(data).get(plan_id, viewer=current_user())  # audited view; another user's id is refused
+        try:  # an audited view; another inspector's plan is refused (and the refusal audited)
+            plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin())
+        except PlanAccessError as exc:
+            return None, str(exc), [], [], [], True, True, True, True
         return (*plan_view(data, plan, lang), False, False, False, False)
 
     app.clientside_callback(
@@ -348,7 +347,10 @@ def _register_downloads(app: dash.Dash, data: StoreData) -> None:
         kind = {Ids.GPX: "gpx", Ids.HTML: "html", Ids.JSON: "json"}.get(dash.ctx.triggered_id)
         if not plan_id or kind is None:
             raise PreventUpdate
-        plan = _plans(data).get(plan_id, viewer=current_user(), action=f"route:export:{kind}")
+        try:
+            plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin(), action=f"route:export:{kind}")
+        except PlanAccessError:
+            raise PreventUpdate from None
         if kind == "gpx":
             text = plan_gpx(plan, lang)
         elif kind == "json":

@@ -30,9 +30,12 @@ from analytics.sites import (
     plan_movers,
     rank_sites,
 )
+from callbacks.access import current_account
 from callbacks.store_data import StoreData
 from geodata._errors import InputError
+from geodata.private_db import PrivateDB
 from geodata.settings import get_settings
+from geodata.spreadsheet import safe_csv
 from layers.basemap import basemap_layers
 from layers.i18n import lang_of, t
 from layers.site_map import SiteView, image_layer, origins_lonlat, result_traces, sites_figure, sites_html, surface
@@ -414,11 +417,14 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
         *values, lang = args
         model, plan, result = compute(data, Controls.parse(values))
         kind = dash.ctx.triggered_id
+        account = current_account()
+        PrivateDB.beside(data.store).audit(who=account.name if account else "?", action="export:sites",
+                                           target=str(kind), detail={"households": result.households})  # fmt: skip
         if kind == "sites-export_geojson":
             text = json.dumps(geojson_dict(result.candidates, result.travel, lang), ensure_ascii=False, indent=1)
             return dcc.send_string(text, "sites.geojson")
         if kind == "sites-export_sites_csv":
-            return dcc.send_string(export_table(result.candidates, result.travel, lang).to_csv(index=False),
+            return dcc.send_string(safe_csv(export_table(result.candidates, result.travel, lang), index=False),
                                    "sites.csv")  # fmt: skip
         hazards = data.layer_or_none("hazards")
         page = sites_html(_view(model, plan, result, lang), title=f"{t('sites_title', lang)} · {result.households}",

@@ -1,10 +1,13 @@
 """The /wall page (作战图): a dark, full-screen battle map that runs unattended all day.
 
-It opens with a kiosk token in the URL (``/wall?kiosk=…``; see :mod:`geodata.kiosk`) and
-shows aggregates only: KPI tiles, a village choropleth with the red villages outlined, and
-the red list. One timer rotates the indicator (a click or touch pauses it; ``?indicator=``
-pins one), another checks the store's change stamp and updates the page in place. Every
-callback re-checks the token, so a revoked token stops the screen at its next refresh.
+It opens with a kiosk token in the URL (``/wall?kiosk=…``; see :mod:`geodata.kiosk` and
+:mod:`callbacks.access`) or for any county-wide account, and shows aggregates only: KPI
+tiles, a village choropleth with the red villages outlined, and the red list. One timer
+rotates the indicator (a click or touch pauses it; ``?indicator=`` pins one), another
+checks the store's change stamp and updates the page in place. Every tick first asks
+``/wall/alive`` whether the screen may still show the wall (it re-checks the token's
+digest, like the access guard on every request), so a revoked token blanks the screen at
+its next tick, before any data are asked for, and the screen then asks nothing more.
 """
 
 from __future__ import annotations
@@ -13,21 +16,20 @@ import dataclasses
 import datetime as dt
 import logging
 from typing import Any
-from urllib.parse import parse_qsl
 
 import dash
+import flask
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, ctx, dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.kpis import Kpi, wall_kpis
 from analytics.risk import risk_inputs
+from callbacks.access import WALL, allowed, identity, request_identity
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
 from callbacks.views import choropleth_view, legend_items
-from geodata.kiosk import TABLE as KIOSK_TABLE
-from geodata.kiosk import is_valid
 from geodata.settings import get_settings
 from layers.catalog import BY_KEY
 from layers.i18n import lang_of, pick, t
@@ -52,12 +54,6 @@ def warm(data: StoreData) -> None:
         log.exception("warming the wall failed")
 
 
-def token_ok(data: StoreData, token: str | None) -> bool:
-    """True when ``token`` is a live kiosk token of this store."""
-    table = data.layer_or_none(KIOSK_TABLE)
-    return table is not None and is_valid(table, token)
-
-
 def rotation(pinned: str | None) -> list[str]:
     """The indicators the wall shows in turn: the pinned one only, else the settings' list."""
     keys = [k for k in get_settings().wall.indicators if k in BY_KEY] or list(BY_KEY)[:1]
@@ -72,11 +68,16 @@ def pinned_indicator(value: str | None) -> str | None:
     return key if key in BY_KEY else None
 
 
+def may_view() -> bool:
+    """True when this request comes from a live kiosk session or an account that may see the wall."""
+    return allowed(WALL, identity())
+
+
 def layout(data: StoreData, kiosk: str | None = None, indicator: str | None = None, lang: str | None = None,
            **_: Any) -> Any:  # fmt: skip
-    """The wall for a valid kiosk token; a short refusal otherwise."""
+    """The wall for a live kiosk session or an account that may see it; a short refusal otherwise."""
     language = lang_of(lang)
-    if not token_ok(data, kiosk):
+    if not may_view():
         return _refusal(language)
     settings = get_settings().wall
     pinned = pinned_indicator(indicator)
@@ -124,6 +125,8 @@ def layout(data: StoreData, kiosk: str | None = None, indicator: str | None = No
             ),
             dcc.Interval(id="wall-refresh", interval=max(settings.refresh_seconds, 1) * 1000),
             dcc.Store(id="wall-size"),
+            dcc.Store(id="wall-tick"),
+            html.Div(t("kiosk_refused", language), id="wall-refused", className="wall-refused-live"),
             dcc.Store(id="wall-state", data={"i": 0, "stamp": None, "pinned": pinned, "lang": language}),
         ],
         className="wall",
@@ -235,6 +238,29 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         State("wall-state", "data"),
     )
 
+    app.server.add_url_rule("/wall/alive", "wall_alive", lambda: _alive(data))
+    app.clientside_callback(  # every tick asks first whether the screen may still show the wall
+        """async function(size, rotate, refresh, shown) {
+            const none = window.dash_clientside.no_update;
+            if ((shown || '').includes('wall-revoked')) { return [none, none]; }  // refused once: ask no more
+            const triggered = window.dash_clientside.callback_context.triggered || [];
+            const trigger = triggered.length ? triggered[0].prop_id.split('.')[0] : 'wall-size';
+            let refused = false;
+            try {
+                const r = await fetch('/wall/alive', {cache: 'no-store', credentials: 'same-origin'});
+                refused = r.ok && (await r.json()).wall === false;
+            } catch (e) { refused = false; }  // the server is unreachable: keep the last picture
+            if (refused) { return [window.dash_clientside.no_update, 'wall wall-revoked']; }
+            return [{trigger: trigger, at: Date.now()}, window.dash_clientside.no_update];
+        }""",
+        Output("wall-tick", "data"),
+        Output("wall-root", "className"),
+        Input("wall-size", "data"),
+        Input("wall-rotate", "n_intervals"),
+        Input("wall-refresh", "n_intervals"),
+        State("wall-root", "className"),
+    )
+
     @app.callback(
         Output("wall-map", "figure"),
         Output("wall-legend", "children"),
@@ -244,29 +270,24 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         Output("wall-asof", "children"),
         Output("wall-asof", "className"),
         Output("wall-state", "data"),
-        Input("wall-size", "data"),
-        Input("wall-rotate", "n_intervals"),
-        Input("wall-refresh", "n_intervals"),
-        State("wall-url", "search"),
+        Input("wall-tick", "data"),
+        State("wall-size", "data"),
         State("wall-state", "data"),
+        prevent_initial_call=True,
     )
-    def on_tick(size: list[int] | None, _rotate: int | None, _refresh: int | None, search: str | None,
-                state: dict) -> tuple[Any, ...]:  # fmt: skip
+    def on_tick(tick: dict | None, size: list[int] | None, state: dict) -> tuple[Any, ...]:
+        if not tick or not may_view():  # the guard refuses such requests before they get here
+            raise PreventUpdate
         if not size:
             raise PreventUpdate  # the browser reports the map's size first; build once, for that size
-        if not token_ok(data, _query(search).get("kiosk")):  # revoked while on screen: blank it, say why
-            if state.get("revoked"):
-                raise PreventUpdate
-            empty = go.Figure(layout={"paper_bgcolor": BACKGROUND})
-            refusal = [html.Div(t("kiosk_refused", state["lang"]), className="wall-refused", id="wall-refused")]
-            return empty, [], "", refusal, [], "", "wall-asof", {**state, "revoked": True}
+        trigger = tick.get("trigger")
         keys = rotation(state.get("pinned"))
-        index = (state["i"] + (ctx.triggered_id == "wall-rotate")) % len(keys)
+        index = (state["i"] + (trigger == "wall-rotate")) % len(keys)
         stamp = data.stamp
         screen = (int(size[0]), int(size[1]))
         content = wall_data(data, keys[index], state["lang"], screen)
         asof, asof_class = as_of_text(data, state["lang"], dt.datetime.now())
-        changed = stamp != state.get("stamp") or ctx.triggered_id in ("wall-size", "wall-rotate")
+        changed = stamp != state.get("stamp") or trigger in ("wall-size", "wall-rotate")
         if not changed:  # nothing new: only the "as of" line (it turns stale with time)
             return (*([dash.no_update] * 5), asof, asof_class, dash.no_update)
         new_state = {**state, "i": index, "stamp": stamp, "size": screen}
@@ -274,5 +295,8 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
                 new_state)  # fmt: skip
 
 
-def _query(search: str | None) -> dict[str, str]:
-    return dict(parse_qsl((search or "").lstrip("?")))
+def _alive(data: StoreData) -> flask.Response:
+    """``{"wall": true}`` while this browser may show the wall (live kiosk token or account), else false; no data."""
+    response = flask.jsonify(wall=allowed(WALL, request_identity(data)))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -33,3 +33,7 @@ class CrsError(InputError):
 
 class StoreError(BattlemapError):
     """The store is missing a layer, locked, or not a Battlemap store."""
+
+
+class ConfigError(BattlemapError):
+    """The server's configuration is unsafe for how it is run (e.g. production without a secret key)."""

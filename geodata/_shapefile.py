@@ -12,7 +12,6 @@ import pyogrio
 from geodata._errors import ReadError
 from geodata.settings import get_settings
 
-MAX_RATIO = 100  # a compression ratio above this is treated as a zip bomb
 PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 
@@ -86,7 +85,7 @@ def detect_dbf_encoding(dbf: Path) -> str:
 
 def _extract_zip(archive: Path, into: Path, member: str | None) -> Path:
     """Extract the shapefile parts of one .shp from ``archive``, refusing traversal and zip bombs."""
-    limit = get_settings().imports.max_unzipped_bytes
+    limit, ratio = get_settings().imports.max_unzipped_bytes, get_settings().imports.max_zip_ratio
     try:
         zf = zipfile.ZipFile(archive)
     except zipfile.BadZipFile as exc:
@@ -101,10 +100,10 @@ def _extract_zip(archive: Path, into: Path, member: str | None) -> Path:
                 raise ReadError(msg)
         total = sum(i.file_size for i in infos)
         packed = max(sum(i.compress_size for i in infos), 1)
-        if total > limit or total / packed > MAX_RATIO:
+        if total > limit or total / packed > ratio:
             msg = (
                 f"{archive}: refused, unpacks to {total:,} bytes from {packed:,} "
-                f"(limit {limit:,} bytes, ratio {MAX_RATIO}): possible zip bomb"
+                f"(limit {limit:,} bytes, ratio {ratio:g}): possible zip bomb"
             )
             raise ReadError(msg)
         shps = [i for i in infos if i.filename.lower().endswith(".shp")]

@@ -32,6 +32,7 @@ from geodata.locate import (
     source_crs,
     transform_geometries,
 )
+from geodata.private_db import PrivateDB, cli_user
 from geodata.readers import RawTable, read_table
 from geodata.report import Report, RowProblems
 from geodata.schemas import DERIVED_COLUMNS, LayerSchema, schema
@@ -203,6 +204,9 @@ def write_layer(
             detail=detail,
             who=who,
         )
+    diff_detail = {k: v for k, v in detail.items() if k != "diff"}
+    audit = {"rows": len(prepared.frame), "file": prepared.report.file, **diff_detail}
+    PrivateDB.beside(store).audit(who=who or cli_user(), action=f"import:{mode}", target=spec.name, detail=audit)
     return diff
 
 

@@ -3,7 +3,8 @@
 Only a SHA-256 digest of each token is stored (table ``kiosk_tokens`` in the store), so a
 copy of the store does not hand out working links. A token is shown once, when it is
 created; revoking it stamps ``revoked_at`` and the wall stops answering it on its next
-refresh. Creating and revoking go into the import log like any other change.
+refresh. Creating and revoking go into the import log like any other change, and into
+the audit log (:mod:`geodata.private_db`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import secrets
 import pandas as pd
 
 from geodata._errors import InputError
+from geodata.private_db import PrivateDB, cli_user
 from geodata.store import GeoPackageStore
 
 TABLE = "kiosk_tokens"
@@ -34,7 +36,7 @@ def tokens(store: GeoPackageStore) -> pd.DataFrame:
     return pd.DataFrame(columns=COLUMNS) if frame is None else pd.DataFrame(frame)[COLUMNS]
 
 
-def create_token(store: GeoPackageStore, label: str) -> tuple[str, str]:
+def create_token(store: GeoPackageStore, label: str, *, who: str | None = None) -> tuple[str, str]:
     """A new token for the screen ``label``: returns (token_id, token); the token is not stored."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     current = tokens(store)
@@ -42,10 +44,13 @@ def create_token(store: GeoPackageStore, label: str) -> tuple[str, str]:
     row = {"token_id": token_id, "label": label, "token_sha256": digest(token),
            "created_at": dt.datetime.now().replace(microsecond=0).isoformat(), "revoked_at": None}  # fmt: skip
     _write(store, pd.concat([current, pd.DataFrame([row])], ignore_index=True), action="kiosk_create", row=row)
+    PrivateDB.beside(store).audit(
+        who=who or cli_user(), action="kiosk:create", target=token_id, detail={"label": label}
+    )
     return token_id, token
 
 
-def revoke_token(store: GeoPackageStore, token_id: str) -> None:
+def revoke_token(store: GeoPackageStore, token_id: str, *, who: str | None = None) -> None:
     """Stop ``token_id`` from opening the wall (refused when unknown or already revoked)."""
     current = tokens(store)
     match = current["token_id"] == token_id
@@ -57,13 +62,18 @@ def revoke_token(store: GeoPackageStore, token_id: str) -> None:
         raise InputError(msg)
     current.loc[match, "revoked_at"] = dt.datetime.now().replace(microsecond=0).isoformat()
     _write(store, current, action="kiosk_revoke", row={"token_id": token_id})
+    PrivateDB.beside(store).audit(who=who or cli_user(), action="kiosk:revoke", target=token_id)
 
 
 def is_valid(table: pd.DataFrame, token: str | None) -> bool:
     """True when ``token`` matches a token of ``table`` that is not revoked (constant-time compare)."""
-    if not token or not len(table):
+    return bool(token) and live_digest(table, digest(token or ""))
+
+
+def live_digest(table: pd.DataFrame, wanted: str) -> bool:
+    """True when the digest ``wanted`` is the stored digest of a token that is not revoked."""
+    if not wanted or not len(table):
         return False
-    wanted = digest(token)
     live = table[table["revoked_at"].isna()]["token_sha256"]
     return any(hmac.compare_digest(wanted, str(stored)) for stored in live)
 

@@ -67,7 +67,9 @@ class ImportSettings:
         30.0, "A household point this close to its coded village is accepted as inside it (digitising error)."
     )
     county_buffer_m: float = _doc(2000.0, "Points within this distance of the county outline count as inside it.")
-    max_upload_bytes: int = _doc(200 * 1024 * 1024, "Largest file accepted for import (bytes).")
+    max_upload_bytes: int = _doc(
+        200 * 1024 * 1024, "Largest file accepted for import, and largest request body the web app accepts (bytes)."
+    )
     max_unzipped_bytes: int = _doc(2 * 1024**3, "Largest total uncompressed size of a zipped shapefile (bytes).")
     upload_keep_hours: float = _doc(24.0, "Files uploaded on /data and not imported are deleted after this many hours.")
     crs_hint_gain: float = _doc(
@@ -76,6 +78,9 @@ class ImportSettings:
         "than this (phone-map points sit several hundred metres off).",
     )
     report_rows_shown: int = _doc(5000, "Problems listed on /data; the Excel download holds every one.")
+    max_zip_ratio: float = _doc(
+        100.0, "A zip unpacking to more than this many times its packed size is refused (bomb)."
+    )
 
 
 @dataclass(frozen=True)
@@ -319,6 +324,24 @@ class WallSettings:
 
 
 @dataclass(frozen=True)
+class AuthSettings:
+    """Accounts and sessions: password rules, login throttling, session length, reveals of personal data."""
+
+    min_password_length: int = _doc(12, "Shortest password accepted by `battlemap users add/reset`.")
+    max_failures_per_user: int = _doc(5, "Failed logins for one account within the window before it is paused.")
+    max_failures_per_address: int = _doc(20, "Failed logins from one IP address within the window before it is paused.")
+    failure_window_minutes: int = _doc(15, "Window (minutes) over which failed logins are counted; also the pause.")
+    session_hours: float = _doc(12.0, "A login lasts this long (one working day), then the user logs in again.")
+    argon2_time_cost: int = _doc(3, "Argon2id passes over memory (argon2-cffi default; RFC 9106 low-memory profile).")
+    argon2_memory_kib: int = _doc(65536, "Argon2id memory per hash in KiB (64 MiB).")
+    min_reason_length: int = _doc(4, "Shortest reason an admin must state to reveal a household's personal data.")
+    audit_page_rows: int = _doc(500, "Newest audit entries shown on /audit.")
+    trusted_proxies: int = _doc(
+        0, "Reverse proxies in front of the app (nginx = 1): their X-Forwarded-For/-Proto are believed, others not."
+    )
+
+
+@dataclass(frozen=True)
 class SiteSettings:
     """Relocation site selection (易地搬迁安置点选址): who moves, how big a site is, criteria, constraints.
 
@@ -410,6 +433,7 @@ class Settings:
     map: MapSettings = field(default_factory=MapSettings)
     wall: WallSettings = field(default_factory=WallSettings)
     sites: SiteSettings = field(default_factory=SiteSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
 

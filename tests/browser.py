@@ -1,4 +1,8 @@
-"""Run the real app on a free port and drive it with headless Chromium (Playwright)."""
+"""Run the real app on a free port and drive it with headless Chromium (Playwright).
+
+The app has no switch that turns login off: a test creates a real account in the store's
+private file (:func:`account`) and logs in through the login form (:func:`login`).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,44 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from playwright.sync_api import Browser, Response, sync_playwright
+from playwright.sync_api import Browser, Page, Response, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).parents[1] / "docs" / "screenshots"
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def account(store: Path, role: str, *, township: str | None = None, name: str | None = None) -> str:
+    """An account with ``role`` (and township) in the store's private file, made once; returns its name."""
+    from geodata.accounts import AccountStore
+    from geodata.store import GeoPackageStore
+
+    name = name or f"test-{role}" + (f"-{township}" if township else "")
+    accounts = AccountStore.beside(GeoPackageStore(store))
+    if accounts.get(name) is None:
+        accounts.add(name, role=role, township=township, password=TEST_PASSWORD, who="tests")
+    return name
+
+
+def login(page: Page, url: str, store: Path, role: str, *, township: str | None = None, then: str = "/") -> str:
+    """Log ``page`` in through the login form as a test account with ``role``; lands on ``then``. Returns the name."""
+    name = account(store, role, township=township)
+    page.goto(f"{url}/login?next={urllib.parse.quote(then)}")
+    page.fill("#login-name", name)
+    page.fill("#login-password", TEST_PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-submit")
+    if "/login" in page.url:
+        msg = f"login as {name} failed: {page.text_content('body')}"
+        raise RuntimeError(msg)
+    return name
 
 
 def free_port() -> int:
@@ -58,7 +90,7 @@ def serving_process(store: Path, *, timeout_s: float = 120.0) -> Iterator[str]:
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                urllib.request.urlopen(f"{url}/map", timeout=5).close()
+                urllib.request.urlopen(f"{url}/login", timeout=5).close()  # pages need a login; this one not
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:

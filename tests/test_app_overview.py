@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import SCREENSHOTS, chromium, serving
+from tests.browser import SCREENSHOTS, chromium, login, serving
 
 
 @pytest.mark.browser
@@ -16,6 +16,7 @@ def test_overview_shows_the_villages(demo_store_path: Path) -> None:
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
+        login(page, url, demo_store_path, "leader")
         page.goto(url)
         page.wait_for_selector(".js-plotly-plot .maplibregl-canvas", timeout=30_000)
         page.wait_for_function("document.querySelector('#overview-summary').textContent.includes('行政村')")

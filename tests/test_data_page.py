@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 
 from geodata.crs import wgs84_to_gcj02
 from geodata.store import GeoPackageStore, os_user
-from tests.browser import SCREENSHOTS, chromium, serving
+from tests.browser import SCREENSHOTS, chromium, login, serving
 from tests.conftest import resident_id
 from tests.importing import HEADER, digest, write_csv
 
@@ -115,7 +115,7 @@ def test_upload_correct_validate_import_and_see_the_map(demo_store_path: Path, t
         page = browser.new_page(viewport={"width": 1500, "height": 1300}, accept_downloads=True)
         errors = watch(page)
         page.on("dialog", lambda d: d.accept())
-        page.goto(f"{url}/data")
+        login(page, url, store_path, "admin", then="/data")
         page.wait_for_selector("#data-upload")
         upload(page, ledger)
         page.wait_for_function("() => document.querySelector('#data-detected').textContent.includes('农户')")
@@ -169,7 +169,7 @@ def test_a_bad_file_is_reported_and_changes_nothing(demo_store_path: Path, tmp_p
     with serving(store_path) as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
         errors = watch(page)
-        page.goto(f"{url}/data")
+        login(page, url, store_path, "admin", then="/data")
         upload(page, bad)
         page.wait_for_selector("table.mapping td.source-header")
         page.click("#data-validate")

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, Response
 
 from geodata.store import GeoPackageStore
-from tests.browser import SCREENSHOTS, chromium, response_bodies, serving
+from tests.browser import SCREENSHOTS, chromium, login, response_bodies, serving
 
 PROJECT = """([lon, lat]) => {
   const gd = document.querySelector('#map-graph .js-plotly-plot');
@@ -78,6 +78,7 @@ def test_drill_down_and_back(demo_store_path: Path) -> None:
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 
+        login(page, url, demo_store_path, "leader")
         page.goto(f"{url}/map")
         rendered(page, "county")
         assert page.text_content("#breadcrumb") == "全县"

@@ -10,7 +10,7 @@ import pytest
 
 from geodata.plan_store import PlanStore
 from geodata.store import GeoPackageStore
-from tests.browser import SCREENSHOTS, chromium, serving
+from tests.browser import SCREENSHOTS, chromium, login, serving
 
 
 @pytest.mark.browser
@@ -23,6 +23,7 @@ def test_plan_a_route_and_download_its_gpx(demo_store_path: Path, tmp_path: Path
         page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        inspector = login(page, url, store_path, "inspector")
         page.goto(f"{url}/route")
         page.wait_for_selector("#route-plan")
         assert "四不两直暗访路线" in (page.text_content("h1") or "")
@@ -60,11 +61,18 @@ def test_plan_a_route_and_download_its_gpx(demo_store_path: Path, tmp_path: Path
         page.click("#finding-save")
         page.wait_for_function("() => document.querySelector('#finding-message').textContent.includes('DC')")
 
+    _assert_stored_and_audited(store_path, inspector)
+    assert not errors, errors
+
+
+def _assert_stored_and_audited(store_path: Path, inspector: str) -> None:
     plans = PlanStore.beside(GeoPackageStore(store_path))
-    mine = plans.plans(viewer=plans.audit_log()["who"].iloc[0])
+    mine = plans.plans(viewer=inspector)
     assert len(mine) == 1 and mine["seed"].iloc[0] == 11
-    actions = plans.audit_log()["action"].tolist()
-    assert actions[0] == "route:create" and "route:view" in actions and "route:export:gpx" in actions
+    log = plans.audit_log()
+    actions = log[log["action"].str.startswith("route:")]
+    assert set(actions["who"]) == {inspector}
+    assert actions["action"].iloc[0] == "route:create"
+    assert {"route:view", "route:export:gpx"} <= set(actions["action"])
     findings = GeoPackageStore(store_path).read("inspections")
     assert (findings["finding"] == "暗访测试第一书记不在岗").sum() == 1
-    assert not errors, errors

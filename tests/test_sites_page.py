@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page
 
 from analytics.sites import CRITERIA
-from tests.browser import SCREENSHOTS, chromium, serving
+from tests.browser import SCREENSHOTS, chromium, login, serving
 
 ROWS = "#sites-comparison .site-row"
 
@@ -32,6 +32,7 @@ def test_weight_slider_reranks_sites(demo_store_path: Path) -> None:
         page = browser.new_page(viewport={"width": 1600, "height": 1150})
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        login(page, url, demo_store_path, "planner")
         page.goto(f"{url}/sites")
         page.wait_for_selector(ROWS, timeout=180_000)
         assert page.locator(ROWS).count() == 5

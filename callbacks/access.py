@@ -1,0 +1,271 @@
+"""Who may reach what: one Flask guard in front of every request of the app.
+
+Every request is answered only after :func:`guard` found who is asking — a logged-in
+account (flask-login), a wall-screen kiosk session, or nobody — and which rule covers
+what is asked for:
+
+- a page (``/map``, ``/route`` …, the HTML shell is the same for all of them) by its path;
+- a Dash callback (``POST /_dash-update-component``) by the page that registered it
+  (recorded by :meth:`AccessRules.owning` while the page wires its callbacks; callbacks
+  registered inside :meth:`AccessRules.restricted` need a narrower rule), and the page
+  router's callback by the path it is asked to render;
+- the app shell (``/_dash-layout``, ``/_dash-dependencies``): any account or kiosk.
+
+Assets, component scripts and the login form need nothing. Anything else that is not a
+known callback is refused: no rule, no data. Without an identity the answer is 401 (the
+login form for a page, JSON for a request from a script), with the wrong one 403.
+
+A kiosk token (``/wall?kiosk=…``) is checked against its stored digest and turns the
+browser's session into a kiosk session that reaches ``/wall`` and the wall's callbacks
+only; every request re-checks the digest, so a revoked token stops at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import dash
+import flask
+import flask_login
+
+from callbacks.store_data import StoreData
+from geodata.accounts import ROLES, Account, AccountStore
+from geodata.kiosk import TABLE as KIOSK_TABLE
+from geodata.kiosk import digest, live_digest
+from geodata.private_db import PrivateDB
+from geodata.settings import get_settings
+
+log = logging.getLogger(__name__)
+ALL_ROLES = frozenset(ROLES)
+ADMIN = frozenset({"admin"})
+CALLBACK_PATH = "/_dash-update-component"
+SHELL_PATHS = ("/_dash-layout", "/_dash-dependencies", "/_reload-hash")
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+PUBLIC_PATHS = ("/login", "/logout", "/_favicon.ico", "/wall/alive")  # /wall/alive answers only yes or no
+ROUTER_OUTPUT = "_pages_content.children"
+EXTENSION = "battlemap_access"
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """Who may reach something: account roles, kiosk sessions, township-scoped accounts."""
+
+    roles: frozenset[str]
+    kiosk: bool = False
+    scoped: bool = True  # False: county-wide data, refused to township-scoped accounts
+
+
+ANY_ACCOUNT = Rule(ALL_ROLES)
+SHELL = Rule(ALL_ROLES, kiosk=True)
+WALL = Rule(ALL_ROLES, kiosk=True, scoped=False)
+PAGE_RULES: dict[str, Rule] = {
+    "/": ANY_ACCOUNT,
+    "/map": ANY_ACCOUNT,
+    "/wall": WALL,
+    "/sites": Rule(frozenset({"planner", "admin"}), scoped=False),
+    "/route": Rule(frozenset({"inspector", "admin"}), scoped=False),
+    "/data": Rule(ADMIN, scoped=False),
+    "/audit": Rule(ADMIN, scoped=False),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Kiosk:
+    """A wall screen opened with a live kiosk token (the session keeps only the token's digest)."""
+
+    token_digest: str
+
+
+Identity = Account | Kiosk | None
+
+
+class WebUser(flask_login.UserMixin):
+    """The flask-login user: an account and its session key (name and password time)."""
+
+    def __init__(self, account: Account, key: str) -> None:
+        self.account = account
+        self.key = key
+
+    def get_id(self) -> str:
+        """The session key: a password reset changes it, which ends the old sessions."""
+        return self.key
+
+
+class AccessRules:
+    """The rule of every callback of one app, recorded while the pages register them."""
+
+    def __init__(self, app: dash.Dash) -> None:
+        self.app = app
+        self.callbacks: dict[str, Rule] = {}
+        app.server.extensions[EXTENSION] = self
+
+    @contextlib.contextmanager
+    def owning(self, rule: Rule) -> Iterator[None]:
+        """Callbacks registered inside the block get ``rule`` (unless an inner block gave them one)."""
+        before = set(self.app.callback_map)
+        yield
+        for key in set(self.app.callback_map) - before:
+            self.callbacks.setdefault(key, rule)
+
+    def rule_for_callback(self, body: dict[str, Any]) -> Rule | None:
+        """The rule of a callback request; the router's by the path it renders; None for an unknown callback."""
+        output = str(body.get("output") or "")
+        if ROUTER_OUTPUT in output:
+            pathname = next((i.get("value") for i in body.get("inputs") or []
+                             if i.get("id") == "_pages_location" and i.get("property") == "pathname"), "/")  # fmt: skip
+            return page_rule(str(pathname or "/"))
+        return self.callbacks.get(output)
+
+
+def restricted(app: dash.Dash, roles: frozenset[str]) -> contextlib.AbstractContextManager[None]:
+    """Inside a page's ``register``: the callbacks registered in the block need one of ``roles``."""
+    rules: AccessRules | None = app.server.extensions.get(EXTENSION)
+    if rules is None:  # an app without accounts (a unit test wiring one page): nothing to record
+        return contextlib.nullcontext()
+    return rules.owning(Rule(roles))
+
+
+def page_rule(path: str) -> Rule:
+    """The rule of a page path; unknown paths show the 404 page, which any account may see."""
+    path = "/" + path.strip("/")
+    return PAGE_RULES.get(path, ANY_ACCOUNT)
+
+
+def identity() -> Identity:
+    """Who is asking in this request (set by the guard)."""
+    return flask.g.get("battlemap_identity") if flask.has_request_context() else None
+
+
+def current_user() -> str:
+    """The logged-in account's name (the guard lets nobody else reach the callbacks that ask)."""
+    account = current_account()
+    if account is None:  # unreachable behind the guard; refuse rather than guess
+        msg = "no logged-in user"
+        raise PermissionError(msg)
+    return account.name
+
+
+def current_account() -> Account | None:
+    """The logged-in account of this request, or None (kiosk or nobody)."""
+    who = identity()
+    return who if isinstance(who, Account) else None
+
+
+def is_admin() -> bool:
+    """True when an admin is logged in."""
+    account = current_account()
+    return account is not None and account.role == "admin"
+
+
+def township_scope() -> str | None:
+    """The township a scoped account is limited to, or None for county-wide access."""
+    account = current_account()
+    return account.township if account else None
+
+
+def in_scope(code: str | None) -> bool:
+    """True when the unit (a township or village code, or a village's household) is within the account's township."""
+    scope = township_scope()
+    return scope is None or (code is not None and str(code)[:9] == scope)
+
+
+def allowed(rule: Rule, who: Identity) -> bool:
+    """True when ``who`` satisfies ``rule``."""
+    if isinstance(who, Kiosk):
+        return rule.kiosk
+    if isinstance(who, Account):
+        return who.role in rule.roles and (rule.scoped or who.township is None)
+    return False
+
+
+def install(app: dash.Dash, data: StoreData, *, refuse: Callable[[int, Identity], flask.Response]) -> AccessRules:
+    """Set up flask-login and the guard on ``app``; ``refuse(status, who)`` builds the 401/403 answers."""
+    rules = AccessRules(app)
+    manager = flask_login.LoginManager()
+    manager.init_app(app.server)
+    accounts = AccountStore.beside(data.store)
+
+    @manager.user_loader
+    def load(key: str) -> WebUser | None:
+        name = key.split("\x1f", 1)[0]
+        account = accounts.get(name)
+        if account is None or account.disabled or accounts.session_key(name) != key:
+            return None  # disabled, deleted or password reset since: the session ends
+        return WebUser(account, key)
+
+    def guard() -> flask.Response | None:
+        path = flask.request.path
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            return None
+        who = _identity(data)
+        flask.g.battlemap_identity = who
+        rule = _rule(rules, path)
+        if rule is not None and allowed(rule, who):
+            return None
+        status = 401 if who is None else 403
+        if isinstance(who, Account):
+            PrivateDB.beside(data.store).audit(who=who.name, action="access:refused", target=path,
+                                               detail=_what(path))  # fmt: skip
+        return refuse(status, who)
+
+    app.server.before_request(guard)
+    return rules
+
+
+def _rule(rules: AccessRules, path: str) -> Rule | None:
+    if path == CALLBACK_PATH:
+        body = flask.request.get_json(silent=True)
+        return rules.rule_for_callback(body) if isinstance(body, dict) else None
+    if path in SHELL_PATHS:
+        return SHELL
+    if path.startswith("/_"):
+        return None  # Dash internals not listed above are not served to anyone
+    if flask.request.method != "GET":
+        return None
+    return page_rule(path)
+
+
+def _what(path: str) -> dict[str, Any]:
+    if path != CALLBACK_PATH:
+        return {}
+    body = flask.request.get_json(silent=True) or {}
+    return {"callback": str(body.get("output", ""))[:200]}
+
+
+def request_identity(data: StoreData) -> Identity:
+    """Who is asking, for a public route that answers differently by identity (``/wall/alive``)."""
+    who = _identity(data)
+    flask.g.battlemap_identity = who
+    return who
+
+
+def _identity(data: StoreData) -> Identity:
+    """The logged-in account (its session not older than the settings allow), else a live kiosk session."""
+    user = flask_login.current_user
+    if user.is_authenticated:
+        started = float(flask.session.get("login_at", 0))
+        if time.time() - started <= get_settings().auth.session_hours * 3600:
+            return user.account
+        flask_login.logout_user()
+        flask.session.clear()
+    table = data.layer_or_none(KIOSK_TABLE)
+    token = flask.request.args.get("kiosk") if flask.request.path.rstrip("/") == "/wall" else None
+    if token:  # opening the wall with a token: remember it for the page's own requests
+        wanted = digest(token)
+        if table is not None and live_digest(table, wanted):
+            flask.session["kiosk"] = wanted
+            flask.session.permanent = True
+            return Kiosk(wanted)
+        flask.session.pop("kiosk", None)
+        return None
+    remembered = flask.session.get("kiosk")
+    if remembered and table is not None and live_digest(table, str(remembered)):
+        return Kiosk(str(remembered))
+    if remembered:
+        flask.session.pop("kiosk", None)  # revoked since
+    return None

@@ -1,0 +1,91 @@
+"""The /audit page (admins): the append-only audit log, newest first, filtered by user or action.
+
+Every reveal of personal data, export, import, route plan, login (and failed login),
+account change and kiosk token is a row of the log in the private file beside the store
+(:mod:`geodata.private_db`); this page only reads it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import Input, Output, dcc, html
+
+from callbacks.store_data import StoreData
+from geodata.private_db import PrivateDB
+from geodata.settings import get_settings
+from layers.i18n import lang_of, t
+
+PATH = "/audit"
+COLUMNS = ("at", "who", "action", "target", "detail", "reason")
+
+
+class Ids(StrEnum):
+    """Component ids of the page."""
+
+    WHO = "audit-who"
+    ACTION = "audit-action"
+    TABLE = "audit-table"
+    LANG = "audit-lang"
+
+
+def register(app: dash.Dash, data: StoreData) -> None:
+    """Register the page and its filter callback."""
+    dash.register_page("audit", path=PATH, title="审计日志 · Battlemap", layout=lambda **q: layout(data, **q))
+
+    @app.callback(
+        Output(Ids.TABLE, "children"),
+        Input(Ids.WHO, "value"),
+        Input(Ids.ACTION, "value"),
+        Input(Ids.LANG, "data"),
+    )
+    def show(who: str | None, action: str | None, lang: str) -> Any:
+        return audit_table(entries(data, who=who, action=action), lang)
+
+
+def entries(data: StoreData, *, who: str | None = None, action: str | None = None) -> pd.DataFrame:
+    """The newest audit entries (as many as the settings show), newest first."""
+    log = PrivateDB.beside(data.store).audit_log(
+        limit=get_settings().auth.audit_page_rows, who=(who or "").strip() or None,
+        action=(action or "").strip() or None,
+    )  # fmt: skip
+    return log.iloc[::-1]
+
+
+def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
+    """Filters above the table of entries."""
+    lang = lang_of(lang)
+    other = "en" if lang == "zh" else "zh"
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(t("audit_title", lang), className="page-title"),
+                    html.A(t("language", lang), href=f"{PATH}?lang={other}", className="lang-switch", id="lang-switch"),
+                ],
+                className="route-header",
+            ),
+            html.P(t("audit_note", lang), className="summary"),
+            html.Div(
+                [
+                    dcc.Input(id=Ids.WHO, placeholder=t("audit_filter_who", lang), debounce=True),
+                    dcc.Input(id=Ids.ACTION, placeholder=t("audit_filter_action", lang), debounce=True),
+                ],
+                className="audit-filters",
+            ),
+            html.Div(audit_table(entries(data), lang), id=Ids.TABLE),
+            dcc.Store(id=Ids.LANG, data=lang),
+        ],
+        className="audit-page",
+    )
+
+
+def audit_table(frame: pd.DataFrame, lang: str) -> html.Table:
+    """The entries as a table (Dash escapes every cell)."""
+    head = html.Thead(html.Tr([html.Th(t(f"audit_{c}", lang)) for c in COLUMNS]))
+    rows = [html.Tr([html.Td(str(getattr(r, c))) for c in COLUMNS], className=str(r.action).split(":")[0])
+            for r in frame.itertuples()]  # fmt: skip
+    return html.Table([head, html.Tbody(rows)], className="kpi-table audit-log", id="audit-rows")

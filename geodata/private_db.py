@@ -1,0 +1,143 @@
+"""The private SQLite file beside the store: accounts, route plans and the one append-only audit log.
+
+Records that must not travel with the layers (password hashes, unannounced-visit plans,
+who looked at what) live in ``battlemap.private.sqlite`` next to ``battlemap.gpkg``, not
+in the GeoPackage that ``/wall`` and ``/map`` read. Every module that keeps records here
+(:mod:`geodata.plan_store`, :mod:`geodata.accounts`) subclasses :class:`PrivateDB`, so
+there is one schema, one connection rule and one ``audit_log``, whose rows SQLite
+triggers forbid to update or delete. Writing here never changes the layer store's
+change stamp, so the map's caches stay warm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geodata.store import GeoPackageStore, os_user
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS route_plans (
+    plan_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    date TEXT NOT NULL,
+    stops INTEGER NOT NULL,
+    days INTEGER NOT NULL,
+    seed INTEGER,
+    plan TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS route_plans_owner ON route_plans (owner, created_at);
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    township TEXT,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    disabled_at TEXT,
+    password_set_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    at REAL NOT NULL,
+    name TEXT NOT NULL,
+    address TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_name ON login_failures (name, at);
+CREATE INDEX IF NOT EXISTS login_failures_address ON login_failures (address, at);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS route_plans_no_update BEFORE UPDATE ON route_plans
+BEGIN SELECT RAISE(ABORT, 'a stored plan never changes; make a new one'); END;
+"""
+
+
+def private_path(store: GeoPackageStore) -> Path:
+    """The private file of a store: same folder and name, suffix ``.private.sqlite``."""
+    return store.path.with_name(store.path.stem + ".private.sqlite")
+
+
+def cli_user() -> str:
+    """Who a command-line action is audited as: ``cli:`` and the operating-system user."""
+    return f"cli:{os_user()}"
+
+
+class PrivateDB:
+    """One SQLite file of private records with its audit log."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def beside(cls, store: GeoPackageStore) -> PrivateDB:  # subclasses get their own type back
+        """The private file that belongs to a layer store."""
+        return cls(private_path(store))
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection in one transaction (committed on success, rolled back on error), schema ensured."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=30)
+        try:
+            con.executescript(SCHEMA)
+            with con:
+                yield con
+        finally:
+            con.close()
+
+    def audit(self, *, who: str, action: str, target: str, detail: dict[str, Any] | None = None,
+              reason: str = "") -> None:  # fmt: skip
+        """Append one entry to the audit log."""
+        with self._connect() as con:
+            audit_row(con, who=who, action=action, target=target, detail=detail or {}, reason=reason)
+
+    def audit_log(self, *, limit: int | None = None, who: str | None = None, action: str | None = None) -> pd.DataFrame:
+        """The audit log, oldest first; ``limit`` keeps the newest rows; ``who`` and ``action`` (a prefix) filter."""
+        query, args = "SELECT * FROM audit_log", []
+        clauses = []
+        if who:
+            clauses.append("who = ?")
+            args.append(who)
+        if action:
+            clauses.append("action LIKE ? ESCAPE '\\'")
+            args.append(action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        query += " ORDER BY id DESC"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        with self._connect() as con:
+            frame = pd.read_sql_query(query, con, params=args)
+        return frame.iloc[::-1].reset_index(drop=True)
+
+
+def audit_row(con: sqlite3.Connection, *, who: str, action: str, target: str, detail: dict[str, Any],
+              reason: str = "") -> None:  # fmt: skip
+    """Insert one audit entry on an open connection (inside the caller's transaction)."""
+    con.execute(
+        "INSERT INTO audit_log (at, who, action, target, detail, reason) VALUES (?, ?, ?, ?, ?, ?)",
+        (now_text(), who, action, target, json.dumps(detail, ensure_ascii=False, default=str), reason),
+    )
+
+
+def now_text() -> str:
+    """The local time to the second, ISO format (as every private record stores it)."""
+    return dt.datetime.now().replace(microsecond=0).isoformat()
