@@ -107,3 +107,15 @@ def test_serve_production_without_key_exits(mini_store: GeoPackageStore, monkeyp
     monkeypatch.delenv(server_config.KEY_FILE_ENV, raising=False)
     assert main(["--store", str(mini_store.path), "serve", "--production", "--port", "1"]) == 1
     assert "needs a secret key" in capsys.readouterr().err
+
+
+def test_first_run_creates_one_admin_once(mini_store: GeoPackageStore) -> None:
+    from geodata.accounts import ensure_first_admin
+
+    password = ensure_first_admin(mini_store)
+    assert password and len(password) >= 20
+    accounts = AccountStore.beside(mini_store)
+    assert accounts.get("admin").role == "admin"
+    assert accounts.authenticate("admin", password, address="127.0.0.1").name == "admin"
+    assert ensure_first_admin(mini_store) is None  # an account exists: nothing more is created
+    assert len(accounts.users()) == 1
