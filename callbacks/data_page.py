@@ -1,8 +1,9 @@
 """The /data page (数据导入与质量): upload a ledger, check and correct it, import it, see what changed and what to fix.
 
 Administrators only (the access guard, :mod:`callbacks.access`); the logged-in admin
-(:func:`~callbacks.access.current_user`) is recorded in the import log. Callbacks are thin: the upload goes to :class:`geodata.uploads.UploadArea`, the
-preview and CRS hint come from :mod:`geodata.preview`, validation and import from
+(:func:`~callbacks.access.current_user`) is recorded in the import log. Callbacks are
+thin: the upload goes to :class:`geodata.uploads.UploadArea`, the preview and CRS hint
+come from :mod:`geodata.preview`, validation and import from
 :mod:`geodata.importer` (the same checks as ``battlemap import``), the change summary
 from :mod:`geodata.diff`, the indicator rebuild runs on a :class:`geodata.jobs.JobBoard`
 polled by a ``dcc.Interval``, and the quality view from :mod:`analytics.data_quality`.

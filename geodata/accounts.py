@@ -11,6 +11,7 @@ to an account and every login, failed login and refusal goes into the audit log.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import secrets
 import time
@@ -81,7 +82,7 @@ class AccountStore(PrivateDB):
             con.execute(
                 "INSERT INTO users (name, role, township, password_hash, created_at, disabled_at, password_set_at)"
                 " VALUES (?, ?, ?, ?, ?, NULL, ?)",
-                (name, role, township, digest, now, now),
+                (name, role, township, digest, now, _password_stamp()),
             )
             audit_row(con, who=who, action="user:add", target=name, detail={"role": role, "township": township})
         return Account(name, role, township, disabled=False)
@@ -100,7 +101,7 @@ class AccountStore(PrivateDB):
         with self._connect() as con:
             self._require(con, name)
             con.execute("UPDATE users SET password_hash = ?, password_set_at = ? WHERE name = ?",
-                        (digest, now_text(), name))  # fmt: skip
+                        (digest, _password_stamp(), name))  # fmt: skip
             con.execute("DELETE FROM login_failures WHERE name = ?", (name,))
             audit_row(con, who=who, action="user:reset", target=name, detail={})
 
@@ -173,6 +174,11 @@ class AccountStore(PrivateDB):
 
 
 _DUMMY_HASH: dict[str, str] = {}
+
+
+def _password_stamp() -> str:
+    """When a password was set, to the microsecond: two resets within a second still end old sessions."""
+    return dt.datetime.now().isoformat(timespec="microseconds")
 
 
 def _verify(stored: str | None, password: str) -> bool:

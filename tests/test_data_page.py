@@ -16,7 +16,7 @@ import shapely
 from playwright.sync_api import Page
 
 from geodata.crs import wgs84_to_gcj02
-from geodata.store import GeoPackageStore, os_user
+from geodata.store import GeoPackageStore
 from tests.browser import SCREENSHOTS, chromium, login, serving
 from tests.conftest import resident_id
 from tests.importing import HEADER, digest, write_csv
@@ -115,7 +115,7 @@ def test_upload_correct_validate_import_and_see_the_map(demo_store_path: Path, t
         page = browser.new_page(viewport={"width": 1500, "height": 1300}, accept_downloads=True)
         errors = watch(page)
         page.on("dialog", lambda d: d.accept())
-        login(page, url, store_path, "admin", then="/data")
+        admin = login(page, url, store_path, "admin", then="/data")
         page.wait_for_selector("#data-upload")
         upload(page, ledger)
         page.wait_for_function("() => document.querySelector('#data-detected').textContent.includes('农户')")
@@ -151,7 +151,7 @@ def test_upload_correct_validate_import_and_see_the_map(demo_store_path: Path, t
     assert not added["location_mismatch"].any(), "GCJ-02 points were converted into their villages"
     log = store.import_log()
     entry = log[log["action"] == "import:append"].iloc[-1]
-    assert entry["who"] == os_user() and entry["source"] == ledger.name
+    assert entry["who"] == admin and entry["source"] == ledger.name  # the logged-in administrator
     assert '"added": 12' in entry["detail"]
     assert log["action"].iloc[-1] == "build"
 
