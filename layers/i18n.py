@@ -495,17 +495,6 @@ SITE_CRITERIA = {
     "elevation": ("海拔落差", "elevation change"),
 }
 
-SITE_CRITERIA = {
-    "road": ("距硬化路", "hardened-road access"),
-    "township": ("距乡镇驻地", "township access"),
-    "school": ("距学校", "school access"),
-    "clinic": ("距卫生室/院", "clinic access"),
-    "water": ("距水厂", "water-plant access"),
-    "slope": ("坡度", "slope"),
-    "origin": ("距迁出村", "nearness to origin"),
-    "elevation": ("海拔落差", "elevation change"),
-}
-
 FACILITY_KINDS = {
     "township_gov": ("乡镇政府", "township government"),
     "school": ("学校", "school"),
