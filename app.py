@@ -44,6 +44,8 @@ PAGES = (  # module, path: each page's callbacks get the path's access rule
     (data_page, "/data"),
     (audit_page, "/audit"),
 )
+NAV = (("/", "overview"), ("/map", "map"), ("/wall", "nav_wall"), ("/sites", "sites"), ("/route", "route"),
+       ("/data", "nav_data"), ("/audit", "audit_link"))  # fmt: skip
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "SAMEORIGIN",
@@ -103,13 +105,14 @@ def _shell() -> html.Div:
 
 
 def _user_bar() -> Any:
-    """Name, role, the audit link (admins) and a logout button; nothing for a kiosk screen."""
+    """Links to the pages the role may open, name, role and a logout button; nothing for a kiosk screen."""
     account = access.current_account()
     if account is None:
         return html.Div(id="user-bar", hidden=True)
     role = f"{t(f'role_{account.role}', 'zh')} {t(f'role_{account.role}', 'en')}"
     scope = [html.Span(account.township, className="user-scope")] if account.township else []
-    audit = [dcc.Link(f"{t('audit_link', 'zh')} {t('audit_link', 'en')}", href="/audit")] if access.is_admin() else []
+    nav = [dcc.Link(f"{t(key, 'zh')} {t(key, 'en')}", href=path, className="nav-item")
+           for path, key in NAV if access.allowed(access.page_rule(path), account)]  # fmt: skip
     logout = html.Form(
         [
             dcc.Input(type="hidden", name=login_page.CSRF_KEY, value=login_page.csrf_token()),
@@ -120,8 +123,8 @@ def _user_bar() -> Any:
         className="logout-form",
     )
     return html.Div(
-        [html.Span(account.name, className="user-name", id="user-name"), html.Span(role, className="user-role"),
-         *scope, *audit, logout],
+        [html.Nav(nav, className="page-nav", id="page-nav"), html.Span(account.name, className="user-name",
+         id="user-name"), html.Span(role, className="user-role"), *scope, logout],
         id="user-bar",
         className="user-bar",
     )  # fmt: skip

@@ -30,6 +30,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "of": ("/", "of"),
     # the wall screen (作战图)
     "wall_title": ("乡村振兴作战图", "Rural revitalisation battle map"),
+    "nav_wall": ("作战图", "Wall"),
+    "nav_data": ("数据导入", "Data"),
     "kpi_monitoring": ("监测户风险消除", "Monitored: risks eliminated"),
     "kpi_cd_closed": ("危房改造销号", "C/D houses closed"),
     "kpi_water_pass": ("水质合格率", "Water samples passing"),
