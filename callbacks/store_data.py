@@ -32,20 +32,35 @@ class StoreData:
 
     def __init__(self, store: GeoPackageStore) -> None:
         self.store = store
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()  # guards the dictionaries only, never a computation
         self._stamp: str | None = None
         self._cache: dict[str, Any] = {}
+        self._computing: dict[str, threading.RLock] = {}
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per store version (shared; callers must not modify the result)."""
+        """``compute()`` once per store version (shared; callers must not modify the result).
+
+        Each key has its own lock: a request waits only for the value it needs, so a
+        slow computation (the site model) never holds up the map's requests.
+        """
         with self._lock:
             stamp = self.store.stamp()
             if stamp != self._stamp:
                 self._cache.clear()
+                self._computing.clear()
                 self._stamp = stamp
-            if key not in self._cache:
-                self._cache[key] = compute()
-            return self._cache[key]
+            if key in self._cache:
+                return self._cache[key]
+            key_lock = self._computing.setdefault(key, threading.RLock())
+        with key_lock:
+            with self._lock:
+                if self._stamp == stamp and key in self._cache:  # computed while this request waited
+                    return self._cache[key]
+            value = compute()
+            with self._lock:
+                if self._stamp == stamp:  # a newer store version does not get this stale value
+                    self._cache[key] = value
+            return value
 
     def warm(self) -> None:
         """Compute what the first page needs (indicators, records, shapes) ahead of the first request."""

@@ -1,0 +1,40 @@
+"""The web app's cache: one computation per key and store version, and no key waits for another."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from callbacks.store_data import StoreData
+from geodata.store import GeoPackageStore
+
+
+def test_a_slow_key_does_not_hold_up_others_and_each_key_computes_once(mini_store: GeoPackageStore) -> None:
+    data = StoreData(mini_store)
+    started = threading.Event()
+
+    def slow() -> int:
+        started.set()
+        time.sleep(1.5)
+        return 1
+
+    slow_thread = threading.Thread(target=lambda: data.cached("slow", slow))
+    slow_thread.start()
+    started.wait(5)
+    t0 = time.perf_counter()
+    assert data.cached("fast", lambda: 2) == 2
+    assert time.perf_counter() - t0 < 0.5, "another key's computation blocked this one"
+
+    calls: list[int] = []
+
+    def once() -> int:
+        calls.append(1)
+        time.sleep(0.3)
+        return 3
+
+    threads = [threading.Thread(target=lambda: data.cached("once", once)) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in [*threads, slow_thread]:
+        th.join(10)
+    assert calls == [1] and data.cached("once", once) == 3 and data.cached("slow", slow) == 1
