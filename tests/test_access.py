@@ -22,12 +22,12 @@ from geodata.plan_store import PlanStore
 from geodata.store import GeoPackageStore
 from tests.browser import TEST_PASSWORD, account
 
-PAGES = ("/", "/map", "/wall", "/sites", "/route", "/audit", "/no-such-page")
+PAGES = ("/", "/map", "/wall", "/sites", "/route", "/data", "/audit", "/no-such-page")
 ROLE_PAGES = {
     "leader": {"/", "/map", "/wall"},
     "planner": {"/", "/map", "/wall", "/sites"},
     "inspector": {"/", "/map", "/wall", "/route"},
-    "admin": {"/", "/map", "/wall", "/sites", "/route", "/audit"},
+    "admin": {"/", "/map", "/wall", "/sites", "/route", "/data", "/audit"},
 }
 
 
@@ -117,6 +117,9 @@ def test_each_role_reaches_its_pages_only(served: tuple[Any, Path], role: str) -
     sites = post_callback(client, callback_key(app, "sites-download"),
                           [{"id": "sites-export_geojson", "property": "n_clicks", "value": 1}])  # fmt: skip
     assert (sites.status_code == 403) == (role not in ("planner", "admin"))
+    report = post_callback(client, callback_key(app, "data-download"),
+                           [{"id": "data-report-xlsx", "property": "n_clicks", "value": 1}])  # fmt: skip
+    assert (report.status_code == 403) == (role != "admin")
 
 
 def test_unknown_callbacks_are_refused(served: tuple[Any, Path]) -> None:
