@@ -96,7 +96,7 @@ def main() -> None:
         towns = store.read("towns").sort_values("town_code")
         villages = store.read("villages")
         with serving_process(store.path) as url, chromium() as browser:
-            time.sleep(3)  # the server warms the county and township views in the background
+            time.sleep(20)  # the server warms its caches (views, last month's figures) in the background
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
             payloads = Payloads()
             page.on("response", lambda r: payloads(r))  # noqa: PLW0108 - Playwright wraps plain callables only
