@@ -37,7 +37,6 @@ from layers.wall import BACKGROUND, RedEntry, red_list, tile_text, wall_figure
 
 log = logging.getLogger(__name__)
 PATH = "/wall"
-DEFAULT_SIZE = (680, 950)  # the map's pixels on a 1920×1080 screen, until the browser reports its own
 
 
 def register(app: dash.Dash, data: StoreData) -> None:
