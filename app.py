@@ -26,6 +26,7 @@ from callbacks import (
     sites_page,
     wall_page,
 )
+from callbacks.shared_cache import SharedCache
 from callbacks.store_data import StoreData
 from geodata._errors import ConfigError
 from geodata.accounts import ensure_first_admin
@@ -53,18 +54,19 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(store: str | None = None, *, production: bool | None = None) -> dash.Dash:
+def create_app(store: str | None = None, *, production: bool | None = None, warm_now: bool = False) -> dash.Dash:
     """Build the Dash app on ``store`` (default: $BATTLEMAP_STORE or data/battlemap.gpkg).
 
     An absent store is filled with the demo county first, so a fresh checkout shows a map.
     ``production`` (default: ``BATTLEMAP_ENV=production``) refuses to start without a safe secret key.
+    The caches are warmed in a background thread, or before returning with ``warm_now``.
     """
     is_production = server_config.production_mode(production)
     server = flask.Flask(__name__)
     server_config.configure(server, production=is_production)  # before anything else: refuse early
     opened = open_store(store)
     ensure_demo_store(opened, seed=get_settings().demo_seed)
-    data = StoreData(opened)
+    data = StoreData(opened, shared=SharedCache.for_store(opened))
     app = dash.Dash(
         __name__,
         server=server,
@@ -79,8 +81,10 @@ def create_app(store: str | None = None, *, production: bool | None = None) -> d
     rules = access.install(app, data, refuse=login_page.refusal)
     login_page.register(server, data)
     server.after_request(_security_headers)
-    # the first page and the first clicks without the wait
-    threading.Thread(target=_warm, args=(data,), name="warm-cache", daemon=True).start()
+    if warm_now:
+        _warm(data)
+    else:  # the first page and the first clicks without the wait
+        threading.Thread(target=_warm, args=(data,), name="warm-cache", daemon=True).start()
     for module, path in PAGES:
         with rules.owning(access.page_rule(path)):
             module.register(app, data)
@@ -91,8 +95,13 @@ def create_app(store: str | None = None, *, production: bool | None = None) -> d
 
 
 def create_server(store: str | None = None, *, production: bool = True) -> flask.Flask:
-    """The Flask server for a WSGI host, in production mode: ``gunicorn 'app:create_server()'``."""
-    return create_app(store, production=production).server
+    """The Flask server for a WSGI host, in production mode, warm when it returns.
+
+    Under gunicorn with ``preload_app`` (``battlemap serve --workers N``, or ``gunicorn -c
+    python:battlemap_cli.gunicorn_conf``) it is built and warmed once in the master, and
+    every worker starts warm; no thread runs across the fork.
+    """
+    return create_app(store, production=production, warm_now=True).server
 
 
 def _shell() -> html.Div:

@@ -20,7 +20,6 @@ from urllib.parse import parse_qsl
 import dash
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
@@ -76,7 +75,7 @@ def _state(data: StoreData, query: dict[str, Any]) -> MapState:
 class MapContent:
     """Everything on the page that follows the URL: figure, legend, breadcrumb and the page state."""
 
-    figure: go.Figure
+    figure: dict[str, Any]  # the figure's JSON form: cheap to share between workers and to send
     legend: list[Any]
     crumbs: list[Any]
     visible: list[str]
@@ -86,7 +85,7 @@ class MapContent:
 def map_content(data: StoreData, state: MapState) -> MapContent:
     """The map and what goes with it for ``state``, built once per store version (see :func:`warm_views`)."""
     key = f"map-content:{state.town}:{state.village}:{state.layer}:{state.lang}"
-    return data.cached(key, lambda: _build_content(data, state))
+    return data.cached(key, lambda: _build_content(data, state), shared=True)
 
 
 def warm_views(data: StoreData) -> None:
@@ -124,7 +123,7 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     store = {"town": state.town, "village": state.village, "layer": state.layer, "lang": lang,
              "level": state.level, "groups": [tr.meta for tr in all_traces], "drill": drill}  # fmt: skip
     legend = [*legend_items(ind, classes, lang), *_key_items(context_key(lang, households=households is not None))]
-    return MapContent(fig, legend, _crumbs(data, state), visible, store)
+    return MapContent(fig.to_plotly_json(), legend, _crumbs(data, state), visible, store)
 
 
 def layout(data: StoreData, shown: str | None = None, **query: Any) -> Any:
@@ -280,7 +279,8 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
         panel.water_chart(samples, lang),
         panel.spend_chart(row, lang),
     ]
-    graphs = [dcc.Graph(figure=f, config={"displayModeBar": False}, className="panel-chart") for f in charts]
+    graphs = [dcc.Graph(figure=f.to_plotly_json(), config={"displayModeBar": False}, className="panel-chart")
+              for f in charts]  # fmt: skip
     return [html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"), *graphs]
 
 
@@ -514,7 +514,7 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
     def fill_panel(state: dict) -> list[Any]:
         current = _from_store(state)
         key = f"map-panel:{current.town}:{current.village}:{current.lang}"
-        return data.cached(key, lambda: _panel(data, current))
+        return data.cached(key, lambda: _panel(data, current), shared=True)
 
     @app.callback(Output("household-section", "children"), Input("map-drawn", "data"))
     def fill_households(state: dict) -> Any:

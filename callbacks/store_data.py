@@ -19,6 +19,7 @@ import pandas as pd
 
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
 from analytics.history import HISTORY, snapshot_before, with_snapshot
+from callbacks.shared_cache import SharedCache
 from geodata.settings import get_settings
 from geodata.store import Frame, GeoPackageStore, write_computed
 from layers.geometry import browser_polygons
@@ -30,33 +31,42 @@ INDICATOR_TABLES = ("village_indicators", "town_indicators", "county_indicators"
 class StoreData:
     """Layers of one store, and what is computed from them, re-read only when the store changed."""
 
-    def __init__(self, store: GeoPackageStore) -> None:
+    def __init__(self, store: GeoPackageStore, *, shared: SharedCache | None = None) -> None:
         self.store = store
+        self.shared = shared
         self._lock = threading.Lock()  # guards the dictionaries only, never a computation
         self._stamp: str | None = None
         self._cache: dict[str, Any] = {}
         self._computing: dict[str, threading.RLock] = {}
 
-    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+    def cached(self, key: str, compute: Callable[[], Any], *, shared: bool = False) -> Any:
         """``compute()`` once per store version (shared; callers must not modify the result).
 
         Each key has its own lock: a request waits only for the value it needs, so a
-        slow computation (the site model) never holds up the map's requests.
+        slow computation (the site model) never holds up the map's requests. With
+        ``shared`` (a picklable value, the same for every user) a miss here is looked up
+        in the cache the server's processes share, and computed by one process only.
         """
         with self._lock:
             stamp = self.store.stamp()
-            if stamp != self._stamp:
+            new_version = stamp != self._stamp
+            if new_version:
                 self._cache.clear()
                 self._computing.clear()
                 self._stamp = stamp
             if key in self._cache:
                 return self._cache[key]
             key_lock = self._computing.setdefault(key, threading.RLock())
+        if new_version and self.shared is not None:
+            self.shared.keep_only(stamp)
         with key_lock:
             with self._lock:
                 if self._stamp == stamp and key in self._cache:  # computed while this request waited
                     return self._cache[key]
-            value = compute()
+            if shared and self.shared is not None:
+                value = self.shared.get_or_compute(stamp, key, compute, current=self.store.stamp)
+            else:
+                value = compute()
             with self._lock:
                 if self._stamp == stamp:  # a newer store version does not get this stale value
                     self._cache[key] = value
@@ -131,7 +141,7 @@ class StoreData:
 
     def as_of(self) -> dt.date:
         """The reference date of the indicators shown."""
-        return self.cached("as_of", self._as_of)
+        return self.cached("as_of", self._as_of, shared=True)
 
     def _as_of(self) -> dt.date:
         built = self._built_tables()
@@ -141,11 +151,13 @@ class StoreData:
 
     def indicators(self, level: str) -> pd.DataFrame:
         """The indicator table of ``level`` (village, town or county), indexed by unit code."""
-        return self.cached(f"indicators:{level}", lambda: self._indicator_tables()[f"{level}_indicators"])
+        return self.cached(f"indicators:{level}", lambda: self._indicator_tables()[f"{level}_indicators"], shared=True)
 
     def indicators_at(self, level: str, as_of: dt.date) -> pd.DataFrame:
         """The indicator table of ``level`` computed from the current data as of an earlier date."""
-        return self.cached(f"indicators@{as_of}:{level}", lambda: self._indicator_tables(as_of)[f"{level}_indicators"])
+        return self.cached(
+            f"indicators@{as_of}:{level}", lambda: self._indicator_tables(as_of)[f"{level}_indicators"], shared=True
+        )
 
     def county_before(self, date: dt.date) -> pd.Series:
         """The county's indicators as they were on ``date``: the newest build snapshot on or before it.
@@ -195,12 +207,12 @@ class StoreData:
     def records(self) -> Records:
         """The record tables behind the indicators (households, samples, cases …)."""
         return self.cached(
-            "records", lambda: prepare_records(self._inputs(), as_of=self.as_of(), settings=get_settings())
+            "records", lambda: prepare_records(self._inputs(), as_of=self.as_of(), settings=get_settings()), shared=True
         )
 
     def shapes(self, level: str) -> gpd.GeoDataFrame:
         """Unit polygons simplified for the browser: ``code``, ``name``, ``geometry`` (EPSG:4490)."""
-        return self.cached(f"shapes:{level}", lambda: self._shapes(level))
+        return self.cached(f"shapes:{level}", lambda: self._shapes(level), shared=True)
 
     def _shapes(self, level: str) -> gpd.GeoDataFrame:
         villages = self.layer("villages")

@@ -142,7 +142,7 @@ def _refusal(lang: str) -> html.Div:
 class WallData:
     """What the wall shows for one store version, indicator, language and screen size."""
 
-    figure: go.Figure
+    figure: dict[str, Any]  # the figure's JSON form: cheap to share between workers and to send
     legend: list[Any]
     title: str
     tiles: list[Any]
@@ -151,7 +151,7 @@ class WallData:
 
 def wall_data(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallData:
     """Build (once per store version) the map, legend, tiles and red list."""
-    return data.cached(f"wall:{key}:{lang}:{size}", lambda: _build(data, key, lang, size))
+    return data.cached(f"wall:{key}:{lang}:{size}", lambda: _build(data, key, lang, size), shared=True)
 
 
 def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallData:
@@ -171,7 +171,7 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallD
     kpis = wall_kpis(data.indicators("county").iloc[0], before, data.records(), as_of=as_of, settings=settings)
     ind = BY_KEY[key]
     return WallData(
-        figure=figure,
+        figure=figure.to_plotly_json(),
         legend=legend_items(view.ind, view.classes, lang),
         title=pick((ind.zh, ind.en), lang),
         tiles=[_tile(k, lang) for k in kpis],

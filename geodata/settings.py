@@ -342,6 +342,33 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    """The production web server (gunicorn): processes, threads, time limits and the cache its workers share."""
+
+    workers: int = _doc(
+        2, "Worker processes under gunicorn; callbacks are CPU-bound Python, so about one per core is right."
+    )
+    threads: int = _doc(
+        8, "Threads per worker (gthread): requests waiting for the disk, the database or the shared cache's lock."
+    )
+    timeout_s: int = _doc(
+        120, "A worker silent this long is restarted; above the slowest first-time computation (site model, build)."
+    )
+    graceful_timeout_s: int = _doc(30, "On restart or stop, requests in flight get this long to finish (seconds).")
+    shared_cache: bool = _doc(
+        True, "Workers share computed layers (indicators, records, map views) through an on-disk cache."
+    )
+    shared_cache_dir: str = _doc(
+        "",
+        "Directory of the shared cache, writable only by the server's user (entries are pickles); "
+        "empty = <store>.cache beside the store's private file.",
+    )
+    shared_cache_mb: int = _doc(
+        1024, "Size limit of the shared cache (MB); entries of older store versions are dropped first."
+    )
+
+
+@dataclass(frozen=True)
 class SiteSettings:
     """Relocation site selection (易地搬迁安置点选址): who moves, how big a site is, criteria, constraints.
 
@@ -434,6 +461,7 @@ class Settings:
     wall: WallSettings = field(default_factory=WallSettings)
     sites: SiteSettings = field(default_factory=SiteSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
 

@@ -1,0 +1,32 @@
+"""gunicorn settings for Battlemap in production: ``gunicorn -c python:battlemap_cli.gunicorn_conf``.
+
+Threaded workers (``gthread``), as many processes and threads as ``[server]`` settings say
+(one process per core: the callbacks are CPU-bound Python). The app is built and its
+caches warmed once in the master (``preload_app``), so every worker forks warm; after an
+import the workers share what one of them computes (:mod:`callbacks.shared_cache`).
+The store, secret key and settings come from the environment (``BATTLEMAP_STORE``,
+``BATTLEMAP_SECRET_KEY_FILE``, ``BATTLEMAP_SETTINGS``), the address from
+``BATTLEMAP_BIND`` (default 127.0.0.1:8050; put nginx in front, see the README).
+``battlemap serve --workers N`` runs gunicorn with this file.
+"""
+
+from __future__ import annotations
+
+import os
+
+from geodata.settings import get_settings
+
+_server = get_settings().server
+
+wsgi_app = "app:create_server()"
+bind = [os.environ.get("BATTLEMAP_BIND", "127.0.0.1:8050")]
+worker_class = "gthread"
+workers = _server.workers
+threads = _server.threads
+timeout = _server.timeout_s
+graceful_timeout = _server.graceful_timeout_s
+keepalive = 5  # seconds an idle browser connection stays open (the wall asks every few seconds)
+preload_app = True
+proc_name = "battlemap"
+errorlog = "-"
+control_socket_disable = True  # one per host user otherwise: a second instance would take it over

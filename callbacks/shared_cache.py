@@ -1,0 +1,130 @@
+"""The cache that the web server's worker processes share, keyed by the store's change stamp.
+
+Under gunicorn every worker process has its own :class:`~callbacks.store_data.StoreData`.
+Without sharing, each of them computes the indicator tables, records and map views
+again after every import. Keys asked for with ``shared=True`` are also kept here, in a
+:mod:`diskcache` directory (SQLite, safe across processes and threads), under the stamp
+they were computed for: a worker that misses takes the key's file lock, so one worker
+computes and the others wait and read its result. Entries of other stamps are dropped
+when a worker first sees a new stamp; the size limit drops the least recently stored.
+
+Entries are pickles: the directory must be writable by the server's user only (it is
+created with mode 0700).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+from geodata.private_db import private_path
+from geodata.settings import Settings, get_settings
+from geodata.store import GeoPackageStore
+
+log = logging.getLogger(__name__)
+MISSING = object()
+PRIVATE_SUFFIX = ".private.sqlite"
+
+
+def shared_cache_dir(store: GeoPackageStore, settings: Settings | None = None) -> Path:
+    """The shared cache's directory: ``[server] shared_cache_dir``, else ``<store>.cache`` beside the private file.
+
+    The store's private file is the one local place every kind of store has, so the
+    default works for a GeoPackage and for a database store alike.
+    """
+    settings = settings or get_settings()
+    if settings.server.shared_cache_dir:
+        return Path(settings.server.shared_cache_dir).expanduser()
+    private = private_path(store)
+    return private.with_name(private.name.removesuffix(PRIVATE_SUFFIX) + ".cache")
+
+
+class SharedCache:
+    """Values by (stamp, key) in a directory shared by processes, with one computation per key at a time."""
+
+    def __init__(self, directory: str | os.PathLike[str], *, size_limit_mb: int = 1024) -> None:
+        self.directory = Path(directory)
+        self._size_limit = size_limit_mb * 1024 * 1024
+        self._cache: diskcache.Cache | None = None
+        self._pid = -1
+
+    def __repr__(self) -> str:
+        return f"SharedCache({str(self.directory)!r})"
+
+    @classmethod
+    def for_store(cls, store: GeoPackageStore, settings: Settings | None = None) -> SharedCache | None:
+        """The shared cache of ``store`` as the settings configure it, or None when sharing is off."""
+        settings = settings or get_settings()
+        if not settings.server.shared_cache:
+            return None
+        return cls(shared_cache_dir(store, settings), size_limit_mb=settings.server.shared_cache_mb)
+
+    @property
+    def cache(self) -> diskcache.Cache:
+        """The diskcache of this process (opened again after a fork: SQLite connections must not cross one)."""
+        if self._cache is None or self._pid != os.getpid():
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            (self.directory / "locks").mkdir(mode=0o700, exist_ok=True)
+            self._cache = diskcache.Cache(self.directory, size_limit=self._size_limit)
+            self._pid = os.getpid()
+        return self._cache
+
+    def get(self, stamp: str, key: str) -> Any:
+        """The value stored for ``key`` at ``stamp``, else :data:`MISSING`."""
+        return self.cache.get((stamp, key), default=MISSING, retry=True)
+
+    def get_or_compute(self, stamp: str, key: str, compute: Callable[[], Any], *, current: Callable[[], str]) -> Any:
+        """The value for ``key`` at ``stamp``: read, or computed by one process while the others wait.
+
+        The result is stored only while ``current()`` still returns ``stamp``: a value
+        computed across a store change is not kept under either version.
+        """
+        value = self.get(stamp, key)
+        if value is not MISSING:
+            return value
+        with self.lock(key):
+            value = self.get(stamp, key)  # another process computed it while this one waited
+            if value is not MISSING:
+                return value
+            value = compute()
+            if current() == stamp:
+                try:
+                    self.cache.set((stamp, key), value, retry=True)
+                except Exception:  # an unpicklable value stays in the process cache only
+                    log.exception("shared cache: %r cannot be stored", key)
+            return value
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """An exclusive lock on ``key`` across processes (a blocking file lock, released if the process dies)."""
+        self.cache  # noqa: B018 - makes the directory
+        name = hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()
+        with open(self.directory / "locks" / f"{name}.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def keep_only(self, stamp: str) -> int:
+        """Drop the entries of every other stamp (the store changed); returns how many were dropped."""
+        old = [k for k in self.cache.iterkeys() if isinstance(k, tuple) and k[0] != stamp]
+        for k in old:
+            self.cache.delete(k, retry=True)
+        if old:
+            log.info("shared cache: dropped %d entries of older store versions", len(old))
+        return len(old)
+
+    def close(self) -> None:
+        """Close this process's connection."""
+        if self._cache is not None and self._pid == os.getpid():
+            self._cache.close()
+        self._cache = None
