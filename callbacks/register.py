@@ -69,7 +69,7 @@ def register_table(data: StoreData, village: str, lang: str) -> pd.DataFrame:
         shown["risk_types"] = shown["risk_types"].map(lambda v: risks_text(v, lang), na_action="ignore")
         return shown.reset_index(drop=True)
 
-    return data.cached(f"register:{village}:{lang}", build)
+    return data.cached(f"register:{village}:{lang}", build, shared=True)
 
 
 def risks_text(value: str, lang: str) -> str:
