@@ -33,6 +33,7 @@ from geodata.private_db import PrivateDB
 from geodata.settings import get_settings
 from layers import panel
 from layers.catalog import CATALOG
+from layers.figure_json import json_ready
 from layers.i18n import pick, t
 from layers.unit_map import (
     CONTEXT_GROUPS,
@@ -137,7 +138,7 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     store = {"town": state.town, "village": state.village, "layer": state.layer, "lang": lang,
              "level": state.level, "groups": [tr.meta for tr in all_traces], "drill": drill}  # fmt: skip
     legend = [*legend_items(ind, classes, lang), *_key_items(context_key(lang, households=households is not None))]
-    return MapContent(fig.to_plotly_json(), legend, _crumbs(data, state), visible, store)
+    return MapContent(json_ready(fig), legend, _crumbs(data, state), visible, store)
 
 
 def layout(data: StoreData, shown: str | None = None, **query: Any) -> Any:
@@ -293,7 +294,7 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
         panel.water_chart(samples, lang),
         panel.spend_chart(row, lang),
     ]
-    graphs = [dcc.Graph(figure=f.to_plotly_json(), config={"displayModeBar": False}, className="panel-chart")
+    graphs = [dcc.Graph(figure=json_ready(f), config={"displayModeBar": False}, className="panel-chart")
               for f in charts]  # fmt: skip
     return [html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"), *graphs]
 

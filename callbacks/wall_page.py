@@ -32,6 +32,7 @@ from callbacks.store_data import StoreData
 from callbacks.views import choropleth_view, legend_items
 from geodata.settings import get_settings
 from layers.catalog import BY_KEY
+from layers.figure_json import json_ready
 from layers.i18n import lang_of, pick, t
 from layers.wall import BACKGROUND, RedEntry, red_list, tile_text, wall_figure
 
@@ -171,7 +172,7 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallD
     kpis = wall_kpis(data.indicators("county").iloc[0], before, data.records(), as_of=as_of, settings=settings)
     ind = BY_KEY[key]
     return WallData(
-        figure=figure.to_plotly_json(),
+        figure=json_ready(figure),
         legend=legend_items(view.ind, view.classes, lang),
         title=pick((ind.zh, ind.en), lang),
         tiles=[_tile(k, lang) for k in kpis],

@@ -355,6 +355,11 @@ class ServerSettings:
         120, "A worker silent this long is restarted; above the slowest first-time computation (site model, build)."
     )
     graceful_timeout_s: int = _doc(30, "On restart or stop, requests in flight get this long to finish (seconds).")
+    keepalive_s: int = _doc(
+        75,
+        "An idle browser connection stays open this long (seconds); longer than the wall's 30 s refresh and a "
+        "user's pause between clicks, else a request can meet a connection the server is just closing.",
+    )
     shared_cache: bool = _doc(
         True, "Workers share computed layers (indicators, records, map views) through an on-disk cache."
     )

@@ -91,4 +91,4 @@ def test_gunicorn_config_loads_with_the_server_settings() -> None:
     server = get_settings().server
     assert config.worker_class_str == "gthread" and config.preload_app
     assert (config.workers, config.threads, config.timeout) == (server.workers, server.threads, server.timeout_s)
-    assert config.wsgi_app == "app:create_server()"
+    assert config.wsgi_app == "app:create_server()" and config.keepalive == server.keepalive_s
