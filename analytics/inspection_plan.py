@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,8 +129,11 @@ def plan_inspection(
     hours: float | None = None,
     return_to_start: bool | None = None,
     settings: Settings | None = None,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
     """Draw and route an inspection starting on ``date``; the plan as a JSON-ready dict.
+
+    ``executor`` runs the route search (see :func:`analytics.routing.solve_routes`).
 
     Keys: ``date``, ``seed``, ``days``, ``hours``, ``return_to_start``, ``start``
     (lon, lat, name), ``stops`` (visiting order, with day, arrival and departure clock
@@ -156,6 +160,7 @@ def plan_inspection(
         return_to_start=back,
         forced=table["forced"].to_numpy(),
         time_limit_s=cfg.time_limit_s,
+        executor=executor,
     )
     day0 = dt.datetime.combine(date, dt.time.fromisoformat(cfg.day_start))
     return {

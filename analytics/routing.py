@@ -15,6 +15,7 @@ Guided local search runs for ``settings.route.time_limit_s``.
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,28 +128,61 @@ def solve_routes(
     return_to_start: bool = True,
     forced: np.ndarray | None = None,
     time_limit_s: float = 1.0,
+    executor: Executor | None = None,
 ) -> RouteSolution:
     """Order the stops (matrix rows 1…n) into ``days`` routes from row 0, each within ``budget_s``.
 
     ``service_s`` holds each stop's time on site; ``forced`` marks stops whose omission
     costs ten times more (teams due this cycle). Stops that cannot fit are returned in
-    ``unfitted``.
+    ``unfitted``. OR-Tools holds Python's interpreter lock for the whole search, so a
+    server passes an ``executor`` (a process pool) to keep its other threads answering.
     """
     n = len(service_s)
-    secs = matrix.seconds
     size = n + 1 if return_to_start else n + 2  # an extra free end node when the day need not return
     travel = np.zeros((size, size), dtype=np.int64)
-    travel[: n + 1, : n + 1] = secs
+    travel[: n + 1, : n + 1] = matrix.seconds
     service = np.r_[0, np.asarray(service_s, np.int64), np.zeros(size - n - 1, np.int64)]
-    end = 0 if return_to_start else n + 1
+    forced = np.zeros(n, bool) if forced is None else np.asarray(forced, bool)
+    args = (travel, service, days, int(budget_s), 0 if return_to_start else n + 1, forced, time_limit_s)
+    found = executor.submit(search_routes, *args).result() if executor is not None else search_routes(*args)
+    if found is None:  # no stop fits at all (OR-Tools found nothing feasible)
+        empty = [DayRoute(d, [], [], [], 0, 0, 0.0) for d in range(days)]
+        return RouteSolution(empty, list(range(n)), matrix, return_to_start)
+    routes = []
+    for day, (stops, arrive, depart, end_s) in enumerate(found):
+        places = [0, *[s + 1 for s in stops]] + ([0] if return_to_start and stops else [])
+        travel_s = sum(int(matrix.seconds[a, b]) for a, b in itertools.pairwise(places))
+        routes.append(DayRoute(day, stops, arrive, depart, end_s, travel_s, matrix.legs_metres(places)))
+    visited = {s for r in routes for s in r.stops}
+    return RouteSolution(routes, [s for s in range(n) if s not in visited], matrix, return_to_start)
+
+
+DayFound = tuple[list[int], list[int], list[int], int]
+
+
+def search_routes(  # noqa: PLR0917 - positional, to be submitted to an executor as it is
+    travel: np.ndarray,
+    service: np.ndarray,
+    days: int,
+    budget_s: int,
+    end: int,
+    forced: np.ndarray,
+    time_limit_s: float,
+) -> list[DayFound] | None:
+    """The OR-Tools search: per day the stops in order, their arrival and departure seconds and the day's end.
+
+    Plain arrays in and out, so it can run in another process. ``travel`` is the square
+    matrix of seconds between node 0 (start), the stops and (when ``end`` is not 0) a free
+    end node; ``service`` the seconds spent at each node. None when no stop fits.
+    """
+    size, n = len(travel), len(forced)
     manager = pywrapcp.RoutingIndexManager(size, days, [0] * days, [end] * days)
     model = pywrapcp.RoutingModel(manager)
     arc = model.RegisterTransitMatrix(travel.tolist())
     model.SetArcCostEvaluatorOfAllVehicles(arc)
     time_cb = model.RegisterTransitMatrix((travel + service[:, None]).tolist())  # service at the node left
-    model.AddDimension(time_cb, 0, int(budget_s), True, "time")
+    model.AddDimension(time_cb, 0, budget_s, True, "time")
     dim = model.GetDimensionOrDie("time")
-    forced = np.zeros(n, bool) if forced is None else np.asarray(forced, bool)
     for stop in range(n):
         model.AddDisjunction([manager.NodeToIndex(stop + 1)], FORCED_PENALTY if forced[stop] else PENALTY)
     params = pywrapcp.DefaultRoutingSearchParameters()
@@ -156,42 +190,20 @@ def solve_routes(
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     solution = model.SolveWithParameters(params)
-    if solution is None:  # no stop fits at all (OR-Tools found nothing feasible)
-        empty = [DayRoute(d, [], [], [], 0, 0, 0.0) for d in range(days)]
-        return RouteSolution(empty, list(range(n)), matrix, return_to_start)
-    solved = _Solved(model, manager, solution, dim, service, matrix, return_to_start)
-    routes = [solved.day(d) for d in range(days)]
-    visited = {s for r in routes for s in r.stops}
-    return RouteSolution(routes, [s for s in range(n) if s not in visited], matrix, return_to_start)
-
-
-@dataclass(frozen=True)
-class _Solved:
-    """What reading a route back from OR-Tools needs."""
-
-    model: pywrapcp.RoutingModel
-    manager: pywrapcp.RoutingIndexManager
-    solution: pywrapcp.Assignment
-    dim: pywrapcp.RoutingDimension
-    service: np.ndarray
-    matrix: TravelMatrix
-    return_to_start: bool
-
-    def day(self, day: int) -> DayRoute:
-        """One vehicle's route: stops in order with arrival and departure seconds."""
-        model, solution, dim = self.model, self.solution, self.dim
+    if solution is None:
+        return None
+    found = []
+    for day in range(days):
         index = model.Start(day)
         stops, arrive, depart = [], [], []
         while not model.IsEnd(index := solution.Value(model.NextVar(index))):
-            node = self.manager.IndexToNode(index)
+            node = manager.IndexToNode(index)
             t = solution.Value(dim.CumulVar(index))
             stops.append(node - 1)
             arrive.append(t)
-            depart.append(t + int(self.service[node]))
-        places = [0, *[s + 1 for s in stops]] + ([0] if self.return_to_start and stops else [])
-        travel = sum(int(self.matrix.seconds[a, b]) for a, b in itertools.pairwise(places))
-        end = solution.Value(dim.CumulVar(index)) if stops else 0
-        return DayRoute(day, stops, arrive, depart, int(end), travel, self.matrix.legs_metres(places))
+            depart.append(t + int(service[node]))
+        found.append((stops, arrive, depart, int(solution.Value(dim.CumulVar(index))) if stops else 0))
+    return found
 
 
 def nearest_neighbour(matrix: TravelMatrix, *, return_to_start: bool = True) -> tuple[list[int], int]:

@@ -16,6 +16,7 @@ an admin every plan.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Executor
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +26,7 @@ from dash.exceptions import PreventUpdate
 
 from analytics.inspection_plan import parse_lonlat, plan_inspection, records_on, route_context
 from callbacks.access import current_user, is_admin
+from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
 from geodata._errors import BattlemapError
 from geodata.findings import add_finding
@@ -71,7 +73,7 @@ class Ids(StrEnum):
 def register(app: dash.Dash, data: StoreData) -> None:
     """Register the page and wire its callbacks."""
     dash.register_page("route", path=PATH, title="暗访路线 · Battlemap", layout=lambda **q: layout(data, **q))
-    _register_planning(app, data)
+    _register_planning(app, data, SolverPool(get_settings().server.solver_processes))
     _register_downloads(app, data)
     _register_findings(app, data)
 
@@ -175,8 +177,11 @@ def _finding_form(lang: str) -> html.Section:
 
 
 def make_plan(data: StoreData, *, date: dt.date, stops: int, days: int, hours: float, start: str | None,
-              seed: int | None, back: bool) -> dict[str, Any]:  # fmt: skip
-    """Draw and route a plan on the store's data (the spatial context cached per store version)."""
+              seed: int | None, back: bool, executor: Executor | None = None) -> dict[str, Any]:  # fmt: skip
+    """Draw and route a plan on the store's data (the spatial context cached per store version).
+
+    ``executor`` runs the route search (the web app's :class:`~callbacks.solver_pool.SolverPool`).
+    """
     settings = get_settings()
     records = data.records()
     context = data.cached(
@@ -188,7 +193,7 @@ def make_plan(data: StoreData, *, date: dt.date, stops: int, days: int, hours: f
     records = records_on(records, data.layer_or_none("inspections"), date)
     return plan_inspection(records, context, date=date, stops=stops, days=days, hours=hours, seed=seed,
                            start=parse_lonlat(start) if start else None, return_to_start=back,
-                           settings=settings)  # fmt: skip
+                           settings=settings, executor=executor)  # fmt: skip
 
 
 def plan_view(data: StoreData, plan: dict[str, Any], lang: str) -> tuple[Any, ...]:
@@ -248,7 +253,7 @@ def _checklist(plan: dict[str, Any], lang: str) -> list[Any]:
     return out
 
 
-def _register_planning(app: dash.Dash, data: StoreData) -> None:
+def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> None:
     """Plan on the button; reopen one of my plans from the list."""
 
     @app.callback(
@@ -280,7 +285,7 @@ def _register_planning(app: dash.Dash, data: StoreData) -> None:
             plan = make_plan(
                 data, date=_date(date), stops=int(stops or 0), days=int(days or 0), hours=float(hours or 0),
                 start=(start or "").strip() or None, seed=None if seed in (None, "") else int(seed),
-                back="return" in (back or []),
+                back="return" in (back or []), executor=solvers.executor(),
             )  # fmt: skip
         except (BattlemapError, ValueError) as exc:
             return dash.no_update, str(exc), dash.no_update

@@ -360,6 +360,11 @@ class ServerSettings:
         "An idle browser connection stays open this long (seconds); longer than the wall's 30 s refresh and a "
         "user's pause between clicks, else a request can meet a connection the server is just closing.",
     )
+    solver_processes: int = _doc(
+        1,
+        "Processes per server worker that run the route solver: OR-Tools holds Python's lock while it searches, "
+        "which in a request thread stalls the worker's other requests (0 = search in the request thread).",
+    )
     shared_cache: bool = _doc(
         True, "Workers share computed layers (indicators, records, map views) through an on-disk cache."
     )
