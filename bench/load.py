@@ -3,7 +3,7 @@
 Run: ``python -m bench.load [--users 50] [--minutes 3] [--workers 2] [--store URL]``.
 Without ``--store`` the demo county (60,000 households) is written into a temporary
 store; with it, that store is used as it is (a GeoPackage path or a PostGIS URL) and
-three load-test accounts and a kiosk token are added to it. gunicorn serves it on
+two load-test accounts (a leader, an inspector) and a kiosk token are added to it. gunicorn serves it on
 loopback (``battlemap serve --workers``: production mode, preloaded and warm), and each
 simulated user is a thread with its own logged-in HTTP session sending the Dash
 callbacks a browser sends, with the request bodies recorded from the real pages:
