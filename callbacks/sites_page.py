@@ -15,7 +15,9 @@ from itertools import combinations
 from typing import Any
 
 import dash
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 from dash import ALL, Input, Output, Patch, State, dcc, html
 
 from analytics.ahp import CR_LIMIT, InconsistentJudgementsError, ahp_weights, consistency, pairwise_matrix
@@ -38,7 +40,17 @@ from geodata.settings import get_settings
 from geodata.spreadsheet import safe_csv
 from layers.basemap import basemap_layers
 from layers.i18n import lang_of, t
-from layers.site_map import SiteView, image_layer, origins_lonlat, result_traces, sites_figure, sites_html, surface
+from layers.site_map import (
+    RANK_COLOURS,
+    SiteView,
+    image_layer,
+    origins_lonlat,
+    result_traces,
+    sites_figure,
+    sites_html,
+    surface,
+    surface_legend,
+)
 from layers.site_text import criterion_label, export_table, geojson_dict, measure_text, reasons
 from layers.unit_map import Context
 
@@ -252,20 +264,14 @@ def _empty_figure(data: StoreData, lang: str) -> Any:
 
 
 def _no_candidates() -> Any:
-    import geopandas as gpd  # noqa: PLC0415 - an empty frame of the right shape
-
     return gpd.GeoDataFrame({"site_id": [], "lon": [], "lat": []}, geometry=[], crs=4490)
 
 
 def _no_travel() -> Any:
-    import pandas as pd  # noqa: PLC0415
-
     return pd.DataFrame(columns=["site_id", "village_code", "name", "households", "road_km", "minutes"])
 
 
 def _no_origins() -> Any:
-    import pandas as pd  # noqa: PLC0415
-
     return pd.DataFrame({"village_code": [], "name": [], "households": [], "x": [], "y": []})
 
 
@@ -330,8 +336,6 @@ def _summary(plan: MoverPlan, result: SiteResult, lang: str) -> str:
 
 
 def _legend(view: SiteView) -> list[Any]:
-    from layers.site_map import RANK_COLOURS, surface_legend  # noqa: PLC0415
-
     lang = view.lang
     items = [(c, label) for c, label in surface_legend(surface(view), lang)]
     items += [(RANK_COLOURS[i % len(RANK_COLOURS)], f"{r.site_id} {r.score:.1f}")
