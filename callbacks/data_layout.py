@@ -143,11 +143,20 @@ def _import_tab(data: StoreData, lang: str) -> html.Div:
     )
     return html.Div(
         [
-            dcc.Upload(
-                html.Div(t("upload_prompt", lang).format(mb=mb)),
-                id=Ids.UPLOAD,
-                max_size=get_settings().imports.max_upload_bytes,
-                className="data-upload",
+            html.Div(  # assets/upload_limit.js says so when a file is over the limit (dcc.Upload stays silent)
+                [
+                    dcc.Upload(
+                        html.Div(t("upload_prompt", lang).format(mb=mb)),
+                        id=Ids.UPLOAD,
+                        max_size=get_settings().imports.max_upload_bytes,
+                        className="data-upload",
+                    ),
+                    html.Div(className="upload-refused bad-line", id="upload-refused"),
+                ],
+                **{
+                    "data-max-bytes": str(get_settings().imports.max_upload_bytes),
+                    "data-too-big": t("upload_over_limit", lang),
+                },
             ),
             dcc.Loading(html.Div(id=Ids.UPLOAD_INFO, className="summary"), type="dot"),
             html.Div(id=Ids.DETECTED, className="summary"),

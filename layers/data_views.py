@@ -140,7 +140,8 @@ def report_columns(lang: str) -> list[dict[str, Any]]:
     widths = {"row": 80, "column": 130, "value": 150, "kind": 170, "fix": 280, "reason": 380, "severity": 90}
     return [
         {"field": f, "headerName": t(names[f], lang), "width": widths[f], "sortable": True, "filter": True,
-         **({"type": "numericColumn", "filter": "agNumberColumnFilter"} if f == "row" else {})}
+         **({"type": "numericColumn", "filter": "agNumberColumnFilter"} if f == "row" else {}),
+         **({"wrapText": True, "autoHeight": True} if f in ("fix", "reason") else {})}
         for f in REPORT_FIELDS
     ]  # fmt: skip
 

@@ -308,7 +308,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "tab_templates": ("模板下载", "Templates"),
     "tab_log": ("导入记录", "Import log"),
     "upload_prompt": ("拖入文件或点击选择（最大 {mb} MB）", "Drop a file here or click to choose (at most {mb} MB)"),
-    "upload_too_big": ("文件超过 {mb} MB 上限，未上传。", "The file is larger than {mb} MB and was not uploaded."),
+    "upload_over_limit": (
+        "{name} 有 {mb} MB，超过上限 {max} MB：请拆分文件或只保留本县数据后再上传",
+        "{name} is {mb} MB, over the {max} MB limit: split it or keep only this county's rows",
+    ),
     "uploaded": ("已上传", "Uploaded"),
     "rows_in_file": ("行", "rows"),
     "target_layer": ("导入图层", "Layer"),
