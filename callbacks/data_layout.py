@@ -30,6 +30,8 @@ class Ids(StrEnum):
     UPLOAD = "data-upload"
     UPLOAD_INFO = "data-upload-info"
     TOKEN = "data-token"
+    SHEET = "data-sheet"
+    SHEET_FIELD = "data-sheet-field"
     LAYER = "data-layer"
     DETECTED = "data-detected"
     CRS = "data-crs"
@@ -117,6 +119,12 @@ def _import_tab(data: StoreData, lang: str) -> html.Div:
     mode_options = [{"label": t(f"mode_{m}", lang), "value": m} for m in ("replace", "append")]
     controls = html.Div(
         [
+            html.Label(  # shown only for a workbook with more than one sheet
+                [html.Span(t("sheet", lang)), dcc.Dropdown(id=Ids.SHEET, options=[], clearable=False)],
+                className="route-field",
+                id=Ids.SHEET_FIELD,
+                hidden=True,
+            ),
             html.Label(
                 [
                     html.Span(t("target_layer", lang)),

@@ -314,6 +314,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "uploaded": ("已上传", "Uploaded"),
     "rows_in_file": ("行", "rows"),
+    "sheet": ("工作表", "Sheet"),
     "target_layer": ("导入图层", "Layer"),
     "detected_as": ("根据列名识别为", "Detected from the headers as"),
     "not_detected": ("未能识别图层，请手动选择。", "Could not tell the layer; choose it."),

@@ -19,7 +19,7 @@ from geodata.crs import wgs84_to_gcj02
 from geodata.store import GeoPackageStore
 from tests.browser import SCREENSHOTS, chromium, login, serving
 from tests.conftest import resident_id
-from tests.importing import HEADER, digest, write_csv
+from tests.importing import HEADER, digest, two_sheet_workbook, write_csv
 
 MEMBERS_HEADER = "家庭成员"  # not a known spelling of 家庭人口数: the clerk maps it by hand
 
@@ -191,6 +191,14 @@ def test_a_bad_file_is_reported_and_changes_nothing(demo_store_path: Path, tmp_p
         broken.write_bytes(b"PK\x03\x04 not really a workbook")
         upload(page, broken)
         page.wait_for_function("() => document.querySelector('#data-upload-info').textContent.includes('Excel')")
+
+        # a workbook with a summary sheet in front: the ledger sheet is chosen, the others can be picked
+        upload(page, two_sheet_workbook(tmp_path / "两张表.xlsx"))
+        page.wait_for_function("() => document.querySelector('#data-detected').textContent.includes('农户')")
+        assert page.is_visible("#data-sheet-field") and "明细" in (page.text_content("#data-sheet") or "")
+        page.locator("#data-sheet").click()
+        page.locator(".dash-dropdown-option", has_text="汇总").first.click()
+        page.wait_for_function("() => document.querySelector('#data-detected').textContent.includes('1 行')")
 
         # over the limit: dcc.Upload drops the file silently, the page must still say why (limit lowered here)
         page.evaluate("() => document.querySelector('[data-max-bytes]').setAttribute('data-max-bytes', '10')")
