@@ -168,6 +168,12 @@ class InspectionSettings:
         "teams not yet visited over them.",
     )
     villages_without_team: bool = _doc(True, "Villages without a work team may be drawn too (then only households).")
+    cluster_km: float = _doc(
+        3.0,
+        "A day's stops are drawn around one area so its route fits the day: after the first stop is drawn, every "
+        "other candidate's weight is multiplied by exp(−d / cluster_km), d its straight-line distance (km) from "
+        "that stop. The first stop is drawn county-wide, so every area stays possible. 0 = no clustering.",
+    )
     base_weight: float = _doc(
         0.25, "Weight every candidate has before risk is added, so that no eligible stop is certain to be skipped."
     )
