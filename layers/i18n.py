@@ -131,6 +131,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "hazard_buffer": ("隐患区避让距离（米）", "Hazard buffer (m)"),
     "add_villages": ("整村搬迁", "Add whole villages"),
     "drop_villages": ("不搬迁的村", "Leave out villages"),
+    "add_households": ("另加搬迁户（户编号）", "Add households (IDs)"),
+    "drop_households": ("不搬迁的户（户编号）", "Leave out households (IDs)"),
+    "household_ids_hint": ("多个用逗号分隔", "comma-separated"),
+    "unknown_households": (
+        "没有这些户编号：{ids}。请核对后重新输入。",
+        "No household with ID {ids}: check and type again.",
+    ),
     "ahp": ("层次分析法两两比较", "AHP pairwise comparison"),
     "ahp_apply": ("采用AHP权重", "Use AHP weights"),
     "ahp_help": (
