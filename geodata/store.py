@@ -308,6 +308,7 @@ class StoreWriter:
 
     def write(self, layer: str, frame: Frame) -> None:
         """Replace ``layer`` with ``frame`` (geometries must already be EPSG:4490)."""
+        check_identifier(layer, "a layer name")  # the same names as on PostGIS
         check_stored_crs(layer, frame)
         kwargs: dict[str, Any] = {"layer": layer, "driver": "GPKG"}
         if isinstance(frame, gpd.GeoDataFrame):
