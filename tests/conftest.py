@@ -107,8 +107,14 @@ def _with_database(url: str, database: str) -> str:
 
 
 @pytest.fixture
-def postgis_url(postgis_admin: str) -> Iterator[str]:
-    """A fresh database with PostGIS for one test, dropped afterwards."""
+def postgis_url(postgis_admin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database with PostGIS for one test, dropped afterwards.
+
+    Stores opened from the URL (the CLI) keep their local files in ``tmp_path/state``.
+    """
+    settings = tmp_path / "store-settings.toml"
+    settings.write_text(f"[store]\nstate_dir = {str(tmp_path / 'state')!r}\n", "utf-8")
+    monkeypatch.setenv("BATTLEMAP_SETTINGS", str(settings))
     name = f"battlemap_test_{secrets.token_hex(6)}"
     with psycopg.connect(postgis_admin, autocommit=True) as con:
         con.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
@@ -121,15 +127,11 @@ def postgis_url(postgis_admin: str) -> Iterator[str]:
 
 
 @pytest.fixture(params=["gpkg", "postgis"])
-def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     """An empty store of each kind; a PostGIS store keeps its local files in ``tmp_path/state``."""
     if request.param == "gpkg":
         return GeoPackageStore(tmp_path / "mini.gpkg")
-    state = tmp_path / "state"
-    settings = tmp_path / "store-settings.toml"
-    settings.write_text(f"[store]\nstate_dir = {str(state)!r}\n", "utf-8")
-    monkeypatch.setenv("BATTLEMAP_SETTINGS", str(settings))  # for stores opened from the URL (the CLI)
-    return PostGISStore(request.getfixturevalue("postgis_url"), state_dir=state)
+    return PostGISStore(request.getfixturevalue("postgis_url"), state_dir=tmp_path / "state")
 
 
 @pytest.fixture
@@ -165,3 +167,10 @@ def demo_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = GeoPackageStore(tmp_path_factory.mktemp("demo") / "demo.gpkg")
     write_demo(store, seed=7, households=DEMO_HOUSEHOLDS)
     return store.path
+
+
+def copy_store(source: Store, target: Store) -> None:
+    """Write every layer of ``source`` into ``target`` in one transaction (a store of either kind)."""
+    with target.transaction() as tx:
+        for layer in source.layers():
+            tx.write(layer, source.read(layer))
