@@ -9,11 +9,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import psycopg
 import pytest
 import shapely
 import sqlalchemy as sa
+from psycopg import sql
 
 from geodata._errors import StoreError
+from geodata.demo_store import ensure_demo_store
 from geodata.postgis_store import PostGISStore, mask_url
 from geodata.store import GeoPackageStore, Prefix, Store, open_store
 from tests.conftest import snapshot
@@ -222,3 +225,20 @@ def test_missing_postgis_extension_is_created_or_explained(postgis_url: str) -> 
     with s.transaction() as tx:  # the test user is a superuser: the store creates it
         tx.write("facilities", _points(1))
     assert len(s.read("facilities")) == 1
+
+
+def test_demo_fills_an_empty_postgis_database(postgis_admin: str, postgis_url: str) -> None:
+    from tests.importing import run
+
+    plain = postgis_url.rsplit("/", 1)[0] + "/battlemap_plain_" + postgis_url.rsplit("_", 1)[1]
+    with psycopg.connect(postgis_admin, autocommit=True) as con:  # no PostGIS extension in this one
+        con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(plain.rsplit("/", 1)[1])))
+    try:
+        assert run(plain, "demo", "--households", "300") == 0
+        s = open_store(plain)
+        assert s.exists() and s.stamp() == "v1" and len(s.read("households")) == 300
+        assert not ensure_demo_store(s, seed=1), "a filled store is left alone"
+    finally:
+        open_store(plain).engine.dispose()
+        with psycopg.connect(postgis_admin, autocommit=True) as con:
+            con.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(plain.rsplit("/", 1)[1])))
