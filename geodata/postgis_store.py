@@ -169,17 +169,19 @@ class PostGISStore:
             table = sa.Table(layer, sa.MetaData(), autoload_with=conn)
             geom = next((c for c in table.columns if isinstance(c.type, Geometry)), None)
             names = [c.name for c in table.columns if c.name != ROW and c is not geom] if columns is None else columns
-            selected = [_column(table, n) for n in names] + ([geom] if geom is not None else [])
+            selected = [_column(table, n) for n in names]
+            if geom is not None:  # plain WKB, decoded at once below (per-row decoding is 5x slower)
+                selected.append(sa.func.ST_AsBinary(geom, type_=sa.LargeBinary).label(geom.name))
             stmt = sa.select(*selected).where(*_conditions(table, where or {}))
             if bbox is not None and geom is not None:
                 stmt = stmt.where(geom.intersects(sa.func.ST_MakeEnvelope(*map(float, bbox), geom.type.srid)))
             if ROW in table.columns:
                 stmt = stmt.order_by(table.c[ROW])
-            if geom is None:
-                frame: Frame = pd.read_sql(stmt, conn)
-            else:
+            frame: Frame = pd.read_sql(stmt, conn)
+            if geom is not None:
                 crs = f"EPSG:{geom.type.srid}" if (geom.type.srid or 0) > 0 else None
-                frame = gpd.read_postgis(stmt, conn, geom_col=geom.name, crs=crs)
+                shapes = shapely.from_wkb(frame.pop(geom.name).to_numpy(dtype=object))
+                frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(shapes, crs=crs, name=geom.name), crs=crs)
             frame = _like_pyogrio(frame, table, geom.name if geom is not None else None)
         return conform(frame, layer)
 
