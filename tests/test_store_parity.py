@@ -9,6 +9,7 @@ import pytest
 
 from geodata.postgis_store import PostGISStore
 from geodata.store import GeoPackageStore, Store
+from tests.browser import SCREENSHOTS, chromium, login, serving
 from tests.conftest import copy_store
 from tests.importing import run
 from tests.test_build_cli import county_files
@@ -49,3 +50,21 @@ def test_mini_county_files_give_identical_indicators(
         for store in stores:
             assert run(store.target, "import", layer, str(path), *options) == 0, (layer, capsys.readouterr().err)
     _assert_same_tables(*(_built(s) for s in stores))
+
+
+@pytest.mark.browser
+def test_the_app_serves_the_overview_from_postgis(demo_store_path: Path, postgis_url: str, tmp_path: Path) -> None:
+    copy_store(GeoPackageStore(demo_store_path), PostGISStore(postgis_url, state_dir=tmp_path / "state"))
+    errors: list[str] = []
+    with serving(postgis_url) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        login(page, url, postgis_url, "leader")
+        page.goto(url)
+        page.wait_for_selector(".js-plotly-plot .maplibregl-canvas", timeout=30_000)
+        page.wait_for_function("document.querySelector('#overview-summary').textContent.includes('行政村')")
+        page.wait_for_timeout(1500)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "overview_postgis.png"))
+    assert not errors, errors
+    assert (tmp_path / "state").is_dir(), "the private file lives in the state folder"
