@@ -34,11 +34,12 @@ from geodata.store import (
     IMPORT_LOG,
     Filter,
     Frame,
+    LogQueue,
     Prefix,
+    StoreReads,
     check_identifier,
     check_stored_crs,
     conform,
-    log_row,
 )
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def _engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-class PostGISStore:
+class PostGISStore(StoreReads):
     """Layers in one PostGIS database (EPSG:4490), each write one transaction."""
 
     def __init__(self, url: str | URL, *, state_dir: str | os.PathLike[str] | None = None) -> None:
@@ -185,15 +186,6 @@ class PostGISStore:
             frame = _like_pyogrio(frame, table, geom.name if geom is not None else None)
         return conform(frame, layer)
 
-    def read_or_none(self, layer: str, **kw: Any) -> Frame | None:
-        """Like :meth:`read`, but None when the layer is absent."""
-        return self.read(layer, **kw) if self.has(layer) else None
-
-    def import_log(self) -> pd.DataFrame:
-        """The import log, oldest first (empty frame when nothing was imported)."""
-        log_frame = self.read_or_none(IMPORT_LOG)
-        return pd.DataFrame() if log_frame is None else pd.DataFrame(log_frame)
-
     @contextlib.contextmanager
     def transaction(self) -> Iterator[PostGISWriter]:
         """One database transaction: committed with a new stamp on success, rolled back on any exception."""
@@ -231,13 +223,12 @@ class PostGISStore:
         self._postgis_checked = True
 
 
-class PostGISWriter:
+class PostGISWriter(LogQueue):
     """Writes layers inside a store transaction; see :meth:`PostGISStore.transaction`."""
 
     def __init__(self, conn: Connection) -> None:
+        super().__init__()
         self.conn = conn
-        self.written: list[str] = []
-        self._log_rows: list[dict[str, Any]] = []
 
     def write(self, layer: str, frame: Frame) -> None:
         """Replace ``layer`` with ``frame`` (geometries must already be EPSG:4490)."""
@@ -249,27 +240,11 @@ class PostGISWriter:
         _insert(self.conn, layer, frame, replace=True)
         self.written.append(layer)
 
-    def log(
-        self,
-        *,
-        action: str,
-        layer: str,
-        rows: int,
-        source: str = "",
-        detail: dict[str, Any] | None = None,
-        who: str | None = None,
-    ) -> None:
-        """Queue an import-log entry (what, when, rows, who), written with the transaction."""
-        self._log_rows.append(log_row(action=action, layer=layer, rows=rows, source=source, detail=detail, who=who))
-
     def flush_log(self) -> None:
         """Append queued log entries to the import log table."""
-        if not self._log_rows:
-            return
-        new = pd.DataFrame(self._log_rows)
-        new["at"] = new["at"].astype("datetime64[ms]")
-        _insert(self.conn, IMPORT_LOG, new, replace=False)
-        self._log_rows.clear()
+        new = self._take_log()
+        if new is not None:
+            _insert(self.conn, IMPORT_LOG, new, replace=False)
 
 
 def _insert(conn: Connection, layer: str, frame: Frame, *, replace: bool) -> None:

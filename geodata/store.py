@@ -98,7 +98,28 @@ def conform(frame: Frame, layer: str) -> Frame:
     return frame
 
 
-class GeoPackageStore:
+class StoreReads:
+    """What both stores derive from ``read`` and ``has``."""
+
+    def read(self, layer: str, **kw: Any) -> Frame:
+        """Read one layer; each store implements it."""
+        raise NotImplementedError
+
+    def has(self, layer: str) -> bool:
+        """True when ``layer`` is in the store; each store implements it."""
+        raise NotImplementedError
+
+    def read_or_none(self, layer: str, **kw: Any) -> Frame | None:
+        """Like :meth:`read`, but None when the layer is absent."""
+        return self.read(layer, **kw) if self.has(layer) else None
+
+    def import_log(self) -> pd.DataFrame:
+        """The import log, oldest first (empty frame when nothing was imported)."""
+        log_frame = self.read_or_none(IMPORT_LOG)
+        return pd.DataFrame() if log_frame is None else pd.DataFrame(log_frame)
+
+
+class GeoPackageStore(StoreReads):
     """Layers in one GeoPackage file (EPSG:4490), written through atomic transactions."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -172,15 +193,6 @@ class GeoPackageStore:
             raise StoreError(msg)
         frame = pyogrio.read_dataframe(self.path, layer=layer, columns=columns, where=_ogr_where(where), bbox=bbox)
         return conform(_exact_prefixes(frame, where), layer)
-
-    def read_or_none(self, layer: str, **kw: Any) -> Frame | None:
-        """Like :meth:`read`, but None when the layer is absent."""
-        return self.read(layer, **kw) if self.has(layer) else None
-
-    def import_log(self) -> pd.DataFrame:
-        """The import log, oldest first (empty frame when nothing was imported)."""
-        log_frame = self.read_or_none(IMPORT_LOG)
-        return pd.DataFrame() if log_frame is None else pd.DataFrame(log_frame)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[StoreWriter]:
@@ -298,23 +310,12 @@ def write_computed(
                source=f"as of {as_of}", detail={**detail, "as_of": str(as_of)}, who=who)  # fmt: skip
 
 
-class StoreWriter:
-    """Writes layers into a transaction's temporary file; see :meth:`GeoPackageStore.transaction`."""
+class LogQueue:
+    """The import-log entries a transaction's writer queues; they are written with the transaction."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self) -> None:
         self.written: list[str] = []
         self._log_rows: list[dict[str, Any]] = []
-
-    def write(self, layer: str, frame: Frame) -> None:
-        """Replace ``layer`` with ``frame`` (geometries must already be EPSG:4490)."""
-        check_identifier(layer, "a layer name")  # the same names as on PostGIS
-        check_stored_crs(layer, frame)
-        kwargs: dict[str, Any] = {"layer": layer, "driver": "GPKG"}
-        if isinstance(frame, gpd.GeoDataFrame):
-            kwargs["promote_to_multi"] = False
-        pyogrio.write_dataframe(frame, self.path, **kwargs)  # nullable Int64/boolean are written natively
-        self.written.append(layer)
 
     def log(
         self,
@@ -329,16 +330,40 @@ class StoreWriter:
         """Queue an import-log entry (what, when, rows, who), written with the transaction."""
         self._log_rows.append(log_row(action=action, layer=layer, rows=rows, source=source, detail=detail, who=who))
 
-    def flush_log(self) -> None:
-        """Append queued log entries to the import log table."""
+    def _take_log(self) -> pd.DataFrame | None:
+        """The queued entries as a frame (None when there are none), and an empty queue."""
         if not self._log_rows:
-            return
+            return None
         new = pd.DataFrame(self._log_rows)
         new["at"] = new["at"].astype("datetime64[ms]")
-        pyogrio.write_dataframe(
-            new, self.path, layer=IMPORT_LOG, driver="GPKG", append=_has_layer(self.path, IMPORT_LOG)
-        )
         self._log_rows.clear()
+        return new
+
+
+class StoreWriter(LogQueue):
+    """Writes layers into a transaction's temporary file; see :meth:`GeoPackageStore.transaction`."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def write(self, layer: str, frame: Frame) -> None:
+        """Replace ``layer`` with ``frame`` (geometries must already be EPSG:4490)."""
+        check_identifier(layer, "a layer name")  # the same names as on PostGIS
+        check_stored_crs(layer, frame)
+        kwargs: dict[str, Any] = {"layer": layer, "driver": "GPKG"}
+        if isinstance(frame, gpd.GeoDataFrame):
+            kwargs["promote_to_multi"] = False
+        pyogrio.write_dataframe(frame, self.path, **kwargs)  # nullable Int64/boolean are written natively
+        self.written.append(layer)
+
+    def flush_log(self) -> None:
+        """Append queued log entries to the import log table."""
+        new = self._take_log()
+        if new is not None:
+            pyogrio.write_dataframe(
+                new, self.path, layer=IMPORT_LOG, driver="GPKG", append=_has_layer(self.path, IMPORT_LOG)
+            )
 
 
 def log_row(*, action: str, layer: str, rows: int, source: str, detail: dict[str, Any] | None, who: str | None) -> dict:
