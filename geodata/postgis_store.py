@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import logging
 import os
 import re
@@ -68,10 +67,23 @@ def mask_url(url: str | URL) -> str:
     return normalise_url(url).render_as_string(hide_password=True)
 
 
-@functools.lru_cache(maxsize=32)
+_ENGINES: dict[str, Engine] = {}
+
+
 def _engine(url: str) -> Engine:
     """One pooled engine per database URL and process."""
-    return sa.create_engine(url, pool_pre_ping=True)
+    if url not in _ENGINES:
+        _ENGINES[url] = sa.create_engine(url, pool_pre_ping=True)
+    return _ENGINES[url]
+
+
+def _forget_parent_connections() -> None:
+    """In a forked worker (gunicorn), never reuse the parent's pooled connections."""
+    for engine in _ENGINES.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
 
 
 class PostGISStore(StoreReads):
