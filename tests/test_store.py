@@ -243,14 +243,3 @@ def test_demo_fills_an_empty_postgis_database(postgis_admin: str, postgis_url: s
         open_store(plain).engine.dispose()
         with psycopg.connect(postgis_admin, autocommit=True) as con:
             con.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(plain.rsplit("/", 1)[1])))
-
-
-def test_kiosk_tokens_live_in_either_store(store: Store) -> None:
-    from geodata.kiosk import create_token, is_valid, revoke_token, tokens
-
-    first, token = create_token(store, "大厅")
-    create_token(store, "会议室")
-    revoke_token(store, first)
-    table = tokens(store)
-    assert table["token_id"].tolist() == ["k001", "k002"] and table["revoked_at"].notna().tolist() == [True, False]
-    assert not is_valid(table, token)
