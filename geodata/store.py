@@ -1,5 +1,8 @@
 """The store: every layer and computed table in one GeoPackage, written atomically.
 
+(A ``postgresql://`` URL opens :class:`geodata.postgis_store.PostGISStore` instead: the
+same methods, one database transaction per write.)
+
 A write never touches the live file. :meth:`GeoPackageStore.transaction` copies the store
 to a temporary file beside it, writes there, and swaps it in with ``os.replace`` only
 when everything succeeded; a refused or crashed import leaves the store byte-identical.
