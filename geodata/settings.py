@@ -421,6 +421,17 @@ class SiteSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """Where a PostGIS store keeps what stays in local files."""
+
+    state_dir: str = _doc(
+        "data/state",
+        "Folder for the local files of a PostGIS store: the private SQLite file (accounts, route plans, "
+        "audit log), job status and uploads. A GeoPackage store keeps them beside its file instead.",
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; see each group for the policy numbers it holds."""
 
@@ -440,6 +451,7 @@ class Settings:
     wall: WallSettings = field(default_factory=WallSettings)
     sites: SiteSettings = field(default_factory=SiteSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
 

@@ -104,7 +104,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run(store: Path, *args: str) -> int:
+def run(store: Path | str, *args: str) -> int:
     """Run the battlemap command line against ``store``."""
     return main(["--store", str(store), *args])
 
