@@ -6,7 +6,9 @@ last inspection, open findings, open monitored households, open C/D cases, faili
 samples; see ``settings.inspection``). Villages inspected in the last ``exclude_days``
 are left out. So that every team is seen once per cycle (a calendar month by default),
 the teams not yet visited this cycle are spread over the inspection days left in it:
-each draw first takes its share of them, then fills the rest by weight.
+each draw first takes its share of them, then fills the rest by weight. So that a day's
+stops fit its hours, they are drawn around one area (``inspection.cluster_km``): the first
+stop is drawn county-wide, the others with their weights damped by distance from it.
 
 The draw must not be predictable by those inspected: without a seed it uses the
 operating system's randomness (:class:`secrets.SystemRandom`); with a seed it is
@@ -174,25 +176,32 @@ def draw_inspection(
     stops: int,
     seed: int | None = None,
     settings: Settings | None = None,
+    places: pd.DataFrame | None = None,
 ) -> Draw:
     """Draw ``stops`` villages to inspect on ``date`` and the households to visit in each.
 
     Teams due this cycle come first (their share of the days left), the rest by weight;
     villages inspected within ``settings.inspection.exclude_days`` are never drawn.
+    ``places`` (metric ``x``, ``y`` by village code) lets the stops cluster around the
+    first one drawn (``settings.inspection.cluster_km``); without it they spread freely.
     """
     settings = settings or records.settings
     cfg = settings.inspection
     rng = make_rng(seed)
     frame = candidates(records, date=date, settings=settings)
-    eligible = frame[~frame["excluded"]]
+    eligible = frame[~frame["excluded"]].copy()
     due_all = int(frame["due"].sum())
-    quota = math.ceil(due_all / inspection_days_left(date, cfg))
+    quota = min(math.ceil(due_all / inspection_days_left(date, cfg)), stops)
     due = eligible[eligible["due"]]
-    forced = weighted_sample(due["village_code"].tolist(), due["weight"].to_numpy(), min(quota, stops), rng)
-    rest = eligible[~eligible["village_code"].isin(forced)]
-    chosen = forced + weighted_sample(
-        rest["village_code"].tolist(), rest["weight"].to_numpy(), stops - len(forced), rng
-    )
+    first_pool = due if quota and len(due) else eligible
+    first = weighted_sample(first_pool["village_code"].tolist(), first_pool["weight"].to_numpy(), min(stops, 1), rng)
+    eligible["weight"] *= _nearness(eligible["village_code"], first, places, cfg.cluster_km)
+    forced = [c for c in first if c in set(due["village_code"])] if quota else []
+    due = eligible[eligible["due"] & ~eligible["village_code"].isin(first)]
+    forced += weighted_sample(due["village_code"].tolist(), due["weight"].to_numpy(), quota - len(forced), rng)
+    rest = eligible[~eligible["village_code"].isin(forced + first)]
+    chosen = list(dict.fromkeys(first + forced))
+    chosen += weighted_sample(rest["village_code"].tolist(), rest["weight"].to_numpy(), stops - len(chosen), rng)
     warnings: list[dict[str, Any]] = []
     if quota > stops:
         warnings.append({"code": "due_exceeds_stops", "due": due_all, "quota": quota, "stops": stops})
@@ -210,6 +219,15 @@ def draw_inspection(
         due_this_cycle=due_all,
         warnings=warnings,
     )
+
+
+def _nearness(codes: pd.Series, first: list[str], places: pd.DataFrame | None, scale_km: float) -> np.ndarray:
+    """exp(−d / scale) for each village, d its distance (km) from the first stop drawn; 1 without clustering."""
+    if places is None or not first or scale_km <= 0 or first[0] not in places.index:
+        return np.ones(len(codes))
+    xy = places.reindex(codes)[["x", "y"]].to_numpy(float)
+    d_km = np.hypot(*(xy - places.loc[first[0], ["x", "y"]].to_numpy(float)).T) / 1000.0
+    return np.exp(-np.nan_to_num(d_km, nan=np.inf) / scale_km)  # a village without a place counts as far
 
 
 def _draw_households(

@@ -147,7 +147,9 @@ def plan_inspection(
     hours = cfg.day_hours if hours is None else hours
     back = cfg.return_to_start if return_to_start is None else return_to_start
     _check_request(stops, days, hours, settings)
-    draw = draw_inspection(records, date=date, stops=stops, seed=seed, settings=settings)
+    places = pd.DataFrame(context.to_metric(context.points["lon"].to_numpy(), context.points["lat"].to_numpy()),
+                          index=context.points.index, columns=["x", "y"])  # fmt: skip
+    draw = draw_inspection(records, date=date, stops=stops, seed=seed, settings=settings, places=places)
     table = _stop_table(records, context, draw, settings)
     s_lon, s_lat, s_name = (*start, "") if start is not None else context.start  # "" = no named place
     xy = context.to_metric(np.r_[s_lon, table["lon"].to_numpy()], np.r_[s_lat, table["lat"].to_numpy()])

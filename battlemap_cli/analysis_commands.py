@@ -53,7 +53,7 @@ def read_inputs(store_arg: str | None) -> dict[str, pd.DataFrame]:
     """The layers the analytics use, from the store (absent optional layers are left out)."""
     store = open_store(store_arg)
     if not store.exists() or not store.has("villages"):
-        msg = f"{store.path} has no villages layer: import villages (or run `battlemap demo`) first"
+        msg = f"{store.label} has no villages layer: import villages (or run `battlemap demo`) first"
         raise InputError(msg)
     return {name: frame for name in INPUT_LAYERS if (frame := store.read_or_none(name)) is not None}
 
@@ -68,7 +68,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             from analytics.dask_engine import compute_indicators_dask  # noqa: PLC0415 - dask only when asked
 
             read_inputs(args.store)  # refuses an empty store with the same message
-            reader = CountyReader(str(store.path))
+            reader = CountyReader(store.target)
             _advance(bar, "read")
             tables = compute_indicators_dask(
                 reader.counties(), reader.households, reader.context, as_of=as_of, scheduler=args.scheduler
@@ -101,7 +101,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     name = TABLES[args.level]
     if not store.has(name):
-        msg = f"{store.path} has no {name}: run `battlemap build` first"
+        msg = f"{store.label} has no {name}: run `battlemap build` first"
         raise InputError(msg)
     frame = pd.DataFrame(store.read(name))
     frame = frame.drop(columns=[c for c in ("geometry",) if c in frame])

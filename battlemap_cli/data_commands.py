@@ -63,7 +63,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with tqdm(total=len(DEMO_STEPS), desc="demo county", unit="step", file=sys.stderr) as bar:
         counts = write_demo(store, seed=seed, households=args.households, progress=lambda s: _step(bar, s))
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
-    print(f"demo county (seed {seed}) written to {store.path} in {time.perf_counter() - started:.1f} s: {summary}")
+    print(f"demo county (seed {seed}) written to {store.label} in {time.perf_counter() - started:.1f} s: {summary}")
     return 0
 
 
@@ -93,7 +93,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.report:
         prepared.report.write_json(args.report)
     print(prepared.report.format_text(limit=20))
-    print(f"imported {len(prepared.frame)} rows into {args.layer!r} ({args.mode}) in {store.path}")
+    print(f"imported {len(prepared.frame)} rows into {args.layer!r} ({args.mode}) in {store.label}")
     if prepared.diff is not None:
         print(f"changed: {prepared.diff.summary()}")
     return 0

@@ -144,7 +144,7 @@ def cmd_inspections_add(args: argparse.Namespace) -> int:
         inspector=args.inspector,
         who=who,
     )
-    print(f"recorded {new_id} in {store.path}" + ("" if args.finding else " (no finding)"))
+    print(f"recorded {new_id} in {store.label}" + ("" if args.finding else " (no finding)"))
     return 0
 
 

@@ -105,7 +105,7 @@ def cmd_sites(args: argparse.Namespace) -> int:
         raise InputError(msg)
     store = open_store(args.store)
     if not store.exists() or not store.has("villages"):
-        msg = f"{store.path} has no villages layer: import villages (or run `battlemap demo`) first"
+        msg = f"{store.label} has no villages layer: import villages (or run `battlemap demo`) first"
         raise InputError(msg)
     with tqdm(total=len(STAGES), desc="sites", unit="step", file=sys.stderr, leave=False) as bar:
 

@@ -5,7 +5,9 @@ Run: ``python bench/bench_route.py [--households 4000] [--repeat 3]``. On the de
 
 - *plan*: the whole plan as ``battlemap route`` makes it — risk-weighted draw, travel
   matrix on the road graph, OR-Tools with the settings' time limit, the 8-hour day —
-  median wall time of ``--repeat`` seeded runs (target: under 3 s for 30 stops);
+  median wall time of ``--repeat`` seeded runs (target: under 3 s for 30 stops), and how
+  many of the drawn stops fit the day: drawn around one area (``inspection.cluster_km``)
+  against drawn county-wide (``cluster_km = 0``, the baseline);
 - *tour*: the same stops drawn, all of them in one tour with no time budget, OR-Tools
   against the nearest-neighbour tour on the same matrix in the same run: driving hours
   and kilometres of each and their ratio.
@@ -14,6 +16,7 @@ Run: ``python bench/bench_route.py [--households 4000] [--repeat 3]``. On the de
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import statistics
 import time
@@ -44,8 +47,9 @@ def main() -> None:
     print(f"demo county: {len(layers['villages'])} villages, {len(layers['roads'])} roads, "
           f"graph {len(context.graph.xy)} nodes; prepared in {time.perf_counter() - started:.1f} s")  # fmt: skip
     print(f"OR-Tools time limit {settings.route.time_limit_s} s, day {settings.route.day_hours} h\n")
-    head = ("stops", "plan s", "fit/8h", "OR-Tools h", "km", "solve s", "NN h", "km", "NN s", "OR/NN")
-    print("{:>5} {:>7} {:>7} {:>11} {:>7} {:>8} {:>7} {:>7} {:>7} {:>6}".format(*head))
+    spread = settings.replace(inspection=dataclasses.replace(settings.inspection, cluster_km=0.0))
+    head = ("stops", "plan s", "fit/8h", "spread", "OR-Tools h", "km", "solve s", "NN h", "km", "NN s", "OR/NN")
+    print("{:>5} {:>7} {:>7} {:>7} {:>11} {:>7} {:>8} {:>7} {:>7} {:>7} {:>6}".format(*head))
     for n in STOPS:
         plan_s = []
         fitted = []
@@ -54,11 +58,18 @@ def main() -> None:
             plan = plan_inspection(records, context, date=DATE, stops=n, seed=k, settings=settings)
             plan_s.append(time.perf_counter() - t0)
             fitted.append(len(plan["stops"]))
+        spread_fit = [len(plan_inspection(records, context, date=DATE, stops=n, seed=k, settings=spread)["stops"])
+                      for k in range(args.repeat)]  # fmt: skip
         tour = _tour(records, context, n, settings)
         print(f"{n:>5} {statistics.median(plan_s):>7.2f} {statistics.median(fitted):>7.0f} "
+              f"{statistics.median(spread_fit):>7.0f} "
               f"{tour['or_h']:>11.2f} {tour['or_km']:>7.1f} {tour['or_s']:>8.2f} {tour['nn_h']:>7.2f} "
               f"{tour['nn_km']:>7.1f} {tour['nn_s']:>7.3f} {tour['or_h'] / tour['nn_h']:>6.3f}")  # fmt: skip
-    print("\nplan s: draw + matrix + OR-Tools for one 8-hour day (median); fit/8h: stops that fit the day.")
+    print("\nplan s: draw + matrix + OR-Tools for one 8-hour day (median); fit/8h: stops that fit the day;")
+    print(
+        f"spread: the same drawn county-wide (cluster_km 0, baseline) instead of around one area "
+        f"(cluster_km {settings.inspection.cluster_km:g})."
+    )
     print("tour: every drawn stop in one tour, no budget; OR/NN < 1 means OR-Tools drives less than nearest-neighbour.")
 
 

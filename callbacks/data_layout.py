@@ -30,6 +30,8 @@ class Ids(StrEnum):
     UPLOAD = "data-upload"
     UPLOAD_INFO = "data-upload-info"
     TOKEN = "data-token"
+    SHEET = "data-sheet"
+    SHEET_FIELD = "data-sheet-field"
     LAYER = "data-layer"
     DETECTED = "data-detected"
     CRS = "data-crs"
@@ -117,6 +119,12 @@ def _import_tab(data: StoreData, lang: str) -> html.Div:
     mode_options = [{"label": t(f"mode_{m}", lang), "value": m} for m in ("replace", "append")]
     controls = html.Div(
         [
+            html.Label(  # shown only for a workbook with more than one sheet
+                [html.Span(t("sheet", lang)), dcc.Dropdown(id=Ids.SHEET, options=[], clearable=False)],
+                className="route-field",
+                id=Ids.SHEET_FIELD,
+                hidden=True,
+            ),
             html.Label(
                 [
                     html.Span(t("target_layer", lang)),
@@ -143,11 +151,20 @@ def _import_tab(data: StoreData, lang: str) -> html.Div:
     )
     return html.Div(
         [
-            dcc.Upload(
-                html.Div(t("upload_prompt", lang).format(mb=mb)),
-                id=Ids.UPLOAD,
-                max_size=get_settings().imports.max_upload_bytes,
-                className="data-upload",
+            html.Div(  # assets/upload_limit.js says so when a file is over the limit (dcc.Upload stays silent)
+                [
+                    dcc.Upload(
+                        html.Div(t("upload_prompt", lang).format(mb=mb)),
+                        id=Ids.UPLOAD,
+                        max_size=get_settings().imports.max_upload_bytes,
+                        className="data-upload",
+                    ),
+                    html.Div(className="upload-refused bad-line", id="upload-refused"),
+                ],
+                **{
+                    "data-max-bytes": str(get_settings().imports.max_upload_bytes),
+                    "data-too-big": t("upload_over_limit", lang),
+                },
             ),
             dcc.Loading(html.Div(id=Ids.UPLOAD_INFO, className="summary"), type="dot"),
             html.Div(id=Ids.DETECTED, className="summary"),

@@ -27,7 +27,7 @@ from geodata._errors import BattlemapError, InputError
 from geodata.diff import LayerDiff
 from geodata.importer import import_layer, prepare_layer
 from geodata.jobs import JobBoard
-from geodata.preview import auto_mapping, changed_overrides, detect_layer, preview_table, read_upload
+from geodata.preview import auto_mapping, changed_overrides, detect_layer, preview_table, read_upload, upload_sheets
 from geodata.readers import RawTable
 from geodata.schemas import SCHEMAS
 from geodata.settings import get_settings
@@ -49,16 +49,18 @@ def register(app: dash.Dash, data: StoreData) -> None:
 
 
 def _options(
-    token: str | None, layer: str | None, crs: str | None, chosen: list[str] | None, data: StoreData
-) -> dict[str, Any]:
-    """The import options of the form: the upload, layer, CRS and the mapping corrections."""
+    data: StoreData, token: str | None, *, sheet: str | None, layer: str | None, crs: str | None = None,
+    chosen: list[str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The import options of the form: the upload and its sheet, layer, CRS and the mapping corrections."""
     upload = _uploads(data).get(token)
-    raw = _raw(data, upload)
+    raw = _raw(data, upload, sheet)
     headers = [str(h) for h in raw.data.columns]
     mapping = dict(zip(headers, chosen, strict=True)) if chosen and len(chosen) == len(headers) else {}
     overrides = changed_overrides(auto_mapping(headers, layer or ""), mapping) if mapping else {}
     return {
         "upload": upload,
+        "sheet": sheet or None,
         "layer": layer,
         "crs": crs or None,
         "overrides": overrides or None,
@@ -66,18 +68,18 @@ def _options(
     }
 
 
-def _raw(data: StoreData, upload: Upload) -> RawTable:
-    """The uploaded file read once (kept until the store changes; callers must not modify it)."""
-    return data.cached(f"upload:{upload.token}", lambda: read_upload(upload.path))
+def _raw(data: StoreData, upload: Upload, sheet: str | None) -> RawTable:
+    """One sheet of the uploaded file read once (kept until the store changes; callers must not modify it)."""
+    return data.cached(f"upload:{upload.token}:{sheet or ''}", lambda: read_upload(upload.path, sheet=sheet or None))
 
 
 def _uploads(data: StoreData) -> UploadArea:
     return UploadArea.beside(data.store)
 
 
-def _signature(token: str | None, layer: str | None, crs: str | None, chosen: list[str] | None) -> str:
-    """What a validation was run on: an import is allowed only for exactly these options."""
-    return json.dumps([token, layer, crs or "", chosen or []], ensure_ascii=False)
+def _signature(*form: Any) -> str:
+    """What a validation was run on (token, sheet, layer, CRS, mapping): an import needs exactly these."""
+    return json.dumps([v if v is not None else "" for v in form], ensure_ascii=False)
 
 
 def _register_upload(app: dash.Dash, data: StoreData) -> None:
@@ -86,8 +88,9 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
     @app.callback(
         Output(Ids.TOKEN, "data"),
         Output(Ids.UPLOAD_INFO, "children"),
-        Output(Ids.LAYER, "value"),
-        Output(Ids.DETECTED, "children"),
+        Output(Ids.SHEET, "options"),
+        Output(Ids.SHEET, "value"),
+        Output(Ids.SHEET_FIELD, "hidden"),
         Input(Ids.UPLOAD, "contents"),
         State(Ids.UPLOAD, "filename"),
         State(Ids.LANG, "data"),
@@ -103,30 +106,27 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
                 decode_upload(contents, max_bytes=cfg.max_upload_bytes),
                 keep_hours=cfg.upload_keep_hours,
             )
-            raw = _raw(data, upload)
+            sheets, first = upload_sheets(upload.path)
+            _raw(data, upload, first)  # refuse an unreadable file here, with the reader's reason
         except BattlemapError as exc:
-            return None, html.Span(str(exc), className="bad-line"), dash.no_update, ""
-        best = detect_layer([str(h) for h in raw.data.columns])[0]
-        info = f"{t('uploaded', lang)}: {upload.name} · {len(raw.data)} {t('rows_in_file', lang)}"
-        if best.required_found == 0:
-            return upload.token, info, dash.no_update, t("not_detected", lang)
-        name = pick(LAYER_NAMES[best.layer], lang)
-        detected = f"{t('detected_as', lang)}: {name} ({best.layer}) · {best.matched} / {len(raw.data.columns)}"
-        return upload.token, info, best.layer, detected
+            return None, html.Span(str(exc), className="bad-line"), [], None, True
+        info = f"{t('uploaded', lang)}: {upload.name}"
+        return upload.token, info, [{"label": n, "value": n} for n in sheets], first, len(sheets) < 2
 
     @app.callback(
         Output(Ids.MAPPING, "children"),
         Output(Ids.VALIDATE, "disabled"),
         Input(Ids.TOKEN, "data"),
+        Input(Ids.SHEET, "value"),
         Input(Ids.LAYER, "value"),
         State(Ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def on_layer(token: str | None, layer: str | None, lang: str) -> tuple[Any, bool]:
+    def on_layer(token: str | None, sheet: str | None, layer: str | None, lang: str) -> tuple[Any, bool]:
         if not token or not layer:
             return [], True
-        options = _options(token, layer, None, None, data)
-        preview = preview_table(_raw(data, options["upload"]), layer, villages=None, rows=PREVIEW_ROWS)
+        options = _options(data, token, sheet=sheet, layer=layer)
+        preview = preview_table(_raw(data, options["upload"], sheet), layer, villages=None, rows=PREVIEW_ROWS)
         return views.mapping_table(preview, lang), False
 
     @app.callback(
@@ -138,17 +138,20 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
         Input(MAP_COLUMNS, "value"),
         Input(Ids.CRS, "value"),
         Input(Ids.TOKEN, "data"),
+        State(Ids.SHEET, "value"),
         State(Ids.LAYER, "value"),
         State(Ids.LANG, "data"),
     )
-    def on_mapping(chosen: list[str], crs: str, token: str | None, layer: str | None, lang: str) -> tuple[Any, ...]:
+    def on_mapping(  # noqa: PLR0917 - Dash passes a callback's inputs and states by position
+        chosen: list[str], crs: str, token: str | None, sheet: str | None, layer: str | None, lang: str
+    ) -> tuple[Any, ...]:
         if not token:  # nothing uploaded, or just imported: clear what was shown of the file
             return [], [], "", "", True
         if not layer or not chosen:
             raise PreventUpdate
-        options = _options(token, layer, crs, chosen, data)
+        options = _options(data, token, sheet=sheet, layer=layer, crs=crs, chosen=chosen)
         preview = preview_table(
-            _raw(data, options["upload"]),
+            _raw(data, options["upload"], sheet),
             layer,
             villages=data.layer("villages"),
             overrides=options["overrides"],
@@ -159,7 +162,37 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
         hint, show = views.hint_text(preview.hint, crs or "", lang)
         return grid["columnDefs"], grid["rowData"], missing, hint, not show
 
+    _register_sheet(app, data)
     _register_hint(app, data)
+
+
+def _register_sheet(app: dash.Dash, data: StoreData) -> None:
+    """A sheet chosen (or the upload's first) → the layer its headers fit best."""
+
+    @app.callback(
+        Output(Ids.LAYER, "value"),
+        Output(Ids.DETECTED, "children"),
+        Input(Ids.TOKEN, "data"),
+        Input(Ids.SHEET, "value"),
+        State(Ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def on_sheet(token: str | None, sheet: str | None, lang: str) -> tuple[Any, str]:
+        if not token:
+            return dash.no_update, ""
+        try:
+            raw = _raw(data, _uploads(data).get(token), sheet)
+        except BattlemapError as exc:
+            return dash.no_update, html.Span(str(exc), className="bad-line")
+        best = detect_layer([str(h) for h in raw.data.columns])[0]
+        rows = f"{len(raw.data)} {t('rows_in_file', lang)}"
+        if best.required_found == 0:
+            return dash.no_update, f"{rows} · {t('not_detected', lang)}"
+        name = pick(LAYER_NAMES[best.layer], lang)
+        return (
+            best.layer,
+            f"{rows} · {t('detected_as', lang)}: {name} ({best.layer}) · {best.matched} / {len(raw.data.columns)}",
+        )
 
 
 def _register_hint(app: dash.Dash, data: StoreData) -> None:
@@ -171,15 +204,18 @@ def _register_hint(app: dash.Dash, data: StoreData) -> None:
         Input(Ids.USE_HINT, "n_clicks"),
         State(MAP_COLUMNS, "value"),
         State(Ids.TOKEN, "data"),
+        State(Ids.SHEET, "value"),
         State(Ids.LAYER, "value"),
         prevent_initial_call=True,
     )
-    def on_use_hint(_n: int, chosen: list[str], token: str | None, layer: str | None) -> tuple[Any, Any]:
+    def on_use_hint(
+        _n: int, chosen: list[str], token: str | None, sheet: str | None, layer: str | None
+    ) -> tuple[Any, Any]:
         if not token or not layer:
             raise PreventUpdate
-        options = _options(token, layer, None, chosen, data)
+        options = _options(data, token, sheet=sheet, layer=layer, chosen=chosen)
         preview = preview_table(
-            _raw(data, options["upload"]), layer, villages=data.layer("villages"), overrides=options["overrides"]
+            _raw(data, options["upload"], sheet), layer, villages=data.layer("villages"), overrides=options["overrides"]
         )
         suggest = preview.hint.suggest
         if suggest == "swap":
@@ -200,27 +236,28 @@ def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
         Output(Ids.VALIDATED, "data"),
         Input(Ids.VALIDATE, "n_clicks"),
         State(Ids.TOKEN, "data"),
+        State(Ids.SHEET, "value"),
         State(Ids.LAYER, "value"),
         State(Ids.CRS, "value"),
         State(MAP_COLUMNS, "value"),
         State(Ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def on_validate(
-        _n: int, token: str | None, layer: str | None, crs: str | None, chosen: list[str] | None, lang: str
-    ) -> tuple[Any, ...]:
+    def on_validate(  # noqa: PLR0917 - Dash passes a callback's inputs and states by position
+        _n: int, token: str | None, sheet: str | None, layer: str | None, crs: str | None,
+        chosen: list[str] | None, lang: str,
+    ) -> tuple[Any, ...]:  # fmt: skip
         try:
-            options = _options(token, layer, crs, chosen, data)
+            options = _options(data, token, sheet=sheet, layer=layer, crs=crs, chosen=chosen)
         except BattlemapError as exc:
             return html.Div(str(exc), className="bad-line"), [], True, None
-        prepared = prepare_layer(
-            layer or "", options["upload"].path, store=data.store, crs=options["crs"], overrides=options["overrides"]
-        )
+        prepared = prepare_layer(layer or "", options["upload"].path, store=data.store, sheet=options["sheet"],
+                                 crs=options["crs"], overrides=options["overrides"])  # fmt: skip
         report = prepared.report
         _uploads(data).save_report(options["upload"], report)
         limit = get_settings().imports.report_rows_shown
         rows = views.report_rows(report, layer=layer or "", mapping=options["mapping"], lang=lang, limit=limit)
-        ok = {"signature": _signature(token, layer, crs, chosen), "ok": report.ok, "rows": report.rows}
+        ok = {"signature": _signature(token, sheet, layer, crs, chosen), "ok": report.ok, "rows": report.rows}
         return views.report_summary(report, lang, shown=limit), rows, False, ok
 
     @app.callback(
@@ -240,14 +277,13 @@ def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
         Output(Ids.IMPORT, "disabled"),
         Input(Ids.VALIDATED, "data"),
         Input(Ids.TOKEN, "data"),
+        Input(Ids.SHEET, "value"),
         Input(Ids.LAYER, "value"),
         Input(Ids.CRS, "value"),
         Input(MAP_COLUMNS, "value"),
     )
-    def can_import(
-        validated: dict | None, token: str | None, layer: str | None, crs: str | None, chosen: list[str] | None
-    ) -> bool:
-        return not (validated and validated["ok"] and validated["signature"] == _signature(token, layer, crs, chosen))
+    def can_import(validated: dict | None, *form: Any) -> bool:
+        return not (validated and validated["ok"] and validated["signature"] == _signature(*form))
 
     @app.callback(
         Output(Ids.RESULT, "children"),
@@ -256,6 +292,7 @@ def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
         Output(Ids.TOKEN, "data", allow_duplicate=True),
         Input(Ids.CONFIRM, "submit_n_clicks"),
         State(Ids.TOKEN, "data"),
+        State(Ids.SHEET, "value"),
         State(Ids.LAYER, "value"),
         State(Ids.CRS, "value"),
         State(MAP_COLUMNS, "value"),
@@ -264,10 +301,11 @@ def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
         prevent_initial_call=True,
     )
     def on_import(  # noqa: PLR0917 - Dash passes a callback's inputs and states by position
-        _n: int, token: str | None, layer: str | None, crs: str | None, chosen: list[str] | None, mode: str, lang: str
-    ) -> tuple[Any, ...]:
+        _n: int, token: str | None, sheet: str | None, layer: str | None, crs: str | None,
+        chosen: list[str] | None, mode: str, lang: str,
+    ) -> tuple[Any, ...]:  # fmt: skip
         try:
-            options = _options(token, layer, crs, chosen, data)
+            options = _options(data, token, sheet=sheet, layer=layer, crs=crs, chosen=chosen)
             prepared = import_layer(
                 layer or "",
                 options["upload"].path,
@@ -275,6 +313,7 @@ def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
                 mode=mode,
                 who=current_user(),
                 source=options["upload"].name,
+                sheet=options["sheet"],
                 crs=options["crs"],
                 overrides=options["overrides"],
             )
@@ -329,6 +368,7 @@ def _register_downloads(app: dash.Dash, data: StoreData) -> None:
         Input(Ids.QUALITY_XLSX, "n_clicks"),
         Input(Ids.TEMPLATE, "n_clicks"),
         State(Ids.TOKEN, "data"),
+        State(Ids.SHEET, "value"),
         State(Ids.LAYER, "value"),
         State(MAP_COLUMNS, "value"),
         State(Ids.QUALITY_LIST, "rowData"),
@@ -341,6 +381,7 @@ def _register_downloads(app: dash.Dash, data: StoreData) -> None:
         _q: int | None,
         _t: int | None,
         token: str | None,
+        sheet: str | None,
         layer: str | None,
         chosen: list[str] | None,
         quality: list[dict] | None,
@@ -358,7 +399,7 @@ def _register_downloads(app: dash.Dash, data: StoreData) -> None:
             )
         if trigger != Ids.REPORT_XLSX or not token:
             raise PreventUpdate
-        options = _options(token, layer, None, chosen, data)
+        options = _options(data, token, sheet=sheet, layer=layer, chosen=chosen)
         report = _uploads(data).report(options["upload"])
         body = views.report_xlsx(report, layer=layer or "", mapping=options["mapping"], lang=lang)
         return dcc.send_bytes(body, f"report-{options['upload'].name.rsplit('.', 1)[0]}.xlsx")

@@ -25,26 +25,23 @@ from typing import Any
 
 import diskcache
 
-from geodata.private_db import private_path
 from geodata.settings import Settings, get_settings
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 
 log = logging.getLogger(__name__)
 MISSING = object()
-PRIVATE_SUFFIX = ".private.sqlite"
 
 
-def shared_cache_dir(store: GeoPackageStore, settings: Settings | None = None) -> Path:
-    """The shared cache's directory: ``[server] shared_cache_dir``, else ``<store>.cache`` beside the private file.
+def shared_cache_dir(store: Store, settings: Settings | None = None) -> Path:
+    """The shared cache's directory: ``[server] shared_cache_dir``, else the store's ``.cache`` sidecar.
 
-    The store's private file is the one local place every kind of store has, so the
-    default works for a GeoPackage and for a database store alike.
+    That is ``NAME.cache`` beside a GeoPackage ``NAME.gpkg``, and for a PostGIS store a
+    folder in its ``[store] state_dir``, beside its private file.
     """
     settings = settings or get_settings()
     if settings.server.shared_cache_dir:
         return Path(settings.server.shared_cache_dir).expanduser()
-    private = private_path(store)
-    return private.with_name(private.name.removesuffix(PRIVATE_SUFFIX) + ".cache")
+    return store.sidecar(".cache")
 
 
 class SharedCache:
@@ -60,7 +57,7 @@ class SharedCache:
         return f"SharedCache({str(self.directory)!r})"
 
     @classmethod
-    def for_store(cls, store: GeoPackageStore, settings: Settings | None = None) -> SharedCache | None:
+    def for_store(cls, store: Store, settings: Settings | None = None) -> SharedCache | None:
         """The shared cache of ``store`` as the settings configure it, or None when sharing is off."""
         settings = settings or get_settings()
         if not settings.server.shared_cache:

@@ -10,12 +10,15 @@ patches the surface image and the fixed set of origin/candidate traces in place.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
 import dash
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 from dash import ALL, Input, Output, Patch, State, dcc, html
 
 from analytics.ahp import CR_LIMIT, InconsistentJudgementsError, ahp_weights, consistency, pairwise_matrix
@@ -38,7 +41,17 @@ from geodata.settings import get_settings
 from geodata.spreadsheet import safe_csv
 from layers.basemap import basemap_layers
 from layers.i18n import lang_of, t
-from layers.site_map import SiteView, image_layer, origins_lonlat, result_traces, sites_figure, sites_html, surface
+from layers.site_map import (
+    RANK_COLOURS,
+    SiteView,
+    image_layer,
+    origins_lonlat,
+    result_traces,
+    sites_figure,
+    sites_html,
+    surface,
+    surface_legend,
+)
 from layers.site_text import criterion_label, export_table, geojson_dict, measure_text, reasons
 from layers.unit_map import Context
 
@@ -85,7 +98,7 @@ class Controls:
     @classmethod
     def parse(cls, values: list[Any]) -> Controls:
         """Controls from the callback's values in ``CONTROL_INPUTS`` order (None falls back to the settings)."""
-        weights, slope, buffer, top, households, add, drop = values
+        weights, slope, buffer, top, households, add, drop, add_hh, drop_hh = values
         s = get_settings().sites
         n = int(households) if households else s.page_households
         return cls(
@@ -93,8 +106,26 @@ class Controls:
             slope_limit=float(slope if slope is not None else s.slope_limit_deg),
             hazard_buffer=float(buffer if buffer is not None else s.hazard_buffer_m),
             top_k=int(min(max(top or s.top_k, 1), MAX_TOP)),
-            selection=Selection(households=max(n, 1), add_villages=tuple(add or ()), drop_villages=tuple(drop or ())),
+            selection=Selection(
+                households=max(n, 1),
+                add_villages=tuple(add or ()),
+                drop_villages=tuple(drop or ()),
+                add_households=_ids(add_hh),
+                drop_households=_ids(drop_hh),
+            ),
         )
+
+
+def _ids(text: str | None) -> tuple[str, ...]:
+    """Household IDs typed into a box, separated by commas (either width), semicolons or spaces."""
+    return tuple(dict.fromkeys(p for p in re.split(r"[,，;；、\s]+", text or "") if p))
+
+
+def _household_ids(data: StoreData) -> frozenset[str]:
+    """Every household ID of the store (to name the ones typed in that do not exist)."""
+    return data.cached(
+        "sites:household_ids", lambda: frozenset(data.records()["households"]["household_id"].astype(str))
+    )
 
 
 def compute(data: StoreData, controls: Controls) -> tuple[SiteModel, MoverPlan, SiteResult]:
@@ -165,6 +196,10 @@ def _controls(s: Any, village_options: list[dict], lang: str) -> html.Aside:
             dcc.Dropdown(id="sites-add", options=village_options, multi=True),
             html.Label(t("drop_villages", lang)),
             dcc.Dropdown(id="sites-drop", options=village_options, multi=True),
+            html.Label(t("add_households", lang), htmlFor="sites-add-hh"),
+            dcc.Input(id="sites-add-hh", type="text", placeholder=t("household_ids_hint", lang), debounce=True),
+            html.Label(t("drop_households", lang), htmlFor="sites-drop-hh"),
+            dcc.Input(id="sites-drop-hh", type="text", placeholder=t("household_ids_hint", lang), debounce=True),
             html.H3(t("weights", lang)),
             *sliders,
             html.Div(id="sites-weight-share", className="weight-share"),
@@ -252,20 +287,14 @@ def _empty_figure(data: StoreData, lang: str) -> Any:
 
 
 def _no_candidates() -> Any:
-    import geopandas as gpd  # noqa: PLC0415 - an empty frame of the right shape
-
     return gpd.GeoDataFrame({"site_id": [], "lon": [], "lat": []}, geometry=[], crs=4490)
 
 
 def _no_travel() -> Any:
-    import pandas as pd  # noqa: PLC0415
-
     return pd.DataFrame(columns=["site_id", "village_code", "name", "households", "road_km", "minutes"])
 
 
 def _no_origins() -> Any:
-    import pandas as pd  # noqa: PLC0415
-
     return pd.DataFrame({"village_code": [], "name": [], "households": [], "x": [], "y": []})
 
 
@@ -279,6 +308,8 @@ CONTROL_INPUTS = [
     Input("sites-households", "value"),
     Input("sites-add", "value"),
     Input("sites-drop", "value"),
+    Input("sites-add-hh", "value"),
+    Input("sites-drop-hh", "value"),
 ]
 CONTROL_STATES = [State(i.component_id, i.component_property) for i in CONTROL_INPUTS]
 
@@ -297,6 +328,11 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
     def recompute(*args: Any) -> tuple[Any, ...]:
         *values, lang, image_index = args
         controls = Controls.parse(values)
+        chosen = controls.selection
+        unknown = sorted(set(chosen.add_households + chosen.drop_households) - _household_ids(data))
+        if unknown:
+            text = t("unknown_households", lang).format(ids="、".join(unknown[:5]) + (" …" if len(unknown) > 5 else ""))
+            return dash.no_update, html.Div(text, className="bad", id="sites-input-error"), *([dash.no_update] * 3)
         try:
             model, plan, result = compute(data, controls)
         except InputError as exc:
@@ -330,8 +366,6 @@ def _summary(plan: MoverPlan, result: SiteResult, lang: str) -> str:
 
 
 def _legend(view: SiteView) -> list[Any]:
-    from layers.site_map import RANK_COLOURS, surface_legend  # noqa: PLC0415
-
     lang = view.lang
     items = [(c, label) for c, label in surface_legend(surface(view), lang)]
     items += [(RANK_COLOURS[i % len(RANK_COLOURS)], f"{r.site_id} {r.score:.1f}")

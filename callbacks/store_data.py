@@ -21,7 +21,7 @@ from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
 from analytics.history import HISTORY, snapshot_before, with_snapshot
 from callbacks.shared_cache import SharedCache
 from geodata.settings import get_settings
-from geodata.store import Frame, GeoPackageStore, write_computed
+from geodata.store import Frame, Store, write_computed
 from layers.geometry import browser_polygons
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ INDICATOR_TABLES = ("village_indicators", "town_indicators", "county_indicators"
 class StoreData:
     """Layers of one store, and what is computed from them, re-read only when the store changed."""
 
-    def __init__(self, store: GeoPackageStore, *, shared: SharedCache | None = None) -> None:
+    def __init__(self, store: Store, *, shared: SharedCache | None = None) -> None:
         self.store = store
         self.shared = shared
         self._lock = threading.Lock()  # guards the dictionaries only, never a computation
@@ -169,7 +169,7 @@ class StoreData:
         return snapshot if snapshot is not None else self.indicators_at("county", date).iloc[0]
 
     def changed_at(self) -> dt.datetime:
-        """When the data last changed: the newest import or build in the log, else the store file's time."""
+        """When the data last changed: the newest import or build in the log, else the store's own time."""
         return self.cached("changed_at", self._changed_at)
 
     def _changed_at(self) -> dt.datetime:
@@ -177,7 +177,7 @@ class StoreData:
         data_rows = log[log["layer"].isin(INPUT_LAYERS) | (log["action"] == "build")] if len(log) else log
         if len(data_rows):
             return pd.Timestamp(data_rows["at"].max()).to_pydatetime()
-        return dt.datetime.fromtimestamp(self.store.path.stat().st_mtime)
+        return self.store.modified_at()
 
     def _indicator_tables(self, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
         settings = get_settings()

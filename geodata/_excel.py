@@ -40,6 +40,18 @@ def read_xlsx_rows(path: Path, *, sheet: str | None) -> tuple[list[list[object]]
         wb.close()
 
 
+def sheet_names(path: Path) -> list[str]:
+    """The worksheet names of a workbook, in order ([] when it cannot be opened: the reader will say why)."""
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        return []
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
 def _value(v: object) -> object:
     """A cell value as the importer wants it: dates as ISO text, everything else unchanged."""
     if isinstance(v, dt.datetime):

@@ -24,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from geodata._errors import BattlemapError, InputError
 from geodata.private_db import PrivateDB, audit_row, now_text, private_path
 from geodata.settings import Settings, get_settings
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 
 ROLES = ("leader", "planner", "inspector", "admin")
 SCOPED_ROLES = ("leader",)  # planning, inspection and administration are county-wide work
@@ -64,7 +64,7 @@ class AccountStore(PrivateDB):
     """Accounts and failed-login counts in the private file, every change audited."""
 
     @classmethod
-    def beside(cls, store: GeoPackageStore) -> AccountStore:
+    def beside(cls, store: Store) -> AccountStore:
         """The account store that belongs to a layer store."""
         return cls(private_path(store))
 
@@ -232,7 +232,7 @@ def generated_password() -> str:
     return secrets.token_urlsafe(GENERATED_BYTES)
 
 
-def ensure_first_admin(store: GeoPackageStore, *, name: str = "admin") -> str | None:
+def ensure_first_admin(store: Store, *, name: str = "admin") -> str | None:
     """On a store with no accounts at all, create ``name`` as admin; its generated password, else None.
 
     This is what lets a newcomer's ``python app.py`` open a usable app; production

@@ -3,17 +3,18 @@
 A province store holds many counties; the dask engine gives each county to a worker,
 which reads only that county's rows (an attribute filter on the 6-digit code prefix,
 or a bounding box for layers without village codes) instead of receiving them from
-the client. :class:`CountyReader` holds only the store path, so it pickles cheaply.
+the client. :class:`CountyReader` holds only what opens the store (a path or a database
+URL), so it pickles cheaply.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from geodata.store import Frame, GeoPackageStore
+from geodata.store import Frame, Prefix, Store, open_store
 
 _CODE = re.compile(r"^\d{6}$")
 BY_CODE = ("villages", "households", "water_tests", "projects", "teams", "inspections")
@@ -22,14 +23,14 @@ BY_BBOX = ("roads", "facilities", "hazards")
 
 @dataclass(frozen=True)
 class CountyReader:
-    """Reads the layers of single counties from the GeoPackage store at ``path``."""
+    """Reads the layers of single counties from the store that ``target`` opens (see ``Store.target``)."""
 
-    path: str
+    target: str = field(repr=False)  # a PostGIS URL may hold a password
 
     @property
-    def store(self) -> GeoPackageStore:
+    def store(self) -> Store:
         """The store being read."""
-        return GeoPackageStore(self.path)
+        return open_store(self.target)
 
     def counties(self) -> list[str]:
         """The 6-digit county codes present in the villages layer."""
@@ -46,7 +47,7 @@ class CountyReader:
         layers = {name: self._by_code(name, county) for name in BY_CODE if name != "households" and store.has(name)}
         bbox = tuple(float(v) for v in layers["villages"].total_bounds)
         if "water_tests" in layers:  # sites without a village code are placed by position later
-            unplaced = store.read("water_tests", where="village_code IS NULL", bbox=bbox)  # type: ignore[arg-type]
+            unplaced = store.read("water_tests", where={"village_code": None}, bbox=bbox)  # type: ignore[arg-type]
             layers["water_tests"] = pd.concat([layers["water_tests"], unplaced], ignore_index=True)
         for name in BY_BBOX:
             if store.has(name):
@@ -61,4 +62,4 @@ class CountyReader:
         if not _CODE.match(county):
             msg = f"county code must be 6 digits, got {county!r}"
             raise ValueError(msg)
-        return self.store.read(layer, where=f"village_code LIKE '{county}%'")
+        return self.store.read(layer, where={"village_code": Prefix(county)})

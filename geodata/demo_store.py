@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 from geodata.demo import GENERATION_STEPS, make_demo_county
 from geodata.schemas import DERIVED_COLUMNS
-from geodata.store import Frame, GeoPackageStore, conform
+from geodata.store import Frame, Store, conform
 
 log = logging.getLogger(__name__)
 DEMO_STEPS = (*GENERATION_STEPS, "written", "committed")
 
 
 def write_demo(
-    store: GeoPackageStore, *, seed: int, households: int = 60000, progress: Callable[[str], None] | None = None
+    store: Store, *, seed: int, households: int = 60000, progress: Callable[[str], None] | None = None
 ) -> dict[str, int]:
     """Generate the demo county and replace every layer of the store with it.
 
@@ -47,10 +47,10 @@ def _with_derived(frame: Frame, layer: str) -> Frame:
     return out
 
 
-def ensure_demo_store(store: GeoPackageStore, *, seed: int) -> bool:
+def ensure_demo_store(store: Store, *, seed: int) -> bool:
     """Fill an absent store with the demo county; True when it was created now."""
     if store.exists() and store.has("villages"):
         return False
-    log.warning("no store at %s: writing the demo county (seed %s)", store.path, seed)
+    log.warning("no store at %s: writing the demo county (seed %s)", store.label, seed)
     write_demo(store, seed=seed)
     return True

@@ -15,14 +15,14 @@ import pandas as pd
 
 from geodata._errors import InputError
 from geodata.importer import prepare_rows, write_layer
-from geodata.store import GeoPackageStore, os_user
+from geodata.store import Store, os_user
 
 LAYER = "inspections"
 ID_PREFIX = "DC"
 
 
 def add_finding(
-    store: GeoPackageStore,
+    store: Store,
     *,
     date: dt.date,
     team_id: str | None = None,
@@ -58,9 +58,7 @@ def add_finding(
     return inspection_id
 
 
-def _village_of(
-    store: GeoPackageStore, *, team_id: str | None, village_code: str | None, household_id: str | None
-) -> str:
+def _village_of(store: Store, *, team_id: str | None, village_code: str | None, household_id: str | None) -> str:
     """The village of a visit, checked against its team and household."""
     found: dict[str, str] = {}
     if team_id:
@@ -71,7 +69,7 @@ def _village_of(
             raise InputError(msg)
         found["team"] = str(match["village_code"].iloc[0])
     if household_id:
-        hh = store.read("households", columns=["household_id", "village_code"], where=_eq("household_id", household_id))
+        hh = store.read("households", columns=["household_id", "village_code"], where={"household_id": household_id})
         if not len(hh):
             msg = f"household {household_id!r} is not in the households layer"
             raise InputError(msg)
@@ -88,12 +86,7 @@ def _village_of(
     return codes.pop()
 
 
-def _eq(column: str, value: str) -> str:
-    """An OGR SQL equality filter on a trusted column name with a quoted value."""
-    return f"{column} = '{value.replace(chr(39), chr(39) * 2)}'"
-
-
-def next_inspection_id(store: GeoPackageStore) -> str:
+def next_inspection_id(store: Store) -> str:
     """``DC`` and the next number after the largest stored ``DCnnnnn`` id."""
     numbers = [0]
     if store.has(LAYER):
@@ -102,15 +95,15 @@ def next_inspection_id(store: GeoPackageStore) -> str:
     return f"{ID_PREFIX}{max(numbers) + 1:05d}"
 
 
-def rectify_finding(store: GeoPackageStore, inspection_id: str, *, on: dt.date, who: str | None = None) -> None:
+def rectify_finding(store: Store, inspection_id: str, *, on: dt.date, who: str | None = None) -> None:
     """Tick a finding off (销号): ``rectified`` true and ``rectified_on`` = ``on``, in one transaction."""
     if not store.has(LAYER):
-        msg = f"{store.path} has no inspections layer"
+        msg = f"{store.label} has no inspections layer"
         raise InputError(msg)
     frame = store.read(LAYER)
     hit = frame["inspection_id"] == inspection_id
     if not hit.any():
-        msg = f"no inspection {inspection_id!r} in {store.path}"
+        msg = f"no inspection {inspection_id!r} in {store.label}"
         raise InputError(msg)
     row = frame[hit].iloc[0]
     if row["finding"] is None or not str(row["finding"]).strip():

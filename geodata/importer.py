@@ -37,7 +37,7 @@ from geodata.readers import RawTable, read_table
 from geodata.report import Report, RowProblems
 from geodata.schemas import DERIVED_COLUMNS, LayerSchema, schema
 from geodata.settings import Settings, get_settings
-from geodata.store import Frame, GeoPackageStore
+from geodata.store import Frame, Store
 from geodata.validate import ROW, normalise_table
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def prepare_layer(
     layer: str,
     path: str | os.PathLike[str],
     *,
-    store: GeoPackageStore,
+    store: Store,
     crs: str | int | None = None,
     encoding: str = "auto",
     sheet: str | None = None,
@@ -98,7 +98,7 @@ def prepare_rows(
     layer: str,
     rows: pd.DataFrame,
     *,
-    store: GeoPackageStore,
+    store: Store,
     source: str = "command line",
     settings: Settings | None = None,
 ) -> Prepared:
@@ -123,7 +123,7 @@ def prepare_raw(
     spec: LayerSchema,
     *,
     report: Report,
-    store: GeoPackageStore,
+    store: Store,
     settings: Settings,
     crs: str | int | None = None,
     overrides: dict[str, str] | None = None,
@@ -150,7 +150,7 @@ def import_layer(
     layer: str,
     path: str | os.PathLike[str],
     *,
-    store: GeoPackageStore,
+    store: Store,
     mode: Mode = "replace",
     who: str | None = None,
     source: str | None = None,
@@ -174,7 +174,7 @@ def import_layer(
 def write_layer(
     prepared: Prepared,
     *,
-    store: GeoPackageStore,
+    store: Store,
     mode: Mode = "replace",
     who: str | None = None,
     source: str | None = None,
@@ -244,9 +244,7 @@ def _same(a: object, b: object) -> bool:
     return bool(a == b)
 
 
-def _check_relations(
-    frame: pd.DataFrame, spec: LayerSchema, store: GeoPackageStore, raw: RawTable, report: Report
-) -> None:
+def _check_relations(frame: pd.DataFrame, spec: LayerSchema, store: Store, raw: RawTable, report: Report) -> None:
     """Village codes must exist in the villages layer; C/D cases should name a stored household."""
     rows = RowProblems(report, frame[ROW].to_numpy(), raw.sheet)
     if spec.village_column and spec.village_column in frame:
@@ -275,7 +273,7 @@ def _attach_geometry(
     raw: RawTable,
     *,
     spec: LayerSchema,
-    store: GeoPackageStore,
+    store: Store,
     crs: str | int | None,
     settings: Settings,
     report: Report,

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 
 log = logging.getLogger(__name__)
 _JOB_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -35,9 +35,9 @@ class JobBoard:
         self._serial = threading.Lock()
 
     @classmethod
-    def beside(cls, store: GeoPackageStore) -> JobBoard:
-        """The job board of ``store``: ``.NAME.jobs`` in the store's folder."""
-        return cls(store.path.parent / f".{store.path.name}.jobs")
+    def beside(cls, store: Store) -> JobBoard:
+        """The job board of ``store``: ``.NAME.jobs`` in the store's folder (see ``Store.sidecar``)."""
+        return cls(store.sidecar(".jobs", hidden=True))
 
     def start(self, name: str, steps: int, work: Work) -> str:
         """Run ``work(progress)`` in a thread; ``progress(label)`` marks one of ``steps`` steps done."""

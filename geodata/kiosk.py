@@ -18,7 +18,7 @@ import pandas as pd
 
 from geodata._errors import InputError
 from geodata.private_db import PrivateDB, cli_user
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 
 TABLE = "kiosk_tokens"
 TOKEN_BYTES = 32  # 256 bits of randomness, 43 URL-safe characters
@@ -30,13 +30,13 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def tokens(store: GeoPackageStore) -> pd.DataFrame:
+def tokens(store: Store) -> pd.DataFrame:
     """Every token ever created (digests only), oldest first."""
     frame = store.read_or_none(TABLE)
     return pd.DataFrame(columns=COLUMNS) if frame is None else pd.DataFrame(frame)[COLUMNS]
 
 
-def create_token(store: GeoPackageStore, label: str, *, who: str | None = None) -> tuple[str, str]:
+def create_token(store: Store, label: str, *, who: str | None = None) -> tuple[str, str]:
     """A new token for the screen ``label``: returns (token_id, token); the token is not stored."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     current = tokens(store)
@@ -50,7 +50,7 @@ def create_token(store: GeoPackageStore, label: str, *, who: str | None = None) 
     return token_id, token
 
 
-def revoke_token(store: GeoPackageStore, token_id: str, *, who: str | None = None) -> None:
+def revoke_token(store: Store, token_id: str, *, who: str | None = None) -> None:
     """Stop ``token_id`` from opening the wall (refused when unknown or already revoked)."""
     current = tokens(store)
     match = current["token_id"] == token_id
@@ -78,7 +78,7 @@ def live_digest(table: pd.DataFrame, wanted: str) -> bool:
     return any(hmac.compare_digest(wanted, str(stored)) for stored in live)
 
 
-def _write(store: GeoPackageStore, frame: pd.DataFrame, *, action: str, row: dict) -> None:
+def _write(store: Store, frame: pd.DataFrame, *, action: str, row: dict) -> None:
     detail = {k: v for k, v in row.items() if k != "token_sha256"}
     with store.transaction() as tx:
         tx.write(TABLE, frame.astype({"revoked_at": "object"}))

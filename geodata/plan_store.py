@@ -17,7 +17,7 @@ import pandas as pd
 
 from geodata._errors import BattlemapError
 from geodata.private_db import PrivateDB, audit_row, now_text, private_path
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 
 __all__ = ["PlanAccessError", "PlanStore", "private_path"]
 
@@ -30,7 +30,7 @@ class PlanStore(PrivateDB):
     """Route plans filtered by owner, and the audit log, in the private SQLite file."""
 
     @classmethod
-    def beside(cls, store: GeoPackageStore) -> PlanStore:
+    def beside(cls, store: Store) -> PlanStore:
         """The plan store that belongs to a layer store."""
         return cls(private_path(store))
 

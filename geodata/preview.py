@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 
+from geodata._errors import ReadError
+from geodata._excel import sheet_names
 from geodata.coerce import coerce_code, coerce_float
 from geodata.columns import ColumnMapping, match_columns
 from geodata.crs import bd09_to_wgs84, gcj02_to_wgs84, guess_projected_crs, looks_projected, looks_swapped
@@ -74,6 +77,25 @@ class Preview:
 def read_upload(path: str | os.PathLike[str], *, encoding: str = "auto", sheet: str | None = None) -> RawTable:
     """Read a file whatever its layer (the header row is found with every layer's spellings)."""
     return read_table(path, encoding=encoding, sheet=sheet, header_hint=ALL_HEADERS)
+
+
+def upload_sheets(path: str | os.PathLike[str]) -> tuple[list[str], str | None]:
+    """A workbook's sheets and the one to show first: the first whose headers make a complete layer.
+
+    Ledgers often open with a summary sheet (汇总) before the detail sheet (明细); without a
+    complete match the first sheet is shown. Files other than workbooks have no sheets.
+    """
+    names = sheet_names(Path(path)) if os.fspath(path).lower().endswith((".xlsx", ".xlsm")) else []
+    if len(names) < 2:
+        return names, names[0] if names else None
+    for name in names:
+        try:
+            headers = [str(h) for h in read_upload(path, sheet=name).data.columns]
+        except ReadError:  # an empty or unreadable sheet
+            continue
+        if detect_layer(headers)[0].complete:
+            return names, name
+    return names, names[0]
 
 
 def detect_layer(headers: list[str]) -> list[LayerGuess]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from geodata.store import GeoPackageStore, os_user
+from geodata.store import Store, os_user
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS route_plans (
@@ -70,9 +70,9 @@ BEGIN SELECT RAISE(ABORT, 'a stored plan never changes; make a new one'); END;
 """
 
 
-def private_path(store: GeoPackageStore) -> Path:
+def private_path(store: Store) -> Path:
     """The private file of a store: same folder and name, suffix ``.private.sqlite``."""
-    return store.path.with_name(store.path.stem + ".private.sqlite")
+    return store.sidecar(".private.sqlite")
 
 
 def cli_user() -> str:
@@ -87,7 +87,7 @@ class PrivateDB:
         self.path = Path(path)
 
     @classmethod
-    def beside(cls, store: GeoPackageStore) -> PrivateDB:  # subclasses get their own type back
+    def beside(cls, store: Store) -> PrivateDB:  # subclasses get their own type back
         """The private file that belongs to a layer store."""
         return cls(private_path(store))
 

@@ -168,6 +168,12 @@ class InspectionSettings:
         "teams not yet visited over them.",
     )
     villages_without_team: bool = _doc(True, "Villages without a work team may be drawn too (then only households).")
+    cluster_km: float = _doc(
+        3.0,
+        "A day's stops are drawn around one area so its route fits the day: after the first stop is drawn, every "
+        "other candidate's weight is multiplied by exp(−d / cluster_km), d its straight-line distance (km) from "
+        "that stop. The first stop is drawn county-wide, so every area stays possible. 0 = no clustering.",
+    )
     base_weight: float = _doc(
         0.25, "Weight every candidate has before risk is added, so that no eligible stop is certain to be skipped."
     )
@@ -371,7 +377,7 @@ class ServerSettings:
     shared_cache_dir: str = _doc(
         "",
         "Directory of the shared cache, writable only by the server's user (entries are pickles); "
-        "empty = <store>.cache beside the store's private file.",
+        "empty = the store's sidecar NAME.cache (beside a GeoPackage; in [store] state_dir for PostGIS).",
     )
     shared_cache_mb: int = _doc(
         1024, "Size limit of the shared cache (MB); entries of older store versions are dropped first."
@@ -452,6 +458,17 @@ class SiteSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """Where a PostGIS store keeps what stays in local files."""
+
+    state_dir: str = _doc(
+        "data/state",
+        "Folder for the local files of a PostGIS store: the private SQLite file (accounts, route plans, "
+        "audit log), job status and uploads. A GeoPackage store keeps them beside its file instead.",
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; see each group for the policy numbers it holds."""
 
@@ -472,6 +489,7 @@ class Settings:
     sites: SiteSettings = field(default_factory=SiteSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
 

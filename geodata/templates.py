@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from geodata.crs import from_cgcs2000, gk_zone_epsg, parse_crs
 from geodata.idcard import check_char
 from geodata.schemas import SCHEMAS, Column, LayerSchema, schema
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 
 WKT_HEADER = "几何"
 EXAMPLE_DATE = dt.date(2026, 3, 5)
@@ -71,7 +71,7 @@ class ExamplePlace:
         return self.village_code[:9]
 
 
-def example_place(store: GeoPackageStore | None) -> ExamplePlace:
+def example_place(store: Store | None) -> ExamplePlace:
     """The first village of ``store`` (by code) and its first household, or a generic example without a store."""
     if store is None or not store.exists() or not store.has("villages"):
         return ExamplePlace()
@@ -140,7 +140,7 @@ def _example_wkt(spec: LayerSchema, place: ExamplePlace) -> str:
     return shapely.to_wkt(shapely.box(x - d, y - d, x + d, y + d), rounding_precision=6)
 
 
-def template_workbook(layer: str, *, store: GeoPackageStore | None = None) -> bytes:
+def template_workbook(layer: str, *, store: Store | None = None) -> bytes:
     """The template of ``layer`` as xlsx bytes: headers and example row, then an instructions sheet."""
     spec = schema(layer)
     row = example_row(layer, example_place(store))

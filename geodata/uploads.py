@@ -21,7 +21,7 @@ from pathlib import Path
 
 from geodata._errors import InputError
 from geodata.report import Problem, Report
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 _UNSAFE = re.compile(r"[^\w.\-()（）]+")
@@ -71,9 +71,9 @@ class UploadArea:
         self.root = root
 
     @classmethod
-    def beside(cls, store: GeoPackageStore) -> UploadArea:
-        """The upload area of ``store``: ``.NAME.uploads`` in the store's folder."""
-        return cls(store.path.parent / f".{store.path.name}.uploads")
+    def beside(cls, store: Store) -> UploadArea:
+        """The upload area of ``store``: ``.NAME.uploads`` in the store's folder (see ``Store.sidecar``)."""
+        return cls(store.sidecar(".uploads", hidden=True))
 
     def save(self, filename: str, content: bytes, *, keep_hours: float) -> Upload:
         """Keep ``content`` under a new token; uploads older than ``keep_hours`` are removed first."""

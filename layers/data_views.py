@@ -26,10 +26,10 @@ from geodata.preview import CrsHint, Preview
 from geodata.privacy import MASKERS, mask_name
 from geodata.report import Report
 from geodata.schemas import schema
-from layers.i18n import LAYER_NAMES, PROBLEM_KINDS, QUALITY_KINDS, pick, t
+from layers.i18n import LAYER_NAMES, PROBLEM_FIXES, PROBLEM_KINDS, QUALITY_KINDS, pick, t
 from layers.unit_map import esc, map_figure
 
-REPORT_FIELDS = ("row", "column", "value", "kind", "reason", "severity")
+REPORT_FIELDS = ("row", "column", "value", "kind", "fix", "reason", "severity")
 QUALITY_COLOURS = ["#f2f2f2", "#fde0c5", "#f9b27a", "#ef7b45", "#c23b22"]
 
 
@@ -134,13 +134,14 @@ def log_table(log: pd.DataFrame, lang: str, *, last: int = 30) -> html.Table:
 
 
 def report_columns(lang: str) -> list[dict[str, Any]]:
-    """Report grid columns: row, column, value, problem, detail, severity (all sortable and filterable)."""
-    names = {"row": "row", "column": "column", "value": "cell_value", "kind": "problem_kind", "reason": "detail",
-             "severity": "severity"}  # fmt: skip
-    widths = {"row": 80, "column": 130, "value": 150, "kind": 170, "reason": 420, "severity": 90}
+    """Report grid columns: row, column, value, problem, what to do, detail, severity (sortable, filterable)."""
+    names = {"row": "row", "column": "column", "value": "cell_value", "kind": "problem_kind", "fix": "problem_fix",
+             "reason": "detail", "severity": "severity"}  # fmt: skip
+    widths = {"row": 80, "column": 130, "value": 150, "kind": 170, "fix": 280, "reason": 380, "severity": 90}
     return [
         {"field": f, "headerName": t(names[f], lang), "width": widths[f], "sortable": True, "filter": True,
-         **({"type": "numericColumn", "filter": "agNumberColumnFilter"} if f == "row" else {})}
+         **({"type": "numericColumn", "filter": "agNumberColumnFilter"} if f == "row" else {}),
+         **({"wrapText": True, "autoHeight": True} if f in ("fix", "reason") else {})}
         for f in REPORT_FIELDS
     ]  # fmt: skip
 
@@ -157,7 +158,8 @@ def report_rows(report: Report, *, layer: str, mapping: dict[str, str], lang: st
         if value and canonical in pii:
             value = str(MASKERS.get(canonical, mask_name)(value))
         rows.append({"row": p.row, "column": column or "", "value": value,
-                     "kind": pick(PROBLEM_KINDS.get(p.kind, (p.kind, p.kind)), lang), "reason": p.reason,
+                     "kind": pick(PROBLEM_KINDS.get(p.kind, (p.kind, p.kind)), lang),
+                     "fix": pick(PROBLEM_FIXES[p.kind], lang) if p.kind in PROBLEM_FIXES else "", "reason": p.reason,
                      "severity": t(f"severity_{p.severity}", lang)})  # fmt: skip
     return rows
 

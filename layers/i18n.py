@@ -131,6 +131,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "hazard_buffer": ("隐患区避让距离（米）", "Hazard buffer (m)"),
     "add_villages": ("整村搬迁", "Add whole villages"),
     "drop_villages": ("不搬迁的村", "Leave out villages"),
+    "add_households": ("另加搬迁户（户编号）", "Add households (IDs)"),
+    "drop_households": ("不搬迁的户（户编号）", "Leave out households (IDs)"),
+    "household_ids_hint": ("多个用逗号分隔", "comma-separated"),
+    "unknown_households": (
+        "没有这些户编号：{ids}。请核对后重新输入。",
+        "No household with ID {ids}: check and type again.",
+    ),
     "ahp": ("层次分析法两两比较", "AHP pairwise comparison"),
     "ahp_apply": ("采用AHP权重", "Use AHP weights"),
     "ahp_help": (
@@ -308,9 +315,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "tab_templates": ("模板下载", "Templates"),
     "tab_log": ("导入记录", "Import log"),
     "upload_prompt": ("拖入文件或点击选择（最大 {mb} MB）", "Drop a file here or click to choose (at most {mb} MB)"),
-    "upload_too_big": ("文件超过 {mb} MB 上限，未上传。", "The file is larger than {mb} MB and was not uploaded."),
+    "upload_over_limit": (
+        "{name} 有 {mb} MB，超过上限 {max} MB：请拆分文件或只保留本县数据后再上传",
+        "{name} is {mb} MB, over the {max} MB limit: split it or keep only this county's rows",
+    ),
     "uploaded": ("已上传", "Uploaded"),
     "rows_in_file": ("行", "rows"),
+    "sheet": ("工作表", "Sheet"),
     "target_layer": ("导入图层", "Layer"),
     "detected_as": ("根据列名识别为", "Detected from the headers as"),
     "not_detected": ("未能识别图层，请手动选择。", "Could not tell the layer; choose it."),
@@ -378,6 +389,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "cell_value": ("值", "Value"),
     "problem_kind": ("问题", "Problem"),
     "detail": ("说明", "Detail"),
+    "problem_fix": ("修改建议", "What to do"),
     "severity": ("级别", "Severity"),
     "severity_error": ("错误", "error"),
     "severity_warning": ("警告", "warning"),
@@ -461,6 +473,56 @@ PROBLEM_KINDS = {  # the validation report's problem kinds (geodata.validate, ge
     "missing_location": ("无坐标", "no coordinates"),
     "wrong_village": ("位置与村代码不符", "in another village"),
     "append_conflict": ("追加时覆盖已有记录", "existing record replaced"),
+}
+PROBLEM_FIXES = {  # what to do about each problem kind, beside the detail (which names the exact value)
+    "unreadable": (
+        "另存为 .xlsx / .csv（UTF-8）/ .gpkg / .geojson / .zip（Shapefile）后重新上传",
+        "save as .xlsx, .csv (UTF-8), .gpkg, .geojson or a zipped Shapefile and upload again",
+    ),
+    "missing_column": (
+        "在表头中加入该列（可用中文列名），或在“列对应”中指定",
+        "add the column (Chinese headers work) or map it",
+    ),
+    "duplicate_column": ("删除或改名多余的同义列", "delete or rename the extra column"),
+    "column_ignored": ("如需导入，请在“列对应”中指定该列", "map the column if it should be imported"),
+    "bad_value": (
+        "按模板格式填写（数字、日期 YYYY-MM-DD、是/否）",
+        "use the template's format (numbers, YYYY-MM-DD, 是/否)",
+    ),
+    "missing_value": ("补填该单元格", "fill in the cell"),
+    "out_of_range": ("核对数值与单位（元、人、%）", "check the value and its unit (yuan, persons, %)"),
+    "duplicate_key": ("每个编号只保留一行", "keep one row per key"),
+    "code_mismatch": ("使村代码前9位与乡镇代码一致", "make the village code's first 9 digits the township code"),
+    "id_checksum": ("核对身份证号（第18位为校验位）", "check the ID number (digit 18 is the check digit)"),
+    "unknown_village": (
+        "使用本县12位村代码，或先导入行政村图层",
+        "use a 12-digit village code of this county, or import villages first",
+    ),
+    "unknown_household": (
+        "使用已导入的户编号，或先导入农户",
+        "use an imported household ID, or import households first",
+    ),
+    "no_villages": ("先导入行政村边界", "import the village boundaries first"),
+    "no_geometry": (
+        "上传带图形的文件（.gpkg / .shp），或在表中加入经纬度或“几何”列",
+        "upload a file with geometry (.gpkg/.shp) or add lon/lat or a WKT 几何 column",
+    ),
+    "missing_geometry": ("补画该要素的图形", "draw the feature's geometry"),
+    "invalid_geometry": ("已自动修复；请在GIS中核对边界", "repaired; check the outline in a GIS"),
+    "crs_assumed": ("如非CGCS2000，请选择正确的坐标系", "pick the right coordinate system if it is not CGCS2000"),
+    "crs_missing": (
+        "选择文件的坐标系（如CGCS2000 3度带）",
+        "pick the file's coordinate system (e.g. a CGCS2000 3-degree zone)",
+    ),
+    "crs_override": ("确认所选坐标系正确", "confirm the chosen coordinate system"),
+    "bad_crs": ("选择列表中的坐标系或填写EPSG代码", "pick one from the list or give an EPSG code"),
+    "outside_county": ("核对经纬度（是否填反、是否为本县）", "check the coordinates (swapped? another county?)"),
+    "swapped_lonlat": ("已自动交换；请修正源表", "swapped automatically; fix the source sheet"),
+    "looks_gcj02": ("坐标来自高德/腾讯地图时选择GCJ-02", "choose GCJ-02 if the points came from AMap/Tencent"),
+    "location_estimated": ("补采户的坐标", "record the household's coordinates"),
+    "missing_location": ("补填经纬度", "fill in lon/lat"),
+    "wrong_village": ("核对村代码或坐标", "check the village code or the coordinates"),
+    "append_conflict": ("确认新文件中的数值应覆盖原记录", "confirm the new values should replace the stored ones"),
 }
 QUALITY_KINDS = {  # analytics.data_quality.KINDS
     "no_coordinates": ("农户无坐标", "households without coordinates"),

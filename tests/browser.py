@@ -26,19 +26,19 @@ SCREENSHOTS = Path(__file__).parents[1] / "docs" / "screenshots"
 TEST_PASSWORD = "correct horse battery staple"
 
 
-def account(store: Path, role: str, *, township: str | None = None, name: str | None = None) -> str:
+def account(store: Path | str, role: str, *, township: str | None = None, name: str | None = None) -> str:
     """An account with ``role`` (and township) in the store's private file, made once; returns its name."""
     from geodata.accounts import AccountStore
-    from geodata.store import GeoPackageStore
+    from geodata.store import open_store
 
     name = name or f"test-{role}" + (f"-{township}" if township else "")
-    accounts = AccountStore.beside(GeoPackageStore(store))
+    accounts = AccountStore.beside(open_store(str(store)))
     if accounts.get(name) is None:
         accounts.add(name, role=role, township=township, password=TEST_PASSWORD, who="tests")
     return name
 
 
-def login(page: Page, url: str, store: Path, role: str, *, township: str | None = None, then: str = "/") -> str:
+def login(page: Page, url: str, store: Path | str, role: str, *, township: str | None = None, then: str = "/") -> str:
     """Log ``page`` in through the login form as a test account with ``role``; lands on ``then``. Returns the name."""
     name = account(store, role, township=township)
     page.goto(f"{url}/login?next={urllib.parse.quote(then)}")
@@ -60,7 +60,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(store: Path) -> Iterator[str]:
+def serving(store: Path | str) -> Iterator[str]:
     """Serve ``create_app(store)`` in a thread; yields the base URL."""
     from app import create_app
 

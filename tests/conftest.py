@@ -1,15 +1,36 @@
-"""Shared fixtures: a hand-built mini county (two towns, four square villages) in a fresh store."""
+"""Shared fixtures: a hand-built mini county (two towns, four square villages) in a fresh store.
+
+``store`` (and ``mini_store``, built on it) run each test twice: on a GeoPackage file and
+on a fresh PostGIS database. The PostGIS server is ``BATTLEMAP_TEST_POSTGIS`` (an admin
+URL) when set, else a throwaway one started by :mod:`tests.postgis_server`; when neither
+works the PostGIS tests fail, never skip.
+"""
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import os
+import secrets
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
+import psycopg
 import pytest
 import shapely
+from psycopg import sql
 
 from geodata.idcard import check_char
-from geodata.store import GeoPackageStore
+from geodata.postgis_store import PostGISStore, normalise_url
+from geodata.store import GeoPackageStore, Store
+from tests import postgis_server
+
+POSTGIS_TEMPLATE = "battlemap_test_template"
 
 # Four 0.02° squares (≈ 1.8 km × 2.2 km) at 104.60–104.64E, 35.60–35.64N.
 X0, Y0, D = 104.60, 35.60, 0.02
@@ -57,14 +78,87 @@ def resident_id(seq: int, birth: str = "19800101") -> str:
     return first17 + check_char(first17)
 
 
+@pytest.fixture(scope="session")
+def postgis_admin() -> Iterator[str]:
+    """An admin URL of a PostGIS server with a template database that has the extension."""
+    url, root = os.environ.get("BATTLEMAP_TEST_POSTGIS"), None
+    if not url:
+        root = Path(tempfile.mkdtemp(prefix="battlemap-pg-"))
+        try:
+            url = postgis_server.start(root)
+        except (RuntimeError, OSError, psycopg.Error) as exc:
+            shutil.rmtree(root, ignore_errors=True)
+            pytest.fail(f"cannot start a PostGIS server for the store tests: {exc}; or set BATTLEMAP_TEST_POSTGIS")
+    try:
+        with psycopg.connect(url, autocommit=True) as con:
+            name = sql.Identifier(POSTGIS_TEMPLATE)
+            con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+            con.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        with psycopg.connect(_with_database(url, POSTGIS_TEMPLATE), autocommit=True) as con:
+            con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.Error as exc:
+        pytest.fail(f"the PostGIS test server at {normalise_url(url).render_as_string()} is not usable: {exc}")
+    yield url
+    if root is not None:
+        postgis_server.stop(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _with_database(url: str, database: str) -> str:
+    return normalise_url(url).set(database=database, drivername="postgresql").render_as_string(hide_password=False)
+
+
 @pytest.fixture
-def mini_store(tmp_path: Path) -> GeoPackageStore:
-    """A store holding the mini county's towns and villages."""
-    store = GeoPackageStore(tmp_path / "mini.gpkg")
+def postgis_url(postgis_admin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database with PostGIS for one test, dropped afterwards.
+
+    Stores opened from the URL (the CLI) keep their local files in ``tmp_path/state``.
+    """
+    settings = tmp_path / "store-settings.toml"
+    settings.write_text(f"[store]\nstate_dir = {str(tmp_path / 'state')!r}\n", "utf-8")
+    monkeypatch.setenv("BATTLEMAP_SETTINGS", str(settings))
+    name = f"battlemap_test_{secrets.token_hex(6)}"
+    with psycopg.connect(postgis_admin, autocommit=True) as con:
+        con.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(POSTGIS_TEMPLATE)))  # fmt: skip
+    url = _with_database(postgis_admin, name)
+    yield url
+    PostGISStore(url).engine.dispose()
+    with psycopg.connect(postgis_admin, autocommit=True) as con:
+        con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with warnings.catch_warnings():  # connections a finished test's threads dropped die with the database
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """An empty store of each kind; a PostGIS store keeps its local files in ``tmp_path/state``."""
+    if request.param == "gpkg":
+        return GeoPackageStore(tmp_path / "mini.gpkg")
+    return PostGISStore(request.getfixturevalue("postgis_url"), state_dir=tmp_path / "state")
+
+
+@pytest.fixture
+def mini_store(store: Store) -> Store:
+    """A store (of each kind) holding the mini county's towns and villages."""
     with store.transaction() as tx:
         tx.write("towns", town_frame())
         tx.write("villages", village_frame())
     return store
+
+
+def snapshot(store: Store) -> str:
+    """A digest of the whole store: the file's bytes, or the stamp and every table's rows."""
+    if isinstance(store, GeoPackageStore):
+        return hashlib.sha256(store.path.read_bytes()).hexdigest() if store.exists() else "missing"
+    digest = hashlib.sha256(store.stamp().encode())
+    for layer in store.layers():
+        frame = pd.DataFrame(store.read(layer))
+        if "geometry" in frame:
+            frame["geometry"] = shapely.to_wkb(frame["geometry"].array, hex=True)
+        digest.update(layer.encode() + pd.util.hash_pandas_object(frame.astype("string"), index=False).values.tobytes())
+    return digest.hexdigest()
 
 
 DEMO_HOUSEHOLDS = 4000  # small enough for quick tests, large enough for every village to have households
@@ -78,3 +172,13 @@ def demo_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = GeoPackageStore(tmp_path_factory.mktemp("demo") / "demo.gpkg")
     write_demo(store, seed=7, households=DEMO_HOUSEHOLDS)
     return store.path
+
+
+def copy_store(source: Store, target: Store) -> None:
+    """Write every layer of ``source`` into ``target`` in one transaction (a store of either kind)."""
+    if isinstance(source, GeoPackageStore) and isinstance(target, GeoPackageStore):
+        shutil.copyfile(source.path, target.path)
+        return
+    with target.transaction() as tx:
+        for layer in source.layers():
+            tx.write(layer, source.read(layer))

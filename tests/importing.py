@@ -104,6 +104,22 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run(store: Path, *args: str) -> int:
+def run(store: Path | str, *args: str) -> int:
     """Run the battlemap command line against ``store``."""
     return main(["--store", str(store), *args])
+
+
+def two_sheet_workbook(path: Path) -> Path:
+    """A summary sheet (汇总) first, the household ledger (明细) second, an empty third sheet."""
+    wb = openpyxl.Workbook()
+    summary = wb.active
+    summary.title = "汇总"
+    summary.append(["乡镇", "户数"])
+    summary.append(["城关镇", 2])
+    detail = wb.create_sheet("明细")
+    detail.append(HEADER)
+    for row in household_rows(2):
+        detail.append(row)
+    wb.create_sheet("空白")
+    wb.save(path)
+    return path

@@ -17,6 +17,7 @@ import pytest
 
 from bench.bench_import import HEADERS
 from geodata.crs import wgs84_to_gcj02
+from geodata.store import Store
 from tests.importing import run, write_xlsx
 from tests.test_import_villages import write_gbk_shapefile
 from tests.test_indicators_mini import COUNT_COLUMNS, COUNTS, layers
@@ -74,8 +75,8 @@ def county_files(tmp: Path) -> list[tuple[str, Path, list[str]]]:
     return out
 
 
-def test_files_to_village_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    store = tmp_path / "county.gpkg"
+def test_files_to_village_counts(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = store.target
     for layer, path, options in county_files(tmp_path):
         assert run(store, "import", layer, str(path), *options) == 0, (layer, capsys.readouterr().err)
     assert run(store, "build", "--as-of", "2026-06-30") == 0
@@ -88,6 +89,6 @@ def test_files_to_village_counts(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "C1" in capsys.readouterr().out
 
 
-def test_build_refuses_an_empty_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(tmp_path / "empty.gpkg", "build") == 2
+def test_build_refuses_an_empty_store(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(store.target, "build") == 2
     assert "import villages" in capsys.readouterr().err

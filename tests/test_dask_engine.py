@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -11,19 +10,18 @@ import pytest
 
 from analytics import compute_indicators
 from battlemap_cli.analysis_commands import read_inputs
-from geodata.store import GeoPackageStore
+from geodata.store import GeoPackageStore, Store
+from tests.conftest import copy_store
 from tests.importing import run
 
 AS_OF = "2026-11-01"
 
 
 @pytest.mark.slow
-def test_dask_build_equals_pandas_build(demo_store_path: Path, tmp_path: Path) -> None:
-    store_path = tmp_path / "county.gpkg"
-    shutil.copyfile(demo_store_path, store_path)
-    assert run(store_path, "build", "--engine", "dask", "--as-of", AS_OF) == 0
-    store = GeoPackageStore(store_path)
-    expected = compute_indicators(read_inputs(str(store_path)), as_of=dt.date.fromisoformat(AS_OF))
+def test_dask_build_equals_pandas_build(demo_store_path: Path, store: Store, tmp_path: Path) -> None:
+    copy_store(GeoPackageStore(demo_store_path), store)  # workers read counties through Prefix filters
+    assert run(store.target, "build", "--engine", "dask", "--as-of", AS_OF) == 0
+    expected = compute_indicators(read_inputs(store.target), as_of=dt.date.fromisoformat(AS_OF))
     for name, frame in expected.items():
         got = pd.DataFrame(store.read(name))
         want = pd.DataFrame(frame)

@@ -19,7 +19,7 @@ from geodata.crs import wgs84_to_gcj02
 from geodata.store import GeoPackageStore
 from tests.browser import SCREENSHOTS, chromium, login, serving
 from tests.conftest import resident_id
-from tests.importing import HEADER, digest, write_csv
+from tests.importing import HEADER, digest, two_sheet_workbook, write_csv
 
 MEMBERS_HEADER = "家庭成员"  # not a known spelling of 家庭人口数: the clerk maps it by hand
 
@@ -177,18 +177,33 @@ def test_a_bad_file_is_reported_and_changes_nothing(demo_store_path: Path, tmp_p
         page.wait_for_selector("#data-report .ag-row")
         text = page.text_content("#data-report") or ""
         assert "村代码不存在" in text and "数值无法识别" in text
+        assert "使用本县12位村代码" in text  # the 修改建议 column says what to do
         assert page.is_disabled("#data-import")
         page.screenshot(path=str(SCREENSHOTS / "data_refused.png"), full_page=False)
         with page.expect_download() as info:
             page.click("#data-report-xlsx")
         sheet = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes())).active
         table = list(sheet.iter_rows(values_only=True))
-        assert table[0][:3] == ("行号", "列", "值")
+        assert table[0][:5] == ("行号", "列", "值", "问题", "修改建议")
         assert any(r[3] == "村代码不存在" and r[0] == 2 for r in table[1:])
 
         broken = tmp_path / "坏文件.xlsx"
         broken.write_bytes(b"PK\x03\x04 not really a workbook")
         upload(page, broken)
         page.wait_for_function("() => document.querySelector('#data-upload-info').textContent.includes('Excel')")
+
+        # a workbook with a summary sheet in front: the ledger sheet is chosen, the others can be picked
+        upload(page, two_sheet_workbook(tmp_path / "两张表.xlsx"))
+        page.wait_for_function("() => document.querySelector('#data-detected').textContent.includes('农户')")
+        assert page.is_visible("#data-sheet-field") and "明细" in (page.text_content("#data-sheet") or "")
+        page.locator("#data-sheet").click()
+        page.locator(".dash-dropdown-option", has_text="汇总").first.click()
+        page.wait_for_function("() => document.querySelector('#data-detected').textContent.includes('1 行')")
+
+        # over the limit: dcc.Upload drops the file silently, the page must still say why (limit lowered here)
+        page.evaluate("() => document.querySelector('[data-max-bytes]').setAttribute('data-max-bytes', '10')")
+        upload(page, bad)
+        page.wait_for_function("() => document.querySelector('#upload-refused').textContent.includes('超过上限')")
+        assert "错误台账.csv" in (page.text_content("#upload-refused") or "")
         assert not errors, errors
     assert store.stamp() == stamp and digest(store_path) == hash_before

@@ -20,7 +20,7 @@ from geodata.importer import import_layer, prepare_layer
 from geodata.preview import detect_layer, preview_table, read_upload
 from geodata.readers import read_table
 from geodata.schemas import SCHEMAS
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 from geodata.templates import example_place, template_workbook
 from geodata.uploads import UploadArea, clean_name, decode_upload
 from tests.conftest import resident_id
@@ -29,14 +29,14 @@ from tests.importing import HEADER, household_rows, run, write_csv, write_xlsx
 TODAY = dt.date.today()
 
 
-def _households(store: GeoPackageStore, tmp_path: Path, rows: list[list[object]], name: str = "h.csv") -> None:
+def _households(store: Store, tmp_path: Path, rows: list[list[object]], name: str = "h.csv") -> None:
     import_layer("households", write_csv(tmp_path / name, rows), store=store, crs="4490")
 
 
 # --- what changed --------------------------------------------------------------------------------------------
 
 
-def test_an_import_reports_rows_added_removed_and_changed_by_village(mini_store: GeoPackageStore,
+def test_an_import_reports_rows_added_removed_and_changed_by_village(mini_store: Store,
                                                                      tmp_path: Path) -> None:  # fmt: skip
     rows = household_rows(8)
     first = import_layer("households", write_csv(tmp_path / "a.csv", rows), store=mini_store, crs="4490")
@@ -61,7 +61,7 @@ def test_an_import_reports_rows_added_removed_and_changed_by_village(mini_store:
     assert json.loads(entry["detail"])["diff"]["added"] == 1
 
 
-def test_the_same_file_twice_changes_nothing(mini_store: GeoPackageStore, tmp_path: Path) -> None:
+def test_the_same_file_twice_changes_nothing(mini_store: Store, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", household_rows(8))
     import_layer("households", path, store=mini_store, crs="4490")
     diff = import_layer("households", path, store=mini_store, crs="4490").diff
@@ -72,7 +72,7 @@ def test_the_same_file_twice_changes_nothing(mini_store: GeoPackageStore, tmp_pa
 
 
 @pytest.fixture
-def store_with_household(mini_store: GeoPackageStore, tmp_path: Path) -> GeoPackageStore:
+def store_with_household(mini_store: Store, tmp_path: Path) -> Store:
     """The mini county plus the household of the households template (the C/D template's example names it)."""
     path = tmp_path / "households-template.xlsx"
     path.write_bytes(template_workbook("households", store=mini_store))
@@ -81,7 +81,7 @@ def store_with_household(mini_store: GeoPackageStore, tmp_path: Path) -> GeoPack
 
 
 @pytest.mark.parametrize("layer", list(SCHEMAS))
-def test_each_template_with_its_example_row_imports_cleanly(layer: str, store_with_household: GeoPackageStore,
+def test_each_template_with_its_example_row_imports_cleanly(layer: str, store_with_household: Store,
                                                             tmp_path: Path) -> None:  # fmt: skip
     path = tmp_path / f"{layer}.xlsx"
     path.write_bytes(template_workbook(layer, store=store_with_household))
@@ -90,9 +90,9 @@ def test_each_template_with_its_example_row_imports_cleanly(layer: str, store_wi
     assert len(store_with_household.read(layer)) == 1
 
 
-def test_a_template_has_starred_chinese_headers_and_instructions(mini_store: GeoPackageStore, tmp_path: Path) -> None:
+def test_a_template_has_starred_chinese_headers_and_instructions(mini_store: Store, tmp_path: Path) -> None:
     path = tmp_path / "t.xlsx"
-    assert run(mini_store.path, "template", "households", "--out", str(path)) == 0
+    assert run(mini_store.target, "template", "households", "--out", str(path)) == 0
     raw = read_table(path)
     assert list(raw.data.columns)[:3] == ["*户编号", "*村代码", "户主姓名"]
     assert raw.data.iloc[0]["*村代码"] == example_place(mini_store).village_code == "621121100201"
@@ -100,7 +100,7 @@ def test_a_template_has_starred_chinese_headers_and_instructions(mini_store: Geo
 
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["农户", "填写说明"]
-    assert run(mini_store.path, "template", "households", "--out", str(tmp_path / "t.csv")) == 2
+    assert run(mini_store.target, "template", "households", "--out", str(tmp_path / "t.csv")) == 2
 
 
 def test_a_bad_wkt_cell_is_refused_with_its_row(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def _gcj_rows(villages: gpd.GeoDataFrame) -> list[list[object]]:
     return rows
 
 
-def test_gcj02_points_get_a_hint_and_import_into_their_villages(mini_store: GeoPackageStore, tmp_path: Path) -> None:
+def test_gcj02_points_get_a_hint_and_import_into_their_villages(mini_store: Store, tmp_path: Path) -> None:
     villages = mini_store.read("villages")
     path = write_csv(tmp_path / "gcj.csv", _gcj_rows(villages))
     preview = preview_table(read_upload(path), "households", villages=villages)
@@ -146,7 +146,7 @@ def test_gcj02_points_get_a_hint_and_import_into_their_villages(mini_store: GeoP
     assert prepared.report.ok and not prepared.frame["location_mismatch"].any()
 
 
-def test_swapped_lonlat_and_pii_masking_in_the_preview(mini_store: GeoPackageStore, tmp_path: Path) -> None:
+def test_swapped_lonlat_and_pii_masking_in_the_preview(mini_store: Store, tmp_path: Path) -> None:
     rows = household_rows(8)
     for r in rows:
         r[15], r[16] = r[16], r[15]
@@ -181,7 +181,7 @@ def test_uploads_are_size_limited_and_kept_under_a_token(tmp_path: Path) -> None
 # --- data quality --------------------------------------------------------------------------------------------
 
 
-def _quality_store(store: GeoPackageStore, tmp_path: Path) -> None:
+def _quality_store(store: Store, tmp_path: Path) -> None:
     """Households with one of each problem, C/D cases and water tests in the mini county."""
     rows = household_rows(8)
     rows[1][15], rows[1][16] = "", ""  # no coordinates (village 621121100202)
@@ -202,7 +202,7 @@ def _quality_store(store: GeoPackageStore, tmp_path: Path) -> None:
         tx.write("water_tests", tests)
 
 
-def test_data_quality_counts_each_problem_in_its_village(mini_store: GeoPackageStore, tmp_path: Path) -> None:
+def test_data_quality_counts_each_problem_in_its_village(mini_store: Store, tmp_path: Path) -> None:
     _quality_store(mini_store, tmp_path)
     layers = {n: mini_store.read(n) for n in ("villages", "households", "housing", "water_tests")}
     q = data_quality(layers, import_log=mini_store.import_log(), as_of=TODAY)

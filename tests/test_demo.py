@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -13,7 +11,7 @@ import shapely
 from geodata.demo import make_demo_county
 from geodata.idcard import id_checksum_ok
 from geodata.schemas import SCHEMAS
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 from geodata.water_limits import indicator_code, indicator_codes
 from tests.importing import run
 
@@ -160,10 +158,8 @@ def test_ledgers_follow_the_households(county: dict) -> None:
     assert (projects["disbursed"] <= projects["budget"]).all()
 
 
-def test_cli_demo_writes_a_store_that_reads_back(tmp_path: Path) -> None:
-    store_path = tmp_path / "demo.gpkg"
-    assert run(store_path, "demo", "--seed", "11", "--households", "1200") == 0
-    store = GeoPackageStore(store_path)
+def test_cli_demo_writes_a_store_that_reads_back(store: Store) -> None:
+    assert run(store.target, "demo", "--seed", "11", "--households", "1200") == 0
     assert set(SCHEMAS) <= set(store.layers())
     assert len(store.read("households")) == 1200
     assert store.import_log()["action"].iloc[-1] == "demo"

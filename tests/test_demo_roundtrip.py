@@ -7,7 +7,6 @@ them with the CLI must put ≥ 99.5 % of household points within 5 m of the trut
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,15 +15,17 @@ from pyproj import Geod
 
 from bench.bench_import import HEADERS
 from geodata.crs import wgs84_to_gcj02
-from geodata.store import GeoPackageStore
+from geodata.store import GeoPackageStore, Store
+from tests.conftest import copy_store
 from tests.importing import run
 from tests.test_import_villages import write_gbk_shapefile
 
 
-def test_villages_shapefile_and_gcj02_households_land_within_5_m(demo_store_path: Path, tmp_path: Path) -> None:
-    store_path = tmp_path / "county.gpkg"
-    shutil.copyfile(demo_store_path, store_path)
-    store = GeoPackageStore(store_path)
+def test_villages_shapefile_and_gcj02_households_land_within_5_m(
+    demo_store_path: Path, store: Store, tmp_path: Path
+) -> None:
+    copy_store(GeoPackageStore(demo_store_path), store)
+    store_path = store.target
     villages = store.read("villages")
     truth = store.read("households")
 

@@ -13,28 +13,29 @@ import numpy as np
 import pytest
 
 from geodata.crs import wgs84_to_gcj02
-from geodata.store import GeoPackageStore
-from tests.importing import HEADER, digest, household_rows, run, write_csv, write_xlsx
+from geodata.store import Store
+from tests.conftest import snapshot
+from tests.importing import HEADER, household_rows, run, write_csv, write_xlsx
 
 
 def _report(tmp_path: Path) -> dict:
     return json.loads((tmp_path / "report.json").read_text("utf-8"))
 
 
-def _refused(mini_store: GeoPackageStore, tmp_path: Path, path: Path, kind: str, *extra: str) -> dict:
+def _refused(mini_store: Store, tmp_path: Path, path: Path, kind: str, *extra: str) -> dict:
     """Import ``path``, expect exit 2, an unchanged store, and a problem of ``kind``."""
-    before = digest(mini_store.path)
-    code = run(mini_store.path, "import", "households", str(path), "--report", str(tmp_path / "report.json"), *extra)
+    before = snapshot(mini_store)
+    code = run(mini_store.target, "import", "households", str(path), "--report", str(tmp_path / "report.json"), *extra)
     assert code == 2
-    assert digest(mini_store.path) == before
+    assert snapshot(mini_store) == before
     report = _report(tmp_path)
     kinds = {p["kind"] for p in report["problems"] if p["severity"] == "error"}
     assert kind in kinds, kinds
     return report
 
 
-def _imported(mini_store: GeoPackageStore, tmp_path: Path, path: Path, *extra: str) -> dict:
-    code = run(mini_store.path, "import", "households", str(path), "--report", str(tmp_path / "report.json"), *extra)
+def _imported(mini_store: Store, tmp_path: Path, path: Path, *extra: str) -> dict:
+    code = run(mini_store.target, "import", "households", str(path), "--report", str(tmp_path / "report.json"), *extra)
     assert code == 0
     return _report(tmp_path)
 
@@ -137,10 +138,10 @@ def test_points_in_another_county_are_refused(mini_store, tmp_path) -> None:
 
 
 def test_unknown_crs_is_refused(mini_store, tmp_path) -> None:
-    before = digest(mini_store.path)
+    before = snapshot(mini_store)
     assert (
         run(
-            mini_store.path,
+            mini_store.target,
             "import",
             "households",
             str(write_csv(tmp_path / "h.csv", household_rows())),
@@ -149,7 +150,7 @@ def test_unknown_crs_is_refused(mini_store, tmp_path) -> None:
         )
         == 2
     )  # a real PROJ CRS, but on Mars
-    assert digest(mini_store.path) == before
+    assert snapshot(mini_store) == before
 
 
 def test_repairs_are_imported_with_their_own_warnings(mini_store, tmp_path) -> None:
@@ -196,20 +197,22 @@ def test_append_merges_by_key_and_reports_conflicts(mini_store, tmp_path) -> Non
 
 
 def test_validate_writes_nothing(mini_store, tmp_path) -> None:
-    before = digest(mini_store.path)
-    assert run(mini_store.path, "validate", "households", str(write_csv(tmp_path / "h.csv", household_rows()))) == 0
-    assert digest(mini_store.path) == before
+    before = snapshot(mini_store)
+    assert run(mini_store.target, "validate", "households", str(write_csv(tmp_path / "h.csv", household_rows()))) == 0
+    assert snapshot(mini_store) == before
 
 
 def test_crash_during_import_leaves_store_unchanged(mini_store, tmp_path, monkeypatch) -> None:
+    import geodata.postgis_store
     import geodata.store
 
-    before = digest(mini_store.path)
+    before = snapshot(mini_store)
 
     def boom(*_args, **_kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(geodata.store.StoreWriter, "flush_log", boom)
+    for writer in (geodata.store.StoreWriter, geodata.postgis_store.PostGISWriter):
+        monkeypatch.setattr(writer, "flush_log", boom)
     with pytest.raises(OSError, match="disk full"):
-        run(mini_store.path, "import", "households", str(write_csv(tmp_path / "h.csv", household_rows())))
-    assert digest(mini_store.path) == before
+        run(mini_store.target, "import", "households", str(write_csv(tmp_path / "h.csv", household_rows())))
+    assert snapshot(mini_store) == before

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -12,23 +11,23 @@ import pytest
 
 from battlemap_cli.main import main
 from geodata.plan_store import PlanAccessError, PlanStore, private_path
-from geodata.store import GeoPackageStore
+from geodata.store import GeoPackageStore, Store, open_store
 from layers.checklist import ZERO_OUT_CHECKS
 from layers.i18n import t
+from tests.conftest import copy_store
 
 
 @pytest.fixture
-def store_path(demo_store_path: Path, tmp_path: Path) -> Path:
-    """A private copy of the session demo store (the commands write to it)."""
-    path = tmp_path / "county.gpkg"
-    shutil.copyfile(demo_store_path, path)
-    return path
+def store_path(demo_store_path: str, store: Store) -> str:
+    """A private copy of the session demo store in a store of each kind (the commands write to it)."""
+    copy_store(GeoPackageStore(demo_store_path), store)
+    return store.target
 
 
-def test_route_writes_gpx_html_json_and_a_private_audited_plan(store_path: Path, tmp_path: Path,
+def test_route_writes_gpx_html_json_and_a_private_audited_plan(store_path: str, tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     gpx_path, html_path, json_path = tmp_path / "route.gpx", tmp_path / "route.html", tmp_path / "route.json"
-    stamp = GeoPackageStore(store_path).stamp()
+    stamp = open_store(store_path).stamp()
     argv = ["--store", str(store_path), "route", "--date", "2026-12-01", "--stops", "12", "--out", str(gpx_path),
             "--html", str(html_path), "--json", str(json_path), "--user", "inspector-a", "--seed", "9"]  # fmt: skip
     assert main(argv) == 0
@@ -54,9 +53,9 @@ def test_route_writes_gpx_html_json_and_a_private_audited_plan(store_path: Path,
     assert t("finding_form") in page
 
     # Plans live beside the store, never in it: the layer store did not change.
-    assert GeoPackageStore(store_path).stamp() == stamp
-    assert not {"route_plans", "audit_log"} & set(GeoPackageStore(store_path).layers())
-    plans = PlanStore.beside(GeoPackageStore(store_path))
+    assert open_store(store_path).stamp() == stamp
+    assert not {"route_plans", "audit_log"} & set(open_store(store_path).layers())
+    plans = PlanStore.beside(open_store(store_path))
     assert plans.plans(viewer="inspector-a")["plan_id"].tolist() == [plan["plan_id"]]
     assert plans.plans(viewer="inspector-b").empty
     with pytest.raises(PlanAccessError):
@@ -69,17 +68,17 @@ def test_route_writes_gpx_html_json_and_a_private_audited_plan(store_path: Path,
     assert (log.loc[log["action"] == "route:view:refused", "who"] == "inspector-b").all()
 
 
-def test_the_audit_log_is_append_only(store_path: Path) -> None:
-    plans = PlanStore.beside(GeoPackageStore(store_path))
+def test_the_audit_log_is_append_only(store_path: str) -> None:
+    plans = PlanStore.beside(open_store(store_path))
     plans.audit(who="x", action="test", target="-")
-    with sqlite3.connect(private_path(GeoPackageStore(store_path))) as con:
+    with sqlite3.connect(private_path(open_store(store_path))) as con:
         for sql in ("UPDATE audit_log SET who = 'y'", "DELETE FROM audit_log"):
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 con.execute(sql)
     assert plans.audit_log()["who"].tolist() == ["x"]
 
 
-def test_unseeded_plans_differ_and_record_no_seed(store_path: Path, tmp_path: Path) -> None:
+def test_unseeded_plans_differ_and_record_no_seed(store_path: str, tmp_path: Path) -> None:
     plans = []
     for k in range(2):
         out = tmp_path / f"p{k}.json"
@@ -91,13 +90,13 @@ def test_unseeded_plans_differ_and_record_no_seed(store_path: Path, tmp_path: Pa
     assert [s["village_code"] for s in plans[0]["stops"] + plans[0]["unfitted"]] != [
         s["village_code"] for s in plans[1]["stops"] + plans[1]["unfitted"]
     ]
-    log = PlanStore.beside(GeoPackageStore(store_path)).audit_log()
+    log = PlanStore.beside(open_store(store_path)).audit_log()
     created = log[log["action"] == "route:create"]
     assert [json.loads(d)["randomness"] for d in created["detail"]] == ["os", "os"]
 
 
-def test_findings_are_added_validated_and_rectified(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    store = GeoPackageStore(store_path)
+def test_findings_are_added_validated_and_rectified(store_path: str, capsys: pytest.CaptureFixture[str]) -> None:
+    store = open_store(store_path)
     team = store.read("teams").iloc[0]
     base = ["--store", str(store_path), "inspections"]
     assert main([*base, "add", "--date", "2026-12-01", "--team", team["team_id"], "--finding", "工作日志不全",
@@ -122,7 +121,7 @@ def test_findings_are_added_validated_and_rectified(store_path: Path, capsys: py
     assert main([*base, "rectify", "DC99999"]) == 2
 
 
-def test_bad_route_requests_are_refused(store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_route_requests_are_refused(store_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = ["--store", str(store_path), "route", "--date", "2026-12-01"]
     assert main([*base, "--out", str(tmp_path / "r.kml")]) == 2
     assert main([*base, "--start", "east of here"]) == 2
@@ -130,4 +129,4 @@ def test_bad_route_requests_are_refused(store_path: Path, tmp_path: Path, capsys
     assert main([*base, "--days", "30"]) == 2
     err = capsys.readouterr().err
     assert "suffix" in err and "lon,lat" in err and "route.max_days" in err
-    assert not private_path(GeoPackageStore(store_path)).exists(), "nothing stored for a refused request"
+    assert not private_path(open_store(store_path)).exists(), "nothing stored for a refused request"

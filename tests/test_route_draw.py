@@ -8,15 +8,25 @@ import random
 import secrets
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from analytics import INPUT_LAYERS, Records, prepare_records
-from analytics.inspection_draw import candidates, cycle_bounds, draw_inspection, inspection_days_left, make_rng
+from analytics.inspection_draw import Draw, candidates, cycle_bounds, draw_inspection, inspection_days_left, make_rng
+from geodata.crs import gk_zone_epsg
 from geodata.settings import InspectionSettings, Settings
 from geodata.store import GeoPackageStore
 
 DATE = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def places(demo_store_path: Path) -> pd.DataFrame:
+    """Metric x/y of a point inside each village (the draw's distances)."""
+    villages = GeoPackageStore(demo_store_path).read("villages")
+    inner = villages.to_crs(gk_zone_epsg(float(villages.union_all().centroid.x))).representative_point()
+    return pd.DataFrame({"x": inner.x.to_numpy(), "y": inner.y.to_numpy()}, index=villages["village_code"])
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +61,8 @@ def test_a_team_inspected_yesterday_is_not_drawn(records: Records) -> None:
     assert team["village_code"] in set(draw_inspection(rec, date=later, stops=everyone, seed=3).stops["village_code"])
 
 
-def test_every_team_is_drawn_within_a_simulated_month(records: Records) -> None:
+@pytest.mark.parametrize("clustered", [False, True])
+def test_every_team_is_drawn_within_a_simulated_month(records: Records, places: pd.DataFrame, clustered: bool) -> None:
     settings = Settings().replace(inspection=InspectionSettings(inspection_weekdays=(0, 1, 2, 3, 4)))
     teams = records["teams"].set_index("village_code")
     rec = records
@@ -59,13 +70,29 @@ def test_every_team_is_drawn_within_a_simulated_month(records: Records) -> None:
     day, stops_per_day = DATE, 5  # 23 weekdays × 5 stops: only 15 more than the 100 teams
     while day.month == DATE.month:
         if day.weekday() < 5:
-            draw = draw_inspection(rec, date=day, stops=stops_per_day, seed=day.toordinal(), settings=settings)
+            draw = draw_inspection(rec, date=day, stops=stops_per_day, seed=day.toordinal(), settings=settings,
+                                   places=places if clustered else None)  # fmt: skip
             visited = [teams.loc[c] for c in draw.stops["village_code"] if c in teams.index]
             seen |= {str(t["team_id"]) for t in visited}
             rec = with_visits(rec, [visit(t.to_dict() | {"village_code": t.name}, day) for t in visited])
         day += dt.timedelta(days=1)
     missing = set(records["teams"]["team_id"]) - seen
     assert not missing, f"teams never drawn in the month: {sorted(missing)}"
+
+
+def test_a_day_is_drawn_around_one_area(records: Records, places: pd.DataFrame) -> None:
+    """With places the stops lie closer together than drawn county-wide, and every area stays possible."""
+
+    def spread_km(draw: Draw) -> float:
+        xy = places.loc[draw.stops["village_code"], ["x", "y"]].to_numpy()
+        return float(np.hypot(*(xy - xy.mean(axis=0)).T).mean() / 1000)
+
+    seeds = range(12)
+    near = [draw_inspection(records, date=DATE, stops=8, seed=s, places=places) for s in seeds]
+    far = [draw_inspection(records, date=DATE, stops=8, seed=s) for s in seeds]
+    assert np.median([spread_km(d) for d in near]) < 0.6 * np.median([spread_km(d) for d in far])
+    assert len({d.stops["village_code"].iloc[0][:9] for d in near}) >= 4  # first stops all over the county
+    assert all(len(d.stops) == 8 for d in near)
 
 
 def test_a_seeded_draw_is_reproducible(records: Records) -> None:

@@ -76,7 +76,7 @@ def test_a_value_computed_across_a_store_change_is_not_shared(mini_store: GeoPac
 
 
 def test_cache_directory_is_beside_the_store_unless_configured(mini_store: GeoPackageStore, tmp_path: Path) -> None:
-    assert shared_cache_dir(mini_store, Settings()) == tmp_path / "mini.cache"
+    assert shared_cache_dir(mini_store, Settings()) == mini_store.sidecar(".cache")
     configured = Settings().replace(server=ServerSettings(shared_cache_dir=str(tmp_path / "elsewhere")))
     assert shared_cache_dir(mini_store, configured) == tmp_path / "elsewhere"
     assert SharedCache.for_store(mini_store, Settings().replace(server=ServerSettings(shared_cache=False))) is None

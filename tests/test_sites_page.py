@@ -63,10 +63,22 @@ def test_weight_slider_reranks_sites(demo_store_path: Path) -> None:
         page.wait_for_timeout(800)  # let MapLibre draw the patched image
         page.screenshot(path=str(SCREENSHOTS / "sites.png"), full_page=True)
         _ahp_applies_consistent_and_refuses_inconsistent(page)
+        _households_typed_in_are_checked(page)
         with page.expect_download() as download:
             page.click("#sites-export_geojson")
         assert download.value.suggested_filename == "sites.geojson"
     assert not errors, errors
+
+
+def _households_typed_in_are_checked(page: Page) -> None:
+    """An unknown household ID is named in Chinese; a known one joins the movers (the summary counts it)."""
+    page.fill("#sites-add-hh", "NOSUCH-1，NOSUCH-2")
+    page.press("#sites-add-hh", "Enter")
+    page.wait_for_selector("#sites-input-error")
+    assert "没有这些户编号：NOSUCH-1、NOSUCH-2" in (page.text_content("#sites-input-error") or "")
+    page.fill("#sites-add-hh", "")
+    page.press("#sites-add-hh", "Enter")
+    page.wait_for_selector(ROWS, timeout=60_000)
 
 
 def choose(page: Page, pair: int, value: str) -> None:

@@ -6,10 +6,10 @@ import threading
 import time
 
 from callbacks.store_data import StoreData
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 
 
-def test_a_slow_key_does_not_hold_up_others_and_each_key_computes_once(mini_store: GeoPackageStore) -> None:
+def test_a_slow_key_does_not_hold_up_others_and_each_key_computes_once(mini_store: Store) -> None:
     data = StoreData(mini_store)
     started = threading.Event()
 

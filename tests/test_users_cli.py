@@ -11,15 +11,15 @@ from battlemap_cli.main import main
 from callbacks import server_config
 from geodata._errors import ConfigError
 from geodata.accounts import AccountStore, LoginRefused
-from geodata.store import GeoPackageStore
+from geodata.store import Store
 
 
-def users(store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch, *args: str, password: str = "") -> int:
+def users(store: Store, monkeypatch: pytest.MonkeyPatch, *args: str, password: str = "") -> int:
     monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
-    return main(["--store", str(store.path), "users", *args])
+    return main(["--store", store.target, "users", *args])
 
 
-def test_add_list_disable_reset(mini_store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch,
+def test_add_list_disable_reset(mini_store: Store, monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     assert users(mini_store, monkeypatch, "add", "王科长", "--role", "leader", "--township", "621121100",
                  "--password-stdin", password="a long enough one") == 0  # fmt: skip
@@ -66,7 +66,7 @@ def test_add_list_disable_reset(mini_store: GeoPackageStore, monkeypatch: pytest
         (("disable", "nobody"), "", "no user 'nobody'"),
     ],
 )
-def test_bad_user_commands_are_refused(mini_store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch,
+def test_bad_user_commands_are_refused(mini_store: Store, monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str], case: tuple[tuple[str, ...], str, str]
                                        ) -> None:  # fmt: skip
     args, password, reason = case
@@ -101,15 +101,15 @@ def test_production_refuses_a_missing_or_weak_key(monkeypatch: pytest.MonkeyPatc
     assert server_config.production_mode() is True
 
 
-def test_serve_production_without_key_exits(mini_store: GeoPackageStore, monkeypatch: pytest.MonkeyPatch,
+def test_serve_production_without_key_exits(mini_store: Store, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     monkeypatch.delenv(server_config.KEY_ENV, raising=False)
     monkeypatch.delenv(server_config.KEY_FILE_ENV, raising=False)
-    assert main(["--store", str(mini_store.path), "serve", "--production", "--port", "1"]) == 1
+    assert main(["--store", str(mini_store.target), "serve", "--production", "--port", "1"]) == 1
     assert "needs a secret key" in capsys.readouterr().err
 
 
-def test_first_run_creates_one_admin_once(mini_store: GeoPackageStore) -> None:
+def test_first_run_creates_one_admin_once(mini_store: Store) -> None:
     from geodata.accounts import ensure_first_admin
 
     password = ensure_first_admin(mini_store)

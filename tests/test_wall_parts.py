@@ -14,7 +14,7 @@ from battlemap_cli.main import main
 from geodata._errors import InputError
 from geodata.kiosk import create_token, digest, is_valid, revoke_token, tokens
 from geodata.settings import Settings, WallSettings
-from geodata.store import GeoPackageStore
+from geodata.store import GeoPackageStore, Store
 from layers.wall import red_list, tile_text
 
 AS_OF = dt.date(2026, 7, 15)
@@ -101,8 +101,7 @@ def test_red_list_names_the_heaviest_problems() -> None:
     assert entries[1].name == "&lt;b&gt;甲村&lt;/b&gt;"  # names are escaped for the page
 
 
-def test_kiosk_tokens_are_stored_as_digests_and_revocable(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    store = GeoPackageStore(tmp_path / "s.gpkg")
+def test_kiosk_tokens_are_stored_as_digests_and_revocable(store: Store, capsys: pytest.CaptureFixture) -> None:
     token_id, token = create_token(store, "指挥中心")
     table = tokens(store)
     assert len(token) >= 40 and token not in table.to_string() and table["token_sha256"].iloc[0] == digest(token)
@@ -112,11 +111,11 @@ def test_kiosk_tokens_are_stored_as_digests_and_revocable(tmp_path: Path, capsys
     with pytest.raises(InputError, match="already revoked"):
         revoke_token(store, token_id)
 
-    assert main(["--store", str(store.path), "kiosk", "new", "--label", "大屏2"]) == 0
+    assert main(["--store", store.target, "kiosk", "new", "--label", "大屏2"]) == 0
     url = capsys.readouterr().out.strip().splitlines()[-1]
     assert is_valid(tokens(store), url.split("kiosk=")[1])
-    assert main(["--store", str(store.path), "kiosk", "revoke", "k999"]) == 2
-    assert main(["--store", str(store.path), "kiosk", "list"]) == 0
+    assert main(["--store", store.target, "kiosk", "revoke", "k999"]) == 2
+    assert main(["--store", store.target, "kiosk", "list"]) == 0
     listing = capsys.readouterr().out
     assert "k001  指挥中心" in listing and "revoked" in listing and "k002  大屏2" in listing and "active" in listing
 

@@ -1,0 +1,363 @@
+"""The store on PostGIS: the same layers and tables as the GeoPackage store, in one database.
+
+Each :meth:`PostGISStore.transaction` is one database transaction: every layer, the
+import-log rows and the change stamp are written together or not at all, so a refused
+import changes nothing. Writers are serialised by a transaction-scoped advisory lock. A
+one-row meta table counts commits; :meth:`PostGISStore.stamp` reads it, so readers can
+cache on it cheaply. SQL is built with SQLAlchemy Core on reflected tables: table and
+column names must be plain identifiers and every value is a bound parameter. What reads
+back has the dtypes the GeoPackage path gives (pyogrio's, then :func:`conform`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from geodata._errors import StoreError
+from geodata.settings import get_settings
+from geodata.store import (
+    IMPORT_LOG,
+    Filter,
+    Frame,
+    LogQueue,
+    Prefix,
+    StoreReads,
+    check_identifier,
+    check_stored_crs,
+    conform,
+)
+
+log = logging.getLogger(__name__)
+
+META = "battlemap_meta"
+ROW = "fid"  # insertion order, like a GeoPackage feature id; never returned by read()
+HIDDEN = frozenset({META, "spatial_ref_sys"})
+LOCK_KEY = 0x42_4D_53_54  # "BMST": the advisory lock that serialises writers
+_META = sa.Table(
+    META,
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("changed_at", sa.DateTime, nullable=False),
+)
+
+
+def normalise_url(url: str | URL) -> URL:
+    """The URL with the psycopg (3) driver, whatever spelling it came in (``postgres://`` included)."""
+    parsed = make_url(str(url).replace("postgres://", "postgresql://", 1) if isinstance(url, str) else url)
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL with its password replaced by ``***`` (for messages, logs and repr)."""
+    return normalise_url(url).render_as_string(hide_password=True)
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _engine(url: str) -> Engine:
+    """One pooled engine per database URL and process."""
+    if url not in _ENGINES:
+        _ENGINES[url] = sa.create_engine(url, pool_pre_ping=True)
+    return _ENGINES[url]
+
+
+def _forget_parent_connections() -> None:
+    """In a forked worker (gunicorn), never reuse the parent's pooled connections."""
+    for engine in _ENGINES.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
+
+
+class PostGISStore(StoreReads):
+    """Layers in one PostGIS database (EPSG:4490), each write one transaction."""
+
+    def __init__(self, url: str | URL, *, state_dir: str | os.PathLike[str] | None = None) -> None:
+        self.url = normalise_url(url)
+        self._state_dir = state_dir
+        self._postgis_checked = False
+
+    def __repr__(self) -> str:
+        return f"PostGISStore({self.label!r})"
+
+    @property
+    def label(self) -> str:
+        """How messages name the store: its URL without the password."""
+        return self.url.render_as_string(hide_password=True)
+
+    @property
+    def target(self) -> str:
+        """What :func:`geodata.store.open_store` takes to open this store again (includes the password)."""
+        return self.url.render_as_string(hide_password=False)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (pooled, shared by stores on the same URL)."""
+        return _engine(self.target)
+
+    def sidecar(self, suffix: str, *, hidden: bool = False) -> Path:
+        """A local file or folder of the store, in the ``[store] state_dir`` setting's folder.
+
+        Named after host, port and database, so several databases can share the folder.
+        """
+        root = Path(self._state_dir if self._state_dir is not None else get_settings().store.state_dir)
+        key = re.sub(
+            r"[^A-Za-z0-9_.-]+", "_", f"{self.url.host or 'local'}_{self.url.port or 5432}_{self.url.database}"
+        )
+        return root / (f".{key}{suffix}" if hidden else f"{key}{suffix}")
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A read connection; an unreachable server becomes a StoreError naming the (masked) URL."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            msg = f"cannot use the PostGIS store {self.label}: {str(exc.orig).strip().splitlines()[0]}"
+            raise StoreError(msg) from None
+
+    def exists(self) -> bool:
+        """True when the database has been written by Battlemap (its meta table exists)."""
+        with self._connect() as conn:
+            return sa.inspect(conn).has_table(META)
+
+    def layers(self) -> list[str]:
+        """Names of the layers and tables in the store (sorted)."""
+        with self._connect() as conn:
+            return sorted(n for n in sa.inspect(conn).get_table_names() if n not in HIDDEN)
+
+    def has(self, layer: str) -> bool:
+        """True when ``layer`` is in the store."""
+        return layer in self.layers()
+
+    def stamp(self) -> str:
+        """A change stamp: the commit counter, bumped by every committed transaction."""
+        with self._connect() as conn:
+            if not sa.inspect(conn).has_table(META):
+                return "missing"
+            return f"v{conn.execute(sa.select(_META.c.version)).scalar_one()}"
+
+    def modified_at(self) -> dt.datetime:
+        """When the last transaction was committed (local time)."""
+        with self._connect() as conn:
+            return conn.execute(sa.select(_META.c.changed_at)).scalar_one()
+
+    def read(
+        self,
+        layer: str,
+        *,
+        columns: list[str] | None = None,
+        where: Filter | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> Frame:
+        """Read one layer (GeoDataFrame when it has geometry) with its schema dtypes.
+
+        ``where`` keeps the rows matching every condition (see :data:`geodata.store.Filter`);
+        ``bbox`` (lon/lat) keeps features whose envelope meets it (``&&``, GiST index).
+        """
+        with self._connect() as conn:
+            if not sa.inspect(conn).has_table(layer) or layer in HIDDEN:
+                msg = (
+                    f"store {self.label} has no layer {layer!r}; it has {self.layers()}. "
+                    "Import it or run `battlemap demo`."
+                )
+                raise StoreError(msg)
+            table = sa.Table(layer, sa.MetaData(), autoload_with=conn)
+            geom = next((c for c in table.columns if isinstance(c.type, Geometry)), None)
+            names = [c.name for c in table.columns if c.name != ROW and c is not geom] if columns is None else columns
+            selected = [_column(table, n) for n in names]
+            if geom is not None:  # plain WKB, decoded at once below (per-row decoding is 5x slower)
+                selected.append(sa.func.ST_AsBinary(geom, type_=sa.LargeBinary).label(geom.name))
+            stmt = sa.select(*selected).where(*_conditions(table, where or {}))
+            if bbox is not None and geom is not None:
+                stmt = stmt.where(geom.intersects(sa.func.ST_MakeEnvelope(*map(float, bbox), geom.type.srid)))
+            if ROW in table.columns:
+                stmt = stmt.order_by(table.c[ROW])
+            frame: Frame = pd.read_sql(stmt, conn)
+            if geom is not None:
+                crs = f"EPSG:{geom.type.srid}" if (geom.type.srid or 0) > 0 else None
+                shapes = shapely.from_wkb(frame.pop(geom.name).to_numpy(dtype=object))
+                frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(shapes, crs=crs, name=geom.name), crs=crs)
+            frame = _like_pyogrio(frame, table, geom.name if geom is not None else None)
+        return conform(frame, layer)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[PostGISWriter]:
+        """One database transaction: committed with a new stamp on success, rolled back on any exception."""
+        self._ensure_postgis()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_KEY)))
+                _META.create(conn, checkfirst=True)
+                writer = PostGISWriter(conn)
+                yield writer
+                writer.flush_log()
+                _bump(conn)
+        except sa.exc.OperationalError as exc:
+            msg = f"cannot write to the PostGIS store {self.label}: {str(exc.orig).strip().splitlines()[0]}"
+            raise StoreError(msg) from None
+        log.info("store %s: committed %s", self.label, writer.written)
+
+    def _ensure_postgis(self) -> None:
+        """Create the PostGIS extension when missing (needs the right); else say who must."""
+        if self._postgis_checked:
+            return
+        with self._connect() as conn:
+            present = conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first()
+        if not present:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            except sa.exc.DBAPIError as exc:
+                msg = (
+                    f"database {self.url.database!r} of {self.label} lacks the PostGIS extension and this user "
+                    f"may not create it ({str(exc.orig).strip().splitlines()[0]}): "
+                    "run `CREATE EXTENSION postgis;` in that database as its owner or a superuser"
+                )
+                raise StoreError(msg) from None
+        self._postgis_checked = True
+
+
+class PostGISWriter(LogQueue):
+    """Writes layers inside a store transaction; see :meth:`PostGISStore.transaction`."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self.conn = conn
+
+    def write(self, layer: str, frame: Frame) -> None:
+        """Replace ``layer`` with ``frame`` (geometries must already be EPSG:4490)."""
+        check_identifier(layer, "a layer name")
+        if layer in HIDDEN:
+            msg = f"{layer!r} is reserved by the store"
+            raise StoreError(msg)
+        check_stored_crs(layer, frame)
+        _insert(self.conn, layer, frame, replace=True)
+        self.written.append(layer)
+
+    def flush_log(self) -> None:
+        """Append queued log entries to the import log table."""
+        new = self._take_log()
+        if new is not None:
+            _insert(self.conn, IMPORT_LOG, new, replace=False)
+
+
+def _insert(conn: Connection, layer: str, frame: Frame, *, replace: bool) -> None:
+    """Write ``frame`` with a ``fid`` order column (geopandas/pandas COPY), then index it."""
+    existed = sa.inspect(conn).has_table(layer)
+    start = 0
+    if existed and not replace:
+        table = sa.Table(layer, sa.MetaData(), autoload_with=conn)
+        start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c[ROW]), 0))).scalar_one()
+    out, types = _with_wkb(frame.reset_index(drop=True))
+    out.index = pd.RangeIndex(start + 1, start + 1 + len(out), name=ROW)
+    out.to_sql(layer, conn, if_exists="replace" if replace else "append", index=True, index_label=ROW, dtype=types,
+               method=_copy_rows)  # fmt: skip
+    if replace or not existed:
+        table = sa.Table(layer, sa.MetaData(), autoload_with=conn)
+        if "village_code" in table.columns:  # pandas indexes fid; GeoAlchemy2 adds the GiST index on geometry
+            sa.Index(f"ix_{layer}_village_code", table.c["village_code"]).create(conn)
+
+
+def _with_wkb(frame: Frame) -> tuple[pd.DataFrame, dict[str, Geometry]]:
+    """A plain frame with the geometry as hex EWKB, and the column's PostGIS type (one type, or GEOMETRY)."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return pd.DataFrame(frame), {}
+    geo = frame.geometry
+    srid = (frame.crs.to_epsg() or 0) if frame.crs is not None else 0
+    kinds = set(geo[geo.notna()].geom_type)
+    kind = kinds.pop().upper() if len(kinds) == 1 else "GEOMETRY"
+    plain = pd.DataFrame(frame.drop(columns=geo.name))
+    plain[geo.name] = shapely.to_wkb(shapely.set_srid(geo.array, srid), hex=True, include_srid=True)
+    return plain, {geo.name: Geometry(geometry_type=kind, srid=srid)}
+
+
+def _copy_rows(table: Any, conn: Connection, keys: list[str], rows: Iterator[tuple]) -> int:
+    """A pandas ``to_sql`` method: COPY the rows (psycopg keeps None and '' apart, unlike CSV)."""
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.table.name)} ({', '.join(quote(k) for k in keys)}) FROM STDIN"
+    count = 0
+    with conn.connection.cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def _bump(conn: Connection) -> None:
+    """Count one more commit in the meta table (its first row is made on the first commit)."""
+    now = dt.datetime.now().replace(microsecond=0)
+    if conn.execute(
+        sa.update(_META).where(_META.c.id == 1).values(version=_META.c.version + 1, changed_at=now)
+    ).rowcount:
+        return
+    conn.execute(sa.insert(_META).values(id=1, version=1, changed_at=now))
+
+
+def _column(table: sa.Table, name: str) -> sa.Column:
+    """The column ``name`` of ``table``; a StoreError lists the columns it has."""
+    if name not in table.columns or name == ROW:
+        msg = (
+            f"layer {table.name!r} has no column {name!r}; columns: {[c.name for c in table.columns if c.name != ROW]}"
+        )
+        raise StoreError(msg)
+    return table.c[name]
+
+
+def _conditions(table: sa.Table, where: Filter) -> list[sa.ColumnElement[bool]]:
+    """The filter as SQLAlchemy conditions (values bound, never pasted)."""
+    out = []
+    for name, value in where.items():
+        col = _column(table, name)
+        if value is None:
+            out.append(col.is_(None))
+        elif isinstance(value, Prefix):
+            out.append(col.startswith(value.text, autoescape=True))
+        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            msg = f"filter value for {name!r} must be text, a number, None or Prefix, got {value!r}"
+            raise StoreError(msg)
+        else:
+            out.append(col == value)
+    return out
+
+
+def _like_pyogrio(frame: Frame, table: sa.Table, geom: str | None) -> Frame:
+    """Give the columns the dtypes pyogrio gives the same data read from a GeoPackage.
+
+    Integers and booleans without NULLs come as int64/bool, with NULLs as float64;
+    timestamps as datetime64[ms]; text as pandas' string dtype (all-NULL text as objects).
+    """
+    for name in frame.columns:
+        if name == geom:
+            continue
+        kind, s = table.c[name].type, frame[name]
+        if isinstance(kind, (sa.Boolean, sa.Integer)):
+            frame[name] = (
+                s.astype("float64") if s.isna().any() else s.astype(bool if isinstance(kind, sa.Boolean) else "int64")
+            )
+        elif isinstance(kind, (sa.DateTime, sa.Date)):
+            frame[name] = pd.to_datetime(s).astype("datetime64[ms]")
+        elif isinstance(kind, sa.Float | sa.Numeric):
+            frame[name] = s.astype("float64")
+        elif isinstance(kind, sa.String):
+            frame[name] = s.astype("object").where(s.notna(), None) if s.isna().all() else s.astype("str")
+    if geom is not None and frame.columns[-1] != geom:
+        frame = frame[[c for c in frame.columns if c != geom] + [geom]]
+    return frame
