@@ -54,8 +54,9 @@
             return render.apply(this, arguments);
         };
         var paint = painter.render;
+        var painted = false;  // MapLibre's first paint sets the painter up: never skipped
         painter.render = function (style) {
-            if (holdSince) {
+            if (holdSince && painted) {
                 var complete = sources > 0 && style && style.loaded();
                 if (!complete && performance.now() - holdSince < HOLD_MS) {
                     return undefined;  // the tiles' arrival will ask for the next frame
@@ -67,6 +68,7 @@
                 return undefined;
             }
             updated = false;
+            painted = true;
             return paint.apply(this, arguments);
         };
     }
