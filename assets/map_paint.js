@@ -59,7 +59,8 @@
             if (holdSince && painted) {
                 var complete = sources > 0 && style && style.loaded();
                 if (!complete && performance.now() - holdSince < HOLD_MS) {
-                    return undefined;  // the tiles' arrival will ask for the next frame
+                    map.triggerRepaint();  // look again next frame: not every wait ends with an event
+                    return undefined;
                 }
                 holdSince = 0;
                 updated = true;
