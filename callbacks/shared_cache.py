@@ -8,6 +8,11 @@ they were computed for: a worker that misses takes the key's file lock, so one w
 computes and the others wait and read its result. Entries of other stamps are dropped
 when a worker first sees a new stamp; the size limit drops the least recently stored.
 
+Entries are kept under the stamp *and* a fingerprint of the code and the settings
+(:func:`fingerprint`): after an upgrade or a changed threshold the store's stamp is the
+same, but what was computed from it is not, and old entries are dropped like those of an
+older store version.
+
 Entries are pickles: the directory must be writable by the server's user only (it is
 created with mode 0700).
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import logging
 import os
@@ -44,11 +50,27 @@ def shared_cache_dir(store: Store, settings: Settings | None = None) -> Path:
     return store.sidecar(".cache")
 
 
+PACKAGES = ("analytics", "callbacks", "geodata", "layers")
+
+
+@functools.lru_cache(maxsize=8)
+def fingerprint(settings_repr: str) -> str:
+    """A short hash of the project's Python sources and the settings: what cached values depend on besides data."""
+    digest = hashlib.blake2b(settings_repr.encode("utf-8"), digest_size=8)
+    root = Path(__file__).resolve().parents[1]
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode("utf-8"))
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 class SharedCache:
     """Values by (stamp, key) in a directory shared by processes, with one computation per key at a time."""
 
-    def __init__(self, directory: str | os.PathLike[str], *, size_limit_mb: int = 1024) -> None:
+    def __init__(self, directory: str | os.PathLike[str], *, size_limit_mb: int = 1024, version: str = "") -> None:
         self.directory = Path(directory)
+        self.version = version  # the code and settings fingerprint the values were computed with
         self._size_limit = size_limit_mb * 1024 * 1024
         self._cache: diskcache.Cache | None = None
         self._pid = -1
@@ -62,7 +84,8 @@ class SharedCache:
         settings = settings or get_settings()
         if not settings.server.shared_cache:
             return None
-        return cls(shared_cache_dir(store, settings), size_limit_mb=settings.server.shared_cache_mb)
+        return cls(shared_cache_dir(store, settings), size_limit_mb=settings.server.shared_cache_mb,
+                   version=fingerprint(repr(settings)))  # fmt: skip
 
     @property
     def cache(self) -> diskcache.Cache:
@@ -76,7 +99,11 @@ class SharedCache:
 
     def get(self, stamp: str, key: str) -> Any:
         """The value stored for ``key`` at ``stamp``, else :data:`MISSING`."""
-        return self.cache.get((stamp, key), default=MISSING, retry=True)
+        return self.cache.get((self._tag(stamp), key), default=MISSING, retry=True)
+
+    def _tag(self, stamp: str) -> str:
+        """The stamp as entries are filed: with the code and settings fingerprint."""
+        return f"{stamp}@{self.version}" if self.version else stamp
 
     def get_or_compute(self, stamp: str, key: str, compute: Callable[[], Any], *, current: Callable[[], str]) -> Any:
         """The value for ``key`` at ``stamp``: read, or computed by one process while the others wait.
@@ -94,7 +121,7 @@ class SharedCache:
             value = compute()
             if current() == stamp:
                 try:
-                    self.cache.set((stamp, key), value, retry=True)
+                    self.cache.set((self._tag(stamp), key), value, retry=True)
                 except Exception:  # an unpicklable value stays in the process cache only
                     log.exception("shared cache: %r cannot be stored", key)
             return value
@@ -112,8 +139,9 @@ class SharedCache:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def keep_only(self, stamp: str) -> int:
-        """Drop the entries of every other stamp (the store changed); returns how many were dropped."""
-        old = [k for k in self.cache.iterkeys() if isinstance(k, tuple) and k[0] != stamp]
+        """Drop the entries of every other stamp or code/settings version; returns how many were dropped."""
+        tag = self._tag(stamp)
+        old = [k for k in self.cache.iterkeys() if isinstance(k, tuple) and k[0] != tag]
         for k in old:
             self.cache.delete(k, retry=True)
         if old:

@@ -234,19 +234,27 @@ def context_key(lang: str, *, households: bool) -> list[tuple[str, str]]:
     return key
 
 
+def name_traces(traces: list, view: str) -> None:
+    """Give each trace a uid naming its view, group and position.
+
+    Left to Plotly, uids follow the trace's position, so a village's household layer
+    would be "updated" into a township's hazard layer, which MapLibre can refuse half-way
+    ("Map error.") and leave the camera on the old view.
+    """
+    for i, trace in enumerate(traces):
+        trace.uid = f"{view}-{trace.meta}-{i}"
+
+
 def map_figure(
     traces: list, bounds: np.ndarray, *, view: str, basemap: MapSettings | None = None, height_px: int = 640
 ) -> go.Figure:
     """The figure: a plain background, framed on ``bounds``; the legend lists context layers only.
 
     ``view`` names the unit on screen: pan and zoom are kept while it stays (toggling a
-    layer), and reset to the new frame when the user drills elsewhere. Each trace's uid
-    names its view and group too: left to Plotly, uids follow the trace's position, so
-    a village's household layer would be "updated" into a township's hazard layer, which
-    MapLibre can refuse half-way ("Map error.") and leave the camera on the old view.
+    layer), and reset to the new frame when the user drills elsewhere; it names the
+    traces too (:func:`name_traces`).
     """
-    for i, trace in enumerate(traces):
-        trace.uid = f"{view}-{trace.meta}-{i}"
+    name_traces(traces, view)
     fig = go.Figure(traces, _validate=False)  # each trace was validated as it was built: not again (~50 ms a view)
     fig.update_layout(
         map={"style": "white-bg", "center": centre(bounds), "zoom": fit_zoom(bounds, height_px=height_px)},

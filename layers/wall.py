@@ -17,12 +17,19 @@ from analytics.kpis import Kpi
 from layers.export_html import ChoroplethView
 from layers.geometry import centre, fit_zoom
 from layers.i18n import t
-from layers.unit_map import esc, outline_trace, unit_traces
+from layers.unit_map import esc, name_traces, outline_trace, unit_traces
 
 BACKGROUND = "#0b1220"
 # A MapLibre style with nothing but a background: no tiles, no fonts, so it draws offline.
-DARK_STYLE = {"version": 8, "sources": {}, "layers": [{"id": "bg", "type": "background",
-                                                       "paint": {"background-color": BACKGROUND}}]}  # fmt: skip
+# A MapLibre style with only a dark background. Its ``sources`` must not be empty: Plotly.react
+# prunes an empty ``{}`` from the second figure on, the style then differs from the one on
+# screen, Plotly reloads it (setStyle), MapLibre refuses a style without sources ("Map
+# error.") and the map kept the previous indicator's colours under the new legend.
+DARK_STYLE = {
+    "version": 8,
+    "sources": {"none": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}},
+    "layers": [{"id": "bg", "type": "background", "paint": {"background-color": BACKGROUND}}],
+}
 RED = "#ff4d4f"  # outlines pair a wide white halo with red, so they read on every fill colour
 STATUS_MARK = {"ok": "✓", "warn": "▲", "bad": "✗", "none": "·"}
 
@@ -37,8 +44,7 @@ def wall_figure(
     if len(red):
         traces.append(outline_trace(red.geometry, "red-halo", colour="#ffffff", width=6, meta="red_halo"))
         traces.append(outline_trace(red.geometry, "red", colour=RED, width=3, meta="red"))
-    for i, trace in enumerate(traces):
-        trace.uid = f"wall-{trace.meta}-{i}"
+    name_traces(traces, "wall")
     bounds = view.shapes.total_bounds
     fig = go.Figure(traces)
     fig.update_layout(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from gunicorn.config import Config
 
-from callbacks.shared_cache import MISSING, SharedCache, shared_cache_dir
+from callbacks.shared_cache import MISSING, SharedCache, fingerprint, shared_cache_dir
 from callbacks.store_data import StoreData
 from geodata.settings import ServerSettings, Settings, get_settings
 from geodata.store import GeoPackageStore
@@ -40,8 +40,9 @@ def test_a_second_worker_reads_what_the_first_computed_until_the_store_changes(m
     assert second.cached("table", compute, shared=True)["n"].iloc[0] == 2
     assert first.cached("table", compute, shared=True)["n"].iloc[0] == 2
     assert len(calls) == 2 and calls[0] != calls[1]
-    stamps = {key[0] for key in SharedCache.for_store(mini_store).cache.iterkeys()}
-    assert stamps == {mini_store.stamp()}, "entries of the old store version were kept"
+    shared = SharedCache.for_store(mini_store)
+    stamps = {key[0] for key in shared.cache.iterkeys()}
+    assert stamps == {f"{mini_store.stamp()}@{shared.version}"}, "entries of the old store version were kept"
 
 
 def test_workers_missing_together_compute_once(mini_store: GeoPackageStore) -> None:
@@ -92,3 +93,20 @@ def test_gunicorn_config_loads_with_the_server_settings() -> None:
     assert config.worker_class_str == "gthread" and config.preload_app
     assert (config.workers, config.threads, config.timeout) == (server.workers, server.threads, server.timeout_s)
     assert config.wsgi_app == "app:create_server()" and config.keepalive == server.keepalive_s
+
+
+def test_other_code_or_settings_do_not_read_old_entries(tmp_path: Path) -> None:
+    """An upgrade or a changed threshold keeps the store's stamp but must not serve what the old one computed."""
+    old, new = SharedCache(tmp_path, version="code-a"), SharedCache(tmp_path, version="code-b")
+    assert old.get_or_compute("v1", "table", lambda: "old result", current=lambda: "v1") == "old result"
+    assert new.get("v1", "table") is MISSING
+    assert new.get_or_compute("v1", "table", lambda: "new result", current=lambda: "v1") == "new result"
+    assert new.keep_only("v1") == 1  # the old version's entry is dropped
+    assert old.get("v1", "table") is MISSING
+
+
+def test_the_fingerprint_follows_the_settings() -> None:
+    base = Settings()
+    changed = base.replace(server=ServerSettings(workers=base.server.workers + 1))
+    assert fingerprint(repr(base)) == fingerprint(repr(Settings()))
+    assert fingerprint(repr(base)) != fingerprint(repr(changed))

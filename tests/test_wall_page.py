@@ -43,6 +43,21 @@ def open_wall(page: Page, url: str, token: str) -> None:
     )
 
 
+# True once every village on the map (MapLibre's own features) is filled with a colour of the
+# legend on screen, or the no-data grey: a rotated wall once kept the previous indicator's colours.
+MAP_MATCHES_LEGEND = r"""() => {
+    const gd = document.querySelector('#wall-map .js-plotly-plot');
+    const sub = gd && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    if (!sub || Object.keys(sub.traceHash || {}).length !== gd._fullData.length) { return false; }
+    const units = gd._fullData.find(t => t.meta === 'units');
+    const fills = sub.map.querySourceFeatures('source-' + units.uid).map(f => f.properties.fc);
+    const swatch = el => getComputedStyle(el).backgroundColor.replace(/\s/g, '');
+    const legend = new Set([...document.querySelectorAll('#wall-legend .swatch')].map(swatch));
+    legend.add('rgb(217,217,217)');
+    return fills.length > 0 && fills.every(c => legend.has(c.replace(/\s/g, '')));
+}"""
+
+
 @pytest.mark.browser
 def test_wall_rotates_refreshes_and_never_leaks(wall_store: GeoPackageStore, tmp_path: Path) -> None:
     token_id, token = create_token(wall_store, "test screen")
@@ -54,12 +69,14 @@ def test_wall_rotates_refreshes_and_never_leaks(wall_store: GeoPackageStore, tmp
         for page in (big,):
             page.on("response", lambda r: responses.append(r))  # noqa: PLW0108 - Playwright wraps plain callables
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))  # MapLibre's "Map error." is thrown, not logged
         open_wall(big, url, token)
         big.evaluate("() => { window.__sameDocument = true; }")  # gone if the page reloads
         first = big.text_content("#wall-indicator")
         big.wait_for_function("t => document.querySelector('#wall-indicator').textContent !== t", arg=first,
                               timeout=20_000)  # fmt: skip
         assert big.text_content("#wall-indicator") != first, "the indicator must rotate"
+        big.wait_for_function(MAP_MATCHES_LEGEND, timeout=20_000)  # the map shows the new indicator's colours
         big.screenshot(path=str(SCREENSHOTS / "wall_3840x2160.png"))
 
         before = tile_value(big, "kpi_cd_closed")
