@@ -70,10 +70,12 @@ def test_exported_html_escapes_names(view: SiteView) -> None:
 
 
 def test_page_controls_table_and_ahp_matrix(view: SiteView) -> None:
-    controls = Controls.parse([[0.2] * len(CRITERIA), None, 300, 99, None, ["621199100201"], None])
+    controls = Controls.parse([[0.2] * len(CRITERIA), None, 300, 99, None, ["621199100201"], None,
+                               "H001，H002, H001", None])  # fmt: skip
     assert controls.top_k == 10 and controls.hazard_buffer == 300
     assert controls.slope_limit == Settings().sites.slope_limit_deg
-    assert controls.selection == Selection(households=Settings().sites.page_households, add_villages=("621199100201",))
+    assert controls.selection == Selection(households=Settings().sites.page_households, add_villages=("621199100201",),
+                                           add_households=("H001", "H002"))  # fmt: skip
     table = comparison_table(view.result, "zh")
     assert table.id == "sites-comparison"
     assert len(table.children[1].children) == 2 * len(view.result.candidates)  # a row and its reason per site
