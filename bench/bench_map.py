@@ -1,8 +1,9 @@
 """The /map page in headless Chromium on the full demo county: render times and payload sizes.
 
 Run: ``python -m bench.bench_map [--repeat 10]``. Writes the demo county (60,000
-households) into a temporary store, serves the app with ``battlemap serve`` in its own
-process (as deployed), and measures with Playwright:
+households) into a temporary store, serves the app as deployed (``battlemap serve
+--workers 2``: gunicorn in its own processes, warm before it answers), and measures
+with Playwright:
 time to the first rendered map of ``/map``; click-to-render for township and village
 drill-down (median of ``--repeat`` real mouse clicks); and the JSON size of the Dash
 responses each view needs. Targets: first render < 2 s, drill-down < 0.5 s, county
@@ -95,8 +96,8 @@ def main() -> None:
         write_demo(store, seed=2026, households=args.households)
         towns = store.read("towns").sort_values("town_code")
         villages = store.read("villages")
-        with serving_process(store.path) as url, chromium() as browser:
-            time.sleep(20)  # the server warms its caches (views, last month's figures) in the background
+        # as deployed: gunicorn, which answers once every view is warm (see README, Production)
+        with serving_process(store.path, workers=2, timeout_s=600) as url, chromium() as browser:
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
             payloads = Payloads()
             page.on("response", lambda r: payloads(r))  # noqa: PLW0108 - Playwright wraps plain callables only

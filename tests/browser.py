@@ -7,6 +7,8 @@ private file (:func:`account`) and logs in through the login form (:func:`login`
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -77,14 +79,20 @@ def serving(store: Path | str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def serving_process(store: Path, *, timeout_s: float = 120.0) -> Iterator[str]:
-    """Serve the store with ``battlemap serve`` in its own process (as deployed); yields the base URL.
+def serving_process(store: Path, *, workers: int | None = None, timeout_s: float = 120.0) -> Iterator[str]:
+    """Serve the store with ``battlemap serve`` in its own process; yields the base URL once it answers.
 
     Benchmarks use this so the server does not share a GIL with the Playwright client.
+    With ``workers`` it is the production server (gunicorn, warm before it answers, a
+    throwaway secret key); without, the development server (warming in the background).
     """
     port = free_port()
     cmd = [sys.executable, "-m", "battlemap_cli.main", "serve", "--store", str(store), "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ)
+    if workers is not None:
+        cmd += ["--workers", str(workers)]
+        env["BATTLEMAP_SECRET_KEY"] = secrets.token_hex(32)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
