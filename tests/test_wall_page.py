@@ -102,6 +102,7 @@ def test_wall_rotates_refreshes_and_never_leaks(wall_store: GeoPackageStore, tmp
         pinned.wait_for_timeout(4000)  # longer than one rotation: a pinned wall stays
         assert pinned.text_content("#wall-indicator") == "水质不合格率"
 
+        before_revoke = len(errors)
         revoke_token(wall_store, token_id)
         small.wait_for_selector("#wall-refused", timeout=30_000)  # the open screen stops at its next refresh
         small.goto(f"{url}/wall?kiosk={token}")
@@ -109,7 +110,11 @@ def test_wall_rotates_refreshes_and_never_leaks(wall_store: GeoPackageStore, tmp
         assert small.query_selector("#wall-tiles") is None
 
     _assert_no_personal_data(wall_store, bodies)
-    assert not errors, errors
+    assert not errors[:before_revoke], errors
+    # once revoked, a callback of the big screen still in flight is refused (401); Dash then
+    # reports reading the refused response twice. Nothing else may go wrong.
+    late = [e for e in errors[before_revoke:] if "401" not in e and "body stream already read" not in e]
+    assert not late, late
 
 
 def _close_pending_cases(store: GeoPackageStore, tmp_path: Path) -> None:
