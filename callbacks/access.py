@@ -48,6 +48,7 @@ SHELL_PATHS = ("/_dash-layout", "/_dash-dependencies", "/_reload-hash")
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 PUBLIC_PATHS = ("/login", "/logout", "/_favicon.ico", "/wall/alive")  # /wall/alive answers only yes or no
 ROUTER_OUTPUT = "_pages_content.children"
+ROUTER_PATH_ID = "_pages_location"  # the router's first input: the path it renders
 EXTENSION = "battlemap_access"
 
 
@@ -113,12 +114,19 @@ class AccessRules:
             self.callbacks.setdefault(key, rule)
 
     def rule_for_callback(self, body: dict[str, Any]) -> Rule | None:
-        """The rule of a callback request; the router's by the path it renders; None for an unknown callback."""
+        """The rule of a callback request; the router's by the path it renders; None for an unknown callback.
+
+        Dash hands the router its inputs by position (the first is the path it renders),
+        whatever ids the request labels them with: the rule is taken from that first input,
+        and a request whose first input is not the router's path is refused.
+        """
         output = str(body.get("output") or "")
         if ROUTER_OUTPUT in output:
-            pathname = next((i.get("value") for i in body.get("inputs") or []
-                             if i.get("id") == "_pages_location" and i.get("property") == "pathname"), "/")  # fmt: skip
-            return page_rule(str(pathname or "/"))
+            inputs = body.get("inputs")
+            first = inputs[0] if isinstance(inputs, list) and inputs and isinstance(inputs[0], dict) else {}
+            if first.get("id") != ROUTER_PATH_ID or first.get("property") != "pathname":
+                return None
+            return page_rule(str(first.get("value") or "/"))
         return self.callbacks.get(output)
 
 
@@ -154,6 +162,13 @@ def current_account() -> Account | None:
     """The logged-in account of this request, or None (kiosk or nobody)."""
     who = identity()
     return who if isinstance(who, Account) else None
+
+
+def audit_export(data: StoreData, action: str, target: str, **detail: Any) -> None:
+    """Record an export or download by the logged-in account (who, what) in the audit log."""
+    account = current_account()
+    PrivateDB.beside(data.store).audit(who=account.name if account else "?", action=action, target=target,
+                                       detail=detail)  # fmt: skip
 
 
 def is_admin() -> bool:

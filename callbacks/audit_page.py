@@ -55,7 +55,7 @@ def entries(data: StoreData, *, who: str | None = None, action: str | None = Non
     return log.iloc[::-1]
 
 
-def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
+def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.Div:
     """Filters above the table of entries."""
     lang = lang_of(lang)
     other = "en" if lang == "zh" else "zh"

@@ -67,7 +67,7 @@ class Ids(StrEnum):
 MAP_COLUMNS = {"type": "map-col", "index": ALL}
 
 
-def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
+def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.Div:
     """Tabs: import, data quality, templates, import log."""
     lang = lang_of(lang)
     other = "en" if lang == "zh" else "zh"

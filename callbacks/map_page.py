@@ -23,9 +23,9 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from callbacks.access import ADMIN, current_account, in_scope, is_admin, restricted, township_scope
+from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, township_scope
 from callbacks.map_state import PATH, MapState
-from callbacks.register import audit_export, masked_households, register_callbacks, register_section, risks_text
+from callbacks.register import masked_households, register_callbacks, register_section, risks_text
 from callbacks.store_data import StoreData
 from callbacks.views import choropleth_view, export_html, legend_items
 from geodata.privacy import MASKERS
@@ -141,7 +141,7 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     return MapContent(json_ready(fig), legend, _crumbs(data, state), visible, store)
 
 
-def layout(data: StoreData, shown: str | None = None, **query: Any) -> Any:
+def layout(data: StoreData, /, shown: str | None = None, **query: Any) -> Any:
     """The page for the state in the URL; while /map is already shown, nothing (the map updates in place)."""
     if shown == PATH:
         return dash.no_update

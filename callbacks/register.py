@@ -18,10 +18,9 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from callbacks.access import current_account, in_scope
+from callbacks.access import audit_export, in_scope
 from callbacks.store_data import StoreData
 from geodata.privacy import MASKERS
-from geodata.private_db import PrivateDB
 from geodata.spreadsheet import safe_csv
 from layers.i18n import RISK_TYPES, pick, t
 
@@ -169,13 +168,6 @@ def register_section(lang: str) -> html.Div:
         ],
         className="household-section",
     )
-
-
-def audit_export(data: StoreData, action: str, target: str, **detail: Any) -> None:
-    """Record an export from the map page (who, what) in the audit log."""
-    account = current_account()
-    PrivateDB.beside(data.store).audit(who=account.name if account else "?", action=action, target=target,
-                                       detail=detail)  # fmt: skip
 
 
 def register_callbacks(app: dash.Dash, data: StoreData) -> None:

@@ -73,7 +73,7 @@ def may_view() -> bool:
     return allowed(WALL, identity())
 
 
-def layout(data: StoreData, kiosk: str | None = None, indicator: str | None = None, lang: str | None = None,
+def layout(data: StoreData, /, kiosk: str | None = None, indicator: str | None = None, lang: str | None = None,
            **_: Any) -> Any:  # fmt: skip
     """The wall for a live kiosk session or an account that may see it; a short refusal otherwise."""
     language = lang_of(lang)

@@ -6,12 +6,15 @@ demo store; callbacks are posted the way the Dash renderer posts them.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from flask.testing import FlaskClient
 
@@ -65,15 +68,16 @@ def callback_key(app: Any, *parts: str) -> str:
     return keys[0]
 
 
-def post_callback(client: FlaskClient, key: str, inputs: list[dict], state: list[dict] | None = None) -> Any:
-    """POST a callback as the renderer does (outputs spelled from the key)."""
+def post_callback(client: FlaskClient, key: str, inputs: list[dict], state: list[dict] | None = None, *,
+                  changed: int = 0) -> Any:  # fmt: skip
+    """POST a callback as the renderer does (outputs spelled from the key); ``inputs[changed]`` triggered it."""
     if key.startswith(".."):
         outs = [dict(zip(("id", "property"), p.split("@")[0].rsplit(".", 1), strict=True))
                 for p in key.strip(".").split("...")]  # fmt: skip
     else:
         outs = dict(zip(("id", "property"), key.split("@", maxsplit=1)[0].rsplit(".", 1), strict=True))
     body = {"output": key, "outputs": outs, "inputs": inputs, "state": state or [],
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs[:1]]}  # fmt: skip
+            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs[changed : changed + 1]]}  # fmt: skip
     return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
 
 
@@ -122,6 +126,43 @@ def test_each_role_reaches_its_pages_only(served: tuple[Any, Path], role: str) -
     assert (report.status_code == 403) == (role != "admin")
 
 
+def test_the_router_is_guarded_by_the_path_it_renders(served: tuple[Any, Path]) -> None:
+    """Dash reads the router's inputs by position: relabelled inputs must not lend /audit the rule of /wall."""
+    app, store = served
+    client = client_for(app, store, "leader")
+    swapped = [{"id": "_pages_location", "property": "search", "value": "/audit"},
+               {"id": "_pages_location", "property": "pathname", "value": "/wall"}]  # fmt: skip
+    response = post_callback(client, ".._pages_content.children..._pages_store.data..", swapped,
+                             [{"id": "shown-page", "property": "data", "value": None}])  # fmt: skip
+    assert response.status_code == 403
+    assert "audit-rows" not in response.get_data(as_text=True)
+    admin = client_for(app, store, "admin")
+    for path in ("/map", "/sites", "/route", "/data", "/audit", "/wall"):
+        assert route_page(admin, path, "?data=x&lang=en").status_code == 200, path  # a query named like an argument
+
+
+def test_data_downloads_are_made_on_the_server_and_audited(served: tuple[Any, Path]) -> None:
+    app, store = served
+    client = client_for(app, store, "admin")
+    key = callback_key(app, "data-download")
+    clicks = [{"id": i, "property": "n_clicks", "value": 1} for i in ("data-report-xlsx", "quality-xlsx",
+                                                                        "template-download")]  # fmt: skip
+    state = [{"id": "data-token", "property": "data", "value": None},
+             {"id": "data-sheet", "property": "value", "value": None},
+             {"id": "data-layer", "property": "value", "value": None}, [],
+             {"id": "quality-kind", "property": "value", "value": "total"},
+             {"id": "template-layer", "property": "value", "value": "housing"},
+             {"id": "data-lang", "property": "data", "value": "zh"}]  # fmt: skip
+    quality = post_callback(client, key, clicks, state, changed=1)
+    template = post_callback(client, key, clicks, state, changed=2)
+    assert quality.status_code == 200 and template.status_code == 200
+    sent = quality.json["response"]["data-download"]["data"]
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(sent["content"])))
+    assert book.active.max_row > 1, "the list to fix comes from the store, not from rows the browser sent"
+    log = PlanStore.beside(GeoPackageStore(store)).audit_log(action="export:")
+    assert {"export:quality", "export:template"} <= set(log["action"])
+
+
 def test_unknown_callbacks_are_refused(served: tuple[Any, Path]) -> None:
     app, store = served
     client = client_for(app, store, "admin")
@@ -148,9 +189,19 @@ def test_an_inspector_cannot_fetch_another_inspectors_plan(served: tuple[Any, Pa
          {"id": "route-lang", "property": "data", "value": "zh"}],
     )  # fmt: skip
     assert "秘密村" not in download.get_data(as_text=True)
+    before = GeoPackageStore(store).stamp()
+    finding = post_callback(
+        client, callback_key(app, "finding-message"), [{"id": "finding-save", "property": "n_clicks", "value": 1}],
+        [{"id": "route-plan-id", "property": "data", "value": plan_id},
+         {"id": "finding-stop", "property": "value", "value": 1},
+         {"id": "finding-text", "property": "value", "value": "伪造的发现"},
+         {"id": "route-lang", "property": "data", "value": "zh"}],
+    )  # fmt: skip
+    assert finding.status_code == 200 and "DC" not in finding.get_data(as_text=True)
+    assert GeoPackageStore(store).stamp() == before, "no finding filed against another inspector's plan"
     log = plans.audit_log(action="route:")
     refused = log[log["action"].str.endswith(":refused") & (log["target"] == plan_id)]
-    assert set(refused["who"]) == {"test-inspector"} and len(refused) == 2
+    assert set(refused["who"]) == {"test-inspector"} and len(refused) == 3
 
 
 def test_kiosk_token_opens_the_wall_only_until_revoked(served: tuple[Any, Path]) -> None:
