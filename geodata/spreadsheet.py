@@ -33,6 +33,18 @@ def safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={c: safe_cell(c) for c in out.columns})
 
 
+def append_as_text(sheet: Any, values: list[Any]) -> None:
+    """Append a row to an openpyxl worksheet, text that starts like a formula kept as text.
+
+    openpyxl turns any string starting with ``=`` into a formula cell; in a workbook the
+    cell can simply be typed as a string (no apostrophe needed, the text is shown as is).
+    """
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
 def safe_csv(frame: pd.DataFrame, **options: Any) -> str:
     """``frame`` as CSV text with every cell safe to open in a spreadsheet."""
     return safe_cells(frame).to_csv(**options)

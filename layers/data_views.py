@@ -26,6 +26,7 @@ from geodata.preview import CrsHint, Preview
 from geodata.privacy import MASKERS, mask_name
 from geodata.report import Report
 from geodata.schemas import schema
+from geodata.spreadsheet import append_as_text
 from layers.i18n import LAYER_NAMES, PROBLEM_FIXES, PROBLEM_KINDS, QUALITY_KINDS, pick, t
 from layers.unit_map import esc, map_figure
 
@@ -183,7 +184,7 @@ def table_xlsx(rows: list[dict[str, Any]], headers: dict[str, str], *, sheet: st
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in rows:
-        ws.append([r.get(k) for k in headers])
+        append_as_text(ws, [r.get(k) for k in headers])  # values from uploaded files: never formulas
     for col, key in zip(ws.columns, headers, strict=False):
         width = max([len(str(headers[key]))] + [len(str(r.get(key) or "")) for r in rows[:500]])
         ws.column_dimensions[col[0].column_letter].width = min(60, max(8, width * 1.3))

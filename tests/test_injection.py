@@ -8,11 +8,13 @@ import io
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
 from geodata.spreadsheet import safe_csv
 from geodata.store import GeoPackageStore
+from layers.data_views import table_xlsx
 from tests.browser import chromium, login, serving
 
 EVIL_VILLAGE = "<img src=x onerror=alert(1)>"
@@ -24,6 +26,13 @@ def test_formula_cells_open_as_text() -> None:
     rows = list(csv.reader(io.StringIO(safe_csv(frame, index=False))))
     assert [r[0] for r in rows[1:]] == ["'" + EVIL_NAME, "'+1", "'-2+3", "'@SUM(A1)", "张三"]
     assert [r[1] for r in rows[1:]] == ["1", "-2", "3", "4", "5"]  # numbers stay numbers
+
+
+def test_workbook_cells_from_uploads_are_text_not_formulas() -> None:
+    rows = [{"value": EVIL_NAME, "n": 3}, {"value": "=1+1", "n": -1}]
+    book = openpyxl.load_workbook(io.BytesIO(table_xlsx(rows, {"value": "值", "n": "n"}, sheet="report")))
+    cells = [(c.value, c.data_type) for row in book.active.iter_rows(min_row=2) for c in row]
+    assert cells == [(EVIL_NAME, "s"), (3, "n"), ("=1+1", "s"), (-1, "n")]
 
 
 @pytest.fixture
