@@ -24,7 +24,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from analytics.inspection_plan import parse_lonlat, plan_inspection, records_on, route_context
+from analytics.inspection_plan import RouteContext, parse_lonlat, plan_inspection, records_on, route_context
 from callbacks.access import current_user, is_admin
 from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
@@ -82,7 +82,7 @@ def _plans(data: StoreData) -> PlanStore:
     return PlanStore.beside(data.store)
 
 
-def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
+def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.Div:
     """Inputs on the left; map, stops, checklist and downloads on the right."""
     lang = lang_of(lang)
     cfg = get_settings().route
@@ -98,7 +98,7 @@ def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
             field("plan_stops", dcc.Input(id=Ids.STOPS, type="number", min=1, max=cfg.max_stops, value=cfg.stops)),
             field("plan_days", dcc.Input(id=Ids.DAYS, type="number", min=1, max=cfg.max_days, value=1)),
             field("plan_hours", dcc.Input(id=Ids.HOURS, type="number", min=1, max=24, step=0.5, value=cfg.day_hours)),
-            field("plan_start", dcc.Input(id=Ids.START, type="text", placeholder="104.62,35.59", debounce=True)),
+            field("plan_start", dcc.Input(id=Ids.START, type="text", placeholder=_start_hint(data), debounce=True)),
             field("plan_seed", dcc.Input(id=Ids.SEED, type="number", placeholder="—")),
             dcc.Checklist(
                 id=Ids.RETURN,
@@ -127,7 +127,7 @@ def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
     result = dcc.Loading(
         html.Div(
             [
-                html.Iframe(id=Ids.MAP, className="route-map", srcDoc=None),
+                html.Iframe(id=Ids.MAP, className="route-map", srcDoc=None, sandbox="allow-scripts"),  # no same origin
                 html.Div(t("plan_empty", lang), id=Ids.SUMMARY, className="route-summary"),
                 html.Div(id=Ids.STOPS_TABLE),
                 html.Div(id=Ids.CHECKLIST, className="route-checklist"),
@@ -183,17 +183,26 @@ def make_plan(data: StoreData, *, date: dt.date, stops: int, days: int, hours: f
     ``executor`` runs the route search (the web app's :class:`~callbacks.solver_pool.SolverPool`).
     """
     settings = get_settings()
-    records = data.records()
-    context = data.cached(
-        f"route_context:{settings.roads!r}:{settings.route!r}",
-        lambda: route_context(
-            data.layer("villages"), data.layer_or_none("roads"), data.layer_or_none("facilities"), records, settings
-        ),
-    )
-    records = records_on(records, data.layer_or_none("inspections"), date)
-    return plan_inspection(records, context, date=date, stops=stops, days=days, hours=hours, seed=seed,
+    records = records_on(data.records(), data.layer_or_none("inspections"), date)
+    return plan_inspection(records, _context(data), date=date, stops=stops, days=days, hours=hours, seed=seed,
                            start=parse_lonlat(start) if start else None, return_to_start=back,
                            settings=settings, executor=executor)  # fmt: skip
+
+
+def _context(data: StoreData) -> RouteContext:
+    """The road graph, visit points and default start of the store (cached per store version and settings)."""
+    settings = get_settings()
+    return data.cached(
+        f"route_context:{settings.roads!r}:{settings.route!r}",
+        lambda: route_context(data.layer("villages"), data.layer_or_none("roads"), data.layer_or_none("facilities"),
+                              data.records(), settings),
+    )  # fmt: skip
+
+
+def _start_hint(data: StoreData) -> str:
+    """The default start as the placeholder of the start box: where a plan starts when it is left empty."""
+    lon, lat, name = _context(data).start
+    return f"{lon:.4f},{lat:.4f}" + (f" ({name})" if name else "")
 
 
 def plan_view(data: StoreData, plan: dict[str, Any], lang: str) -> tuple[Any, ...]:
@@ -212,13 +221,17 @@ def plan_view(data: StoreData, plan: dict[str, Any], lang: str) -> tuple[Any, ..
         for w in plan["warnings"]
         if w["code"] != "unfitted"
     ]  # the unfitted stops are listed above
-    options = [{"label": f"{s['number']}. {s['village']}", "value": f"{s['village_code']}|{_team(s)}"}
-               for s in plan["stops"]]  # fmt: skip
+    options = [{"label": f"{s['number']}. {s['village']}", "value": s["number"]} for s in plan["stops"]]
     return doc, summary, _stop_table(plan, lang), _checklist(plan, lang), options
 
 
-def _team(stop: dict[str, Any]) -> str:
-    return stop["teams"][0]["team_id"] if stop["teams"] else ""
+def _stop(plan: dict[str, Any], number: Any) -> tuple[str, str | None]:
+    """The village code and first team of the plan's stop ``number`` (the browser sends only the number)."""
+    stop = next((s for s in plan["stops"] if str(s["number"]) == str(number)), None)
+    if stop is None:
+        msg = f"plan {plan['plan_id']} has no stop {number!r}"
+        raise PlanAccessError(msg)
+    return stop["village_code"], (stop["teams"][0]["team_id"] if stop["teams"] else None)
 
 
 def _stop_table(plan: dict[str, Any], lang: str) -> html.Table:
@@ -371,18 +384,22 @@ def _register_findings(app: dash.Dash, data: StoreData) -> None:
     @app.callback(
         Output(Ids.FINDING_MESSAGE, "children"),
         Input(Ids.FINDING_SAVE, "n_clicks"),
+        State(Ids.PLAN_ID, "data"),
         State(Ids.FINDING_STOP, "value"),
         State(Ids.FINDING_TEXT, "value"),
         State(Ids.LANG, "data"),
+        running=[(Output(Ids.FINDING_SAVE, "disabled"), True, False)],  # a double click files one finding
         prevent_initial_call=True,
     )
-    def save(_n: int, stop: str | None, text: str | None, lang: str) -> str:
-        if not stop:
+    def save(_n: int, plan_id: str | None, stop: Any, text: str | None, lang: str) -> str:
+        if not plan_id or stop in (None, ""):
             raise PreventUpdate
-        village, team = stop.split("|")
-        try:
-            new_id = add_finding(data.store, date=dt.date.today(), team_id=team or None,
-                                 village_code=village, finding=text, who=current_user())  # fmt: skip
+        try:  # the stop is looked up in the inspector's own plan, never taken from the browser
+            plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin(), action="route:finding")
+            village, team = _stop(plan, stop)
+            new_id = add_finding(data.store, date=dt.date.today(), team_id=team, village_code=village, finding=text,
+                                 who=current_user())  # fmt: skip
         except BattlemapError as exc:
             return str(exc)
+        data.start_rebuild("inspections")  # the indicators count open findings
         return f"{t('findings_saved', lang)}: {new_id}"

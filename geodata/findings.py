@@ -14,11 +14,12 @@ import re
 import pandas as pd
 
 from geodata._errors import InputError
-from geodata.importer import prepare_rows, write_layer
+from geodata.importer import KeyTaken, prepare_rows, write_layer
 from geodata.store import Store, os_user
 
 LAYER = "inspections"
 ID_PREFIX = "DC"
+ID_ATTEMPTS = 5
 
 
 def add_finding(
@@ -38,9 +39,7 @@ def add_finding(
     that the store does not know, or that lies in another village, is refused.
     """
     village_code = _village_of(store, team_id=team_id, village_code=village_code, household_id=household_id)
-    inspection_id = next_inspection_id(store)
     row = {
-        "inspection_id": inspection_id,
         "date": date.isoformat(),
         "inspector": inspector or who or os_user(),
         "team_id": team_id,
@@ -50,12 +49,19 @@ def add_finding(
         "rectified": "否",
         "rectified_on": None,
     }
-    prepared = prepare_rows(LAYER, pd.DataFrame([row]), store=store, source="inspections add")
-    if not prepared.report.ok:
-        msg = f"finding refused: {len(prepared.report.errors)} error(s)"
-        raise InputError(msg, prepared.report)
-    write_layer(prepared, store=store, mode="append", who=who)
-    return inspection_id
+    for _attempt in range(ID_ATTEMPTS):  # another writer may take the next id between choosing and writing
+        row["inspection_id"] = next_inspection_id(store)
+        prepared = prepare_rows(LAYER, pd.DataFrame([row]), store=store, source="inspections add")
+        if not prepared.report.ok:
+            msg = f"finding refused: {len(prepared.report.errors)} error(s)"
+            raise InputError(msg, prepared.report)
+        try:
+            write_layer(prepared, store=store, mode="append", who=who, new_keys_only=True)
+        except KeyTaken:
+            continue
+        return str(row["inspection_id"])
+    msg = f"could not find a free inspection id in {ID_ATTEMPTS} attempts (many findings saved at once); try again"
+    raise InputError(msg)
 
 
 def _village_of(store: Store, *, team_id: str | None, village_code: str | None, household_id: str | None) -> str:

@@ -178,17 +178,23 @@ def write_layer(
     mode: Mode = "replace",
     who: str | None = None,
     source: str | None = None,
+    new_keys_only: bool = False,
 ) -> LayerDiff:
     """Store a prepared layer in one transaction (append merges by key, incoming rows win).
 
     Returns what changed against the stored version; the import-log entry records it
-    with who imported, when, and ``source`` (default: the file's path).
+    with who imported, when, and ``source`` (default: the file's path). With
+    ``new_keys_only`` an append whose key is already stored is refused with
+    :class:`KeyTaken` instead (checked under the writers' lock, so two writers that
+    chose the same new key cannot overwrite each other).
     """
     spec = schema(prepared.layer)
     frame = prepared.frame
     detail: dict[str, object] = {"mode": mode, "warnings": len(prepared.report.warnings)}
     with store.transaction() as tx:  # holds the writers' lock: the stored version cannot change meanwhile
         old = store.read_or_none(spec.name)
+        if new_keys_only and old is not None:
+            _refuse_taken_keys(old, frame, spec)
         if mode == "append" and old is not None:
             frame, conflicts = merge_by_key(old, frame, spec, prepared.report)
             detail["conflicts"] = conflicts
@@ -208,6 +214,18 @@ def write_layer(
     audit = {"rows": len(prepared.frame), "file": prepared.report.file, **diff_detail}
     PrivateDB.beside(store).audit(who=who or cli_user(), action=f"import:{mode}", target=spec.name, detail=audit)
     return diff
+
+
+class KeyTaken(InputError):
+    """An append of new rows whose key another writer stored first."""
+
+
+def _refuse_taken_keys(old: Frame, new: Frame, spec: LayerSchema) -> None:
+    key = list(spec.key)
+    taken = pd.MultiIndex.from_frame(old[key]).intersection(pd.MultiIndex.from_frame(new[key]))
+    if len(taken):
+        msg = f"{spec.name}: key {'/'.join(map(str, taken[0]))} is already stored"
+        raise KeyTaken(msg)
 
 
 def merge_by_key(old: Frame, new: Frame, spec: LayerSchema, report: Report) -> tuple[Frame, int]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gpxpy
 import pytest
 
 from battlemap_cli.main import main
+from geodata.findings import add_finding
 from geodata.plan_store import PlanAccessError, PlanStore, private_path
 from geodata.store import GeoPackageStore, Store, open_store
 from layers.checklist import ZERO_OUT_CHECKS
@@ -119,6 +123,26 @@ def test_findings_are_added_validated_and_rectified(store_path: str, capsys: pyt
     assert row["rectified"] and str(row["rectified_on"])[:10] == "2026-12-09"
     assert main([*base, "rectify", new_id]) == 2  # already ticked off
     assert main([*base, "rectify", "DC99999"]) == 2
+
+
+def test_findings_saved_at_once_keep_their_own_ids(store_path: str) -> None:
+    """Two inspectors saving at the same moment choose the same next id: neither finding is overwritten."""
+    store = open_store(store_path)
+    team = store.read("teams").iloc[0]
+    before = len(store.read("inspections"))
+    start = threading.Barrier(4)
+
+    def save(n: int) -> str:
+        start.wait()
+        return add_finding(open_store(store_path), date=dt.date(2026, 12, 1), team_id=team["team_id"],
+                           finding=f"同时保存 {n}", who=f"inspector-{n}")  # fmt: skip
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(save, range(4)))
+    assert len(set(ids)) == 4
+    rows = store.read("inspections")
+    assert len(rows) == before + 4
+    assert sorted(rows[rows["inspection_id"].isin(ids)]["finding"]) == [f"同时保存 {n}" for n in range(4)]
 
 
 def test_bad_route_requests_are_refused(store_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
