@@ -11,6 +11,7 @@ polled by a ``dcc.Interval``, and the quality view from :mod:`analytics.data_qua
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -18,15 +19,13 @@ import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from analytics import INPUT_LAYERS
 from analytics.data_quality import Quality, data_quality
-from callbacks.access import current_user
+from callbacks.access import audit_export, current_user
 from callbacks.data_layout import MAP_COLUMNS, PATH, PREVIEW_ROWS, Ids, layout
 from callbacks.store_data import StoreData
 from geodata._errors import BattlemapError, InputError
 from geodata.diff import LayerDiff
 from geodata.importer import import_layer, prepare_layer
-from geodata.jobs import JobBoard
 from geodata.preview import auto_mapping, changed_overrides, detect_layer, preview_table, read_upload, upload_sheets
 from geodata.readers import RawTable
 from geodata.schemas import SCHEMAS
@@ -36,15 +35,14 @@ from geodata.uploads import Upload, UploadArea, decode_upload
 from layers import data_views as views
 from layers.i18n import LAYER_NAMES, pick, t
 
-REBUILD_STEPS = 5  # read, joined, aggregated, written, warmed
+UPLOADS_KEPT_READ = 4  # sheets kept parsed in memory (per server process), the least recently used dropped first
 
 
 def register(app: dash.Dash, data: StoreData) -> None:
     """Register the page and wire its callbacks."""
     dash.register_page("data", path=PATH, title="数据导入 · Battlemap", layout=lambda **q: layout(data, **q))
-    jobs = JobBoard.beside(data.store)
     _register_upload(app, data)
-    _register_import(app, data, jobs)
+    _register_import(app, data)
     _register_quality(app, data)
 
 
@@ -54,7 +52,7 @@ def _options(
 ) -> dict[str, Any]:  # fmt: skip
     """The import options of the form: the upload and its sheet, layer, CRS and the mapping corrections."""
     upload = _uploads(data).get(token)
-    raw = _raw(data, upload, sheet)
+    raw = _raw(upload, sheet)
     headers = [str(h) for h in raw.data.columns]
     mapping = dict(zip(headers, chosen, strict=True)) if chosen and len(chosen) == len(headers) else {}
     overrides = changed_overrides(auto_mapping(headers, layer or ""), mapping) if mapping else {}
@@ -68,9 +66,14 @@ def _options(
     }
 
 
-def _raw(data: StoreData, upload: Upload, sheet: str | None) -> RawTable:
-    """One sheet of the uploaded file read once (kept until the store changes; callers must not modify it)."""
-    return data.cached(f"upload:{upload.token}:{sheet or ''}", lambda: read_upload(upload.path, sheet=sheet or None))
+def _raw(upload: Upload, sheet: str | None) -> RawTable:
+    """One sheet of the uploaded file, read once while it is among the last few used (callers must not modify it)."""
+    return _read_sheet(str(upload.path), sheet or "", upload.size)
+
+
+@functools.lru_cache(maxsize=UPLOADS_KEPT_READ)
+def _read_sheet(path: str, sheet: str, _size: int) -> RawTable:
+    return read_upload(path, sheet=sheet or None)
 
 
 def _uploads(data: StoreData) -> UploadArea:
@@ -107,7 +110,7 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
                 keep_hours=cfg.upload_keep_hours,
             )
             sheets, first = upload_sheets(upload.path)
-            _raw(data, upload, first)  # refuse an unreadable file here, with the reader's reason
+            _raw(upload, first)  # refuse an unreadable file here, with the reader's reason
         except BattlemapError as exc:
             return None, html.Span(str(exc), className="bad-line"), [], None, True
         info = f"{t('uploaded', lang)}: {upload.name}"
@@ -125,8 +128,11 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
     def on_layer(token: str | None, sheet: str | None, layer: str | None, lang: str) -> tuple[Any, bool]:
         if not token or not layer:
             return [], True
-        options = _options(data, token, sheet=sheet, layer=layer)
-        preview = preview_table(_raw(data, options["upload"], sheet), layer, villages=None, rows=PREVIEW_ROWS)
+        try:
+            options = _options(data, token, sheet=sheet, layer=layer)
+            preview = preview_table(_raw(options["upload"], sheet), layer, villages=None, rows=PREVIEW_ROWS)
+        except BattlemapError as exc:  # the upload expired or cannot be read: say so where the mapping would be
+            return html.Span(str(exc), className="bad-line"), True
         return views.mapping_table(preview, lang), False
 
     @app.callback(
@@ -149,14 +155,17 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
             return [], [], "", "", True
         if not layer or not chosen:
             raise PreventUpdate
-        options = _options(data, token, sheet=sheet, layer=layer, crs=crs, chosen=chosen)
-        preview = preview_table(
-            _raw(data, options["upload"], sheet),
-            layer,
-            villages=data.layer("villages"),
-            overrides=options["overrides"],
-            rows=PREVIEW_ROWS,
-        )
+        try:
+            options = _options(data, token, sheet=sheet, layer=layer, crs=crs, chosen=chosen)
+            preview = preview_table(
+                _raw(options["upload"], sheet),
+                layer,
+                villages=data.layer("villages"),
+                overrides=options["overrides"],
+                rows=PREVIEW_ROWS,
+            )
+        except BattlemapError as exc:
+            return [], [], html.Span(str(exc), className="bad-line"), "", True
         grid = views.preview_grid(preview, lang)
         missing = f"{t('required_missing', lang)}: {', '.join(preview.missing)}" if preview.missing else ""
         hint, show = views.hint_text(preview.hint, crs or "", lang)
@@ -181,7 +190,7 @@ def _register_sheet(app: dash.Dash, data: StoreData) -> None:
         if not token:
             return dash.no_update, ""
         try:
-            raw = _raw(data, _uploads(data).get(token), sheet)
+            raw = _raw(_uploads(data).get(token), sheet)
         except BattlemapError as exc:
             return dash.no_update, html.Span(str(exc), className="bad-line")
         best = detect_layer([str(h) for h in raw.data.columns])[0]
@@ -213,10 +222,14 @@ def _register_hint(app: dash.Dash, data: StoreData) -> None:
     ) -> tuple[Any, Any]:
         if not token or not layer:
             raise PreventUpdate
-        options = _options(data, token, sheet=sheet, layer=layer, chosen=chosen)
-        preview = preview_table(
-            _raw(data, options["upload"], sheet), layer, villages=data.layer("villages"), overrides=options["overrides"]
-        )
+        try:
+            options = _options(data, token, sheet=sheet, layer=layer, chosen=chosen)
+            preview = preview_table(
+                _raw(options["upload"], sheet), layer, villages=data.layer("villages"),
+                overrides=options["overrides"],
+            )  # fmt: skip
+        except BattlemapError:  # the upload expired: the mapping step already says so
+            raise PreventUpdate from None
         suggest = preview.hint.suggest
         if suggest == "swap":
             swap = {"lon": "lat", "lat": "lon"}
@@ -226,7 +239,7 @@ def _register_hint(app: dash.Dash, data: StoreData) -> None:
         return suggest, [dash.no_update] * len(chosen)
 
 
-def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
+def _register_import(app: dash.Dash, data: StoreData) -> None:
     """Validate; allow the import only for the options validated; import on confirm; rebuild in the background."""
 
     @app.callback(
@@ -325,7 +338,7 @@ def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
                 dash.no_update,
             )
         _uploads(data).discard(options["upload"])
-        job = jobs.start("rebuild", REBUILD_STEPS, data.rebuild_indicators) if layer in INPUT_LAYERS else None
+        job = data.start_rebuild(layer or "")
         return _result(data, prepared.diff, len(prepared.frame), layer or "", lang), job, job is None, None
 
     @app.callback(
@@ -337,7 +350,7 @@ def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
         prevent_initial_call=True,
     )
     def poll(_n: int, job: str | None, lang: str) -> tuple[Any, bool]:
-        status = jobs.status(job)
+        status = data.jobs.status(job)
         if status is None:
             return "", True
         return views.progress_bar(status, lang), status["state"] in ("done", "failed")
@@ -347,7 +360,7 @@ def _register_import(app: dash.Dash, data: StoreData, jobs: JobBoard) -> None:
 
 def _result(data: StoreData, diff: LayerDiff | None, rows: int, layer: str, lang: str) -> list[Any]:
     """The success line, the change summary and a link to the map."""
-    names = dict(zip(data.layer("villages")["village_code"], data.layer("villages")["name"], strict=True))
+    names = data.village_names()
     head = html.Div(
         f"{t('imported', lang)}: {rows} {t('rows_in_file', lang)} → {pick(LAYER_NAMES[layer], lang)}",
         className="ok-line",
@@ -371,7 +384,7 @@ def _register_downloads(app: dash.Dash, data: StoreData) -> None:
         State(Ids.SHEET, "value"),
         State(Ids.LAYER, "value"),
         State(MAP_COLUMNS, "value"),
-        State(Ids.QUALITY_LIST, "rowData"),
+        State(Ids.QUALITY_KIND, "value"),
         State(Ids.TEMPLATE_LAYER, "value"),
         State(Ids.LANG, "data"),
         prevent_initial_call=True,
@@ -384,24 +397,29 @@ def _register_downloads(app: dash.Dash, data: StoreData) -> None:
         sheet: str | None,
         layer: str | None,
         chosen: list[str] | None,
-        quality: list[dict] | None,
+        kind: str,
         template: str,
         lang: str,
     ) -> Any:
         trigger = dash.ctx.triggered_id
         if trigger == Ids.TEMPLATE:
             name = f"{SCHEMAS[template].zh}模板-{template}.xlsx"
+            audit_export(data, "export:template", template)
             return dcc.send_bytes(template_workbook(template, store=data.store), name)
-        if trigger == Ids.QUALITY_XLSX:
+        if trigger == Ids.QUALITY_XLSX:  # rows made here from the store, not taken from the browser
+            rows = _quality_rows(data, kind, lang)
             headers = {c["field"]: c["headerName"] for c in views.quality_columns(lang)}
-            return dcc.send_bytes(
-                views.table_xlsx(quality or [], headers, sheet=t("quality_list", lang)), "data-quality.xlsx"
-            )
+            audit_export(data, "export:quality", kind or "total", rows=len(rows))
+            return dcc.send_bytes(views.table_xlsx(rows, headers, sheet=t("quality_list", lang)), "data-quality.xlsx")
         if trigger != Ids.REPORT_XLSX or not token:
             raise PreventUpdate
-        options = _options(data, token, sheet=sheet, layer=layer, chosen=chosen)
+        try:
+            options = _options(data, token, sheet=sheet, layer=layer, chosen=chosen)
+        except InputError:  # the upload expired: the page already says to upload again
+            raise PreventUpdate from None
         report = _uploads(data).report(options["upload"])
         body = views.report_xlsx(report, layer=layer or "", mapping=options["mapping"], lang=lang)
+        audit_export(data, "export:report", options["upload"].name, problems=len(report.problems))
         return dcc.send_bytes(body, f"report-{options['upload'].name.rsplit('.', 1)[0]}.xlsx")
 
 
@@ -422,6 +440,14 @@ def quality_of(data: StoreData) -> Quality:
     )
 
 
+def _quality_rows(data: StoreData, kind: str | None, lang: str) -> list[dict[str, Any]]:
+    """The list to fix for one kind of problem (or all of them), as the grid and the workbook show it."""
+    problems = quality_of(data).problems
+    if kind and kind != "total":
+        problems = problems[problems["kind"] == kind]
+    return views.quality_rows(problems, data.village_names(), lang)
+
+
 def _register_quality(app: dash.Dash, data: StoreData) -> None:
     """The quality map and list follow the kind chosen and the data (re-read when the tab opens or a job ends)."""
 
@@ -438,15 +464,12 @@ def _register_quality(app: dash.Dash, data: StoreData) -> None:
         if tab != "quality":
             raise PreventUpdate
         quality = quality_of(data)
-        villages = data.layer("villages")
-        names = dict(zip(villages["village_code"], villages["name"], strict=True))
-        problems = quality.problems if kind == "total" else quality.problems[quality.problems["kind"] == kind]
         figure = views.quality_figure(data.shapes("village"), quality.counts, kind, lang)
         note = t("quality_note", lang).format(days=get_settings().quality.stale_days, month=f"{data.as_of():%Y-%m}")
         per_kind = quality.problems["kind"].value_counts()
         if not len(per_kind):
             return figure, [], f"{note} {t('quality_none', lang)}"
-        return figure, views.quality_rows(problems, names, lang), [html.Div(note), views.kind_counts(per_kind, lang)]
+        return figure, _quality_rows(data, kind, lang), [html.Div(note), views.kind_counts(per_kind, lang)]
 
     @app.callback(Output(Ids.LOG, "children"), Input(Ids.TABS, "value"), State(Ids.LANG, "data"))
     def show_log(tab: str, lang: str) -> Any:

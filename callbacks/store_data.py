@@ -20,12 +20,14 @@ import pandas as pd
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
 from analytics.history import HISTORY, snapshot_before, with_snapshot
 from callbacks.shared_cache import SharedCache
+from geodata.jobs import JobBoard
 from geodata.settings import get_settings
 from geodata.store import Frame, Store, write_computed
 from layers.geometry import browser_polygons
 
 log = logging.getLogger(__name__)
 INDICATOR_TABLES = ("village_indicators", "town_indicators", "county_indicators")
+REBUILD_STEPS = 5  # read, joined, aggregated, written, warmed
 
 
 class StoreData:
@@ -38,6 +40,7 @@ class StoreData:
         self._stamp: str | None = None
         self._cache: dict[str, Any] = {}
         self._computing: dict[str, threading.RLock] = {}
+        self.jobs = JobBoard.beside(store)  # one board per store: rebuilds run one at a time
 
     def cached(self, key: str, compute: Callable[[], Any], *, shared: bool = False) -> Any:
         """``compute()`` once per store version (shared; callers must not modify the result).
@@ -82,6 +85,16 @@ class StoreData:
         except Exception:  # a broken store shows its error on the page, not in a background thread
             log.exception("warming the cache failed")
 
+    def start_rebuild(self, layer: str) -> str | None:
+        """After a write to ``layer``: rebuild the indicator tables in the background when they depend on it.
+
+        Returns the job id to poll (None when the layer is not an indicator input), so
+        no request has to recompute the indicators of a changed store itself.
+        """
+        if layer not in INPUT_LAYERS:
+            return None
+        return self.jobs.start("rebuild", REBUILD_STEPS, self.rebuild_indicators)
+
     def rebuild_indicators(self, progress: Callable[[str], None]) -> None:
         """Recompute the indicator tables as of today, store them (a ``build``) and warm the caches.
 
@@ -115,6 +128,15 @@ class StoreData:
             return None
         x0, y0, x1, y1 = bounds
         return frame.cx[x0:x1, y0:y1]
+
+    def village_names(self) -> dict[str, str]:
+        """Village code → name, for messages and lists."""
+
+        def names() -> dict[str, str]:
+            villages = self.layer("villages")
+            return dict(zip(villages["village_code"], villages["name"], strict=True))
+
+        return self.cached("village_names", names)
 
     def water_sites(self) -> pd.DataFrame | None:
         """One row per water test site: id, name, lon, lat and whether it failed in the window."""
