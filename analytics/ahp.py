@@ -19,7 +19,7 @@ from geodata._errors import InputError
 
 # Saaty's random consistency index by matrix size (Saaty 1980; n = 1, 2 are always consistent).
 RANDOM_INDEX = (0.0, 0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49, 1.51, 1.48, 1.56, 1.57, 1.59)
-CR_LIMIT = 0.1
+CR_LIMIT = 0.1  # Saaty's; the app passes ``[sites] ahp_cr_limit``
 SAATY_SCALE = (1 / 9, 1 / 7, 1 / 5, 1 / 3, 1.0, 3.0, 5.0, 7.0, 9.0)
 
 
@@ -40,11 +40,6 @@ class AhpResult:
     lambda_max: float
     ci: float
     cr: float
-
-    @property
-    def consistent(self) -> bool:
-        """True when the consistency ratio is within the limit."""
-        return self.cr <= CR_LIMIT
 
 
 def pairwise_matrix(criteria: Sequence[str], judgements: Mapping[tuple[str, str], float]) -> np.ndarray:

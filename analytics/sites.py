@@ -129,6 +129,13 @@ class SiteResult:
     cells_needed: int
     constraints: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def empty(cls, shape: tuple[int, int]) -> SiteResult:
+        """No movers, no candidates: what a map shows before the first result."""
+        candidates = gpd.GeoDataFrame({"site_id": [], "lon": [], "lat": []}, geometry=[], crs=4490)
+        travel = pd.DataFrame(columns=["site_id", "village_code", "name", "households", "road_km", "minutes"])
+        return cls(np.full(shape, np.nan), candidates, travel, {}, 0, 0.0, 0)
+
 
 def rank_sites(
     model: SiteModel,

@@ -16,12 +16,11 @@ from itertools import combinations
 from typing import Any
 
 import dash
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from dash import ALL, Input, Output, Patch, State, dcc, html
 
-from analytics.ahp import CR_LIMIT, InconsistentJudgementsError, ahp_weights, consistency, pairwise_matrix
+from analytics.ahp import InconsistentJudgementsError, ahp_weights, consistency, pairwise_matrix
 from analytics.sites import (
     CRITERIA,
     SITE_LAYERS,
@@ -33,30 +32,28 @@ from analytics.sites import (
     plan_movers,
     rank_sites,
 )
-from callbacks.access import current_account
+from callbacks.access import audit_export
 from callbacks.store_data import StoreData
 from geodata._errors import InputError
-from geodata.private_db import PrivateDB
 from geodata.settings import get_settings
 from geodata.spreadsheet import safe_csv
 from layers.basemap import basemap_layers
 from layers.i18n import lang_of, t
 from layers.site_map import (
-    RANK_COLOURS,
     SiteView,
+    Surface,
     image_layer,
+    legend_items,
     origins_lonlat,
     result_traces,
     sites_figure,
     sites_html,
     surface,
-    surface_legend,
 )
 from layers.site_text import criterion_label, export_table, geojson_dict, measure_text, reasons
 from layers.unit_map import Context
 
 PATH = "/sites"
-MAX_TOP = 10
 GRAPH = "sites-graph"
 SAATY = ("9", "7", "5", "3", "1", "1/3", "1/5", "1/7", "1/9")
 PAIRS = list(combinations(CRITERIA, 2))
@@ -105,7 +102,7 @@ class Controls:
             weights=dict(zip(CRITERIA, (float(w or 0) for w in weights), strict=True)),
             slope_limit=float(slope if slope is not None else s.slope_limit_deg),
             hazard_buffer=float(buffer if buffer is not None else s.hazard_buffer_m),
-            top_k=int(min(max(top or s.top_k, 1), MAX_TOP)),
+            top_k=int(min(max(top or s.top_k, 1), s.max_top_k)),
             selection=Selection(
                 households=max(n, 1),
                 add_villages=tuple(add or ()),
@@ -145,7 +142,7 @@ def _view(model: SiteModel, plan: MoverPlan, result: SiteResult, lang: str) -> S
 # ---- layout -------------------------------------------------------------------------------------------------------
 
 
-def layout(data: StoreData, lang: str | None = None, **_query: Any) -> html.Div:
+def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.Div:
     """The page: controls on the left, the map and the comparison table on the right."""
     lang = lang_of(lang)
     s = get_settings().sites
@@ -210,7 +207,7 @@ def _controls(s: Any, village_options: list[dict], lang: str) -> html.Aside:
             html.Label(t("hazard_buffer", lang)),
             _slider("sites-buffer", (0, 1000, 50), s.hazard_buffer_m),
             html.Label(t("top_k", lang), htmlFor="sites-top"),
-            dcc.Input(id="sites-top", type="number", min=1, max=MAX_TOP, step=1, value=s.top_k, debounce=True),
+            dcc.Input(id="sites-top", type="number", min=1, max=s.max_top_k, step=1, value=s.top_k, debounce=True),
         ],
         className="sites-controls",
     )
@@ -219,6 +216,7 @@ def _controls(s: Any, village_options: list[dict], lang: str) -> html.Aside:
 def _slider(ident: Any, scale: tuple[float, float, float], value: float) -> dcc.Slider:
     """A compact slider (no marks, no input box) that reports on release, not while dragging."""
     lo, hi, step = scale
+    lo, hi = min(lo, value), max(hi, value)  # a configured value outside the usual range stays selectable
     return dcc.Slider(lo, hi, step, value=value, marks=None, allow_direct_input=False, updatemode="mouseup",
                       tooltip={"placement": "top"}, id=ident)  # fmt: skip
 
@@ -279,19 +277,11 @@ def _empty_figure(data: StoreData, lang: str) -> Any:
     # facilities are left off: the criteria already measure them, and their dots would hide the candidates
     context = Context(roads=data.layer_or_none("roads"), hazards=data.layer_or_none("hazards"))
     model = site_model(data)
-    empty = SiteResult(np.full(model.land.grid.shape, np.nan), _no_candidates(), _no_travel(), {}, 0, 0.0, 0)
+    empty = SiteResult.empty(model.land.grid.shape)
     view = SiteView(empty, model.land.grid, model.land.inside, origins_lonlat(_no_origins(), 4490), lang)
-    fig, _ = sites_figure(view, context=context, basemap=settings.map, slots=MAX_TOP)
+    fig, _ = sites_figure(view, context=context, basemap=settings.map, slots=settings.sites.max_top_k)
     fig.update_layout(map={"center": {"lon": float(bounds[[0, 2]].mean()), "lat": float(bounds[[1, 3]].mean())}})
     return fig
-
-
-def _no_candidates() -> Any:
-    return gpd.GeoDataFrame({"site_id": [], "lon": [], "lat": []}, geometry=[], crs=4490)
-
-
-def _no_travel() -> Any:
-    return pd.DataFrame(columns=["site_id", "village_code", "name", "households", "road_km", "minutes"])
 
 
 def _no_origins() -> Any:
@@ -338,19 +328,19 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
         except InputError as exc:
             return dash.no_update, html.Div(str(exc), className="bad"), *([dash.no_update] * 3)
         view = _view(model, plan, result, lang)
+        image = surface(view)
         share = t("weight_share", lang) + ("、" if lang == "zh" else ", ").join(
             f"{criterion_label(c, lang)} {w:.0%}" for c, w in result.weights.items() if w > 0
         )
-        return (_patch(view, image_index), comparison_table(result, lang), _legend(view),
+        return (_patch(view, image, image_index), comparison_table(result, lang), _legend(view, image),
                 _summary(plan, result, lang), share)  # fmt: skip
 
 
-def _patch(view: SiteView, image_index: int) -> Patch:
+def _patch(view: SiteView, s: Surface, image_index: int) -> Patch:
     """Replace the surface image and the result traces (the last ones) of the figure on screen."""
     patch = Patch()
-    s = surface(view)
     patch["layout"]["map"]["layers"][image_index] = image_layer(s, get_settings().map)
-    traces = result_traces(view, slots=MAX_TOP)
+    traces = result_traces(view, slots=get_settings().sites.max_top_k)
     for k, trace in enumerate(traces):
         patch["data"][k - len(traces)] = trace.to_plotly_json()
     return patch
@@ -365,14 +355,9 @@ def _summary(plan: MoverPlan, result: SiteResult, lang: str) -> str:
     return text
 
 
-def _legend(view: SiteView) -> list[Any]:
-    lang = view.lang
-    items = [(c, label) for c, label in surface_legend(surface(view), lang)]
-    items += [(RANK_COLOURS[i % len(RANK_COLOURS)], f"{r.site_id} {r.score:.1f}")
-              for i, r in enumerate(view.result.candidates.itertuples())]  # fmt: skip
-    items.append(("#6a3d9a", t("origin_villages", lang)))
+def _legend(view: SiteView, s: Surface) -> list[Any]:
     return [html.Div([html.Span(className="swatch", style={"background": c}), html.Span(label)], className="item")
-            for c, label in items]  # fmt: skip
+            for c, label in legend_items(view, s)]  # fmt: skip
 
 
 def comparison_table(result: SiteResult, lang: str) -> Any:
@@ -401,8 +386,8 @@ def _register_ahp(app: dash.Dash) -> None:
                   State("sites-lang", "data"))  # fmt: skip
     def show_cr(values: list[str], lang: str) -> str:
         result = consistency(CRITERIA, _matrix(values))
-        mark = "≤" if result.cr <= CR_LIMIT else ">"
-        return f"{t('consistency_ratio', lang)} = {result.cr:.3f} {mark} {CR_LIMIT}"
+        limit = get_settings().sites.ahp_cr_limit
+        return f"{t('consistency_ratio', lang)} = {result.cr:.3f} {'≤' if result.cr <= limit else '>'} {limit}"
 
     @app.callback(
         Output({"type": "site-weight", "criterion": ALL}, "value"),
@@ -414,14 +399,15 @@ def _register_ahp(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def apply(_n: int, values: list[str], lang: str) -> tuple[Any, str, str]:
+        limit = get_settings().sites.ahp_cr_limit
         try:
-            result = ahp_weights(CRITERIA, _matrix(values))
+            result = ahp_weights(CRITERIA, _matrix(values), limit=limit)
         except InconsistentJudgementsError as exc:
             a, b = (criterion_label(c, lang) for c in exc.worst)
-            text = f"{t('cr_refused', lang)} CR = {exc.cr:.3f}; {t('ahp_worst', lang)}: {a} — {b}"
+            text = f"{t('cr_refused', lang).format(limit=limit)} CR = {exc.cr:.3f}; {t('ahp_worst', lang)}: {a} — {b}"
             return [dash.no_update] * len(CRITERIA), text, "ahp-message bad"
         weights = [round(result.weights[c], 2) for c in CRITERIA]
-        return weights, f"{t('cr_ok', lang)} CR = {result.cr:.3f}", "ahp-message ok"
+        return weights, f"{t('cr_ok', lang).format(limit=limit)} CR = {result.cr:.3f}", "ahp-message ok"
 
 
 def _matrix(values: list[str]) -> np.ndarray:
@@ -451,9 +437,7 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
         *values, lang = args
         model, plan, result = compute(data, Controls.parse(values))
         kind = dash.ctx.triggered_id
-        account = current_account()
-        PrivateDB.beside(data.store).audit(who=account.name if account else "?", action="export:sites",
-                                           target=str(kind), detail={"households": result.households})  # fmt: skip
+        audit_export(data, "export:sites", str(kind), households=result.households)
         if kind == "sites-export_geojson":
             text = json.dumps(geojson_dict(result.candidates, result.travel, lang), ensure_ascii=False, indent=1)
             return dcc.send_string(text, "sites.geojson")

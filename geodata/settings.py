@@ -432,6 +432,10 @@ class SiteSettings:
         "between. Units: road km for the five distances and origin, degrees for slope, metres for elevation change.",
     )
     top_k: int = _doc(5, "Number of candidate sites proposed.")
+    max_top_k: int = _doc(10, "Most candidate sites the /sites page lets a planner ask for (its map has a slot each).")
+    ahp_cr_limit: float = _doc(
+        0.1, "Largest AHP consistency ratio accepted for pairwise judgements (Saaty's 0.1); above it they are refused."
+    )
     page_households: int = _doc(
         120, "Households the /sites page starts with (the rule's first N by priority); the planner changes it there."
     )

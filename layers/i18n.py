@@ -147,10 +147,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "consistency_ratio": ("一致性比率 CR", "Consistency ratio CR"),
     "cr_refused": (
-        "CR > 0.1：判断不一致，未采用，请调整比较。",
-        "CR > 0.1: judgements inconsistent, not applied; revise them.",
+        "CR > {limit}：判断不一致，未采用，请调整比较。",
+        "CR > {limit}: judgements inconsistent, not applied; revise them.",
     ),
-    "cr_ok": ("CR ≤ 0.1：一致性可接受，已采用。", "CR ≤ 0.1: consistent, applied."),
+    "cr_ok": ("CR ≤ {limit}：一致性可接受，已采用。", "CR ≤ {limit}: consistent, applied."),
     "weight_share": ("权重占比：", "Weight shares: "),
     "ahp_worst": ("最不一致的一对", "least consistent pair"),
     "suitability": ("适宜性", "Suitability"),

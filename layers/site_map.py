@@ -38,6 +38,7 @@ SURFACE_STOPS = ((255, 255, 204), (194, 230, 153), (120, 198, 121), (49, 163, 84
 SURFACE_LEVELS = 20  # colour steps: reads like contour bands, and the PNG compresses several-fold
 EXCLUDED_RGBA = (120, 120, 120, 150)
 RANK_COLOURS = ("#D55E00", "#0072B2", "#CC79A7", "#E69F00", "#009E73", "#56B4E9", "#000000", "#999933")
+ORIGIN_COLOUR = "#6a3d9a"  # the villages the movers come from
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def _origin_trace(view: SiteView) -> go.Scattermap:
     unit = "户" if view.lang == "zh" else " households"
     return go.Scattermap(
         lon=o["lon"].round(6), lat=o["lat"].round(6), mode="markers", meta="origins", showlegend=False,
-        marker={"size": np.clip(6 + np.sqrt(o["households"].to_numpy(float)) * 1.5, 8, 28), "color": "#6a3d9a",
+        marker={"size": np.clip(6 + np.sqrt(o["households"].to_numpy(float)) * 1.5, 8, 28), "color": ORIGIN_COLOUR,
                 "opacity": 0.8},
         customdata=(o["name"].fillna(o["village_code"]).astype(str).map(esc) + " · "
                     + o["households"].astype(int).astype(str) + unit),
@@ -206,7 +207,7 @@ def sites_html(view: SiteView, *, title: str, hazards: gpd.GeoDataFrame | None =
                        style_function=lambda _f: style).add_to(fmap)  # fmt: skip
     for o in view.origins.itertuples():
         tip = html.escape(f"{o.name or o.village_code} · {o.households}")
-        folium.CircleMarker([o.lat, o.lon], radius=5 + np.sqrt(o.households) / 2, color="#6a3d9a", fill=True,
+        folium.CircleMarker([o.lat, o.lon], radius=5 + np.sqrt(o.households) / 2, color=ORIGIN_COLOUR, fill=True,
                             fill_opacity=0.8, weight=1, tooltip=tip).add_to(fmap)  # fmt: skip
     cands = view.result.candidates
     why = reasons(cands, lang)
@@ -226,13 +227,18 @@ def sites_html(view: SiteView, *, title: str, hazards: gpd.GeoDataFrame | None =
     return fmap.get_root().render()
 
 
+def legend_items(view: SiteView, s: Surface) -> list[tuple[str, str]]:
+    """(colour, label) of the legend: the surface palette, each candidate (score, village), the origin villages."""
+    items = surface_legend(s, view.lang)
+    items += [(RANK_COLOURS[i % len(RANK_COLOURS)], f"{r.site_id} {r.score:.1f} {r.village_name or ''}".rstrip())
+              for i, r in enumerate(view.result.candidates.itertuples())]  # fmt: skip
+    return [*items, (ORIGIN_COLOUR, t("origin_villages", view.lang))]
+
+
 def _legend(view: SiteView, s: Surface, title: str) -> str:
-    """The export's legend: the surface palette and each candidate's colour, score and village."""
+    """The export's legend (as HTML, every label escaped)."""
     swatch = '<span style="display:inline-block;width:14px;height:10px;background:{};margin-right:6px"></span>'
-    rows = [swatch.format(c) + html.escape(label) for c, label in surface_legend(s, view.lang)]
-    for i, row in enumerate(view.result.candidates.itertuples()):
-        rows.append(swatch.format(RANK_COLOURS[i % len(RANK_COLOURS)])
-                    + html.escape(f"{row.site_id} {row.score:.1f} {row.village_name or ''}"))  # fmt: skip
+    rows = [swatch.format(c) + html.escape(label) for c, label in legend_items(view, s)]
     weights = ", ".join(f"{criterion_label(c, view.lang)} {w:.2f}" for c, w in view.result.weights.items() if w > 0)
     return (
         '<div id="legend" style="position:fixed;bottom:24px;right:12px;z-index:1000;background:#fff;padding:8px 10px;'
