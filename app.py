@@ -149,6 +149,7 @@ def _warm(data: StoreData) -> None:
     """Compute what the first pages and clicks need, in the background."""
     map_page.warm_views(data)
     wall_page.warm(data)
+    sites_page.warm(data)
 
 
 def _shown_page(pathname: str | None) -> str | None:

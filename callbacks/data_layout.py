@@ -37,6 +37,7 @@ class Ids(StrEnum):
     CRS = "data-crs"
     HINT = "data-hint"
     USE_HINT = "data-use-hint"
+    SUGGEST = "data-suggest"
     MAPPING = "data-mapping"
     MISSING = "data-missing"
     PREVIEW = "data-preview"
@@ -173,6 +174,7 @@ def _import_tab(data: StoreData, lang: str) -> html.Div:
                 [
                     html.Span(id=Ids.HINT),
                     html.Button(t("use_hint", lang), id=Ids.USE_HINT, className="btn", hidden=True),
+                    dcc.Store(id=Ids.SUGGEST),  # what the button applies: a CRS, or "swap" for lon/lat
                 ],
                 className="data-hint",
             ),

@@ -54,15 +54,16 @@ def _options(
     upload = _uploads(data).get(token)
     raw = _raw(upload, sheet)
     headers = [str(h) for h in raw.data.columns]
+    auto = auto_mapping(headers, layer or "")
     mapping = dict(zip(headers, chosen, strict=True)) if chosen and len(chosen) == len(headers) else {}
-    overrides = changed_overrides(auto_mapping(headers, layer or ""), mapping) if mapping else {}
+    overrides = changed_overrides(auto, mapping) if mapping else {}
     return {
         "upload": upload,
         "sheet": sheet or None,
         "layer": layer,
         "crs": crs or None,
         "overrides": overrides or None,
-        "mapping": mapping or auto_mapping(headers, layer or ""),
+        "mapping": mapping or auto,
     }
 
 
@@ -141,6 +142,7 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
         Output(Ids.MISSING, "children"),
         Output(Ids.HINT, "children"),
         Output(Ids.USE_HINT, "hidden"),
+        Output(Ids.SUGGEST, "data"),
         Input(MAP_COLUMNS, "value"),
         Input(Ids.CRS, "value"),
         Input(Ids.TOKEN, "data"),
@@ -152,7 +154,7 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
         chosen: list[str], crs: str, token: str | None, sheet: str | None, layer: str | None, lang: str
     ) -> tuple[Any, ...]:
         if not token:  # nothing uploaded, or just imported: clear what was shown of the file
-            return [], [], "", "", True
+            return [], [], "", "", True, None
         if not layer or not chosen:
             raise PreventUpdate
         try:
@@ -165,14 +167,14 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
                 rows=PREVIEW_ROWS,
             )
         except BattlemapError as exc:
-            return [], [], html.Span(str(exc), className="bad-line"), "", True
+            return [], [], html.Span(str(exc), className="bad-line"), "", True, None
         grid = views.preview_grid(preview, lang)
         missing = f"{t('required_missing', lang)}: {', '.join(preview.missing)}" if preview.missing else ""
         hint, show = views.hint_text(preview.hint, crs or "", lang)
-        return grid["columnDefs"], grid["rowData"], missing, hint, not show
+        return grid["columnDefs"], grid["rowData"], missing, hint, not show, preview.hint.suggest
 
     _register_sheet(app, data)
-    _register_hint(app, data)
+    _register_hint(app)
 
 
 def _register_sheet(app: dash.Dash, data: StoreData) -> None:
@@ -204,33 +206,18 @@ def _register_sheet(app: dash.Dash, data: StoreData) -> None:
         )
 
 
-def _register_hint(app: dash.Dash, data: StoreData) -> None:
+def _register_hint(app: dash.Dash) -> None:
     """The "use the suggestion" button: choose the suggested CRS, or swap the lon/lat mapping."""
 
     @app.callback(
         Output(Ids.CRS, "value"),
         Output(MAP_COLUMNS, "value"),
         Input(Ids.USE_HINT, "n_clicks"),
+        State(Ids.SUGGEST, "data"),
         State(MAP_COLUMNS, "value"),
-        State(Ids.TOKEN, "data"),
-        State(Ids.SHEET, "value"),
-        State(Ids.LAYER, "value"),
         prevent_initial_call=True,
     )
-    def on_use_hint(
-        _n: int, chosen: list[str], token: str | None, sheet: str | None, layer: str | None
-    ) -> tuple[Any, Any]:
-        if not token or not layer:
-            raise PreventUpdate
-        try:
-            options = _options(data, token, sheet=sheet, layer=layer, chosen=chosen)
-            preview = preview_table(
-                _raw(options["upload"], sheet), layer, villages=data.layer("villages"),
-                overrides=options["overrides"],
-            )  # fmt: skip
-        except BattlemapError:  # the upload expired: the mapping step already says so
-            raise PreventUpdate from None
-        suggest = preview.hint.suggest
+    def on_use_hint(_n: int, suggest: str | None, chosen: list[str]) -> tuple[Any, Any]:
         if suggest == "swap":
             swap = {"lon": "lat", "lat": "lon"}
             return dash.no_update, [swap.get(c, c) for c in chosen]

@@ -32,7 +32,7 @@ from geodata._errors import BattlemapError
 from geodata.findings import add_finding
 from geodata.plan_store import PlanAccessError, PlanStore
 from geodata.settings import get_settings
-from layers.checklist import reasons_text, stop_sections, stop_title, warning_text
+from layers.checklist import day_lines, reasons_text, stop_sections, stop_title, warning_text
 from layers.i18n import lang_of, t
 from layers.route_export import plan_gpx, plan_html, plan_json, plan_map
 
@@ -210,9 +210,7 @@ def plan_view(data: StoreData, plan: dict[str, Any], lang: str) -> tuple[Any, ..
     outlines = data.shapes("village")
     doc = plan_map(plan, lang, basemap=get_settings().map, outlines=outlines)
     summary = [html.Div(f"{t('plan_id', lang)}: {plan['plan_id']}", id="route-plan-label")]
-    summary += [html.Div(f"{t('day_n', lang).format(n=d['day'])} {d['date']} · {t('plan_stops', lang)} {d['stops']} · "
-                         + t("day_total", lang).format(km=d["distance_km"], travel=d["travel_h"], end=d["end"][-5:]))
-                for d in plan["day_summary"]]  # fmt: skip
+    summary += [html.Div(line) for line in day_lines(plan, lang)]
     if plan["unfitted"]:
         names = "、".join(f"{s['village']}" for s in plan["unfitted"])
         summary.append(html.Div(f"{t('unfitted', lang)}: {names}", className="route-unfitted"))

@@ -10,6 +10,7 @@ patches the surface image and the fixed set of origin/candidate traces in place.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from itertools import combinations
@@ -54,6 +55,7 @@ from layers.site_text import criterion_label, export_table, geojson_dict, measur
 from layers.unit_map import Context
 
 PATH = "/sites"
+log = logging.getLogger(__name__)
 GRAPH = "sites-graph"
 SAATY = ("9", "7", "5", "3", "1", "1/3", "1/5", "1/7", "1/9")
 PAIRS = list(combinations(CRITERIA, 2))
@@ -75,6 +77,14 @@ def site_model(data: StoreData) -> SiteModel:
         return build_site_model(layers, settings=get_settings(), records=data.records())
 
     return data.cached("sites:model", build)
+
+
+def warm(data: StoreData) -> None:
+    """Build the site model (a few seconds on a county) ahead of a planner's first /sites."""
+    try:
+        site_model(data)
+    except Exception:  # a broken store shows its error on the page, not in a background thread
+        log.exception("warming the site model failed")
 
 
 def mover_plan(data: StoreData, selection: Selection) -> MoverPlan:

@@ -67,6 +67,15 @@ def stop_sections(stop: dict[str, Any], lang: str) -> list[tuple[str, list[str]]
     return sections
 
 
+def day_lines(plan: dict[str, Any], lang: str) -> list[str]:
+    """One line per day of a plan: date, stops, distance, driving time and when the day ends (page and export)."""
+    return [
+        f"{t('day_n', lang).format(n=d['day'])} {d['date']} · {t('plan_stops', lang)} {d['stops']} · "
+        + t("day_total", lang).format(km=d["distance_km"], travel=d["travel_h"], end=d["end"][-5:])
+        for d in plan["day_summary"]
+    ]
+
+
 def checklist_html(plan: dict[str, Any], lang: str) -> str:
     """Every stop's checklist as printable HTML (one stop per printed page); all text escaped."""
     blocks = []

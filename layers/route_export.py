@@ -24,7 +24,7 @@ import numpy as np
 from geodata.crs import wgs84_to_gcj02
 from geodata.settings import MapSettings
 from layers.basemap import to_gcj02_frame
-from layers.checklist import checklist_html, reasons_text
+from layers.checklist import checklist_html, day_lines, reasons_text
 from layers.export_html import offline_map
 from layers.i18n import t
 
@@ -118,13 +118,7 @@ def plan_html(
 ) -> str:
     """The standalone HTML export: the map, the day summaries, and the printable checklist of every stop."""
     root = _route_map(plan, lang, basemap=basemap, outlines=outlines, height="70vh").get_root()
-    summary = "".join(
-        f"<li>{html.escape(t('day_n', lang).format(n=d['day']))} ({html.escape(d['date'])}): "
-        + html.escape(f"{t('plan_stops', lang)} {d['stops']} · ")
-        + html.escape(t("day_total", lang).format(km=d["distance_km"], travel=d["travel_h"], end=d["end"][-5:]))
-        + "</li>"
-        for d in plan["day_summary"]
-    )
+    summary = "".join(f"<li>{html.escape(line)}</li>" for line in day_lines(plan, lang))
     unfitted = "".join(f"<li>{html.escape(s['village'])} ({html.escape(s['village_code'])})</li>"
                        for s in plan["unfitted"])  # fmt: skip
     body = (
