@@ -65,7 +65,7 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
     server = flask.Flask(__name__)
     server_config.configure(server, production=is_production)  # before anything else: refuse early
     opened = open_store(store)
-    ensure_demo_store(opened, seed=get_settings().demo_seed)
+    ensure_demo_store(opened, seed=get_settings().demo_seed, production=is_production)
     data = StoreData(opened, shared=SharedCache.for_store(opened))
     app = dash.Dash(
         __name__,
