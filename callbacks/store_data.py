@@ -51,7 +51,7 @@ class StoreData:
         in the cache the server's processes share, and computed by one process only.
         """
         with self._lock:
-            stamp = self.store.stamp()
+            stamp = self.version()
             new_version = stamp != self._stamp
             if new_version:
                 self._cache.clear()
@@ -67,13 +67,22 @@ class StoreData:
                 if self._stamp == stamp and key in self._cache:  # computed while this request waited
                     return self._cache[key]
             if shared and self.shared is not None:
-                value = self.shared.get_or_compute(stamp, key, compute, current=self.store.stamp)
+                value = self.shared.get_or_compute(stamp, key, compute, current=self.version)
             else:
                 value = compute()
             with self._lock:
                 if self._stamp == stamp:  # a newer store version does not get this stale value
                     self._cache[key] = value
             return value
+
+    def version(self) -> str:
+        """What cached values are computed from: the store's stamp and today's date.
+
+        The date is part of it because indicators not from a build are "as of today", and
+        ageing measures (overdue cases, months since a visit) move with the calendar even
+        when no data change: a long-running server recomputes once a day.
+        """
+        return f"{self.store.stamp()}@{dt.date.today().isoformat()}"
 
     def warm(self) -> None:
         """Compute what the first page needs (indicators, records, shapes) ahead of the first request."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 
+import pytest
+
+from callbacks import store_data
 from callbacks.store_data import StoreData
 from geodata.store import Store
 
@@ -38,3 +42,19 @@ def test_a_slow_key_does_not_hold_up_others_and_each_key_computes_once(mini_stor
     for th in [*threads, slow_thread]:
         th.join(10)
     assert calls == [1] and data.cached("once", once) == 3 and data.cached("slow", slow) == 1
+
+
+def test_values_as_of_today_move_with_the_calendar(mini_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server left running over midnight does not keep yesterday's "as of today" indicators."""
+    data = StoreData(mini_store)
+    today = dt.date.today()
+    assert data.as_of() == today  # no build: the indicators are computed as of today
+    tomorrow = today + dt.timedelta(days=1)
+
+    class Clock(dt.date):
+        @classmethod
+        def today(cls) -> dt.date:
+            return tomorrow
+
+    monkeypatch.setattr(store_data.dt, "date", Clock)
+    assert data.as_of() == tomorrow
