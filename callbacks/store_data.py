@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,7 @@ class StoreData:
         self._stamp: str | None = None
         self._cache: dict[str, Any] = {}
         self._computing: dict[str, threading.RLock] = {}
+        self._recent: dict[str, OrderedDict[str, None]] = {}  # per group, the keys of cached_recent, oldest first
         self.jobs = JobBoard.beside(store)  # one board per store: rebuilds run one at a time
 
     def cached(self, key: str, compute: Callable[[], Any], *, shared: bool = False) -> Any:
@@ -56,6 +58,7 @@ class StoreData:
             if new_version:
                 self._cache.clear()
                 self._computing.clear()
+                self._recent.clear()
                 self._stamp = stamp
             if key in self._cache:
                 return self._cache[key]
@@ -74,6 +77,23 @@ class StoreData:
                 if self._stamp == stamp:  # a newer store version does not get this stale value
                     self._cache[key] = value
             return value
+
+    def cached_recent(self, group: str, key: str, compute: Callable[[], Any], *, keep: int) -> Any:
+        """Like :meth:`cached`, for values asked for by free choices (a planner's selection of movers).
+
+        Only the ``keep`` most recently used keys of ``group`` stay in memory, so a long day
+        of different choices does not grow the server without bound.
+        """
+        value = self.cached(f"{group}:{key}", compute)
+        with self._lock:
+            order = self._recent.setdefault(group, OrderedDict())
+            order[key] = None
+            order.move_to_end(key)
+            while len(order) > keep:
+                oldest, _ = order.popitem(last=False)
+                self._cache.pop(f"{group}:{oldest}", None)
+                self._computing.pop(f"{group}:{oldest}", None)
+        return value
 
     def version(self) -> str:
         """What cached values are computed from: the store's stamp and today's date.

@@ -58,3 +58,14 @@ def test_values_as_of_today_move_with_the_calendar(mini_store: Store, monkeypatc
 
     monkeypatch.setattr(store_data.dt, "date", Clock)
     assert data.as_of() == tomorrow
+
+
+def test_values_of_free_choices_are_kept_for_the_most_recent_only(mini_store: Store) -> None:
+    data = StoreData(mini_store)
+    calls: list[int] = []
+    for n in (1, 2, 3, 1, 4):
+        data.cached_recent("plan", str(n), lambda n=n: calls.append(n) or n, keep=2)
+    assert calls == [1, 2, 3, 1, 4], "1 was dropped when 3 came, so it is computed again"
+    assert data.cached_recent("plan", "4", lambda: 0, keep=2) == 4  # still kept
+    assert data.cached_recent("plan", "1", lambda: -1, keep=2) == 1  # still kept (second most recent)
+    assert data.cached_recent("plan", "3", lambda: 33, keep=2) == 33  # dropped
