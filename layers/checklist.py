@@ -91,7 +91,7 @@ def checklist_html(plan: dict[str, Any], lang: str) -> str:
         rows = []
         for section in stop_sections(stop, lang):
             box = "" if section.form else "☐"
-            cells = "".join(f"<tr><td>{html.escape(item)}</td><td class='box'>{box}</td></tr>" for item in section.items)
+            cells = "".join(f"<tr><td>{html.escape(i)}</td><td class='box'>{box}</td></tr>" for i in section.items)
             rows.append(f"<h3>{html.escape(section.heading)}</h3><table class='checks'>{cells}</table>")
         blocks.append(
             f"<section class='stop'><h2>{html.escape(stop_title(stop, lang))}</h2>"
