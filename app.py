@@ -7,6 +7,7 @@ the guard in front of the Flask server answers 401/403 before any page code runs
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import Any
 
@@ -65,7 +66,7 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
     server = flask.Flask(__name__)
     server_config.configure(server, production=is_production)  # before anything else: refuse early
     opened = open_store(store)
-    ensure_demo_store(opened, seed=get_settings().demo_seed)
+    ensure_demo_store(opened, seed=get_settings().demo_seed, production=is_production)
     data = StoreData(opened, shared=SharedCache.for_store(opened))
     app = dash.Dash(
         __name__,
@@ -167,8 +168,12 @@ def serve(*, store: str | None = None, host: str = "127.0.0.1", port: int = 8050
     if not server_config.production_mode(production):
         password = ensure_first_admin(open_store(store))
         if password:  # a fresh checkout: one administrator, so the app can be used at once
-            log.warning("first run: created account 'admin' with password %s (shown once; change it with "
-                        "`battlemap users reset admin`)", password)  # fmt: skip
+            print(
+                f"first run: created account 'admin' with password {password} (shown once; change it with "
+                "`battlemap users reset admin`)",
+                file=sys.stderr,
+                flush=True,
+            )  # on the terminal, not in a log file
     log.warning("Battlemap on http://%s:%s/", host, port)
     app.run(host=host, port=port, debug=debug)
 

@@ -502,7 +502,7 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
     def on_layer(layer: str, state: dict) -> Any:
         if layer == state["layer"]:
             return dash.no_update
-        return _from_store(state).href(layer=layer)
+        return _from_store(data, state).href(layer=layer)
 
 
 def _register_view(app: dash.Dash, data: StoreData) -> None:
@@ -527,11 +527,11 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
 
     @app.callback(Output("unit-panel-body", "children"), Input("map-drawn", "data"))
     def fill_panel(state: dict) -> list[Any]:
-        return panel_content(data, _from_store(state))
+        return panel_content(data, _from_store(data, state))
 
     @app.callback(Output("household-section", "children"), Input("map-drawn", "data"))
     def fill_households(state: dict) -> Any:
-        current = _from_store(state)
+        current = _from_store(data, state)
         if current.level != "village":
             return html.Div(id="household-card", hidden=True)
         return register_section(current.lang)
@@ -593,7 +593,7 @@ def _register_selection(app: dash.Dash, data: StoreData) -> None:
         prevent_initial_call=True,
     )
     def on_export_html(_n: int, state: dict) -> dict:
-        current = _from_store(state)
+        current = _from_store(data, state)
         households = masked_households(data, current.village) if current.level == "village" else None
         name = current.village or current.town or "county"
         audit_export(data, "export:html", name, layer=current.layer)
@@ -602,9 +602,13 @@ def _register_selection(app: dash.Dash, data: StoreData) -> None:
         )
 
 
-def _from_store(state: dict) -> MapState:
-    """The page state kept in the ``map-state`` store (sent by the browser: checked against the township scope)."""
-    current = MapState(state["town"], state["village"], state["layer"], state["lang"])
-    if township_scope() is not None and not (in_scope(current.town) and in_scope(current.village or current.town)):
-        raise PreventUpdate
+def _from_store(data: StoreData, state: dict) -> MapState:
+    """The page state kept in the ``map-state`` store, as the browser sent it: known codes within the user's scope.
+
+    Unknown codes, layers and languages never reach a cache key (each would be a new entry).
+    """
+    asked = state if isinstance(state, dict) else {}
+    current = _state(data, asked)
+    if (current.town, current.village) != (asked.get("town") or None, asked.get("village") or None):
+        raise PreventUpdate  # a code the store does not have, or outside the township scope
     return current

@@ -10,6 +10,7 @@ from dash import Input, Output, dcc, html
 
 from callbacks.access import in_scope, township_scope
 from callbacks.store_data import StoreData
+from geodata.settings import get_settings
 from layers.overview import village_overview_figure
 
 GRAPH_ID = "overview-map"
@@ -27,7 +28,7 @@ def layout(data: StoreData) -> html.Div:
                 dcc.Graph(id=GRAPH_ID, figure=_figure(data), style={"height": "80vh"}, config={"displaylogo": False}),
                 type="circle",
             ),
-            dcc.Interval(id=REFRESH_ID, interval=30_000),
+            dcc.Interval(id=REFRESH_ID, interval=get_settings().wall.refresh_seconds * 1000),  # as the wall
         ],
         className="overview",
     )

@@ -22,7 +22,7 @@ from callbacks.access import audit_export, in_scope
 from callbacks.store_data import StoreData
 from geodata.privacy import MASKERS
 from geodata.spreadsheet import safe_csv
-from layers.i18n import RISK_TYPES, pick, t
+from layers.i18n import RISK_TYPES, lang_of, pick, t
 
 GRID_COLUMNS = [
     "household_id",
@@ -180,9 +180,10 @@ def register_callbacks(app: dash.Dash, data: StoreData) -> None:
         prevent_initial_call=True,
     )
     def rows(request: dict | None, state: dict) -> dict:
-        if not request or not state.get("village") or not in_scope(state["village"]):
+        village = _shown_village(data, state)
+        if not request or village is None:
             return {"rowData": [], "rowCount": 0}
-        return answer(register_table(data, state["village"], state["lang"]), request)
+        return answer(register_table(data, village, lang_of(state.get("lang"))), request)
 
     @app.callback(
         Output("grid-download", "data"),
@@ -191,10 +192,18 @@ def register_callbacks(app: dash.Dash, data: StoreData) -> None:
         prevent_initial_call=True,
     )
     def export(_n: int, state: dict) -> dict:
-        if not state.get("village") or not in_scope(state["village"]):
+        village, lang = _shown_village(data, state), lang_of(state.get("lang"))
+        if village is None:
             raise PreventUpdate
-        table = register_table(data, state["village"], state["lang"])
-        audit_export(data, "export:csv", state["village"], rows=len(table))
-        headers = {c: t("income" if c == "per_capita_income" else c, state["lang"]) for c in GRID_COLUMNS}
+        table = register_table(data, village, lang)
+        audit_export(data, "export:csv", village, rows=len(table))
+        headers = {c: t("income" if c == "per_capita_income" else c, lang) for c in GRID_COLUMNS}
         text = safe_csv(table.rename(columns=headers), index=False)
-        return dcc.send_string("\ufeff" + text, f"households-{state['village']}.csv")  # BOM: Excel reads UTF-8
+        return dcc.send_string("\ufeff" + text, f"households-{village}.csv")  # BOM: Excel reads UTF-8
+
+
+def _shown_village(data: StoreData, state: dict | None) -> str | None:
+    """The village of the page state the browser sent, when it is a village of the store within the user's scope."""
+    village = str((state or {}).get("village") or "")
+    known = village in data.indicators("village").index
+    return village if known and in_scope(village) else None

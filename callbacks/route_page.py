@@ -257,9 +257,9 @@ def _checklist(plan: dict[str, Any], lang: str) -> list[Any]:
     out: list[Any] = [html.H2(t("checklist", lang))]
     for stop in plan["stops"]:
         parts: list[Any] = [html.H3(stop_title(stop, lang))]
-        for heading, items in stop_sections(stop, lang):
-            box = "" if heading == t("finding_form", lang) else "☐ "  # the form's fields are written in by hand
-            parts += [html.H4(heading), html.Ul([html.Li(box + item) for item in items])]
+        for section in stop_sections(stop, lang):
+            box = "" if section.form else "☐ "  # the form's fields are written in by hand
+            parts += [html.H4(section.heading), html.Ul([html.Li(box + item) for item in section.items])]
         out.append(html.Section(parts, className="route-stop-checks"))
     return out
 

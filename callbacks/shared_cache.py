@@ -31,6 +31,7 @@ from typing import Any
 
 import diskcache
 
+from geodata.private_files import private_dir
 from geodata.settings import Settings, get_settings
 from geodata.store import Store
 
@@ -91,8 +92,8 @@ class SharedCache:
     def cache(self) -> diskcache.Cache:
         """The diskcache of this process (opened again after a fork: SQLite connections must not cross one)."""
         if self._cache is None or self._pid != os.getpid():
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            (self.directory / "locks").mkdir(mode=0o700, exist_ok=True)
+            private_dir(self.directory)  # pickles are loaded: nobody else may write (or read) them
+            private_dir(self.directory / "locks")
             self._cache = diskcache.Cache(self.directory, size_limit=self._size_limit)
             self._pid = os.getpid()
         return self._cache

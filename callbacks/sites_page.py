@@ -56,6 +56,7 @@ from layers.unit_map import Context
 
 PATH = "/sites"
 log = logging.getLogger(__name__)
+PLANS_KEPT = 8  # movers' plans (with their origin rasters) kept in memory per server process
 GRAPH = "sites-graph"
 SAATY = ("9", "7", "5", "3", "1", "1/3", "1/5", "1/7", "1/9")
 PAIRS = list(combinations(CRITERIA, 2))
@@ -89,7 +90,8 @@ def warm(data: StoreData) -> None:
 
 def mover_plan(data: StoreData, selection: Selection) -> MoverPlan:
     """The movers' plan for ``selection`` (cached per selection and store version)."""
-    return data.cached(f"sites:plan:{selection!r}", lambda: plan_movers(site_model(data), selection))
+    return data.cached_recent("sites:plan", repr(selection), lambda: plan_movers(site_model(data), selection),
+                              keep=PLANS_KEPT)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,7 @@ class StoreData:
         self._stamp: str | None = None
         self._cache: dict[str, Any] = {}
         self._computing: dict[str, threading.RLock] = {}
+        self._recent: dict[str, OrderedDict[str, None]] = {}  # per group, the keys of cached_recent, oldest first
         self.jobs = JobBoard.beside(store)  # one board per store: rebuilds run one at a time
 
     def cached(self, key: str, compute: Callable[[], Any], *, shared: bool = False) -> Any:
@@ -51,11 +53,12 @@ class StoreData:
         in the cache the server's processes share, and computed by one process only.
         """
         with self._lock:
-            stamp = self.store.stamp()
+            stamp = self.version()
             new_version = stamp != self._stamp
             if new_version:
                 self._cache.clear()
                 self._computing.clear()
+                self._recent.clear()
                 self._stamp = stamp
             if key in self._cache:
                 return self._cache[key]
@@ -67,13 +70,39 @@ class StoreData:
                 if self._stamp == stamp and key in self._cache:  # computed while this request waited
                     return self._cache[key]
             if shared and self.shared is not None:
-                value = self.shared.get_or_compute(stamp, key, compute, current=self.store.stamp)
+                value = self.shared.get_or_compute(stamp, key, compute, current=self.version)
             else:
                 value = compute()
             with self._lock:
                 if self._stamp == stamp:  # a newer store version does not get this stale value
                     self._cache[key] = value
             return value
+
+    def cached_recent(self, group: str, key: str, compute: Callable[[], Any], *, keep: int) -> Any:
+        """Like :meth:`cached`, for values asked for by free choices (a planner's selection of movers).
+
+        Only the ``keep`` most recently used keys of ``group`` stay in memory, so a long day
+        of different choices does not grow the server without bound.
+        """
+        value = self.cached(f"{group}:{key}", compute)
+        with self._lock:
+            order = self._recent.setdefault(group, OrderedDict())
+            order[key] = None
+            order.move_to_end(key)
+            while len(order) > keep:
+                oldest, _ = order.popitem(last=False)
+                self._cache.pop(f"{group}:{oldest}", None)
+                self._computing.pop(f"{group}:{oldest}", None)
+        return value
+
+    def version(self) -> str:
+        """What cached values are computed from: the store's stamp and today's date.
+
+        The date is part of it because indicators not from a build are "as of today", and
+        ageing measures (overdue cases, months since a visit) move with the calendar even
+        when no data change: a long-running server recomputes once a day.
+        """
+        return f"{self.store.stamp()}@{dt.date.today().isoformat()}"
 
     def warm(self) -> None:
         """Compute what the first page needs (indicators, records, shapes) ahead of the first request."""

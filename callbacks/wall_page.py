@@ -60,6 +60,12 @@ def rotation(pinned: str | None) -> list[str]:
     return [pinned] if pinned else keys
 
 
+def screen_size(size: list[Any]) -> tuple[int, int]:
+    """The map's size as the browser reported it, in steps of 40 px within a wall's range (it keys the cache)."""
+    width, height = (int(float(v)) for v in size[:2])
+    return (min(max(width, 320), 7680) // 40 * 40, min(max(height, 240), 4320) // 40 * 40)
+
+
 def pinned_indicator(value: str | None) -> str | None:
     """The catalog key asked for by ``?indicator=`` (a key or one of the settings' short names)."""
     if not value:
@@ -281,12 +287,13 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         if not size:
             raise PreventUpdate  # the browser reports the map's size first; build once, for that size
         trigger = tick.get("trigger")
-        keys = rotation(state.get("pinned"))
-        index = (state["i"] + (trigger == "wall-rotate")) % len(keys)
+        keys = rotation(pinned_indicator(state.get("pinned")))
+        index = (int(state.get("i") or 0) + (trigger == "wall-rotate")) % len(keys)
         stamp = data.stamp
-        screen = (int(size[0]), int(size[1]))
-        content = wall_data(data, keys[index], state["lang"], screen)
-        asof, asof_class = as_of_text(data, state["lang"], dt.datetime.now())
+        screen = screen_size(size)
+        lang = lang_of(state.get("lang"))
+        content = wall_data(data, keys[index], lang, screen)
+        asof, asof_class = as_of_text(data, lang, dt.datetime.now())
         changed = stamp != state.get("stamp") or trigger in ("wall-size", "wall-rotate")
         if not changed:  # nothing new: only the "as of" line (it turns stale with time)
             return (*([dash.no_update] * 5), asof, asof_class, dash.no_update)

@@ -127,10 +127,14 @@ class AccountStore(PrivateDB):
 
         The reply never says whether the name exists. While the account or the address has had
         ``max_failures_*`` failures within ``failure_window_minutes``, the password is not checked.
+        Each attempt is counted as a failure *before* its password is checked (and the count
+        taken back on success), in the same locked transaction as the check of the limit, so
+        guesses sent in parallel to every server thread cannot all slip under it.
         """
         cfg = (settings or get_settings()).auth
         since = time.time() - cfg.failure_window_minutes * 60
         with self._connect() as con:  # the refusal is committed before it is raised
+            con.execute("BEGIN IMMEDIATE")  # one attempt at a time counts and claims its place
             by_name = con.execute("SELECT COUNT(*) FROM login_failures WHERE name = ? AND at > ?",
                                   (name, since)).fetchone()[0]  # fmt: skip
             by_address = con.execute("SELECT COUNT(*) FROM login_failures WHERE address = ? AND at > ?",
@@ -139,14 +143,15 @@ class AccountStore(PrivateDB):
             if throttled:
                 audit_row(con, who=name, action="login:throttled", target=address,
                           detail={"failures_name": by_name, "failures_address": by_address})  # fmt: skip
+            else:
+                con.execute("INSERT INTO login_failures VALUES (?, ?, ?)", (time.time(), name, address))
         if throttled:
             msg = f"too many failed logins; try again in {cfg.failure_window_minutes} minutes"
             raise LoginRefused(msg, throttled=True)
         row = self._row(name)
         ok = _verify(row["password_hash"] if row else None, password) and row is not None and not row["disabled_at"]
         with self._connect() as con:
-            if not ok:
-                con.execute("INSERT INTO login_failures VALUES (?, ?, ?)", (time.time(), name, address))
+            if not ok:  # the attempt's row stays as its failure
                 con.execute("DELETE FROM login_failures WHERE at < ?", (since - 86400,))  # keep the table small
                 why = "unknown" if row is None else "disabled" if row["disabled_at"] else "password"
                 audit_row(con, who=name, action="login:failed", target=address, detail={"why": why})

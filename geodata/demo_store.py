@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from geodata._errors import ConfigError
 from geodata.demo import GENERATION_STEPS, make_demo_county
 from geodata.schemas import DERIVED_COLUMNS
 from geodata.store import Frame, Store, conform
@@ -47,10 +48,21 @@ def _with_derived(frame: Frame, layer: str) -> Frame:
     return out
 
 
-def ensure_demo_store(store: Store, *, seed: int) -> bool:
-    """Fill an absent store with the demo county; True when it was created now."""
+def ensure_demo_store(store: Store, *, seed: int, production: bool = False) -> bool:
+    """Fill an absent store with the demo county (never in production); True when it was created now.
+
+    A store that exists without villages is refused rather than overwritten (it may hold a
+    county's real towns or ledgers); so is a missing store in production, where it means
+    a mistyped ``BATTLEMAP_STORE``, and demo households must never pass for real ones.
+    """
     if store.exists() and store.has("villages"):
         return False
+    if store.exists():
+        msg = f"{store.label} has no villages layer: import villages first (battlemap import villages FILE)"
+        raise ConfigError(msg)
+    if production:
+        msg = f"no store at {store.label}: check BATTLEMAP_STORE / --store (production never writes the demo county)"
+        raise ConfigError(msg)
     log.warning("no store at %s: writing the demo county (seed %s)", store.label, seed)
     write_demo(store, seed=seed)
     return True

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from geodata.private_files import private_dir
 from geodata.store import Store
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class JobBoard:
 
     def _write(self, status: dict[str, Any]) -> None:
         """Replace the status file atomically."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(status, fh)

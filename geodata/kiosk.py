@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -39,11 +40,13 @@ def tokens(store: Store) -> pd.DataFrame:
 def create_token(store: Store, label: str, *, who: str | None = None) -> tuple[str, str]:
     """A new token for the screen ``label``: returns (token_id, token); the token is not stored."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    current = tokens(store)
-    token_id = f"k{len(current) + 1:03d}"
-    row = {"token_id": token_id, "label": label, "token_sha256": digest(token),
-           "created_at": dt.datetime.now().replace(microsecond=0).isoformat(), "revoked_at": None}  # fmt: skip
-    _write(store, pd.concat([current, pd.DataFrame([row])], ignore_index=True), action="kiosk_create", row=row)
+
+    def add(current: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+        row = {"token_id": f"k{len(current) + 1:03d}", "label": label, "token_sha256": digest(token),
+               "created_at": dt.datetime.now().replace(microsecond=0).isoformat(), "revoked_at": None}  # fmt: skip
+        return pd.concat([current, pd.DataFrame([row])], ignore_index=True), row
+
+    token_id = _change(store, "kiosk_create", add)["token_id"]
     PrivateDB.beside(store).audit(
         who=who or cli_user(), action="kiosk:create", target=token_id, detail={"label": label}
     )
@@ -52,16 +55,19 @@ def create_token(store: Store, label: str, *, who: str | None = None) -> tuple[s
 
 def revoke_token(store: Store, token_id: str, *, who: str | None = None) -> None:
     """Stop ``token_id`` from opening the wall (refused when unknown or already revoked)."""
-    current = tokens(store)
-    match = current["token_id"] == token_id
-    if not match.any():
-        msg = f"no kiosk token {token_id!r}; known: {', '.join(current['token_id']) or 'none'}"
-        raise InputError(msg)
-    if current.loc[match, "revoked_at"].notna().any():
-        msg = f"kiosk token {token_id!r} is already revoked"
-        raise InputError(msg)
-    current.loc[match, "revoked_at"] = dt.datetime.now().replace(microsecond=0).isoformat()
-    _write(store, current, action="kiosk_revoke", row={"token_id": token_id})
+
+    def revoke(current: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+        match = current["token_id"] == token_id
+        if not match.any():
+            msg = f"no kiosk token {token_id!r}; known: {', '.join(current['token_id']) or 'none'}"
+            raise InputError(msg)
+        if current.loc[match, "revoked_at"].notna().any():
+            msg = f"kiosk token {token_id!r} is already revoked"
+            raise InputError(msg)
+        current.loc[match, "revoked_at"] = dt.datetime.now().replace(microsecond=0).isoformat()
+        return current, {"token_id": token_id}
+
+    _change(store, "kiosk_revoke", revoke)
     PrivateDB.beside(store).audit(who=who or cli_user(), action="kiosk:revoke", target=token_id)
 
 
@@ -78,8 +84,10 @@ def live_digest(table: pd.DataFrame, wanted: str) -> bool:
     return any(hmac.compare_digest(wanted, str(stored)) for stored in live)
 
 
-def _write(store: Store, frame: pd.DataFrame, *, action: str, row: dict) -> None:
-    detail = {k: v for k, v in row.items() if k != "token_sha256"}
+def _change(store: Store, action: str, edit: Callable[[pd.DataFrame], tuple[pd.DataFrame, dict]]) -> dict:
+    """Read the table, ``edit`` it and write it back under the writers' lock, so no concurrent change is lost."""
     with store.transaction() as tx:
+        frame, row = edit(tokens(store))
         tx.write(TABLE, frame.astype({"revoked_at": "object"}))
-        tx.log(action=action, layer=TABLE, rows=1, detail=detail)
+        tx.log(action=action, layer=TABLE, rows=1, detail={k: v for k, v in row.items() if k != "token_sha256"})
+    return row

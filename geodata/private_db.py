@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from geodata.private_files import private_file
 from geodata.store import Store, os_user
 
 SCHEMA = """
@@ -95,7 +96,7 @@ class PrivateDB:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         """A connection in one transaction (committed on success, rolled back on error), schema ensured."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=30)
+        con = sqlite3.connect(private_file(self.path), timeout=30)  # 0600: hashes, plans and the audit log
         try:
             con.executescript(SCHEMA)
             with con:

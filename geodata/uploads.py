@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geodata._errors import InputError
+from geodata.private_files import private_dir, private_file
 from geodata.report import Problem, Report
 from geodata.store import Store
 
@@ -79,9 +80,9 @@ class UploadArea:
         """Keep ``content`` under a new token; uploads older than ``keep_hours`` are removed first."""
         self.prune(keep_hours=keep_hours)
         token = secrets.token_hex(16)
-        folder = self.root / token
-        folder.mkdir(parents=True)
-        path = folder / clean_name(filename)
+        folder = private_dir(self.root) / token
+        folder.mkdir(mode=0o700)
+        path = private_file(folder / clean_name(filename))  # household ledgers: the server's user only
         path.write_bytes(content)
         return Upload(token, path.name, path, len(content))
 

@@ -10,7 +10,7 @@ standalone HTML both render :func:`stop_sections`, so the two never differ.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, NamedTuple
 
 from layers.i18n import t
 
@@ -50,7 +50,15 @@ def warning_text(warning: dict[str, Any], lang: str) -> str:
     return t(f"warn_{warning['code']}", lang).format(**numbers)
 
 
-def stop_sections(stop: dict[str, Any], lang: str) -> list[tuple[str, list[str]]]:
+class Section(NamedTuple):
+    """One block of a stop's checklist; the finding form's items are written in, not ticked."""
+
+    heading: str
+    items: list[str]
+    form: bool = False
+
+
+def stop_sections(stop: dict[str, Any], lang: str) -> list[Section]:
     """(heading, check items) of one stop: per team the ten checks, per household the guarantees, then the form."""
     sections = []
     for team in stop.get("teams", []):
@@ -58,12 +66,12 @@ def stop_sections(stop: dict[str, Any], lang: str) -> list[tuple[str, list[str]]
         facts = f"{t('leader', lang)} {team.get('leader') or '—'} · {t('checkin_rate', lang)} " + (
             f"{team['checkin_rate']:.0%}" if team.get("checkin_rate") is not None else "—"
         )
-        sections.append((head, [facts, *[t(k, lang) for k in ZERO_OUT_CHECKS]]))
+        sections.append(Section(head, [facts, *[t(k, lang) for k in ZERO_OUT_CHECKS]]))
     for hh in stop.get("households", []):
         flags = "、".join(t(f"flag_{f}", lang) for f in hh.get("flags", []))
         head = f"{t('household_checks', lang)} · {hh['household_id']} {hh.get('head') or ''}"
-        sections.append((head + (f" ({flags})" if flags else ""), [t(k, lang) for k in HOUSEHOLD_CHECKS]))
-    sections.append((t("finding_form", lang), [t(k, lang) for k in FORM_FIELDS]))
+        sections.append(Section(head + (f" ({flags})" if flags else ""), [t(k, lang) for k in HOUSEHOLD_CHECKS]))
+    sections.append(Section(t("finding_form", lang), [t(k, lang) for k in FORM_FIELDS], form=True))
     return sections
 
 
@@ -81,12 +89,10 @@ def checklist_html(plan: dict[str, Any], lang: str) -> str:
     blocks = []
     for stop in plan["stops"]:
         rows = []
-        for heading, items in stop_sections(stop, lang):
-            is_form = heading == t("finding_form", lang)
-            cells = "".join(
-                f"<tr><td>{html.escape(item)}</td><td class='box'>{'' if is_form else '☐'}</td></tr>" for item in items
-            )
-            rows.append(f"<h3>{html.escape(heading)}</h3><table class='checks'>{cells}</table>")
+        for section in stop_sections(stop, lang):
+            box = "" if section.form else "☐"
+            cells = "".join(f"<tr><td>{html.escape(i)}</td><td class='box'>{box}</td></tr>" for i in section.items)
+            rows.append(f"<h3>{html.escape(section.heading)}</h3><table class='checks'>{cells}</table>")
         blocks.append(
             f"<section class='stop'><h2>{html.escape(stop_title(stop, lang))}</h2>"
             f"<p>{html.escape(t('why_drawn', lang))}: {html.escape(reasons_text(stop, lang))}</p>"

@@ -23,6 +23,7 @@ from layers.basemap import ATTRIBUTION, leaflet_tiles, to_gcj02_frame
 from layers.catalog import MapIndicator, format_value, unit_label
 from layers.classify import NO_DATA, Classes, ranks
 from layers.i18n import pick, t
+from layers.leaflet_text import with_tooltip
 from layers.unit_map import FACILITY_COLOUR, ROAD_STYLE, STATUS_COLOUR
 
 
@@ -65,14 +66,14 @@ def export_map_html(
                                style_function=lambda _f, s=style: s).add_to(fmap)  # fmt: skip
     if facilities is not None and len(facilities):
         for _, row in facilities.iterrows():
-            folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5, weight=1, fill=True, fill_opacity=0.9,
-                                color=FACILITY_COLOUR.get(row["kind"], "#333"),
-                                tooltip=html.escape(str(row["name"] or ""))).add_to(fmap)  # fmt: skip
+            marker = folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5, weight=1, fill=True,
+                                         fill_opacity=0.9, color=FACILITY_COLOUR.get(row["kind"], "#333"))  # fmt: skip
+            with_tooltip(marker, str(row["name"] or "")).add_to(fmap)
     if households is not None and len(households):
         for row in households.itertuples():
-            folium.CircleMarker([row.lat, row.lon], radius=3, weight=0, fill=True, fill_opacity=0.9,
-                                color=STATUS_COLOUR.get(row.status, "#999"),
-                                tooltip=html.escape(str(row.household_id))).add_to(fmap)  # fmt: skip
+            marker = folium.CircleMarker([row.lat, row.lon], radius=3, weight=0, fill=True, fill_opacity=0.9,
+                                         color=STATUS_COLOUR.get(row.status, "#999"))  # fmt: skip
+            with_tooltip(marker, str(row.household_id)).add_to(fmap)
     root = fmap.get_root()
     root.html.add_child(folium.Element(_legend_html(view, title)))
     return root.render()

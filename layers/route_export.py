@@ -27,6 +27,7 @@ from layers.basemap import to_gcj02_frame
 from layers.checklist import checklist_html, day_lines, reasons_text
 from layers.export_html import offline_map
 from layers.i18n import t
+from layers.leaflet_text import with_tooltip
 
 DAY_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 UNFITTED_COLOUR = "#8a8f98"
@@ -149,8 +150,9 @@ def _route_map(
     for day, path in enumerate(plan["paths"], start=1):
         if path:
             lonlat = shift(np.array(path, float))
-            folium.PolyLine(lonlat[:, ::-1].tolist(), color=DAY_COLOURS[(day - 1) % len(DAY_COLOURS)], weight=4,
-                            opacity=0.85, tooltip=html.escape(t("day_n", lang).format(n=day))).add_to(fmap)  # fmt: skip
+            line = folium.PolyLine(lonlat[:, ::-1].tolist(), color=DAY_COLOURS[(day - 1) % len(DAY_COLOURS)], weight=4,
+                                   opacity=0.85)  # fmt: skip
+            with_tooltip(line, t("day_n", lang).format(n=day)).add_to(fmap)
     start = plan["start"]
     (s_lon, s_lat), = shift(np.array([[start["lon"], start["lat"]]]))  # fmt: skip
     _marker(
@@ -181,7 +183,7 @@ def _marker(
         html=f'<div class="{css}" style="--c:{colour}">{html.escape(label)}</div>', icon_size=(22, 22),
         icon_anchor=(11, 11),
     )  # fmt: skip
-    folium.Marker([lat, lon], icon=icon, tooltip=html.escape(tip)).add_to(fmap)
+    with_tooltip(folium.Marker([lat, lon], icon=icon), tip).add_to(fmap)
 
 
 def _gcj02(lonlat: np.ndarray) -> np.ndarray:

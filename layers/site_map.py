@@ -31,6 +31,7 @@ from geodata.settings import MapSettings
 from layers.export_html import offline_map
 from layers.geometry import line_coordinates
 from layers.i18n import t
+from layers.leaflet_text import lines_popup, with_tooltip
 from layers.site_text import criterion_label, reasons, travel_text
 from layers.unit_map import Context, context_traces, esc, map_figure
 
@@ -206,22 +207,22 @@ def sites_html(view: SiteView, *, title: str, hazards: gpd.GeoDataFrame | None =
         folium.GeoJson(hazards[["geometry"]].to_json(), name=t("hazards", lang),
                        style_function=lambda _f: style).add_to(fmap)  # fmt: skip
     for o in view.origins.itertuples():
-        tip = html.escape(f"{o.name or o.village_code} · {o.households}")
-        folium.CircleMarker([o.lat, o.lon], radius=5 + np.sqrt(o.households) / 2, color=ORIGIN_COLOUR, fill=True,
-                            fill_opacity=0.8, weight=1, tooltip=tip).add_to(fmap)  # fmt: skip
+        marker = folium.CircleMarker([o.lat, o.lon], radius=5 + np.sqrt(o.households) / 2, color=ORIGIN_COLOUR,
+                                     fill=True, fill_opacity=0.8, weight=1)  # fmt: skip
+        with_tooltip(marker, f"{o.name or o.village_code} · {o.households}").add_to(fmap)
     cands = view.result.candidates
     why = reasons(cands, lang)
     for i, row in enumerate(cands.itertuples()):
         colour = RANK_COLOURS[i % len(RANK_COLOURS)]
-        popup = "<br>".join(html.escape(x) for x in (
+        popup = lines_popup([
             f"{row.site_id} · {t('score', lang)} {row.score:.1f}",
             f"{t('located_in', lang)}: {row.village_name or '—'}",
             f"{t('area_ha', lang)}: {row.area_ha:.1f} · {t('capacity', lang)}: {row.capacity}", why[i],
-            travel_text(view.result.travel, row.site_id, lang)))  # fmt: skip
+            travel_text(view.result.travel, row.site_id, lang)])  # fmt: skip
         folium.GeoJson(shapely.to_geojson(row.geometry), style_function=lambda _f, c=colour: {
             "color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.6}).add_to(fmap)  # fmt: skip
-        folium.CircleMarker([row.lat, row.lon], radius=9, color=colour, fill=True, fill_opacity=1,
-                            popup=folium.Popup(popup, max_width=360)).add_to(fmap)  # fmt: skip
+        marker = folium.CircleMarker([row.lat, row.lon], radius=9, color=colour, fill=True, fill_opacity=1)
+        marker.add_child(popup).add_to(fmap)
     fmap.get_root().html.add_child(folium.Element(_legend(view, s, title)))
     fmap.fit_bounds([[lat0, lon0], [lat1, lon1]])
     return fmap.get_root().render()

@@ -17,7 +17,7 @@ from analytics.kpis import Kpi
 from layers.export_html import ChoroplethView
 from layers.geometry import centre, fit_zoom
 from layers.i18n import t
-from layers.unit_map import esc, name_traces, outline_trace, unit_traces
+from layers.unit_map import name_traces, outline_trace, unit_traces
 
 BACKGROUND = "#0b1220"
 # A MapLibre style with nothing but a background: no tiles, no fonts, so it draws offline.
@@ -86,7 +86,7 @@ def red_list(
         top = scores[scores > 0].sort_values(ascending=False).head(2).index
         reason = " · ".join(f"{t(f'risk_{name}', lang)} {_raw_text(name, raw.at[code, name], lang)}" for name in top)
         entries.append(
-            RedEntry(code=str(code), name=esc(str(row["name"])), town=esc(town_names.get(str(code)[:9], "")),
+            RedEntry(code=str(code), name=str(row["name"]), town=town_names.get(str(code)[:9], ""),
                      score=float(row["risk_index"]), reason=reason, red=bool(row.get("risk_red", False)))
         )  # fmt: skip
     return entries

@@ -15,11 +15,11 @@ import shapely
 import sqlalchemy as sa
 from psycopg import sql
 
-from geodata._errors import StoreError
+from geodata._errors import ConfigError, StoreError
 from geodata.demo_store import ensure_demo_store
 from geodata.postgis_store import PostGISStore, mask_url
 from geodata.store import GeoPackageStore, Prefix, Store, open_store
-from tests.conftest import snapshot
+from tests.conftest import snapshot, town_frame
 
 
 def _points(n: int) -> gpd.GeoDataFrame:
@@ -243,3 +243,14 @@ def test_demo_fills_an_empty_postgis_database(postgis_admin: str, postgis_url: s
         open_store(plain).engine.dispose()
         with psycopg.connect(postgis_admin, autocommit=True) as con:
             con.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(plain.rsplit("/", 1)[1])))
+
+
+def test_the_demo_never_overwrites_a_store_or_fills_one_in_production(store: Store) -> None:
+    with pytest.raises(ConfigError, match="production never writes the demo"):
+        ensure_demo_store(store, seed=1, production=True)
+    assert not store.exists(), "a mistyped store in production stays absent"
+    with store.transaction() as tx:
+        tx.write("towns", town_frame())
+    with pytest.raises(ConfigError, match="no villages layer"):
+        ensure_demo_store(store, seed=1)
+    assert store.has("towns") and not store.has("villages"), "the towns stay as they were"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 
+import pytest
+
+from callbacks import store_data
 from callbacks.store_data import StoreData
 from geodata.store import Store
 
@@ -38,3 +42,30 @@ def test_a_slow_key_does_not_hold_up_others_and_each_key_computes_once(mini_stor
     for th in [*threads, slow_thread]:
         th.join(10)
     assert calls == [1] and data.cached("once", once) == 3 and data.cached("slow", slow) == 1
+
+
+def test_values_as_of_today_move_with_the_calendar(mini_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server left running over midnight does not keep yesterday's "as of today" indicators."""
+    data = StoreData(mini_store)
+    today = dt.date.today()
+    assert data.as_of() == today  # no build: the indicators are computed as of today
+    tomorrow = today + dt.timedelta(days=1)
+
+    class Clock(dt.date):
+        @classmethod
+        def today(cls) -> dt.date:
+            return tomorrow
+
+    monkeypatch.setattr(store_data.dt, "date", Clock)
+    assert data.as_of() == tomorrow
+
+
+def test_values_of_free_choices_are_kept_for_the_most_recent_only(mini_store: Store) -> None:
+    data = StoreData(mini_store)
+    calls: list[int] = []
+    for n in (1, 2, 3, 1, 4):
+        data.cached_recent("plan", str(n), lambda n=n: calls.append(n) or n, keep=2)
+    assert calls == [1, 2, 3, 1, 4], "1 was dropped when 3 came, so it is computed again"
+    assert data.cached_recent("plan", "4", lambda: 0, keep=2) == 4  # still kept
+    assert data.cached_recent("plan", "1", lambda: -1, keep=2) == 1  # still kept (second most recent)
+    assert data.cached_recent("plan", "3", lambda: 33, keep=2) == 33  # dropped

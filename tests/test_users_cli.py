@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from battlemap_cli.main import main
 from callbacks import server_config
 from geodata._errors import ConfigError
 from geodata.accounts import AccountStore, LoginRefused
+from geodata.settings import get_settings
 from geodata.store import Store
 
 
@@ -119,3 +122,23 @@ def test_first_run_creates_one_admin_once(mini_store: Store) -> None:
     assert accounts.authenticate("admin", password, address="127.0.0.1").name == "admin"
     assert ensure_first_admin(mini_store) is None  # an account exists: nothing more is created
     assert len(accounts.users()) == 1
+
+
+def test_parallel_guesses_cannot_pass_the_failure_limit(tmp_path: Path) -> None:
+    """Guesses sent at once to every server thread: only as many passwords are checked as the limit allows."""
+    accounts = AccountStore(tmp_path / "county.private.sqlite")
+    accounts.add("guessed", role="leader", password="the right long password", who="tests")
+    start = threading.Barrier(12)
+
+    def guess(n: int) -> str:
+        start.wait()
+        try:
+            accounts.authenticate("guessed", f"wrong guess {n}", address=f"10.0.0.{n}")
+        except LoginRefused as exc:
+            return "throttled" if exc.throttled else "checked"
+        return "in"
+
+    with ThreadPoolExecutor(12) as pool:
+        outcomes = list(pool.map(guess, range(12)))
+    limit = get_settings().auth.max_failures_per_user
+    assert outcomes.count("checked") == limit and outcomes.count("throttled") == 12 - limit

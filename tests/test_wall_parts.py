@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -98,7 +100,7 @@ def test_red_list_names_the_heaviest_problems() -> None:
     entries = red_list(villages, raw, {"621199102": "二乡"}, "zh", length=10)
     assert [e.code for e in entries] == ["621199102201", "621199101201"]  # no score, no place on the list
     assert entries[0].reason == "就医距离 12.3公里 · 资金进度 30%" and entries[0].red and entries[0].town == "二乡"
-    assert entries[1].name == "&lt;b&gt;甲村&lt;/b&gt;"  # names are escaped for the page
+    assert entries[1].name == "<b>甲村</b>"  # plain text: Dash escapes it on the page (once)
 
 
 def test_kiosk_tokens_are_stored_as_digests_and_revocable(store: Store, capsys: pytest.CaptureFixture) -> None:
@@ -118,6 +120,25 @@ def test_kiosk_tokens_are_stored_as_digests_and_revocable(store: Store, capsys: 
     assert main(["--store", store.target, "kiosk", "list"]) == 0
     listing = capsys.readouterr().out
     assert "k001  指挥中心" in listing and "revoked" in listing and "k002  大屏2" in listing and "active" in listing
+
+
+def test_kiosk_changes_at_once_lose_nothing(store: Store) -> None:
+    """Tokens created and revoked from two terminals at the same moment: every one kept, the revocation too."""
+    first, _ = create_token(store, "大屏0")
+    start = threading.Barrier(4)
+
+    def work(n: int) -> str | None:
+        start.wait()
+        if n == 0:
+            revoke_token(store, first)
+            return None
+        return create_token(store, f"大屏{n}")[0]
+
+    with ThreadPoolExecutor(4) as pool:
+        made = [i for i in pool.map(work, range(4)) if i]
+    table = tokens(store).set_index("token_id")
+    assert len(set(made)) == 3 and set(made) <= set(table.index) and len(table) == 4
+    assert pd.notna(table.loc[first, "revoked_at"])
 
 
 def test_quantiles_with_many_ties_merge_classes_quietly() -> None:

@@ -1,0 +1,60 @@
+"""Private files and folders are the server user's alone, whatever the umask."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from callbacks.shared_cache import SharedCache
+from geodata._errors import ConfigError
+from geodata.private_db import PrivateDB
+from geodata.private_files import private_dir
+from geodata.uploads import UploadArea
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The umask a service manager may leave: files would be world-readable by default."""
+    before = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.usefixtures("open_umask")
+def test_private_db_uploads_and_cache_are_closed_to_other_users(tmp_path: Path) -> None:
+    db = tmp_path / "county.private.sqlite"
+    PrivateDB(db).audit(who="t", action="test", target="x")
+    assert mode(db) == 0o600
+    area = UploadArea(tmp_path / ".county.uploads")
+    upload = area.save("户籍台账.xlsx", b"ledger", keep_hours=1)
+    assert mode(upload.path) == 0o600 and mode(upload.path.parent) == 0o700 and mode(area.root) == 0o700
+    cache = SharedCache(tmp_path / "county.cache")
+    cache.cache.set("k", 1)
+    assert mode(cache.directory) == 0o700 and mode(cache.directory / "locks") == 0o700
+
+
+@pytest.mark.usefixtures("open_umask")
+def test_an_open_private_file_is_tightened(tmp_path: Path) -> None:
+    db = tmp_path / "old.private.sqlite"
+    db.touch(mode=0o644)
+    db.chmod(0o644)
+    PrivateDB(db).audit(who="t", action="test", target="x")
+    assert mode(db) == 0o600
+
+
+def test_a_folder_of_another_user_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    monkeypatch.setattr(os, "getuid", lambda: folder.stat().st_uid + 1)  # as if someone else had made it
+    with pytest.raises(ConfigError, match="belongs to another user"):
+        private_dir(folder)
