@@ -29,7 +29,7 @@ def spend_target(as_of: dt.date, settings: Settings) -> float:
     due = 0.0
     for month_day, share in sorted(settings.funds.schedule.items()):
         month, day = (int(p) for p in month_day.split("-"))
-        if as_of >= dt.date(as_of.year, month, day):
+        if as_of >= dt.date(as_of.year, month, day):  # "as of" a day means at its end
             due = max(due, float(share))
     return due
 

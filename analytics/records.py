@@ -66,7 +66,7 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
     rec = Records(as_of=as_of, settings=settings)
     rec.tables["villages"] = _villages(villages)
     households = layers.get("households")
-    hh = _households(households, settings) if households is not None else _empty_households()
+    hh = _households(households, settings, as_of) if households is not None else _empty_households()
     hh_metric = households.to_crs(epsg) if households is not None and len(households) else None
     if hh_metric is not None:
         hh = hh.join(_hazard_flags(hh_metric, layers.get("hazards"), epsg))
@@ -105,7 +105,7 @@ def _empty_households() -> pd.DataFrame:
     return pd.DataFrame(columns=["household_id", "village_code", "members"])
 
 
-def _households(h: gpd.GeoDataFrame, settings: Settings) -> pd.DataFrame:
+def _households(h: gpd.GeoDataFrame, settings: Settings, as_of: dt.date) -> pd.DataFrame:
     """Households with the boolean flags and per-household values the indicators sum."""
     out = pd.DataFrame(h.drop(columns=h.geometry.name)).reset_index(drop=True)
     members = out["members"].fillna(0).astype(float)
@@ -117,6 +117,8 @@ def _households(h: gpd.GeoDataFrame, settings: Settings) -> pd.DataFrame:
     out["monitored_open"] = monitored & ~eliminated
     out["monitored_persons"] = members.where(monitored, 0.0)
     out["poor"] = poor
+    # 应纳未纳: under the monitoring line but not a monitored household (possibly missed)
+    out["unmonitored_below_line"] = (income < settings.poverty.monitoring_line).fillna(False) & ~monitored
     out["poor_persons"] = members.where(poor, 0.0)
     out["income_x_members"] = (income * members).fillna(0.0)
     out["income_known_persons"] = members.where(income.notna(), 0.0)
@@ -125,13 +127,28 @@ def _households(h: gpd.GeoDataFrame, settings: Settings) -> pd.DataFrame:
     out["cd"] = out["housing_grade"].isin(["C", "D"])
     out["water_unsafe"] = out["water_safe"].astype("boolean").eq(False).fillna(False).astype(bool)
     found, identified, entered = (pd.to_datetime(out[c]) for c in ("risk_found_on", "identified_on", "entered_on"))
-    days_identify = (identified - found).dt.days
-    days_entry = (entered - identified).dt.days
-    out["sla_identify_checked"] = monitored & days_identify.notna()
-    out["sla_identify_ok"] = out["sla_identify_checked"] & (days_identify <= settings.timeliness.identify_days)
-    out["sla_entry_checked"] = monitored & days_entry.notna()
-    out["sla_entry_ok"] = out["sla_entry_checked"] & (days_entry <= settings.timeliness.entry_days)
+    limits = settings.timeliness
+    # a clue can be dismissed (no identification date ever): only identified households are checked for it
+    done_identify = (identified - found).dt.days
+    out["sla_identify_checked"] = monitored & done_identify.notna()
+    out["sla_identify_ok"] = out["sla_identify_checked"] & (done_identify <= limits.identify_days)
+    checked, ok = _in_time(identified, entered, limits.entry_days, as_of)  # identified must be entered
+    out["sla_entry_checked"], out["sla_entry_ok"] = monitored & checked, monitored & ok
     return out
+
+
+def _in_time(start: pd.Series, end: pd.Series, limit_days: int, as_of: dt.date) -> tuple[pd.Series, pd.Series]:
+    """(checked, in time) of a step from ``start`` to ``end`` that must take at most ``limit_days``.
+
+    A step that is done is checked; one not done yet is checked once its limit has passed
+    (then it is late), so a household identified and never entered counts against the
+    rate instead of dropping out of it.
+    """
+    done_days = (end - start).dt.days
+    waiting_days = (pd.Timestamp(as_of) - start).dt.days
+    done = start.notna() & end.notna()
+    overdue = start.notna() & end.isna() & (waiting_days > limit_days)
+    return done | overdue, done & (done_days <= limit_days)
 
 
 def _hazard_flags(households: gpd.GeoDataFrame, hazards: gpd.GeoDataFrame | None, epsg: int) -> pd.DataFrame:
@@ -184,9 +201,14 @@ def _cases(housing: pd.DataFrame | None, households: pd.DataFrame, settings: Set
     closed = out["stage"].isin(settings.housing.closed_stages)
     built = out["stage"].isin(settings.housing.built_stages)
     deadline = pd.to_datetime(out["deadline"])
+    month, day = (int(p) for p in settings.housing.accept_by.split("-"))
+    year = deadline.dt.year.fillna(as_of.year).astype(int)
+    accept_by = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}))
     out["open"] = ~closed
     out["accepted"] = closed
-    out["overdue"] = ~built & deadline.notna() & (deadline < pd.Timestamp(as_of))
+    late_building = ~built & deadline.notna() & (deadline < pd.Timestamp(as_of))
+    late_acceptance = built & ~closed & (accept_by < pd.Timestamp(as_of))  # built, not accepted in time
+    out["overdue"] = late_building | late_acceptance
     return out[out["village_code"].notna()].reset_index(drop=True)
 
 
@@ -213,24 +235,43 @@ def _samples(
     return samples[samples["village_code"].notna()].reset_index(drop=True)
 
 
+PROJECT_STAGES = ("planned", "started", "completed", "reimbursed")  # each stage includes the ones before it
+
+
 def _projects(projects: pd.DataFrame | None) -> pd.DataFrame:
+    """Projects with budget, disbursement and whether each has started, completed and been reimbursed."""
     if projects is None or not len(projects):
-        return pd.DataFrame(columns=["project_id", "village_code", "budget", "disbursed"])
+        return pd.DataFrame(columns=["project_id", "village_code", "budget", "disbursed", "started", "completed",
+                                     "reimbursed"])  # fmt: skip
     out = pd.DataFrame(projects)[["project_id", "village_code", "budget", "disbursed", "status"]].copy()
     out["disbursed"] = out["disbursed"].fillna(0.0).astype(float)
     out["budget"] = out["budget"].astype(float)
+    stage = out["status"].map({s: i for i, s in enumerate(PROJECT_STAGES)})  # unknown status: not started
+    out["started"] = stage.ge(1).fillna(False).astype(bool)
+    out["completed"] = stage.ge(2).fillna(False).astype(bool)
+    out["reimbursed"] = stage.ge(3).fillna(False).astype(bool)
     return out
 
 
 def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd.DataFrame:
     """Teams with the days due so far this year (220 pro-rated to ``as_of``)."""
     if teams is None or not len(teams):
-        return pd.DataFrame(columns=["team_id", "village_code", "checkin_rate", "days_in_village", "days_due"])
+        return pd.DataFrame(columns=["team_id", "village_code", "checkin_rate", "days_in_village", "days_due",
+                                     "checkin_members", "checkin_x_members", "scored", "grade_poor"])  # fmt: skip
     out = pd.DataFrame(teams).copy()
     year = dt.date(as_of.year, 1, 1)
     days_in_year = (dt.date(as_of.year + 1, 1, 1) - year).days
-    out["days_due"] = settings.teams.days_per_year * (as_of - year).days / days_in_year
+    out["days_due"] = settings.teams.days_per_year * ((as_of - year).days + 1) / days_in_year  # as_of itself counts
+    members = pd.to_numeric(out.get("members"), errors="coerce") if "members" in out else None
+    weight = members.fillna(1).clip(lower=1) if members is not None else pd.Series(1.0, index=out.index)
+    out["checkin_members"] = weight.astype(float)  # the rate is a share of members' check-ins, not of teams
     out["checkin_rate"] = out["checkin_rate"].astype(float)
+    score = pd.to_numeric(out["monthly_score"], errors="coerce") if "monthly_score" in out else pd.Series(
+        np.nan, index=out.index)  # fmt: skip
+    out["scored"] = score.notna()
+    out["grade_poor"] = score < settings.teams.grade_fair  # 较差: below the lowest passing grade
+    out["checkin_x_members"] = (out["checkin_rate"] * out["checkin_members"]).where(out["checkin_rate"].notna(), 0.0)
+    out["checkin_members"] = out["checkin_members"].where(out["checkin_rate"].notna(), 0.0)
     out["days_in_village"] = out["days_in_village"].astype(float)
     return out
 

@@ -108,6 +108,15 @@ class WaterSettings:
         ("own_source",),
         "Site types judged by the small-supply limit (small_max) where GB 5749-2022 gives one (分散式供水).",
     )
+    plant_site_types: tuple[str, ...] = _doc(
+        ("plant_outlet",),
+        "Site types judged by the leaving-the-plant minimum of disinfectants (plant_min: free chlorine ≥ 0.3, "
+        "total chlorine ≥ 0.5, chlorine dioxide ≥ 0.1 mg/L) instead of the tap minimum (出厂水).",
+    )
+    window_days_by_site_type: dict[str, int] = _doc(
+        {"own_source": 365},
+        "Site types tested less often than monthly and the window their samples count in (分散式水源 yearly).",
+    )
     limits_file: str = _doc("", "A replacement limits CSV (same columns as the shipped one); empty = shipped table.")
 
 
@@ -129,6 +138,11 @@ class HousingSettings:
     built_stages: tuple[str, ...] = _doc(
         ("completed", "accepted"), "Stages that meet the construction deadline; other stages past it are overdue."
     )
+    accept_by: str = _doc(
+        "11-30",
+        "Month-day of the case's deadline year by which a built case must be accepted (验收销号); later it is "
+        "overdue too.",
+    )
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,9 @@ class TeamSettings:
 
     days_per_year: int = _doc(220, "Days a team must spend in its village per year; pro-rated to --as-of.")
     checkin_target: float = _doc(0.98, "Target share of valid check-ins (打卡率).")
+    grade_excellent: float = _doc(90.0, "Monthly score at or above which a team is excellent (优秀).")
+    grade_good: float = _doc(71.0, "Monthly score at or above which a team is good (良好).")
+    grade_fair: float = _doc(60.0, "Monthly score at or above which a team is fair (一般); below it, poor (较差).")
 
 
 @dataclass(frozen=True)

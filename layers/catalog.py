@@ -62,6 +62,8 @@ CATALOG = [
                  "fixed"),
     MapIndicator("team_checkin_rate", "team_checkin_rate", "驻村打卡率", "Team check-in rate", "%", "%", "share",
                  "fixed", higher_is_worse=False),
+    MapIndicator("project_completion_rate", "project_completion_rate", "项目完工率", "Projects completed", "%", "%",
+                 "share", "quantiles", higher_is_worse=False),
 ]  # fmt: skip
 BY_KEY = {m.key: m for m in CATALOG}
 DEFAULT_INDICATOR = "risk_index"

@@ -190,7 +190,7 @@ def d(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 HH = {h[0]: h[12] for h in HOUSEHOLDS}
-DUE = 220 * 180 / 365  # days due by 30 June
+DUE = 220 * 181 / 365  # days due by the end of 30 June (1 January to 30 June, both counted)
 
 
 COUNTS = {  # village: households, persons, population, monitored, open, monitored persons, under line, edu gap,

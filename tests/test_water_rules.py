@@ -29,6 +29,10 @@ CASES = [  # indicator, value, site type, fails
     ("臭和味", "有异味", "tap", True),
     ("浑浊度", "3.0", "own_source", False),  # small-supply limit 3
     ("浑浊度", "3.0", "tap", True),
+    ("游离氯", "0.1", "plant_outlet", True),  # leaving the plant at least 0.3
+    ("游离氯", "0.35", "plant_outlet", False),
+    ("二氧化氯", "0.05", "plant_outlet", True),  # leaving the plant at least 0.1 (tap 0.02)
+    ("二氧化氯", "0.05", "tap", False),
 ]
 
 
@@ -61,3 +65,19 @@ def test_window_is_90_days_up_to_the_reference_date() -> None:
                           "sampled_on": pd.to_datetime(dates), "indicator": "浑浊度", "value": "0.2"})  # fmt: skip
     samples = judge_samples(tests, Settings(), as_of=dt.date(2026, 6, 30)).set_index("sample_id")
     assert samples["in_window"].tolist() == [False, True, True, False]
+
+
+def test_own_sources_tested_yearly_count_for_a_year() -> None:
+    tests = pd.DataFrame({"sample_id": ["well", "tap"], "site_id": ["W", "T"], "village_code": "621121100201",
+                          "sampled_on": pd.to_datetime(["2026-01-10", "2026-01-10"]), "indicator": "浑浊度",
+                          "value": "0.2", "site_type": ["own_source", "tap"]})  # fmt: skip
+    samples = judge_samples(tests, Settings(), as_of=dt.date(2026, 6, 30)).set_index("sample_id")
+    assert samples["in_window"].to_dict() == {"tap": False, "well": True}
+
+
+@pytest.mark.parametrize(("value", "unit", "fails"), [("5", "μg/L", False), ("12", "ug/L", True), ("5", "mg/L", True),
+                                                       ("0.005", "", False), ("<1", "µg/L", False)])  # fmt: skip
+def test_micrograms_are_converted_before_comparing(value: str, unit: str, fails: bool) -> None:
+    tests = pd.DataFrame({"indicator": ["砷"], "value": [value], "unit": [unit], "site_type": ["tap"]})  # 0.01 mg/L
+    judged = judge_results(tests, Settings())
+    assert bool(judged["fail"].iloc[0]) is fails and not judged["unknown"].iloc[0]
