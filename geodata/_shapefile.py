@@ -32,7 +32,11 @@ def _read_shp(shp: Path, encoding: str, *, shown: Path) -> tuple[gpd.GeoDataFram
         msg = f"{shown}: shapefile incomplete, missing {' and '.join(missing)} beside {shp.name}"
         raise ReadError(msg)
     if encoding == "auto":
-        encoding = _cpg_encoding(siblings.get(".cpg")) or detect_dbf_encoding(siblings[".dbf"])
+        declared = _cpg_encoding(siblings.get(".cpg"))
+        detected = detect_dbf_encoding(siblings[".dbf"])
+        # a .cpg saying UTF-8 beside a GBK table (re-saved by a tool that rewrote one file, not the other) is wrong
+        utf8 = declared is not None and declared.replace("-", "").lower() == "utf8"
+        encoding = detected if declared is None or (utf8 and detected != "UTF-8") else declared
     try:
         try:
             frame = pyogrio.read_dataframe(siblings[".shp"], encoding=encoding)

@@ -43,12 +43,16 @@ def _text(v: Any) -> str:
 
 
 def _numbers(raw: pd.Series) -> pd.Series:
-    """Floats parsed from the column; NaN where not a number."""
+    """Floats parsed from the column; NaN where not a number; ``85%`` is 0.85."""
     fast = pd.to_numeric(raw, errors="coerce")
     todo = fast.isna() & raw.notna()
     if todo.any():
-        cleaned = raw[todo].map(lambda v: re.sub(r"[,\s元人户天%]", "", _text(v)))
-        fast[todo] = pd.to_numeric(cleaned, errors="coerce")
+        text = raw[todo].map(_text)
+        cleaned = text.map(lambda s: re.sub(r"[,\s元人户天%％]", "", s))
+        percent = text.str.endswith(("%", "％"))
+        parsed = pd.to_numeric(cleaned, errors="coerce")
+        fast = fast.astype("float64")
+        fast[todo] = parsed.where(~percent, parsed / 100)
     return fast.astype("float64")
 
 
@@ -75,7 +79,7 @@ def coerce_float(raw: pd.Series, col: Column, settings: Settings) -> Coerced:
 def coerce_int(raw: pd.Series, col: Column, settings: Settings) -> Coerced:
     """Whole numbers; 3.0 is accepted, 3.5 is not."""
     num = _numbers(raw)
-    bad = raw.notna() & (num.isna() | (num.round() != num))
+    bad = raw.notna() & (num.isna() | (num.round() != num) | (num.abs() >= 2**53))  # beyond exact integers: a typo
     return num.where(~bad).astype("Int64"), bad, "expected a whole number"
 
 
@@ -106,10 +110,14 @@ def parse_date(v: Any) -> dt.date | None:
 
 
 def coerce_date(raw: pd.Series, col: Column, settings: Settings) -> Coerced:
-    """Dates become datetime64 (midnight); unreadable or impossible dates are marked."""
+    """Dates become datetime64 (midnight); unreadable, impossible or implausible dates are marked."""
+    cfg = settings.imports
+    first, last = dt.date(cfg.earliest_year, 1, 1), dt.date.today() + dt.timedelta(days=366 * cfg.latest_years_ahead)
     parsed = raw.map(parse_date, na_action="ignore")
-    bad = raw.notna() & parsed.isna()
-    return pd.to_datetime(parsed.where(~bad)).astype("datetime64[ms]"), bad, "expected a date such as 2026-03-05"
+    plausible = parsed.map(lambda d: first <= d <= last, na_action="ignore").fillna(False).astype(bool)
+    bad = raw.notna() & ~plausible
+    why = f"expected a date such as 2026-03-05, between {first.year} and {last.year}"
+    return pd.to_datetime(parsed.where(~bad)).astype("datetime64[ms]"), bad, why
 
 
 def _choice_table(col: Column) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -212,7 +213,10 @@ def write_layer(
         )
     diff_detail = {k: v for k, v in detail.items() if k != "diff"}
     audit = {"rows": len(prepared.frame), "file": prepared.report.file, **diff_detail}
-    PrivateDB.beside(store).audit(who=who or cli_user(), action=f"import:{mode}", target=spec.name, detail=audit)
+    try:  # the import is stored (and in the store's own import log): a locked audit file must not look like a failure
+        PrivateDB.beside(store).audit(who=who or cli_user(), action=f"import:{mode}", target=spec.name, detail=audit)
+    except (OSError, sqlite3.Error):
+        log.exception("import of %s stored, but its audit entry could not be written", spec.name)
     return diff
 
 
@@ -318,6 +322,8 @@ def _attach_geometry(
             geoms = repair_polygons(geoms, RowProblems(report, rows, raw.sheet))
         return gpd.GeoDataFrame(frame, geometry=geoms, crs=STORED)
     x, y = raw_xy(raw, frame, spec)
+    if crs in (None, "") and (raw.geometry is None or raw.geometry.crs is None):
+        x, y = _stray_coordinates(x, y, spec, RowProblems(report, rows, raw.sheet))
     spec_crs = source_crs(raw, crs, x, y, report)
     lon, lat = transform_points(x, y, spec_crs)
     villages = store.read("villages") if store.has("villages") else None
@@ -339,6 +345,27 @@ def _attach_geometry(
         frame[spec.coords[0]] = shapely.get_x(geoms)
         frame[spec.coords[1]] = shapely.get_y(geoms)
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=STORED)
+
+
+STRAY_SHARE = 0.9  # when at least this share of a file's points read as lon/lat, the others are typos
+
+
+def _stray_coordinates(x: np.ndarray, y: np.ndarray, spec: LayerSchema, sink: RowProblems) -> tuple[np.ndarray, ...]:
+    """Points that are not longitude/latitude in a file whose others are: row errors, not a wrong CRS.
+
+    One longitude typed as 10461 instead of 104.61 would otherwise make the whole file
+    look projected and be refused with advice about coordinate systems.
+    """
+    known = np.isfinite(x) & np.isfinite(y)
+    ax, ay = np.abs(x), np.abs(y)
+    geographic = known & (((ax <= 180) & (ay <= 90)) | ((ax <= 90) & (ay <= 180)))
+    if not known.any() or geographic.all() or geographic.sum() < STRAY_SHARE * known.sum():
+        return x, y
+    stray = known & ~geographic
+    lon = (spec.coords or ("lon", "lat"))[0]
+    sink.flag("bad_value", "not a longitude/latitude while the file's other points are: a typo (decimal point?)",
+              stray, column=lon, values=[f"{a:g}, {b:g}" for a, b in zip(x, y, strict=True)])  # fmt: skip
+    return np.where(stray, np.nan, x), np.where(stray, np.nan, y)
 
 
 def transform_points(x: np.ndarray, y: np.ndarray, spec_crs: CrsSpec) -> tuple[np.ndarray, np.ndarray]:

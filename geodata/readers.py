@@ -89,7 +89,8 @@ def read_table(
     elif suffix in SPATIAL:
         table = _read_spatial(path, encoding=encoding, layer=layer or sheet)
     else:
-        msg = f"{path}: unknown file type {suffix!r}; accepted: {', '.join(sorted(TABULAR | SPATIAL))}"
+        advice = " (old Excel 97-2003: open it in Excel or WPS and save as .xlsx)" if suffix in (".xls", ".et") else ""
+        msg = f"{path}: unknown file type {suffix!r}{advice}; accepted: {', '.join(sorted(TABULAR | SPATIAL))}"
         raise ReadError(msg)
     if table.data.empty:
         msg = f"{path}: the file has a header but no data rows"
@@ -191,12 +192,19 @@ def _from_rows(
         raise ReadError(msg)
     h = find_header_row(rows, hints)
     header = _unique_headers(rows[h])
-    body, body_numbers = [], []
+    body, body_numbers, overflowing = [], [], []
     for row, number in zip(rows[h + 1 :], numbers[h + 1 :], strict=True):
+        if any(_clean(c) is not None for c in row[len(header) :]):
+            overflowing.append(number)
         cells = [_clean(c) for c in row[: len(header)]] + [None] * max(0, len(header) - len(row))
         if any(c is not None for c in cells):
             body.append(cells)
             body_numbers.append(number)
+    if overflowing:  # a value would shift into the wrong column or be cut off: refuse rather than guess
+        shown = ", ".join(map(str, overflowing[:5])) + (" …" if len(overflowing) > 5 else "")
+        msg = (f"{path}: row {shown} has more cells than the header row ({len(header)}); an unquoted comma "
+               "in a value (12,345)? Quote such values, remove the separator or add the missing headers")  # fmt: skip
+        raise ReadError(msg)
     data = pd.DataFrame(body, columns=header, dtype=object)
     keep = [c for c in data.columns if not c.startswith("_unnamed_") or data[c].notna().any()]
     return RawTable(

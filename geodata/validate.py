@@ -8,6 +8,8 @@ import; repairable ones (resident-ID checksum) are warnings.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -45,11 +47,15 @@ def normalise_table(
     for col in layer.columns:
         header = mapping.found.get(col.name)
         if header is None:
-            out[col.name] = pd.Series(
-                pd.NA if col.kind in _EMPTY else None, index=out.index, dtype=_EMPTY.get(col.kind, "object")
-            )
+            out[col.name] = pd.Series(index=out.index, dtype=_EMPTY.get(col.kind, "object"))  # all missing
             continue
         out[col.name] = _coerce_column(raw.data[header], col, header=header, sink=sink, settings=settings)
+        if col.kind == "float" and _TEN_THOUSAND.search(str(header)):
+            out[col.name] = out[col.name] * 10_000  # a column in 万元 (ten thousand yuan) stored in yuan
+            sink.report.add("unit_converted", "warning", f"header says 万元: values multiplied by 10,000 into yuan "
+                            f"({col.name})", sheet=raw.sheet, column=header)  # fmt: skip
+        if col.name == "id_number":
+            _check_ids_kept_as_text(raw.data[header], header, sink)
     _check_keys(out, layer, sink)
     _check_layer_rules(out, layer, sink)
     return out, mapping
@@ -100,13 +106,14 @@ def _coerce_column(values: pd.Series, col: Column, *, header: str, sink: RowProb
 def _check_keys(out: pd.DataFrame, layer: LayerSchema, sink: RowProblems) -> None:
     """Duplicate keys are errors naming the row that had the key first."""
     key = list(layer.key)
-    if any(k not in out for k in key) or out[key].isna().any(axis=None):
+    if any(k not in out for k in key):
         return
-    dup = out.duplicated(key, keep=False)
-    if not dup.any():
+    complete = out[key].notna().all(axis=1)  # rows with an empty key are reported as missing values
+    keyed = out[complete]
+    if not keyed.duplicated(key, keep=False).any():
         return
-    first_row = out.groupby(key, sort=False)[ROW].transform("min")
-    later = out.duplicated(key, keep="first").to_numpy()
+    first_row = keyed.groupby(key, sort=False)[ROW].transform("min").reindex(out.index).astype("Int64")
+    later = (complete & out.duplicated(key, keep="first")).to_numpy()
     for i in np.flatnonzero(later):
         value = "/".join(str(out[k].iloc[i]) for k in key)
         sink.at(
@@ -116,6 +123,38 @@ def _check_keys(out: pd.DataFrame, layer: LayerSchema, sink: RowProblems) -> Non
             column=key[0],
             value=value,
         )
+
+
+_TEN_THOUSAND = re.compile(r"[\(（\[【]\s*万\s*元")  # 计划投资（万元）
+_SCIENTIFIC = re.compile(r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$")
+
+
+def _check_ids_kept_as_text(values: pd.Series, header: str, sink: RowProblems) -> None:
+    """ID numbers that a spreadsheet stored as numbers: their last digits are already lost (an error).
+
+    Excel keeps 15 significant digits, so 110101199003077777 typed into a number cell
+    becomes 110101199003077000 (or 1.10101E+17 in a CSV it saves): the true number cannot
+    be recovered, only typed again in a text cell.
+    """
+    numeric = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 1e15,
+                         na_action="ignore")  # fmt: skip
+    scientific = values.map(lambda v: isinstance(v, str) and bool(_SCIENTIFIC.match(v)), na_action="ignore")
+    lost = numeric.fillna(False).astype(bool) | scientific.fillna(False).astype(bool)
+    sink.flag("id_as_number", "ID number stored as a number: a spreadsheet keeps only 15 digits, the last ones are "
+              "lost; format the column as text (设置单元格格式→文本) and type the numbers again", lost, column=header,
+              values=values)  # fmt: skip
+
+
+def _check_shared_ids(out: pd.DataFrame, sink: RowProblems) -> None:
+    """One resident ID in two households: a warning naming the first row (a typo, or a household entered twice)."""
+    ids = out["id_number"]
+    shared = ids.notna() & ids.duplicated(keep="first")
+    if not shared.any():
+        return
+    first = out.groupby("id_number", sort=False)[ROW].transform("min")
+    for i in np.flatnonzero(shared.to_numpy()):
+        sink.at(int(i), "duplicate_id", f"same ID number as the household on row {first.iloc[i]}",
+                column="id_number", value=mask_id(ids.iloc[i]), severity="warning")  # fmt: skip
 
 
 def _check_layer_rules(out: pd.DataFrame, layer: LayerSchema, sink: RowProblems) -> None:
@@ -133,7 +172,8 @@ def _check_layer_rules(out: pd.DataFrame, layer: LayerSchema, sink: RowProblems)
         )
         out["town_code"] = given.where(given.notna(), derived)
     if layer.name == "households":
-        ids = out["id_number"]
+        ids = out["id_number"].str.upper()  # the check character x is X
+        out["id_number"] = ids
         ok = id_checksums_ok(ids)
         bad = ids.notna() & ~ok.fillna(True).astype(bool)
         sink.flag(
@@ -145,3 +185,4 @@ def _check_layer_rules(out: pd.DataFrame, layer: LayerSchema, sink: RowProblems)
             severity="warning",
         )
         out["id_checksum_ok"] = ok.astype("boolean")
+        _check_shared_ids(out, sink)

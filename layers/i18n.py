@@ -456,6 +456,10 @@ PROBLEM_KINDS = {  # the validation report's problem kinds (geodata.validate, ge
     "duplicate_key": ("编号重复", "duplicate key"),
     "code_mismatch": ("代码不一致", "codes disagree"),
     "id_checksum": ("身份证校验位错误", "ID check digit wrong"),
+    "id_as_number": ("身份证号被存为数字", "ID number stored as a number"),
+    "duplicate_id": ("身份证号重复", "same ID number twice"),
+    "extra_cells": ("行中单元格多于表头", "more cells than headers"),
+    "unit_converted": ("单位已换算", "unit converted"),
     "unknown_village": ("村代码不存在", "unknown village code"),
     "unknown_household": ("户编号不存在", "unknown household"),
     "no_villages": ("尚无行政村图层", "no villages layer"),
@@ -494,6 +498,19 @@ PROBLEM_FIXES = {  # what to do about each problem kind, beside the detail (whic
     "duplicate_key": ("每个编号只保留一行", "keep one row per key"),
     "code_mismatch": ("使村代码前9位与乡镇代码一致", "make the village code's first 9 digits the township code"),
     "id_checksum": ("核对身份证号（第18位为校验位）", "check the ID number (digit 18 is the check digit)"),
+    "id_as_number": (
+        "将该列设为“文本”格式后重新录入身份证号（数字格式只保留15位）",
+        "format the column as text and type the ID numbers again (a number cell keeps 15 digits)",
+    ),
+    "duplicate_id": (
+        "核对两户的身份证号，或合并重复录入的农户",
+        "check both households' IDs, or merge a household entered twice",
+    ),
+    "extra_cells": (
+        "检查该行是否有未加引号的逗号（如 12,345），或补全表头",
+        "look for an unquoted comma in the row (such as 12,345), or complete the header",
+    ),
+    "unit_converted": ("确认换算后的数值（如 万元→元）", "check the converted values (e.g. 万元 → yuan)"),
     "unknown_village": (
         "使用本县12位村代码，或先导入行政村图层",
         "use a 12-digit village code of this county, or import villages first",
