@@ -204,6 +204,7 @@ def _cases(housing: pd.DataFrame | None, households: pd.DataFrame, settings: Set
     month, day = (int(p) for p in settings.housing.accept_by.split("-"))
     year = deadline.dt.year.fillna(as_of.year).astype(int)
     accept_by = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}))
+    accept_by = accept_by.where(deadline.isna() | (deadline <= accept_by), deadline)  # a December deadline is later
     out["open"] = ~closed
     out["accepted"] = closed
     late_building = ~built & deadline.notna() & (deadline < pd.Timestamp(as_of))

@@ -63,11 +63,11 @@ def naive_build(layers: dict, settings, as_of: dt.date) -> pd.DataFrame:  # type
     out = households.groupby("village_code_h")[households.columns].apply(per_village)
     limits = load_limits()
     by_name = {row.name_zh: row for row in limits.itertuples()}
-    start = pd.Timestamp(as_of) - pd.Timedelta(days=settings.water.window_days)
     failing: dict[str, bool] = {}
     village_of: dict[str, str] = {}
     for row in layers["water_tests"].itertuples():
-        if not (start < row.sampled_on <= pd.Timestamp(as_of)):
+        days = settings.water.window_days_by_site_type.get(row.site_type, settings.water.window_days)
+        if not (pd.Timestamp(as_of) - pd.Timedelta(days=days) < row.sampled_on <= pd.Timestamp(as_of)):
             continue
         village_of[row.sample_id] = row.village_code
         failing.setdefault(row.sample_id, False)
@@ -93,9 +93,10 @@ def _naive_fails(limit, value: str, site_type: str) -> bool:  # type: ignore[no-
     except ValueError:
         return value in ("未检出",) and not math.isnan(limit.min)
     upper = limit.small_max if site_type == "own_source" and not math.isnan(limit.small_max) else limit.max
+    lower = limit.plant_min if site_type == "plant_outlet" and not math.isnan(limit.plant_min) else limit.min
     if not below and not math.isnan(upper) and number > upper:
         return True
-    return not math.isnan(limit.min) and (number < limit.min or (below and number <= limit.min))
+    return not math.isnan(lower) and (number < lower or (below and number <= lower))
 
 
 def median_seconds(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]

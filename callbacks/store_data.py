@@ -20,6 +20,7 @@ import pandas as pd
 
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
 from analytics.history import HISTORY, snapshot_before, with_snapshot
+from analytics.measures import MEASURES, RATIOS
 from callbacks.shared_cache import SharedCache
 from geodata.jobs import JobBoard
 from geodata.settings import get_settings
@@ -242,7 +243,11 @@ class StoreData:
         return out
 
     def _built_tables(self) -> dict[str, pd.DataFrame] | None:
-        """The stored tables of the last build, if no input layer was written after it."""
+        """The stored tables of the last build, if no input layer was written after it.
+
+        Tables built by an older version, which lack a column the indicators have now, are
+        recomputed instead (a new map layer would find nothing to draw).
+        """
         if not all(self.store.has(t) for t in INDICATOR_TABLES):
             return None
         log = self.store.import_log().reset_index(drop=True)
@@ -250,7 +255,9 @@ class StoreData:
         after = log.iloc[builds[-1] + 1 :] if len(builds) else log
         if len(log) and after["layer"].isin(INPUT_LAYERS).any():
             return None
-        return {t: pd.DataFrame(self.layer(t)) for t in INDICATOR_TABLES}
+        tables = {t: pd.DataFrame(self.layer(t)) for t in INDICATOR_TABLES}
+        wanted = {m.name for m in MEASURES} | {r.name for r in RATIOS}
+        return tables if all(wanted <= set(t.columns) for t in tables.values()) else None
 
     def _inputs(self) -> dict[str, Frame]:
         return {name: f for name in INPUT_LAYERS if (f := self.layer_or_none(name)) is not None}

@@ -142,7 +142,7 @@ def _check_ids_kept_as_text(values: pd.Series, header: str, sink: RowProblems) -
     lost = numeric.fillna(False).astype(bool) | scientific.fillna(False).astype(bool)
     sink.flag("id_as_number", "ID number stored as a number: a spreadsheet keeps only 15 digits, the last ones are "
               "lost; format the column as text (设置单元格格式→文本) and type the numbers again", lost, column=header,
-              values=values)  # fmt: skip
+              values=values.map(lambda v: mask_id(str(v)), na_action="ignore"))  # fmt: skip
 
 
 def _check_shared_ids(out: pd.DataFrame, sink: RowProblems) -> None:
@@ -151,7 +151,7 @@ def _check_shared_ids(out: pd.DataFrame, sink: RowProblems) -> None:
     shared = ids.notna() & ids.duplicated(keep="first")
     if not shared.any():
         return
-    first = out.groupby("id_number", sort=False)[ROW].transform("min")
+    first = out.groupby("id_number", sort=False)[ROW].transform("min").astype("Int64")
     for i in np.flatnonzero(shared.to_numpy()):
         sink.at(int(i), "duplicate_id", f"same ID number as the household on row {first.iloc[i]}",
                 column="id_number", value=mask_id(ids.iloc[i]), severity="warning")  # fmt: skip

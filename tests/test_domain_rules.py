@@ -28,12 +28,12 @@ def test_a_household_never_entered_is_late_once_its_days_have_passed() -> None:
 
 
 def test_built_houses_must_be_accepted_by_the_end_of_november() -> None:
-    deadlines = pd.to_datetime(["2026-10-31", "2027-10-31", "2026-10-31", "2026-10-31"])
-    stages = ["completed", "completed", "accepted", "started"]
-    housing = pd.DataFrame({"case_id": list("abcd"), "household_id": "H1", "stage": stages, "deadline": deadlines})
+    deadlines = pd.to_datetime(["2026-10-31", "2027-10-31", "2026-10-31", "2026-10-31", "2026-12-31"])
+    stages = ["completed", "completed", "accepted", "started", "completed"]
+    housing = pd.DataFrame({"case_id": list("abcde"), "household_id": "H1", "stage": stages, "deadline": deadlines})
     households = pd.DataFrame({"household_id": ["H1"], "village_code": ["621121100201"]})
     cases = _cases(housing, households, Settings(), AS_OF).set_index("case_id")
-    assert cases["overdue"].to_dict() == {"a": True, "b": False, "c": False, "d": True}
+    assert cases["overdue"].to_dict() == {"a": True, "b": False, "c": False, "d": True, "e": False}  # e: due in December
     assert not _cases(housing, households, Settings(), dt.date(2026, 11, 30)).set_index("case_id").at["a", "overdue"]
 
 

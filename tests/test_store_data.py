@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from analytics import compute_indicators
 from callbacks import store_data
 from callbacks.store_data import StoreData
-from geodata.store import Store
+from geodata.settings import Settings
+from geodata.store import GeoPackageStore, Store, write_computed
 
 
 def test_a_slow_key_does_not_hold_up_others_and_each_key_computes_once(mini_store: Store) -> None:
@@ -69,3 +73,14 @@ def test_values_of_free_choices_are_kept_for_the_most_recent_only(mini_store: St
     assert data.cached_recent("plan", "4", lambda: 0, keep=2) == 4  # still kept
     assert data.cached_recent("plan", "1", lambda: -1, keep=2) == 1  # still kept (second most recent)
     assert data.cached_recent("plan", "3", lambda: 33, keep=2) == 33  # dropped
+
+
+def test_tables_built_by_an_older_version_are_recomputed(demo_store_path: Path, tmp_path: Path) -> None:
+    """A build made before an indicator existed must not hide it (the map would have no column to draw)."""
+    path = tmp_path / "old.gpkg"
+    shutil.copyfile(demo_store_path, path)
+    store = GeoPackageStore(path)
+    tables = compute_indicators(StoreData(store)._inputs(), as_of=dt.date.today(), settings=Settings())
+    old = {name: frame.drop(columns=["project_completion_rate"]) for name, frame in tables.items()}
+    write_computed(store, old, as_of=dt.date.today(), detail={"engine": "older version"})
+    assert "project_completion_rate" in StoreData(store).indicators("village")
