@@ -33,7 +33,7 @@ def test_built_houses_must_be_accepted_by_the_end_of_november() -> None:
     housing = pd.DataFrame({"case_id": list("abcde"), "household_id": "H1", "stage": stages, "deadline": deadlines})
     households = pd.DataFrame({"household_id": ["H1"], "village_code": ["621121100201"]})
     cases = _cases(housing, households, Settings(), AS_OF).set_index("case_id")
-    assert cases["overdue"].to_dict() == {"a": True, "b": False, "c": False, "d": True, "e": False}  # e: due in December
+    assert cases["overdue"].to_dict() == {"a": True, "b": False, "c": False, "d": True, "e": False}  # e: December
     assert not _cases(housing, households, Settings(), dt.date(2026, 11, 30)).set_index("case_id").at["a", "overdue"]
 
 
