@@ -263,18 +263,23 @@ def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd
     year = dt.date(as_of.year, 1, 1)
     days_in_year = (dt.date(as_of.year + 1, 1, 1) - year).days
     out["days_due"] = settings.teams.days_per_year * ((as_of - year).days + 1) / days_in_year  # as_of itself counts
-    members = pd.to_numeric(out.get("members"), errors="coerce") if "members" in out else None
-    weight = members.fillna(1).clip(lower=1) if members is not None else pd.Series(1.0, index=out.index)
-    out["checkin_members"] = weight.astype(float)  # the rate is a share of members' check-ins, not of teams
     out["checkin_rate"] = out["checkin_rate"].astype(float)
-    score = pd.to_numeric(out["monthly_score"], errors="coerce") if "monthly_score" in out else pd.Series(
-        np.nan, index=out.index)  # fmt: skip
+    # the rate is a share of members' check-ins, not of teams: each rated team weighs its members (at least 1)
+    weight = _optional_number(out, "members").fillna(1).clip(lower=1).where(out["checkin_rate"].notna(), 0.0)
+    out["checkin_members"] = weight
+    out["checkin_x_members"] = (out["checkin_rate"] * weight).fillna(0.0)
+    score = _optional_number(out, "monthly_score")
     out["scored"] = score.notna()
     out["grade_poor"] = score < settings.teams.grade_fair  # 较差: below the lowest passing grade
-    out["checkin_x_members"] = (out["checkin_rate"] * out["checkin_members"]).where(out["checkin_rate"].notna(), 0.0)
-    out["checkin_members"] = out["checkin_members"].where(out["checkin_rate"].notna(), 0.0)
     out["days_in_village"] = out["days_in_village"].astype(float)
     return out
+
+
+def _optional_number(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` as floats, all NaN when the layer does not have it."""
+    if column not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    return pd.to_numeric(frame[column], errors="coerce").astype(float)
 
 
 def inspection_records(inspections: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:

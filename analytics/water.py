@@ -45,7 +45,7 @@ def judge_results(tests: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     known = code.notna()
     lim = limits.reindex(code.fillna(""))
     rule = lim["rule"].to_numpy()
-    site_type = tests.get("site_type", pd.Series(index=tests.index, dtype=object))
+    site_type = _site_types(tests)
     relaxed = site_type.isin(settings.water.relaxed_site_types).to_numpy()
     plant = site_type.isin(settings.water.plant_site_types).to_numpy()
     upper = np.where(relaxed & lim["small_max"].notna().to_numpy(), lim["small_max"], lim["max"]).astype(float)
@@ -77,6 +77,11 @@ def judge_results(tests: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return pd.DataFrame({"code": code, "fail": fail, "unknown": unknown}, index=tests.index)
 
 
+def _site_types(tests: pd.DataFrame) -> pd.Series:
+    """Each result's site type (all missing when the sheet has none)."""
+    return tests.get("site_type", pd.Series(index=tests.index, dtype=object))
+
+
 def _unit_factor(tests: pd.DataFrame, lim: pd.DataFrame) -> np.ndarray:
     """Per row, what turns the lab's number into the limit's unit: 1, or a ratio of two mass concentrations."""
     if "unit" not in tests:
@@ -90,10 +95,9 @@ def _unit_factor(tests: pd.DataFrame, lim: pd.DataFrame) -> np.ndarray:
 
 def judge_samples(tests: pd.DataFrame, settings: Settings, *, as_of: dt.date) -> pd.DataFrame:
     """One row per sample: site, village, date, ``in_window``, ``failing`` and the failing indicator codes."""
-    columns = ["sample_id", "site_id", "village_code", "sampled_on"]
-    judged = tests[columns].join(judge_results(tests, settings))
-    judged["window"] = tests.get("site_type", pd.Series(index=tests.index, dtype=object)).map(
-        settings.water.window_days_by_site_type).fillna(settings.water.window_days)  # fmt: skip
+    judged = tests[["sample_id", "site_id", "village_code", "sampled_on"]].join(judge_results(tests, settings))
+    window = _site_types(tests).map(settings.water.window_days_by_site_type)
+    judged["window"] = window.fillna(settings.water.window_days)
     failed = judged[judged["fail"]]
     samples = judged.groupby("sample_id", sort=True).agg(
         site_id=("site_id", "first"),

@@ -246,12 +246,18 @@ def guess_projected_crs(x: np.ndarray, y: np.ndarray) -> int | None:
     return None
 
 
+def geographic_points(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per point: finite and readable as longitude/latitude, either way round (swaps are repaired later)."""
+    x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+    ax, ay = np.abs(x), np.abs(y)
+    return np.isfinite(x) & np.isfinite(y) & (((ax <= 180) & (ay <= 90)) | ((ax <= 90) & (ay <= 180)))
+
+
 def looks_geographic(x: np.ndarray, y: np.ndarray) -> bool:
     """True when every finite point reads as longitude/latitude, either way round (swaps are repaired later)."""
     x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
-    ok = np.isfinite(x) & np.isfinite(y)
-    ax, ay = np.abs(x[ok]), np.abs(y[ok])
-    return bool(ok.any()) and bool((((ax <= 180) & (ay <= 90)) | ((ax <= 90) & (ay <= 180))).all())
+    finite = np.isfinite(x) & np.isfinite(y)
+    return bool(finite.any()) and bool(geographic_points(x[finite], y[finite]).all())
 
 
 def looks_swapped(x: np.ndarray, y: np.ndarray) -> bool:

@@ -22,7 +22,7 @@ import shapely
 
 from geodata._errors import InputError, ReadError
 from geodata.columns import ColumnMapping
-from geodata.crs import CrsSpec, to_cgcs2000
+from geodata.crs import CrsSpec, geographic_points, to_cgcs2000
 from geodata.diff import LayerDiff, diff_layer, village_lookup
 from geodata.locate import (
     STORED,
@@ -357,8 +357,7 @@ def _stray_coordinates(x: np.ndarray, y: np.ndarray, spec: LayerSchema, sink: Ro
     look projected and be refused with advice about coordinate systems.
     """
     known = np.isfinite(x) & np.isfinite(y)
-    ax, ay = np.abs(x), np.abs(y)
-    geographic = known & (((ax <= 180) & (ay <= 90)) | ((ax <= 90) & (ay <= 180)))
+    geographic = geographic_points(x, y)
     if not known.any() or geographic.all() or geographic.sum() < STRAY_SHARE * known.sum():
         return x, y
     stray = known & ~geographic

@@ -103,17 +103,22 @@ def _coerce_column(values: pd.Series, col: Column, *, header: str, sink: RowProb
     return typed
 
 
+def _repeats(out: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.Series]:
+    """Rows whose (non-empty) values in ``columns`` an earlier row already had, and that earlier row's number."""
+    complete = out[columns].notna().all(axis=1)
+    later = (complete & out.duplicated(columns, keep="first")).to_numpy()
+    if not later.any():
+        return later, pd.Series(dtype="Int64")
+    first_row = out[complete].groupby(columns, sort=False)[ROW].transform("min").reindex(out.index).astype("Int64")
+    return later, first_row
+
+
 def _check_keys(out: pd.DataFrame, layer: LayerSchema, sink: RowProblems) -> None:
     """Duplicate keys are errors naming the row that had the key first."""
     key = list(layer.key)
     if any(k not in out for k in key):
         return
-    complete = out[key].notna().all(axis=1)  # rows with an empty key are reported as missing values
-    keyed = out[complete]
-    if not keyed.duplicated(key, keep=False).any():
-        return
-    first_row = keyed.groupby(key, sort=False)[ROW].transform("min").reindex(out.index).astype("Int64")
-    later = (complete & out.duplicated(key, keep="first")).to_numpy()
+    later, first_row = _repeats(out, key)  # rows with an empty key are reported as missing values
     for i in np.flatnonzero(later):
         value = "/".join(str(out[k].iloc[i]) for k in key)
         sink.at(
@@ -148,11 +153,8 @@ def _check_ids_kept_as_text(values: pd.Series, header: str, sink: RowProblems) -
 def _check_shared_ids(out: pd.DataFrame, sink: RowProblems) -> None:
     """One resident ID in two households: a warning naming the first row (a typo, or a household entered twice)."""
     ids = out["id_number"]
-    shared = ids.notna() & ids.duplicated(keep="first")
-    if not shared.any():
-        return
-    first = out.groupby("id_number", sort=False)[ROW].transform("min").astype("Int64")
-    for i in np.flatnonzero(shared.to_numpy()):
+    shared, first = _repeats(out, ["id_number"])
+    for i in np.flatnonzero(shared):
         sink.at(int(i), "duplicate_id", f"same ID number as the household on row {first.iloc[i]}",
                 column="id_number", value=mask_id(ids.iloc[i]), severity="warning")  # fmt: skip
 

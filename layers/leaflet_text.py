@@ -17,44 +17,30 @@ from branca.element import MacroElement
 from folium.template import Template
 
 
-class TextTooltip(MacroElement):
-    """A tooltip showing ``text`` as plain text (escaped here)."""
+class LeafletText(MacroElement):
+    """Escaped ``markup`` bound to the parent layer by Leaflet's ``bindTooltip`` or ``bindPopup``, as a JSON string."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-            {{ this._parent.get_name() }}.bindTooltip({{ this.html|tojson }}, {{ this.options|tojson }});
+            {{ this._parent.get_name() }}.{{ this.method }}({{ this.html|tojson }}, {{ this.options|tojson }});
         {% endmacro %}
     """)
 
-    def __init__(self, text: str, *, sticky: bool = True) -> None:
+    def __init__(self, method: str, markup: str, options: dict[str, Any]) -> None:
         super().__init__()
-        self._name = "TextTooltip"
-        self.html = html.escape(str(text))
-        self.options = {"sticky": sticky}
-
-
-class HtmlPopup(MacroElement):
-    """A popup with ``markup`` that the caller built from escaped text (e.g. lines joined by ``<br>``)."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-            {{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {{ this.options|tojson }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, markup: str, *, max_width: int = 300) -> None:
-        super().__init__()
-        self._name = "HtmlPopup"
+        self._name = "LeafletText"
+        self.method = method  # bindTooltip or bindPopup: ours, never from data
         self.html = markup
-        self.options = {"maxWidth": max_width}
+        self.options = options
 
 
 def with_tooltip(element: Any, text: str) -> Any:
     """``element`` with a plain-text tooltip; returns the element, to chain ``.add_to(map)``."""
-    element.add_child(TextTooltip(text))
+    element.add_child(LeafletText("bindTooltip", html.escape(str(text)), {"sticky": True}))
     return element
 
 
-def lines_popup(lines: list[str], *, max_width: int = 360) -> HtmlPopup:
+def lines_popup(lines: list[str], *, max_width: int = 360) -> LeafletText:
     """A popup of text lines, each escaped, one per line."""
-    return HtmlPopup("<br>".join(html.escape(str(line)) for line in lines), max_width=max_width)
+    markup = "<br>".join(html.escape(str(line)) for line in lines)
+    return LeafletText("bindPopup", markup, {"maxWidth": max_width})
