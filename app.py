@@ -168,9 +168,10 @@ def serve(*, store: str | None = None, host: str = "127.0.0.1", port: int = 8050
     if not server_config.production_mode(production):
         password = ensure_first_admin(open_store(store))
         if password:  # a fresh checkout: one administrator, so the app can be used at once
+            rule = "=" * 72
             print(
-                f"first run: created account 'admin' with password {password} (shown once; change it with "
-                "`battlemap users reset admin`)",
+                f"\n{rule}\n first run: created the account 'admin' with the password  {password}\n"
+                f" (shown once; log in with it, then change it: `battlemap users reset admin`)\n{rule}\n",
                 file=sys.stderr,
                 flush=True,
             )  # on the terminal, not in a log file
@@ -180,4 +181,5 @@ def serve(*, store: str | None = None, host: str = "127.0.0.1", port: int = 8050
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)  # one line per layer written would bury the password
     serve()

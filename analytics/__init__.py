@@ -16,7 +16,7 @@ import pandas as pd
 
 from analytics.explain import explain, known_indicators
 from analytics.indicators import build_indicators, spend_target
-from analytics.records import Records, prepare_records
+from analytics.records import OPTIONAL_LAYERS, Records, prepare_records
 from geodata.settings import Settings, get_settings
 
 __all__ = [
@@ -29,8 +29,7 @@ __all__ = [
     "spend_target",
 ]
 
-INPUT_LAYERS = ("villages", "households", "housing", "water_tests", "roads", "facilities", "hazards", "projects",
-                "teams", "inspections")  # fmt: skip
+INPUT_LAYERS = ("villages", "households", *OPTIONAL_LAYERS)
 
 
 def compute_indicators(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics.indicators import LEVELS
-from analytics.measures import MEASURE_BY_NAME, RATIO_BY_NAME
+from analytics.measures import MEASURE_BY_NAME, RATIO_BY_NAME, SOURCE_LAYER, source_layer
 from analytics.records import ID_COLUMNS, Records
 
 # Indicators computed from all of a unit's rows of one table rather than a flag.
@@ -34,6 +34,20 @@ RISK_SOURCES = {
 def known_indicators() -> list[str]:
     """Every indicator :func:`explain` can trace."""
     return sorted({*MEASURE_BY_NAME, *RATIO_BY_NAME, *WHOLE_TABLE, *RISK_SOURCES})
+
+
+def missing_layer(records: Records, indicator: str) -> str | None:
+    """The absent optional layer that leaves ``indicator`` with no data (None when it has its sources)."""
+    name = RISK_SOURCES.get(indicator, indicator)
+    names = [RATIO_BY_NAME[name].numerator, RATIO_BY_NAME[name].denominator] if name in RATIO_BY_NAME else [name]
+    for part in names:
+        if part in MEASURE_BY_NAME:
+            layer = source_layer(MEASURE_BY_NAME[part])
+        else:
+            layer = SOURCE_LAYER.get(WHOLE_TABLE[part][0]) if part in WHOLE_TABLE else None
+        if layer in records.absent:
+            return layer
+    return None
 
 
 def explain(records: Records, unit_code: str, indicator: str) -> pd.DataFrame:

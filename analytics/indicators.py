@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from analytics.measures import MEASURES, RATIOS
+from analytics.measures import MEASURES, RATIOS, source_layer
 from analytics.records import Records
 from analytics.risk import add_risk
 from geodata.settings import Settings
@@ -57,7 +57,9 @@ def aggregate(records: Records, level: str) -> pd.DataFrame:
         sums = values.groupby(_key(records, table, level)).sum(min_count=1) if len(frame) else values.iloc[:0]
         for m in measures:
             column = sums[m.name].reindex(units) if m.name in sums else pd.Series(np.nan, index=units)
-            if m.name.startswith("km_"):
+            if source_layer(m) in records.absent:
+                out[m.name] = np.nan  # no data is not 0
+            elif m.name.startswith("km_"):
                 out[m.name] = column  # unknown stays unknown
             else:
                 out[m.name] = column.fillna(0.0).round().astype("int64") if m.integer else column.fillna(0.0)

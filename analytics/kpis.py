@@ -29,9 +29,14 @@ class Kpi:
     target: float | None
     progress: float | None
     delta: float | None
-    status: str  # ok, warn, bad, or none when there is nothing to judge
+    status: str  # ok, warn, bad; none when there is nothing to judge; nodata when its source layer is absent
     kind: str  # count or share: how value, target and delta are written
     extra: dict[str, float | str | None] = field(default_factory=dict)
+
+
+# The optional layer each tile is computed from: without it the tile says "no data", never 0 or a red mark.
+KPI_SOURCE = {"kpi_cd_closed": "housing", "kpi_water_pass": "water_tests", "kpi_spend": "projects",
+              "kpi_checkin": "teams", "kpi_inspections": "inspections"}  # fmt: skip
 
 
 def _num(row: pd.Series | None, column: str) -> float | None:
@@ -85,7 +90,7 @@ def wall_kpis(
                          if v is not None), default=None)  # fmt: skip
     closed, plan, close_by = _cd_plan(records, as_of, settings)
     share, count = {"kind": "share", "settings": settings}, {"kind": "count", "settings": settings}
-    return [
+    tiles = [
         _kpi("kpi_monitoring", eliminated, monitored, before=_eliminated(before), **count,
              monitored=monitored, open=_num(now, "monitored_open_households")),
         _kpi("kpi_cd_closed", closed, plan, before=None, **count, close_by=close_by.isoformat(),
@@ -103,6 +108,12 @@ def wall_kpis(
              month_target=settings.wall.inspections_per_month),
         _kpi("kpi_timeliness", timely, 1.0, before=timely_before, **share, identify=identify, entry=entry),
     ]  # fmt: skip
+    return [_no_data(k) if KPI_SOURCE.get(k.key) in records.absent else k for k in tiles]
+
+
+def _no_data(kpi: Kpi) -> Kpi:
+    """The tile without its figures: the county has not imported the layer behind it."""
+    return Kpi(kpi.key, None, None, None, None, "nodata", kpi.kind)
 
 
 def _eliminated(row: pd.Series | None) -> float | None:

@@ -21,6 +21,7 @@ class Measure:
     zh: str
     en: str
     integer: bool = True  # counts and persons are whole numbers; money, km and metres are not
+    layer: str | None = None  # the optional input layer it needs, when not that of its table (SOURCE_LAYER)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ MEASURES = [
     Measure("uninsured_households", "households", "uninsured", "未参保户数", "without medical insurance"),
     Measure("cd_households", "households", "cd", "C/D级危房户数", "C/D-grade houses"),
     Measure("water_unsafe_households", "households", "water_unsafe", "饮水不安全户数", "unsafe drinking water"),
-    Measure("hazard_households", "households", "in_hazard", "灾害隐患区内户数", "in hazard zones"),
+    Measure("hazard_households", "households", "in_hazard", "灾害隐患区内户数", "in hazard zones", layer="hazards"),
     Measure(
         "located_elsewhere_households",
         "households",
@@ -66,7 +67,14 @@ MEASURES = [
         "坐标不在本村户数",
         "point outside own village",
     ),
-    Measure("hazard_high_households", "households", "hazard_high", "高风险隐患区内户数", "in high-level hazard zones"),
+    Measure(
+        "hazard_high_households",
+        "households",
+        "hazard_high",
+        "高风险隐患区内户数",
+        "in high-level hazard zones",
+        layer="hazards",
+    ),
     Measure("sla_identify_checked", "households", "sla_identify_checked", "识别时效核查户数", "identification checked"),
     Measure("sla_identify_ok", "households", "sla_identify_ok", "识别及时户数", "identified in time"),
     Measure("sla_entry_checked", "households", "sla_entry_checked", "录入时效核查户数", "entry checked"),
@@ -134,5 +142,23 @@ RATIOS = [
     Ratio("km_to_township", "km_township_total", "households", "到乡镇距离(km)", "km to township seat by road"),
 ]
 
+# The optional input layer behind each record table; without it the table's measures are unknown, not 0.
+SOURCE_LAYER = {"cases": "housing", "samples": "water_tests", "roads": "roads", "projects": "projects",
+                "teams": "teams", "inspections": "inspections"}  # fmt: skip
+
 MEASURE_BY_NAME = {m.name: m for m in MEASURES}
 RATIO_BY_NAME = {r.name: r for r in RATIOS}
+
+
+def source_layer(measure: Measure) -> str | None:
+    """The optional input layer ``measure`` cannot be known without (None: only required layers)."""
+    return measure.layer or SOURCE_LAYER.get(measure.table)
+
+
+def missing_source(name: str, absent: frozenset[str]) -> bool:
+    """Whether the measure or ratio ``name`` has no data because a layer it needs is in ``absent``."""
+    if name in RATIO_BY_NAME:
+        ratio = RATIO_BY_NAME[name]
+        return missing_source(ratio.numerator, absent) or missing_source(ratio.denominator, absent)
+    measure = MEASURE_BY_NAME.get(name)
+    return measure is not None and source_layer(measure) in absent

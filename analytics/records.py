@@ -23,6 +23,8 @@ from analytics.water import judge_samples
 from geodata.crs import gk_zone_epsg
 from geodata.settings import Settings
 
+# Every input layer but villages and households may be absent (a county imports what it has).
+OPTIONAL_LAYERS = ("housing", "water_tests", "roads", "facilities", "hazards", "projects", "teams", "inspections")
 CLINIC_KINDS = ("clinic", "health_center")  # a township health centre also gives village-level care
 HAZARD_RANK = {"low": 1, "medium": 2, "high": 3}
 ID_COLUMNS = {
@@ -45,6 +47,7 @@ class Records:
     settings: Settings
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     village_access: pd.DataFrame | None = None  # km_* from each village's inner point (villages with no households)
+    absent: frozenset[str] = frozenset()  # optional input layers missing or empty: their figures are unknown
 
     _keys: dict[tuple[str, int], pd.Series] = field(default_factory=dict, repr=False)
 
@@ -63,7 +66,8 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
     villages = layers["villages"]
     epsg = gk_zone_epsg(float(villages.geometry.union_all().centroid.x))
     metric_villages = villages.to_crs(epsg)
-    rec = Records(as_of=as_of, settings=settings)
+    absent = frozenset(name for name in OPTIONAL_LAYERS if layers.get(name) is None or not len(layers[name]))
+    rec = Records(as_of=as_of, settings=settings, absent=absent)
     rec.tables["villages"] = _villages(villages)
     households = layers.get("households")
     hh = _households(households, settings, as_of) if households is not None else _empty_households()

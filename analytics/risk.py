@@ -24,7 +24,7 @@ def risk_inputs(frame: pd.DataFrame, settings: Settings) -> dict[str, pd.Series]
     return {
         "monitoring": frame["monitored_open_households"] / households,
         "poverty": frame["poverty_incidence"],
-        "housing": (frame["cd_households"] + frame["cd_cases_overdue"]) / households,
+        "housing": frame["cd_households"].add(frame["cd_cases_overdue"], fill_value=0) / households,
         "water_quality": frame["water_fail_rate"],
         "water_supply": frame["water_unsafe_households"] / households,
         "access": frame["km_to_clinic"],
@@ -49,4 +49,5 @@ def add_risk(frame: pd.DataFrame, settings: Settings) -> None:
     index = table.fillna(0).mul(w, axis=1).sum(axis=1) / total_weight.replace(0, np.nan)
     frame["risk_index"] = index.round(1)
     frame["risk_red"] = frame["risk_index"] >= settings.risk.red_threshold
-    frame["risk_top_component"] = table.idxmax(axis=1, skipna=True).where(present.any(axis=1))
+    judged = present.any(axis=1)  # a unit with no component at all has no top one (pandas 3 refuses idxmax there)
+    frame["risk_top_component"] = table[judged].idxmax(axis=1).reindex(table.index)

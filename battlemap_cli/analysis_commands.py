@@ -11,6 +11,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from analytics import INPUT_LAYERS, compute_indicators, explain, prepare_records
+from analytics.explain import missing_layer
 from analytics.history import HISTORY, with_snapshot
 from geodata._errors import InputError
 from geodata.county_reader import CountyReader
@@ -122,6 +123,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if as_of is None and store.has("county_indicators"):
         as_of = pd.Timestamp(store.read("county_indicators")["as_of"].iloc[0]).date()
     records = prepare_records(read_inputs(args.store), as_of=as_of or dt.date.today(), settings=get_settings())
+    if layer := missing_layer(records, args.indicator):
+        print(f"{args.indicator} of {args.unit} (as of {records.as_of}): no data (无数据), no {layer!r} layer imported")
+        return 0
     try:
         rows = explain(records, args.unit, args.indicator)
     except KeyError as exc:

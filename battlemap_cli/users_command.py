@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 
+from analytics.townships import township_codes
 from geodata._errors import InputError
 from geodata.accounts import ROLES, AccountStore, generated_password
 from geodata.private_db import cli_user
@@ -62,10 +63,13 @@ def _accounts(args: argparse.Namespace) -> AccountStore:
 
 
 def _check_township(args: argparse.Namespace) -> None:
-    """A township code must be one of the store's townships (when the store has them)."""
-    towns = open_store(args.store).read_or_none("towns")
-    if args.township and towns is not None and args.township not in set(towns["town_code"].astype(str)):
-        msg = f"--township {args.township}: no such township in the store; known: {', '.join(towns['town_code'])}"
+    """A township code must be one of the store's townships (those of its villages, when it has any)."""
+    villages = open_store(args.store).read_or_none("villages")
+    if not args.township or villages is None:
+        return
+    known = sorted(set(township_codes(villages["village_code"])))
+    if args.township not in known:
+        msg = f"--township {args.township}: no such township in the store; known: {', '.join(known)}"
         raise InputError(msg)
 
 

@@ -281,17 +281,18 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
                 html.Td(_label(item["key"], lang)),
                 html.Td(item["value"]),
                 html.Td(item["target"]),
-                html.Td("●", className="ok" if item["ok"] else "bad"),
+                html.Td("●", className={True: "ok", False: "bad", None: "nodata"}[item["ok"]]),
             ]
         )
         for item in panel.key_indicators(row, settings, lang)
     ]
     head = html.Tr([html.Th(t("indicators", lang)), html.Th(t("value", lang)), html.Th(t("target", lang)), html.Th("")])
+    nodata = panel.no_data_figure  # for a layer the county has not imported
     charts = [
         panel.status_chart(households, lang),
         panel.income_chart(households, settings, lang),
-        panel.cases_chart(cases, lang),
-        panel.water_chart(samples, lang),
+        nodata("cases_by_stage", lang) if "housing" in rec.absent else panel.cases_chart(cases, lang),
+        nodata("water_by_month", lang) if "water_tests" in rec.absent else panel.water_chart(samples, lang),
         panel.spend_chart(row, lang),
     ]
     graphs = [dcc.Graph(figure=json_ready(f), config={"displayModeBar": False}, className="panel-chart")

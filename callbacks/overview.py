@@ -41,7 +41,7 @@ def _figure(data: StoreData) -> go.Figure:
 
 def _units(data: StoreData) -> tuple[Any, Any]:
     """Villages and townships, only the account's own township for a township-scoped account."""
-    villages, towns = data.layer("villages"), data.layer("towns")
+    villages, towns = data.layer("villages"), data.towns()
     if township_scope() is None:
         return villages, towns
     return (villages[villages["village_code"].astype(str).map(in_scope)],

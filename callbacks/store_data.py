@@ -21,6 +21,7 @@ import pandas as pd
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
 from analytics.history import HISTORY, snapshot_before, with_snapshot
 from analytics.measures import MEASURES, RATIOS
+from analytics.townships import townships
 from callbacks.shared_cache import SharedCache
 from geodata.jobs import JobBoard
 from geodata.settings import get_settings
@@ -268,6 +269,10 @@ class StoreData:
             "records", lambda: prepare_records(self._inputs(), as_of=self.as_of(), settings=get_settings()), shared=True
         )
 
+    def towns(self) -> gpd.GeoDataFrame:
+        """Every township with villages (``town_code``, ``name``, geometry), with or without a ``towns`` layer."""
+        return self.cached("towns", lambda: townships(self.layer("villages"), self.layer_or_none("towns")), shared=True)
+
     def shapes(self, level: str) -> gpd.GeoDataFrame:
         """Unit polygons simplified for the browser: ``code``, ``name``, ``geometry`` (EPSG:4490)."""
         return self.cached(f"shapes:{level}", lambda: self._shapes(level), shared=True)
@@ -277,11 +282,7 @@ class StoreData:
         if level == "village":
             frame = villages[["village_code", "name", "geometry"]].rename(columns={"village_code": "code"})
         elif level == "town":
-            towns = self.layer_or_none("towns")
-            if towns is None or not len(towns):
-                towns = villages.assign(town_code=villages["village_code"].str[:9]).dissolve("town_code").reset_index()
-                towns["name"] = towns["town_code"]
-            frame = towns[["town_code", "name", "geometry"]].rename(columns={"town_code": "code"})
+            frame = self.towns().rename(columns={"town_code": "code"})
         else:
             union = villages.union_all()
             code = str(villages["village_code"].iloc[0])[:6]

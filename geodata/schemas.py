@@ -132,6 +132,7 @@ VILLAGES = LayerSchema(
         VILLAGE_CODE,
         _c("name", "str", "村名称", "行政村", "村名", "行政村名称", "村委会", "村(社区)", "名称", required=True),
         _c("town_code", "code", "乡镇代码", "乡镇编码", digits=9),
+        _c("town_name", "str", "乡镇名称", "所属乡镇", "乡镇", "乡镇(街道)"),
         _c("population", "int", "户籍人口", "户籍人口数", "人口", "总人口", minimum=0),
         _c("collective_income", "float", "村集体经济收入", "集体经济收入", "村集体收入", "集体收入", minimum=0),
         _c("former_poverty_village", "bool", "原贫困村", "是否原贫困村", "贫困村", "是否贫困村"),

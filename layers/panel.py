@@ -18,30 +18,45 @@ CHART_LAYOUT = {"margin": {"l": 40, "r": 10, "t": 30, "b": 30}, "height": 190, "
 
 
 def key_indicators(row: pd.Series, settings: Settings, lang: str) -> list[dict[str, object]]:
-    """Rows of (label, value, target, ok) for the unit's headline indicators."""
+    """Rows of (label, value, target, ok) for the unit's headline indicators; ``ok`` is None without data."""
+    incidence, checkin = settings.poverty.poor_village_incidence, settings.teams.checkin_target
+    items = [  # key, kind, target text, whether a known value meets it
+        ("poverty_incidence", "share", f"< {incidence:.0%}", lambda v: v < incidence),
+        ("monitored_open_households", "count", "0", lambda v: v == 0),
+        ("uninsured_households", "count", "0", lambda v: v == 0),
+        ("education_gap_households", "count", "0", lambda v: v == 0),
+        ("cd_cases_overdue", "count", "0", lambda v: v == 0),
+        ("water_fail_rate", "share", "0 %", lambda v: v <= 0),
+        ("spend_rate", "share", f"≥ {row['spend_target']:.0%}", lambda v: v >= row["spend_target"]),
+        ("team_checkin_rate", "share", f"≥ {checkin:.0%}", lambda v: v >= checkin),
+        ("sla_identify_ok_share", "share", "100 %", lambda v: v >= 1),
+        ("sla_entry_ok_share", "share", "100 %", lambda v: v >= 1),
+    ]
+    out = []
+    for key, kind, target, meets in items:
+        value = row.get(key)
+        known = value is not None and not pd.isna(value)
+        out.append(
+            {
+                "key": key,
+                "value": (f"{value * 100:.1f} %" if kind == "share" else f"{int(value)}")
+                if known
+                else t("no_data", lang),
+                "target": target,
+                "ok": bool(meets(float(value))) if known else None,
+            }
+        )
+    return out
 
-    def pct(v: float) -> str:
-        return "—" if pd.isna(v) else f"{v * 100:.1f} %"
 
-    items = [
-        ("poverty_incidence", pct(row["poverty_incidence"]), f"< {settings.poverty.poor_village_incidence:.0%}",
-         not row["poverty_incidence"] >= settings.poverty.poor_village_incidence),
-        ("monitored_open_households", f"{int(row['monitored_open_households'])}", "0",
-         row["monitored_open_households"] == 0),
-        ("uninsured_households", f"{int(row['uninsured_households'])}", "0", row["uninsured_households"] == 0),
-        ("education_gap_households", f"{int(row['education_gap_households'])}", "0",
-         row["education_gap_households"] == 0),
-        ("cd_cases_overdue", f"{int(row['cd_cases_overdue'])}", "0", row["cd_cases_overdue"] == 0),
-        ("water_fail_rate", pct(row["water_fail_rate"]), "0 %", not row["water_fail_rate"] > 0),
-        ("spend_rate", pct(row["spend_rate"]), f"≥ {row['spend_target']:.0%}",
-         not row["spend_rate"] < row["spend_target"]),
-        ("team_checkin_rate", pct(row["team_checkin_rate"]), f"≥ {settings.teams.checkin_target:.0%}",
-         not row["team_checkin_rate"] < settings.teams.checkin_target),
-        ("sla_identify_ok_share", pct(row["sla_identify_ok_share"]), "100 %",
-         not row["sla_identify_ok_share"] < 1),
-        ("sla_entry_ok_share", pct(row["sla_entry_ok_share"]), "100 %", not row["sla_entry_ok_share"] < 1),
-    ]  # fmt: skip
-    return [{"key": k, "value": v, "target": target, "ok": bool(ok)} for k, v, target, ok in items]
+def no_data_figure(title_key: str, lang: str, height: int = CHART_LAYOUT["height"]) -> go.Figure:
+    """An empty chart that says "no data" in grey, for a source layer the county has not imported."""
+    fig = go.Figure()
+    fig.add_annotation(text=t("no_data", lang), showarrow=False, font={"size": 16, "color": "#9e9e9e"},
+                       xref="paper", yref="paper", x=0.5, y=0.5)  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig.update_layout(title=t(title_key, lang), **{**CHART_LAYOUT, "height": height})
 
 
 def status_chart(households: pd.DataFrame, lang: str) -> go.Figure:
@@ -111,8 +126,10 @@ def water_chart(samples: pd.DataFrame, lang: str) -> go.Figure:
 
 
 def spend_chart(row: pd.Series, lang: str) -> go.Figure:
-    """Spent against the schedule's share for today."""
-    spent = 0.0 if pd.isna(row["spend_rate"]) else float(row["spend_rate"])
+    """Spent against the schedule's share for today ("no data" without a spend rate)."""
+    if pd.isna(row["spend_rate"]):
+        return no_data_figure("spend_vs_schedule", lang, height=130)
+    spent = float(row["spend_rate"])
     fig = go.Figure(go.Bar(x=[spent * 100, row["spend_target"] * 100], y=[t("spent", lang), t("schedule", lang)],
                            orientation="h", marker_color=["#0072B2" if spent >= row["spend_target"] else "#D55E00",
                                                           "#bbbbbb"],

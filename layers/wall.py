@@ -31,7 +31,7 @@ DARK_STYLE = {
     "layers": [{"id": "bg", "type": "background", "paint": {"background-color": BACKGROUND}}],
 }
 RED = "#ff4d4f"  # outlines pair a wide white halo with red, so they read on every fill colour
-STATUS_MARK = {"ok": "✓", "warn": "▲", "bad": "✗", "none": "·"}
+STATUS_MARK = {"ok": "✓", "warn": "▲", "bad": "✗", "none": "·", "nodata": ""}
 
 
 def wall_figure(
@@ -114,6 +114,8 @@ class TileText:
 
 def tile_text(kpi: Kpi, lang: str) -> TileText:
     """The numbers of one tile written for the wall (shares as %, counts with thousands separators)."""
+    if kpi.status == "nodata":
+        return TileText(value=t("no_data", lang), suffix="", target="", delta="", detail="", mark="")
     value, suffix = _fmt(kpi.value, kpi.kind), ""
     target = f"{t('target', lang)} {_fmt(kpi.target, kpi.kind)}" if kpi.target is not None else ""
     if kpi.key in ("kpi_monitoring", "kpi_cd_closed"):  # "done / of how many", the target is all of them

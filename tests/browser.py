@@ -7,11 +7,13 @@ private file (:func:`account`) and logs in through the login form (:func:`login`
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -24,7 +26,8 @@ from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = Path(__file__).parents[1] / "docs" / "screenshots"
+# Screenshots go to a temporary folder; BATTLEMAP_SCREENSHOTS=docs/screenshots refreshes the README's pictures.
+SCREENSHOTS = Path(os.environ.get("BATTLEMAP_SCREENSHOTS") or Path(tempfile.gettempdir()) / "battlemap-screenshots")
 TEST_PASSWORD = "correct horse battery staple"
 
 
@@ -126,12 +129,16 @@ def chromium() -> Iterator[Browser]:
 
 
 def response_bodies(responses: list[Response]) -> str:
-    """The text of every document and XHR/fetch response the page received (to search for leaks)."""
+    """The text of every document and XHR/fetch response the page received (to search for leaks), JSON decoded."""
     out = []
     for r in responses:
         if r.request.resource_type in ("xhr", "fetch", "document"):
             try:
-                out.append(r.text())
+                body = r.text()
             except Exception:  # a body the browser already dropped (e.g. after navigation)
                 continue
+            if "json" in (r.headers.get("content-type") or ""):  # searched as text, not as \uXXXX escapes
+                with contextlib.suppress(ValueError):
+                    body = json.dumps(json.loads(body), ensure_ascii=False)
+            out.append(body)
     return "\n".join(out)

@@ -81,6 +81,13 @@ def post_callback(client: FlaskClient, key: str, inputs: list[dict], state: list
     return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
 
 
+def text(response: Any) -> str:
+    """A response's text; a JSON body decoded first, so non-ASCII text is searched as itself, not \\uXXXX."""
+    if response.is_json:
+        return json.dumps(response.get_json(), ensure_ascii=False)
+    return response.get_data(as_text=True)
+
+
 def route_page(client: FlaskClient, pathname: str, search: str = "") -> Any:
     """Ask the page router for a page's content (what the browser does after loading the shell)."""
     inputs = [{"id": "_pages_location", "property": "pathname", "value": pathname},
@@ -135,7 +142,7 @@ def test_the_router_is_guarded_by_the_path_it_renders(served: tuple[Any, Path]) 
     response = post_callback(client, ".._pages_content.children..._pages_store.data..", swapped,
                              [{"id": "shown-page", "property": "data", "value": None}])  # fmt: skip
     assert response.status_code == 403
-    assert "audit-rows" not in response.get_data(as_text=True)
+    assert "audit-rows" not in text(response)
     admin = client_for(app, store, "admin")
     for path in ("/map", "/sites", "/route", "/data", "/audit", "/wall"):
         assert route_page(admin, path, "?data=x&lang=en").status_code == 200, path  # a query named like an argument
@@ -180,7 +187,7 @@ def test_an_inspector_cannot_fetch_another_inspectors_plan(served: tuple[Any, Pa
     response = post_callback(client, key, [{"id": "route-plan-id", "property": "data", "value": plan_id}],
                              [{"id": "route-lang", "property": "data", "value": "zh"}])  # fmt: skip
     assert response.status_code == 200
-    assert "秘密村" not in response.get_data(as_text=True)
+    assert "秘密村" not in text(response)
     download = post_callback(
         client, callback_key(app, "route-download"),
         [{"id": "route-gpx", "property": "n_clicks", "value": 1}, {"id": "route-html", "property": "n_clicks",
@@ -188,7 +195,7 @@ def test_an_inspector_cannot_fetch_another_inspectors_plan(served: tuple[Any, Pa
         [{"id": "route-plan-id", "property": "data", "value": plan_id},
          {"id": "route-lang", "property": "data", "value": "zh"}],
     )  # fmt: skip
-    assert "秘密村" not in download.get_data(as_text=True)
+    assert "秘密村" not in text(download)
     before = GeoPackageStore(store).stamp()
     finding = post_callback(
         client, callback_key(app, "finding-message"), [{"id": "finding-save", "property": "n_clicks", "value": 1}],
@@ -197,7 +204,7 @@ def test_an_inspector_cannot_fetch_another_inspectors_plan(served: tuple[Any, Pa
          {"id": "finding-text", "property": "value", "value": "伪造的发现"},
          {"id": "route-lang", "property": "data", "value": "zh"}],
     )  # fmt: skip
-    assert finding.status_code == 200 and "DC" not in finding.get_data(as_text=True)
+    assert finding.status_code == 200 and "DC" not in text(finding)
     assert GeoPackageStore(store).stamp() == before, "no finding filed against another inspector's plan"
     log = plans.audit_log(action="route:")
     refused = log[log["action"].str.endswith(":refused") & (log["target"] == plan_id)]
@@ -309,14 +316,14 @@ def test_only_an_admin_reveals_personal_data_with_a_reason(served: tuple[Any, Pa
     household = _household(store)
     full_name, id_number = household["head_name"], household["id_number"]
     leader = client_for(app, store, "leader")
-    shown = card(leader, app, household["household_id"]).get_data(as_text=True)
+    shown = text(card(leader, app, household["household_id"]))
     assert household["household_id"] in shown and id_number not in shown and "reveal-button" not in shown
     assert reveal(leader, app, household["household_id"], "家访核实").status_code == 403
     admin = client_for(app, store, "admin")
-    assert "reveal-button" in card(admin, app, household["household_id"]).get_data(as_text=True)
-    short = reveal(admin, app, household["household_id"], "x").get_data(as_text=True)
+    assert "reveal-button" in text(card(admin, app, household["household_id"]))
+    short = text(reveal(admin, app, household["household_id"], "x"))
     assert id_number not in short and "请填写查看理由" in short
-    revealed = reveal(admin, app, household["household_id"], "核实低保申请").get_data(as_text=True)
+    revealed = text(reveal(admin, app, household["household_id"], "核实低保申请"))
     assert full_name in revealed and id_number in revealed
     log = PlanStore.beside(GeoPackageStore(store)).audit_log(action="reveal")
     assert list(log["who"]) == ["test-admin"] and list(log["reason"]) == ["核实低保申请"]
@@ -330,11 +337,11 @@ def test_a_township_leader_sees_only_their_township(served: tuple[Any, Path]) ->
     client = client_for(app, store, None)
     log_in(client, account(store, "leader", township=mine))
     assert client.get("/wall").status_code == 403  # county-wide aggregates
-    page = route_page(client, "/map", f"?town={other}").get_data(as_text=True)
+    page = text(route_page(client, "/map", f"?town={other}"))
     assert f"town={mine}" in page or mine in page
     assert f'"{other}"' not in page  # the other township is not the view, nor a unit on it
     theirs = _household(store, other)
-    assert theirs["household_id"] not in card(client, app, theirs["household_id"]).get_data(as_text=True)
+    assert theirs["household_id"] not in text(card(client, app, theirs["household_id"]))
     village = theirs["village_code"]
     state = [{"id": "map-state", "property": "data", "value": {"village": village, "lang": "zh"}}]
     request = [{"id": "household-grid", "property": "getRowsRequest", "value": {"startRow": 0}}]
