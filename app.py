@@ -46,8 +46,15 @@ PAGES = (  # module, path: each page's callbacks get the path's access rule
     (data_page, "/data"),
     (audit_page, "/audit"),
 )
-NAV = (("/", "overview"), ("/map", "map"), ("/wall", "nav_wall"), ("/sites", "sites"), ("/route", "route"),
-       ("/data", "nav_data"), ("/audit", "audit_link"))  # fmt: skip
+NAV = (
+    ("/", "overview"),
+    ("/map", "map"),
+    ("/wall", "nav_wall"),
+    ("/sites", "sites"),
+    ("/route", "route"),
+    ("/data", "nav_data"),
+    ("/audit", "audit_link"),
+)
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "SAMEORIGIN",
@@ -108,10 +115,9 @@ def create_server(store: str | None = None, *, production: bool = True) -> flask
 def _shell() -> html.Div:
     """The frame around every page: the router's URL, the shown page, who is logged in."""
     return html.Div(
-        [dcc.Location(id="url", refresh="callback-nav"), dcc.Store(id="shown-page"), _user_bar(),
-         dash.page_container],
+        [dcc.Location(id="url", refresh="callback-nav"), dcc.Store(id="shown-page"), _user_bar(), dash.page_container],
         lang="zh-CN",
-    )  # fmt: skip
+    )
 
 
 def _user_bar() -> Any:
@@ -121,8 +127,11 @@ def _user_bar() -> Any:
         return html.Div(id="user-bar", hidden=True)
     role = f"{t(f'role_{account.role}', 'zh')} {t(f'role_{account.role}', 'en')}"
     scope = [html.Span(account.township, className="user-scope")] if account.township else []
-    nav = [dcc.Link(f"{t(key, 'zh')} {t(key, 'en')}", href=path, className="nav-item")
-           for path, key in NAV if access.allowed(access.page_rule(path), account)]  # fmt: skip
+    nav = [
+        dcc.Link(f"{t(key, 'zh')} {t(key, 'en')}", href=path, className="nav-item")
+        for path, key in NAV
+        if access.allowed(access.page_rule(path), account)
+    ]
     logout = html.Form(
         [
             dcc.Input(type="hidden", name=login_page.CSRF_KEY, value=login_page.csrf_token()),
@@ -133,11 +142,16 @@ def _user_bar() -> Any:
         className="logout-form",
     )
     return html.Div(
-        [html.Nav(nav, className="page-nav", id="page-nav"), html.Span(account.name, className="user-name",
-         id="user-name"), html.Span(role, className="user-role"), *scope, logout],
+        [
+            html.Nav(nav, className="page-nav", id="page-nav"),
+            html.Span(account.name, className="user-name", id="user-name"),
+            html.Span(role, className="user-role"),
+            *scope,
+            logout,
+        ],
         id="user-bar",
         className="user-bar",
-    )  # fmt: skip
+    )
 
 
 def _security_headers(response: flask.Response) -> flask.Response:
@@ -158,8 +172,14 @@ def _shown_page(pathname: str | None) -> str | None:
     return pathname
 
 
-def serve(*, store: str | None = None, host: str = "127.0.0.1", port: int = 8050, debug: bool = False,
-          production: bool | None = None) -> None:  # fmt: skip
+def serve(
+    *,
+    store: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    debug: bool = False,
+    production: bool | None = None,
+) -> None:
     """Run the development server (use gunicorn for production, see the README)."""
     if debug and server_config.production_mode(production):
         msg = "debug mode is refused in production (it runs code sent by the browser's debugger)"

@@ -53,8 +53,10 @@ def _county_rows(
 
 def long_form(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The three tables stacked: ``level`` and ``unit_code`` columns, the union of the other columns."""
-    parts = [tables[name].rename(columns={f"{level}_code": "unit_code"}).assign(level=level)
-             for level, name in LEVEL_TABLES.items()]  # fmt: skip
+    parts = [
+        tables[name].rename(columns={f"{level}_code": "unit_code"}).assign(level=level)
+        for level, name in LEVEL_TABLES.items()
+    ]
     return pd.concat(parts, ignore_index=True)
 
 

@@ -238,14 +238,16 @@ def _draw_households(
     if cfg.households_per_stop <= 0 or not len(households):
         return [[] for _ in villages]
     visits = records["inspections"]
-    recent = pd.to_datetime(visits["date"]).between(pd.Timestamp(date - dt.timedelta(days=cfg.exclude_days)),
-                                                    pd.Timestamp(date))  # fmt: skip
+    recent = pd.to_datetime(visits["date"]).between(
+        pd.Timestamp(date - dt.timedelta(days=cfg.exclude_days)), pd.Timestamp(date)
+    )
     seen = set(visits.loc[recent, "household_id"].dropna().astype(str)) if "household_id" in visits else set()
     flags = [f for f in HOUSEHOLD_FLAGS if f in households]
     w = np.array([cfg.household_weights.get(f, 0.0) for f in flags])
     weights = cfg.household_base_weight + households[flags].astype(float).to_numpy() @ w
-    pool = pd.DataFrame({"id": households["household_id"].astype(str), "village": households["village_code"],
-                         "w": weights}).sort_values("id")  # fmt: skip
+    pool = pd.DataFrame(
+        {"id": households["household_id"].astype(str), "village": households["village_code"], "w": weights}
+    ).sort_values("id")
     pool = pool[~pool["id"].isin(seen)]
     groups = dict(tuple(pool.groupby("village")))
     out = []

@@ -147,8 +147,11 @@ def plan_inspection(
     hours = cfg.day_hours if hours is None else hours
     back = cfg.return_to_start if return_to_start is None else return_to_start
     _check_request(stops, days, hours, settings)
-    places = pd.DataFrame(context.to_metric(context.points["lon"].to_numpy(), context.points["lat"].to_numpy()),
-                          index=context.points.index, columns=["x", "y"])  # fmt: skip
+    places = pd.DataFrame(
+        context.to_metric(context.points["lon"].to_numpy(), context.points["lat"].to_numpy()),
+        index=context.points.index,
+        columns=["x", "y"],
+    )
     draw = draw_inspection(records, date=date, stops=stops, seed=seed, settings=settings, places=places)
     table = _stop_table(records, context, draw, settings)
     s_lon, s_lat, s_name = (*start, "") if start is not None else context.start  # "" = no named place
@@ -268,8 +271,13 @@ def _ordered(table: pd.DataFrame, solution: RouteSolution, day0: dt.datetime) ->
     for day in solution.days:
         for i, arrive, depart in zip(day.stops, day.arrive_s, day.depart_s, strict=True):
             record = _stop_record(table.iloc[i])
-            record.update(number=next(number), day=day.day + 1, arrive=_clock(day0, day.day, arrive),
-                          depart=_clock(day0, day.day, depart), arrive_min=round(arrive / 60, 1))  # fmt: skip
+            record.update(
+                number=next(number),
+                day=day.day + 1,
+                arrive=_clock(day0, day.day, arrive),
+                depart=_clock(day0, day.day, depart),
+                arrive_min=round(arrive / 60, 1),
+            )
             out.append(record)
     return out
 

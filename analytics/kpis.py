@@ -35,8 +35,13 @@ class Kpi:
 
 
 # The optional layer each tile is computed from: without it the tile says "no data", never 0 or a red mark.
-KPI_SOURCE = {"kpi_cd_closed": "housing", "kpi_water_pass": "water_tests", "kpi_spend": "projects",
-              "kpi_checkin": "teams", "kpi_inspections": "inspections"}  # fmt: skip
+KPI_SOURCE = {
+    "kpi_cd_closed": "housing",
+    "kpi_water_pass": "water_tests",
+    "kpi_spend": "projects",
+    "kpi_checkin": "teams",
+    "kpi_inspections": "inspections",
+}
 
 
 def _num(row: pd.Series | None, column: str) -> float | None:
@@ -66,8 +71,17 @@ def _delta(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else now - before
 
 
-def _kpi(key: str, value: float | None, target: float | None, *, before: float | None, kind: str,
-         settings: Settings, progress: float | None = None, **extra: float | str | None) -> Kpi:  # fmt: skip
+def _kpi(
+    key: str,
+    value: float | None,
+    target: float | None,
+    *,
+    before: float | None,
+    kind: str,
+    settings: Settings,
+    progress: float | None = None,
+    **extra: float | str | None,
+) -> Kpi:
     progress = _share_of(value, target) if progress is None else progress
     return Kpi(key, value, target, progress, _delta(value, before), _status(progress, settings), kind, extra)
 
@@ -86,28 +100,74 @@ def wall_kpis(
     elapsed = as_of.day / calendar.monthrange(as_of.year, as_of.month)[1]
     identify, entry = _num(now, "sla_identify_ok_share"), _num(now, "sla_entry_ok_share")
     timely = min((v for v in (identify, entry) if v is not None), default=None)
-    timely_before = min((v for v in (_num(before, "sla_identify_ok_share"), _num(before, "sla_entry_ok_share"))
-                         if v is not None), default=None)  # fmt: skip
+    timely_before = min(
+        (v for v in (_num(before, "sla_identify_ok_share"), _num(before, "sla_entry_ok_share")) if v is not None),
+        default=None,
+    )
     closed, plan, close_by = _cd_plan(records, as_of, settings)
     share, count = {"kind": "share", "settings": settings}, {"kind": "count", "settings": settings}
     tiles = [
-        _kpi("kpi_monitoring", eliminated, monitored, before=_eliminated(before), **count,
-             monitored=monitored, open=_num(now, "monitored_open_households")),
-        _kpi("kpi_cd_closed", closed, plan, before=None, **count, close_by=close_by.isoformat(),
-             overdue=_num(now, "cd_cases_overdue")),
-        _kpi("kpi_water_pass", pass_rate, settings.wall.water_pass_target, before=pass_before, **share,
-             samples=_num(now, "water_samples")),
-        _kpi("kpi_water_unsafe", unsafe, 0.0, before=_num(before, "water_unsafe_households"), **count,
-             progress=supply_progress, households=households),
-        _kpi("kpi_spend", _num(now, "spend_rate"), spend_target(as_of, settings), before=_num(before, "spend_rate"),
-             **share),
-        _kpi("kpi_checkin", _num(now, "team_checkin_rate"), settings.teams.checkin_target,
-             before=_num(before, "team_checkin_rate"), **share, teams=_num(now, "teams")),
-        _kpi("kpi_inspections", inspections_now, round(settings.wall.inspections_per_month * elapsed),
-             before=inspections_before, **count, open_findings=_num(now, "inspection_findings_open"),
-             month_target=settings.wall.inspections_per_month),
+        _kpi(
+            "kpi_monitoring",
+            eliminated,
+            monitored,
+            before=_eliminated(before),
+            **count,
+            monitored=monitored,
+            open=_num(now, "monitored_open_households"),
+        ),
+        _kpi(
+            "kpi_cd_closed",
+            closed,
+            plan,
+            before=None,
+            **count,
+            close_by=close_by.isoformat(),
+            overdue=_num(now, "cd_cases_overdue"),
+        ),
+        _kpi(
+            "kpi_water_pass",
+            pass_rate,
+            settings.wall.water_pass_target,
+            before=pass_before,
+            **share,
+            samples=_num(now, "water_samples"),
+        ),
+        _kpi(
+            "kpi_water_unsafe",
+            unsafe,
+            0.0,
+            before=_num(before, "water_unsafe_households"),
+            **count,
+            progress=supply_progress,
+            households=households,
+        ),
+        _kpi(
+            "kpi_spend",
+            _num(now, "spend_rate"),
+            spend_target(as_of, settings),
+            before=_num(before, "spend_rate"),
+            **share,
+        ),
+        _kpi(
+            "kpi_checkin",
+            _num(now, "team_checkin_rate"),
+            settings.teams.checkin_target,
+            before=_num(before, "team_checkin_rate"),
+            **share,
+            teams=_num(now, "teams"),
+        ),
+        _kpi(
+            "kpi_inspections",
+            inspections_now,
+            round(settings.wall.inspections_per_month * elapsed),
+            before=inspections_before,
+            **count,
+            open_findings=_num(now, "inspection_findings_open"),
+            month_target=settings.wall.inspections_per_month,
+        ),
         _kpi("kpi_timeliness", timely, 1.0, before=timely_before, **share, identify=identify, entry=entry),
-    ]  # fmt: skip
+    ]
     return [_no_data(k) if KPI_SOURCE.get(k.key) in records.absent else k for k in tiles]
 
 

@@ -143,8 +143,14 @@ RATIOS = [
 ]
 
 # The optional input layer behind each record table; without it the table's measures are unknown, not 0.
-SOURCE_LAYER = {"cases": "housing", "samples": "water_tests", "roads": "roads", "projects": "projects",
-                "teams": "teams", "inspections": "inspections"}  # fmt: skip
+SOURCE_LAYER = {
+    "cases": "housing",
+    "samples": "water_tests",
+    "roads": "roads",
+    "projects": "projects",
+    "teams": "teams",
+    "inspections": "inspections",
+}
 
 MEASURE_BY_NAME = {m.name: m for m in MEASURES}
 RATIO_BY_NAME = {r.name: r for r in RATIOS}

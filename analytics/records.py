@@ -246,8 +246,9 @@ PROJECT_STAGES = ("planned", "started", "completed", "reimbursed")  # each stage
 def _projects(projects: pd.DataFrame | None) -> pd.DataFrame:
     """Projects with budget, disbursement and whether each has started, completed and been reimbursed."""
     if projects is None or not len(projects):
-        return pd.DataFrame(columns=["project_id", "village_code", "budget", "disbursed", "started", "completed",
-                                     "reimbursed"])  # fmt: skip
+        return pd.DataFrame(
+            columns=["project_id", "village_code", "budget", "disbursed", "started", "completed", "reimbursed"]
+        )
     out = pd.DataFrame(projects)[["project_id", "village_code", "budget", "disbursed", "status"]].copy()
     out["disbursed"] = out["disbursed"].fillna(0.0).astype(float)
     out["budget"] = out["budget"].astype(float)
@@ -261,8 +262,19 @@ def _projects(projects: pd.DataFrame | None) -> pd.DataFrame:
 def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd.DataFrame:
     """Teams with the days due so far this year (220 pro-rated to ``as_of``)."""
     if teams is None or not len(teams):
-        return pd.DataFrame(columns=["team_id", "village_code", "checkin_rate", "days_in_village", "days_due",
-                                     "checkin_members", "checkin_x_members", "scored", "grade_poor"])  # fmt: skip
+        return pd.DataFrame(
+            columns=[
+                "team_id",
+                "village_code",
+                "checkin_rate",
+                "days_in_village",
+                "days_due",
+                "checkin_members",
+                "checkin_x_members",
+                "scored",
+                "grade_poor",
+            ]
+        )
     out = pd.DataFrame(teams).copy()
     year = dt.date(as_of.year, 1, 1)
     days_in_year = (dt.date(as_of.year + 1, 1, 1) - year).days
@@ -332,8 +344,11 @@ def _access(
     inner = villages.geometry.representative_point()
     places = {"villages": (inner.x.to_numpy(), inner.y.to_numpy(), villages["village_code"].to_numpy())}
     if households is not None:
-        places["households"] = (households.geometry.x.to_numpy(), households.geometry.y.to_numpy(),
-                                households["village_code"].to_numpy())  # fmt: skip
+        places["households"] = (
+            households.geometry.x.to_numpy(),
+            households.geometry.y.to_numpy(),
+            households["village_code"].to_numpy(),
+        )
     out = {k: pd.DataFrame(index=range(len(v[0]))) for k, v in places.items()}
     if facilities is None or not len(facilities):
         for frame in out.values():

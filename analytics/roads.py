@@ -168,8 +168,9 @@ def node_distances(graph: RoadGraph, targets_x: np.ndarray, targets_y: np.ndarra
     a, b = graph.edges[:, 0], graph.edges[:, 1]
     w = graph.length_m
     virtual = np.full(len(t_node), n)
-    full = min_weight_matrix(np.r_[a, b, virtual, t_node], np.r_[b, a, t_node, virtual], np.r_[w, w, t_gap, t_gap],
-                             n + 1)  # fmt: skip
+    full = min_weight_matrix(
+        np.r_[a, b, virtual, t_node], np.r_[b, a, t_node, virtual], np.r_[w, w, t_gap, t_gap], n + 1
+    )
     return dijkstra(full, directed=False, indices=n)[:n]
 
 

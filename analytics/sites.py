@@ -156,13 +156,26 @@ def rank_sites(
     households = plan.site_households
     need = needed_area_m2(households, s)
     cells = int(np.ceil(need / land.grid.cell**2))
-    regions = find_regions(score, cells=cells, top_k=top_k or s.top_k, gap_cells=int(np.ceil(s.gap_m / land.grid.cell)),
-                           compactness=s.compactness)  # fmt: skip
+    regions = find_regions(
+        score,
+        cells=cells,
+        top_k=top_k or s.top_k,
+        gap_cells=int(np.ceil(s.gap_m / land.grid.cell)),
+        compactness=s.compactness,
+    )
     regions = sorted(regions, key=lambda cells_: -float(np.mean(score.ravel()[cells_])))  # ranked by their own score
     weights_used = dict(zip(CRITERIA, w.tolist(), strict=True))
     table, travel = _describe(model, plan, score, regions, w=w, households=households)
-    return SiteResult(score, table, travel, weights_used, households, need, cells,
-                      {"slope_limit_deg": slope_limit, "hazard_buffer_m": buffer_m})  # fmt: skip
+    return SiteResult(
+        score,
+        table,
+        travel,
+        weights_used,
+        households,
+        need,
+        cells,
+        {"slope_limit_deg": slope_limit, "hazard_buffer_m": buffer_m},
+    )
 
 
 def _describe(
@@ -184,15 +197,22 @@ def _describe(
         area = len(cells) * grid.cell**2
         values = flat_values[:, cells].mean(axis=1)
         centre = _centre_cell(grid, cells)
-        row = {"site_id": site_id, "rank": rank, "score": float(np.nanmean(score.ravel()[cells]) * 100),
-               "area_ha": area / 1e4, "cells": len(cells), "capacity": households_fitting(area, s),
-               "households": households}  # fmt: skip
+        row = {
+            "site_id": site_id,
+            "rank": rank,
+            "score": float(np.nanmean(score.ravel()[cells]) * 100),
+            "area_ha": area / 1e4,
+            "cells": len(cells),
+            "capacity": households_fitting(area, s),
+            "households": households,
+        }
         row.update(_place(land, grid, centre))
         for k, c in enumerate(CRITERIA):
             row[f"value_{c}"] = float(values[k] * 100)
             row[f"points_{c}"] = float(values[k] * w[k] * 100)
-            row[f"measure_{c}"] = float(np.mean(np.where(np.isfinite(flat_measures[c][cells]),
-                                                         flat_measures[c][cells], np.nan)))  # fmt: skip
+            row[f"measure_{c}"] = float(
+                np.mean(np.where(np.isfinite(flat_measures[c][cells]), flat_measures[c][cells], np.nan))
+            )
         trips = _travel(model, plan.origins, centre)
         trips.insert(0, "site_id", site_id)
         travel.append(trips)
@@ -200,12 +220,29 @@ def _describe(
         row["minutes_max"] = float(trips["minutes"].max()) if len(trips) else np.nan
         row["geometry"] = shapely.union_all(grid.cell_boxes(cells))
         rows.append(row)
-    columns = ["site_id", "rank", "score", "area_ha", "cells", "capacity", "households", "village_code",
-               "village_name", "lon", "lat", "minutes_mean", "minutes_max",
-               *(f"{p}_{c}" for c in CRITERIA for p in ("value", "points", "measure")), "geometry"]  # fmt: skip
+    columns = [
+        "site_id",
+        "rank",
+        "score",
+        "area_ha",
+        "cells",
+        "capacity",
+        "households",
+        "village_code",
+        "village_name",
+        "lon",
+        "lat",
+        "minutes_mean",
+        "minutes_max",
+        *(f"{p}_{c}" for c in CRITERIA for p in ("value", "points", "measure")),
+        "geometry",
+    ]
     frame = gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=grid.epsg).to_crs(STORED_CRS)
-    trips = pd.concat(travel, ignore_index=True) if travel else pd.DataFrame(
-        columns=["site_id", "village_code", "name", "households", "road_km", "minutes"])  # fmt: skip
+    trips = (
+        pd.concat(travel, ignore_index=True)
+        if travel
+        else pd.DataFrame(columns=["site_id", "village_code", "name", "households", "road_km", "minutes"])
+    )
     return frame, trips
 
 
@@ -223,15 +260,20 @@ def _place(land: Landscape, grid: Grid, cell: int) -> dict[str, object]:
     hit = land.villages.sindex.query(shapely.Point(x, y), predicate="intersects")
     row = land.villages.iloc[int(hit[0])] if len(hit) else None
     lonlat = gpd.GeoSeries([shapely.Point(x, y)], crs=land.grid.epsg).to_crs(STORED_CRS).iloc[0]
-    return {"village_code": row["village_code"] if row is not None else None,
-            "village_name": row["name"] if row is not None else None, "lon": lonlat.x, "lat": lonlat.y}  # fmt: skip
+    return {
+        "village_code": row["village_code"] if row is not None else None,
+        "village_name": row["name"] if row is not None else None,
+        "lon": lonlat.x,
+        "lat": lonlat.y,
+    }
 
 
 def _travel(model: SiteModel, origins: Origins, cell: int) -> pd.DataFrame:
     """Road km and minutes from each origin village to the site's centre (walks to and from the road included)."""
     table = origins.table
-    out = pd.DataFrame({"village_code": table["village_code"], "name": table["name"],
-                        "households": table["households"]})  # fmt: skip
+    out = pd.DataFrame(
+        {"village_code": table["village_code"], "name": table["name"], "households": table["households"]}
+    )
     access = model.land.access
     if access is None or not origins.node_m.size:
         out["road_km"], out["minutes"] = np.nan, np.nan

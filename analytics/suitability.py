@@ -55,8 +55,16 @@ from geodata.settings import Settings, SiteSettings
 CRITERIA = ("road", "township", "school", "clinic", "water", "slope", "origin", "elevation")
 TARGET_KINDS = {"township": ("township_gov",), "school": ("school",), "clinic": CLINIC_KINDS, "water": ("water_plant",)}
 EXACT_HAZARD_M = 2000.0  # hazard distances are exact up to this (the largest buffer a planner may ask for)
-UNITS = {"road": "km", "township": "km", "school": "km", "clinic": "km", "water": "km", "slope": "°",
-         "origin": "km", "elevation": "m"}  # fmt: skip
+UNITS = {
+    "road": "km",
+    "township": "km",
+    "school": "km",
+    "clinic": "km",
+    "water": "km",
+    "slope": "°",
+    "origin": "km",
+    "elevation": "m",
+}
 
 
 @dataclass(frozen=True)
@@ -183,8 +191,10 @@ def origin_measures(
     if movers.empty:
         shape = land.grid.shape
         empty = pd.DataFrame(columns=["village_code", "name", "households", "x", "y", "elev", "node", "gap_m"])
-        return Origins(empty, np.empty((0, 0)), np.empty((0, 0))), {"origin": np.zeros(shape),
-                                                                     "elevation": np.zeros(shape)}  # fmt: skip
+        return Origins(empty, np.empty((0, 0)), np.empty((0, 0))), {
+            "origin": np.zeros(shape),
+            "elevation": np.zeros(shape),
+        }
     elev = land.grid.sample(land.elev, movers["x"].to_numpy(), movers["y"].to_numpy())
     table = (
         movers.assign(elev=elev)

@@ -32,8 +32,17 @@ from geodata.water_limits import indicator_codes, load_limits
 NOT_DETECTED = {"未检出", "nd", "n.d.", "not detected", "-", "—", "阴性", "negative", "0"}
 ABSENT = {"无", "未检出", "none", "nd", "无异臭、异味", "无异臭异味", "未见"}
 DETECTED_WORDS = {"检出", "阳性", "positive", "detected"}
-MASS_PER_LITRE_IN_MG = {"g/l": 1e3, "mg/l": 1.0, "μg/l": 1e-3, "µg/l": 1e-3, "ug/l": 1e-3, "微克/升": 1e-3,
-                        "毫克/升": 1.0, "ng/l": 1e-6, "纳克/升": 1e-6}  # fmt: skip
+MASS_PER_LITRE_IN_MG = {
+    "g/l": 1e3,
+    "mg/l": 1.0,
+    "μg/l": 1e-3,
+    "µg/l": 1e-3,
+    "ug/l": 1e-3,
+    "微克/升": 1e-3,
+    "毫克/升": 1.0,
+    "ng/l": 1e-6,
+    "纳克/升": 1e-6,
+}
 
 
 def judge_results(tests: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -86,8 +95,9 @@ def _unit_factor(tests: pd.DataFrame, lim: pd.DataFrame) -> np.ndarray:
     """Per row, what turns the lab's number into the limit's unit: 1, or a ratio of two mass concentrations."""
     if "unit" not in tests:
         return np.ones(len(tests))
-    given = tests["unit"].astype("str").str.strip().str.lower().str.replace(" ", "", regex=False).map(
-        MASS_PER_LITRE_IN_MG)  # fmt: skip
+    given = (
+        tests["unit"].astype("str").str.strip().str.lower().str.replace(" ", "", regex=False).map(MASS_PER_LITRE_IN_MG)
+    )
     wanted = lim["unit"].astype("str").str.strip().str.lower().map(MASS_PER_LITRE_IN_MG).to_numpy()
     factor = given.to_numpy(dtype=float) / wanted.astype(float)
     return np.where(np.isfinite(factor), factor, 1.0)  # other units (CFU/mL, NTU, 度 …) are compared as written

@@ -85,9 +85,18 @@ def cmd_route(args: argparse.Namespace) -> int:
         records = prepare_records(layers, as_of=args.date, settings=settings)
         context = route_context(layers["villages"], layers.get("roads"), layers.get("facilities"), records, settings)
         _step(bar, "prepared")
-        plan = plan_inspection(records, context, date=args.date, stops=args.stops, days=args.days, start=start,
-                               seed=args.seed, hours=args.hours, return_to_start=False if args.no_return else None,
-                               settings=settings)  # fmt: skip
+        plan = plan_inspection(
+            records,
+            context,
+            date=args.date,
+            stops=args.stops,
+            days=args.days,
+            start=start,
+            seed=args.seed,
+            hours=args.hours,
+            return_to_start=False if args.no_return else None,
+            settings=settings,
+        )
         _step(bar, "routed")
         plans = PlanStore.beside(store)
         plan = plans.save(plan, owner=owner)
@@ -118,12 +127,16 @@ def _print_plan(plan: dict) -> None:
     seed = plan["seed"] if plan["seed"] is not None else "none (OS randomness)"
     print(f"plan {plan['plan_id']} for {plan['owner']}, from {plan['date']}, seed {seed}")
     for day in plan["day_summary"]:
-        print(f"day {day['day']} ({day['date']}): {day['stops']} stops, {day['distance_km']} km, "
-              f"{day['travel_h']} h driving, back/ends {day['end'][-5:]}")  # fmt: skip
+        print(
+            f"day {day['day']} ({day['date']}): {day['stops']} stops, {day['distance_km']} km, "
+            f"{day['travel_h']} h driving, back/ends {day['end'][-5:]}"
+        )
         for s in (s for s in plan["stops"] if s["day"] == day["day"]):
             teams = ",".join(t["team_id"] for t in s["teams"]) or "-"
-            print(f"  {s['number']:>2}. {s['arrive'][-5:]}–{s['depart'][-5:]} {s['village_code']} {s['village']} "
-                  f"team {teams}{' (due this cycle)' if s['forced'] else ''}")  # fmt: skip
+            print(
+                f"  {s['number']:>2}. {s['arrive'][-5:]}–{s['depart'][-5:]} {s['village_code']} {s['village']} "
+                f"team {teams}{' (due this cycle)' if s['forced'] else ''}"
+            )
     if plan["unfitted"]:
         print("do not fit: " + ", ".join(f"{s['village_code']} {s['village']}" for s in plan["unfitted"]))
     for w in plan["warnings"]:

@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--add-household", action="append", default=[], metavar="ID", help="move this household too")
     p.add_argument("--drop-household", action="append", default=[], metavar="ID", help="leave this household out")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of reasons and the HTML map")
-    p.set_defaults(func=cmd_sites)  # fmt: skip
+    p.set_defaults(func=cmd_sites)
 
 
 def _weights(pairs: list[str], defaults: dict[str, float]) -> dict[str, float]:
@@ -116,16 +116,26 @@ def cmd_sites(args: argparse.Namespace) -> int:
         layers = {name: frame for name in SITE_LAYERS if (frame := store.read_or_none(name)) is not None}
         step("read")
         model = build_site_model(layers, settings=settings, progress=step)
-        selection = Selection(households=args.households, add_households=tuple(args.add_household),
-                              drop_households=tuple(args.drop_household), add_villages=tuple(args.add_village),
-                              drop_villages=tuple(args.drop_village))  # fmt: skip
+        selection = Selection(
+            households=args.households,
+            add_households=tuple(args.add_household),
+            drop_households=tuple(args.drop_household),
+            add_villages=tuple(args.add_village),
+            drop_villages=tuple(args.drop_village),
+        )
         plan = plan_movers(model, selection)
         step("movers")
         if plan.movers.empty and not args.households:
             msg = "nobody to move: the rule proposes no household; give --households N or --add-village CODE"
             raise InputError(msg)
-        result = rank_sites(model, plan, weights=weights, slope_limit_deg=args.slope_limit,
-                            hazard_buffer_m=args.hazard_buffer, top_k=args.top)  # fmt: skip
+        result = rank_sites(
+            model,
+            plan,
+            weights=weights,
+            slope_limit_deg=args.slope_limit,
+            hazard_buffer_m=args.hazard_buffer,
+            top_k=args.top,
+        )
         step("ranked")
         for path in outs:
             _write(path, model, plan, result, lang=args.lang, hazards=layers.get("hazards"))
@@ -172,15 +182,25 @@ def _print(result: SiteResult, plan: MoverPlan, lang: str) -> None:
     from layers.site_text import reasons  # noqa: PLC0415
 
     movers = plan.movers
-    print(f"{len(movers)} households to move from {movers['village_code'].nunique() if len(movers) else 0} villages; "
-          f"site for {result.households} households needs {result.needed_m2 / 1e4:.2f} ha "
-          f"({result.cells_needed} cells)")  # fmt: skip
+    print(
+        f"{len(movers)} households to move from {movers['village_code'].nunique() if len(movers) else 0} villages; "
+        f"site for {result.households} households needs {result.needed_m2 / 1e4:.2f} ha "
+        f"({result.cells_needed} cells)"
+    )
     cands = result.candidates
     if cands.empty:
         print("no site fits: relax --slope-limit / --hazard-buffer or house fewer households", file=sys.stderr)
         return
-    table = pd.DataFrame({"rank": cands["rank"], "site": cands["site_id"], "score": cands["score"].round(1),
-                          "village": cands["village_name"], "ha": cands["area_ha"].round(1),
-                          "capacity": cands["capacity"], "min_mean": cands["minutes_mean"].round(0),
-                          "why": reasons(cands, lang)})  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "rank": cands["rank"],
+            "site": cands["site_id"],
+            "score": cands["score"].round(1),
+            "village": cands["village_name"],
+            "ha": cands["area_ha"].round(1),
+            "capacity": cands["capacity"],
+            "min_mean": cands["minutes_mean"].round(0),
+            "why": reasons(cands, lang),
+        }
+    )
     print(table.to_string(index=False))

@@ -34,8 +34,14 @@ NAIVE_COUNTS = [
 
 def naive_build(layers: dict, settings, as_of: dt.date) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """The first way one writes it: sjoin, then a Python function per village and a loop per lab result."""
-    households = gpd.sjoin(layers["households"], layers["villages"][["village_code", "geometry"]], how="left",
-                           predicate="within", lsuffix="h", rsuffix="v")  # fmt: skip
+    households = gpd.sjoin(
+        layers["households"],
+        layers["villages"][["village_code", "geometry"]],
+        how="left",
+        predicate="within",
+        lsuffix="h",
+        rsuffix="v",
+    )
     in_hazard = gpd.sjoin(layers["households"], layers["hazards"], predicate="intersects")["household_id"]
     households["in_hazard"] = households["household_id"].isin(set(in_hazard))
     line = settings.poverty.poverty_line

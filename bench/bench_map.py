@@ -121,12 +121,16 @@ def main() -> None:
     print(
         f"township drill-down       {statistics.median(town_times):6.2f} s median of {len(town_times)}  target < 0.5 s"
     )
-    print(f"village drill-down        {statistics.median(village_times):6.2f} s median of {len(village_times)}"
-          "  target < 0.5 s")  # fmt: skip
+    print(
+        f"village drill-down        {statistics.median(village_times):6.2f} s median of {len(village_times)}"
+        "  target < 0.5 s"
+    )
     print(f"payload county view       {county_bytes / 1024:8.0f} KB            target < 1,536 KB")
     print(f"payload township view     {statistics.median(town_bytes) / 1024:8.0f} KB (median)")
-    print(f"payload village view      {statistics.median(village_bytes) / 1024:8.0f} KB (median), "
-          f"largest {max(village_bytes) / 1024:.0f} KB   target < 400 KB")  # fmt: skip
+    print(
+        f"payload village view      {statistics.median(village_bytes) / 1024:8.0f} KB (median), "
+        f"largest {max(village_bytes) / 1024:.0f} KB   target < 400 KB"
+    )
 
 
 if __name__ == "__main__":

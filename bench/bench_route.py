@@ -44,8 +44,10 @@ def main() -> None:
     layers = make_demo_county(seed=2026, households=args.households)
     records = prepare_records(layers, as_of=DATE, settings=settings)
     context = route_context(layers["villages"], layers["roads"], layers["facilities"], records, settings)
-    print(f"demo county: {len(layers['villages'])} villages, {len(layers['roads'])} roads, "
-          f"graph {len(context.graph.xy)} nodes; prepared in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    print(
+        f"demo county: {len(layers['villages'])} villages, {len(layers['roads'])} roads, "
+        f"graph {len(context.graph.xy)} nodes; prepared in {time.perf_counter() - started:.1f} s"
+    )
     print(f"OR-Tools time limit {settings.route.time_limit_s} s, day {settings.route.day_hours} h\n")
     spread = settings.replace(inspection=dataclasses.replace(settings.inspection, cluster_km=0.0))
     head = ("stops", "plan s", "fit/8h", "spread", "OR-Tools h", "km", "solve s", "NN h", "km", "NN s", "OR/NN")
@@ -58,13 +60,17 @@ def main() -> None:
             plan = plan_inspection(records, context, date=DATE, stops=n, seed=k, settings=settings)
             plan_s.append(time.perf_counter() - t0)
             fitted.append(len(plan["stops"]))
-        spread_fit = [len(plan_inspection(records, context, date=DATE, stops=n, seed=k, settings=spread)["stops"])
-                      for k in range(args.repeat)]  # fmt: skip
+        spread_fit = [
+            len(plan_inspection(records, context, date=DATE, stops=n, seed=k, settings=spread)["stops"])
+            for k in range(args.repeat)
+        ]
         tour = _tour(records, context, n, settings)
-        print(f"{n:>5} {statistics.median(plan_s):>7.2f} {statistics.median(fitted):>7.0f} "
-              f"{statistics.median(spread_fit):>7.0f} "
-              f"{tour['or_h']:>11.2f} {tour['or_km']:>7.1f} {tour['or_s']:>8.2f} {tour['nn_h']:>7.2f} "
-              f"{tour['nn_km']:>7.1f} {tour['nn_s']:>7.3f} {tour['or_h'] / tour['nn_h']:>6.3f}")  # fmt: skip
+        print(
+            f"{n:>5} {statistics.median(plan_s):>7.2f} {statistics.median(fitted):>7.0f} "
+            f"{statistics.median(spread_fit):>7.0f} "
+            f"{tour['or_h']:>11.2f} {tour['or_km']:>7.1f} {tour['or_s']:>8.2f} {tour['nn_h']:>7.2f} "
+            f"{tour['nn_km']:>7.1f} {tour['nn_s']:>7.3f} {tour['or_h'] / tour['nn_h']:>6.3f}"
+        )
     print("\nplan s: draw + matrix + OR-Tools for one 8-hour day (median); fit/8h: stops that fit the day;")
     print(
         f"spread: the same drawn county-wide (cluster_km 0, baseline) instead of around one area "
@@ -89,8 +95,14 @@ def _tour(records, context, n: int, settings) -> dict[str, float]:  # type: igno
     order, nn_secs = nearest_neighbour(matrix)
     nn_s = time.perf_counter() - t0 + matrix_s
     nn_km = matrix.legs_metres([0, *[s + 1 for s in order], 0]) / 1000
-    return {"or_h": solution.travel_s / 3600, "or_km": solution.metres / 1000, "or_s": or_s,
-            "nn_h": nn_secs / 3600, "nn_km": nn_km, "nn_s": nn_s}  # fmt: skip
+    return {
+        "or_h": solution.travel_s / 3600,
+        "or_km": solution.metres / 1000,
+        "or_s": or_s,
+        "nn_h": nn_secs / 3600,
+        "nn_km": nn_km,
+        "nn_s": nn_s,
+    }
 
 
 if __name__ == "__main__":

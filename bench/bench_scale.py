@@ -51,8 +51,10 @@ class PeakMemory:
 
 
 def report(label: str, n: int, seconds: float, peak: int) -> None:
-    print(f"{label:34} {n:>11,} households  {seconds:7.1f} s  {n / seconds:>10,.0f} households/s  "
-          f"peak memory {peak / 2**30:5.2f} GiB")  # fmt: skip
+    print(
+        f"{label:34} {n:>11,} households  {seconds:7.1f} s  {n / seconds:>10,.0f} households/s  "
+        f"peak memory {peak / 2**30:5.2f} GiB"
+    )
 
 
 def main() -> None:

@@ -61,9 +61,11 @@ def main() -> None:
     model = build_site_model(layers, settings=settings)
     plan = plan_movers(model, Selection(households=args.households))
     land = model.land
-    print(f"demo county + site model + movers in {time.perf_counter() - started:.1f} s; grid {land.grid.shape[0]} × "
-          f"{land.grid.shape[1]} = {land.grid.size:,} cells of {land.grid.cell:.0f} m, "
-          f"{int(land.inside.sum()):,} inside the county; {len(plan.movers)} movers")  # fmt: skip
+    print(
+        f"demo county + site model + movers in {time.perf_counter() - started:.1f} s; grid {land.grid.shape[0]} × "
+        f"{land.grid.shape[1]} = {land.grid.size:,} cells of {land.grid.cell:.0f} m, "
+        f"{int(land.inside.sum()):,} inside the county; {len(plan.movers)} movers"
+    )
 
     rng = np.random.default_rng(0)
     weight_sets = [dict(zip(CRITERIA, rng.dirichlet(np.ones(len(CRITERIA))), strict=True)) for _ in range(args.repeat)]
@@ -85,17 +87,26 @@ def main() -> None:
     for w in weight_sets[: args.naive_repeat]:
         t0 = time.perf_counter()
         score = naive_score(plan.measures, s.value_ramps, normalised_weights(w), exclude)
-        find_regions(score, cells=cells, top_k=s.top_k, gap_cells=int(np.ceil(s.gap_m / land.grid.cell)),
-                     compactness=s.compactness)  # fmt: skip
+        find_regions(
+            score,
+            cells=cells,
+            top_k=s.top_k,
+            gap_cells=int(np.ceil(s.gap_m / land.grid.cell)),
+            compactness=s.compactness,
+        )
         naive.append(time.perf_counter() - t0)
     check = rank_sites(model, plan, weights=weight_sets[args.naive_repeat - 1]).score
     assert np.allclose(score, check, equal_nan=True, atol=1e-5), "naive and vectorised scores differ"
 
     f, p, n = statistics.median(fast), statistics.median(page), statistics.median(naive)
-    print(f"recompute after a weight change (median of {len(fast)}): {f * 1000:.0f} ms "
-          f"(min {min(fast) * 1000:.0f}, max {max(fast) * 1000:.0f})")  # fmt: skip
-    print(f"page update incl. figure + JSON (median of {len(page)}): {p * 1000:.0f} ms; figure JSON "
-          f"{len(payload) / 1024:.0f} KB (no context layers)")  # fmt: skip
+    print(
+        f"recompute after a weight change (median of {len(fast)}): {f * 1000:.0f} ms "
+        f"(min {min(fast) * 1000:.0f}, max {max(fast) * 1000:.0f})"
+    )
+    print(
+        f"page update incl. figure + JSON (median of {len(page)}): {p * 1000:.0f} ms; figure JSON "
+        f"{len(payload) / 1024:.0f} KB (no context layers)"
+    )
     print(f"naive per-cell Python loop (median of {len(naive)}): {n * 1000:.0f} ms")
     print(f"speed-up {n / f:.1f}×; target < 1 s: {'met' if f < 1.0 else 'NOT met'}")
 

@@ -111,8 +111,10 @@ def main() -> None:
                 g, p = results["GeoPackage"][step], results["PostGIS"][step]
                 print(f"{step:12s}  GeoPackage {g:6.2f} s   PostGIS {p:6.2f} s   PostGIS/GeoPackage {p / g:4.2f}")
             local, remote = pushdown(pg, gpkg, args.repeat)
-            print(f"households → villages  pandas/shapely {local:5.2f} s   PostGIS SQL {remote:5.2f} s   "
-                  f"SQL/pandas {remote / local:4.2f}")  # fmt: skip
+            print(
+                f"households → villages  pandas/shapely {local:5.2f} s   PostGIS SQL {remote:5.2f} s   "
+                f"SQL/pandas {remote / local:4.2f}"
+            )
             pg.engine.dispose()
         finally:
             if server is not None:

@@ -96,8 +96,12 @@ class Client:
         if csrf is None:
             msg = "no CSRF token in the login form"
             raise RuntimeError(msg)
-        r = self.http.post(f"{self.url}/login", data={"name": name, "password": TEST_PASSWORD, "csrf": csrf[1]},
-                           allow_redirects=False, timeout=60)  # fmt: skip
+        r = self.http.post(
+            f"{self.url}/login",
+            data={"name": name, "password": TEST_PASSWORD, "csrf": csrf[1]},
+            allow_redirects=False,
+            timeout=60,
+        )
         if r.status_code != 303:
             msg = f"login as {name} failed: HTTP {r.status_code}"
             raise RuntimeError(msg)
@@ -113,8 +117,16 @@ class Client:
         self.stats.add(kind, time.perf_counter() - started, None if r.ok else f"HTTP {r.status_code}")
         return r if r.ok else None
 
-    def callback(self, kind: str, first_output: str, inputs: dict[str, Any], state: dict[str, Any] | None = None,
-                 *, changed: list[str] | None = None, expect: str | None = "") -> dict[str, Any]:  # fmt: skip
+    def callback(
+        self,
+        kind: str,
+        first_output: str,
+        inputs: dict[str, Any],
+        state: dict[str, Any] | None = None,
+        *,
+        changed: list[str] | None = None,
+        expect: str | None = "",
+    ) -> dict[str, Any]:
         """Send the callback whose outputs start with ``first_output`` as the Dash renderer does; its response.
 
         The response must update component ``expect`` (default: the first output's; None: anything).
@@ -208,37 +220,57 @@ class MapUser:
         self._view(search)
 
     def _router(self, path: str, search: str, *, shown: str | None, kind: str) -> None:
-        self.client.callback(kind, "_pages_content.children",
-                             {"_pages_location.pathname": path, "_pages_location.search": search},
-                             {"shown-page.data": shown},
-                             changed=["_pages_location.search"] if shown == path else None,
-                             expect=None if shown == path else "_pages_content")  # fmt: skip
+        self.client.callback(
+            kind,
+            "_pages_content.children",
+            {"_pages_location.pathname": path, "_pages_location.search": search},
+            {"shown-page.data": shown},
+            changed=["_pages_location.search"] if shown == path else None,
+            expect=None if shown == path else "_pages_content",
+        )
 
     def _view(self, search: str) -> None:
         c = self.client
-        out = c.callback("map: view", "map-graph.figure", {"map-url.search": search},
-                         {"map-url.pathname": "/map", "map-state.data": self.state or {"lang": "zh"}})  # fmt: skip
+        out = c.callback(
+            "map: view",
+            "map-graph.figure",
+            {"map-url.search": search},
+            {"map-url.pathname": "/map", "map-state.data": self.state or {"lang": "zh"}},
+        )
         if "map-state" in out:
             self.state = out["map-state"]["data"]
         c.callback("map: panel", "unit-panel-body.children", {"map-drawn.data": self.state})
         c.callback("map: households", "household-section.children", {"map-drawn.data": self.state})
         if self.state.get("village"):
-            c.callback("map: register", "household-grid.getRowsResponse",
-                       {"household-grid.getRowsRequest": GRID_REQUEST}, {"map-state.data": self.state})  # fmt: skip
+            c.callback(
+                "map: register",
+                "household-grid.getRowsResponse",
+                {"household-grid.getRowsRequest": GRID_REQUEST},
+                {"map-state.data": self.state},
+            )
 
     def plan(self) -> None:
         """Plan a route as the /route page does, then show it."""
         self.clicks += 1
         out = self.client.callback(
-            "route: plan", "route-plan-id.data", {"route-plan.n_clicks": self.clicks},
-            {"route-date.value": dt.date.today().isoformat(), "route-stops.value": 8, "route-days.value": 1,
-             "route-hours.value": 8, "route-start.value": None, "route-seed.value": None,
-             "route-return.value": ["return"]},
-        )  # fmt: skip
+            "route: plan",
+            "route-plan-id.data",
+            {"route-plan.n_clicks": self.clicks},
+            {
+                "route-date.value": dt.date.today().isoformat(),
+                "route-stops.value": 8,
+                "route-days.value": 1,
+                "route-hours.value": 8,
+                "route-start.value": None,
+                "route-seed.value": None,
+                "route-return.value": ["return"],
+            },
+        )
         plan_id = out.get("route-plan-id", {}).get("data")
         if plan_id:
-            self.client.callback("route: show", "route-map.srcDoc", {"route-plan-id.data": plan_id},
-                                 {"route-lang.data": "zh"})  # fmt: skip
+            self.client.callback(
+                "route: show", "route-map.srcDoc", {"route-plan-id.data": plan_id}, {"route-lang.data": "zh"}
+            )
 
     def run(self, until: float, stop: threading.Event) -> None:
         self.open()
@@ -264,17 +296,23 @@ class WallScreen:
     def tick(self, trigger: str) -> None:
         self.client.get("wall: alive", "/wall/alive")
         out = self.client.callback(
-            "wall: tick", "wall-map.figure", {"wall-tick.data": {"trigger": trigger, "at": int(time.time() * 1000)}},
-            {"wall-size.data": SCREEN, "wall-state.data": self.state}, expect="wall-asof",
-        )  # fmt: skip
+            "wall: tick",
+            "wall-map.figure",
+            {"wall-tick.data": {"trigger": trigger, "at": int(time.time() * 1000)}},
+            {"wall-size.data": SCREEN, "wall-state.data": self.state},
+            expect="wall-asof",
+        )
         if "wall-state" in out:
             self.state = out["wall-state"]["data"]
 
     def run(self, until: float, stop: threading.Event) -> None:
         self.client.get("page: /wall", f"/wall?kiosk={self.token}")
-        self.client.callback("page: open /wall", "_pages_content.children",
-                             {"_pages_location.pathname": "/wall", "_pages_location.search": f"?kiosk={self.token}"},
-                             {"shown-page.data": None})  # fmt: skip
+        self.client.callback(
+            "page: open /wall",
+            "_pages_content.children",
+            {"_pages_location.pathname": "/wall", "_pages_location.search": f"?kiosk={self.token}"},
+            {"shown-page.data": None},
+        )
         self.tick("wall-size")
         now = time.monotonic()
         now, spread = time.monotonic(), self.rng.uniform
@@ -362,12 +400,20 @@ class MemoryWatch:
 def gunicorn_server(store: str, workers: int, *, timeout_s: float = 600.0) -> Iterator[tuple[str, int]]:
     """Serve ``store`` with ``battlemap serve --workers`` on a free loopback port; yields (URL, master pid)."""
     port = free_port()
-    env = {**os.environ, "BATTLEMAP_ENV": "production", "BATTLEMAP_STORE": store,
-           "BATTLEMAP_SECRET_KEY": secrets.token_urlsafe(48)}  # fmt: skip
+    env = {
+        **os.environ,
+        "BATTLEMAP_ENV": "production",
+        "BATTLEMAP_STORE": store,
+        "BATTLEMAP_SECRET_KEY": secrets.token_urlsafe(48),
+    }
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(gunicorn_command(host="127.0.0.1", port=port, workers=workers), env=env,
-                                stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        proc = subprocess.Popen(
+            gunicorn_command(host="127.0.0.1", port=port, workers=workers),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             _wait_until_up(url, proc, log, timeout_s)
             yield url, proc.pid
@@ -417,14 +463,18 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 def report(load: Stats, seconds: float, base: Stats | None, users: int) -> None:
     print(f"\n{users} users for {seconds:.0f} s; latency in seconds; ratio = load p95 / baseline p95")
-    print(f"{'kind':20s} {'n':>6s} {'req/s':>7s} {'p50':>7s} {'p95':>7s} {'p99':>7s} {'max':>7s} {'errors':>6s}"
-          f"   {'base p50':>8s} {'base p95':>8s} {'ratio':>6s}")  # fmt: skip
+    print(
+        f"{'kind':20s} {'n':>6s} {'req/s':>7s} {'p50':>7s} {'p95':>7s} {'p99':>7s} {'max':>7s} {'errors':>6s}"
+        f"   {'base p50':>8s} {'base p95':>8s} {'ratio':>6s}"
+    )
     for kind in sorted(load.times):
         values = load.times[kind]
         p50, p95, p99 = percentiles(values)
         b50, b95, _ = percentiles(base.times.get(kind, [])) if base else (float("nan"),) * 3
-        print(f"{kind:20s} {len(values):6d} {len(values) / seconds:7.2f} {p50:7.3f} {p95:7.3f} {p99:7.3f} "
-              f"{max(values):7.3f} {load.errors[kind]:6d}   {b50:8.3f} {b95:8.3f} {p95 / b95:6.1f}")  # fmt: skip
+        print(
+            f"{kind:20s} {len(values):6d} {len(values) / seconds:7.2f} {p50:7.3f} {p95:7.3f} {p99:7.3f} "
+            f"{max(values):7.3f} {load.errors[kind]:6d}   {b50:8.3f} {b95:8.3f} {p95 / b95:6.1f}"
+        )
     total = sum(len(v) for v in load.times.values())
     print(f"{'all':20s} {total:6d} {total / seconds:7.2f}   errors {sum(load.errors.values())}")
     for sample in load.samples:
@@ -454,8 +504,10 @@ def main() -> None:
             store_url = str(Path(tmp) / "demo.gpkg")
             write_demo(open_store(store_url), seed=2026, households=args.households)
         token, accounts, county = prepare(store_url)
-        print(f"store {store_url.split('@')[-1]}: {len(county.towns)} townships, "
-              f"{sum(map(len, county.towns.values()))} villages; load average {os.getloadavg()}")  # fmt: skip
+        print(
+            f"store {store_url.split('@')[-1]}: {len(county.towns)} townships, "
+            f"{sum(map(len, county.towns.values()))} villages; load average {os.getloadavg()}"
+        )
         with gunicorn_server(store_url, args.workers) as (url, pid), MemoryWatch(pid) as memory:
             setup = Setup(url, token, county, accounts)
             base = None
@@ -464,9 +516,11 @@ def main() -> None:
             load, seconds = run_users(setup, args.users, args.minutes * 60, args.max_requests, seed=args.seed)
         report(load, seconds, base, args.users)
         mib = 1024 * 1024
-        print(f"server memory (master + workers): RSS peak {memory.peak[0] / mib:,.0f} MiB, end "
-              f"{memory.last[0] / mib:,.0f} MiB; PSS peak {memory.peak[1] / mib:,.0f} MiB, end "
-              f"{memory.last[1] / mib:,.0f} MiB; load average {os.getloadavg()}")  # fmt: skip
+        print(
+            f"server memory (master + workers): RSS peak {memory.peak[0] / mib:,.0f} MiB, end "
+            f"{memory.last[0] / mib:,.0f} MiB; PSS peak {memory.peak[1] / mib:,.0f} MiB, end "
+            f"{memory.last[1] / mib:,.0f} MiB; load average {os.getloadavg()}"
+        )
 
 
 if __name__ == "__main__":

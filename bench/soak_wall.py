@@ -66,8 +66,17 @@ def new_projects(store: GeoPackageStore, step: int) -> None:
         tx.log(action="import", layer="projects", rows=len(projects), source=f"soak step {step}")
 
 
-def run(*, minutes: float, warmup: float, sample_s: float, import_every: float, households: int,
-        rotation_s: int = 5, refresh_s: int = 5, echo: bool = True) -> SoakResult:  # fmt: skip
+def run(
+    *,
+    minutes: float,
+    warmup: float,
+    sample_s: float,
+    import_every: float,
+    households: int,
+    rotation_s: int = 5,
+    refresh_s: int = 5,
+    echo: bool = True,
+) -> SoakResult:
     """Soak the wall for ``minutes`` and return the readings."""
     with tempfile.TemporaryDirectory() as tmp:
         store = GeoPackageStore(Path(tmp) / "demo.gpkg")
@@ -92,8 +101,9 @@ def run(*, minutes: float, warmup: float, sample_s: float, import_every: float, 
     return SoakResult(samples, baseline, growth, refreshes=len(values) - 1, rotations=len(indicators) - 1)
 
 
-def _soak(store: GeoPackageStore, token: str, *, minutes: float, sample_s: float, import_every: float,
-          echo: bool) -> tuple[list[Sample], set, set]:  # fmt: skip
+def _soak(
+    store: GeoPackageStore, token: str, *, minutes: float, sample_s: float, import_every: float, echo: bool
+) -> tuple[list[Sample], set, set]:
     """Keep /wall open, change data every ``import_every`` minutes, read the page every ``sample_s`` seconds."""
     with serving_process(store.path) as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -116,8 +126,11 @@ def _soak(store: GeoPackageStore, token: str, *, minutes: float, sample_s: float
                 samples.append(_read(page, cdp, elapsed / 60))
                 if echo:
                     s = samples[-1]
-                    print(f"{s.minute:7.1f} min  heap {s.heap_mb:7.1f} MB  nodes {s.nodes:6d}  "
-                          f"listeners {s.listeners:5d}", flush=True)  # fmt: skip
+                    print(
+                        f"{s.minute:7.1f} min  heap {s.heap_mb:7.1f} MB  nodes {s.nodes:6d}  "
+                        f"listeners {s.listeners:5d}",
+                        flush=True,
+                    )
                 next_sample += sample_s
             page.wait_for_timeout(1000)
         page.wait_for_selector("#tile-kpi_cd_closed .tile-value", timeout=10_000)  # still up
@@ -140,11 +153,20 @@ def main() -> None:
     ap.add_argument("--rotation", type=int, default=20, help="seconds per indicator (the setting's default)")
     ap.add_argument("--refresh", type=int, default=30, help="seconds between store checks (the setting's default)")
     args = ap.parse_args()
-    result = run(minutes=args.minutes, warmup=args.warmup, sample_s=args.sample, import_every=args.import_every,
-                 households=args.households, rotation_s=args.rotation, refresh_s=args.refresh)  # fmt: skip
+    result = run(
+        minutes=args.minutes,
+        warmup=args.warmup,
+        sample_s=args.sample,
+        import_every=args.import_every,
+        households=args.households,
+        rotation_s=args.rotation,
+        refresh_s=args.refresh,
+    )
     last = result.samples[-1]
-    print(f"baseline at {result.baseline.minute:.1f} min: {result.baseline.heap_mb:.1f} MB; "
-          f"end: {last.heap_mb:.1f} MB; largest growth {result.growth * 100:+.1f} % (target < 20 %)")  # fmt: skip
+    print(
+        f"baseline at {result.baseline.minute:.1f} min: {result.baseline.heap_mb:.1f} MB; "
+        f"end: {last.heap_mb:.1f} MB; largest growth {result.growth * 100:+.1f} % (target < 20 %)"
+    )
     print(f"rotations seen: {result.rotations}, data refreshes seen: {result.refreshes}")
     print("OK" if result.ok else "FAILED")
     raise SystemExit(0 if result.ok else 1)

@@ -116,14 +116,20 @@ def context(code: str) -> dict[str, pd.DataFrame]:
     lines = [
         shapely.LineString([(x0, y0 + (t + 0.5) * CELL), (x0 + width, y0 + (t + 0.5) * CELL)]) for t in range(TOWNS)
     ]
-    lines += [shapely.LineString([(x0 + (v + 0.5) * CELL, y0), (x0 + (v + 0.5) * CELL, y0 + height)])
-              for v in range(VILLAGES_PER_TOWN)]  # fmt: skip
+    lines += [
+        shapely.LineString([(x0 + (v + 0.5) * CELL, y0), (x0 + (v + 0.5) * CELL, y0 + height)])
+        for v in range(VILLAGES_PER_TOWN)
+    ]
     roads = gpd.GeoDataFrame(
-        {"road_id": [f"{code}R{k}" for k in range(len(lines))], "name": None,
-         "road_class": ["county"] * TOWNS + ["village"] * VILLAGES_PER_TOWN,
-         "hardened": [True] * TOWNS + list(rng.random(VILLAGES_PER_TOWN) < 0.7)},
-        geometry=lines, crs=4490,
-    )  # fmt: skip
+        {
+            "road_id": [f"{code}R{k}" for k in range(len(lines))],
+            "name": None,
+            "road_class": ["county"] * TOWNS + ["village"] * VILLAGES_PER_TOWN,
+            "hardened": [True] * TOWNS + list(rng.random(VILLAGES_PER_TOWN) < 0.7),
+        },
+        geometry=lines,
+        crs=4490,
+    )
     seats = vill[vill["village_code"].str[-3:] == "200"]
     fac_xy = (
         list(zip(centres.x, centres.y, strict=True))
@@ -132,38 +138,88 @@ def context(code: str) -> dict[str, pd.DataFrame]:
     kinds = ["clinic"] * len(vill) + ["school"] * len(seats) + ["township_gov"] * len(seats)
     fac_codes = list(vill["village_code"]) + list(seats["village_code"]) * 2
     facilities = gpd.GeoDataFrame(
-        {"facility_id": [f"{code}F{k}" for k in range(len(kinds))], "name": None, "kind": kinds, "capacity": None,
-         "village_code": fac_codes},
-        geometry=gpd.points_from_xy(*zip(*fac_xy, strict=True)), crs=4490,
-    )  # fmt: skip
+        {
+            "facility_id": [f"{code}F{k}" for k in range(len(kinds))],
+            "name": None,
+            "kind": kinds,
+            "capacity": None,
+            "village_code": fac_codes,
+        },
+        geometry=gpd.points_from_xy(*zip(*fac_xy, strict=True)),
+        crs=4490,
+    )
     hazards = gpd.GeoDataFrame(
         {"hazard_id": [f"{code}H{k}" for k in range(5)], "kind": "flood", "level": ["high", "medium"] * 2 + ["low"]},
-        geometry=[shapely.box(x0 + k * 0.06, y0, x0 + k * 0.06 + 0.01, y0 + height) for k in range(5)], crs=4490,
-    )  # fmt: skip
+        geometry=[shapely.box(x0 + k * 0.06, y0, x0 + k * 0.06 + 0.01, y0 + height) for k in range(5)],
+        crs=4490,
+    )
     sampled = pd.Timestamp(AS_OF) - pd.Timedelta(days=10)
     indicators = ["浑浊度", "氟化物", "总大肠菌群", "游离氯", "pH"]
     values = rng.choice(["0.4", "0.8", "1.3"], len(vill) * len(indicators), p=[0.7, 0.25, 0.05])
     water = gpd.GeoDataFrame(
-        {"sample_id": np.repeat(vill["village_code"].to_numpy(), len(indicators)), "site_id": None, "site_name": None,
-         "site_type": "tap", "sampled_on": sampled, "indicator": indicators * len(vill), "value": values, "unit": None,
-         "village_code": np.repeat(vill["village_code"].to_numpy(), len(indicators))},
-        geometry=np.repeat(np.asarray(centres.values), len(indicators)), crs=4490,
-    )  # fmt: skip
+        {
+            "sample_id": np.repeat(vill["village_code"].to_numpy(), len(indicators)),
+            "site_id": None,
+            "site_name": None,
+            "site_type": "tap",
+            "sampled_on": sampled,
+            "indicator": indicators * len(vill),
+            "value": values,
+            "unit": None,
+            "village_code": np.repeat(vill["village_code"].to_numpy(), len(indicators)),
+        },
+        geometry=np.repeat(np.asarray(centres.values), len(indicators)),
+        crs=4490,
+    )
     water["site_id"] = water["sample_id"]
-    projects = pd.DataFrame({"project_id": [f"{c}P" for c in vill["village_code"]], "name": None,
-                             "village_code": vill["village_code"], "category": None, "budget": 500000.0,
-                             "disbursed": np.round(rng.uniform(0, 500000, len(vill)), -2), "status": "started",
-                             "as_of": pd.Timestamp(AS_OF)})  # fmt: skip
-    teams = pd.DataFrame({"team_id": [f"{c}T" for c in seats["village_code"]], "village_code": seats["village_code"],
-                          "unit": None, "leader": None, "members": 3, "checkin_rate": rng.uniform(0.8, 1, len(seats)),
-                          "days_in_village": rng.integers(80, 130, len(seats)), "last_inspected_on": pd.NaT,
-                          "monthly_score": 90.0})  # fmt: skip
-    inspections = pd.DataFrame({"inspection_id": [f"{c}I" for c in seats["village_code"]], "date": pd.Timestamp(AS_OF),
-                                "inspector": None, "team_id": list(teams["team_id"]),
-                                "village_code": seats["village_code"], "household_id": None, "finding": None,
-                                "rectified": True, "rectified_on": pd.NaT})  # fmt: skip
-    return {"villages": vill, "roads": roads, "facilities": facilities, "hazards": hazards, "water_tests": water,
-            "projects": projects, "teams": teams, "inspections": inspections}  # fmt: skip
+    projects = pd.DataFrame(
+        {
+            "project_id": [f"{c}P" for c in vill["village_code"]],
+            "name": None,
+            "village_code": vill["village_code"],
+            "category": None,
+            "budget": 500000.0,
+            "disbursed": np.round(rng.uniform(0, 500000, len(vill)), -2),
+            "status": "started",
+            "as_of": pd.Timestamp(AS_OF),
+        }
+    )
+    teams = pd.DataFrame(
+        {
+            "team_id": [f"{c}T" for c in seats["village_code"]],
+            "village_code": seats["village_code"],
+            "unit": None,
+            "leader": None,
+            "members": 3,
+            "checkin_rate": rng.uniform(0.8, 1, len(seats)),
+            "days_in_village": rng.integers(80, 130, len(seats)),
+            "last_inspected_on": pd.NaT,
+            "monthly_score": 90.0,
+        }
+    )
+    inspections = pd.DataFrame(
+        {
+            "inspection_id": [f"{c}I" for c in seats["village_code"]],
+            "date": pd.Timestamp(AS_OF),
+            "inspector": None,
+            "team_id": list(teams["team_id"]),
+            "village_code": seats["village_code"],
+            "household_id": None,
+            "finding": None,
+            "rectified": True,
+            "rectified_on": pd.NaT,
+        }
+    )
+    return {
+        "villages": vill,
+        "roads": roads,
+        "facilities": facilities,
+        "hazards": hazards,
+        "water_tests": water,
+        "projects": projects,
+        "teams": teams,
+        "inspections": inspections,
+    }
 
 
 class HouseholdLoader:

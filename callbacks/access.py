@@ -167,8 +167,9 @@ def current_account() -> Account | None:
 def audit_export(data: StoreData, action: str, target: str, **detail: Any) -> None:
     """Record an export or download by the logged-in account (who, what) in the audit log."""
     account = current_account()
-    PrivateDB.beside(data.store).audit(who=account.name if account else "?", action=action, target=target,
-                                       detail=detail)  # fmt: skip
+    PrivateDB.beside(data.store).audit(
+        who=account.name if account else "?", action=action, target=target, detail=detail
+    )
 
 
 def is_admin() -> bool:
@@ -224,8 +225,7 @@ def install(app: dash.Dash, data: StoreData, *, refuse: Callable[[int, Identity]
             return None
         status = 401 if who is None else 403
         if isinstance(who, Account):
-            PrivateDB.beside(data.store).audit(who=who.name, action="access:refused", target=path,
-                                               detail=_what(path))  # fmt: skip
+            PrivateDB.beside(data.store).audit(who=who.name, action="access:refused", target=path, detail=_what(path))
         return refuse(status, who)
 
     app.server.before_request(guard)

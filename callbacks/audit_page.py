@@ -49,9 +49,10 @@ def register(app: dash.Dash, data: StoreData) -> None:
 def entries(data: StoreData, *, who: str | None = None, action: str | None = None) -> pd.DataFrame:
     """The newest audit entries (as many as the settings show), newest first."""
     log = PrivateDB.beside(data.store).audit_log(
-        limit=get_settings().auth.audit_page_rows, who=(who or "").strip() or None,
+        limit=get_settings().auth.audit_page_rows,
+        who=(who or "").strip() or None,
         action=(action or "").strip() or None,
-    )  # fmt: skip
+    )
     return log.iloc[::-1]
 
 
@@ -86,6 +87,8 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
 def audit_table(frame: pd.DataFrame, lang: str) -> html.Table:
     """The entries as a table (Dash escapes every cell)."""
     head = html.Thead(html.Tr([html.Th(t(f"audit_{c}", lang)) for c in COLUMNS]))
-    rows = [html.Tr([html.Td(str(getattr(r, c))) for c in COLUMNS], className=str(r.action).split(":")[0])
-            for r in frame.itertuples()]  # fmt: skip
+    rows = [
+        html.Tr([html.Td(str(getattr(r, c))) for c in COLUMNS], className=str(r.action).split(":")[0])
+        for r in frame.itertuples()
+    ]
     return html.Table([head, html.Tbody(rows)], className="kpi-table audit-log", id="audit-rows")

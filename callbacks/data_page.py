@@ -47,9 +47,14 @@ def register(app: dash.Dash, data: StoreData) -> None:
 
 
 def _options(
-    data: StoreData, token: str | None, *, sheet: str | None, layer: str | None, crs: str | None = None,
+    data: StoreData,
+    token: str | None,
+    *,
+    sheet: str | None,
+    layer: str | None,
+    crs: str | None = None,
     chosen: list[str] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The import options of the form: the upload and its sheet, layer, CRS and the mapping corrections."""
     upload = _uploads(data).get(token)
     raw = _raw(upload, sheet)
@@ -244,15 +249,26 @@ def _register_import(app: dash.Dash, data: StoreData) -> None:
         prevent_initial_call=True,
     )
     def on_validate(  # noqa: PLR0917 - Dash passes a callback's inputs and states by position
-        _n: int, token: str | None, sheet: str | None, layer: str | None, crs: str | None,
-        chosen: list[str] | None, lang: str,
-    ) -> tuple[Any, ...]:  # fmt: skip
+        _n: int,
+        token: str | None,
+        sheet: str | None,
+        layer: str | None,
+        crs: str | None,
+        chosen: list[str] | None,
+        lang: str,
+    ) -> tuple[Any, ...]:
         try:
             options = _options(data, token, sheet=sheet, layer=layer, crs=crs, chosen=chosen)
         except BattlemapError as exc:
             return html.Div(str(exc), className="bad-line"), [], True, None
-        prepared = prepare_layer(layer or "", options["upload"].path, store=data.store, sheet=options["sheet"],
-                                 crs=options["crs"], overrides=options["overrides"])  # fmt: skip
+        prepared = prepare_layer(
+            layer or "",
+            options["upload"].path,
+            store=data.store,
+            sheet=options["sheet"],
+            crs=options["crs"],
+            overrides=options["overrides"],
+        )
         report = prepared.report
         _uploads(data).save_report(options["upload"], report)
         limit = get_settings().imports.report_rows_shown
@@ -301,9 +317,15 @@ def _register_import(app: dash.Dash, data: StoreData) -> None:
         prevent_initial_call=True,
     )
     def on_import(  # noqa: PLR0917 - Dash passes a callback's inputs and states by position
-        _n: int, token: str | None, sheet: str | None, layer: str | None, crs: str | None,
-        chosen: list[str] | None, mode: str, lang: str,
-    ) -> tuple[Any, ...]:  # fmt: skip
+        _n: int,
+        token: str | None,
+        sheet: str | None,
+        layer: str | None,
+        crs: str | None,
+        chosen: list[str] | None,
+        mode: str,
+        lang: str,
+    ) -> tuple[Any, ...]:
         try:
             options = _options(data, token, sheet=sheet, layer=layer, crs=crs, chosen=chosen)
             prepared = import_layer(

@@ -63,8 +63,9 @@ def register(server: flask.Flask, data: StoreData) -> None:
             return _login_page(lang, target, status=400, message=t("login_expired", lang))
         name = flask.request.form.get("name", "").strip()
         try:
-            account = accounts.authenticate(name, flask.request.form.get("password", ""),
-                                            address=flask.request.remote_addr or "unknown")  # fmt: skip
+            account = accounts.authenticate(
+                name, flask.request.form.get("password", ""), address=flask.request.remote_addr or "unknown"
+            )
         except LoginRefused as exc:
             status, key = (429, "login_throttled") if exc.throttled else (401, "login_failed")
             return _login_page(lang, target, status=status, message=t(key, lang), name=name)
@@ -100,8 +101,9 @@ def refusal(status: int, who: Identity) -> flask.Response:
     return _forbidden_page(lang, who)
 
 
-def _login_page(lang: str, target: str, *, status: int, message: str = "", name: str = "",
-                kiosk_refused: bool = False) -> flask.Response:  # fmt: skip
+def _login_page(
+    lang: str, target: str, *, status: int, message: str = "", name: str = "", kiosk_refused: bool = False
+) -> flask.Response:
     esc = html.escape
     other = "en" if lang == "zh" else "zh"
     notice = f'<p class="login-message" id="login-message">{esc(message)}</p>' if message else ""
@@ -143,9 +145,11 @@ def _forbidden_page(lang: str, who: Identity) -> flask.Response:
 
 def logout_form(lang: str) -> str:
     """A small POST form with the CSRF token that logs out (for the plain HTML pages)."""
-    return (f'<form method="post" action="/logout" class="logout-form"><input type="hidden" name="{CSRF_KEY}" '
-            f'value="{html.escape(csrf_token())}"><input type="hidden" name="lang" value="{html.escape(lang)}">'
-            f'<button type="submit" class="btn">{html.escape(t("logout", lang))}</button></form>')  # fmt: skip
+    return (
+        f'<form method="post" action="/logout" class="logout-form"><input type="hidden" name="{CSRF_KEY}" '
+        f'value="{html.escape(csrf_token())}"><input type="hidden" name="lang" value="{html.escape(lang)}">'
+        f'<button type="submit" class="btn">{html.escape(t("logout", lang))}</button></form>'
+    )
 
 
 def _page(title: str, body: str, lang: str, status: int) -> flask.Response:

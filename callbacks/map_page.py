@@ -104,8 +104,11 @@ def warm_views(data: StoreData) -> None:
     data.warm()
     try:
         villages = [str(code) for code in data.indicators("village").index]
-        states = [MapState(), *(MapState(town=str(t)) for t in data.indicators("town").index),
-                  *(MapState(town=v[:9], village=v) for v in villages)]  # fmt: skip
+        states = [
+            MapState(),
+            *(MapState(town=str(t)) for t in data.indicators("town").index),
+            *(MapState(town=v[:9], village=v) for v in villages),
+        ]
         for state in states:
             map_content(data, state)
             panel_content(data, state)
@@ -135,8 +138,15 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     all_traces = [*traces, *ctx_traces, *hh_traces]
     fig = map_figure(all_traces, bounds, view=state.village or state.town or "county", basemap=get_settings().map)
     drill = {} if state.level == "village" else {str(code): state.drill(str(code)) for code in shapes["code"]}
-    store = {"town": state.town, "village": state.village, "layer": state.layer, "lang": lang,
-             "level": state.level, "groups": [tr.meta for tr in all_traces], "drill": drill}  # fmt: skip
+    store = {
+        "town": state.town,
+        "village": state.village,
+        "layer": state.layer,
+        "lang": lang,
+        "level": state.level,
+        "groups": [tr.meta for tr in all_traces],
+        "drill": drill,
+    }
     legend = [*legend_items(ind, classes, lang), *_key_items(context_key(lang, households=households is not None))]
     return MapContent(json_ready(fig), legend, _crumbs(data, state), visible, store)
 
@@ -295,8 +305,9 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
         nodata("water_by_month", lang) if "water_tests" in rec.absent else panel.water_chart(samples, lang),
         panel.spend_chart(row, lang),
     ]
-    graphs = [dcc.Graph(figure=json_ready(f), config={"displayModeBar": False}, className="panel-chart")
-              for f in charts]  # fmt: skip
+    graphs = [
+        dcc.Graph(figure=json_ready(f), config={"displayModeBar": False}, className="panel-chart") for f in charts
+    ]
     return [html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"), *graphs]
 
 
@@ -321,8 +332,9 @@ def _context(data: StoreData, bounds: np.ndarray) -> Context:
     )
 
 
-def household_card(data: StoreData, household_id: str, lang: str, *, revealed: bool = False,
-                   note: str = "") -> html.Div:  # fmt: skip
+def household_card(
+    data: StoreData, household_id: str, lang: str, *, revealed: bool = False, note: str = ""
+) -> html.Div:
     """The card of one household: guarantees and water, risks, C/D stage, helper, dates and timeliness.
 
     Names, ID number and phone are masked unless ``revealed`` (an admin who gave a reason, audited);
@@ -422,10 +434,15 @@ def reveal(data: StoreData, household_id: str, reason: str | None, lang: str) ->
     if match.empty:
         raise PreventUpdate
     PrivateDB.beside(data.store).audit(
-        who=account.name, action="reveal", target=household_id, reason=reason,
-        detail={"village_code": str(match.iloc[0]["village_code"]), "fields": ["head_name", "id_number", "phone",
-                                                                               "helper"]},
-    )  # fmt: skip
+        who=account.name,
+        action="reveal",
+        target=household_id,
+        reason=reason,
+        detail={
+            "village_code": str(match.iloc[0]["village_code"]),
+            "fields": ["head_name", "id_number", "phone", "helper"],
+        },
+    )
     return household_card(data, household_id, lang, revealed=True)
 
 
@@ -461,8 +478,15 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
             raise PreventUpdate  # the page was just drawn for this URL (the Location reports it on mount)
         content = map_content(data, state)
         layer = dash.no_update if state.layer == shown.get("layer") else state.layer
-        return (content.figure, content.legend, content.crumbs, layer, content.store, content.visible,
-                t("click_household", state.lang))  # fmt: skip
+        return (
+            content.figure,
+            content.legend,
+            content.crumbs,
+            layer,
+            content.store,
+            content.visible,
+            t("click_household", state.lang),
+        )
 
     app.clientside_callback(  # in the browser: a unit click is a URL change, no round trip first
         """function(click, state) {

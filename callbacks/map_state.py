@@ -35,8 +35,12 @@ class MapState:
             town = village[:9]
         if town not in towns:
             town, village = None, None
-        return cls(town=town, village=village, layer=indicator(str(query.get("layer") or "")).key,
-                   lang=lang_of(str(query.get("lang") or "")))  # fmt: skip
+        return cls(
+            town=town,
+            village=village,
+            layer=indicator(str(query.get("layer") or "")).key,
+            lang=lang_of(str(query.get("lang") or "")),
+        )
 
     @property
     def level(self) -> str:

@@ -44,8 +44,10 @@ def _units(data: StoreData) -> tuple[Any, Any]:
     villages, towns = data.layer("villages"), data.towns()
     if township_scope() is None:
         return villages, towns
-    return (villages[villages["village_code"].astype(str).map(in_scope)],
-            towns[towns["town_code"].astype(str).map(in_scope)])  # fmt: skip
+    return (
+        villages[villages["village_code"].astype(str).map(in_scope)],
+        towns[towns["town_code"].astype(str).map(in_scope)],
+    )
 
 
 def register(app: dash.Dash, data: StoreData) -> None:

@@ -176,17 +176,37 @@ def _finding_form(lang: str) -> html.Section:
     )
 
 
-def make_plan(data: StoreData, *, date: dt.date, stops: int, days: int, hours: float, start: str | None,
-              seed: int | None, back: bool, executor: Executor | None = None) -> dict[str, Any]:  # fmt: skip
+def make_plan(
+    data: StoreData,
+    *,
+    date: dt.date,
+    stops: int,
+    days: int,
+    hours: float,
+    start: str | None,
+    seed: int | None,
+    back: bool,
+    executor: Executor | None = None,
+) -> dict[str, Any]:
     """Draw and route a plan on the store's data (the spatial context cached per store version).
 
     ``executor`` runs the route search (the web app's :class:`~callbacks.solver_pool.SolverPool`).
     """
     settings = get_settings()
     records = records_on(data.records(), data.layer_or_none("inspections"), date)
-    return plan_inspection(records, _context(data), date=date, stops=stops, days=days, hours=hours, seed=seed,
-                           start=parse_lonlat(start) if start else None, return_to_start=back,
-                           settings=settings, executor=executor)  # fmt: skip
+    return plan_inspection(
+        records,
+        _context(data),
+        date=date,
+        stops=stops,
+        days=days,
+        hours=hours,
+        seed=seed,
+        start=parse_lonlat(start) if start else None,
+        return_to_start=back,
+        settings=settings,
+        executor=executor,
+    )
 
 
 def _context(data: StoreData) -> RouteContext:
@@ -194,9 +214,14 @@ def _context(data: StoreData) -> RouteContext:
     settings = get_settings()
     return data.cached(
         f"route_context:{settings.roads!r}:{settings.route!r}",
-        lambda: route_context(data.layer("villages"), data.layer_or_none("roads"), data.layer_or_none("facilities"),
-                              data.records(), settings),
-    )  # fmt: skip
+        lambda: route_context(
+            data.layer("villages"),
+            data.layer_or_none("roads"),
+            data.layer_or_none("facilities"),
+            data.records(),
+            settings,
+        ),
+    )
 
 
 def _start_hint(data: StoreData) -> str:
@@ -249,8 +274,11 @@ def _stop_table(plan: dict[str, Any], lang: str) -> html.Table:
         )
         for s in plan["stops"]
     ]
-    return html.Table([html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(rows)],
-                      className="kpi-table route-stops", id="route-stop-rows")  # fmt: skip
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(rows)],
+        className="kpi-table route-stops",
+        id="route-stop-rows",
+    )
 
 
 def _checklist(plan: dict[str, Any], lang: str) -> list[Any]:
@@ -294,18 +322,25 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
     ) -> tuple[Any, ...]:
         try:
             plan = make_plan(
-                data, date=_date(date), stops=int(stops or 0), days=int(days or 0), hours=float(hours or 0),
-                start=(start or "").strip() or None, seed=None if seed in (None, "") else int(seed),
-                back="return" in (back or []), executor=solvers.executor(),
-            )  # fmt: skip
+                data,
+                date=_date(date),
+                stops=int(stops or 0),
+                days=int(days or 0),
+                hours=float(hours or 0),
+                start=(start or "").strip() or None,
+                seed=None if seed in (None, "") else int(seed),
+                back="return" in (back or []),
+                executor=solvers.executor(),
+            )
         except (BattlemapError, ValueError) as exc:
             return dash.no_update, str(exc), dash.no_update
         plans = _plans(data)
         plan_id = plans.save(plan, owner=current_user())["plan_id"]
         return plan_id, "", _plan_options(plans.plans(viewer=current_user(), admin=is_admin()))
 
-    @app.callback(Output(Ids.PLAN_ID, "data", allow_duplicate=True), Input(Ids.MINE, "value"),
-                  prevent_initial_call=True)  # fmt: skip
+    @app.callback(
+        Output(Ids.PLAN_ID, "data", allow_duplicate=True), Input(Ids.MINE, "value"), prevent_initial_call=True
+    )
     def on_pick(plan_id: str | None) -> str:
         if not plan_id:
             raise PreventUpdate
@@ -395,8 +430,9 @@ def _register_findings(app: dash.Dash, data: StoreData) -> None:
         try:  # the stop is looked up in the inspector's own plan, never taken from the browser
             plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin(), action="route:finding")
             village, team = _stop(plan, stop)
-            new_id = add_finding(data.store, date=dt.date.today(), team_id=team, village_code=village, finding=text,
-                                 who=current_user())  # fmt: skip
+            new_id = add_finding(
+                data.store, date=dt.date.today(), team_id=team, village_code=village, finding=text, who=current_user()
+            )
         except BattlemapError as exc:
             return str(exc)
         data.start_rebuild("inspections")  # the indicators count open findings

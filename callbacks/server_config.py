@@ -68,8 +68,10 @@ def secret_key(*, production: bool) -> str:
     key = key.strip()
     if production:
         if not key:
-            msg = (f"production mode needs a secret key: set {KEY_ENV} or {KEY_FILE_ENV} "
-                   '(make one with: python -c "import secrets; print(secrets.token_urlsafe(48))")')  # fmt: skip
+            msg = (
+                f"production mode needs a secret key: set {KEY_ENV} or {KEY_FILE_ENV} "
+                '(make one with: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
             raise ConfigError(msg)
         if len(key) < MIN_KEY_LENGTH or key.lower() in PLACEHOLDERS:
             msg = f"the secret key from {source} is a placeholder or shorter than {MIN_KEY_LENGTH} characters"

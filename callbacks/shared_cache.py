@@ -85,8 +85,11 @@ class SharedCache:
         settings = settings or get_settings()
         if not settings.server.shared_cache:
             return None
-        return cls(shared_cache_dir(store, settings), size_limit_mb=settings.server.shared_cache_mb,
-                   version=fingerprint(repr(settings)))  # fmt: skip
+        return cls(
+            shared_cache_dir(store, settings),
+            size_limit_mb=settings.server.shared_cache_mb,
+            version=fingerprint(repr(settings)),
+        )
 
     @property
     def cache(self) -> diskcache.Cache:

@@ -90,8 +90,9 @@ def warm(data: StoreData) -> None:
 
 def mover_plan(data: StoreData, selection: Selection) -> MoverPlan:
     """The movers' plan for ``selection`` (cached per selection and store version)."""
-    return data.cached_recent("sites:plan", repr(selection), lambda: plan_movers(site_model(data), selection),
-                              keep=PLANS_KEPT)  # fmt: skip
+    return data.cached_recent(
+        "sites:plan", repr(selection), lambda: plan_movers(site_model(data), selection), keep=PLANS_KEPT
+    )
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,14 @@ def compute(data: StoreData, controls: Controls) -> tuple[SiteModel, MoverPlan, 
     """Rank the sites for ``controls`` (the model and plan from the cache)."""
     model = site_model(data)
     plan = mover_plan(data, controls.selection)
-    result = rank_sites(model, plan, weights=controls.weights, slope_limit_deg=controls.slope_limit,
-                        hazard_buffer_m=controls.hazard_buffer, top_k=controls.top_k)  # fmt: skip
+    result = rank_sites(
+        model,
+        plan,
+        weights=controls.weights,
+        slope_limit_deg=controls.slope_limit,
+        hazard_buffer_m=controls.hazard_buffer,
+        top_k=controls.top_k,
+    )
     return model, plan, result
 
 
@@ -168,10 +175,16 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                     html.H1(t("sites_title", lang), className="page-title"),
                     html.Div(
                         [
-                            html.A(t("language", lang), href=f"{PATH}?lang={other}", id="lang-switch",
-                                   className="lang-switch"),
-                            *(html.Button(t(k, lang), id=f"sites-{k}", className="btn")
-                              for k in ("export_geojson", "export_sites_csv", "export_html")),
+                            html.A(
+                                t("language", lang),
+                                href=f"{PATH}?lang={other}",
+                                id="lang-switch",
+                                className="lang-switch",
+                            ),
+                            *(
+                                html.Button(t(k, lang), id=f"sites-{k}", className="btn")
+                                for k in ("export_geojson", "export_sites_csv", "export_html")
+                            ),
                             dcc.Download(id="sites-download"),
                         ],
                         className="toolbar",
@@ -184,18 +197,21 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
         ],
         className="map-page sites-page",
         lang="en" if lang == "en" else "zh-CN",
-    )  # fmt: skip
+    )
 
 
 def _controls(s: Any, village_options: list[dict], lang: str) -> html.Aside:
     sliders = [
         html.Div(
-            [html.Label(criterion_label(c, lang), className="weight-label"),
-             _slider({"type": "site-weight", "criterion": c}, (0, 1, 0.05), float(s.weights.get(c, 0.0)))],
-            className="weight-row", id=f"weight-{c}",
+            [
+                html.Label(criterion_label(c, lang), className="weight-label"),
+                _slider({"type": "site-weight", "criterion": c}, (0, 1, 0.05), float(s.weights.get(c, 0.0))),
+            ],
+            className="weight-row",
+            id=f"weight-{c}",
         )
         for c in CRITERIA
-    ]  # fmt: skip
+    ]
     return html.Aside(
         [
             html.H3(t("movers", lang)),
@@ -229,21 +245,37 @@ def _slider(ident: Any, scale: tuple[float, float, float], value: float) -> dcc.
     """A compact slider (no marks, no input box) that reports on release, not while dragging."""
     lo, hi, step = scale
     lo, hi = min(lo, value), max(hi, value)  # a configured value outside the usual range stays selectable
-    return dcc.Slider(lo, hi, step, value=value, marks=None, allow_direct_input=False, updatemode="mouseup",
-                      tooltip={"placement": "top"}, id=ident)  # fmt: skip
+    return dcc.Slider(
+        lo,
+        hi,
+        step,
+        value=value,
+        marks=None,
+        allow_direct_input=False,
+        updatemode="mouseup",
+        tooltip={"placement": "top"},
+        id=ident,
+    )
 
 
 def _ahp_panel(lang: str) -> html.Details:
     rows = [
         html.Div(
-            [html.Span(criterion_label(a, lang), className="ahp-a"),
-             dcc.Dropdown(options=[{"label": v, "value": v} for v in SAATY], value="1", clearable=False,
-                          id={"type": "ahp-pair", "pair": f"{a}|{b}"}, className="ahp-value"),
-             html.Span(criterion_label(b, lang), className="ahp-b")],
+            [
+                html.Span(criterion_label(a, lang), className="ahp-a"),
+                dcc.Dropdown(
+                    options=[{"label": v, "value": v} for v in SAATY],
+                    value="1",
+                    clearable=False,
+                    id={"type": "ahp-pair", "pair": f"{a}|{b}"},
+                    className="ahp-value",
+                ),
+                html.Span(criterion_label(b, lang), className="ahp-b"),
+            ],
             className="ahp-row",
         )
         for a, b in PAIRS
-    ]  # fmt: skip
+    ]
     return html.Details(
         [
             html.Summary(t("ahp", lang)),
@@ -267,18 +299,24 @@ def _results(data: StoreData, lang: str) -> html.Div:
             dcc.Loading(
                 [
                     html.P(id="sites-summary", className="summary"),
-                    dcc.Graph(id=GRAPH, figure=figure, config={"displaylogo": False, "scrollZoom": True},
-                              style={"height": "620px"}),
+                    dcc.Graph(
+                        id=GRAPH,
+                        figure=figure,
+                        config={"displaylogo": False, "scrollZoom": True},
+                        style={"height": "620px"},
+                    ),
                     html.Div(id="sites-legend", className="map-legend"),
                     html.Div(id="sites-table", className="sites-table"),
                 ],
-                type="circle", delay_show=200, overlay_style={"visibility": "visible", "opacity": 0.55},
+                type="circle",
+                delay_show=200,
+                overlay_style={"visibility": "visible", "opacity": 0.55},
                 id="sites-loading",
             ),
             dcc.Store(id="sites-image-index", data=len(basemap_layers(settings.map))),
         ],
         className="map-column sites-results",
-    )  # fmt: skip
+    )
 
 
 def _empty_figure(data: StoreData, lang: str) -> Any:
@@ -344,8 +382,13 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
         share = t("weight_share", lang) + ("、" if lang == "zh" else ", ").join(
             f"{criterion_label(c, lang)} {w:.0%}" for c, w in result.weights.items() if w > 0
         )
-        return (_patch(view, image, image_index), comparison_table(result, lang), _legend(view, image),
-                _summary(plan, result, lang), share)  # fmt: skip
+        return (
+            _patch(view, image, image_index),
+            comparison_table(result, lang),
+            _legend(view, image),
+            _summary(plan, result, lang),
+            share,
+        )
 
 
 def _patch(view: SiteView, s: Surface, image_index: int) -> Patch:
@@ -360,16 +403,19 @@ def _patch(view: SiteView, s: Surface, image_index: int) -> Patch:
 
 def _summary(plan: MoverPlan, result: SiteResult, lang: str) -> str:
     movers = plan.movers
-    text = t("movers_summary", lang).format(n=len(movers), v=movers["village_code"].nunique() if len(movers) else 0,
-                                            a=result.needed_m2 / 1e4)  # fmt: skip
+    text = t("movers_summary", lang).format(
+        n=len(movers), v=movers["village_code"].nunique() if len(movers) else 0, a=result.needed_m2 / 1e4
+    )
     if result.candidates.empty:
         text += " · " + t("no_sites", lang)
     return text
 
 
 def _legend(view: SiteView, s: Surface) -> list[Any]:
-    return [html.Div([html.Span(className="swatch", style={"background": c}), html.Span(label)], className="item")
-            for c, label in legend_items(view, s)]  # fmt: skip
+    return [
+        html.Div([html.Span(className="swatch", style={"background": c}), html.Span(label)], className="item")
+        for c, label in legend_items(view, s)
+    ]
 
 
 def comparison_table(result: SiteResult, lang: str) -> Any:
@@ -377,25 +423,51 @@ def comparison_table(result: SiteResult, lang: str) -> Any:
     cands = result.candidates
     if cands.empty:
         return html.P(t("no_sites", lang), className="bad")
-    head = [t("rank_col", lang), t("candidate", lang), t("score", lang), t("located_in", lang), t("area_ha", lang),
-            t("capacity", lang), t("travel_min", lang), *(criterion_label(c, lang) for c in CRITERIA)]  # fmt: skip
+    head = [
+        t("rank_col", lang),
+        t("candidate", lang),
+        t("score", lang),
+        t("located_in", lang),
+        t("area_ha", lang),
+        t("capacity", lang),
+        t("travel_min", lang),
+        *(criterion_label(c, lang) for c in CRITERIA),
+    ]
     why = reasons(cands, lang)
     rows: list[Any] = []
     for i, r in enumerate(cands.itertuples()):
-        cells = [r.rank, r.site_id, f"{r.score:.1f}", r.village_name or "—", f"{r.area_ha:.1f}", r.capacity,
-                 f"{r.minutes_mean:.0f} / {r.minutes_max:.0f}" if np.isfinite(r.minutes_mean) else "—"]  # fmt: skip
-        crit = [html.Td(f"{getattr(r, f'value_{c}'):.0f}", title=measure_text(c, getattr(r, f"measure_{c}")))
-                for c in CRITERIA]  # fmt: skip
-        rows.append(html.Tr([*(html.Td(str(c)) for c in cells), *crit], className="site-row",
-                            **{"data-site": f"{r.lon:.4f},{r.lat:.4f}"}))  # fmt: skip
+        cells = [
+            r.rank,
+            r.site_id,
+            f"{r.score:.1f}",
+            r.village_name or "—",
+            f"{r.area_ha:.1f}",
+            r.capacity,
+            f"{r.minutes_mean:.0f} / {r.minutes_max:.0f}" if np.isfinite(r.minutes_mean) else "—",
+        ]
+        crit = [
+            html.Td(f"{getattr(r, f'value_{c}'):.0f}", title=measure_text(c, getattr(r, f"measure_{c}")))
+            for c in CRITERIA
+        ]
+        rows.append(
+            html.Tr(
+                [*(html.Td(str(c)) for c in cells), *crit],
+                className="site-row",
+                **{"data-site": f"{r.lon:.4f},{r.lat:.4f}"},
+            )
+        )
         rows.append(html.Tr(html.Td(why[i], colSpan=len(head)), className="reason-row"))
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)], className="kpi-table",
-                      id="sites-comparison")  # fmt: skip
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
+        className="kpi-table",
+        id="sites-comparison",
+    )
 
 
 def _register_ahp(app: dash.Dash) -> None:
-    @app.callback(Output("ahp-cr", "children"), Input({"type": "ahp-pair", "pair": ALL}, "value"),
-                  State("sites-lang", "data"))  # fmt: skip
+    @app.callback(
+        Output("ahp-cr", "children"), Input({"type": "ahp-pair", "pair": ALL}, "value"), State("sites-lang", "data")
+    )
     def show_cr(values: list[str], lang: str) -> str:
         result = consistency(CRITERIA, _matrix(values))
         limit = get_settings().sites.ahp_cr_limit
@@ -454,9 +526,14 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
             text = json.dumps(geojson_dict(result.candidates, result.travel, lang), ensure_ascii=False, indent=1)
             return dcc.send_string(text, "sites.geojson")
         if kind == "sites-export_sites_csv":
-            return dcc.send_string(safe_csv(export_table(result.candidates, result.travel, lang), index=False),
-                                   "sites.csv")  # fmt: skip
+            return dcc.send_string(
+                safe_csv(export_table(result.candidates, result.travel, lang), index=False), "sites.csv"
+            )
         hazards = data.layer_or_none("hazards")
-        page = sites_html(_view(model, plan, result, lang), title=f"{t('sites_title', lang)} · {result.households}",
-                          hazards=hazards, basemap=get_settings().map)  # fmt: skip
+        page = sites_html(
+            _view(model, plan, result, lang),
+            title=f"{t('sites_title', lang)} · {result.households}",
+            hazards=hazards,
+            basemap=get_settings().map,
+        )
         return dcc.send_string(page, "sites.html")

@@ -138,8 +138,9 @@ class StoreData:
         as_of = dt.date.today()
         tables = compute_indicators(layers, as_of=as_of, settings=get_settings(), progress=progress)
         tables = with_snapshot(tables, self.store.read_or_none(HISTORY), as_of)
-        write_computed(self.store, tables, as_of=as_of, detail={"engine": "pandas", "after": "import"},
-                       expect_stamp=stamp)  # fmt: skip
+        write_computed(
+            self.store, tables, as_of=as_of, detail={"engine": "pandas", "after": "import"}, expect_stamp=stamp
+        )
         progress("written")
         self.warm()
         progress("warmed")
@@ -181,9 +182,13 @@ class StoreData:
         failing = samples[samples["in_window"]].groupby("site_id")["failing"].any()
         first = tests.drop_duplicates("site_id")
         sites = pd.DataFrame(
-            {"site_id": first["site_id"], "site_name": first["site_name"], "lon": first.geometry.x,
-             "lat": first.geometry.y}
-        )  # fmt: skip
+            {
+                "site_id": first["site_id"],
+                "site_name": first["site_name"],
+                "lon": first.geometry.x,
+                "lat": first.geometry.y,
+            }
+        )
         sites["failing"] = sites["site_id"].map(failing).fillna(False).astype(bool)
         return sites.reset_index(drop=True)
 

@@ -46,10 +46,13 @@ def export_html(
     ind_name = view.ind.en if state.lang == "en" else view.ind.zh
     title = f"{t('app_title', state.lang)} · {ind_name} · {data.as_of():%Y-%m-%d}"
     return export_map_html(
-        view, title=title, roads=data.layer_within("roads", bounds), facilities=data.layer_within("facilities", bounds),
+        view,
+        title=title,
+        roads=data.layer_within("roads", bounds),
+        facilities=data.layer_within("facilities", bounds),
         households=households,
         basemap=get_settings().map,
-    )  # fmt: skip
+    )
 
 
 def legend_items(ind: Any, classes: Any, lang: str) -> list[Any]:

@@ -79,8 +79,9 @@ def may_view() -> bool:
     return allowed(WALL, identity())
 
 
-def layout(data: StoreData, /, kiosk: str | None = None, indicator: str | None = None, lang: str | None = None,
-           **_: Any) -> Any:  # fmt: skip
+def layout(
+    data: StoreData, /, kiosk: str | None = None, indicator: str | None = None, lang: str | None = None, **_: Any
+) -> Any:
     """The wall for a live kiosk session or an account that may see it; a short refusal otherwise."""
     language = lang_of(lang)
     if not may_view():
@@ -298,8 +299,16 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         if not changed:  # nothing new: only the "as of" line (it turns stale with time)
             return (*([dash.no_update] * 5), asof, asof_class, dash.no_update)
         new_state = {**state, "i": index, "stamp": stamp, "size": screen}
-        return (content.figure, content.legend, content.title, content.tiles, content.red_list, asof, asof_class,
-                new_state)  # fmt: skip
+        return (
+            content.figure,
+            content.legend,
+            content.title,
+            content.tiles,
+            content.red_list,
+            asof,
+            asof_class,
+            new_state,
+        )
 
 
 def _alive(data: StoreData) -> flask.Response:

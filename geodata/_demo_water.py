@@ -22,8 +22,19 @@ ROUTINE = [
     "sulfate", "tds", "hardness", "aluminium", "chromium_vi",
 ]  # fmt: skip
 DISINFECTANT = "free_chlorine"
-EXTENDED = ["lead", "cadmium", "mercury", "cyanide", "chloroform", "copper", "zinc", "chlorate", "gross_alpha",
-            "gross_beta", "trichloroacetic_acid"]  # fmt: skip
+EXTENDED = [
+    "lead",
+    "cadmium",
+    "mercury",
+    "cyanide",
+    "chloroform",
+    "copper",
+    "zinc",
+    "chlorate",
+    "gross_alpha",
+    "gross_beta",
+    "trichloroacetic_acid",
+]
 EXTENDED_MONTHS = (4, 10)  # 32 indicators twice a year (April and October door-to-door sweeps)
 
 # Typical result as a fraction of the limit (median) and its log-spread.

@@ -100,8 +100,10 @@ class AccountStore(PrivateDB):
         digest = hasher().hash(password)
         with self._connect() as con:
             self._require(con, name)
-            con.execute("UPDATE users SET password_hash = ?, password_set_at = ? WHERE name = ?",
-                        (digest, _password_stamp(), name))  # fmt: skip
+            con.execute(
+                "UPDATE users SET password_hash = ?, password_set_at = ? WHERE name = ?",
+                (digest, _password_stamp(), name),
+            )
             con.execute("DELETE FROM login_failures WHERE name = ?", (name,))
             audit_row(con, who=who, action="user:reset", target=name, detail={})
 
@@ -135,14 +137,21 @@ class AccountStore(PrivateDB):
         since = time.time() - cfg.failure_window_minutes * 60
         with self._connect() as con:  # the refusal is committed before it is raised
             con.execute("BEGIN IMMEDIATE")  # one attempt at a time counts and claims its place
-            by_name = con.execute("SELECT COUNT(*) FROM login_failures WHERE name = ? AND at > ?",
-                                  (name, since)).fetchone()[0]  # fmt: skip
-            by_address = con.execute("SELECT COUNT(*) FROM login_failures WHERE address = ? AND at > ?",
-                                     (address, since)).fetchone()[0]  # fmt: skip
+            by_name = con.execute(
+                "SELECT COUNT(*) FROM login_failures WHERE name = ? AND at > ?", (name, since)
+            ).fetchone()[0]
+            by_address = con.execute(
+                "SELECT COUNT(*) FROM login_failures WHERE address = ? AND at > ?", (address, since)
+            ).fetchone()[0]
             throttled = by_name >= cfg.max_failures_per_user or by_address >= cfg.max_failures_per_address
             if throttled:
-                audit_row(con, who=name, action="login:throttled", target=address,
-                          detail={"failures_name": by_name, "failures_address": by_address})  # fmt: skip
+                audit_row(
+                    con,
+                    who=name,
+                    action="login:throttled",
+                    target=address,
+                    detail={"failures_name": by_name, "failures_address": by_address},
+                )
             else:
                 con.execute("INSERT INTO login_failures VALUES (?, ?, ?)", (time.time(), name, address))
         if throttled:

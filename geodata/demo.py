@@ -229,10 +229,16 @@ def _supply_water(rng: np.random.Generator, villages: list[dict], facilities: li
 def _water_sites(rng: np.random.Generator, villages: list[dict], facilities: list[dict]) -> list[dict]:
     """Plant outlets, a tap in every supplied village and the own sources of the rest."""
     sites = [
-        {"site_name": f["name"] + "出厂水", "site_type": "plant_outlet", "profile": f["profile"], "xy": f["xy"],
-         "village": f["village"]}
-        for f in facilities if f["kind"] == "water_plant"
-    ]  # fmt: skip
+        {
+            "site_name": f["name"] + "出厂水",
+            "site_type": "plant_outlet",
+            "profile": f["profile"],
+            "xy": f["xy"],
+            "village": f["village"],
+        }
+        for f in facilities
+        if f["kind"] == "water_plant"
+    ]
     for v in villages:
         own = v["plant"] is None
         offset = rng.normal(0, 25, 2)
@@ -275,8 +281,19 @@ def _water_frame(geo: _Geo, samples: pd.DataFrame, sites: list[dict]) -> gpd.Geo
         }
     )
     merged = samples.merge(site_table, on="site_id", how="left")
-    cols = ["sample_id", "site_id", "site_name", "site_type", "sampled_on", "indicator", "value", "unit",
-            "village_code", "x", "y"]  # fmt: skip
+    cols = [
+        "sample_id",
+        "site_id",
+        "site_name",
+        "site_type",
+        "sampled_on",
+        "indicator",
+        "value",
+        "unit",
+        "village_code",
+        "x",
+        "y",
+    ]
     return geo.points(merged[cols])
 
 

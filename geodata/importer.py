@@ -91,8 +91,9 @@ def prepare_layer(
     except ReadError as exc:
         report.add("unreadable", "error", str(exc))
         return Prepared(layer, pd.DataFrame(), report, None, None)
-    return prepare_raw(raw, spec, report=report, store=store, crs=crs, settings=settings, overrides=overrides,
-                       progress=step)  # fmt: skip
+    return prepare_raw(
+        raw, spec, report=report, store=store, crs=crs, settings=settings, overrides=overrides, progress=step
+    )
 
 
 def prepare_rows(
@@ -281,13 +282,24 @@ def _check_relations(frame: pd.DataFrame, spec: LayerSchema, store: Store, raw: 
             return
         known = set(store.read("villages", columns=["village_code"])["village_code"])
         unknown = codes.notna() & ~codes.isin(known)
-        rows.flag("unknown_village", "village code not in the villages layer", unknown,
-                  column=spec.village_column, values=codes)  # fmt: skip
+        rows.flag(
+            "unknown_village",
+            "village code not in the villages layer",
+            unknown,
+            column=spec.village_column,
+            values=codes,
+        )
     if spec.name == "housing" and store.has("households"):
         ids = set(store.read("households", columns=["household_id"])["household_id"])
         orphan = frame["household_id"].notna() & ~frame["household_id"].isin(ids)
-        rows.flag("unknown_household", "C/D case names a household not in the store; kept", orphan,
-                  column="household_id", values=frame["household_id"], severity="warning")  # fmt: skip
+        rows.flag(
+            "unknown_household",
+            "C/D case names a household not in the store; kept",
+            orphan,
+            column="household_id",
+            values=frame["household_id"],
+            severity="warning",
+        )
 
 
 def _attach_geometry(
@@ -362,8 +374,13 @@ def _stray_coordinates(x: np.ndarray, y: np.ndarray, spec: LayerSchema, sink: Ro
         return x, y
     stray = known & ~geographic
     lon = (spec.coords or ("lon", "lat"))[0]
-    sink.flag("bad_value", "not a longitude/latitude while the file's other points are: a typo (decimal point?)",
-              stray, column=lon, values=[f"{a:g}, {b:g}" for a, b in zip(x, y, strict=True)])  # fmt: skip
+    sink.flag(
+        "bad_value",
+        "not a longitude/latitude while the file's other points are: a typo (decimal point?)",
+        stray,
+        column=lon,
+        values=[f"{a:g}, {b:g}" for a, b in zip(x, y, strict=True)],
+    )
     return np.where(stray, np.nan, x), np.where(stray, np.nan, y)
 
 

@@ -43,8 +43,17 @@ class JobBoard:
     def start(self, name: str, steps: int, work: Work) -> str:
         """Run ``work(progress)`` in a thread; ``progress(label)`` marks one of ``steps`` steps done."""
         job_id = secrets.token_hex(8)
-        status = {"job": job_id, "name": name, "state": "queued", "step": 0, "steps": steps, "label": "",
-                  "error": "", "started": time.time(), "finished": None}  # fmt: skip
+        status = {
+            "job": job_id,
+            "name": name,
+            "state": "queued",
+            "step": 0,
+            "steps": steps,
+            "label": "",
+            "error": "",
+            "started": time.time(),
+            "finished": None,
+        }
         self._write(status)
         threading.Thread(target=self._run, args=(status, work), name=f"job-{name}", daemon=True).start()
         return job_id

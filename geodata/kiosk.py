@@ -42,8 +42,13 @@ def create_token(store: Store, label: str, *, who: str | None = None) -> tuple[s
     token = secrets.token_urlsafe(TOKEN_BYTES)
 
     def add(current: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-        row = {"token_id": f"k{len(current) + 1:03d}", "label": label, "token_sha256": digest(token),
-               "created_at": dt.datetime.now().replace(microsecond=0).isoformat(), "revoked_at": None}  # fmt: skip
+        row = {
+            "token_id": f"k{len(current) + 1:03d}",
+            "label": label,
+            "token_sha256": digest(token),
+            "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
+            "revoked_at": None,
+        }
         return pd.concat([current, pd.DataFrame([row])], ignore_index=True), row
 
     token_id = _change(store, "kiosk_create", add)["token_id"]

@@ -45,9 +45,17 @@ class PlanStore(PrivateDB):
         with self._connect() as con:
             con.execute(
                 "INSERT INTO route_plans VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (plan_id, owner, created, plan["date"], len(plan["stops"]), plan["days"], plan["seed"],
-                 json.dumps(plan, ensure_ascii=False)),
-            )  # fmt: skip
+                (
+                    plan_id,
+                    owner,
+                    created,
+                    plan["date"],
+                    len(plan["stops"]),
+                    plan["days"],
+                    plan["seed"],
+                    json.dumps(plan, ensure_ascii=False),
+                ),
+            )
             detail = {
                 "date": plan["date"],
                 "seed": plan["seed"],

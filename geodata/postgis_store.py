@@ -268,8 +268,15 @@ def _insert(conn: Connection, layer: str, frame: Frame, *, replace: bool) -> Non
         start = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c[ROW]), 0))).scalar_one()
     out, types = _with_wkb(frame.reset_index(drop=True))
     out.index = pd.RangeIndex(start + 1, start + 1 + len(out), name=ROW)
-    out.to_sql(layer, conn, if_exists="replace" if replace else "append", index=True, index_label=ROW, dtype=types,
-               method=_copy_rows)  # fmt: skip
+    out.to_sql(
+        layer,
+        conn,
+        if_exists="replace" if replace else "append",
+        index=True,
+        index_label=ROW,
+        dtype=types,
+        method=_copy_rows,
+    )
     if replace or not existed:
         table = sa.Table(layer, sa.MetaData(), autoload_with=conn)
         if "village_code" in table.columns:  # pandas indexes fid; GeoAlchemy2 adds the GiST index on geometry

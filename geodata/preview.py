@@ -122,8 +122,7 @@ def preview_table(
     found = match_columns(headers, spec, overrides=overrides)
     mapping = {h: "" for h in headers} | {h: c for c, h in found.found.items()}
     hint = crs_hint(raw, spec, found, villages, settings=settings or get_settings())
-    return Preview(layer, headers, mapping, found.missing(spec), _sample(raw, spec, mapping, rows), hint,
-                   len(raw.data))  # fmt: skip
+    return Preview(layer, headers, mapping, found.missing(spec), _sample(raw, spec, mapping, rows), hint, len(raw.data))
 
 
 def _sample(raw: RawTable, spec: LayerSchema, mapping: dict[str, str], rows: int) -> list[dict[str, object]]:

@@ -104,8 +104,9 @@ class PrivateDB:
         finally:
             con.close()
 
-    def audit(self, *, who: str, action: str, target: str, detail: dict[str, Any] | None = None,
-              reason: str = "") -> None:  # fmt: skip
+    def audit(
+        self, *, who: str, action: str, target: str, detail: dict[str, Any] | None = None, reason: str = ""
+    ) -> None:
         """Append one entry to the audit log."""
         with self._connect() as con:
             audit_row(con, who=who, action=action, target=target, detail=detail or {}, reason=reason)
@@ -130,8 +131,9 @@ class PrivateDB:
         return frame.iloc[::-1].reset_index(drop=True)
 
 
-def audit_row(con: sqlite3.Connection, *, who: str, action: str, target: str, detail: dict[str, Any],
-              reason: str = "") -> None:  # fmt: skip
+def audit_row(
+    con: sqlite3.Connection, *, who: str, action: str, target: str, detail: dict[str, Any], reason: str = ""
+) -> None:
     """Insert one audit entry on an open connection (inside the caller's transaction)."""
     con.execute(
         "INSERT INTO audit_log (at, who, action, target, detail, reason) VALUES (?, ?, ?, ?, ?, ?)",

@@ -202,8 +202,10 @@ def _from_rows(
             body_numbers.append(number)
     if overflowing:  # a value would shift into the wrong column or be cut off: refuse rather than guess
         shown = ", ".join(map(str, overflowing[:5])) + (" …" if len(overflowing) > 5 else "")
-        msg = (f"{path}: row {shown} has more cells than the header row ({len(header)}); an unquoted comma "
-               "in a value (12,345)? Quote such values, remove the separator or add the missing headers")  # fmt: skip
+        msg = (
+            f"{path}: row {shown} has more cells than the header row ({len(header)}); an unquoted comma "
+            "in a value (12,345)? Quote such values, remove the separator or add the missing headers"
+        )
         raise ReadError(msg)
     data = pd.DataFrame(body, columns=header, dtype=object)
     keep = [c for c in data.columns if not c.startswith("_unnamed_") or data[c].notna().any()]

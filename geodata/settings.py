@@ -330,16 +330,29 @@ class WallSettings:
     refresh_seconds: int = _doc(30, "How often the wall checks the store for new data (seconds).")
     stale_days: int = _doc(7, "Data whose last import or build is older than this many days are flagged stale.")
     indicators: tuple[str, ...] = _doc(
-        ("risk_index", "monitored_open_households", "cd_cases_overdue", "water_fail_rate", "water_unsafe_households",
-         "spend_gap", "team_checkin_rate"),
+        (
+            "risk_index",
+            "monitored_open_households",
+            "cd_cases_overdue",
+            "water_fail_rate",
+            "water_unsafe_households",
+            "spend_gap",
+            "team_checkin_rate",
+        ),
         "Map indicators the wall rotates through (keys of the /map layer catalog).",
-    )  # fmt: skip
+    )
     aliases: dict[str, str] = _doc(
-        {"risk": "risk_index", "monitoring": "monitored_open_households", "housing": "cd_cases_overdue",
-         "water": "water_fail_rate", "water_supply": "water_unsafe_households", "funds": "spend_gap",
-         "teams": "team_checkin_rate"},
+        {
+            "risk": "risk_index",
+            "monitoring": "monitored_open_households",
+            "housing": "cd_cases_overdue",
+            "water": "water_fail_rate",
+            "water_supply": "water_unsafe_households",
+            "funds": "spend_gap",
+            "teams": "team_checkin_rate",
+        },
         "Short names accepted in the URL (/wall?indicator=water) for catalog keys.",
-    )  # fmt: skip
+    )
     level: str = _doc("village", "Units of the wall map: village or town.")
     red_list_length: int = _doc(10, "Villages on the red list (most at risk first).")
     compare_days: int = _doc(30, "Tiles show the change against the indicators this many days before --as-of.")

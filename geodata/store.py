@@ -309,8 +309,14 @@ def write_computed(
             raise StoreError(msg)
         for name, frame in tables.items():
             tx.write(name, frame)
-        tx.log(action="build", layer="indicators", rows=sum(len(t) for t in tables.values()),
-               source=f"as of {as_of}", detail={**detail, "as_of": str(as_of)}, who=who)  # fmt: skip
+        tx.log(
+            action="build",
+            layer="indicators",
+            rows=sum(len(t) for t in tables.values()),
+            source=f"as of {as_of}",
+            detail={**detail, "as_of": str(as_of)},
+            who=who,
+        )
 
 
 class LogQueue:

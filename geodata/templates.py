@@ -27,8 +27,17 @@ WKT_HEADER = "几何"
 EXAMPLE_DATE = dt.date(2026, 3, 5)
 REQUIRED_FILL = PatternFill("solid", fgColor="FFE8B0")
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
-KIND_ZH = {"str": "文本", "code": "代码", "int": "整数", "float": "数值", "bool": "是/否", "date": "日期",
-           "enum": "选项", "list": "多选", "number_text": "检测值"}  # fmt: skip
+KIND_ZH = {
+    "str": "文本",
+    "code": "代码",
+    "int": "整数",
+    "float": "数值",
+    "bool": "是/否",
+    "date": "日期",
+    "enum": "选项",
+    "list": "多选",
+    "number_text": "检测值",
+}
 
 # Example values that the generic rules below would get wrong or make unreadable, by layer and column.
 EXAMPLES: dict[str, dict[str, object]] = {
@@ -185,8 +194,9 @@ def _help(col: Column | None) -> str:
 
 def _instructions(ws: openpyxl.worksheet.worksheet.Worksheet, spec: LayerSchema) -> None:
     """One line per column: Chinese name, field, required, type, allowed values, other accepted headers."""
-    ws.append(["列名 Column", "字段 Field", "必填 Required", "类型 Type", "可选值 Allowed values",
-               "其他写法 Also accepted"])  # fmt: skip
+    ws.append(
+        ["列名 Column", "字段 Field", "必填 Required", "类型 Type", "可选值 Allowed values", "其他写法 Also accepted"]
+    )
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
@@ -194,8 +204,16 @@ def _instructions(ws: openpyxl.worksheet.worksheet.Worksheet, spec: LayerSchema)
         allowed = "、".join(v[0] if v else k for k, v in col.choices.items())
         if col.digits:
             allowed = f"{col.digits} 位数字 digits"
-        ws.append([col.zh, col.name, "是" if col.required else "", f"{KIND_ZH[col.kind]} {col.kind}", allowed,
-                   "、".join(col.aliases)])  # fmt: skip
+        ws.append(
+            [
+                col.zh,
+                col.name,
+                "是" if col.required else "",
+                f"{KIND_ZH[col.kind]} {col.kind}",
+                allowed,
+                "、".join(col.aliases),
+            ]
+        )
     if spec.geometry in ("polygon", "line"):
         ws.append([WKT_HEADER, "geometry", "是", "WKT", "CGCS2000 经纬度 lon/lat (EPSG:4490)", "wkt、geometry"])
     if spec.coords:

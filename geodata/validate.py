@@ -52,8 +52,13 @@ def normalise_table(
         out[col.name] = _coerce_column(raw.data[header], col, header=header, sink=sink, settings=settings)
         if col.kind == "float" and _TEN_THOUSAND.search(str(header)):
             out[col.name] = out[col.name] * 10_000  # a column in 万元 (ten thousand yuan) stored in yuan
-            sink.report.add("unit_converted", "warning", f"header says 万元: values multiplied by 10,000 into yuan "
-                            f"({col.name})", sheet=raw.sheet, column=header)  # fmt: skip
+            sink.report.add(
+                "unit_converted",
+                "warning",
+                f"header says 万元: values multiplied by 10,000 into yuan ({col.name})",
+                sheet=raw.sheet,
+                column=header,
+            )
         if col.name == "id_number":
             _check_ids_kept_as_text(raw.data[header], header, sink)
     _check_keys(out, layer, sink)
@@ -141,13 +146,19 @@ def _check_ids_kept_as_text(values: pd.Series, header: str, sink: RowProblems) -
     becomes 110101199003077000 (or 1.10101E+17 in a CSV it saves): the true number cannot
     be recovered, only typed again in a text cell.
     """
-    numeric = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 1e15,
-                         na_action="ignore")  # fmt: skip
+    numeric = values.map(
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 1e15, na_action="ignore"
+    )
     scientific = values.map(lambda v: isinstance(v, str) and bool(_SCIENTIFIC.match(v)), na_action="ignore")
     lost = numeric.fillna(False).astype(bool) | scientific.fillna(False).astype(bool)
-    sink.flag("id_as_number", "ID number stored as a number: a spreadsheet keeps only 15 digits, the last ones are "
-              "lost; format the column as text (设置单元格格式→文本) and type the numbers again", lost, column=header,
-              values=values.map(lambda v: mask_id(str(v)), na_action="ignore"))  # fmt: skip
+    sink.flag(
+        "id_as_number",
+        "ID number stored as a number: a spreadsheet keeps only 15 digits, the last ones are "
+        "lost; format the column as text (设置单元格格式→文本) and type the numbers again",
+        lost,
+        column=header,
+        values=values.map(lambda v: mask_id(str(v)), na_action="ignore"),
+    )
 
 
 def _check_shared_ids(out: pd.DataFrame, sink: RowProblems) -> None:
@@ -155,8 +166,14 @@ def _check_shared_ids(out: pd.DataFrame, sink: RowProblems) -> None:
     ids = out["id_number"]
     shared, first = _repeats(out, ["id_number"])
     for i in np.flatnonzero(shared):
-        sink.at(int(i), "duplicate_id", f"same ID number as the household on row {first.iloc[i]}",
-                column="id_number", value=mask_id(ids.iloc[i]), severity="warning")  # fmt: skip
+        sink.at(
+            int(i),
+            "duplicate_id",
+            f"same ID number as the household on row {first.iloc[i]}",
+            column="id_number",
+            value=mask_id(ids.iloc[i]),
+            severity="warning",
+        )
 
 
 def _check_layer_rules(out: pd.DataFrame, layer: LayerSchema, sink: RowProblems) -> None:

@@ -58,8 +58,14 @@ def basemap_layers(settings: MapSettings) -> list[dict[str, Any]]:
     sources = tile_sources(settings)
     if not sources:
         return []
-    return [{"sourcetype": "raster", "source": sources, "below": "traces",
-             "sourceattribution": ATTRIBUTION[settings.basemap]}]  # fmt: skip
+    return [
+        {
+            "sourcetype": "raster",
+            "source": sources,
+            "below": "traces",
+            "sourceattribution": ATTRIBUTION[settings.basemap],
+        }
+    ]
 
 
 def shift_for_basemap(fig: go.Figure, settings: MapSettings) -> go.Figure:
@@ -76,8 +82,9 @@ def shift_for_basemap(fig: go.Figure, settings: MapSettings) -> go.Figure:
             trace.lon = [None if not k else round(float(v), 6) for v, k in zip(glon, ok, strict=True)]
             trace.lat = [None if not k else round(float(v), 6) for v, k in zip(glat, ok, strict=True)]
         if getattr(trace, "geojson", None) is not None:
-            trace.geojson = _shift_geojson(trace.geojson.to_plotly_json() if hasattr(trace.geojson, "to_plotly_json")
-                                           else trace.geojson)  # fmt: skip
+            trace.geojson = _shift_geojson(
+                trace.geojson.to_plotly_json() if hasattr(trace.geojson, "to_plotly_json") else trace.geojson
+            )
     centre = fig.layout.map.center
     if centre is not None and centre.lon is not None:
         lon, lat = wgs84_to_gcj02(np.array([centre.lon]), np.array([centre.lat]))

@@ -34,11 +34,26 @@ REPORT_FIELDS = ("row", "column", "value", "kind", "fix", "reason", "severity")
 QUALITY_COLOURS = ["#f2f2f2", "#fde0c5", "#f9b27a", "#ef7b45", "#c23b22"]
 
 
-GRID_LOCALE_ZH = {"noRowsToShow": "暂无数据", "pageSizeSelectorLabel": "每页行数：", "page": "第", "of": "共",
-                  "to": "至", "more": "更多", "loadingOoo": "加载中…", "filterOoo": "筛选…", "contains": "包含",
-                  "equals": "等于",
-                  "notContains": "不包含", "notEqual": "不等于", "startsWith": "开头是", "endsWith": "结尾是",
-                  "blank": "为空", "notBlank": "不为空", "andCondition": "且", "orCondition": "或"}  # fmt: skip
+GRID_LOCALE_ZH = {
+    "noRowsToShow": "暂无数据",
+    "pageSizeSelectorLabel": "每页行数：",
+    "page": "第",
+    "of": "共",
+    "to": "至",
+    "more": "更多",
+    "loadingOoo": "加载中…",
+    "filterOoo": "筛选…",
+    "contains": "包含",
+    "equals": "等于",
+    "notContains": "不包含",
+    "notEqual": "不等于",
+    "startsWith": "开头是",
+    "endsWith": "结尾是",
+    "blank": "为空",
+    "notBlank": "不为空",
+    "andCondition": "且",
+    "orCondition": "或",
+}
 
 
 def grid_options(lang: str, **options: Any) -> dict[str, Any]:
@@ -94,8 +109,9 @@ def preview_grid(preview: Preview, lang: str) -> dict[str, Any]:
 def hint_text(hint: CrsHint, chosen: str, lang: str) -> tuple[str, bool]:
     """The coordinate hint in words, and whether the "use the suggestion" button applies."""
     if hint.suggest in ("gcj02", "bd09") and hint.offset_m is not None:
-        text = t(f"hint_{hint.suggest}", lang).format(asis=hint.inside["cgcs2000"], best=hint.inside[hint.suggest],
-                                                       m=hint.offset_m)  # fmt: skip
+        text = t(f"hint_{hint.suggest}", lang).format(
+            asis=hint.inside["cgcs2000"], best=hint.inside[hint.suggest], m=hint.offset_m
+        )
         return text, chosen != hint.suggest
     if hint.suggest == "swap":
         return t("hint_swap", lang), True
@@ -128,23 +144,47 @@ def log_table(log: pd.DataFrame, lang: str, *, last: int = 30) -> html.Table:
         diff = json.loads(r.detail).get("diff") if isinstance(r.detail, str) and r.detail.startswith("{") else None
         change = f"+{diff['added']} −{diff['removed']} ~{diff['changed']}" if diff else ""
         layer = pick(LAYER_NAMES[r.layer], lang) if r.layer in LAYER_NAMES else r.layer
-        rows.append(html.Tr([html.Td(f"{pd.Timestamp(r.at):%Y-%m-%d %H:%M}"), html.Td(r.who), html.Td(r.action),
-                             html.Td(layer), html.Td(r.rows), html.Td(r.source), html.Td(change)]))  # fmt: skip
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(f"{pd.Timestamp(r.at):%Y-%m-%d %H:%M}"),
+                    html.Td(r.who),
+                    html.Td(r.action),
+                    html.Td(layer),
+                    html.Td(r.rows),
+                    html.Td(r.source),
+                    html.Td(change),
+                ]
+            )
+        )
     head = html.Tr([html.Th(t(h, lang)) for h in heads])
     return html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="import-log-table")
 
 
 def report_columns(lang: str) -> list[dict[str, Any]]:
     """Report grid columns: row, column, value, problem, what to do, detail, severity (sortable, filterable)."""
-    names = {"row": "row", "column": "column", "value": "cell_value", "kind": "problem_kind", "fix": "problem_fix",
-             "reason": "detail", "severity": "severity"}  # fmt: skip
+    names = {
+        "row": "row",
+        "column": "column",
+        "value": "cell_value",
+        "kind": "problem_kind",
+        "fix": "problem_fix",
+        "reason": "detail",
+        "severity": "severity",
+    }
     widths = {"row": 80, "column": 130, "value": 150, "kind": 170, "fix": 280, "reason": 380, "severity": 90}
     return [
-        {"field": f, "headerName": t(names[f], lang), "width": widths[f], "sortable": True, "filter": True,
-         **({"type": "numericColumn", "filter": "agNumberColumnFilter"} if f == "row" else {}),
-         **({"wrapText": True, "autoHeight": True} if f in ("fix", "reason") else {})}
+        {
+            "field": f,
+            "headerName": t(names[f], lang),
+            "width": widths[f],
+            "sortable": True,
+            "filter": True,
+            **({"type": "numericColumn", "filter": "agNumberColumnFilter"} if f == "row" else {}),
+            **({"wrapText": True, "autoHeight": True} if f in ("fix", "reason") else {}),
+        }
         for f in REPORT_FIELDS
-    ]  # fmt: skip
+    ]
 
 
 def report_rows(report: Report, *, layer: str, mapping: dict[str, str], lang: str, limit: int) -> list[dict]:
@@ -158,10 +198,17 @@ def report_rows(report: Report, *, layer: str, mapping: dict[str, str], lang: st
         value = "" if p.value is None else str(p.value)
         if value and canonical in pii:
             value = str(MASKERS.get(canonical, mask_name)(value))
-        rows.append({"row": p.row, "column": column or "", "value": value,
-                     "kind": pick(PROBLEM_KINDS.get(p.kind, (p.kind, p.kind)), lang),
-                     "fix": pick(PROBLEM_FIXES[p.kind], lang) if p.kind in PROBLEM_FIXES else "", "reason": p.reason,
-                     "severity": t(f"severity_{p.severity}", lang)})  # fmt: skip
+        rows.append(
+            {
+                "row": p.row,
+                "column": column or "",
+                "value": value,
+                "kind": pick(PROBLEM_KINDS.get(p.kind, (p.kind, p.kind)), lang),
+                "fix": pick(PROBLEM_FIXES[p.kind], lang) if p.kind in PROBLEM_FIXES else "",
+                "reason": p.reason,
+                "severity": t(f"severity_{p.severity}", lang),
+            }
+        )
     return rows
 
 
@@ -203,8 +250,9 @@ def report_xlsx(report: Report, *, layer: str, mapping: dict[str, str], lang: st
 
 def diff_view(diff: LayerDiff, names: dict[str, str], lang: str) -> list[Any]:
     """The change summary: totals, fields changed, and a table of villages with added/removed/changed rows."""
-    line = t("changes_summary", lang).format(added=diff.added, removed=diff.removed, changed=diff.changed,
-                                             unchanged=diff.unchanged)  # fmt: skip
+    line = t("changes_summary", lang).format(
+        added=diff.added, removed=diff.removed, changed=diff.changed, unchanged=diff.unchanged
+    )
     if diff.first_version:
         line += t("changes_first", lang)
     out: list[Any] = [html.H3(t("changes", lang)), html.Div(line, id="diff-summary")]
@@ -212,10 +260,18 @@ def diff_view(diff: LayerDiff, names: dict[str, str], lang: str) -> list[Any]:
         cols = "、".join(f"{t(c, lang)} {n}" for c, n in sorted(diff.columns.items(), key=lambda kv: -kv[1]))
         out.append(html.Div(f"{t('changed_columns', lang)}: {cols}", className="summary"))
     rows = [
-        html.Tr([html.Td(names.get(code, t("no_village", lang)) if code else t("no_village", lang)),
-                 html.Td(code), html.Td(v.added), html.Td(v.removed), html.Td(v.changed)])
-        for code, v in diff.villages.items() if v.added or v.removed or v.changed
-    ]  # fmt: skip
+        html.Tr(
+            [
+                html.Td(names.get(code, t("no_village", lang)) if code else t("no_village", lang)),
+                html.Td(code),
+                html.Td(v.added),
+                html.Td(v.removed),
+                html.Td(v.changed),
+            ]
+        )
+        for code, v in diff.villages.items()
+        if v.added or v.removed or v.changed
+    ]
     if rows:
         head = html.Tr([html.Th(t(k, lang)) for k in ("village", "village_code", "added", "removed", "changed")])
         out.append(html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table diff-table", id="diff-table"))
@@ -276,6 +332,11 @@ def kind_counts(per_kind: pd.Series, lang: str) -> html.Div:
 
 def quality_columns(lang: str) -> list[dict[str, Any]]:
     """Columns of the list to fix."""
-    fields = {"village": "village", "village_code": "village_code", "kind": "problem_kind", "record": "record",
-              "detail": "detail"}  # fmt: skip
+    fields = {
+        "village": "village",
+        "village_code": "village_code",
+        "kind": "problem_kind",
+        "record": "record",
+        "detail": "detail",
+    }
     return [{"field": f, "headerName": t(k, lang), "sortable": True, "filter": True} for f, k in fields.items()]

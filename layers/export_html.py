@@ -62,17 +62,30 @@ def export_map_html(
             part = roads[roads["road_class"] == cls]
             if len(part):
                 style = {"color": colour, "weight": width}
-                folium.GeoJson(part[["geometry"]].to_json(), name=t("roads", lang),
-                               style_function=lambda _f, s=style: s).add_to(fmap)  # fmt: skip
+                folium.GeoJson(
+                    part[["geometry"]].to_json(), name=t("roads", lang), style_function=lambda _f, s=style: s
+                ).add_to(fmap)
     if facilities is not None and len(facilities):
         for _, row in facilities.iterrows():
-            marker = folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5, weight=1, fill=True,
-                                         fill_opacity=0.9, color=FACILITY_COLOUR.get(row["kind"], "#333"))  # fmt: skip
+            marker = folium.CircleMarker(
+                [row.geometry.y, row.geometry.x],
+                radius=5,
+                weight=1,
+                fill=True,
+                fill_opacity=0.9,
+                color=FACILITY_COLOUR.get(row["kind"], "#333"),
+            )
             with_tooltip(marker, str(row["name"] or "")).add_to(fmap)
     if households is not None and len(households):
         for row in households.itertuples():
-            marker = folium.CircleMarker([row.lat, row.lon], radius=3, weight=0, fill=True, fill_opacity=0.9,
-                                         color=STATUS_COLOUR.get(row.status, "#999"))  # fmt: skip
+            marker = folium.CircleMarker(
+                [row.lat, row.lon],
+                radius=3,
+                weight=0,
+                fill=True,
+                fill_opacity=0.9,
+                color=STATUS_COLOUR.get(row.status, "#999"),
+            )
             with_tooltip(marker, str(row.household_id)).add_to(fmap)
     root = fmap.get_root()
     root.html.add_child(folium.Element(_legend_html(view, title)))
@@ -135,10 +148,14 @@ def _units(fmap: folium.Map, view: ChoroplethView) -> None:
     folium.GeoJson(
         frame.drop(columns="name").to_json(),  # only escaped text goes into the page's script
         name=label,
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff", "weight": 1,
-                                  "fillOpacity": 0.85},
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#ffffff",
+            "weight": 1,
+            "fillOpacity": 0.85,
+        },
         popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
-    ).add_to(fmap)  # fmt: skip
+    ).add_to(fmap)
 
 
 def _legend_html(view: ChoroplethView, title: str) -> str:

@@ -13,8 +13,14 @@ import plotly.graph_objects as go
 from geodata.settings import Settings
 from layers.i18n import t
 
-CHART_LAYOUT = {"margin": {"l": 40, "r": 10, "t": 30, "b": 30}, "height": 190, "font": {"size": 11},
-                "plot_bgcolor": "#ffffff", "paper_bgcolor": "#ffffff", "showlegend": False}  # fmt: skip
+CHART_LAYOUT = {
+    "margin": {"l": 40, "r": 10, "t": 30, "b": 30},
+    "height": 190,
+    "font": {"size": 11},
+    "plot_bgcolor": "#ffffff",
+    "paper_bgcolor": "#ffffff",
+    "showlegend": False,
+}
 
 
 def key_indicators(row: pd.Series, settings: Settings, lang: str) -> list[dict[str, object]]:
@@ -52,8 +58,15 @@ def key_indicators(row: pd.Series, settings: Settings, lang: str) -> list[dict[s
 def no_data_figure(title_key: str, lang: str, height: int = CHART_LAYOUT["height"]) -> go.Figure:
     """An empty chart that says "no data" in grey, for a source layer the county has not imported."""
     fig = go.Figure()
-    fig.add_annotation(text=t("no_data", lang), showarrow=False, font={"size": 16, "color": "#9e9e9e"},
-                       xref="paper", yref="paper", x=0.5, y=0.5)  # fmt: skip
+    fig.add_annotation(
+        text=t("no_data", lang),
+        showarrow=False,
+        font={"size": 16, "color": "#9e9e9e"},
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig.update_layout(title=t(title_key, lang), **{**CHART_LAYOUT, "height": height})
@@ -69,8 +82,15 @@ def status_chart(households: pd.DataFrame, lang: str) -> go.Figure:
         t("status_monitored", lang): int((monitored & ~open_).sum()),
         t("status_monitored_open", lang): int(open_.sum()),
     }
-    fig = go.Figure(go.Bar(x=list(counts.values()), y=list(counts), orientation="h", text=list(counts.values()),
-                           marker_color=["#9e9e9e", "#0072B2", "#E69F00", "#D55E00"]))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=list(counts.values()),
+            y=list(counts),
+            orientation="h",
+            text=list(counts.values()),
+            marker_color=["#9e9e9e", "#0072B2", "#E69F00", "#D55E00"],
+        )
+    )
     return fig.update_layout(title=t("by_status", lang), **CHART_LAYOUT)
 
 
@@ -106,10 +126,12 @@ def cases_chart(cases: pd.DataFrame, lang: str) -> go.Figure:
         else pd.Series(0, stages)
     )
     labels = [t(f"stage_{s}", lang) for s in stages]
-    fig = go.Figure([
-        go.Bar(x=labels, y=(counts - overdue).to_numpy(), marker_color="#0072B2", name="on time"),
-        go.Bar(x=labels, y=overdue.to_numpy(), marker_color="#D55E00", name="overdue"),
-    ])  # fmt: skip
+    fig = go.Figure(
+        [
+            go.Bar(x=labels, y=(counts - overdue).to_numpy(), marker_color="#0072B2", name="on time"),
+            go.Bar(x=labels, y=overdue.to_numpy(), marker_color="#D55E00", name="overdue"),
+        ]
+    )
     return fig.update_layout(title=t("cases_by_stage", lang), barmode="stack", **CHART_LAYOUT)
 
 
@@ -130,9 +152,14 @@ def spend_chart(row: pd.Series, lang: str) -> go.Figure:
     if pd.isna(row["spend_rate"]):
         return no_data_figure("spend_vs_schedule", lang, height=130)
     spent = float(row["spend_rate"])
-    fig = go.Figure(go.Bar(x=[spent * 100, row["spend_target"] * 100], y=[t("spent", lang), t("schedule", lang)],
-                           orientation="h", marker_color=["#0072B2" if spent >= row["spend_target"] else "#D55E00",
-                                                          "#bbbbbb"],
-                           text=[f"{spent:.0%}", f"{row['spend_target']:.0%}"]))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=[spent * 100, row["spend_target"] * 100],
+            y=[t("spent", lang), t("schedule", lang)],
+            orientation="h",
+            marker_color=["#0072B2" if spent >= row["spend_target"] else "#D55E00", "#bbbbbb"],
+            text=[f"{spent:.0%}", f"{row['spend_target']:.0%}"],
+        )
+    )
     fig.update_xaxes(range=[0, 100], ticksuffix=" %")
     return fig.update_layout(title=t("spend_vs_schedule", lang), **{**CHART_LAYOUT, "height": 130})

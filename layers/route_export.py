@@ -78,8 +78,9 @@ def plan_gpx(plan: dict[str, Any], lang: str = "zh") -> str:
         label = t("day_n", lang).format(n=day)
         route = gpxpy.gpx.GPXRoute(name=f"{label} {summary['date']}")
         route.points.append(gpxpy.gpx.GPXRoutePoint(start["lat"], start["lon"], name=start_name(plan, lang)))
-        route.points.extend(gpxpy.gpx.GPXRoutePoint(s["lat"], s["lon"], name=f"{s['number']} {s['village']}")
-                            for s in stops)  # fmt: skip
+        route.points.extend(
+            gpxpy.gpx.GPXRoutePoint(s["lat"], s["lon"], name=f"{s['number']} {s['village']}") for s in stops
+        )
         gpx.routes.append(route)
         segment = gpxpy.gpx.GPXTrackSegment([gpxpy.gpx.GPXTrackPoint(lat, lon) for lon, lat in path])
         track = gpxpy.gpx.GPXTrack(name=f"{label} {summary['distance_km']} km")
@@ -120,8 +121,9 @@ def plan_html(
     """The standalone HTML export: the map, the day summaries, and the printable checklist of every stop."""
     root = _route_map(plan, lang, basemap=basemap, outlines=outlines, height="70vh").get_root()
     summary = "".join(f"<li>{html.escape(line)}</li>" for line in day_lines(plan, lang))
-    unfitted = "".join(f"<li>{html.escape(s['village'])} ({html.escape(s['village_code'])})</li>"
-                       for s in plan["unfitted"])  # fmt: skip
+    unfitted = "".join(
+        f"<li>{html.escape(s['village'])} ({html.escape(s['village_code'])})</li>" for s in plan["unfitted"]
+    )
     body = (
         f"<div style='font:14px sans-serif;margin:1em'><h1 style='font-size:20px'>"
         f"{html.escape(t('route_title', lang))} · {html.escape(plan['date'])}</h1><ul>{summary}</ul>"
@@ -150,11 +152,12 @@ def _route_map(
     for day, path in enumerate(plan["paths"], start=1):
         if path:
             lonlat = shift(np.array(path, float))
-            line = folium.PolyLine(lonlat[:, ::-1].tolist(), color=DAY_COLOURS[(day - 1) % len(DAY_COLOURS)], weight=4,
-                                   opacity=0.85)  # fmt: skip
+            line = folium.PolyLine(
+                lonlat[:, ::-1].tolist(), color=DAY_COLOURS[(day - 1) % len(DAY_COLOURS)], weight=4, opacity=0.85
+            )
             with_tooltip(line, t("day_n", lang).format(n=day)).add_to(fmap)
     start = plan["start"]
-    (s_lon, s_lat), = shift(np.array([[start["lon"], start["lat"]]]))  # fmt: skip
+    ((s_lon, s_lat),) = shift(np.array([[start["lon"], start["lat"]]]))
     _marker(
         fmap,
         s_lat,
@@ -165,12 +168,12 @@ def _route_map(
         css="stop-no stop-start",
     )
     for stop in plan["stops"]:
-        (lon, lat), = shift(np.array([[stop["lon"], stop["lat"]]]))  # fmt: skip
+        ((lon, lat),) = shift(np.array([[stop["lon"], stop["lat"]]]))
         colour = DAY_COLOURS[(stop["day"] - 1) % len(DAY_COLOURS)]
         text = f"{stop['number']}. {stop['village']} · {stop['arrive'][-5:]} · {reasons_text(stop, lang)}"
         _marker(fmap, lat, lon, str(stop["number"]), colour=colour, tip=text)
     for stop in plan["unfitted"]:
-        (lon, lat), = shift(np.array([[stop["lon"], stop["lat"]]]))  # fmt: skip
+        ((lon, lat),) = shift(np.array([[stop["lon"], stop["lat"]]]))
         _marker(fmap, lat, lon, "–", colour=UNFITTED_COLOUR, tip=f"{t('unfitted', lang)}: {stop['village']}")
     return fmap
 
@@ -180,9 +183,10 @@ def _marker(
 ) -> None:
     """A round numbered label (escaped text) with an escaped tooltip."""
     icon = folium.DivIcon(
-        html=f'<div class="{css}" style="--c:{colour}">{html.escape(label)}</div>', icon_size=(22, 22),
+        html=f'<div class="{css}" style="--c:{colour}">{html.escape(label)}</div>',
+        icon_size=(22, 22),
         icon_anchor=(11, 11),
-    )  # fmt: skip
+    )
     with_tooltip(folium.Marker([lat, lon], icon=icon), tip).add_to(fmap)
 
 

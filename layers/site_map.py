@@ -88,8 +88,10 @@ def surface(view: SiteView, *, max_px: int = 640) -> Surface:
     lon0, lon1, lat0, lat1 = lon.min(), lon.max(), lat.min(), lat.max()
     scale = min(1.0, max_px / max(rows, cols))
     width, height = max(int(cols * scale), 1), max(int(rows * scale), 1)
-    plon, plat = np.meshgrid(lon0 + (np.arange(width) + 0.5) * (lon1 - lon0) / width,
-                             lat1 - (np.arange(height) + 0.5) * (lat1 - lat0) / height)  # fmt: skip
+    plon, plat = np.meshgrid(
+        lon0 + (np.arange(width) + 0.5) * (lon1 - lon0) / width,
+        lat1 - (np.arange(height) + 0.5) * (lat1 - lat0) / height,
+    )
     px, py = Transformer.from_crs(4490, grid.epsg, always_xy=True).transform(plon, plat)
     r, c = grid.rowcol(px, py)
     r, c = np.round(r).astype(int), np.round(c).astype(int)
@@ -121,8 +123,11 @@ def _colour(x: np.ndarray) -> np.ndarray:
 def surface_legend(s: Surface, lang: str) -> list[tuple[str, str]]:
     """(css colour, label) pairs: the palette's ends with their scores, and the excluded grey."""
     lo, hi = (f"rgb{SURFACE_STOPS[0]}", f"rgb{SURFACE_STOPS[-1]}")
-    return [(lo, f"{t('suitability', lang)} {s.low:.0f}"), (hi, f"{t('suitability', lang)} {s.high:.0f}"),
-            (f"rgba{(*EXCLUDED_RGBA[:3], 0.6)}", t("excluded", lang))]  # fmt: skip
+    return [
+        (lo, f"{t('suitability', lang)} {s.low:.0f}"),
+        (hi, f"{t('suitability', lang)} {s.high:.0f}"),
+        (f"rgba{(*EXCLUDED_RGBA[:3], 0.6)}", t("excluded", lang)),
+    ]
 
 
 def image_layer(s: Surface, basemap: MapSettings | None = None) -> dict[str, Any]:
@@ -131,8 +136,13 @@ def image_layer(s: Surface, basemap: MapSettings | None = None) -> dict[str, Any
     corners = np.array([[lon0, lat1], [lon1, lat1], [lon1, lat0], [lon0, lat0]])
     if basemap is not None and basemap.basemap == "amap":  # GCJ-02 tiles: move the image onto them
         corners = np.c_[wgs84_to_gcj02(corners[:, 0], corners[:, 1])]
-    return {"sourcetype": "image", "source": s.url, "coordinates": corners.round(6).tolist(), "below": "traces",
-            "opacity": 0.85}  # fmt: skip
+    return {
+        "sourcetype": "image",
+        "source": s.url,
+        "coordinates": corners.round(6).tolist(),
+        "below": "traces",
+        "opacity": 0.85,
+    }
 
 
 def sites_figure(
@@ -161,13 +171,24 @@ def _origin_trace(view: SiteView) -> go.Scattermap:
         return go.Scattermap(lon=[], lat=[], mode="markers", meta="origins", showlegend=False)
     unit = "户" if view.lang == "zh" else " households"
     return go.Scattermap(
-        lon=o["lon"].round(6), lat=o["lat"].round(6), mode="markers", meta="origins", showlegend=False,
-        marker={"size": np.clip(6 + np.sqrt(o["households"].to_numpy(float)) * 1.5, 8, 28), "color": ORIGIN_COLOUR,
-                "opacity": 0.8},
-        customdata=(o["name"].fillna(o["village_code"]).astype(str).map(esc) + " · "
-                    + o["households"].astype(int).astype(str) + unit),
+        lon=o["lon"].round(6),
+        lat=o["lat"].round(6),
+        mode="markers",
+        meta="origins",
+        showlegend=False,
+        marker={
+            "size": np.clip(6 + np.sqrt(o["households"].to_numpy(float)) * 1.5, 8, 28),
+            "color": ORIGIN_COLOUR,
+            "opacity": 0.8,
+        },
+        customdata=(
+            o["name"].fillna(o["village_code"]).astype(str).map(esc)
+            + " · "
+            + o["households"].astype(int).astype(str)
+            + unit
+        ),
         hovertemplate=f"{esc(t('origin_villages', view.lang))}: %{{customdata}}<extra></extra>",
-    )  # fmt: skip
+    )
 
 
 def _candidate_traces(view: SiteView, slots: int) -> list[go.Scattermap]:
@@ -182,45 +203,80 @@ def _candidate_traces(view: SiteView, slots: int) -> list[go.Scattermap]:
         hover = (
             esc(f"{row.site_id} · {t('score', lang)} {row.score:.1f} · {row.village_name or ''}") + "<br>" + esc(why[i])
         )
-        out.append(go.Scattermap(lon=lons, lat=lats, mode="lines", fill="toself", fillcolor=colour,
-                                 line={"color": colour, "width": 2}, meta="candidates", showlegend=False,
-                                 hoverinfo="skip"))  # fmt: skip
-        out.append(go.Scattermap(lon=[round(row.lon, 6)], lat=[round(row.lat, 6)], mode="markers", meta="candidates",
-                                 marker={"size": 26 if i == 0 else 20, "color": colour}, showlegend=False,
-                                 customdata=[row.site_id], hovertext=[hover], hoverinfo="text"))  # fmt: skip
+        out.append(
+            go.Scattermap(
+                lon=lons,
+                lat=lats,
+                mode="lines",
+                fill="toself",
+                fillcolor=colour,
+                line={"color": colour, "width": 2},
+                meta="candidates",
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        out.append(
+            go.Scattermap(
+                lon=[round(row.lon, 6)],
+                lat=[round(row.lat, 6)],
+                mode="markers",
+                meta="candidates",
+                marker={"size": 26 if i == 0 else 20, "color": colour},
+                showlegend=False,
+                customdata=[row.site_id],
+                hovertext=[hover],
+                hoverinfo="text",
+            )
+        )
     for _ in range(slots - len(cands)):
         out += [go.Scattermap(lon=[], lat=[], mode="lines", meta="candidates", showlegend=False) for _ in range(2)]
     return out
 
 
-def sites_html(view: SiteView, *, title: str, hazards: gpd.GeoDataFrame | None = None,
-               basemap: MapSettings | None = None) -> str:  # fmt: skip
+def sites_html(
+    view: SiteView, *, title: str, hazards: gpd.GeoDataFrame | None = None, basemap: MapSettings | None = None
+) -> str:
     """A standalone HTML map (Folium, Leaflet inlined) of the surface, hazards, origins and candidates."""
     lang = view.lang
     s = surface(view)
     lon0, lat0, lon1, lat1 = s.bounds
     fmap, _gcj02 = offline_map(s.bounds, title=title, basemap=basemap)  # the surface image is not shifted
-    folium.raster_layers.ImageOverlay(s.url, bounds=[[lat0, lon0], [lat1, lon1]], opacity=0.85,
-                                      name=t("suitability", lang)).add_to(fmap)  # fmt: skip
+    folium.raster_layers.ImageOverlay(
+        s.url, bounds=[[lat0, lon0], [lat1, lon1]], opacity=0.85, name=t("suitability", lang)
+    ).add_to(fmap)
     if hazards is not None and len(hazards):
         style = {"color": "#D55E00", "weight": 1, "fillOpacity": 0.35}
-        folium.GeoJson(hazards[["geometry"]].to_json(), name=t("hazards", lang),
-                       style_function=lambda _f: style).add_to(fmap)  # fmt: skip
+        folium.GeoJson(
+            hazards[["geometry"]].to_json(), name=t("hazards", lang), style_function=lambda _f: style
+        ).add_to(fmap)
     for o in view.origins.itertuples():
-        marker = folium.CircleMarker([o.lat, o.lon], radius=5 + np.sqrt(o.households) / 2, color=ORIGIN_COLOUR,
-                                     fill=True, fill_opacity=0.8, weight=1)  # fmt: skip
+        marker = folium.CircleMarker(
+            [o.lat, o.lon],
+            radius=5 + np.sqrt(o.households) / 2,
+            color=ORIGIN_COLOUR,
+            fill=True,
+            fill_opacity=0.8,
+            weight=1,
+        )
         with_tooltip(marker, f"{o.name or o.village_code} · {o.households}").add_to(fmap)
     cands = view.result.candidates
     why = reasons(cands, lang)
     for i, row in enumerate(cands.itertuples()):
         colour = RANK_COLOURS[i % len(RANK_COLOURS)]
-        popup = lines_popup([
-            f"{row.site_id} · {t('score', lang)} {row.score:.1f}",
-            f"{t('located_in', lang)}: {row.village_name or '—'}",
-            f"{t('area_ha', lang)}: {row.area_ha:.1f} · {t('capacity', lang)}: {row.capacity}", why[i],
-            travel_text(view.result.travel, row.site_id, lang)])  # fmt: skip
-        folium.GeoJson(shapely.to_geojson(row.geometry), style_function=lambda _f, c=colour: {
-            "color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.6}).add_to(fmap)  # fmt: skip
+        popup = lines_popup(
+            [
+                f"{row.site_id} · {t('score', lang)} {row.score:.1f}",
+                f"{t('located_in', lang)}: {row.village_name or '—'}",
+                f"{t('area_ha', lang)}: {row.area_ha:.1f} · {t('capacity', lang)}: {row.capacity}",
+                why[i],
+                travel_text(view.result.travel, row.site_id, lang),
+            ]
+        )
+        folium.GeoJson(
+            shapely.to_geojson(row.geometry),
+            style_function=lambda _f, c=colour: {"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.6},
+        ).add_to(fmap)
         marker = folium.CircleMarker([row.lat, row.lon], radius=9, color=colour, fill=True, fill_opacity=1)
         marker.add_child(popup).add_to(fmap)
     fmap.get_root().html.add_child(folium.Element(_legend(view, s, title)))
@@ -231,8 +287,10 @@ def sites_html(view: SiteView, *, title: str, hazards: gpd.GeoDataFrame | None =
 def legend_items(view: SiteView, s: Surface) -> list[tuple[str, str]]:
     """(colour, label) of the legend: the surface palette, each candidate (score, village), the origin villages."""
     items = surface_legend(s, view.lang)
-    items += [(RANK_COLOURS[i % len(RANK_COLOURS)], f"{r.site_id} {r.score:.1f} {r.village_name or ''}".rstrip())
-              for i, r in enumerate(view.result.candidates.itertuples())]  # fmt: skip
+    items += [
+        (RANK_COLOURS[i % len(RANK_COLOURS)], f"{r.site_id} {r.score:.1f} {r.village_name or ''}".rstrip())
+        for i, r in enumerate(view.result.candidates.itertuples())
+    ]
     return [*items, (ORIGIN_COLOUR, t("origin_villages", view.lang))]
 
 

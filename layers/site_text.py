@@ -33,8 +33,12 @@ def _gaps(a: pd.Series, b: pd.Series, sign: int) -> list[tuple[str, float]]:
 def _list(gaps: list[tuple[str, float]], lang: str, sign: str) -> str:
     sep = "和" if lang == "zh" else " and "
     unit = "分" if lang == "zh" else " pts"
-    return sep.join(f"{criterion_label(c, lang)}（{sign}{d:.1f}{unit}）" if lang == "zh"
-                    else f"{criterion_label(c, lang)} ({sign}{d:.1f}{unit})" for c, d in gaps)  # fmt: skip
+    return sep.join(
+        f"{criterion_label(c, lang)}（{sign}{d:.1f}{unit}）"
+        if lang == "zh"
+        else f"{criterion_label(c, lang)} ({sign}{d:.1f}{unit})"
+        for c, d in gaps
+    )
 
 
 def reasons(candidates: pd.DataFrame, lang: str) -> list[str]:

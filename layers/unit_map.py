@@ -25,10 +25,21 @@ from layers.classify import NO_DATA, Classes, ranks
 from layers.geometry import centre, fit_zoom, line_coordinates
 from layers.i18n import FACILITY_KINDS, HAZARD_KINDS, ROAD_CLASSES, pick, t
 
-ROAD_STYLE = {"county": ("#6b4c2a", 2.6), "township": ("#8c6d46", 1.8), "village": ("#a68a64", 1.2),
-              "track": ("#c2b49a", 0.8)}  # fmt: skip
-FACILITY_COLOUR = {"township_gov": "#332288", "school": "#0072B2", "clinic": "#009E73", "health_center": "#117733",
-                   "water_plant": "#56B4E9", "relocation_site": "#CC79A7", "market": "#999933"}  # fmt: skip
+ROAD_STYLE = {
+    "county": ("#6b4c2a", 2.6),
+    "township": ("#8c6d46", 1.8),
+    "village": ("#a68a64", 1.2),
+    "track": ("#c2b49a", 0.8),
+}
+FACILITY_COLOUR = {
+    "township_gov": "#332288",
+    "school": "#0072B2",
+    "clinic": "#009E73",
+    "health_center": "#117733",
+    "water_plant": "#56B4E9",
+    "relocation_site": "#CC79A7",
+    "market": "#999933",
+}
 HAZARD_COLOUR = {"high": "rgba(213,94,0,0.45)", "medium": "rgba(230,159,0,0.35)", "low": "rgba(240,228,66,0.3)"}
 STATUS_COLOUR = {"normal": "#9e9e9e", "lifted": "#0072B2", "monitored": "#E69F00", "monitored_open": "#D55E00"}
 CONTEXT_GROUPS = ("roads", "facilities", "hazards", "water_sites")
@@ -101,8 +112,16 @@ def outline_trace(
 ) -> go.Scattermap:
     """The boundary of the unit drilled into (or of any units to be picked out)."""
     lons, lats = line_coordinates(shape.boundary.values)
-    return go.Scattermap(lon=lons, lat=lats, mode="lines", line={"width": width, "color": colour},
-                         hoverinfo="skip", name=esc(name), showlegend=False, meta=meta)  # fmt: skip
+    return go.Scattermap(
+        lon=lons,
+        lat=lats,
+        mode="lines",
+        line={"width": width, "color": colour},
+        hoverinfo="skip",
+        name=esc(name),
+        showlegend=False,
+        meta=meta,
+    )
 
 
 def context_traces(ctx: Context, lang: str) -> list[go.Scattermap | go.Choroplethmap]:
@@ -147,15 +166,27 @@ def _road_traces(roads: gpd.GeoDataFrame | None, lang: str) -> list[go.Scatterma
     if roads is None or not len(roads):
         return []
     out = []
-    for classes, (colour, width) in ((("county", "township"), ("#6b4c2a", 2.2)), (("village", "track"),
-                                                                                   ("#a68a64", 1.0))):  # fmt: skip
+    for classes, (colour, width) in (
+        (("county", "township"), ("#6b4c2a", 2.2)),
+        (("village", "track"), ("#a68a64", 1.0)),
+    ):
         part = roads[roads["road_class"].isin(classes)]
         if part.empty:
             continue
         lons, lats = line_coordinates(part.geometry.values)
         name = "、".join(pick(ROAD_CLASSES[c], lang) for c in classes)
-        out.append(go.Scattermap(lon=lons, lat=lats, mode="lines", line={"color": colour, "width": width},
-                                 name=name, hoverinfo="name", meta="roads", showlegend=False))  # fmt: skip
+        out.append(
+            go.Scattermap(
+                lon=lons,
+                lat=lats,
+                mode="lines",
+                line={"color": colour, "width": width},
+                name=name,
+                hoverinfo="name",
+                meta="roads",
+                showlegend=False,
+            )
+        )
     return out
 
 

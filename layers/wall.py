@@ -48,14 +48,17 @@ def wall_figure(
     bounds = view.shapes.total_bounds
     fig = go.Figure(traces)
     fig.update_layout(
-        map={"style": DARK_STYLE, "center": centre(bounds),
-             "zoom": fit_zoom(bounds, width_px=width_px, height_px=height_px, padding=0.95)},
+        map={
+            "style": DARK_STYLE,
+            "center": centre(bounds),
+            "zoom": fit_zoom(bounds, width_px=width_px, height_px=height_px, padding=0.95),
+        },
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         paper_bgcolor=BACKGROUND,
         showlegend=False,
         uirevision="wall",  # rotation and refresh change colours only: the camera never jumps
         hoverlabel={"font": {"size": 22}},
-    )  # fmt: skip
+    )
     return fig
 
 
@@ -86,9 +89,15 @@ def red_list(
         top = scores[scores > 0].sort_values(ascending=False).head(2).index
         reason = " · ".join(f"{t(f'risk_{name}', lang)} {_raw_text(name, raw.at[code, name], lang)}" for name in top)
         entries.append(
-            RedEntry(code=str(code), name=str(row["name"]), town=town_names.get(str(code)[:9], ""),
-                     score=float(row["risk_index"]), reason=reason, red=bool(row.get("risk_red", False)))
-        )  # fmt: skip
+            RedEntry(
+                code=str(code),
+                name=str(row["name"]),
+                town=town_names.get(str(code)[:9], ""),
+                score=float(row["risk_index"]),
+                reason=reason,
+                red=bool(row.get("risk_red", False)),
+            )
+        )
     return entries
 
 
@@ -121,8 +130,14 @@ def tile_text(kpi: Kpi, lang: str) -> TileText:
     if kpi.key in ("kpi_monitoring", "kpi_cd_closed"):  # "done / of how many", the target is all of them
         suffix = f" / {_fmt(kpi.target, 'count')}"
         target = f"{t('target', lang)} 100%"
-    return TileText(value=value, suffix=suffix, target=target, delta=_delta(kpi, lang), detail=_detail(kpi, lang),
-                    mark=STATUS_MARK[kpi.status])  # fmt: skip
+    return TileText(
+        value=value,
+        suffix=suffix,
+        target=target,
+        delta=_delta(kpi, lang),
+        detail=_detail(kpi, lang),
+        mark=STATUS_MARK[kpi.status],
+    )
 
 
 def _extra(kpi: Kpi, key: str) -> float | None:
@@ -150,8 +165,10 @@ def _detail(kpi: Kpi, lang: str) -> str:
     if kpi.key == "kpi_cd_closed":
         return f"{t('close_by', lang)} {kpi.extra.get('close_by', '')}"
     if kpi.key == "kpi_timeliness":
-        return (f"{t('identify_short', lang)} {_fmt(_extra(kpi, 'identify'), 'share')} · "
-                f"{t('entry_short', lang)} {_fmt(_extra(kpi, 'entry'), 'share')}")  # fmt: skip
+        return (
+            f"{t('identify_short', lang)} {_fmt(_extra(kpi, 'identify'), 'share')} · "
+            f"{t('entry_short', lang)} {_fmt(_extra(kpi, 'entry'), 'share')}"
+        )
     if kpi.key == "kpi_monitoring":
         return f"{t('risk_open', lang)} {_fmt(_extra(kpi, 'open'), 'count')}"
     return ""

@@ -119,8 +119,9 @@ def postgis_url(postgis_admin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("BATTLEMAP_SETTINGS", str(settings))
     name = f"battlemap_test_{secrets.token_hex(6)}"
     with psycopg.connect(postgis_admin, autocommit=True) as con:
-        con.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(POSTGIS_TEMPLATE)))  # fmt: skip
+        con.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(POSTGIS_TEMPLATE))
+        )
     url = _with_database(postgis_admin, name)
     yield url
     PostGISStore(url).engine.dispose()

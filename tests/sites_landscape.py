@@ -45,10 +45,15 @@ def _facilities(places: list[tuple[float, float]]) -> gpd.GeoDataFrame:
     kinds = ["clinic", "school", "township_gov", "water_plant"]
     rows = [(k, x + 50 * i, y + 50) for x, y in places for i, k in enumerate(kinds)]
     return _frame(
-        {"facility_id": [f"F{i}" for i in range(len(rows))], "name": [f"设施{i}" for i in range(len(rows))],
-         "kind": [r[0] for r in rows], "capacity": [None] * len(rows), "village_code": ["621199100201"] * len(rows)},
+        {
+            "facility_id": [f"F{i}" for i in range(len(rows))],
+            "name": [f"设施{i}" for i in range(len(rows))],
+            "kind": [r[0] for r in rows],
+            "capacity": [None] * len(rows),
+            "village_code": ["621199100201"] * len(rows),
+        },
         [at(x, y) for _, x, y in rows],
-    )  # fmt: skip
+    )
 
 
 def _elevation(steep: bool) -> pd.DataFrame:
@@ -63,8 +68,16 @@ def _elevation(steep: bool) -> pd.DataFrame:
         x0, y0, x1, y1 = STEEP_BOX
         inside = (gy >= y0) & (gy <= y1)
         elev += np.where(inside, np.tan(np.radians(35)) * np.clip(gx - x0, 0, x1 - x0), 0.0)
-    return pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "x": X0 + gx.ravel(), "y": Y0 + gy.ravel(),
-                         "elev_m": elev.ravel(), "gk_epsg": EPSG})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "row": rows.ravel(),
+            "col": cols.ravel(),
+            "x": X0 + gx.ravel(),
+            "y": Y0 + gy.ravel(),
+            "elev_m": elev.ravel(),
+            "gk_epsg": EPSG,
+        }
+    )
 
 
 def layers(*, facilities: list[tuple[float, float]], flood: bool = False, steep: bool = False) -> dict:
@@ -77,17 +90,28 @@ def layers(*, facilities: list[tuple[float, float]], flood: bool = False, steep:
         roads.append(shapely.LineString([(X0 + 8000, Y0 + 2000), (X0 + 8000, Y0 + STEEP[1])]))
     out = {
         "villages": _frame(
-            {"village_code": ["621199100201", "621199100202"], "name": ["西村", "东村"],
-             "town_code": ["621199100"] * 2, "population": [100, 100], "collective_income": [0.0, 0.0],
-             "former_poverty_village": [False, False]},
+            {
+                "village_code": ["621199100201", "621199100202"],
+                "name": ["西村", "东村"],
+                "town_code": ["621199100"] * 2,
+                "population": [100, 100],
+                "collective_income": [0.0, 0.0],
+                "former_poverty_village": [False, False],
+            },
             [box(0, 0, SIDE / 2, SIDE), box(SIDE / 2, 0, SIDE, SIDE)],
         ),
-        "roads": _frame({"road_id": [f"R{i}" for i in range(len(roads))], "name": [None] * len(roads),
-                         "road_class": ["county"] + ["village"] * (len(roads) - 1),
-                         "hardened": [True] * len(roads)}, roads),
+        "roads": _frame(
+            {
+                "road_id": [f"R{i}" for i in range(len(roads))],
+                "name": [None] * len(roads),
+                "road_class": ["county"] + ["village"] * (len(roads) - 1),
+                "hardened": [True] * len(roads),
+            },
+            roads,
+        ),
         "facilities": _facilities(facilities),
         "elevation": _elevation(steep),
-    }  # fmt: skip
+    }
     if flood:
         out["hazards"] = _frame({"hazard_id": ["H1"], "kind": ["flood"], "level": ["high"]}, [box(*FLOOD_BOX)])
     return out

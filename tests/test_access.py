@@ -68,16 +68,24 @@ def callback_key(app: Any, *parts: str) -> str:
     return keys[0]
 
 
-def post_callback(client: FlaskClient, key: str, inputs: list[dict], state: list[dict] | None = None, *,
-                  changed: int = 0) -> Any:  # fmt: skip
+def post_callback(
+    client: FlaskClient, key: str, inputs: list[dict], state: list[dict] | None = None, *, changed: int = 0
+) -> Any:
     """POST a callback as the renderer does (outputs spelled from the key); ``inputs[changed]`` triggered it."""
     if key.startswith(".."):
-        outs = [dict(zip(("id", "property"), p.split("@")[0].rsplit(".", 1), strict=True))
-                for p in key.strip(".").split("...")]  # fmt: skip
+        outs = [
+            dict(zip(("id", "property"), p.split("@")[0].rsplit(".", 1), strict=True))
+            for p in key.strip(".").split("...")
+        ]
     else:
         outs = dict(zip(("id", "property"), key.split("@", maxsplit=1)[0].rsplit(".", 1), strict=True))
-    body = {"output": key, "outputs": outs, "inputs": inputs, "state": state or [],
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs[changed : changed + 1]]}  # fmt: skip
+    body = {
+        "output": key,
+        "outputs": outs,
+        "inputs": inputs,
+        "state": state or [],
+        "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs[changed : changed + 1]],
+    }
     return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
 
 
@@ -90,8 +98,10 @@ def text(response: Any) -> str:
 
 def route_page(client: FlaskClient, pathname: str, search: str = "") -> Any:
     """Ask the page router for a page's content (what the browser does after loading the shell)."""
-    inputs = [{"id": "_pages_location", "property": "pathname", "value": pathname},
-              {"id": "_pages_location", "property": "search", "value": search}]  # fmt: skip
+    inputs = [
+        {"id": "_pages_location", "property": "pathname", "value": pathname},
+        {"id": "_pages_location", "property": "search", "value": search},
+    ]
     state = [{"id": "shown-page", "property": "data", "value": None}]
     return post_callback(client, ".._pages_content.children..._pages_store.data..", inputs, state)
 
@@ -107,9 +117,12 @@ def test_nothing_without_login(served: tuple[Any, Path]) -> None:
         assert client.get(path).status_code == 401, path
     assert client.get("/wall/alive").json == {"wall": False}
     assert route_page(client, "/map").status_code == 401
-    grid = post_callback(client, "household-grid.getRowsResponse",
-                         [{"id": "household-grid", "property": "getRowsRequest", "value": {"startRow": 0}}],
-                         [{"id": "map-state", "property": "data", "value": {"village": "x"}}])  # fmt: skip
+    grid = post_callback(
+        client,
+        "household-grid.getRowsResponse",
+        [{"id": "household-grid", "property": "getRowsRequest", "value": {"startRow": 0}}],
+        [{"id": "map-state", "property": "data", "value": {"village": "x"}}],
+    )
     assert grid.status_code == 401 and grid.json == {"error": "login required"}
     css = client.get("/assets/base.css")
     assert css.status_code == 200
@@ -125,11 +138,15 @@ def test_each_role_reaches_its_pages_only(served: tuple[Any, Path], role: str) -
         assert client.get(path).status_code == expected, (role, path)
         assert route_page(client, path).status_code == expected, (role, path)
     assert client.get("/_dash-layout").status_code == 200
-    sites = post_callback(client, callback_key(app, "sites-download"),
-                          [{"id": "sites-export_geojson", "property": "n_clicks", "value": 1}])  # fmt: skip
+    sites = post_callback(
+        client,
+        callback_key(app, "sites-download"),
+        [{"id": "sites-export_geojson", "property": "n_clicks", "value": 1}],
+    )
     assert (sites.status_code == 403) == (role not in ("planner", "admin"))
-    report = post_callback(client, callback_key(app, "data-download"),
-                           [{"id": "data-report-xlsx", "property": "n_clicks", "value": 1}])  # fmt: skip
+    report = post_callback(
+        client, callback_key(app, "data-download"), [{"id": "data-report-xlsx", "property": "n_clicks", "value": 1}]
+    )
     assert (report.status_code == 403) == (role != "admin")
 
 
@@ -137,10 +154,16 @@ def test_the_router_is_guarded_by_the_path_it_renders(served: tuple[Any, Path]) 
     """Dash reads the router's inputs by position: relabelled inputs must not lend /audit the rule of /wall."""
     app, store = served
     client = client_for(app, store, "leader")
-    swapped = [{"id": "_pages_location", "property": "search", "value": "/audit"},
-               {"id": "_pages_location", "property": "pathname", "value": "/wall"}]  # fmt: skip
-    response = post_callback(client, ".._pages_content.children..._pages_store.data..", swapped,
-                             [{"id": "shown-page", "property": "data", "value": None}])  # fmt: skip
+    swapped = [
+        {"id": "_pages_location", "property": "search", "value": "/audit"},
+        {"id": "_pages_location", "property": "pathname", "value": "/wall"},
+    ]
+    response = post_callback(
+        client,
+        ".._pages_content.children..._pages_store.data..",
+        swapped,
+        [{"id": "shown-page", "property": "data", "value": None}],
+    )
     assert response.status_code == 403
     assert "audit-rows" not in text(response)
     admin = client_for(app, store, "admin")
@@ -152,14 +175,18 @@ def test_data_downloads_are_made_on_the_server_and_audited(served: tuple[Any, Pa
     app, store = served
     client = client_for(app, store, "admin")
     key = callback_key(app, "data-download")
-    clicks = [{"id": i, "property": "n_clicks", "value": 1} for i in ("data-report-xlsx", "quality-xlsx",
-                                                                        "template-download")]  # fmt: skip
-    state = [{"id": "data-token", "property": "data", "value": None},
-             {"id": "data-sheet", "property": "value", "value": None},
-             {"id": "data-layer", "property": "value", "value": None}, [],
-             {"id": "quality-kind", "property": "value", "value": "total"},
-             {"id": "template-layer", "property": "value", "value": "housing"},
-             {"id": "data-lang", "property": "data", "value": "zh"}]  # fmt: skip
+    clicks = [
+        {"id": i, "property": "n_clicks", "value": 1} for i in ("data-report-xlsx", "quality-xlsx", "template-download")
+    ]
+    state = [
+        {"id": "data-token", "property": "data", "value": None},
+        {"id": "data-sheet", "property": "value", "value": None},
+        {"id": "data-layer", "property": "value", "value": None},
+        [],
+        {"id": "quality-kind", "property": "value", "value": "total"},
+        {"id": "template-layer", "property": "value", "value": "housing"},
+        {"id": "data-lang", "property": "data", "value": "zh"},
+    ]
     quality = post_callback(client, key, clicks, state, changed=1)
     template = post_callback(client, key, clicks, state, changed=2)
     assert quality.status_code == 200 and template.status_code == 200
@@ -184,26 +211,40 @@ def test_an_inspector_cannot_fetch_another_inspectors_plan(served: tuple[Any, Pa
     plan_id = plans.save(secret, owner="other-inspector")["plan_id"]
     client = client_for(app, store, "inspector")
     key = callback_key(app, "route-map.srcDoc")
-    response = post_callback(client, key, [{"id": "route-plan-id", "property": "data", "value": plan_id}],
-                             [{"id": "route-lang", "property": "data", "value": "zh"}])  # fmt: skip
+    response = post_callback(
+        client,
+        key,
+        [{"id": "route-plan-id", "property": "data", "value": plan_id}],
+        [{"id": "route-lang", "property": "data", "value": "zh"}],
+    )
     assert response.status_code == 200
     assert "秘密村" not in text(response)
     download = post_callback(
-        client, callback_key(app, "route-download"),
-        [{"id": "route-gpx", "property": "n_clicks", "value": 1}, {"id": "route-html", "property": "n_clicks",
-         "value": None}, {"id": "route-json", "property": "n_clicks", "value": None}],
-        [{"id": "route-plan-id", "property": "data", "value": plan_id},
-         {"id": "route-lang", "property": "data", "value": "zh"}],
-    )  # fmt: skip
+        client,
+        callback_key(app, "route-download"),
+        [
+            {"id": "route-gpx", "property": "n_clicks", "value": 1},
+            {"id": "route-html", "property": "n_clicks", "value": None},
+            {"id": "route-json", "property": "n_clicks", "value": None},
+        ],
+        [
+            {"id": "route-plan-id", "property": "data", "value": plan_id},
+            {"id": "route-lang", "property": "data", "value": "zh"},
+        ],
+    )
     assert "秘密村" not in text(download)
     before = GeoPackageStore(store).stamp()
     finding = post_callback(
-        client, callback_key(app, "finding-message"), [{"id": "finding-save", "property": "n_clicks", "value": 1}],
-        [{"id": "route-plan-id", "property": "data", "value": plan_id},
-         {"id": "finding-stop", "property": "value", "value": 1},
-         {"id": "finding-text", "property": "value", "value": "伪造的发现"},
-         {"id": "route-lang", "property": "data", "value": "zh"}],
-    )  # fmt: skip
+        client,
+        callback_key(app, "finding-message"),
+        [{"id": "finding-save", "property": "n_clicks", "value": 1}],
+        [
+            {"id": "route-plan-id", "property": "data", "value": plan_id},
+            {"id": "finding-stop", "property": "value", "value": 1},
+            {"id": "finding-text", "property": "value", "value": "伪造的发现"},
+            {"id": "route-lang", "property": "data", "value": "zh"},
+        ],
+    )
     assert finding.status_code == 200 and "DC" not in text(finding)
     assert GeoPackageStore(store).stamp() == before, "no finding filed against another inspector's plan"
     log = plans.audit_log(action="route:")
@@ -253,8 +294,9 @@ def test_login_needs_the_forms_csrf_token_and_sets_safe_cookies(served: tuple[An
     secure.get("/login", base_url=https)
     with secure.session_transaction(base_url=https) as session:
         token = session["csrf"]
-    ok = secure.post("/login", data={"name": "test-admin", "password": TEST_PASSWORD, "csrf": token, "next": "/map"},
-                     base_url=https)  # fmt: skip
+    ok = secure.post(
+        "/login", data={"name": "test-admin", "password": TEST_PASSWORD, "csrf": token, "next": "/map"}, base_url=https
+    )
     assert ok.status_code == 303 and ok.headers["Location"] == "/map"
     cookie = ok.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
@@ -263,8 +305,11 @@ def test_login_needs_the_forms_csrf_token_and_sets_safe_cookies(served: tuple[An
     secure.get("/login", base_url=https)  # a fresh form (the login started a new session)
     with secure.session_transaction(base_url=https) as session:
         token = session["csrf"]
-    evil = secure.post("/login", data={"name": "test-admin", "password": TEST_PASSWORD, "csrf": token,
-                                       "next": "//evil.example/x"}, base_url=https)  # fmt: skip
+    evil = secure.post(
+        "/login",
+        data={"name": "test-admin", "password": TEST_PASSWORD, "csrf": token, "next": "//evil.example/x"},
+        base_url=https,
+    )
     assert evil.headers["Location"] == "/"
 
 
@@ -292,23 +337,35 @@ def _household(store: Path, town: str | None = None) -> dict[str, Any]:
 
 def key_by_input(app: Any, output: str, input_id: str) -> str:
     """The key of the callback writing ``output`` (with allow_duplicate) triggered by ``input_id``."""
-    return next(k for k in app.callback_map if k.startswith(output + "@")
-                and any(i["id"] == input_id for i in app.callback_map[k]["inputs"]))  # fmt: skip
+    return next(
+        k
+        for k in app.callback_map
+        if k.startswith(output + "@") and any(i["id"] == input_id for i in app.callback_map[k]["inputs"])
+    )
 
 
 def card(client: FlaskClient, app: Any, household_id: str) -> Any:
     rows = [{"household_id": household_id}]
-    return post_callback(client, key_by_input(app, "household-card.children", "household-grid"),
-                         [{"id": "household-grid", "property": "selectedRows", "value": rows}],
-                         [{"id": "map-state", "property": "data", "value": {"lang": "zh"}}])  # fmt: skip
+    return post_callback(
+        client,
+        key_by_input(app, "household-card.children", "household-grid"),
+        [{"id": "household-grid", "property": "selectedRows", "value": rows}],
+        [{"id": "map-state", "property": "data", "value": {"lang": "zh"}}],
+    )
 
 
 def reveal(client: FlaskClient, app: Any, household_id: str, reason: str) -> Any:
     key = key_by_input(app, "household-card.children", "reveal-button")
-    return post_callback(client, key, [{"id": "reveal-button", "property": "n_clicks", "value": 1}],
-                         [{"id": "reveal-reason", "property": "value", "value": reason},
-                          {"id": "reveal-household", "property": "data", "value": household_id},
-                          {"id": "map-state", "property": "data", "value": {"lang": "zh"}}])  # fmt: skip
+    return post_callback(
+        client,
+        key,
+        [{"id": "reveal-button", "property": "n_clicks", "value": 1}],
+        [
+            {"id": "reveal-reason", "property": "value", "value": reason},
+            {"id": "reveal-household", "property": "data", "value": household_id},
+            {"id": "map-state", "property": "data", "value": {"lang": "zh"}},
+        ],
+    )
 
 
 def test_only_an_admin_reveals_personal_data_with_a_reason(served: tuple[Any, Path]) -> None:

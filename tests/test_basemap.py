@@ -27,9 +27,19 @@ def test_tianditu_needs_a_key_and_uses_web_mercator_tiles() -> None:
 
 
 def test_amap_shifts_points_and_polygons_to_gcj02() -> None:
-    square = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"code": "a"},
-              "geometry": {"type": "Polygon", "coordinates": [[[104.6, 35.6], [104.61, 35.6], [104.61, 35.61],
-                                                               [104.6, 35.6]]]}}]}  # fmt: skip
+    square = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": "a"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[104.6, 35.6], [104.61, 35.6], [104.61, 35.61], [104.6, 35.6]]],
+                },
+            }
+        ],
+    }
     fig = go.Figure(
         [
             go.Scattermap(lon=[104.6, None, 104.7], lat=[35.6, None, 35.7]),
@@ -65,8 +75,9 @@ def test_exported_html_on_amap_draws_shifted_layers(tmp_path) -> None:
     from layers.classify import classify
     from layers.export_html import ChoroplethView, export_map_html
 
-    shapes = gpd.GeoDataFrame({"code": ["a"], "name": ["村<b>"]}, geometry=[shapely.box(104.6, 35.6, 104.61, 35.61)],
-                              crs=4490)  # fmt: skip
+    shapes = gpd.GeoDataFrame(
+        {"code": ["a"], "name": ["村<b>"]}, geometry=[shapely.box(104.6, 35.6, 104.61, 35.61)], crs=4490
+    )
     values = pd.Series([0.2], index=["a"])
     ind = indicator("poverty_incidence")
     view = ChoroplethView(shapes, values, ind, classify(values, ind, Settings(), "zh"), "zh")

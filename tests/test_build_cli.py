@@ -27,8 +27,15 @@ WATER_HEADERS = {
     "sampled_on": "采样日期", "indicator": "检测指标", "value": "检测值", "unit": "单位", "village_code": "村代码",
 }  # fmt: skip
 SITE_TYPES = {"tap": "末梢水", "own_source": "自备水源", "plant_outlet": "出厂水"}
-CASE_HEADERS = {"case_id": "台账编号", "household_id": "户编号", "grade": "鉴定等级", "appraised_on": "鉴定日期",
-                "stage": "改造进度", "deadline": "完成时限", "subsidy": "补助资金"}  # fmt: skip
+CASE_HEADERS = {
+    "case_id": "台账编号",
+    "household_id": "户编号",
+    "grade": "鉴定等级",
+    "appraised_on": "鉴定日期",
+    "stage": "改造进度",
+    "deadline": "完成时限",
+    "subsidy": "补助资金",
+}
 STAGES = {"pending": "待改造", "started": "已开工", "completed": "已竣工", "accepted": "已验收"}
 
 

@@ -47,8 +47,25 @@ def household_file(path: Path, store: GeoPackageStore, *, per_village: int = 4) 
             hid = f"{v.village_code}9{j:03d}"
             ids.append((hid, v.village_code))
             person = ["赵新民", resident_id(900 + len(rows)), "13900001111"]
-            rows.append([len(rows) + 1, hid, v.village_code, *person, 3, 7200, "监测对象", "边缘易致贫户", "因病", "否",
-                         "B", "是", "2026-11-02", lon, lat])  # fmt: skip
+            rows.append(
+                [
+                    len(rows) + 1,
+                    hid,
+                    v.village_code,
+                    *person,
+                    3,
+                    7200,
+                    "监测对象",
+                    "边缘易致贫户",
+                    "因病",
+                    "否",
+                    "B",
+                    "是",
+                    "2026-11-02",
+                    lon,
+                    lat,
+                ]
+            )
     header = [MEMBERS_HEADER if h == "家庭人口数" else h for h in HEADER]
     write_csv(path, rows, header=header, encoding="gbk")
     return ids
@@ -163,8 +180,10 @@ def test_a_bad_file_is_reported_and_changes_nothing(demo_store_path: Path, tmp_p
     store = GeoPackageStore(store_path)
     stamp, hash_before = store.stamp(), digest(store_path)
     tail = ["", "", "", "B", "是", "", "", ""]
-    rows = [[1, "X1", "999999999999", "张三", resident_id(1), "1", "三", 5000, "一般户", *tail],
-            [2, "X2", "999999999998", "李四", resident_id(2), "1", 4, "abc", "低保户", *tail]]  # fmt: skip
+    rows = [
+        [1, "X1", "999999999999", "张三", resident_id(1), "1", "三", 5000, "一般户", *tail],
+        [2, "X2", "999999999998", "李四", resident_id(2), "1", 4, "abc", "低保户", *tail],
+    ]
     bad = write_csv(tmp_path / "错误台账.csv", rows, encoding="gbk")
     with serving(store_path) as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)

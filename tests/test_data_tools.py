@@ -36,18 +36,35 @@ def _households(store: Store, tmp_path: Path, rows: list[list[object]], name: st
 # --- what changed --------------------------------------------------------------------------------------------
 
 
-def test_an_import_reports_rows_added_removed_and_changed_by_village(mini_store: Store,
-                                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_an_import_reports_rows_added_removed_and_changed_by_village(mini_store: Store, tmp_path: Path) -> None:
     rows = household_rows(8)
     first = import_layer("households", write_csv(tmp_path / "a.csv", rows), store=mini_store, crs="4490")
     assert first.diff is not None and first.diff.first_version and first.diff.added == 8
     again = [list(r) for r in rows]
     again[1][7] = 9999  # income of the second household (village 621121100202)
     del again[2]  # third household (621121201201) gone
-    again.append([9, "621121201202009", "621121201202", "陈红", resident_id(30), "", 2, 5000, "一般户", "", "", "", "B",
-                  "是", "", 104.632, 35.632])  # fmt: skip
-    second = import_layer("households", write_csv(tmp_path / "b.csv", again), store=mini_store, crs="4490",
-                          who="clerk")  # fmt: skip
+    again.append(
+        [
+            9,
+            "621121201202009",
+            "621121201202",
+            "陈红",
+            resident_id(30),
+            "",
+            2,
+            5000,
+            "一般户",
+            "",
+            "",
+            "",
+            "B",
+            "是",
+            "",
+            104.632,
+            35.632,
+        ]
+    )
+    second = import_layer("households", write_csv(tmp_path / "b.csv", again), store=mini_store, crs="4490", who="clerk")
     diff = second.diff
     assert diff is not None and not diff.first_version
     assert (diff.added, diff.removed, diff.changed, diff.unchanged) == (1, 1, 1, 6)
@@ -81,8 +98,9 @@ def store_with_household(mini_store: Store, tmp_path: Path) -> Store:
 
 
 @pytest.mark.parametrize("layer", list(SCHEMAS))
-def test_each_template_with_its_example_row_imports_cleanly(layer: str, store_with_household: Store,
-                                                            tmp_path: Path) -> None:  # fmt: skip
+def test_each_template_with_its_example_row_imports_cleanly(
+    layer: str, store_with_household: Store, tmp_path: Path
+) -> None:
     path = tmp_path / f"{layer}.xlsx"
     path.write_bytes(template_workbook(layer, store=store_with_household))
     prepared = import_layer(layer, path, store=store_with_household, crs="cgcs2000")
@@ -104,9 +122,11 @@ def test_a_template_has_starred_chinese_headers_and_instructions(mini_store: Sto
 
 
 def test_a_bad_wkt_cell_is_refused_with_its_row(tmp_path: Path) -> None:
-    path = write_xlsx(tmp_path / "v.xlsx", [["621121100201", "红星村", "POLYGON ((1 1, 2 1, 2 2, 1 1))"],
-                                             ["621121100202", "前进村", "not wkt"]],
-                      header=["村代码", "村名称", "几何"])  # fmt: skip
+    path = write_xlsx(
+        tmp_path / "v.xlsx",
+        [["621121100201", "红星村", "POLYGON ((1 1, 2 1, 2 2, 1 1))"], ["621121100202", "前进村", "not wkt"]],
+        header=["村代码", "村名称", "几何"],
+    )
     with pytest.raises(ReadError, match=r"row\(s\) 3"):
         read_table(path)
 
@@ -189,14 +209,29 @@ def _quality_store(store: Store, tmp_path: Path) -> None:
     rows[4][4] = rows[4][4][:-1] + ("0" if rows[4][4][-1] != "0" else "1")  # bad check digit (621121100201)
     _households(store, tmp_path, rows)
     month = pd.Timestamp(TODAY).to_period("M")
-    cases = pd.DataFrame({"case_id": ["C1", "C2"], "household_id": [rows[0][1], "621121100201999"],
-                          "grade": ["C", "D"], "appraised_on": pd.to_datetime([TODAY, TODAY]),
-                          "stage": ["started", "pending"], "deadline": pd.to_datetime([None, TODAY]),
-                          "subsidy": [1.0, 2.0]})  # fmt: skip
-    tests = gpd.GeoDataFrame({"sample_id": ["S1", "S2"], "site_id": ["W1", "W2"], "site_name": ["一号", "二号"],
-                              "sampled_on": [month.start_time, (month - 1).start_time], "indicator": ["pH", "pH"],
-                              "value": ["7", "7"]},
-                             geometry=shapely.points([[104.61, 35.61], [104.63, 35.63]]), crs=4490)  # fmt: skip
+    cases = pd.DataFrame(
+        {
+            "case_id": ["C1", "C2"],
+            "household_id": [rows[0][1], "621121100201999"],
+            "grade": ["C", "D"],
+            "appraised_on": pd.to_datetime([TODAY, TODAY]),
+            "stage": ["started", "pending"],
+            "deadline": pd.to_datetime([None, TODAY]),
+            "subsidy": [1.0, 2.0],
+        }
+    )
+    tests = gpd.GeoDataFrame(
+        {
+            "sample_id": ["S1", "S2"],
+            "site_id": ["W1", "W2"],
+            "site_name": ["一号", "二号"],
+            "sampled_on": [month.start_time, (month - 1).start_time],
+            "indicator": ["pH", "pH"],
+            "value": ["7", "7"],
+        },
+        geometry=shapely.points([[104.61, 35.61], [104.63, 35.63]]),
+        crs=4490,
+    )
     with store.transaction() as tx:
         tx.write("housing", cases)
         tx.write("water_tests", tests)
@@ -229,13 +264,27 @@ def test_data_quality_counts_each_problem_in_its_village(mini_store: Store, tmp_
 
 def test_stale_follows_the_villages_each_import_changed() -> None:
     codes = pd.Series(["A", "B", "C"])
-    log = pd.DataFrame({
-        "at": pd.to_datetime(["2026-01-01", "2026-03-01", "2026-04-01"]),
-        "action": ["demo", "import:replace", "import:append"],
-        "layer": ["*", "households", "water_tests"],
-        "detail": ["{}", json.dumps({"diff": {"villages": {"A": {"added": 1, "removed": 0, "changed": 0},
-                                                           "B": {"added": 0, "removed": 2, "changed": 0}}}}), "{}"],
-    })  # fmt: skip
+    log = pd.DataFrame(
+        {
+            "at": pd.to_datetime(["2026-01-01", "2026-03-01", "2026-04-01"]),
+            "action": ["demo", "import:replace", "import:append"],
+            "layer": ["*", "households", "water_tests"],
+            "detail": [
+                "{}",
+                json.dumps(
+                    {
+                        "diff": {
+                            "villages": {
+                                "A": {"added": 1, "removed": 0, "changed": 0},
+                                "B": {"added": 0, "removed": 2, "changed": 0},
+                            }
+                        }
+                    }
+                ),
+                "{}",
+            ],
+        }
+    )
     last = last_updates(codes, log)
     assert last["A"] == pd.Timestamp("2026-03-01")
     assert last["B"] == last["C"] == pd.Timestamp("2026-01-01")  # a removal alone is no update

@@ -38,8 +38,15 @@ def test_built_houses_must_be_accepted_by_the_end_of_november() -> None:
 
 
 def test_days_due_count_the_reference_day_and_check_in_is_a_share_of_members() -> None:
-    teams = pd.DataFrame({"team_id": ["big", "small"], "village_code": ["621121100201", "621121100202"],
-                          "members": [6, 1], "checkin_rate": [1.0, 0.5], "days_in_village": [200, 200]})  # fmt: skip
+    teams = pd.DataFrame(
+        {
+            "team_id": ["big", "small"],
+            "village_code": ["621121100201", "621121100202"],
+            "members": [6, 1],
+            "checkin_rate": [1.0, 0.5],
+            "days_in_village": [200, 200],
+        }
+    )
     out = _teams(teams, Settings(), dt.date(2026, 12, 31))
     assert out["days_due"].tolist() == pytest.approx([220.0, 220.0])  # the whole year by its last day
     rate = out["checkin_x_members"].sum() / out["checkin_members"].sum()

@@ -42,13 +42,15 @@ OPEN_ALL = """() => {
 
 
 def _map_export() -> str:
-    shapes = gpd.GeoDataFrame({"code": ["a"], "name": [PAYLOAD]}, geometry=[shapely.box(104.6, 35.6, 104.62, 35.62)],
-                              crs=4490)  # fmt: skip
+    shapes = gpd.GeoDataFrame(
+        {"code": ["a"], "name": [PAYLOAD]}, geometry=[shapely.box(104.6, 35.6, 104.62, 35.62)], crs=4490
+    )
     values = pd.Series([0.2], index=["a"])
     ind = indicator("poverty_incidence")
     view = ChoroplethView(shapes, values, ind, classify(values, ind, Settings(), "zh"), "zh")
-    facilities = gpd.GeoDataFrame({"kind": ["school"], "name": [PAYLOAD]}, geometry=[shapely.Point(104.61, 35.61)],
-                                  crs=4490)  # fmt: skip
+    facilities = gpd.GeoDataFrame(
+        {"kind": ["school"], "name": [PAYLOAD]}, geometry=[shapely.Point(104.61, 35.61)], crs=4490
+    )
     households = pd.DataFrame({"household_id": [PAYLOAD], "status": ["monitored"], "lon": [104.612], "lat": [35.612]})
     return export_map_html(view, title=PAYLOAD, facilities=facilities, households=households)
 

@@ -17,11 +17,13 @@ def test_json_ready_writes_the_same_json_with_coordinates_as_arrays() -> None:
     feature = {"type": "Feature", "id": "621199100001", "properties": {}, "geometry": polygon}
     geojson = {"type": "FeatureCollection", "features": [feature]}
     lon = [104.0, 104.1, 104.2, None, 104.3, 104.4, 104.5, None, 104.6, 104.7]
-    fig = go.Figure([
-        go.Choroplethmap(geojson=geojson, locations=["621199100001"], z=[3], customdata=[["621199100001", "村"]]),
-        go.Scattermap(lon=lon, lat=[35.0] * 10, mode="lines", meta="roads"),
-        go.Scattermap(lon=list(range(10)), lat=list(range(10)), mode="markers", text=[f"户{i}" for i in range(10)]),
-    ])  # fmt: skip
+    fig = go.Figure(
+        [
+            go.Choroplethmap(geojson=geojson, locations=["621199100001"], z=[3], customdata=[["621199100001", "村"]]),
+            go.Scattermap(lon=lon, lat=[35.0] * 10, mode="lines", meta="roads"),
+            go.Scattermap(lon=list(range(10)), lat=list(range(10)), mode="markers", text=[f"户{i}" for i in range(10)]),
+        ]
+    )
     ready = json_ready(fig)
     assert json.loads(to_json_plotly(ready)) == json.loads(to_json_plotly(fig))
     coordinates = ready["data"][0]["geojson"]["features"][0]["geometry"]["coordinates"]

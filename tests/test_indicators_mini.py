@@ -49,13 +49,31 @@ def households() -> gpd.GeoDataFrame:
         HOUSEHOLDS
     ):
         found, identified, entered = (pd.Timestamp(d) for d in dates) if dates else (pd.NaT,) * 3
-        rows.append({
-            "household_id": hid, "village_code": village, "head_name": f"户主{i}", "id_number": resident_id(i + 1),
-            "phone": "13800000000", "members": members, "per_capita_income": float(income), "status": status,
-            "monitor_type": mtype, "risk_types": risks, "risk_eliminated": elim, "education_ok": edu,
-            "medical_insured": ins, "housing_grade": grade, "water_safe": water, "helper": None,
-            "risk_found_on": found, "identified_on": identified, "entered_on": entered, "lon": xy[0], "lat": xy[1],
-        })  # fmt: skip
+        rows.append(
+            {
+                "household_id": hid,
+                "village_code": village,
+                "head_name": f"户主{i}",
+                "id_number": resident_id(i + 1),
+                "phone": "13800000000",
+                "members": members,
+                "per_capita_income": float(income),
+                "status": status,
+                "monitor_type": mtype,
+                "risk_types": risks,
+                "risk_eliminated": elim,
+                "education_ok": edu,
+                "medical_insured": ins,
+                "housing_grade": grade,
+                "water_safe": water,
+                "helper": None,
+                "risk_found_on": found,
+                "identified_on": identified,
+                "entered_on": entered,
+                "lon": xy[0],
+                "lat": xy[1],
+            }
+        )
     frame = pd.DataFrame(rows)
     frame["risk_eliminated"] = frame["risk_eliminated"].astype("boolean")
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=4490)
@@ -102,10 +120,17 @@ def layers() -> dict[str, pd.DataFrame]:
         crs=4490,
     )
     facilities = points(
-        pd.DataFrame({"facility_id": ["F1", "F2", "F3"], "name": ["卫生室", "小学", "镇政府"],
-                      "kind": ["clinic", "school", "township_gov"], "capacity": None, "village_code": [V1, V2, V1]}),
+        pd.DataFrame(
+            {
+                "facility_id": ["F1", "F2", "F3"],
+                "name": ["卫生室", "小学", "镇政府"],
+                "kind": ["clinic", "school", "township_gov"],
+                "capacity": None,
+                "village_code": [V1, V2, V1],
+            }
+        ),
         [J, E, W],
-    )  # fmt: skip
+    )
     hazards = gpd.GeoDataFrame(
         {"hazard_id": ["Z1", "Z2"], "kind": ["flood", "landslide"], "level": ["high", "medium"]},
         geometry=[shapely.box(104.613, 35.614, 104.617, 35.617), shapely.box(104.616, 35.636, 104.62, 35.64)],
@@ -259,9 +284,15 @@ def test_roads_and_access_by_road(tables: dict) -> None:
     assert v.loc[V2, "road_hardened_share"] == pytest.approx(1.0)
     assert v.loc[V3, "road_hardened_share"] == pytest.approx(0.0)
     clinic = {
-        "H1": 0.0, "H2": d(HH["H2"], W) + wj, "H3": d(HH["H3"], J), "H4": d(HH["H4"], E) + je, "H5": d(HH["H5"], J),
-        "H6": d(HH["H6"], N) + jn, "H7": d(HH["H7"], N) + jn, "H8": d(HH["H8"], N) + jn,
-    }  # fmt: skip
+        "H1": 0.0,
+        "H2": d(HH["H2"], W) + wj,
+        "H3": d(HH["H3"], J),
+        "H4": d(HH["H4"], E) + je,
+        "H5": d(HH["H5"], J),
+        "H6": d(HH["H6"], N) + jn,
+        "H7": d(HH["H7"], N) + jn,
+        "H8": d(HH["H8"], N) + jn,
+    }
     school = {h: c + je if h not in ("H4",) else d(HH["H4"], E) for h, c in clinic.items()}
     township = {h: c + wj if h != "H2" else d(HH["H2"], W) for h, c in clinic.items()}  # the only government is at W
     for code, members in ((V1, ["H1", "H2", "H3"]), (V2, ["H4", "H5"]), (V3, ["H6", "H7", "H8"])):
@@ -270,9 +301,15 @@ def test_roads_and_access_by_road(tables: dict) -> None:
         assert v.loc[code, "km_to_township"] == pytest.approx(np.mean([township[h] for h in members]), rel=1e-6)
     # V4 has no households: measured from a point inside it, joining the road at the nearest node.
     inner = village_frame().set_index("village_code").loc[V4, "geometry"]
-    p = tuple(np.array(Transformer.from_crs(4544, 4490, always_xy=True).transform(
-        *shapely.get_coordinates(shapely.transform(inner, lambda c: np.c_[_GK.transform(c[:, 0], c[:, 1])])
-                                 .representative_point())[0])))  # fmt: skip
+    p = tuple(
+        np.array(
+            Transformer.from_crs(4544, 4490, always_xy=True).transform(
+                *shapely.get_coordinates(
+                    shapely.transform(inner, lambda c: np.c_[_GK.transform(c[:, 0], c[:, 1])]).representative_point()
+                )[0]
+            )
+        )
+    )
     nearest = min((W, J, E, N), key=lambda node: d(p, node))
     to_j = {W: wj, J: 0.0, E: je, N: jn}[nearest]
     assert v.loc[V4, "km_to_clinic"] == pytest.approx(d(p, nearest) + to_j, rel=1e-6)
@@ -306,8 +343,11 @@ def test_risk_index_is_the_weighted_mean_of_the_components_present(tables: dict)
     assert v.loc[V3, "risk_monitoring"] == pytest.approx(min(1 / 3 / s.risk.full_scale["monitoring"], 1) * 100)
     # V4 has nothing but a distance to a clinic: the index is that component alone.
     assert v.loc[V4, "risk_index"] == v.loc[V4, "risk_access"]
-    components = [c.removeprefix("risk_") for c in v.columns if c.startswith("risk_")
-                  and c not in ("risk_index", "risk_red", "risk_top_component")]  # fmt: skip
+    components = [
+        c.removeprefix("risk_")
+        for c in v.columns
+        if c.startswith("risk_") and c not in ("risk_index", "risk_red", "risk_top_component")
+    ]
     assert set(components) == set(s.risk.weights)
     row = v.loc[V1]
     w = pd.Series(s.risk.weights)

@@ -70,8 +70,9 @@ def test_markup_and_formulas_stay_text(evil_store: tuple[GeoPackageStore, str, s
         assert page.text_content("#crumb-village") == EVIL_VILLAGE
         page.wait_for_selector("#household-grid .ag-row", timeout=30_000)
         page.locator(f"#household-grid .ag-row[row-id='{household_id}'] .ag-checkbox-input").first.click()
-        page.wait_for_function("id => document.querySelector('#household-card').textContent.includes(id)",
-                               arg=household_id)  # fmt: skip
+        page.wait_for_function(
+            "id => document.querySelector('#household-card').textContent.includes(id)", arg=household_id
+        )
         assert page.query_selector("img[src='x']") is None
 
         with page.expect_download() as csv_download:

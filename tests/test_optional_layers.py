@@ -51,8 +51,18 @@ def test_figures_without_their_source_layer_are_unknown_not_zero(demo_layers: di
     records = prepare_records(layers, as_of=AS_OF, settings=get_settings())
     assert records.absent == frozenset(OPTIONAL) - {"water_tests"}
     county = build_indicators(records)["county_indicators"].iloc[0]
-    for name in ("cd_cases", "cd_cases_overdue", "projects", "spend_rate", "teams", "team_checkin_rate",
-                 "inspections", "inspection_findings_open", "road_m", "hazard_households"):  # fmt: skip
+    for name in (
+        "cd_cases",
+        "cd_cases_overdue",
+        "projects",
+        "spend_rate",
+        "teams",
+        "team_checkin_rate",
+        "inspections",
+        "inspection_findings_open",
+        "road_m",
+        "hazard_households",
+    ):
         assert pd.isna(county[name]), name
     assert county["water_samples"] > 0
     assert county["households"] == len(demo_layers["households"])

@@ -24,8 +24,9 @@ KEEP = {"water": ("villages", "households", "water_tests"), "bare": ("villages",
 
 
 @pytest.fixture(scope="module", params=list(KEEP))
-def minimal_store(request: pytest.FixtureRequest, demo_store_path: Path, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[tuple[str, Path]]:  # fmt: skip
+def minimal_store(
+    request: pytest.FixtureRequest, demo_store_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
     """A store with only the layers of ``KEEP[param]`` from the demo county, indicators built."""
     demo = GeoPackageStore(demo_store_path)
     store = GeoPackageStore(tmp_path_factory.mktemp(f"minimal-{request.param}") / "county.gpkg")

@@ -37,8 +37,11 @@ def test_t_junction_short_of_the_road_and_a_crossing_are_joined() -> None:
 
 
 def test_travel_time_by_class_and_surface() -> None:
-    frame = roads([shapely.LineString([(0, 0), (10000, 0)]), shapely.LineString([(10000, 0), (20000, 0)])],
-                  ["county", "track"], [True, False])  # fmt: skip
+    frame = roads(
+        [shapely.LineString([(0, 0), (10000, 0)]), shapely.LineString([(10000, 0), (20000, 0)])],
+        ["county", "track"],
+        [True, False],
+    )
     s = Settings().replace(roads=RoadSettings(speeds_kmh={"county": 50.0, "track": 20.0}, unhardened_factor=0.5))
     graph = build_road_graph(frame, s)
     assert sorted(graph.hours.round(6)) == [0.2, 1.0]  # 10 km at 50 km/h; 10 km at 20 × 0.5 km/h
@@ -46,8 +49,11 @@ def test_travel_time_by_class_and_surface() -> None:
 
 
 def test_unreachable_targets_fall_back_to_straight_lines() -> None:
-    frame = roads([shapely.LineString([(0, 0), (1000, 0)]), shapely.LineString([(5000, 0), (6000, 0)])],
-                  ["village", "village"], [True, True])  # fmt: skip
+    frame = roads(
+        [shapely.LineString([(0, 0), (1000, 0)]), shapely.LineString([(5000, 0), (6000, 0)])],
+        ["village", "village"],
+        [True, True],
+    )
     graph = build_road_graph(frame, Settings())
     # The target sits on the other, unconnected road: no road path, so the straight line counts.
     d = distance_to_nearest(graph, np.array([0.0]), np.array([10.0]), np.array([5500.0]), np.array([0.0]))

@@ -28,12 +28,30 @@ def store_path(demo_store_path: str, store: Store) -> str:
     return store.target
 
 
-def test_route_writes_gpx_html_json_and_a_private_audited_plan(store_path: str, tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_route_writes_gpx_html_json_and_a_private_audited_plan(
+    store_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     gpx_path, html_path, json_path = tmp_path / "route.gpx", tmp_path / "route.html", tmp_path / "route.json"
     stamp = open_store(store_path).stamp()
-    argv = ["--store", str(store_path), "route", "--date", "2026-12-01", "--stops", "12", "--out", str(gpx_path),
-            "--html", str(html_path), "--json", str(json_path), "--user", "inspector-a", "--seed", "9"]  # fmt: skip
+    argv = [
+        "--store",
+        str(store_path),
+        "route",
+        "--date",
+        "2026-12-01",
+        "--stops",
+        "12",
+        "--out",
+        str(gpx_path),
+        "--html",
+        str(html_path),
+        "--json",
+        str(json_path),
+        "--user",
+        "inspector-a",
+        "--seed",
+        "9",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     plan = json.loads(json_path.read_text("utf-8"))
@@ -103,8 +121,23 @@ def test_findings_are_added_validated_and_rectified(store_path: str, capsys: pyt
     store = open_store(store_path)
     team = store.read("teams").iloc[0]
     base = ["--store", str(store_path), "inspections"]
-    assert main([*base, "add", "--date", "2026-12-01", "--team", team["team_id"], "--finding", "工作日志不全",
-                 "--user", "inspector-a"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                *base,
+                "add",
+                "--date",
+                "2026-12-01",
+                "--team",
+                team["team_id"],
+                "--finding",
+                "工作日志不全",
+                "--user",
+                "inspector-a",
+            ]
+        )
+        == 0
+    )
     new_id = capsys.readouterr().out.split()[1]
     rows = store.read("inspections")
     row = rows[rows["inspection_id"] == new_id].iloc[0]
@@ -134,8 +167,13 @@ def test_findings_saved_at_once_keep_their_own_ids(store_path: str) -> None:
 
     def save(n: int) -> str:
         start.wait()
-        return add_finding(open_store(store_path), date=dt.date(2026, 12, 1), team_id=team["team_id"],
-                           finding=f"同时保存 {n}", who=f"inspector-{n}")  # fmt: skip
+        return add_finding(
+            open_store(store_path),
+            date=dt.date(2026, 12, 1),
+            team_id=team["team_id"],
+            finding=f"同时保存 {n}",
+            who=f"inspector-{n}",
+        )
 
     with ThreadPoolExecutor(4) as pool:
         ids = list(pool.map(save, range(4)))

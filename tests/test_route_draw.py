@@ -44,8 +44,14 @@ def with_visits(records: Records, rows: list[dict]) -> Records:
 
 
 def visit(team: pd.Series, day: dt.date, household: str | None = None) -> dict:
-    return {"inspection_id": f"X-{team['team_id']}-{day}", "date": pd.Timestamp(day), "team_id": team["team_id"],
-            "village_code": team["village_code"], "household_id": household, "open_finding": False}  # fmt: skip
+    return {
+        "inspection_id": f"X-{team['team_id']}-{day}",
+        "date": pd.Timestamp(day),
+        "team_id": team["team_id"],
+        "village_code": team["village_code"],
+        "household_id": household,
+        "open_finding": False,
+    }
 
 
 def test_a_team_inspected_yesterday_is_not_drawn(records: Records) -> None:
@@ -70,8 +76,14 @@ def test_every_team_is_drawn_within_a_simulated_month(records: Records, places: 
     day, stops_per_day = DATE, 5  # 23 weekdays × 5 stops: only 15 more than the 100 teams
     while day.month == DATE.month:
         if day.weekday() < 5:
-            draw = draw_inspection(rec, date=day, stops=stops_per_day, seed=day.toordinal(), settings=settings,
-                                   places=places if clustered else None)  # fmt: skip
+            draw = draw_inspection(
+                rec,
+                date=day,
+                stops=stops_per_day,
+                seed=day.toordinal(),
+                settings=settings,
+                places=places if clustered else None,
+            )
             visited = [teams.loc[c] for c in draw.stops["village_code"] if c in teams.index]
             seen |= {str(t["team_id"]) for t in visited}
             rec = with_visits(rec, [visit(t.to_dict() | {"village_code": t.name}, day) for t in visited])
@@ -129,8 +141,14 @@ def test_households_drawn_in_the_stop_village(records: Records) -> None:
 def test_risk_raises_the_weight(records: Records) -> None:
     base = candidates(records, date=DATE, settings=records.settings).set_index("village_code")
     code = base.index[0]
-    finding = {"inspection_id": "F1", "date": pd.Timestamp(DATE - dt.timedelta(days=40)), "team_id": None,
-               "village_code": code, "household_id": None, "open_finding": True}  # fmt: skip
+    finding = {
+        "inspection_id": "F1",
+        "date": pd.Timestamp(DATE - dt.timedelta(days=40)),
+        "team_id": None,
+        "village_code": code,
+        "household_id": None,
+        "open_finding": True,
+    }
     rec = with_visits(records, [finding, {**finding, "inspection_id": "F2"}])
     after = candidates(rec, date=DATE, settings=rec.settings).set_index("village_code")
     assert after.loc[code, "open_findings"] == 1.0

@@ -14,22 +14,50 @@ EVIL = "<img src=x onerror=alert(1)>"
 
 def hand_plan() -> dict:
     stop = {
-        "number": 1, "day": 1, "village_code": "621121100201", "village": EVIL, "town_code": "621121100",
-        "lon": 104.61, "lat": 35.61, "forced": True, "reasons": ["checkin"], "weight": 2.0, "service_min": 30.0,
-        "arrive": "2026-12-01 09:00", "depart": "2026-12-01 09:30", "arrive_min": 30.0,
+        "number": 1,
+        "day": 1,
+        "village_code": "621121100201",
+        "village": EVIL,
+        "town_code": "621121100",
+        "lon": 104.61,
+        "lat": 35.61,
+        "forced": True,
+        "reasons": ["checkin"],
+        "weight": 2.0,
+        "service_min": 30.0,
+        "arrive": "2026-12-01 09:00",
+        "depart": "2026-12-01 09:30",
+        "arrive_min": 30.0,
         "teams": [{"team_id": "T1", "unit": EVIL, "leader": "王*", "checkin_rate": 0.9, "days_in_village": 100}],
         "households": [{"household_id": "H1", "head": "李*", "status": "monitored", "flags": ["cd", "uninsured"]}],
-    }  # fmt: skip
+    }
     return {
-        "plan_id": "R1", "owner": "a", "date": "2026-12-01", "seed": 1, "days": 1, "hours": 8.0,
-        "return_to_start": True, "start": {"lon": 104.60, "lat": 35.60, "name": EVIL}, "stops": [stop],
+        "plan_id": "R1",
+        "owner": "a",
+        "date": "2026-12-01",
+        "seed": 1,
+        "days": 1,
+        "hours": 8.0,
+        "return_to_start": True,
+        "start": {"lon": 104.60, "lat": 35.60, "name": EVIL},
+        "stops": [stop],
         "unfitted": [{**stop, "village": "远村", "village_code": "621121201202", "lon": 104.63, "lat": 35.63}],
-        "day_summary": [{"day": 1, "date": "2026-12-01", "stops": 1, "distance_km": 3.2, "travel_h": 0.2,
-                         "total_h": 0.9, "leave": "2026-12-01 08:30", "end": "2026-12-01 09:45"}],
+        "day_summary": [
+            {
+                "day": 1,
+                "date": "2026-12-01",
+                "stops": 1,
+                "distance_km": 3.2,
+                "travel_h": 0.2,
+                "total_h": 0.9,
+                "leave": "2026-12-01 08:30",
+                "end": "2026-12-01 09:45",
+            }
+        ],
         "paths": [[[104.60, 35.60], [104.605, 35.605], [104.61, 35.61], [104.60, 35.60]]],
         "draw": {"candidates": 4, "excluded": 0, "due_this_cycle": 1},
         "warnings": [{"code": "unfitted", "count": 1}],
-    }  # fmt: skip
+    }
 
 
 def test_checklist_has_the_ten_checks_the_guarantees_and_the_form() -> None:

@@ -55,8 +55,9 @@ def test_workers_missing_together_compute_once(mini_store: GeoPackageStore) -> N
 
     workers = [worker(mini_store) for _ in range(3)]
     results: list[int] = []
-    threads = [threading.Thread(target=lambda w=w: results.append(w.cached("slow", slow, shared=True)))
-               for w in workers]  # fmt: skip
+    threads = [
+        threading.Thread(target=lambda w=w: results.append(w.cached("slow", slow, shared=True))) for w in workers
+    ]
     for th in threads:
         th.start()
     for th in threads:

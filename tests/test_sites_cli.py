@@ -19,8 +19,9 @@ from geodata.store import GeoPackageStore
 def sites_run(demo_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
     out = tmp_path_factory.mktemp("sites")
     args = ["--store", str(demo_store_path), "sites", "--households", "120", "--top", "5"]
-    code = main([*args, "--out", str(out / "sites.geojson"), "--out", str(out / "sites.csv"),
-                 "--out", str(out / "sites.html")])  # fmt: skip
+    code = main(
+        [*args, "--out", str(out / "sites.geojson"), "--out", str(out / "sites.csv"), "--out", str(out / "sites.html")]
+    )
     return code, out
 
 

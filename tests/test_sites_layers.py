@@ -43,8 +43,12 @@ def test_png_is_a_valid_rgba_image() -> None:
 def test_reasons_name_what_separates_neighbours() -> None:
     points = {f"points_{c}": 5.0 for c in CRITERIA}
     values = {f"value_{c}": 80.0 for c in CRITERIA}
-    rows = pd.DataFrame([{"site_id": "S1", **points, **values, "points_clinic": 9.0},
-                         {"site_id": "S2", **points, **values, "points_slope": 7.0, "value_water": 10.0}])  # fmt: skip
+    rows = pd.DataFrame(
+        [
+            {"site_id": "S1", **points, **values, "points_clinic": 9.0},
+            {"site_id": "S2", **points, **values, "points_slope": 7.0, "value_water": 10.0},
+        ]
+    )
     zh, en = reasons(rows, "zh"), reasons(rows, "en")
     assert zh[0].startswith("第1名：领先S2主要在于距卫生室/院（+4.0分）")
     assert "behind S1 on clinic access (−4.0 pts)" in en[1] and "weakest: water-plant access 10/100" in en[1]
@@ -62,20 +66,27 @@ def test_figure_has_the_image_and_fixed_result_slots(view: SiteView) -> None:
 def test_exported_html_escapes_names(view: SiteView) -> None:
     cands = view.result.candidates.copy()
     cands["village_name"] = "<script>alert(1)</script>"
-    hostile = SiteView(type(view.result)(**{**view.result.__dict__, "candidates": cands}), view.grid, view.inside,
-                       view.origins.assign(name="<img src=x onerror=alert(1)>"), "en")  # fmt: skip
+    hostile = SiteView(
+        type(view.result)(**{**view.result.__dict__, "candidates": cands}),
+        view.grid,
+        view.inside,
+        view.origins.assign(name="<img src=x onerror=alert(1)>"),
+        "en",
+    )
     page = sites_html(hostile, title="<b>t</b>")
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)" in page
 
 
 def test_page_controls_table_and_ahp_matrix(view: SiteView) -> None:
-    controls = Controls.parse([[0.2] * len(CRITERIA), None, 300, 99, None, ["621199100201"], None,
-                               "H001，H002, H001", None])  # fmt: skip
+    controls = Controls.parse(
+        [[0.2] * len(CRITERIA), None, 300, 99, None, ["621199100201"], None, "H001，H002, H001", None]
+    )
     assert controls.top_k == 10 and controls.hazard_buffer == 300
     assert controls.slope_limit == Settings().sites.slope_limit_deg
-    assert controls.selection == Selection(households=Settings().sites.page_households, add_villages=("621199100201",),
-                                           add_households=("H001", "H002"))  # fmt: skip
+    assert controls.selection == Selection(
+        households=Settings().sites.page_households, add_villages=("621199100201",), add_households=("H001", "H002")
+    )
     table = comparison_table(view.result, "zh")
     assert table.id == "sites-comparison"
     assert len(table.children[1].children) == 2 * len(view.result.candidates)  # a row and its reason per site

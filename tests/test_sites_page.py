@@ -99,8 +99,9 @@ def _ahp_applies_consistent_and_refuses_inconsistent(page: Page) -> None:
     old = road_weight(page)
     page.click("#ahp-apply")
     page.wait_for_selector(".ahp-message.ok")
-    page.wait_for_function("old => document.querySelector('#weight-road [role=slider]')"
-                           ".getAttribute('aria-valuenow') !== old", arg=old)  # fmt: skip
+    page.wait_for_function(
+        "old => document.querySelector('#weight-road [role=slider]').getAttribute('aria-valuenow') !== old", arg=old
+    )
     applied = road_weight(page)
     choose(page, 7, "9")  # township ≫ school ...
     choose(page, 1, "1/9")  # ... yet school ≫ road: a circle

@@ -22,10 +22,24 @@ def users(store: Store, monkeypatch: pytest.MonkeyPatch, *args: str, password: s
     return main(["--store", store.target, "users", *args])
 
 
-def test_add_list_disable_reset(mini_store: Store, monkeypatch: pytest.MonkeyPatch,
-                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    assert users(mini_store, monkeypatch, "add", "王科长", "--role", "leader", "--township", "621121100",
-                 "--password-stdin", password="a long enough one") == 0  # fmt: skip
+def test_add_list_disable_reset(
+    mini_store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        users(
+            mini_store,
+            monkeypatch,
+            "add",
+            "王科长",
+            "--role",
+            "leader",
+            "--township",
+            "621121100",
+            "--password-stdin",
+            password="a long enough one",
+        )
+        == 0
+    )
     assert users(mini_store, monkeypatch, "add", "admin1", "--role", "admin", "--generate") == 0
     generated = capsys.readouterr().out.split("password (shown once): ")[1].strip()
     accounts = AccountStore.beside(mini_store)
@@ -69,9 +83,12 @@ def test_add_list_disable_reset(mini_store: Store, monkeypatch: pytest.MonkeyPat
         (("disable", "nobody"), "", "no user 'nobody'"),
     ],
 )
-def test_bad_user_commands_are_refused(mini_store: Store, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str], case: tuple[tuple[str, ...], str, str]
-                                       ) -> None:  # fmt: skip
+def test_bad_user_commands_are_refused(
+    mini_store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    case: tuple[tuple[str, ...], str, str],
+) -> None:
     args, password, reason = case
     try:
         status = users(mini_store, monkeypatch, *args, password=password)
@@ -104,8 +121,9 @@ def test_production_refuses_a_missing_or_weak_key(monkeypatch: pytest.MonkeyPatc
     assert server_config.production_mode() is True
 
 
-def test_serve_production_without_key_exits(mini_store: Store, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_serve_production_without_key_exits(
+    mini_store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv(server_config.KEY_ENV, raising=False)
     monkeypatch.delenv(server_config.KEY_FILE_ENV, raising=False)
     assert main(["--store", str(mini_store.target), "serve", "--production", "--port", "1"]) == 1

@@ -73,8 +73,9 @@ def test_wall_rotates_refreshes_and_never_leaks(wall_store: GeoPackageStore, tmp
         open_wall(big, url, token)
         big.evaluate("() => { window.__sameDocument = true; }")  # gone if the page reloads
         first = big.text_content("#wall-indicator")
-        big.wait_for_function("t => document.querySelector('#wall-indicator').textContent !== t", arg=first,
-                              timeout=20_000)  # fmt: skip
+        big.wait_for_function(
+            "t => document.querySelector('#wall-indicator').textContent !== t", arg=first, timeout=20_000
+        )
         assert big.text_content("#wall-indicator") != first, "the indicator must rotate"
         big.wait_for_function(MAP_MATCHES_LEGEND, timeout=20_000)  # the map shows the new indicator's colours
         big.screenshot(path=str(SCREENSHOTS / "wall_3840x2160.png"))
@@ -143,7 +144,8 @@ def test_wall_soak_short() -> None:
     """A shortened bench/soak_wall.py: 3 minutes, data changing every 30 s, heap growth under 20 %."""
     from bench.soak_wall import run
 
-    result = run(minutes=3, warmup=1, sample_s=15, import_every=0.5, households=2000, rotation_s=3, refresh_s=2,
-                 echo=False)  # fmt: skip
+    result = run(
+        minutes=3, warmup=1, sample_s=15, import_every=0.5, households=2000, rotation_s=3, refresh_s=2, echo=False
+    )
     assert result.rotations > 0 and result.refreshes > 0, result
     assert result.growth < 0.20, [s.heap_mb for s in result.samples]

@@ -23,10 +23,21 @@ AS_OF = dt.date(2026, 7, 15)
 
 
 def county_row(**values: float) -> pd.Series:
-    base = {"households": 1000, "monitored_households": 100, "monitored_open_households": 20,
-            "water_fail_rate": 0.04, "water_samples": 200, "water_unsafe_households": 10, "spend_rate": 0.40,
-            "team_checkin_rate": 0.99, "teams": 20, "inspection_findings_open": 3,
-            "sla_identify_ok_share": 0.9, "sla_entry_ok_share": 1.0, "cd_cases_overdue": 2}  # fmt: skip
+    base = {
+        "households": 1000,
+        "monitored_households": 100,
+        "monitored_open_households": 20,
+        "water_fail_rate": 0.04,
+        "water_samples": 200,
+        "water_unsafe_households": 10,
+        "spend_rate": 0.40,
+        "team_checkin_rate": 0.99,
+        "teams": 20,
+        "inspection_findings_open": 3,
+        "sla_identify_ok_share": 0.9,
+        "sla_entry_ok_share": 1.0,
+        "cd_cases_overdue": 2,
+    }
     return pd.Series({**base, **values}, dtype=float)
 
 
@@ -43,12 +54,23 @@ def by_key(kpis: list) -> dict:
 
 
 def test_kpis_against_targets_and_last_month() -> None:
-    cases = pd.DataFrame({"case_id": ["a", "b", "c", "d"],
-                          "deadline": pd.to_datetime(["2026-10-31", "2026-10-31", "2026-05-01", "2025-10-31"]),
-                          "accepted": [True, False, True, True]})  # fmt: skip
+    cases = pd.DataFrame(
+        {
+            "case_id": ["a", "b", "c", "d"],
+            "deadline": pd.to_datetime(["2026-10-31", "2026-10-31", "2026-05-01", "2025-10-31"]),
+            "accepted": [True, False, True, True],
+        }
+    )
     rec = records(cases, inspections=["2026-07-01", "2026-07-10", "2026-06-05", "2026-05-30"])
-    kpis = by_key(wall_kpis(county_row(), county_row(monitored_open_households=30, spend_rate=0.2), rec,
-                            as_of=AS_OF, settings=Settings()))  # fmt: skip
+    kpis = by_key(
+        wall_kpis(
+            county_row(),
+            county_row(monitored_open_households=30, spend_rate=0.2),
+            rec,
+            as_of=AS_OF,
+            settings=Settings(),
+        )
+    )
 
     monitoring = kpis["kpi_monitoring"]
     assert (monitoring.value, monitoring.target, monitoring.delta) == (80, 100, 10)  # 10 more eliminated
@@ -80,8 +102,9 @@ def test_kpi_targets_are_settings() -> None:
 
 
 def test_tile_text_writes_shares_counts_and_changes() -> None:
-    kpis = by_key(wall_kpis(county_row(), county_row(water_fail_rate=0.10), records(), as_of=AS_OF,
-                            settings=Settings()))  # fmt: skip
+    kpis = by_key(
+        wall_kpis(county_row(), county_row(water_fail_rate=0.10), records(), as_of=AS_OF, settings=Settings())
+    )
     water = tile_text(kpis["kpi_water_pass"], "zh")
     assert (water.value, water.target, water.mark) == ("96.0%", "目标 95.0%", "✓")
     assert water.delta == "较上月 +6.0个百分点"
@@ -91,12 +114,20 @@ def test_tile_text_writes_shares_counts_and_changes() -> None:
 
 def test_red_list_names_the_heaviest_problems() -> None:
     villages = pd.DataFrame(
-        {"name": ["<b>甲村</b>", "乙村", "丙村"], "risk_index": [40.0, 75.0, None], "risk_red": [False, True, False],
-         "risk_water_quality": [80.0, 10.0, None], "risk_access": [5.0, 90.0, None], "risk_funds": [0.0, 60.0, None]},
+        {
+            "name": ["<b>甲村</b>", "乙村", "丙村"],
+            "risk_index": [40.0, 75.0, None],
+            "risk_red": [False, True, False],
+            "risk_water_quality": [80.0, 10.0, None],
+            "risk_access": [5.0, 90.0, None],
+            "risk_funds": [0.0, 60.0, None],
+        },
         index=["621199101201", "621199102201", "621199102202"],
-    )  # fmt: skip
-    raw = pd.DataFrame({"water_quality": [0.4, 0.05, None], "access": [1.0, 12.34, None], "funds": [0, 0.3, None]},
-                       index=villages.index)  # fmt: skip
+    )
+    raw = pd.DataFrame(
+        {"water_quality": [0.4, 0.05, None], "access": [1.0, 12.34, None], "funds": [0, 0.3, None]},
+        index=villages.index,
+    )
     entries = red_list(villages, raw, {"621199102": "二乡"}, "zh", length=10)
     assert [e.code for e in entries] == ["621199102201", "621199101201"]  # no score, no place on the list
     assert entries[0].reason == "就医距离 12.3公里 · 资金进度 30%" and entries[0].red and entries[0].town == "二乡"

@@ -61,22 +61,40 @@ def test_relaxed_site_types_are_a_setting() -> None:
 
 def test_window_is_90_days_up_to_the_reference_date() -> None:
     dates = ["2026-04-01", "2026-04-02", "2026-06-30", "2026-07-01"]
-    tests = pd.DataFrame({"sample_id": list("abcd"), "site_id": "S", "village_code": "621121100201",
-                          "sampled_on": pd.to_datetime(dates), "indicator": "浑浊度", "value": "0.2"})  # fmt: skip
+    tests = pd.DataFrame(
+        {
+            "sample_id": list("abcd"),
+            "site_id": "S",
+            "village_code": "621121100201",
+            "sampled_on": pd.to_datetime(dates),
+            "indicator": "浑浊度",
+            "value": "0.2",
+        }
+    )
     samples = judge_samples(tests, Settings(), as_of=dt.date(2026, 6, 30)).set_index("sample_id")
     assert samples["in_window"].tolist() == [False, True, True, False]
 
 
 def test_own_sources_tested_yearly_count_for_a_year() -> None:
-    tests = pd.DataFrame({"sample_id": ["well", "tap"], "site_id": ["W", "T"], "village_code": "621121100201",
-                          "sampled_on": pd.to_datetime(["2026-01-10", "2026-01-10"]), "indicator": "浑浊度",
-                          "value": "0.2", "site_type": ["own_source", "tap"]})  # fmt: skip
+    tests = pd.DataFrame(
+        {
+            "sample_id": ["well", "tap"],
+            "site_id": ["W", "T"],
+            "village_code": "621121100201",
+            "sampled_on": pd.to_datetime(["2026-01-10", "2026-01-10"]),
+            "indicator": "浑浊度",
+            "value": "0.2",
+            "site_type": ["own_source", "tap"],
+        }
+    )
     samples = judge_samples(tests, Settings(), as_of=dt.date(2026, 6, 30)).set_index("sample_id")
     assert samples["in_window"].to_dict() == {"tap": False, "well": True}
 
 
-@pytest.mark.parametrize(("value", "unit", "fails"), [("5", "μg/L", False), ("12", "ug/L", True), ("5", "mg/L", True),
-                                                       ("0.005", "", False), ("<1", "µg/L", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "unit", "fails"),
+    [("5", "μg/L", False), ("12", "ug/L", True), ("5", "mg/L", True), ("0.005", "", False), ("<1", "µg/L", False)],
+)
 def test_micrograms_are_converted_before_comparing(value: str, unit: str, fails: bool) -> None:
     tests = pd.DataFrame({"indicator": ["砷"], "value": [value], "unit": [unit], "site_type": ["tap"]})  # 0.01 mg/L
     judged = judge_results(tests, Settings())
