@@ -26,7 +26,7 @@ from analytics.records import Records, inspection_records
 from analytics.roads import RoadGraph, build_road_graph
 from analytics.routing import RouteSolution, solve_routes, travel_matrix
 from geodata._errors import InputError
-from geodata.crs import gk_zone_epsg
+from geodata.crs import county_epsg
 from geodata.privacy import mask_name
 from geodata.settings import Settings
 
@@ -61,7 +61,7 @@ def route_context(
     settings: Settings,
 ) -> RouteContext:
     """Everything spatial a plan needs, from the store's layers (EPSG:4490)."""
-    epsg = gk_zone_epsg(float(villages.geometry.union_all().centroid.x))
+    epsg = county_epsg(villages)
     graph = build_road_graph(roads.to_crs(epsg), settings) if roads is not None and len(roads) else RoadGraph.empty()
     return RouteContext(epsg, graph, _visit_points(villages, records), _default_start(villages, facilities, settings))
 

@@ -20,7 +20,7 @@ import shapely
 
 from analytics.roads import RoadGraph, build_road_graph, distance_to_nearest
 from analytics.water import judge_samples
-from geodata.crs import gk_zone_epsg
+from geodata.crs import county_epsg
 from geodata.settings import Settings
 
 # Every input layer but villages and households may be absent (a county imports what it has).
@@ -64,7 +64,7 @@ class Records:
 def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings: Settings) -> Records:
     """Record tables from store layers (EPSG:4490); missing optional layers give empty tables."""
     villages = layers["villages"]
-    epsg = gk_zone_epsg(float(villages.geometry.union_all().centroid.x))
+    epsg = county_epsg(villages)
     metric_villages = villages.to_crs(epsg)
     absent = frozenset(name for name in OPTIONAL_LAYERS if layers.get(name) is None or not len(layers[name]))
     rec = Records(as_of=as_of, settings=settings, absent=absent)

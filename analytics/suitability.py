@@ -49,7 +49,7 @@ from analytics.site_grid import (
     slope_raster,
 )
 from geodata._errors import InputError
-from geodata.crs import gk_zone_epsg
+from geodata.crs import county_epsg
 from geodata.settings import Settings, SiteSettings
 
 CRITERIA = ("road", "township", "school", "clinic", "water", "slope", "origin", "elevation")
@@ -100,7 +100,7 @@ def build_landscape(
     if villages is None or not len(villages):
         msg = "site selection needs the villages layer: import villages (or run `battlemap demo`) first"
         raise InputError(msg)
-    epsg = gk_zone_epsg(float(villages.geometry.union_all().centroid.x))
+    epsg = county_epsg(villages)
     metric = villages.to_crs(epsg)[["village_code", "name", "geometry"]].reset_index(drop=True)
     county = shapely.union_all(np.asarray(metric.geometry.values)).buffer(1.0).buffer(-1.0)  # close sliver gaps
     grid = Grid.covering(tuple(county.bounds), s.cell_m, epsg)

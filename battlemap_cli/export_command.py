@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
-from callbacks.map_state import MapState
-from callbacks.store_data import StoreData
+import pandas as pd
+
+from analytics import compute_indicators
+from analytics.build_state import INDICATOR_TABLES, is_current
+from analytics.townships import townships
+from battlemap_cli.analysis_commands import read_inputs
 from geodata._errors import InputError
-from geodata.store import open_store
+from geodata.store import Store, open_store
 from layers.catalog import BY_KEY
+from layers.geometry import features_within, unit_polygons
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -23,21 +29,36 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_export_map)
 
 
+def current_tables(store: Store) -> tuple[dict[str, pd.DataFrame], dt.date]:
+    """The indicator tables shown (the last build while current, else computed as of today) and their date."""
+    stored = {name: pd.DataFrame(store.read(name)) for name in INDICATOR_TABLES if store.has(name)}
+    if is_current(stored, store.import_log()):
+        return stored, pd.Timestamp(stored["county_indicators"]["as_of"].iloc[0]).date()
+    today = dt.date.today()
+    return compute_indicators(read_inputs(store.target), as_of=today), today
+
+
 def cmd_export_map(args: argparse.Namespace) -> int:
     """Write the map; refuse unknown layers and towns with exit status 2."""
-    from callbacks.views import export_html  # noqa: PLC0415 - Folium only for this command
+    from layers.choropleth import choropleth_view, export_document  # noqa: PLC0415 - Folium only for this command
 
     if args.layer not in BY_KEY:
         msg = f"unknown layer {args.layer!r}; choose one of: {', '.join(BY_KEY)}"
         raise InputError(msg)
-    data = StoreData(open_store(args.store))
-    towns = set(data.indicators("town").index)
+    store = open_store(args.store)
+    villages = read_inputs(args.store)["villages"]
+    tables, as_of = current_tables(store)
+    towns = sorted(tables["town_indicators"].iloc[:, 0].astype(str))
     if args.town and args.town not in towns:
-        msg = f"no township {args.town!r} in the store; it has {', '.join(sorted(towns))}"
+        msg = f"no township {args.town!r} in the store; it has {', '.join(towns)}"
         raise InputError(msg)
-    state = MapState(town=args.town, layer=args.layer, lang=args.lang)
-    text = export_html(data, state, all_villages=args.level == "village" and not args.town)
+    level = "village" if args.town or args.level == "village" else "town"
+    shapes = unit_polygons(villages, townships(villages, store.read_or_none("towns")), level)
+    table = tables[f"{level}_indicators"]
+    view = choropleth_view(shapes, table.set_index(table.columns[0]), layer=args.layer, lang=args.lang, town=args.town)
+    bounds = view.shapes.total_bounds
+    roads, facilities = (features_within(store.read_or_none(name), bounds) for name in ("roads", "facilities"))
     out = Path(args.out)
-    out.write_text(text, encoding="utf-8")
+    out.write_text(export_document(view, as_of=as_of, roads=roads, facilities=facilities), encoding="utf-8")
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB, opens offline)")
     return 0

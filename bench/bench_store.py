@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from analytics import INPUT_LAYERS, compute_indicators
 from analytics.records import _located_village
-from geodata.crs import gk_zone_epsg
+from geodata.crs import county_epsg
 from geodata.demo import make_demo_county
 from geodata.demo_store import _with_derived
 from geodata.postgis_store import PostGISStore
@@ -77,7 +77,7 @@ def measure(store: Store, layers: dict, repeat: int) -> dict[str, float]:
 def pushdown(store: PostGISStore, gpkg: GeoPackageStore, repeat: int) -> tuple[float, float]:
     """Seconds for the household placement in shapely (from read frames) and in PostGIS; checks they agree."""
     villages, households = gpkg.read("villages"), gpkg.read("households")
-    epsg = gk_zone_epsg(float(villages.geometry.union_all().centroid.x))
+    epsg = county_epsg(villages)
     tol = get_settings().imports.border_tolerance_m
     mv, mh = villages.to_crs(epsg), households.to_crs(epsg)
     local, found = best(repeat, lambda: _located_village(mh, mv, tol))

@@ -26,7 +26,7 @@ from dash.exceptions import PreventUpdate
 from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, township_scope
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
-from callbacks.store_data import StoreData
+from callbacks.store_data import StoreData, warm_cache
 from callbacks.views import choropleth_view, export_html, legend_items
 from geodata.privacy import MASKERS
 from geodata.private_db import PrivateDB
@@ -102,7 +102,8 @@ def warm_views(data: StoreData) -> None:
     workers fork, and a restart on the same store version reads it from the shared cache.
     """
     data.warm()
-    try:
+
+    def every_view() -> None:
         villages = [str(code) for code in data.indicators("village").index]
         states = [
             MapState(),
@@ -112,8 +113,8 @@ def warm_views(data: StoreData) -> None:
         for state in states:
             map_content(data, state)
             panel_content(data, state)
-    except Exception:  # a broken store shows its error on the page, not in a background thread
-        log.exception("warming the map views failed")
+
+    warm_cache("the map views", every_view)
 
 
 def _build_content(data: StoreData, state: MapState) -> MapContent:

@@ -34,7 +34,7 @@ from analytics.sites import (
     rank_sites,
 )
 from callbacks.access import audit_export
-from callbacks.store_data import StoreData
+from callbacks.store_data import StoreData, warm_cache
 from geodata._errors import InputError
 from geodata.settings import get_settings
 from geodata.spreadsheet import safe_csv
@@ -82,10 +82,7 @@ def site_model(data: StoreData) -> SiteModel:
 
 def warm(data: StoreData) -> None:
     """Build the site model (a few seconds on a county) ahead of a planner's first /sites."""
-    try:
-        site_model(data)
-    except Exception:  # a broken store shows its error on the page, not in a background thread
-        log.exception("warming the site model failed")
+    warm_cache("the site model", lambda: site_model(data))
 
 
 def mover_plan(data: StoreData, selection: Selection) -> MoverPlan:

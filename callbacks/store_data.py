@@ -19,18 +19,28 @@ import geopandas as gpd
 import pandas as pd
 
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
+from analytics.build_state import INDICATOR_TABLES, is_current
 from analytics.history import HISTORY, snapshot_before, with_snapshot
-from analytics.measures import MEASURES, RATIOS
 from analytics.townships import townships
 from callbacks.shared_cache import SharedCache
 from geodata.jobs import JobBoard
 from geodata.settings import get_settings
 from geodata.store import Frame, Store, write_computed
-from layers.geometry import browser_polygons
+from layers.geometry import features_within, unit_polygons
 
 log = logging.getLogger(__name__)
-INDICATOR_TABLES = ("village_indicators", "town_indicators", "county_indicators")
 REBUILD_STEPS = 5  # read, joined, aggregated, written, warmed
+
+
+def warm_cache(what: str, compute: Callable[[], object]) -> None:
+    """Run ``compute`` to fill caches ahead of the first request; a failure is logged, not raised.
+
+    A broken store shows its error on the page that needs it, not in a background thread.
+    """
+    try:
+        compute()
+    except Exception:
+        log.exception("warming %s failed", what)
 
 
 class StoreData:
@@ -108,13 +118,14 @@ class StoreData:
 
     def warm(self) -> None:
         """Compute what the first page needs (indicators, records, shapes) ahead of the first request."""
-        try:
+
+        def first_page() -> None:
             for level in ("county", "town", "village"):
                 self.indicators(level)
                 self.shapes(level)
             self.records()
-        except Exception:  # a broken store shows its error on the page, not in a background thread
-            log.exception("warming the cache failed")
+
+        warm_cache("the cache", first_page)
 
     def start_rebuild(self, layer: str) -> str | None:
         """After a write to ``layer``: rebuild the indicator tables in the background when they depend on it.
@@ -155,11 +166,7 @@ class StoreData:
 
     def layer_within(self, name: str, bounds: Any) -> Frame | None:
         """The features of a layer whose bounding boxes meet ``bounds`` (lon/lat), or None without any."""
-        frame = self.layer_or_none(name)
-        if frame is None or not len(frame):
-            return None
-        x0, y0, x1, y1 = bounds
-        return frame.cx[x0:x1, y0:y1]
+        return features_within(self.layer_or_none(name), bounds)
 
     def village_names(self) -> dict[str, str]:
         """Village code → name, for messages and lists."""
@@ -249,21 +256,11 @@ class StoreData:
         return out
 
     def _built_tables(self) -> dict[str, pd.DataFrame] | None:
-        """The stored tables of the last build, if no input layer was written after it.
-
-        Tables built by an older version, which lack a column the indicators have now, are
-        recomputed instead (a new map layer would find nothing to draw).
-        """
+        """The stored tables of the last build, if still current (see :func:`analytics.build_state.is_current`)."""
         if not all(self.store.has(t) for t in INDICATOR_TABLES):
             return None
-        log = self.store.import_log().reset_index(drop=True)
-        builds = log.index[log["action"] == "build"] if len(log) else []
-        after = log.iloc[builds[-1] + 1 :] if len(builds) else log
-        if len(log) and after["layer"].isin(INPUT_LAYERS).any():
-            return None
         tables = {t: pd.DataFrame(self.layer(t)) for t in INDICATOR_TABLES}
-        wanted = {m.name for m in MEASURES} | {r.name for r in RATIOS}
-        return tables if all(wanted <= set(t.columns) for t in tables.values()) else None
+        return tables if is_current(tables, self.store.import_log()) else None
 
     def _inputs(self) -> dict[str, Frame]:
         return {name: f for name in INPUT_LAYERS if (f := self.layer_or_none(name)) is not None}
@@ -283,13 +280,4 @@ class StoreData:
         return self.cached(f"shapes:{level}", lambda: self._shapes(level), shared=True)
 
     def _shapes(self, level: str) -> gpd.GeoDataFrame:
-        villages = self.layer("villages")
-        if level == "village":
-            frame = villages[["village_code", "name", "geometry"]].rename(columns={"village_code": "code"})
-        elif level == "town":
-            frame = self.towns().rename(columns={"town_code": "code"})
-        else:
-            union = villages.union_all()
-            code = str(villages["village_code"].iloc[0])[:6]
-            frame = gpd.GeoDataFrame({"code": [code], "name": [code]}, geometry=[union], crs=villages.crs)
-        return browser_polygons(frame.reset_index(drop=True))
+        return unit_polygons(self.layer("villages"), self.towns(), level)

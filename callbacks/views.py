@@ -9,11 +9,10 @@ from dash import html
 
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
-from geodata.settings import get_settings
-from layers.catalog import indicator, unit_label
-from layers.classify import classify
-from layers.export_html import ChoroplethView, export_map_html
-from layers.i18n import pick, t
+from layers import choropleth
+from layers.catalog import unit_label
+from layers.export_html import ChoroplethView
+from layers.i18n import pick
 
 UNIT_LEVEL = {"county": "town", "town": "village", "village": "village"}
 
@@ -23,17 +22,15 @@ def choropleth_view(data: StoreData, state: MapState, *, all_villages: bool = Fa
 
     ``all_villages`` shows every village of the county instead of its townships.
     """
-    ind = indicator(state.layer)
     unit_level = "village" if all_villages else UNIT_LEVEL[state.level]
-    shapes = data.shapes(unit_level)
-    if state.level == "town":
-        shapes = shapes[shapes["code"].str[:9] == state.town]
-    elif state.level == "village":
-        shapes = shapes[shapes["code"] == state.village]
-    values = data.indicators(unit_level)[ind.column].reindex(shapes["code"]).astype(float)
-    values.index = shapes["code"].to_numpy()
-    classes = classify(values, ind, get_settings(), state.lang)
-    return ChoroplethView(shapes=shapes, values=values, ind=ind, classes=classes, lang=state.lang)
+    return choropleth.choropleth_view(
+        data.shapes(unit_level),
+        data.indicators(unit_level),
+        layer=state.layer,
+        lang=state.lang,
+        town=state.town if state.level == "town" else None,
+        village=state.village if state.level == "village" else None,
+    )
 
 
 def export_html(
@@ -42,16 +39,12 @@ def export_html(
     """The standalone HTML map of ``state`` (households only for a village, already masked by the caller)."""
     view = choropleth_view(data, state, all_villages=all_villages)
     bounds = view.shapes.total_bounds
-
-    ind_name = view.ind.en if state.lang == "en" else view.ind.zh
-    title = f"{t('app_title', state.lang)} · {ind_name} · {data.as_of():%Y-%m-%d}"
-    return export_map_html(
+    return choropleth.export_document(
         view,
-        title=title,
+        as_of=data.as_of(),
         roads=data.layer_within("roads", bounds),
         facilities=data.layer_within("facilities", bounds),
         households=households,
-        basemap=get_settings().map,
     )
 
 

@@ -28,7 +28,7 @@ from analytics.kpis import Kpi, wall_kpis
 from analytics.risk import risk_inputs
 from callbacks.access import WALL, allowed, identity, request_identity
 from callbacks.map_state import MapState
-from callbacks.store_data import StoreData
+from callbacks.store_data import StoreData, warm_cache
 from callbacks.views import choropleth_view, legend_items
 from geodata.settings import get_settings
 from layers.catalog import BY_KEY
@@ -48,10 +48,9 @@ def register(app: dash.Dash, data: StoreData) -> None:
 
 def warm(data: StoreData) -> None:
     """Compute last month's county figures ahead of the first wall screen."""
-    try:
-        data.county_before(data.as_of() - dt.timedelta(days=get_settings().wall.compare_days))
-    except Exception:  # a broken store shows its error on the page, not in a background thread
-        log.exception("warming the wall failed")
+    warm_cache(
+        "the wall", lambda: data.county_before(data.as_of() - dt.timedelta(days=get_settings().wall.compare_days))
+    )
 
 
 def rotation(pinned: str | None) -> list[str]:

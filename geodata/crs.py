@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pyproj import CRS, Transformer
@@ -21,6 +22,9 @@ from pyproj.exceptions import CRSError as ProjCRSError
 from pyproj.exceptions import ProjError
 
 from geodata._errors import CrsError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
 _EE = 0.00669342162296594323  # its first eccentricity squared
@@ -218,6 +222,11 @@ def from_cgcs2000(lon: object, lat: object, target: CrsSpec) -> tuple[np.ndarray
 def gk_zone(lon: float) -> int:
     """The 3-degree Gauss-Krüger zone number (central meridian = 3 × zone) for ``lon``."""
     return round(lon / 3.0)
+
+
+def county_epsg(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> int:
+    """EPSG code of the GK zone to measure a county's layers in: the zone of the layer's centre."""
+    return gk_zone_epsg(float(layer.geometry.union_all().centroid.x))
 
 
 def gk_zone_epsg(lon: float, *, prefixed: bool = False) -> int:

@@ -103,11 +103,6 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def metric_epsg(lon: float) -> int:
-    """The CGCS2000 3-degree Gauss-Krüger zone (no prefix) for measuring near ``lon``."""
-    return gk_zone_epsg(lon)
-
-
 def raw_xy(raw: RawTable, frame: pd.DataFrame, layer: LayerSchema) -> tuple[np.ndarray, np.ndarray]:
     """Source x/y of each row: from point geometry when the file is spatial, else the lon/lat columns."""
     if raw.geometry is not None:
@@ -131,7 +126,7 @@ class VillageIndex:
         self.tree = shapely.STRtree(self.geoms)
         self.county = shapely.union_all(self.geoms)
         shapely.prepare(self.county)
-        self.epsg = metric_epsg(float(shapely.centroid(self.county).x))
+        self.epsg = gk_zone_epsg(float(shapely.centroid(self.county).x))
 
     def village_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Index of the village containing each point, -1 where none does."""

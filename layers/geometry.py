@@ -16,6 +16,29 @@ def browser_polygons(frame: gpd.GeoDataFrame, *, tolerance: float = SIMPLIFY_DEG
     return out
 
 
+def unit_polygons(villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+    """The units of ``level`` (village, town or county) as ``code``, ``name``, geometry, simplified for the browser.
+
+    ``towns`` holds every township (``town_code``, ``name``, geometry), e.g. derived from the villages.
+    """
+    if level == "village":
+        frame = villages[["village_code", "name", "geometry"]].rename(columns={"village_code": "code"})
+    elif level == "town":
+        frame = towns[["town_code", "name", "geometry"]].rename(columns={"town_code": "code"})
+    else:
+        code = str(villages["village_code"].iloc[0])[:6]
+        frame = gpd.GeoDataFrame({"code": [code], "name": [code]}, geometry=[villages.union_all()], crs=villages.crs)
+    return browser_polygons(frame.reset_index(drop=True))
+
+
+def features_within(frame: gpd.GeoDataFrame | None, bounds: np.ndarray) -> gpd.GeoDataFrame | None:
+    """The features whose bounding boxes meet ``bounds`` (lon/lat), or None without any."""
+    if frame is None or not len(frame):
+        return None
+    x0, y0, x1, y1 = bounds
+    return frame.cx[x0:x1, y0:y1]
+
+
 def fit_zoom(bounds: np.ndarray, *, width_px: int = 900, height_px: int = 650, padding: float = 0.9) -> float:
     """The MapLibre zoom (512-px tiles) at which ``bounds`` (lon/lat) fill ``padding`` of a map of the given size."""
     x0, y0, x1, y1 = (float(b) for b in bounds)

@@ -14,7 +14,7 @@ import pytest
 
 from analytics import INPUT_LAYERS, Records, prepare_records
 from analytics.inspection_draw import Draw, candidates, cycle_bounds, draw_inspection, inspection_days_left, make_rng
-from geodata.crs import gk_zone_epsg
+from geodata.crs import county_epsg
 from geodata.settings import InspectionSettings, Settings
 from geodata.store import GeoPackageStore
 
@@ -25,7 +25,7 @@ DATE = dt.date(2026, 12, 1)
 def places(demo_store_path: Path) -> pd.DataFrame:
     """Metric x/y of a point inside each village (the draw's distances)."""
     villages = GeoPackageStore(demo_store_path).read("villages")
-    inner = villages.to_crs(gk_zone_epsg(float(villages.union_all().centroid.x))).representative_point()
+    inner = villages.to_crs(county_epsg(villages)).representative_point()
     return pd.DataFrame({"x": inner.x.to_numpy(), "y": inner.y.to_numpy()}, index=villages["village_code"])
 
 

@@ -12,7 +12,7 @@ import shapely
 
 from analytics.roads import build_road_graph
 from analytics.routing import TravelMatrix, nearest_neighbour, solve_routes, tour_seconds, travel_matrix
-from geodata.crs import gk_zone_epsg
+from geodata.crs import county_epsg
 from geodata.settings import Settings
 from geodata.store import GeoPackageStore
 
@@ -64,7 +64,7 @@ def test_open_route_equals_the_brute_force_optimum() -> None:
 @pytest.fixture(scope="module")
 def demo_roads(demo_store_path: Path) -> gpd.GeoDataFrame:
     roads = GeoPackageStore(demo_store_path).read("roads")
-    return roads.to_crs(gk_zone_epsg(float(roads.geometry.union_all().centroid.x)))
+    return roads.to_crs(county_epsg(roads))
 
 
 def test_thirty_stops_within_two_percent_of_long_runs(demo_roads: gpd.GeoDataFrame) -> None:

@@ -1,0 +1,62 @@
+"""What a choropleth of one indicator shows, and its standalone HTML export, from tables and shapes.
+
+Pure builders shared by the /map page, the wall screen and ``battlemap export-map``: the
+caller hands in the unit polygons and the indicator table; nothing here reads the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
+
+from geodata.settings import get_settings
+from layers.catalog import indicator
+from layers.classify import classify
+from layers.export_html import ChoroplethView, export_map_html
+from layers.i18n import t
+
+
+def choropleth_view(
+    shapes: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    *,
+    layer: str,
+    lang: str,
+    town: str | None = None,
+    village: str | None = None,
+) -> ChoroplethView:
+    """The units of ``shapes`` (``code``, ``name``, geometry) coloured by ``layer`` from ``table`` (indexed by code).
+
+    ``town`` keeps that township's units, ``village`` that one village.
+    """
+    ind = indicator(layer)
+    if village:
+        shapes = shapes[shapes["code"] == village]
+    elif town:
+        shapes = shapes[shapes["code"].str[:9] == town]
+    values = table[ind.column].reindex(shapes["code"]).astype(float)
+    values.index = shapes["code"].to_numpy()
+    classes = classify(values, ind, get_settings(), lang)
+    return ChoroplethView(shapes=shapes, values=values, ind=ind, classes=classes, lang=lang)
+
+
+def export_document(
+    view: ChoroplethView,
+    *,
+    as_of: dt.date,
+    roads: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    households: pd.DataFrame | None = None,
+) -> str:
+    """The standalone HTML map of ``view``, titled with the indicator and the reference date.
+
+    Roads and facilities are cut to the view by the caller; households (a village only)
+    arrive already masked.
+    """
+    ind_name = view.ind.en if view.lang == "en" else view.ind.zh
+    title = f"{t('app_title', view.lang)} · {ind_name} · {as_of:%Y-%m-%d}"
+    return export_map_html(
+        view, title=title, roads=roads, facilities=facilities, households=households, basemap=get_settings().map
+    )
