@@ -82,7 +82,9 @@ def make_demo_county(
             pd.DataFrame({"town_code": [t["town_code"] for t in towns], "name": [t["name"] for t in towns]}),
             [t["polygon"] for t in towns],
         ),
-        "villages": _villages_frame(to_geo, villages, registered.astype("int64")),
+        "villages": _villages_frame(
+            to_geo, villages, registered.astype("int64"), {t["town_code"]: t["name"] for t in towns}
+        ),
         "households": to_geo.points(people.drop(columns="village_index")),
         "housing": housing,
         "water_tests": _water_frame(to_geo, samples, sites),
@@ -297,7 +299,9 @@ def _water_frame(geo: _Geo, samples: pd.DataFrame, sites: list[dict]) -> gpd.Geo
     return geo.points(merged[cols])
 
 
-def _villages_frame(geo: _Geo, villages: list[dict], population: np.ndarray) -> gpd.GeoDataFrame:
+def _villages_frame(
+    geo: _Geo, villages: list[dict], population: np.ndarray, town_names: dict[str, str]
+) -> gpd.GeoDataFrame:
     """The villages layer; registered ``population`` exceeds resident members (people working away)."""
     return geo.frame(
         pd.DataFrame(
@@ -305,6 +309,7 @@ def _villages_frame(geo: _Geo, villages: list[dict], population: np.ndarray) -> 
                 "village_code": [v["village_code"] for v in villages],
                 "name": [v["name"] for v in villages],
                 "town_code": [v["village_code"][:9] for v in villages],
+                "town_name": [town_names[v["village_code"][:9]] for v in villages],
                 "population": population,
                 "collective_income": [v["collective_income"] for v in villages],
                 "former_poverty_village": [v["former_poverty_village"] for v in villages],
