@@ -30,8 +30,8 @@ from callbacks import (
 from callbacks.shared_cache import SharedCache
 from callbacks.store_data import StoreData
 from geodata._errors import ConfigError
-from geodata.accounts import ensure_first_admin
-from geodata.demo_store import ensure_demo_store
+from geodata.demo.store import ensure_demo_store
+from geodata.private.accounts import ensure_first_admin
 from geodata.settings import get_settings
 from geodata.store import open_store
 from layers.i18n import t

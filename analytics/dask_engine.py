@@ -3,7 +3,7 @@
 Every indicator is computed within a county (a township or village never spans two),
 so a province is built as a dask-geopandas frame of households partitioned by county:
 each worker loads its county's households and context with the loaders it is given
-(:class:`geodata.county_reader.CountyReader` for a store, or a synthetic generator in
+(:class:`geodata.store.county_reader.CountyReader` for a store, or a synthetic generator in
 the benchmark), runs exactly the in-memory build, and returns its rows. Nothing large
 travels from the client. On one county the result equals :func:`compute_indicators`.
 """

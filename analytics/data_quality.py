@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata.idcard import id_checksums_ok
-from geodata.locate import VillageIndex
-from geodata.privacy import mask_id
+from geodata.io.idcard import id_checksums_ok
+from geodata.io.locate import VillageIndex
+from geodata.io.privacy import mask_id
 from geodata.settings import Settings, get_settings
 
 KINDS = (

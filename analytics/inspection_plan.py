@@ -26,8 +26,8 @@ from analytics.records import Records, inspection_records
 from analytics.roads import RoadGraph, build_road_graph
 from analytics.routing import RouteSolution, solve_routes, travel_matrix
 from geodata._errors import InputError
-from geodata.crs import county_epsg
-from geodata.privacy import mask_name
+from geodata.io.crs import county_epsg
+from geodata.io.privacy import mask_name
 from geodata.settings import Settings
 
 HOUSEHOLD_CHECKS = ("education_gap", "uninsured", "cd", "water_unsafe", "monitored_open")

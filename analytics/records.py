@@ -20,7 +20,7 @@ import shapely
 
 from analytics.roads import RoadGraph, build_road_graph, distance_to_nearest
 from analytics.water import judge_samples
-from geodata.crs import county_epsg
+from geodata.io.crs import county_epsg
 from geodata.settings import Settings
 
 # Every input layer but villages and households may be absent (a county imports what it has).

@@ -49,7 +49,7 @@ from analytics.site_grid import (
     slope_raster,
 )
 from geodata._errors import InputError
-from geodata.crs import county_epsg
+from geodata.io.crs import county_epsg
 from geodata.settings import Settings, SiteSettings
 
 CRITERIA = ("road", "township", "school", "clinic", "water", "slope", "origin", "elevation")

@@ -25,7 +25,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from geodata.columns import normalise_header
+from geodata.schemas import normalise_header
 from geodata.settings import Settings
 from geodata.water_limits import indicator_codes, load_limits
 

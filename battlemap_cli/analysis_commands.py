@@ -14,10 +14,10 @@ from analytics import INPUT_LAYERS, compute_indicators, explain, prepare_records
 from analytics.explain import missing_layer
 from analytics.history import HISTORY, with_snapshot
 from geodata._errors import InputError
-from geodata.county_reader import CountyReader
+from geodata.io.spreadsheet import safe_cells, safe_csv
 from geodata.settings import get_settings
-from geodata.spreadsheet import safe_cells, safe_csv
 from geodata.store import open_store, write_computed
+from geodata.store.county_reader import CountyReader
 
 TABLES = {"village": "village_indicators", "town": "town_indicators", "county": "county_indicators"}
 

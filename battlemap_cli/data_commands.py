@@ -10,12 +10,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from geodata._errors import InputError
-from geodata.demo_store import DEMO_STEPS, write_demo
-from geodata.importer import import_layer, prepare_layer
+from geodata.demo.store import DEMO_STEPS, write_demo
+from geodata.io.importer import import_layer, prepare_layer
+from geodata.io.templates import template_workbook
 from geodata.schemas import SCHEMAS
 from geodata.settings import describe_settings, get_settings
 from geodata.store import open_store
-from geodata.templates import template_workbook
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from geodata.kiosk import create_token, revoke_token, tokens
+from geodata.private.kiosk import create_token, revoke_token, tokens
 from geodata.store import open_store
 
 

@@ -13,8 +13,8 @@ from analytics import prepare_records
 from analytics.inspection_plan import parse_lonlat, plan_inspection, route_context
 from battlemap_cli.analysis_commands import _date, read_inputs
 from geodata._errors import InputError
-from geodata.findings import add_finding, rectify_finding
-from geodata.plan_store import PlanStore
+from geodata.private.findings import add_finding, rectify_finding
+from geodata.private.plan_store import PlanStore
 from geodata.settings import get_settings
 from geodata.store import open_store, os_user
 from layers.checklist import warning_text

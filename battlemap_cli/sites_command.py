@@ -25,8 +25,8 @@ from analytics.sites import (
     rank_sites,
 )
 from geodata._errors import InputError
+from geodata.io.spreadsheet import safe_csv
 from geodata.settings import get_settings
-from geodata.spreadsheet import safe_csv
 from geodata.store import open_store
 
 FORMATS = (".geojson", ".json", ".csv", ".html")

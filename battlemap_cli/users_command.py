@@ -8,8 +8,8 @@ import sys
 
 from analytics.townships import township_codes
 from geodata._errors import InputError
-from geodata.accounts import ROLES, AccountStore, generated_password
-from geodata.private_db import cli_user
+from geodata.private.accounts import ROLES, AccountStore, generated_password
+from geodata.private.db import cli_user
 from geodata.store import open_store
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from geodata.demo import make_demo_county
-from geodata.importer import import_layer
+from geodata.io.importer import import_layer
 from geodata.store import GeoPackageStore
 
 HEADERS = {

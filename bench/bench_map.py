@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 from playwright.sync_api import Page, Response
 
-from geodata.demo_store import write_demo
+from geodata.demo.store import write_demo
 from geodata.store import GeoPackageStore
 from tests.browser import chromium, login, serving_process
 from tests.test_map_page import click_at, rendered

@@ -23,12 +23,12 @@ import sqlalchemy as sa
 
 from analytics import INPUT_LAYERS, compute_indicators
 from analytics.records import _located_village
-from geodata.crs import county_epsg
 from geodata.demo import make_demo_county
-from geodata.demo_store import _with_derived
-from geodata.postgis_store import PostGISStore
+from geodata.demo.store import _with_derived
+from geodata.io.crs import county_epsg
 from geodata.settings import get_settings
 from geodata.store import GeoPackageStore, Store, conform, write_computed
+from geodata.store.postgis import PostGISStore
 from tests import postgis_server
 
 AS_OF = dt.date(2026, 6, 30)

@@ -47,9 +47,9 @@ import psutil
 import requests
 
 from battlemap_cli.serve_command import gunicorn_command
-from geodata.accounts import AccountStore
-from geodata.demo_store import write_demo
-from geodata.kiosk import create_token
+from geodata.demo.store import write_demo
+from geodata.private.accounts import AccountStore
+from geodata.private.kiosk import create_token
 from geodata.store import open_store
 from tests.browser import TEST_PASSWORD, free_port
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geodata.demo_store import write_demo
-from geodata.kiosk import create_token
+from geodata.demo.store import write_demo
+from geodata.private.kiosk import create_token
 from geodata.store import GeoPackageStore
 from tests.browser import chromium, serving_process
 

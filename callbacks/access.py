@@ -34,10 +34,10 @@ import flask
 import flask_login
 
 from callbacks.store_data import StoreData
-from geodata.accounts import ROLES, Account, AccountStore
-from geodata.kiosk import TABLE as KIOSK_TABLE
-from geodata.kiosk import digest, live_digest
-from geodata.private_db import PrivateDB
+from geodata.private.accounts import ROLES, Account, AccountStore
+from geodata.private.db import PrivateDB
+from geodata.private.kiosk import TABLE as KIOSK_TABLE
+from geodata.private.kiosk import digest, live_digest
 from geodata.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 Every reveal of personal data, export, import, route plan, login (and failed login),
 account change and kiosk token is a row of the log in the private file beside the store
-(:mod:`geodata.private_db`); this page only reads it.
+(:mod:`geodata.private.db`); this page only reads it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 from dash import Input, Output, dcc, html
 
 from callbacks.store_data import StoreData
-from geodata.private_db import PrivateDB
+from geodata.private.db import PrivateDB
 from geodata.settings import get_settings
 from layers.i18n import lang_of, t
 

@@ -13,7 +13,7 @@ from dash import ALL, dcc, html
 
 from analytics.data_quality import KINDS
 from callbacks.store_data import StoreData
-from geodata.crs import gk_zone_epsg
+from geodata.io.crs import gk_zone_epsg
 from geodata.schemas import SCHEMAS
 from geodata.settings import get_settings
 from layers import data_views as views

@@ -2,10 +2,10 @@
 
 Administrators only (the access guard, :mod:`callbacks.access`); the logged-in admin
 (:func:`~callbacks.access.current_user`) is recorded in the import log. Callbacks are
-thin: the upload goes to :class:`geodata.uploads.UploadArea`, the preview and CRS hint
-come from :mod:`geodata.preview`, validation and import from
-:mod:`geodata.importer` (the same checks as ``battlemap import``), the change summary
-from :mod:`geodata.diff`, the indicator rebuild runs on a :class:`geodata.jobs.JobBoard`
+thin: the upload goes to :class:`geodata.private.uploads.UploadArea`, the preview and CRS hint
+come from :mod:`geodata.io.preview`, validation and import from
+:mod:`geodata.io.importer` (the same checks as ``battlemap import``), the change summary
+from :mod:`geodata.io.diff`, the indicator rebuild runs on a :class:`geodata.private.jobs.JobBoard`
 polled by a ``dcc.Interval``, and the quality view from :mod:`analytics.data_quality`.
 """
 
@@ -24,14 +24,14 @@ from callbacks.access import audit_export, current_user
 from callbacks.data_layout import MAP_COLUMNS, PATH, PREVIEW_ROWS, Ids, layout
 from callbacks.store_data import StoreData
 from geodata._errors import BattlemapError, InputError
-from geodata.diff import LayerDiff
-from geodata.importer import import_layer, prepare_layer
-from geodata.preview import auto_mapping, changed_overrides, detect_layer, preview_table, read_upload, upload_sheets
-from geodata.readers import RawTable
+from geodata.io.diff import LayerDiff
+from geodata.io.importer import import_layer, prepare_layer
+from geodata.io.preview import auto_mapping, changed_overrides, detect_layer, preview_table, read_upload, upload_sheets
+from geodata.io.readers import RawTable
+from geodata.io.templates import template_workbook
+from geodata.private.uploads import Upload, UploadArea, decode_upload
 from geodata.schemas import SCHEMAS
 from geodata.settings import get_settings
-from geodata.templates import template_workbook
-from geodata.uploads import Upload, UploadArea, decode_upload
 from layers import data_views as views
 from layers.i18n import LAYER_NAMES, pick, t
 

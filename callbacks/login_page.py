@@ -1,7 +1,7 @@
 """The login form, logout, and the 401/403 answers, served by Flask (they work without JavaScript).
 
 ``GET /login`` shows the form, ``POST /login`` checks name and password through
-:meth:`geodata.accounts.AccountStore.authenticate` (throttled and audited) and starts a
+:meth:`geodata.private.accounts.AccountStore.authenticate` (throttled and audited) and starts a
 fresh session; ``POST /logout`` ends it. Both forms carry a per-session CSRF token. A page
 asked for without a login is answered with status 401 and this same form, which returns
 to the page afterwards; a page the role may not see gets 403. Requests from scripts
@@ -21,8 +21,8 @@ import flask_login
 
 from callbacks.access import CALLBACK_PATH, SHELL_PATHS, Identity, WebUser
 from callbacks.store_data import StoreData
-from geodata.accounts import Account, AccountStore, LoginRefused
-from geodata.private_db import PrivateDB
+from geodata.private.accounts import Account, AccountStore, LoginRefused
+from geodata.private.db import PrivateDB
 from layers.i18n import lang_of, t
 
 CSRF_KEY = "csrf"

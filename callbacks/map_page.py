@@ -28,8 +28,8 @@ from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
 from callbacks.store_data import StoreData, warm_cache
 from callbacks.views import choropleth_view, export_html, legend_items
-from geodata.privacy import MASKERS
-from geodata.private_db import PrivateDB
+from geodata.io.privacy import MASKERS
+from geodata.private.db import PrivateDB
 from geodata.settings import get_settings
 from layers import panel
 from layers.catalog import CATALOG

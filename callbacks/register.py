@@ -20,8 +20,8 @@ from dash.exceptions import PreventUpdate
 
 from callbacks.access import audit_export, in_scope
 from callbacks.store_data import StoreData
-from geodata.privacy import MASKERS
-from geodata.spreadsheet import safe_csv
+from geodata.io.privacy import MASKERS
+from geodata.io.spreadsheet import safe_csv
 from layers.i18n import RISK_TYPES, lang_of, pick, t
 
 GRID_COLUMNS = [

@@ -29,8 +29,8 @@ from callbacks.access import current_user, is_admin
 from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
 from geodata._errors import BattlemapError
-from geodata.findings import add_finding
-from geodata.plan_store import PlanAccessError, PlanStore
+from geodata.private.findings import add_finding
+from geodata.private.plan_store import PlanAccessError, PlanStore
 from geodata.settings import get_settings
 from layers.checklist import day_lines, reasons_text, stop_sections, stop_title, warning_text
 from layers.i18n import lang_of, t

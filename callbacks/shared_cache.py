@@ -31,7 +31,7 @@ from typing import Any
 
 import diskcache
 
-from geodata.private_files import private_dir
+from geodata.private.files import private_dir
 from geodata.settings import Settings, get_settings
 from geodata.store import Store
 

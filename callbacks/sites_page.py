@@ -36,8 +36,8 @@ from analytics.sites import (
 from callbacks.access import audit_export
 from callbacks.store_data import StoreData, warm_cache
 from geodata._errors import InputError
+from geodata.io.spreadsheet import safe_csv
 from geodata.settings import get_settings
-from geodata.spreadsheet import safe_csv
 from layers.basemap import basemap_layers
 from layers.i18n import lang_of, t
 from layers.site_map import (

@@ -23,7 +23,7 @@ from analytics.build_state import INDICATOR_TABLES, is_current
 from analytics.history import HISTORY, snapshot_before, with_snapshot
 from analytics.townships import townships
 from callbacks.shared_cache import SharedCache
-from geodata.jobs import JobBoard
+from geodata.private.jobs import JobBoard
 from geodata.settings import get_settings
 from geodata.store import Frame, Store, write_computed
 from layers.geometry import features_within, unit_polygons

@@ -1,6 +1,6 @@
 """The /wall page (作战图): a dark, full-screen battle map that runs unattended all day.
 
-It opens with a kiosk token in the URL (``/wall?kiosk=…``; see :mod:`geodata.kiosk` and
+It opens with a kiosk token in the URL (``/wall?kiosk=…``; see :mod:`geodata.private.kiosk` and
 :mod:`callbacks.access`) or for any county-wide account, and shows aggregates only: KPI
 tiles, a village choropleth with the red villages outlined, and the red list. One timer
 rotates the indicator (a click or touch pauses it; ``?indicator=`` pins one), another

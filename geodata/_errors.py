@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from geodata.report import Report
+    from geodata.io.report import Report
 
 
 class BattlemapError(Exception):

@@ -2,19 +2,23 @@
 
 This module is the code form of ``DATA_MODEL.md``. Importers map a file's headers to
 the canonical names through the aliases below (real county sheets use many variants,
-and shapefile field names are cut to 10 bytes, which :mod:`geodata.columns` handles),
+and shapefile field names are cut to 10 bytes, which :mod:`geodata.io.columns` handles),
 then coerce values by ``kind``. Limits that are policy numbers name a setting
 (``"imports.max_members"``) instead of holding a literal.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
 Kind = Literal["str", "code", "int", "float", "bool", "date", "enum", "list", "number_text"]
 GeometryKind = Literal["polygon", "point", "line", "grid"] | None
 Bound = float | str | None  # a number, or a dotted settings name such as "imports.max_members"
+_UNIT_SUFFIX = re.compile(r"[\(（\[【][^\)）\]】]*[\)）\]】]$")
+_SPACES = re.compile(r"[\s\u3000]+")
 
 
 @dataclass(frozen=True, eq=False)
@@ -520,3 +524,15 @@ def schema(layer: str) -> LayerSchema:
     except KeyError:
         msg = f"unknown layer {layer!r}; layers are: {', '.join(SCHEMAS)}"
         raise KeyError(msg) from None
+
+
+def normalise_header(text: object) -> str:
+    """Header text in a comparable form: NFKC, no spaces or star marks, no trailing unit, lower case."""
+    s = unicodedata.normalize("NFKC", str(text)).strip()
+    s = _SPACES.sub("", s).strip("*※")
+    while True:
+        cut = _UNIT_SUFFIX.sub("", s)
+        if cut == s or not cut:
+            break
+        s = cut
+    return s.lower()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geodata.columns import normalise_header
+from geodata.schemas import normalise_header
 
 LIMITS_FILE = "gb5749_2022.csv"
 

@@ -2,7 +2,7 @@
 
 The default is no basemap: intranets have no internet, and the project's own layers
 carry the context. Tianditu is CGCS2000 (no offset); AMap tiles are GCJ-02, so every
-coordinate drawn over them is shifted with :func:`geodata.crs.wgs84_to_gcj02` first —
+coordinate drawn over them is shifted with :func:`geodata.io.crs.wgs84_to_gcj02` first —
 otherwise households would sit ~450 m off their houses.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import shapely
 
-from geodata.crs import wgs84_to_gcj02
+from geodata.io.crs import wgs84_to_gcj02
 from geodata.settings import MapSettings
 
 SERVERS = {"tianditu": range(8), "amap": range(1, 5), "osm": [None]}

@@ -21,12 +21,12 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from openpyxl.styles import Font
 
-from geodata.diff import LayerDiff
-from geodata.preview import CrsHint, Preview
-from geodata.privacy import MASKERS, mask_name
-from geodata.report import Report
+from geodata.io.diff import LayerDiff
+from geodata.io.preview import CrsHint, Preview
+from geodata.io.privacy import MASKERS, mask_name
+from geodata.io.report import Report
+from geodata.io.spreadsheet import append_as_text
 from geodata.schemas import schema
-from geodata.spreadsheet import append_as_text
 from layers.i18n import LAYER_NAMES, PROBLEM_FIXES, PROBLEM_KINDS, QUALITY_KINDS, pick, t
 from layers.unit_map import esc, map_figure
 

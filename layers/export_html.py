@@ -17,7 +17,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geodata.crs import wgs84_to_gcj02
+from geodata.io.crs import wgs84_to_gcj02
 from geodata.settings import MapSettings
 from layers.basemap import ATTRIBUTION, leaflet_tiles, to_gcj02_frame
 from layers.catalog import MapIndicator, format_value, unit_label

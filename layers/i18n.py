@@ -445,7 +445,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "log_source": ("来源", "Source"),
 }
 
-PROBLEM_KINDS = {  # the validation report's problem kinds (geodata.validate, geodata.locate, geodata.importer)
+PROBLEM_KINDS = {  # the validation report's problem kinds (geodata.io.validate, geodata.io.locate, geodata.io.importer)
     "unreadable": ("文件无法读取", "unreadable file"),
     "missing_column": ("缺少必填列", "required column missing"),
     "duplicate_column": ("重复的列", "duplicate column"),

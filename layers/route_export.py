@@ -21,7 +21,7 @@ import geopandas as gpd
 import gpxpy.gpx
 import numpy as np
 
-from geodata.crs import wgs84_to_gcj02
+from geodata.io.crs import wgs84_to_gcj02
 from geodata.settings import MapSettings
 from layers.basemap import to_gcj02_frame
 from layers.checklist import checklist_html, day_lines, reasons_text

@@ -26,7 +26,7 @@ from pyproj import Transformer
 
 from analytics.site_grid import Grid
 from analytics.sites import SiteResult
-from geodata.crs import wgs84_to_gcj02
+from geodata.io.crs import wgs84_to_gcj02
 from geodata.settings import MapSettings
 from layers.export_html import offline_map
 from layers.geometry import line_coordinates

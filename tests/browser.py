@@ -33,7 +33,7 @@ TEST_PASSWORD = "correct horse battery staple"
 
 def account(store: Path | str, role: str, *, township: str | None = None, name: str | None = None) -> str:
     """An account with ``role`` (and township) in the store's private file, made once; returns its name."""
-    from geodata.accounts import AccountStore
+    from geodata.private.accounts import AccountStore
     from geodata.store import open_store
 
     name = name or f"test-{role}" + (f"-{township}" if township else "")

@@ -25,9 +25,9 @@ import pytest
 import shapely
 from psycopg import sql
 
-from geodata.idcard import check_char
-from geodata.postgis_store import PostGISStore, normalise_url
+from geodata.io.idcard import check_char
 from geodata.store import GeoPackageStore, Store
+from geodata.store.postgis import PostGISStore, normalise_url
 from tests import postgis_server
 
 POSTGIS_TEMPLATE = "battlemap_test_template"
@@ -168,7 +168,7 @@ DEMO_HOUSEHOLDS = 4000  # small enough for quick tests, large enough for every v
 @pytest.fixture(scope="session")
 def demo_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with a small deterministic demo county, written once per test session (do not modify)."""
-    from geodata.demo_store import write_demo
+    from geodata.demo.store import write_demo
 
     store = GeoPackageStore(tmp_path_factory.mktemp("demo") / "demo.gpkg")
     write_demo(store, seed=7, households=DEMO_HOUSEHOLDS)

@@ -19,9 +19,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import create_app
-from geodata.accounts import AccountStore
-from geodata.kiosk import create_token, revoke_token
-from geodata.plan_store import PlanStore
+from geodata.private.accounts import AccountStore
+from geodata.private.kiosk import create_token, revoke_token
+from geodata.private.plan_store import PlanStore
 from geodata.store import GeoPackageStore
 from tests.browser import TEST_PASSWORD, account
 

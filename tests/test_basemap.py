@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import pytest
 from pyproj import Geod
 
-from geodata.crs import wgs84_to_gcj02
+from geodata.io.crs import wgs84_to_gcj02
 from geodata.settings import MapSettings, Settings
 from layers.basemap import basemap_layers, shift_for_basemap, tile_sources
 

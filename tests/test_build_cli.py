@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from bench.bench_import import HEADERS
-from geodata.crs import wgs84_to_gcj02
+from geodata.io.crs import wgs84_to_gcj02
 from geodata.store import Store
 from tests.importing import run, write_xlsx
 from tests.test_import_villages import write_gbk_shapefile

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 
-from geodata.coerce import (
+from geodata.io.coerce import (
     coerce_bool,
     coerce_code,
     coerce_date,

@@ -1,7 +1,7 @@
 """Header matching: aliases, units in brackets, full-width text, 10-byte shapefile names."""
 
-from geodata.columns import match_columns, normalise_header
-from geodata.schemas import HOUSEHOLDS, VILLAGES
+from geodata.io.columns import match_columns
+from geodata.schemas import HOUSEHOLDS, VILLAGES, normalise_header
 
 
 def test_normalise_header_drops_units_spaces_and_width() -> None:

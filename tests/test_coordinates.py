@@ -8,7 +8,7 @@ import pytest
 from pyproj import Geod
 
 from geodata._errors import CrsError
-from geodata.crs import (
+from geodata.io.crs import (
     bd09_to_wgs84,
     describe_coordinate_problem,
     gcj02_to_wgs84,

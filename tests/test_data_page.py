@@ -15,7 +15,7 @@ import pytest
 import shapely
 from playwright.sync_api import Page
 
-from geodata.crs import wgs84_to_gcj02
+from geodata.io.crs import wgs84_to_gcj02
 from geodata.store import GeoPackageStore
 from tests.browser import SCREENSHOTS, chromium, login, serving
 from tests.conftest import resident_id

@@ -15,14 +15,14 @@ import shapely
 
 from analytics.data_quality import data_quality, last_updates
 from geodata._errors import InputError, ReadError
-from geodata.crs import wgs84_to_gcj02
-from geodata.importer import import_layer, prepare_layer
-from geodata.preview import detect_layer, preview_table, read_upload
-from geodata.readers import read_table
+from geodata.io.crs import wgs84_to_gcj02
+from geodata.io.importer import import_layer, prepare_layer
+from geodata.io.preview import detect_layer, preview_table, read_upload
+from geodata.io.readers import read_table
+from geodata.io.templates import example_place, template_workbook
+from geodata.private.uploads import UploadArea, clean_name, decode_upload
 from geodata.schemas import SCHEMAS
 from geodata.store import Store
-from geodata.templates import example_place, template_workbook
-from geodata.uploads import UploadArea, clean_name, decode_upload
 from tests.conftest import resident_id
 from tests.importing import HEADER, household_rows, run, write_csv, write_xlsx
 

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from geodata.demo import make_demo_county
-from geodata.idcard import id_checksum_ok
+from geodata.io.idcard import id_checksum_ok
 from geodata.schemas import SCHEMAS
 from geodata.store import Store
 from geodata.water_limits import indicator_code, indicator_codes

@@ -14,7 +14,7 @@ import pandas as pd
 from pyproj import Geod
 
 from bench.bench_import import HEADERS
-from geodata.crs import wgs84_to_gcj02
+from geodata.io.crs import wgs84_to_gcj02
 from geodata.store import GeoPackageStore, Store
 from tests.conftest import copy_store
 from tests.importing import run

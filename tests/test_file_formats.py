@@ -13,8 +13,8 @@ import pytest
 import shapely
 
 from geodata._errors import ReadError
-from geodata._shapefile import detect_dbf_encoding
-from geodata.readers import read_table
+from geodata.io._shapefile import detect_dbf_encoding
+from geodata.io.readers import read_table
 
 HEAD = ["户编号", "户主姓名", "家庭人口数"]
 ROWS = [["H001", "张三明", 3], ["H002", "李四", 5]]

@@ -104,7 +104,7 @@ def test_duplicate_keys_are_found_beside_an_empty_one(mini_store: Store, tmp_pat
 def test_a_percentage_is_a_share(value: str) -> None:
     import pandas as pd
 
-    from geodata.coerce import coerce_float
+    from geodata.io.coerce import coerce_float
     from geodata.schemas import schema
     from geodata.settings import Settings
 

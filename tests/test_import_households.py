@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geodata.crs import wgs84_to_gcj02
+from geodata.io.crs import wgs84_to_gcj02
 from geodata.store import Store
 from tests.conftest import snapshot
 from tests.importing import HEADER, household_rows, run, write_csv, write_xlsx
@@ -203,15 +203,15 @@ def test_validate_writes_nothing(mini_store, tmp_path) -> None:
 
 
 def test_crash_during_import_leaves_store_unchanged(mini_store, tmp_path, monkeypatch) -> None:
-    import geodata.postgis_store
-    import geodata.store
+    from geodata.store.gpkg import StoreWriter
+    from geodata.store.postgis import PostGISWriter
 
     before = snapshot(mini_store)
 
     def boom(*_args, **_kwargs):
         raise OSError("disk full")
 
-    for writer in (geodata.store.StoreWriter, geodata.postgis_store.PostGISWriter):
+    for writer in (StoreWriter, PostGISWriter):
         monkeypatch.setattr(writer, "flush_log", boom)
     with pytest.raises(OSError, match="disk full"):
         run(mini_store.target, "import", "households", str(write_csv(tmp_path / "h.csv", household_rows())))

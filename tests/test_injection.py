@@ -12,7 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from geodata.spreadsheet import safe_csv
+from geodata.io.spreadsheet import safe_csv
 from geodata.store import GeoPackageStore
 from layers.data_views import table_xlsx
 from tests.browser import chromium, login, serving

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from geodata.idcard import check_char, id_checksum_ok, id_checksums_ok
-from geodata.privacy import mask_id, mask_name, mask_phone
+from geodata.io.idcard import check_char, id_checksum_ok, id_checksums_ok
+from geodata.io.privacy import mask_id, mask_name, mask_phone
 
 
 def test_masks_match_the_ledger_conventions() -> None:

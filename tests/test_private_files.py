@@ -11,9 +11,9 @@ import pytest
 
 from callbacks.shared_cache import SharedCache
 from geodata._errors import ConfigError
-from geodata.private_db import PrivateDB
-from geodata.private_files import private_dir
-from geodata.uploads import UploadArea
+from geodata.private.db import PrivateDB
+from geodata.private.files import private_dir
+from geodata.private.uploads import UploadArea
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from geodata.report import Report
+from geodata.io.report import Report
 from layers.data_views import report_columns, report_rows
 from layers.i18n import PROBLEM_FIXES, PROBLEM_KINDS
 
@@ -15,7 +15,7 @@ KIND = re.compile(r"""(?:add|flag|warn|error)\(\s*"([a-z_]+)",|"([a-z_]+)",\s*"(
 def raised_kinds() -> set[str]:
     """Problem kinds named where geodata reports them (report.add, sink.flag and friends)."""
     found: set[str] = set()
-    for path in Path("geodata").glob("[!_]*.py"):  # not the demo generator
+    for path in Path("geodata").rglob("[!_]*.py"):  # not the demo generator's _land, _people...
         for a, b in KIND.findall(path.read_text("utf-8")):
             found.add(a or b)
     return found - {"error", "warning"}

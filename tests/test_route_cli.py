@@ -13,8 +13,8 @@ import gpxpy
 import pytest
 
 from battlemap_cli.main import main
-from geodata.findings import add_finding
-from geodata.plan_store import PlanAccessError, PlanStore, private_path
+from geodata.private.findings import add_finding
+from geodata.private.plan_store import PlanAccessError, PlanStore, private_path
 from geodata.store import GeoPackageStore, Store, open_store
 from layers.checklist import ZERO_OUT_CHECKS
 from layers.i18n import t

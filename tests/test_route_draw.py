@@ -14,7 +14,7 @@ import pytest
 
 from analytics import INPUT_LAYERS, Records, prepare_records
 from analytics.inspection_draw import Draw, candidates, cycle_bounds, draw_inspection, inspection_days_left, make_rng
-from geodata.crs import county_epsg
+from geodata.io.crs import county_epsg
 from geodata.settings import InspectionSettings, Settings
 from geodata.store import GeoPackageStore
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import gpxpy
 import pytest
 
-from geodata.plan_store import PlanStore
+from geodata.private.plan_store import PlanStore
 from geodata.store import GeoPackageStore
 from tests.browser import SCREENSHOTS, chromium, login, serving
 

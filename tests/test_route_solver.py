@@ -12,7 +12,7 @@ import shapely
 
 from analytics.roads import build_road_graph
 from analytics.routing import TravelMatrix, nearest_neighbour, solve_routes, tour_seconds, travel_matrix
-from geodata.crs import county_epsg
+from geodata.io.crs import county_epsg
 from geodata.settings import Settings
 from geodata.store import GeoPackageStore
 

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from geodata._errors import ConfigError, StoreError
-from geodata.demo_store import ensure_demo_store
-from geodata.postgis_store import PostGISStore, mask_url
+from geodata.demo.store import ensure_demo_store
 from geodata.store import GeoPackageStore, Prefix, Store, open_store
+from geodata.store.postgis import PostGISStore, mask_url
 from tests.conftest import snapshot, town_frame
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geodata.postgis_store import PostGISStore
 from geodata.store import GeoPackageStore, Store
+from geodata.store.postgis import PostGISStore
 from tests.browser import SCREENSHOTS, chromium, login, serving
 from tests.conftest import copy_store
 from tests.importing import run

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import openpyxl
 
-from geodata.preview import read_upload, upload_sheets
+from geodata.io.preview import read_upload, upload_sheets
 from tests.importing import two_sheet_workbook
 
 

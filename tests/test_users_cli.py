@@ -12,7 +12,7 @@ import pytest
 from battlemap_cli.main import main
 from callbacks import server_config
 from geodata._errors import ConfigError
-from geodata.accounts import AccountStore, LoginRefused
+from geodata.private.accounts import AccountStore, LoginRefused
 from geodata.settings import get_settings
 from geodata.store import Store
 
@@ -131,7 +131,7 @@ def test_serve_production_without_key_exits(
 
 
 def test_first_run_creates_one_admin_once(mini_store: Store) -> None:
-    from geodata.accounts import ensure_first_admin
+    from geodata.private.accounts import ensure_first_admin
 
     password = ensure_first_admin(mini_store)
     assert password and len(password) >= 20

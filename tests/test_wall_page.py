@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, Response
 
 from battlemap_cli.main import main
-from geodata.kiosk import create_token, revoke_token
+from geodata.private.kiosk import create_token, revoke_token
 from geodata.store import GeoPackageStore
 from tests.browser import SCREENSHOTS, chromium, response_bodies, serving
 

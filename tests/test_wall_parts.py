@@ -14,7 +14,7 @@ from analytics.kpis import wall_kpis
 from analytics.records import Records
 from battlemap_cli.main import main
 from geodata._errors import InputError
-from geodata.kiosk import create_token, digest, is_valid, revoke_token, tokens
+from geodata.private.kiosk import create_token, digest, is_valid, revoke_token, tokens
 from geodata.settings import Settings, WallSettings
 from geodata.store import GeoPackageStore, Store
 from layers.wall import red_list, tile_text

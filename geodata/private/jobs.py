@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from geodata.private_files import private_dir
+from geodata.private.files import private_dir
 from geodata.store import Store
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,9 @@ import shapely
 from charset_normalizer import from_bytes
 
 from geodata._errors import ReadError
-from geodata._excel import read_xlsx_rows
-from geodata._shapefile import read_shapefile
-from geodata.columns import normalise_header
+from geodata.io._excel import read_xlsx_rows
+from geodata.io._shapefile import read_shapefile
+from geodata.schemas import normalise_header
 
 SPATIAL = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
 TABULAR = {".xlsx", ".xlsm", ".csv", ".txt"}

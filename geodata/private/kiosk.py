@@ -4,7 +4,7 @@ Only a SHA-256 digest of each token is stored (table ``kiosk_tokens`` in the sto
 copy of the store does not hand out working links. A token is shown once, when it is
 created; revoking it stamps ``revoked_at`` and the wall stops answering it on its next
 refresh. Creating and revoking go into the import log like any other change, and into
-the audit log (:mod:`geodata.private_db`).
+the audit log (:mod:`geodata.private.db`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from geodata._errors import InputError
-from geodata.private_db import PrivateDB, cli_user
+from geodata.private.db import PrivateDB, cli_user
 from geodata.store import Store
 
 TABLE = "kiosk_tokens"

@@ -1,7 +1,7 @@
 """The demo county's land: outline, rivers, terrain, townships and villages (metres, CGCS2000 GK zone).
 
 Everything here is in the Gauss-Krüger zone of the county (EPSG:4544, central meridian
-105°E) so that distances and areas are metric; :mod:`geodata.demo` converts to EPSG:4490.
+105°E) so that distances and areas are metric; :mod:`geodata.demo.county` converts to EPSG:4490.
 The terrain is a loess plateau cut by one main valley and steep tributary gullies, so
 that valleys hold the township seats and most hamlets, and the slopes hold landslides.
 """

@@ -3,7 +3,7 @@
 Records that must not travel with the layers (password hashes, unannounced-visit plans,
 who looked at what) live in ``battlemap.private.sqlite`` next to ``battlemap.gpkg``, not
 in the GeoPackage that ``/wall`` and ``/map`` read. Every module that keeps records here
-(:mod:`geodata.plan_store`, :mod:`geodata.accounts`) subclasses :class:`PrivateDB`, so
+(:mod:`geodata.private.plan_store`, :mod:`geodata.private.accounts`) subclasses :class:`PrivateDB`, so
 there is one schema, one connection rule and one ``audit_log``, whose rows SQLite
 triggers forbid to update or delete. Writing here never changes the layer store's
 change stamp, so the map's caches stay warm.
@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from geodata.private_files import private_file
+from geodata.private.files import private_file
 from geodata.store import Store, os_user
 
 SCHEMA = """

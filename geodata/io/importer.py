@@ -21,10 +21,10 @@ import pandas as pd
 import shapely
 
 from geodata._errors import InputError, ReadError
-from geodata.columns import ColumnMapping
-from geodata.crs import CrsSpec, geographic_points, to_cgcs2000
-from geodata.diff import LayerDiff, diff_layer, village_lookup
-from geodata.locate import (
+from geodata.io.columns import ColumnMapping
+from geodata.io.crs import CrsSpec, geographic_points, to_cgcs2000
+from geodata.io.diff import LayerDiff, diff_layer, village_lookup
+from geodata.io.locate import (
     STORED,
     VillageIndex,
     locate_points,
@@ -33,13 +33,12 @@ from geodata.locate import (
     source_crs,
     transform_geometries,
 )
-from geodata.private_db import PrivateDB, cli_user
-from geodata.readers import RawTable, read_table
-from geodata.report import Report, RowProblems
+from geodata.io.readers import RawTable, read_table
+from geodata.io.report import Report, RowProblems
+from geodata.io.validate import ROW, normalise_table
 from geodata.schemas import DERIVED_COLUMNS, LayerSchema, schema
 from geodata.settings import Settings, get_settings
 from geodata.store import Frame, Store
-from geodata.validate import ROW, normalise_table
 
 log = logging.getLogger(__name__)
 Mode = Literal["replace", "append"]
@@ -214,6 +213,9 @@ def write_layer(
         )
     diff_detail = {k: v for k, v in detail.items() if k != "diff"}
     audit = {"rows": len(prepared.frame), "file": prepared.report.file, **diff_detail}
+    # The one import from io into the private room: every import is audited in the private file.
+    from geodata.private.db import PrivateDB, cli_user  # noqa: PLC0415
+
     try:  # the import is stored (and in the store's own import log): a locked audit file must not look like a failure
         PrivateDB.beside(store).audit(who=who or cli_user(), action=f"import:{mode}", target=spec.name, detail=audit)
     except (OSError, sqlite3.Error):
@@ -312,7 +314,7 @@ def _attach_geometry(
     settings: Settings,
     report: Report,
 ) -> Frame:
-    """Geometry in EPSG:4490 for the layer's geometry kind; see :mod:`geodata.locate`."""
+    """Geometry in EPSG:4490 for the layer's geometry kind; see :mod:`geodata.io.locate`."""
     if spec.geometry is None:
         return frame
     if spec.geometry == "grid":

@@ -13,12 +13,12 @@ import re
 import numpy as np
 import pandas as pd
 
-from geodata.coerce import COERCERS, is_missing, out_of_range
-from geodata.columns import ColumnMapping, match_columns
-from geodata.idcard import id_checksums_ok
-from geodata.privacy import mask_id
-from geodata.readers import RawTable
-from geodata.report import Report, RowProblems
+from geodata.io.coerce import COERCERS, is_missing, out_of_range
+from geodata.io.columns import ColumnMapping, match_columns
+from geodata.io.idcard import id_checksums_ok
+from geodata.io.privacy import mask_id
+from geodata.io.readers import RawTable
+from geodata.io.report import Report, RowProblems
 from geodata.schemas import Column, LayerSchema
 from geodata.settings import Settings
 

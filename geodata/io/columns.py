@@ -3,33 +3,18 @@
 Sheets write the same column many ways (``人均纯收入（元）``, ``人均纯收入(元/年)``,
 ``户主 姓名``); shapefiles cut field names to 10 bytes, so ``村集体经济收入`` arrives as
 ``村集体经济`` in GBK or ``村集体`` in UTF-8. Headers are normalised (NFKC, no spaces,
-no trailing unit in brackets, lower case) before they are compared.
+no trailing unit in brackets, lower case: :func:`geodata.schemas.normalise_header`) before
+they are compared.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 
-from geodata.schemas import LayerSchema
+from geodata.schemas import LayerSchema, normalise_header
 
-_UNIT_SUFFIX = re.compile(r"[\(（\[【][^\)）\]】]*[\)）\]】]$")
-_SPACES = re.compile(r"[\s\u3000]+")
 DBF_NAME_BYTES = 10
-
-
-def normalise_header(text: object) -> str:
-    """Header text in a comparable form: NFKC, no spaces or star marks, no trailing unit, lower case."""
-    s = unicodedata.normalize("NFKC", str(text)).strip()
-    s = _SPACES.sub("", s).strip("*※")
-    while True:
-        cut = _UNIT_SUFFIX.sub("", s)
-        if cut == s or not cut:
-            break
-        s = cut
-    return s.lower()
 
 
 def _truncations(name: str) -> set[str]:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata._demo_names import birth_dates, person_names, phones, resident_ids, surname_pool, work_units
+from geodata.demo._names import birth_dates, person_names, phones, resident_ids, surname_pool, work_units
 
 REGION = "621199"  # the demo county's code, also the birthplace prefix of its residents' IDs
 INCOME_MEDIAN = 12500.0  # yuan per person per year in an average village

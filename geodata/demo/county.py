@@ -5,7 +5,7 @@ EPSG:4490, ready for the store. The same seed always gives the same county. The
 county is fictional (division code 621199 does not exist) but shaped like the real
 ones: ~1,750 km², 11–15 townships, 175–220 villages, households clustered in valley
 hamlets, failures of water quality clustered by supply, poverty in the remote uplands.
-Building blocks live in the private ``_demo_*`` modules.
+Building blocks live in the private modules beside it (``_land``, ``_names``, ``_infra``, ``_people``, ``_water``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geodata._demo_infra import make_facilities, make_hazards, make_roads
-from geodata._demo_land import CENTRE_LONLAT, GK_EPSG, Land, make_land
-from geodata._demo_names import COUNTY_NAME, person_names, surname_pool, town_names, village_names
-from geodata._demo_people import (
+from geodata.demo._infra import make_facilities, make_hazards, make_roads
+from geodata.demo._land import CENTRE_LONLAT, GK_EPSG, Land, make_land
+from geodata.demo._names import COUNTY_NAME, person_names, surname_pool, town_names, village_names
+from geodata.demo._people import (
     REGION,
     make_households,
     make_housing,
@@ -30,7 +30,7 @@ from geodata._demo_people import (
     make_projects,
     make_teams,
 )
-from geodata._demo_water import UNSAFE_SHARE, make_water_samples, plant_profiles
+from geodata.demo._water import UNSAFE_SHARE, make_water_samples, plant_profiles
 
 __all__ = ["AREA_KM2", "COUNTY_CODE", "COUNTY_NAME", "DEMO_AS_OF", "GK_EPSG", "make_demo_county"]
 

@@ -2,7 +2,7 @@
 
 Unannounced-visit plans must not leak, so they are not layers of the GeoPackage that
 ``/wall`` and ``/map`` read: they live in the private SQLite file
-(:mod:`geodata.private_db`). Every plan has an ``owner``; the API only returns plans to
+(:mod:`geodata.private.db`). Every plan has an ``owner``; the API only returns plans to
 their owner (or to an admin), and every creation, view and export — and every refused
 view — is written to the audit log.
 """
@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from geodata._errors import BattlemapError
-from geodata.private_db import PrivateDB, audit_row, now_text, private_path
+from geodata.private.db import PrivateDB, audit_row, now_text, private_path
 from geodata.store import Store
 
 __all__ = ["PlanAccessError", "PlanStore", "private_path"]

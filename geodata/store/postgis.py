@@ -29,7 +29,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from geodata._errors import StoreError
 from geodata.settings import get_settings
-from geodata.store import (
+from geodata.store.base import (
     IMPORT_LOG,
     Filter,
     Frame,

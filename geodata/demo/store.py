@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from geodata._errors import ConfigError
-from geodata.demo import GENERATION_STEPS, make_demo_county
+from geodata.demo.county import GENERATION_STEPS, make_demo_county
 from geodata.schemas import DERIVED_COLUMNS
 from geodata.store import Frame, Store, conform
 

@@ -3,7 +3,7 @@
 A template filled in and uploaded imports cleanly: the example row names a village of
 the store it was made from (its code, a point inside it), so the example itself is a
 valid record there. Layers with polygon or line geometry carry it as WKT text in a
-``几何`` column (see :mod:`geodata.readers`); coordinates are CGCS2000 lon/lat.
+``几何`` column (see :mod:`geodata.io.readers`); coordinates are CGCS2000 lon/lat.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from geodata.crs import from_cgcs2000, gk_zone_epsg, parse_crs
-from geodata.idcard import check_char
+from geodata.io.crs import from_cgcs2000, gk_zone_epsg, parse_crs
+from geodata.io.idcard import check_char
 from geodata.schemas import SCHEMAS, Column, LayerSchema, schema
 from geodata.store import Store
 

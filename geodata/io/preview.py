@@ -17,13 +17,13 @@ import geopandas as gpd
 import numpy as np
 
 from geodata._errors import ReadError
-from geodata._excel import sheet_names
-from geodata.coerce import coerce_code, coerce_float
-from geodata.columns import ColumnMapping, match_columns
-from geodata.crs import bd09_to_wgs84, gcj02_to_wgs84, guess_projected_crs, looks_projected, looks_swapped
-from geodata.locate import VillageIndex
-from geodata.privacy import MASKERS, mask_name
-from geodata.readers import RawTable, read_table
+from geodata.io._excel import sheet_names
+from geodata.io.coerce import coerce_code, coerce_float
+from geodata.io.columns import ColumnMapping, match_columns
+from geodata.io.crs import bd09_to_wgs84, gcj02_to_wgs84, guess_projected_crs, looks_projected, looks_swapped
+from geodata.io.locate import VillageIndex
+from geodata.io.privacy import MASKERS, mask_name
+from geodata.io.readers import RawTable, read_table
 from geodata.schemas import SCHEMAS, LayerSchema, schema
 from geodata.settings import Settings, get_settings
 

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from geodata._errors import CrsError
-from geodata.crs import (
+from geodata.io.crs import (
     CrsSpec,
     describe_coordinate_problem,
     gcj02_to_wgs84,
@@ -24,11 +24,11 @@ from geodata.crs import (
     parse_crs,
     to_cgcs2000,
 )
-from geodata.readers import RawTable
-from geodata.report import Report, RowProblems
+from geodata.io.readers import RawTable
+from geodata.io.report import Report, RowProblems
+from geodata.io.validate import ROW
 from geodata.schemas import LayerSchema
 from geodata.settings import Settings
-from geodata.validate import ROW
 
 STORED = "EPSG:4490"
 

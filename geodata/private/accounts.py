@@ -1,6 +1,6 @@
 """User accounts: roles, township scope, argon2id password hashes and throttled, audited logins.
 
-Accounts live in the private file beside the store (:mod:`geodata.private_db`), never in
+Accounts live in the private file beside the store (:mod:`geodata.private.db`), never in
 the GeoPackage. Passwords are stored only as argon2id hashes (argon2-cffi, memory-hard).
 Failed logins are counted per account and per IP address over a window
 (``[auth]`` settings) in the same file, so the limit holds across server processes and
@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from geodata._errors import BattlemapError, InputError
-from geodata.private_db import PrivateDB, audit_row, now_text, private_path
+from geodata.private.db import PrivateDB, audit_row, now_text, private_path
 from geodata.settings import Settings, get_settings
 from geodata.store import Store
 

@@ -1,7 +1,7 @@
 """Inspection findings (暗访发现问题) typed in after a visit, and their rectification (整改销号).
 
 A finding becomes one row of the ``inspections`` layer, checked by the same validation
-as a file import (:func:`geodata.importer.prepare_rows`) and appended in one store
+as a file import (:func:`geodata.io.importer.prepare_rows`) and appended in one store
 transaction with an import-log entry; the next draw sees it (an open finding raises a
 village's weight). Rectifying ticks ``rectified`` and ``rectified_on`` on that row.
 """
@@ -14,7 +14,7 @@ import re
 import pandas as pd
 
 from geodata._errors import InputError
-from geodata.importer import KeyTaken, prepare_rows, write_layer
+from geodata.io.importer import KeyTaken, prepare_rows, write_layer
 from geodata.store import Store, os_user
 
 LAYER = "inspections"

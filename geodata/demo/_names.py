@@ -11,7 +11,7 @@ import datetime as dt
 
 import numpy as np
 
-from geodata.idcard import check_chars
+from geodata.io.idcard import check_chars
 
 SURNAMES = list(
     "王李张刘陈杨赵马牛魏苟汪何董郭高石田孙周吴徐朱胡罗梁宋谢韩唐冯于曹袁邓许傅沈曾彭吕苏蒋蔡贾丁薛叶阎余潘杜戴夏钟任姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"

@@ -15,7 +15,7 @@ from scipy import ndimage
 from scipy.spatial import Delaunay
 from shapely.geometry import LineString
 
-from geodata._demo_land import CELL_M, Land
+from geodata.demo._land import CELL_M, Land
 
 
 def _curvy(rng: np.random.Generator, a: np.ndarray, b: np.ndarray) -> LineString:

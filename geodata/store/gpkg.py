@@ -1,6 +1,6 @@
-"""The store: every layer and computed table in one GeoPackage, written atomically.
+"""The GeoPackage store: every layer and computed table in one file, written atomically.
 
-(A ``postgresql://`` URL opens :class:`geodata.postgis_store.PostGISStore` instead: the
+(A ``postgresql://`` URL opens :class:`geodata.store.postgis.PostGISStore` instead: the
 same methods, one database transaction per write.)
 
 A write never touches the live file. :meth:`GeoPackageStore.transaction` copies the store
@@ -15,111 +15,32 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import getpass
-import json
 import logging
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import pyogrio
 
 from geodata._errors import StoreError
-from geodata.schemas import DERIVED_COLUMNS, SCHEMAS
-from geodata.settings import get_settings
+from geodata.store.base import (
+    IMPORT_LOG,
+    Filter,
+    Frame,
+    LogQueue,
+    Prefix,
+    StoreReads,
+    check_identifier,
+    check_stored_crs,
+    conform,
+)
 
 log = logging.getLogger(__name__)
-
-STORED_CRS = "EPSG:4490"
-IMPORT_LOG = "import_log"
-Frame = gpd.GeoDataFrame | pd.DataFrame
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-if TYPE_CHECKING:
-    from geodata.postgis_store import PostGISStore
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """A filter value meaning "the column starts with ``text``" (e.g. a county's code prefix)."""
-
-    text: str
-
-
-Filter: TypeAlias = Mapping[str, "str | int | float | Prefix | None"]
-"""An attribute filter for :meth:`GeoPackageStore.read`: column → value, all must hold.
-
-A plain value means equality, ``None`` means the column is NULL and :class:`Prefix`
-means starts-with. Both stores bind the values; nothing is pasted into SQL unquoted.
-"""
-
-
-def resolve_store_path(store: str | os.PathLike[str] | None = None) -> str:
-    """The store to use: the argument, else ``BATTLEMAP_STORE``, else the settings' default."""
-    if store:
-        return os.fspath(store)
-    return os.environ.get("BATTLEMAP_STORE") or get_settings().default_store
-
-
-def is_postgis_url(target: str) -> bool:
-    """True when ``target`` names a PostGIS database (``postgresql://`` or ``postgres://``, any driver)."""
-    return target.startswith(("postgresql://", "postgres://", "postgresql+"))
-
-
-def open_store(store: str | os.PathLike[str] | None = None) -> Store:
-    """Open the store named by ``store`` (see :func:`resolve_store_path`): a PostGIS URL or a GeoPackage path."""
-    target = resolve_store_path(store)
-    if is_postgis_url(target):
-        from geodata.postgis_store import PostGISStore  # noqa: PLC0415 - SQLAlchemy only for a database
-
-        return PostGISStore(target)
-    return GeoPackageStore(target)
-
-
-def conform(frame: Frame, layer: str) -> Frame:
-    """Give a layer read back from disk its schema dtypes (GDAL returns nullable ints as floats)."""
-    if layer not in SCHEMAS:
-        return frame
-    for col in SCHEMAS[layer].columns:
-        if col.name not in frame:
-            continue
-        s = frame[col.name]
-        if col.kind == "int":
-            frame[col.name] = pd.array(s.round(), dtype="Int64") if s.dtype.kind == "f" else s.astype("Int64")
-        elif col.kind == "bool" or col.name in DERIVED_COLUMNS.get(layer, ()):
-            frame[col.name] = s.astype("boolean")
-        elif col.kind in ("str", "code", "enum", "list", "number_text"):
-            frame[col.name] = s.astype("object").where(s.notna(), None)
-    return frame
-
-
-class StoreReads:
-    """What both stores derive from ``read`` and ``has``."""
-
-    def read(self, layer: str, **kw: Any) -> Frame:
-        """Read one layer; each store implements it."""
-        raise NotImplementedError
-
-    def has(self, layer: str) -> bool:
-        """True when ``layer`` is in the store; each store implements it."""
-        raise NotImplementedError
-
-    def read_or_none(self, layer: str, **kw: Any) -> Frame | None:
-        """Like :meth:`read`, but None when the layer is absent."""
-        return self.read(layer, **kw) if self.has(layer) else None
-
-    def import_log(self) -> pd.DataFrame:
-        """The import log, oldest first (empty frame when nothing was imported)."""
-        log_frame = self.read_or_none(IMPORT_LOG)
-        return pd.DataFrame() if log_frame is None else pd.DataFrame(log_frame)
 
 
 class GeoPackageStore(StoreReads):
@@ -237,14 +158,6 @@ class GeoPackageStore(StoreReads):
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def check_identifier(name: str, what: str) -> str:
-    """``name`` when it is a plain SQL identifier (letters, digits, underscore), else a StoreError."""
-    if not isinstance(name, str) or not _IDENTIFIER.match(name):
-        msg = f"{what} must be letters, digits and underscores, got {name!r}"
-        raise StoreError(msg)
-    return name
-
-
 def _ogr_where(where: Filter | None) -> str | None:
     """The filter as a GeoPackage (SQLite) WHERE clause: checked names, quoted values."""
     if not where:
@@ -282,73 +195,6 @@ def _exact_prefixes(frame: Frame, where: Filter | None) -> Frame:
     return frame
 
 
-def check_stored_crs(layer: str, frame: Frame) -> None:
-    """Refuse a GeoDataFrame that is not in the stored CRS (EPSG:4490)."""
-    if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and not frame.crs.equals(STORED_CRS):
-        msg = f"layer {layer!r} must be in {STORED_CRS} before it is stored, got {frame.crs.to_string()}"
-        raise StoreError(msg)
-
-
-def write_computed(
-    store: Store,
-    tables: dict[str, Frame],
-    *,
-    as_of: dt.date,
-    detail: dict[str, Any],
-    expect_stamp: str | None = None,
-    who: str | None = None,
-) -> None:
-    """Write computed tables (``battlemap build``) in one transaction with a ``build`` log entry.
-
-    ``expect_stamp`` refuses the write when the store changed after the inputs were read
-    (a newer import would otherwise look older than these tables).
-    """
-    with store.transaction() as tx:
-        if expect_stamp is not None and store.stamp() != expect_stamp:
-            msg = "the store changed while the indicators were computed; they will be rebuilt from the new data"
-            raise StoreError(msg)
-        for name, frame in tables.items():
-            tx.write(name, frame)
-        tx.log(
-            action="build",
-            layer="indicators",
-            rows=sum(len(t) for t in tables.values()),
-            source=f"as of {as_of}",
-            detail={**detail, "as_of": str(as_of)},
-            who=who,
-        )
-
-
-class LogQueue:
-    """The import-log entries a transaction's writer queues; they are written with the transaction."""
-
-    def __init__(self) -> None:
-        self.written: list[str] = []
-        self._log_rows: list[dict[str, Any]] = []
-
-    def log(
-        self,
-        *,
-        action: str,
-        layer: str,
-        rows: int,
-        source: str = "",
-        detail: dict[str, Any] | None = None,
-        who: str | None = None,
-    ) -> None:
-        """Queue an import-log entry (what, when, rows, who), written with the transaction."""
-        self._log_rows.append(log_row(action=action, layer=layer, rows=rows, source=source, detail=detail, who=who))
-
-    def _take_log(self) -> pd.DataFrame | None:
-        """The queued entries as a frame (None when there are none), and an empty queue."""
-        if not self._log_rows:
-            return None
-        new = pd.DataFrame(self._log_rows)
-        new["at"] = new["at"].astype("datetime64[ms]")
-        self._log_rows.clear()
-        return new
-
-
 class StoreWriter(LogQueue):
     """Writes layers into a transaction's temporary file; see :meth:`GeoPackageStore.transaction`."""
 
@@ -375,30 +221,9 @@ class StoreWriter(LogQueue):
             )
 
 
-def log_row(*, action: str, layer: str, rows: int, source: str, detail: dict[str, Any] | None, who: str | None) -> dict:
-    """One import-log entry (what, when, rows, who) as both stores write it."""
-    return {
-        "at": dt.datetime.now().replace(microsecond=0),
-        "who": who or os_user(),
-        "action": action,
-        "layer": layer,
-        "rows": int(rows),
-        "source": source,
-        "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
-    }
-
-
 def _has_layer(path: Path, layer: str) -> bool:
     """True when the GeoPackage at ``path`` holds ``layer``."""
     return path.exists() and layer in {str(n) for n, _ in pyogrio.list_layers(path)}
-
-
-def os_user() -> str:
-    """The operating-system user: the default 'who' of a command-line import or plan."""
-    try:
-        return getpass.getuser()
-    except OSError:
-        return "unknown"
 
 
 def _fsync(path: Path) -> None:
@@ -429,7 +254,3 @@ def is_geopackage(path: str | os.PathLike[str]) -> bool:
             return con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
     except sqlite3.Error:
         return False
-
-
-Store: TypeAlias = "GeoPackageStore | PostGISStore"
-"""Either store: both have the same methods (``read``, ``transaction``, ``stamp``, ``sidecar``...)."""

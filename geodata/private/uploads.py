@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geodata._errors import InputError
-from geodata.private_files import private_dir, private_file
-from geodata.report import Problem, Report
+from geodata.io.report import Problem, Report
+from geodata.private.files import private_dir, private_file
 from geodata.store import Store
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
