@@ -17,7 +17,7 @@ from geodata.io.crs import gk_zone_epsg
 from geodata.schemas import SCHEMAS
 from geodata.settings import get_settings
 from layers import data_views as views
-from layers.i18n import LAYER_NAMES, QUALITY_KINDS, lang_of, pick, t
+from layers.i18n import LAYER_NAMES, QUALITY_KINDS, lang_of, pick, t, template
 
 PATH = "/data"
 PREVIEW_ROWS = 10
@@ -110,7 +110,7 @@ def _crs_options(data: StoreData, lang: str) -> list[dict[str, str]]:
     for prefixed in (False, True):
         epsg = gk_zone_epsg(lon, prefixed=prefixed)
         zone = round(lon / 3)
-        options.append({"label": t("crs_gk", lang).format(zone=zone, epsg=epsg), "value": str(epsg)})
+        options.append({"label": t("crs_gk", lang, zone=zone, epsg=epsg), "value": str(epsg)})
     return options
 
 
@@ -155,7 +155,7 @@ def _import_tab(data: StoreData, lang: str) -> html.Div:
             html.Div(  # assets/upload_limit.js says so when a file is over the limit (dcc.Upload stays silent)
                 [
                     dcc.Upload(
-                        html.Div(t("upload_prompt", lang).format(mb=mb)),
+                        html.Div(t("upload_prompt", lang, mb=mb)),
                         id=Ids.UPLOAD,
                         max_size=get_settings().imports.max_upload_bytes,
                         className="data-upload",
@@ -164,7 +164,7 @@ def _import_tab(data: StoreData, lang: str) -> html.Div:
                 ],
                 **{
                     "data-max-bytes": str(get_settings().imports.max_upload_bytes),
-                    "data-too-big": t("upload_over_limit", lang),
+                    "data-too-big": template("upload_over_limit", lang),  # filled by the browser
                 },
             ),
             dcc.Loading(html.Div(id=Ids.UPLOAD_INFO, className="summary"), type="dot"),
@@ -182,7 +182,7 @@ def _import_tab(data: StoreData, lang: str) -> html.Div:
             html.P(t("mapping_help", lang), className="summary"),
             html.Div(id=Ids.MAPPING),
             html.Div(id=Ids.MISSING, className="bad-line"),
-            html.H3(t("preview", lang).format(n=PREVIEW_ROWS)),
+            html.H3(t("preview", lang, n=PREVIEW_ROWS)),
             dag.AgGrid(
                 id=Ids.PREVIEW,
                 columnDefs=[],

@@ -287,7 +287,7 @@ def _register_import(app: dash.Dash, data: StoreData) -> None:
         if not validated or not layer:
             return ""
         name = pick(LAYER_NAMES[layer], lang)
-        return t("confirm_import", lang).format(rows=validated["rows"], layer=name, mode=t(f"mode_{mode}", lang))
+        return t("confirm_import", lang, rows=validated["rows"], layer=name, mode=t(f"mode_{mode}", lang))
 
     @app.callback(
         Output(Ids.IMPORT, "disabled"),
@@ -474,7 +474,7 @@ def _register_quality(app: dash.Dash, data: StoreData) -> None:
             raise PreventUpdate
         quality = quality_of(data)
         figure = views.quality_figure(data.shapes("village"), quality.counts, kind, lang)
-        note = t("quality_note", lang).format(days=get_settings().quality.stale_days, month=f"{data.as_of():%Y-%m}")
+        note = t("quality_note", lang, month=f"{data.as_of():%Y-%m}")
         per_kind = quality.problems["kind"].value_counts()
         if not len(per_kind):
             return figure, [], f"{note} {t('quality_none', lang)}"

@@ -34,7 +34,7 @@ from geodata.settings import get_settings
 from layers import panel
 from layers.catalog import CATALOG
 from layers.figure_json import json_ready
-from layers.i18n import pick, t
+from layers.i18n import fill, pick, t
 from layers.unit_map import (
     CONTEXT_GROUPS,
     Context,
@@ -316,7 +316,7 @@ def _label(key: str, lang: str) -> str:
     from analytics.measures import MEASURE_BY_NAME, RATIO_BY_NAME  # noqa: PLC0415 - labels only
 
     entry = MEASURE_BY_NAME.get(key) or RATIO_BY_NAME.get(key)
-    return pick((entry.zh, entry.en), lang) if entry else key
+    return fill(pick((entry.zh, entry.en), lang)) if entry else key  # {timeliness.…} from the settings
 
 
 def _context(data: StoreData, bounds: np.ndarray) -> Context:

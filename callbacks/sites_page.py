@@ -368,7 +368,7 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
         chosen = controls.selection
         unknown = sorted(set(chosen.add_households + chosen.drop_households) - _household_ids(data))
         if unknown:
-            text = t("unknown_households", lang).format(ids="、".join(unknown[:5]) + (" …" if len(unknown) > 5 else ""))
+            text = t("unknown_households", lang, ids="、".join(unknown[:5]) + (" …" if len(unknown) > 5 else ""))
             return dash.no_update, html.Div(text, className="bad", id="sites-input-error"), *([dash.no_update] * 3)
         try:
             model, plan, result = compute(data, controls)
@@ -400,8 +400,12 @@ def _patch(view: SiteView, s: Surface, image_index: int) -> Patch:
 
 def _summary(plan: MoverPlan, result: SiteResult, lang: str) -> str:
     movers = plan.movers
-    text = t("movers_summary", lang).format(
-        n=len(movers), v=movers["village_code"].nunique() if len(movers) else 0, a=result.needed_m2 / 1e4
+    text = t(
+        "movers_summary",
+        lang,
+        n=len(movers),
+        v=movers["village_code"].nunique() if len(movers) else 0,
+        a=result.needed_m2 / 1e4,
     )
     if result.candidates.empty:
         text += " · " + t("no_sites", lang)
@@ -485,10 +489,10 @@ def _register_ahp(app: dash.Dash) -> None:
             result = ahp_weights(CRITERIA, _matrix(values), limit=limit)
         except InconsistentJudgementsError as exc:
             a, b = (criterion_label(c, lang) for c in exc.worst)
-            text = f"{t('cr_refused', lang).format(limit=limit)} CR = {exc.cr:.3f}; {t('ahp_worst', lang)}: {a} — {b}"
+            text = f"{t('cr_refused', lang)} CR = {exc.cr:.3f}; {t('ahp_worst', lang)}: {a} — {b}"
             return [dash.no_update] * len(CRITERIA), text, "ahp-message bad"
         weights = [round(result.weights[c], 2) for c in CRITERIA]
-        return weights, f"{t('cr_ok', lang).format(limit=limit)} CR = {result.cr:.3f}", "ahp-message ok"
+        return weights, f"{t('cr_ok', lang)} CR = {result.cr:.3f}", "ahp-message ok"
 
 
 def _matrix(values: list[str]) -> np.ndarray:

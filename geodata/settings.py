@@ -303,7 +303,13 @@ class RiskSettings:
 
 @dataclass(frozen=True)
 class MapSettings:
-    """Basemaps. The default draws only the project's own layers, so it works with no internet."""
+    """Basemaps, and the class breaks of the map indicators classed by fixed lines (the others use quantiles).
+
+    The default basemap draws only the project's own layers, so it works with no internet. A
+    ``breaks_<indicator>`` list holds upper bounds of classes in the indicator's own unit; where a
+    policy line exists (一高, the check-in target, the red risk threshold) it is always one more
+    break, taken from its own setting, so that moving the line moves the map's classes too.
+    """
 
     basemap: str = _doc(
         "none",
@@ -319,6 +325,20 @@ class MapSettings:
             "amap": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=7&x={x}&y={y}&z={z}",
         },
         "Tile URL templates; {s} is replaced by each server number, {layer} and {key} from the settings above.",
+    )
+    breaks_risk_index: tuple[float, ...] = _doc(
+        (20.0, 40.0, 80.0), "Class breaks of the composite risk index (points 0–100), besides [risk] red_threshold."
+    )
+    breaks_poverty_incidence: tuple[float, ...] = _doc(
+        (0.01, 0.03, 0.10),
+        "Class breaks of poverty incidence (share of persons), besides [poverty] poor_village_incidence (一高).",
+    )
+    breaks_spend_gap: tuple[float, ...] = _doc(
+        (0.0, 0.05, 0.10, 0.20),
+        "Class breaks of spending behind schedule (share of the budget: 0.05 = 5 points behind; ≤ 0 is on time).",
+    )
+    breaks_team_checkin_rate: tuple[float, ...] = _doc(
+        (0.85, 0.90, 0.95), "Class breaks of the work teams' check-in rate (share), besides [teams] checkin_target."
     )
 
 

@@ -1,8 +1,8 @@
 """The indicators a map can show: label, unit, how to classify them and which way is worse.
 
-Fixed breaks come from policy where it gives them (the 30 % 一高 line, the 98 % check-in
-target, the red risk threshold); other indicators use quantiles or natural breaks
-(Jenks) over the units on screen.
+Fixed breaks are settings: the ``[map] breaks_<indicator>`` lists plus, where policy gives a
+line, that line (the 一高 poverty incidence, the check-in target, the red risk threshold);
+other indicators use quantiles or natural breaks (Jenks) over the units on screen.
 """
 
 from __future__ import annotations
@@ -28,14 +28,15 @@ class MapIndicator:
     higher_is_worse: bool = True
 
     def breaks(self, settings: Settings) -> list[float]:
-        """Upper bounds of the fixed classes (the last class is open)."""
-        fixed = {
-            "poverty_incidence": [0.01, 0.03, 0.10, settings.poverty.poor_village_incidence],
-            "team_checkin_rate": [0.85, 0.90, 0.95, settings.teams.checkin_target],
-            "risk_index": [20.0, 40.0, settings.risk.red_threshold, 80.0],
-            "spend_gap": [0.0, 0.05, 0.10, 0.20],
+        """Upper bounds of the fixed classes, ascending (the last class is open): the setting and the policy line."""
+        fixed = {  # key: ([map] breaks_<key>, the policy line that is always a break too)
+            "poverty_incidence": (settings.map.breaks_poverty_incidence, settings.poverty.poor_village_incidence),
+            "team_checkin_rate": (settings.map.breaks_team_checkin_rate, settings.teams.checkin_target),
+            "risk_index": (settings.map.breaks_risk_index, settings.risk.red_threshold),
+            "spend_gap": (settings.map.breaks_spend_gap, None),
         }
-        return fixed.get(self.key, [])
+        typed, line = fixed.get(self.key, ((), None))
+        return sorted({float(b) for b in (*typed, line) if b is not None})
 
 
 CATALOG = [

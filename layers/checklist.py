@@ -32,7 +32,7 @@ FORM_FIELDS = ("form_problem", "form_requirement", "form_deadline", "form_respon
 
 def stop_title(stop: dict[str, Any], lang: str) -> str:
     """'3. 青台岘村 (621199100219) · 第1天 09:12'."""
-    when = f"{t('day_n', lang).format(n=stop['day'])} {stop['arrive'][-5:]}"
+    when = f"{t('day_n', lang, n=stop['day'])} {stop['arrive'][-5:]}"
     return f"{stop['number']}. {stop['village']} ({stop['village_code']}) · {when}"
 
 
@@ -47,7 +47,7 @@ def reasons_text(stop: dict[str, Any], lang: str) -> str:
 def warning_text(warning: dict[str, Any], lang: str) -> str:
     """A plan warning (``{"code": ..., **numbers}``) in words."""
     numbers = {k: v for k, v in warning.items() if k != "code"}
-    return t(f"warn_{warning['code']}", lang).format(**numbers)
+    return t(f"warn_{warning['code']}", lang, **numbers)
 
 
 class Section(NamedTuple):
@@ -78,8 +78,8 @@ def stop_sections(stop: dict[str, Any], lang: str) -> list[Section]:
 def day_lines(plan: dict[str, Any], lang: str) -> list[str]:
     """One line per day of a plan: date, stops, distance, driving time and when the day ends (page and export)."""
     return [
-        f"{t('day_n', lang).format(n=d['day'])} {d['date']} · {t('plan_stops', lang)} {d['stops']} · "
-        + t("day_total", lang).format(km=d["distance_km"], travel=d["travel_h"], end=d["end"][-5:])
+        f"{t('day_n', lang, n=d['day'])} {d['date']} · {t('plan_stops', lang)} {d['stops']} · "
+        + t("day_total", lang, km=d["distance_km"], travel=d["travel_h"], end=d["end"][-5:])
         for d in plan["day_summary"]
     ]
 

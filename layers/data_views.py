@@ -109,8 +109,8 @@ def preview_grid(preview: Preview, lang: str) -> dict[str, Any]:
 def hint_text(hint: CrsHint, chosen: str, lang: str) -> tuple[str, bool]:
     """The coordinate hint in words, and whether the "use the suggestion" button applies."""
     if hint.suggest in ("gcj02", "bd09") and hint.offset_m is not None:
-        text = t(f"hint_{hint.suggest}", lang).format(
-            asis=hint.inside["cgcs2000"], best=hint.inside[hint.suggest], m=hint.offset_m
+        text = t(
+            f"hint_{hint.suggest}", lang, asis=hint.inside["cgcs2000"], best=hint.inside[hint.suggest], m=hint.offset_m
         )
         return text, chosen != hint.suggest
     if hint.suggest == "swap":
@@ -118,7 +118,7 @@ def hint_text(hint: CrsHint, chosen: str, lang: str) -> tuple[str, bool]:
     if hint.suggest == "projected" or (hint.suggest and hint.suggest.isdigit()):
         return t("hint_projected", lang), hint.suggest.isdigit() and chosen != hint.suggest
     if hint.inside:
-        return t("hint_ok", lang).format(share=hint.inside["cgcs2000"]), False
+        return t("hint_ok", lang, share=hint.inside["cgcs2000"]), False
     return "", False
 
 
@@ -215,10 +215,10 @@ def report_rows(report: Report, *, layer: str, mapping: dict[str, str], lang: st
 def report_summary(report: Report, lang: str, *, shown: int) -> list[Any]:
     """One line saying whether the file can be imported, and how many problems are listed."""
     key = "report_ok" if report.ok else "report_refused"
-    text = t(key, lang).format(rows=report.rows, errors=len(report.errors), warnings=len(report.warnings))
+    text = t(key, lang, rows=report.rows, errors=len(report.errors), warnings=len(report.warnings))
     out: list[Any] = [html.Div(text, className="ok-line" if report.ok else "bad-line", id="report-verdict")]
     if len(report.problems) > shown:
-        out.append(html.Div(t("report_shown", lang).format(n=shown), className="summary"))
+        out.append(html.Div(t("report_shown", lang, n=shown), className="summary"))
     return out
 
 
@@ -250,8 +250,8 @@ def report_xlsx(report: Report, *, layer: str, mapping: dict[str, str], lang: st
 
 def diff_view(diff: LayerDiff, names: dict[str, str], lang: str) -> list[Any]:
     """The change summary: totals, fields changed, and a table of villages with added/removed/changed rows."""
-    line = t("changes_summary", lang).format(
-        added=diff.added, removed=diff.removed, changed=diff.changed, unchanged=diff.unchanged
+    line = t(
+        "changes_summary", lang, added=diff.added, removed=diff.removed, changed=diff.changed, unchanged=diff.unchanged
     )
     if diff.first_version:
         line += t("changes_first", lang)

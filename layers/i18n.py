@@ -1,616 +1,70 @@
-"""One translation table for every label on every page: Chinese first (the default), English second.
+"""Every label on every page, as data: one message catalog per language, Chinese first (the default).
 
-``t("households", "en")`` → "Households". Indicator labels come from the analytics measure
+The messages live in ``layers/locale/zh.toml`` and ``layers/locale/en.toml`` (package data), one
+table per group — ``[text]`` for the pages' labels, ``[problem_kinds]``, ``[problem_fixes]``,
+``[quality_kinds]``, ``[layer_names]``, ``[site_criteria]``, ``[facility_kinds]``,
+``[road_classes]``, ``[hazard_kinds]``, ``[risk_types]`` — with the same keys in both files.
+They are read once (:func:`catalog` is cached); a key missing in English falls back to Chinese.
+
+``t("legend", "en")`` → "Legend". A message is a ``str.format`` template, and
+:func:`t` fills it:
+
+- ``{name}`` from its keyword arguments, the values of the moment:
+  ``t("day_n", lang, n=2)`` → "第2天";
+- ``{section.setting}`` from the settings in force (:func:`geodata.settings.get_settings`, or
+  ``settings=``): ``"识别时效（≤{timeliness.identify_days}天）"`` reads the limit of
+  ``[timeliness] identify_days``. So no policy number is typed into a message: a province that
+  changes a limit, a line or a target changes every label that states it, with no caller passing
+  it along.
+
+A value missing for a placeholder raises ``KeyError``. :func:`template` gives a message
+unfilled, for text filled elsewhere (the browser fills ``upload_over_limit``); :func:`fill`
+fills a text that is not in the catalogs the same way (the measure labels of
+``analytics/measures.py``).
+
+The groups (``PROBLEM_KINDS`` …) stay dicts of ``(zh, en)`` pairs for :func:`pick`, which does
+not format (their values may be raw data). Indicator labels come from the analytics measure
 definitions and the map catalog so that a name is written once.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import tomllib
+from importlib import resources
+from typing import Any
+
+from geodata.settings import Settings, get_settings
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
+SECTIONS = frozenset(f.name for f in dataclasses.fields(Settings))  # settings a message may name: {timeliness.…}
 
-TEXT: dict[str, tuple[str, str]] = {
-    "app_title": ("乡村振兴作战图", "Battlemap"),
-    "map": ("地图", "Map"),
-    "overview": ("概览", "Overview"),
-    "county": ("全县", "County"),
-    "township": ("乡镇", "Township"),
-    "village": ("行政村", "Village"),
-    "household": ("农户", "Household"),
-    "layer": ("图层", "Layer"),
-    "context_layers": ("底图要素", "Context layers"),
-    "roads": ("道路", "Roads"),
-    "facilities": ("设施", "Facilities"),
-    "hazards": ("灾害隐患区", "Hazard zones"),
-    "water_sites": ("水质检测点", "Water test sites"),
-    "relocation_sites": ("安置点", "Relocation sites"),
-    "legend": ("图例", "Legend"),
-    "no_data": ("无数据", "no data"),
-    "rank": ("排名", "rank"),
-    "of": ("/", "of"),
-    # the wall screen (作战图)
-    "wall_title": ("乡村振兴作战图", "Rural revitalisation battle map"),
-    "nav_wall": ("作战图", "Wall"),
-    "nav_data": ("数据导入", "Data"),
-    "kpi_monitoring": ("监测户风险消除", "Monitored: risks eliminated"),
-    "kpi_cd_closed": ("危房改造销号", "C/D houses closed"),
-    "kpi_water_pass": ("水质合格率", "Water samples passing"),
-    "kpi_water_unsafe": ("饮水不安全户", "Households, unsafe water"),
-    "kpi_spend": ("衔接资金支出", "Funds spent"),
-    "kpi_checkin": ("驻村打卡率", "Team check-in rate"),
-    "kpi_inspections": ("本月暗访", "Inspections this month"),
-    "kpi_timeliness": ("识别录入及时率", "Identified & entered in time"),
-    "vs_last_month": ("较上月", "vs last month"),
-    "open_findings": ("未整改问题", "open findings"),
-    "close_by": ("销号时限", "close by"),
-    "of_monitored": ("监测户", "monitored"),
-    "red_list": ("重点关注村", "Villages most at risk"),
-    "paused": ("已暂停轮播 · 点击继续", "Rotation paused · click to resume"),
-    "stale": ("数据已过期", "data are stale"),
-    "kiosk_refused": (
-        "大屏链接无效或已撤销。请用 battlemap kiosk new 生成新链接。",
-        "This wall-screen link is invalid or revoked. Create one with: battlemap kiosk new",
-    ),
-    "identify_short": ("识别", "identified"),
-    "risk_open": ("风险未消除", "risks open"),
-    "updated": ("更新于", "updated"),
-    "entry_short": ("录入", "entered"),
-    "risk_monitoring": ("监测风险", "monitoring"),
-    "risk_poverty": ("贫困发生率", "poverty"),
-    "risk_housing": ("危房", "housing"),
-    "risk_water_quality": ("水质", "water quality"),
-    "risk_water_supply": ("饮水", "water supply"),
-    "risk_access": ("就医距离", "clinic access"),
-    "risk_funds": ("资金进度", "funds"),
-    "risk_team": ("驻村工作", "work team"),
-    "risk_timeliness": ("时效", "timeliness"),
-    "language": ("English", "中文"),
-    "export_html": ("导出离线地图", "Export offline map"),
-    "export_csv": ("导出名册", "Export CSV"),
-    "households_table": ("农户名册", "Household register"),
-    "household_card": ("户情卡", "Household card"),
-    "click_household": ("点击地图上的农户或名册中的一行查看户情。", "Click a household on the map or in the register."),
-    "indicators": ("主要指标", "Key indicators"),
-    "target": ("目标", "Target"),
-    "value": ("数值", "Value"),
-    "by_status": ("农户类型", "Households by status"),
-    "income_distribution": ("人均纯收入分布", "Income per person"),
-    "cases_by_stage": ("危房改造进度", "C/D cases by stage"),
-    "water_by_month": ("水质合格率（按月）", "Water pass rate by month"),
-    "spend_vs_schedule": ("资金支出与进度要求", "Spending against schedule"),
-    "poverty_line": ("贫困线", "poverty line"),
-    "monitoring_line": ("监测线", "monitoring line"),
-    "spent": ("已支出", "spent"),
-    "schedule": ("进度要求", "schedule"),
-    "pass_rate": ("合格率", "pass rate"),
-    "status_normal": ("一般户", "ordinary"),
-    "status_lifted": ("脱贫户", "lifted"),
-    "status_monitored": ("监测对象", "monitored"),
-    "status_monitored_open": ("监测对象（风险未消除）", "monitored, risk open"),
-    "stage_pending": ("待改造", "pending"),
-    "stage_started": ("已开工", "started"),
-    "stage_completed": ("已竣工", "completed"),
-    "stage_accepted": ("已验收销号", "accepted"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "ok": ("达标", "met"),
-    "late": ("超时", "late"),
-    "education_ok": ("义务教育保障", "Compulsory education"),
-    "medical_insured": ("基本医疗保险", "Medical insurance"),
-    "housing_grade": ("住房安全等级", "Housing grade"),
-    "water_safe": ("饮水安全", "Safe drinking water"),
-    "risk_types": ("风险类型", "Risk types"),
-    "risk_eliminated": ("风险是否消除", "Risk eliminated"),
-    "cd_stage": ("危房改造进度", "C/D case stage"),
-    "helper": ("帮扶责任人", "Helper"),
-    "risk_found_on": ("风险发现日期", "Risk found"),
-    "identified_on": ("识别日期", "Identified"),
-    "entered_on": ("录入日期", "Entered"),
-    "sla_identify": ("识别时效（≤15天）", "Identified within 15 days"),
-    "sla_entry": ("录入时效（≤10天）", "Entered within 10 days"),
-    "members": ("家庭人口", "Members"),
-    "income": ("人均纯收入（元）", "Income per person (yuan)"),
-    "head_name": ("户主", "Head"),
-    "id_number": ("证件号码", "ID number"),
-    "phone": ("联系电话", "Phone"),
-    "status": ("户类型", "Status"),
-    "household_id": ("户编号", "Household ID"),
-    "monitor_type": ("监测类别", "Monitoring type"),
-    "in_hazard": ("位于隐患区", "In a hazard zone"),
-    "none": ("无", "none"),
-    "loading": ("加载中…", "Loading…"),
-    "as_of": ("数据截至", "Data as of"),
-    "sites": ("搬迁选址", "Relocation sites"),
-    "sites_title": ("易地搬迁安置点选址", "Relocation site selection"),
-    "weights": ("指标权重", "Criterion weights"),
-    "constraints": ("限制条件", "Constraints"),
-    "movers": ("搬迁对象", "Who moves"),
-    "site_households": ("安置户数", "Households to house"),
-    "top_k": ("候选数量", "Candidates"),
-    "slope_limit": ("坡度上限（°）", "Slope limit (°)"),
-    "hazard_buffer": ("隐患区避让距离（米）", "Hazard buffer (m)"),
-    "add_villages": ("整村搬迁", "Add whole villages"),
-    "drop_villages": ("不搬迁的村", "Leave out villages"),
-    "add_households": ("另加搬迁户（户编号）", "Add households (IDs)"),
-    "drop_households": ("不搬迁的户（户编号）", "Leave out households (IDs)"),
-    "household_ids_hint": ("多个用逗号分隔", "comma-separated"),
-    "unknown_households": (
-        "没有这些户编号：{ids}。请核对后重新输入。",
-        "No household with ID {ids}: check and type again.",
-    ),
-    "ahp": ("层次分析法两两比较", "AHP pairwise comparison"),
-    "ahp_apply": ("采用AHP权重", "Use AHP weights"),
-    "ahp_help": (
-        "每行比较左、右两项指标的相对重要性（1 同等，3 稍重要，5 明显重要，7 强烈重要，9 极端重要）。",
-        "Each row: how much more important the left criterion is than the right (1 equal, 3 moderately, "
-        "5 strongly, 7 very strongly, 9 extremely).",
-    ),
-    "consistency_ratio": ("一致性比率 CR", "Consistency ratio CR"),
-    "cr_refused": (
-        "CR > {limit}：判断不一致，未采用，请调整比较。",
-        "CR > {limit}: judgements inconsistent, not applied; revise them.",
-    ),
-    "cr_ok": ("CR ≤ {limit}：一致性可接受，已采用。", "CR ≤ {limit}: consistent, applied."),
-    "weight_share": ("权重占比：", "Weight shares: "),
-    "ahp_worst": ("最不一致的一对", "least consistent pair"),
-    "suitability": ("适宜性", "Suitability"),
-    "excluded": ("禁止建设（隐患区、陡坡、水域）", "Excluded (hazards, steep, water)"),
-    "candidate": ("候选安置点", "Candidate site"),
-    "origin_villages": ("迁出村", "Origin villages"),
-    "rank_col": ("排名", "Rank"),
-    "score": ("综合得分", "Score"),
-    "area_ha": ("面积（公顷）", "Area (ha)"),
-    "capacity": ("可容纳户数", "Capacity (households)"),
-    "located_in": ("所在村", "Village"),
-    "travel_min": ("迁出村车程（分钟，均/最远）", "Drive from origins (min, mean/max)"),
-    "reason": ("排名理由", "Why it ranks there"),
-    "export_geojson": ("导出GeoJSON", "Export GeoJSON"),
-    "export_sites_csv": ("导出CSV", "Export CSV"),
-    "no_sites": (
-        "没有符合条件的安置点：请放宽限制条件或减少户数。",
-        "No site fits: relax the constraints or house fewer.",
-    ),
-    "movers_summary": (
-        "{n} 户搬迁对象，来自 {v} 个村；需用地 {a:.1f} 公顷",
-        "{n} households from {v} villages; {a:.1f} ha needed",
-    ),
-    # accounts, access and audit (issue 8)
-    "login_title": ("登录", "Log in"),
-    "login_name": ("用户名", "User name"),
-    "login_password": ("密码", "Password"),
-    "login_button": ("登录", "Log in"),
-    "login_needed": ("请先登录。", "Please log in."),
-    "login_failed": ("用户名或密码错误，或账号已停用。", "Wrong name or password, or the account is disabled."),
-    "login_throttled": ("登录失败次数过多，请稍后再试。", "Too many failed logins; try again later."),
-    "login_expired": ("表单已过期，请重新登录。", "The form expired; please log in again."),
-    "logout": ("退出", "Log out"),
-    "forbidden_title": ("无权访问", "Not allowed"),
-    "forbidden_text": ("您的角色无权查看此页面。", "Your role may not see this page."),
-    "home": ("首页", "Home"),
-    "role_leader": ("领导", "leader"),
-    "role_planner": ("规划", "planner"),
-    "role_inspector": ("督查", "inspector"),
-    "role_admin": ("管理员", "admin"),
-    "audit_title": ("审计日志", "Audit log"),
-    "audit_link": ("审计", "Audit"),
-    "audit_at": ("时间", "When"),
-    "audit_who": ("用户", "Who"),
-    "audit_action": ("操作", "Action"),
-    "audit_target": ("对象", "What"),
-    "audit_detail": ("详情", "Detail"),
-    "audit_reason": ("理由", "Reason"),
-    "audit_note": (
-        "所有查看个人信息、导出、导入、暗访路线、登录和大屏链接的操作均记录于此，不可修改或删除。",
-        "Every reveal, export, import, route plan, login and kiosk token is recorded here; entries cannot be changed.",
-    ),
-    "audit_filter_who": ("按用户筛选", "Filter by user"),
-    "audit_filter_action": ("按操作筛选（前缀）", "Filter by action (prefix)"),
-    "reveal_reason": ("查看理由（必填，记入审计）", "Reason (required, audited)"),
-    "reveal_button": ("显示个人信息", "Reveal personal data"),
-    "reveal_short": ("请填写查看理由。", "State a reason first."),
-    "revealed": ("已显示（已记录审计）", "Revealed (audited)"),
-    # /route: unannounced inspection routes (四不两直暗访)
-    "route": ("暗访路线", "Inspection route"),
-    "route_title": ("四不两直暗访路线", "Unannounced inspection route"),
-    "route_note": (
-        "随机抽取（按风险加权），不发通知、不打招呼、不听汇报、不用陪同接待，直奔基层、直插现场。路线仅本人可见。",
-        "Drawn at random, weighted by risk: no notice, no warning, no briefing, no escort. Only you can see the plan.",
-    ),
-    "plan_date": ("日期", "Date"),
-    "plan_stops": ("抽取点数", "Stops"),
-    "plan_days": ("天数", "Days"),
-    "plan_hours": ("每天时长（小时）", "Hours per day"),
-    "plan_start": ("出发点（经度,纬度，默认县城）", "Start (lon,lat; default county seat)"),
-    "plan_seed": ("随机种子（可选，用于复现）", "Seed (optional, to reproduce)"),
-    "plan_return": ("当天返回出发点", "Return to the start"),
-    "plan_button": ("生成路线", "Plan route"),
-    "plan_empty": ("选择日期和点数后点击“生成路线”。", "Choose a date and the stops, then press Plan route."),
-    "plan_id": ("路线编号", "Plan"),
-    "download_gpx": ("下载 GPX", "Download GPX"),
-    "download_html": ("下载离线地图", "Download HTML map"),
-    "download_json": ("下载 JSON", "Download JSON"),
-    "print": ("打印清单", "Print checklist"),
-    "stop_list": ("暗访顺序", "Stops in order"),
-    "stop_no": ("序号", "No."),
-    "day": ("天", "Day"),
-    "day_n": ("第{n}天", "Day {n}"),
-    "arrive": ("到达", "Arrive"),
-    "depart": ("离开", "Leave"),
-    "service_min": ("停留（分钟）", "Stay (min)"),
-    "teams": ("工作队", "Work team"),
-    "households_to_visit": ("入户", "Home visits"),
-    "why_drawn": ("抽中因素", "Drawn for"),
-    "forced_stop": ("本周期必查", "due this cycle"),
-    "start_point": ("出发", "Start"),
-    "unfitted": ("时间内无法安排的点", "Stops that do not fit the time"),
-    "day_total": ("里程 {km} 公里，车程 {travel} 小时，结束 {end}", "{km} km, {travel} h driving, ends {end}"),
-    "plan_warning": ("提示", "Note"),
-    "warn_unfitted": (
-        "{count} 个抽中的点在时间预算内安排不下，已单独列出",
-        "{count} drawn stop(s) do not fit the time budget and are listed separately",
-    ),
-    "warn_due_exceeds_stops": (
-        "本周期还有 {due} 个工作队未查，每天需 {quota} 个点，本次只抽 {stops} 个",
-        "{due} teams still due this cycle need {quota} stops a day; only {stops} drawn",
-    ),
-    "warn_few_eligible": (
-        "只有 {eligible} 个村可抽（其余 {exclude_days} 天内已暗访）",
-        "only {eligible} villages are eligible (the others were inspected in the last {exclude_days} days)",
-    ),
-    "checklist": ("暗访清单", "Checklist"),
-    "team_checks": ("驻村工作队“十个零容忍”检查", "Work team: the ten zero-out checks"),
-    "household_checks": ("入户核查：“三保障”和饮水安全", "Home visit: three guarantees and drinking water"),
-    "finding_form": ("发现问题登记", "Finding form"),
-    "zero_nominal": ("挂名帮扶", "Nominal help only (挂名帮扶)"),
-    "zero_not_living": ("驻村不住村", "Stationed but not living there"),
-    "zero_checkin": ("考勤打卡", "Attendance check-in"),
-    "zero_log": ("工作日志", "Work log"),
-    "zero_notice": ("公示公告", "Public notice"),
-    "zero_allowance": ("驻村补助发放", "Allowance"),
-    "zero_leave": ("请销假记录", "Leave records"),
-    "zero_plan": ("一户一策帮扶计划", "A plan per household (一户一策)"),
-    "zero_meetings": ("三会一课", "Party meetings (三会一课)"),
-    "zero_competence": ("履职能力（熟悉户情村情）", "Competence (knows the households)"),
-    "hh_education": ("义务教育有保障（无辍学）", "Compulsory education secured (no drop-outs)"),
-    "hh_medical": ("基本医疗保险已参保", "Basic medical insurance enrolled"),
-    "hh_housing": ("住房安全（无 C/D 级危房）", "Housing safe (no C/D house)"),
-    "hh_water": (
-        "饮水安全（水量、水质、方便、保证率）",
-        "Drinking water safe (quantity, quality, access, reliability)",
-    ),
-    "hh_income": ("收入和帮扶措施落实", "Income and help measures in place"),
-    "form_problem": ("发现问题", "Finding"),
-    "form_requirement": ("整改要求", "Required rectification"),
-    "form_deadline": ("整改时限", "Deadline"),
-    "form_responsible": ("整改责任人", "Responsible"),
-    "form_inspector": ("暗访人签字", "Inspector's signature"),
-    "checked": ("✓ 符合", "✓ ok"),
-    "problem": ("✗ 问题", "✗ problem"),
-    "leader": ("第一书记", "First secretary"),
-    "checkin_rate": ("打卡率", "Check-in rate"),
-    "days_in_village": ("驻村天数", "Days in village"),
-    "flag_education_gap": ("教育", "education"),
-    "flag_uninsured": ("未参保", "uninsured"),
-    "flag_cd": ("C/D 危房", "C/D house"),
-    "flag_water_unsafe": ("饮水", "water"),
-    "flag_monitored_open": ("监测未消除", "open monitoring"),
-    "reason_checkin": ("打卡率低", "low check-in"),
-    "reason_days": ("驻村天数不足", "few days in village"),
-    "reason_since_inspected": ("久未暗访", "long since inspected"),
-    "reason_open_findings": ("问题未整改", "open findings"),
-    "reason_monitored_open": ("监测对象风险未消除", "open monitored households"),
-    "reason_cd_open": ("危房未销号", "open C/D cases"),
-    "reason_water_failing": ("水质不合格", "failing water"),
-    "findings_add": ("登记发现问题", "Record a finding"),
-    "findings_saved": ("已登记", "Recorded"),
-    # /data: import and data quality (数据导入与质量)
-    "data_title": ("数据导入与质量", "Data import and quality"),
-    "data_note": (
-        "上传台账（Excel、CSV、Shapefile、GeoJSON），核对列与坐标系，先校验后导入；导入失败不改动任何数据。本页供管理员使用。",
-        "Upload a ledger (Excel, CSV, shapefile, GeoJSON), check its columns and coordinates, validate, then "
-        "import; a refused import changes nothing. For administrators.",
-    ),
-    "tab_import": ("导入台账", "Import"),
-    "tab_quality": ("数据质量", "Data quality"),
-    "tab_templates": ("模板下载", "Templates"),
-    "tab_log": ("导入记录", "Import log"),
-    "upload_prompt": ("拖入文件或点击选择（最大 {mb} MB）", "Drop a file here or click to choose (at most {mb} MB)"),
-    "upload_over_limit": (
-        "{name} 有 {mb} MB，超过上限 {max} MB：请拆分文件或只保留本县数据后再上传",
-        "{name} is {mb} MB, over the {max} MB limit: split it or keep only this county's rows",
-    ),
-    "uploaded": ("已上传", "Uploaded"),
-    "rows_in_file": ("行", "rows"),
-    "sheet": ("工作表", "Sheet"),
-    "target_layer": ("导入图层", "Layer"),
-    "detected_as": ("根据列名识别为", "Detected from the headers as"),
-    "not_detected": ("未能识别图层，请手动选择。", "Could not tell the layer; choose it."),
-    "crs": ("坐标系", "Coordinate system"),
-    "crs_auto": ("自动（文件自带，否则 CGCS2000）", "Automatic (the file's own, else CGCS2000)"),
-    "crs_cgcs2000": ("CGCS2000 经纬度 (EPSG:4490)", "CGCS2000 lon/lat (EPSG:4490)"),
-    "crs_wgs84": ("WGS84 经纬度 (GPS)", "WGS84 lon/lat (GPS)"),
-    "crs_gcj02": ("GCJ-02（高德、腾讯、微信定位）", "GCJ-02 (AMap, Tencent, WeChat)"),
-    "crs_bd09": ("BD-09（百度地图）", "BD-09 (Baidu)"),
-    "crs_gk": ("CGCS2000 高斯-克吕格 {zone} 带 (EPSG:{epsg})", "CGCS2000 Gauss-Krüger zone {zone} (EPSG:{epsg})"),
-    "hint_gcj02": (
-        "坐标疑似 GCJ-02（手机地图坐标）：按 GCJ-02 读取，落在本村的点由 {asis:.0%} 增至 {best:.0%}，"
-        "平均偏移约 {m:.0f} 米。建议选择 GCJ-02。",
-        "The points look like GCJ-02 (phone maps): read as GCJ-02, the share inside their own village rises "
-        "from {asis:.0%} to {best:.0%}; they are shifted about {m:.0f} m. Choose GCJ-02.",
-    ),
-    "hint_bd09": (
-        "坐标疑似 BD-09（百度地图）：按 BD-09 读取，落在本村的点由 {asis:.0%} 增至 {best:.0%}，平均偏移约 {m:.0f} 米。",
-        "The points look like BD-09 (Baidu): read as BD-09, the share inside their own village rises from "
-        "{asis:.0%} to {best:.0%}; they are shifted about {m:.0f} m.",
-    ),
-    "hint_swap": (
-        "经度、纬度疑似填反：请交换两列的对应关系。",
-        "Longitude and latitude look swapped: exchange the two columns' mapping.",
-    ),
-    "hint_projected": (
-        "坐标是投影坐标（米）：请选择高斯-克吕格分带坐标系。",
-        "The coordinates are projected (metres): choose the Gauss-Krüger zone.",
-    ),
-    "hint_ok": ("{share:.0%} 的点落在所填村内，坐标系无异常。", "{share:.0%} of the points lie in their own village."),
-    "use_hint": ("采用建议", "Use the suggestion"),
-    "mapping": ("列对应关系", "Column mapping"),
-    "mapping_help": (
-        "左列为文件中的列名，右列为系统字段；识别有误时请改选，不需要的列选“忽略”。",
-        "Left: the file's headers; right: the field each feeds. Correct a wrong match; pick “ignore” to skip.",
-    ),
-    "source_column": ("文件列名", "File header"),
-    "maps_to": ("对应字段", "Field"),
-    "examples": ("示例值", "Examples"),
-    "ignore": ("忽略", "ignore"),
-    "required_missing": ("缺少必填字段", "Required fields missing"),
-    "preview": ("前 {n} 行预览（个人信息已脱敏）", "First {n} rows (personal data masked)"),
-    "validate": ("校验", "Validate"),
-    "import": ("导入", "Import"),
-    "mode": ("导入方式", "Mode"),
-    "mode_replace": ("替换整个图层", "Replace the layer"),
-    "mode_append": ("追加（按编号更新）", "Append (update by key)"),
-    "confirm_import": (
-        "确定导入 {rows} 行到图层“{layer}”（{mode}）？",
-        "Import {rows} rows into layer “{layer}” ({mode})?",
-    ),
-    "report": ("校验报告", "Validation report"),
-    "report_ok": (
-        "共 {rows} 行：{errors} 个错误，{warnings} 个警告。可以导入。",
-        "{rows} rows: {errors} errors, {warnings} warnings. Ready to import.",
-    ),
-    "report_refused": (
-        "共 {rows} 行：{errors} 个错误，{warnings} 个警告。请修改文件后重新上传；数据未作任何改动。",
-        "{rows} rows: {errors} errors, {warnings} warnings. Fix the file and upload it again; nothing was changed.",
-    ),
-    "report_shown": ("仅显示前 {n} 条，全部问题见 Excel。", "First {n} shown; the Excel file has all."),
-    "download_report": ("下载报告（Excel）", "Download report (Excel)"),
-    "row": ("行号", "Row"),
-    "column": ("列", "Column"),
-    "cell_value": ("值", "Value"),
-    "problem_kind": ("问题", "Problem"),
-    "detail": ("说明", "Detail"),
-    "problem_fix": ("修改建议", "What to do"),
-    "severity": ("级别", "Severity"),
-    "severity_error": ("错误", "error"),
-    "severity_warning": ("警告", "warning"),
-    "imported": ("已导入", "Imported"),
-    "import_refused": ("导入被拒绝，数据未作任何改动：", "Import refused, nothing was changed: "),
-    "changes": ("本次变化", "What changed"),
-    "changes_summary": (
-        "新增 {added} 行，删除 {removed} 行，修改 {changed} 行，未变 {unchanged} 行。",
-        "{added} added, {removed} removed, {changed} changed, {unchanged} unchanged.",
-    ),
-    "changes_first": ("（该图层首次导入）", "(first version of the layer)"),
-    "changed_columns": ("修改的字段", "Fields changed"),
-    "added": ("新增", "Added"),
-    "removed": ("删除", "Removed"),
-    "changed": ("修改", "Changed"),
-    "no_village": ("（无村代码）", "(no village)"),
-    "rebuild": ("更新指标", "Updating indicators"),
-    "rebuild_done": ("指标已更新，地图和大屏已同步。", "Indicators updated; the map and wall show the new data."),
-    "rebuild_failed": ("指标更新失败：", "Updating the indicators failed: "),
-    "step_read": ("读取数据", "reading"),
-    "step_joined": ("关联计算", "joining"),
-    "step_aggregated": ("汇总指标", "aggregating"),
-    "step_written": ("写入数据库", "writing"),
-    "step_warmed": ("刷新地图缓存", "refreshing the map"),
-    "open_map": ("在地图上查看", "See it on the map"),
-    "quality_total": ("问题总数", "Problems"),
-    "quality_by": ("按问题类型", "Problem type"),
-    "quality_all": ("全部问题", "All problems"),
-    "quality_list": ("待整改清单", "To fix"),
-    "quality_none": ("没有发现问题。", "No problems found."),
-    "quality_export": ("导出清单（Excel）", "Export list (Excel)"),
-    "quality_note": (
-        "更新滞后：{days} 天内没有新增或修改农户记录的村；水质：{month} 没有采样的检测点。",
-        "Stale: villages with no household record added or changed in {days} days; water: sites not sampled in "
-        "{month}.",
-    ),
-    "record": ("记录编号", "Record"),
-    "appraised_on": ("鉴定日期", "Appraised"),
-    "deadline": ("完成时限", "Deadline"),
-    "geometry": ("位置", "Location"),
-    "village_code": ("村代码", "Village code"),
-    "template_help": (
-        "每个图层一个模板：第一行为中文列名（*为必填），第二行为示例，可直接删改；第二个工作表为填写说明。",
-        "One template per layer: Chinese headers (* = required) and an example row to overwrite; the second "
-        "sheet explains each column.",
-    ),
-    "download_template": ("下载模板", "Download template"),
-    "log_at": ("时间", "When"),
-    "log_who": ("操作人", "Who"),
-    "log_action": ("操作", "Action"),
-    "log_layer": ("图层", "Layer"),
-    "log_rows": ("行数", "Rows"),
-    "log_source": ("来源", "Source"),
-}
 
-PROBLEM_KINDS = {  # the validation report's problem kinds (geodata.io.validate, geodata.io.locate, geodata.io.importer)
-    "unreadable": ("文件无法读取", "unreadable file"),
-    "missing_column": ("缺少必填列", "required column missing"),
-    "duplicate_column": ("重复的列", "duplicate column"),
-    "column_ignored": ("未识别的列（已忽略）", "column ignored"),
-    "bad_value": ("数值无法识别", "unreadable value"),
-    "missing_value": ("必填值为空", "required value empty"),
-    "out_of_range": ("数值超出范围", "out of range"),
-    "duplicate_key": ("编号重复", "duplicate key"),
-    "code_mismatch": ("代码不一致", "codes disagree"),
-    "id_checksum": ("身份证校验位错误", "ID check digit wrong"),
-    "id_as_number": ("身份证号被存为数字", "ID number stored as a number"),
-    "duplicate_id": ("身份证号重复", "same ID number twice"),
-    "extra_cells": ("行中单元格多于表头", "more cells than headers"),
-    "unit_converted": ("单位已换算", "unit converted"),
-    "unknown_village": ("村代码不存在", "unknown village code"),
-    "unknown_household": ("户编号不存在", "unknown household"),
-    "no_villages": ("尚无行政村图层", "no villages layer"),
-    "no_geometry": ("缺少图形", "no geometry"),
-    "missing_geometry": ("图形为空", "empty geometry"),
-    "invalid_geometry": ("图形无效（已修复）", "invalid geometry (repaired)"),
-    "crs_assumed": ("未指定坐标系（按CGCS2000）", "coordinate system assumed"),
-    "crs_missing": ("缺少坐标系", "coordinate system missing"),
-    "crs_override": ("坐标系与文件不同", "coordinate system overridden"),
-    "bad_crs": ("坐标系无效", "unusable coordinate system"),
-    "outside_county": ("位于本县以外", "outside the county"),
-    "swapped_lonlat": ("经纬度填反（已交换）", "lon/lat swapped (fixed)"),
-    "looks_gcj02": ("疑似GCJ-02坐标", "looks like GCJ-02"),
-    "location_estimated": ("无坐标（放在村内）", "no coordinates (placed in village)"),
-    "missing_location": ("无坐标", "no coordinates"),
-    "wrong_village": ("位置与村代码不符", "in another village"),
-    "append_conflict": ("追加时覆盖已有记录", "existing record replaced"),
-}
-PROBLEM_FIXES = {  # what to do about each problem kind, beside the detail (which names the exact value)
-    "unreadable": (
-        "另存为 .xlsx / .csv（UTF-8）/ .gpkg / .geojson / .zip（Shapefile）后重新上传",
-        "save as .xlsx, .csv (UTF-8), .gpkg, .geojson or a zipped Shapefile and upload again",
-    ),
-    "missing_column": (
-        "在表头中加入该列（可用中文列名），或在“列对应”中指定",
-        "add the column (Chinese headers work) or map it",
-    ),
-    "duplicate_column": ("删除或改名多余的同义列", "delete or rename the extra column"),
-    "column_ignored": ("如需导入，请在“列对应”中指定该列", "map the column if it should be imported"),
-    "bad_value": (
-        "按模板格式填写（数字、日期 YYYY-MM-DD、是/否）",
-        "use the template's format (numbers, YYYY-MM-DD, 是/否)",
-    ),
-    "missing_value": ("补填该单元格", "fill in the cell"),
-    "out_of_range": ("核对数值与单位（元、人、%）", "check the value and its unit (yuan, persons, %)"),
-    "duplicate_key": ("每个编号只保留一行", "keep one row per key"),
-    "code_mismatch": ("使村代码前9位与乡镇代码一致", "make the village code's first 9 digits the township code"),
-    "id_checksum": ("核对身份证号（第18位为校验位）", "check the ID number (digit 18 is the check digit)"),
-    "id_as_number": (
-        "将该列设为“文本”格式后重新录入身份证号（数字格式只保留15位）",
-        "format the column as text and type the ID numbers again (a number cell keeps 15 digits)",
-    ),
-    "duplicate_id": (
-        "核对两户的身份证号，或合并重复录入的农户",
-        "check both households' IDs, or merge a household entered twice",
-    ),
-    "extra_cells": (
-        "检查该行是否有未加引号的逗号（如 12,345），或补全表头",
-        "look for an unquoted comma in the row (such as 12,345), or complete the header",
-    ),
-    "unit_converted": ("确认换算后的数值（如 万元→元）", "check the converted values (e.g. 万元 → yuan)"),
-    "unknown_village": (
-        "使用本县12位村代码，或先导入行政村图层",
-        "use a 12-digit village code of this county, or import villages first",
-    ),
-    "unknown_household": (
-        "使用已导入的户编号，或先导入农户",
-        "use an imported household ID, or import households first",
-    ),
-    "no_villages": ("先导入行政村边界", "import the village boundaries first"),
-    "no_geometry": (
-        "上传带图形的文件（.gpkg / .shp），或在表中加入经纬度或“几何”列",
-        "upload a file with geometry (.gpkg/.shp) or add lon/lat or a WKT 几何 column",
-    ),
-    "missing_geometry": ("补画该要素的图形", "draw the feature's geometry"),
-    "invalid_geometry": ("已自动修复；请在GIS中核对边界", "repaired; check the outline in a GIS"),
-    "crs_assumed": ("如非CGCS2000，请选择正确的坐标系", "pick the right coordinate system if it is not CGCS2000"),
-    "crs_missing": (
-        "选择文件的坐标系（如CGCS2000 3度带）",
-        "pick the file's coordinate system (e.g. a CGCS2000 3-degree zone)",
-    ),
-    "crs_override": ("确认所选坐标系正确", "confirm the chosen coordinate system"),
-    "bad_crs": ("选择列表中的坐标系或填写EPSG代码", "pick one from the list or give an EPSG code"),
-    "outside_county": ("核对经纬度（是否填反、是否为本县）", "check the coordinates (swapped? another county?)"),
-    "swapped_lonlat": ("已自动交换；请修正源表", "swapped automatically; fix the source sheet"),
-    "looks_gcj02": ("坐标来自高德/腾讯地图时选择GCJ-02", "choose GCJ-02 if the points came from AMap/Tencent"),
-    "location_estimated": ("补采户的坐标", "record the household's coordinates"),
-    "missing_location": ("补填经纬度", "fill in lon/lat"),
-    "wrong_village": ("核对村代码或坐标", "check the village code or the coordinates"),
-    "append_conflict": ("确认新文件中的数值应覆盖原记录", "confirm the new values should replace the stored ones"),
-}
-QUALITY_KINDS = {  # analytics.data_quality.KINDS
-    "no_coordinates": ("农户无坐标", "households without coordinates"),
-    "wrong_village": ("农户位置与村代码不符", "households in another village"),
-    "id_checksum": ("身份证号校验错误", "ID check digits wrong"),
-    "missing_dates": ("缺少日期", "dates missing"),
-    "stale": ("数据更新滞后", "stale data"),
-    "case_without_household": ("危房无对应农户", "C/D cases without household"),
-    "water_no_sample": ("检测点本月未采样", "water sites not sampled this month"),
-}
-LAYER_NAMES = {
-    "towns": ("乡镇", "townships"),
-    "villages": ("行政村", "villages"),
-    "households": ("农户", "households"),
-    "water_tests": ("水质检测", "water tests"),
-    "housing": ("危房台账", "C/D housing cases"),
-    "roads": ("道路", "roads"),
-    "facilities": ("设施", "facilities"),
-    "hazards": ("灾害隐患区", "hazard zones"),
-    "elevation": ("高程", "elevation"),
-    "projects": ("衔接资金项目", "funded projects"),
-    "teams": ("驻村工作队", "village work teams"),
-    "inspections": ("暗访记录", "inspections"),
-}
+@functools.cache
+def catalog(lang: str) -> dict[str, dict[str, str]]:
+    """The message tables of ``lang`` (``locale/<lang>.toml``), read once."""
+    text = (resources.files("layers") / "locale" / f"{lang}.toml").read_text("utf-8")
+    return tomllib.loads(text)
 
-SITE_CRITERIA = {
-    "road": ("距硬化路", "hardened-road access"),
-    "township": ("距乡镇驻地", "township access"),
-    "school": ("距学校", "school access"),
-    "clinic": ("距卫生室/院", "clinic access"),
-    "water": ("距水厂", "water-plant access"),
-    "slope": ("坡度", "slope"),
-    "origin": ("距迁出村", "nearness to origin"),
-    "elevation": ("海拔落差", "elevation change"),
-}
 
-FACILITY_KINDS = {
-    "township_gov": ("乡镇政府", "township government"),
-    "school": ("学校", "school"),
-    "clinic": ("村卫生室", "village clinic"),
-    "health_center": ("乡镇卫生院", "health centre"),
-    "water_plant": ("水厂", "water plant"),
-    "relocation_site": ("安置点", "relocation site"),
-    "market": ("集市", "market"),
-}
-ROAD_CLASSES = {
-    "county": ("县道", "county road"),
-    "township": ("乡道", "township road"),
-    "village": ("村道", "village road"),
-    "track": ("便道", "track"),
-}
-HAZARD_KINDS = {
-    "flood": ("山洪", "flash flood"),
-    "landslide": ("滑坡", "landslide"),
-    "collapse": ("崩塌", "collapse"),
-    "debris_flow": ("泥石流", "debris flow"),
-    "other": ("其他", "other"),
-}
-RISK_TYPES = {
-    "illness": ("因病", "illness"),
-    "schooling": ("因学", "schooling"),
-    "disability": ("因残", "disability"),
-    "disaster": ("因灾", "disaster"),
-    "accident": ("因意外事故", "accident"),
-    "business": ("因产业项目失败", "failed business"),
-    "employment": ("因务工就业不稳", "unstable work"),
-    "labour": ("缺劳动力", "lack of labour"),
-    "other": ("其他", "other"),
-    "skills": ("缺技术", "lack of skills"),
-    "funds": ("缺资金", "lack of funds"),
-}
+def group(name: str) -> dict[str, tuple[str, str]]:
+    """One table as ``{key: (zh, en)}`` in the catalog's order (English falls back to Chinese)."""
+    zh, en = (catalog(lang).get(name, {}) for lang in LANGS)
+    return {key: (text, en.get(key, text)) for key, text in zh.items()}
+
+
+TEXT = group("text")
+PROBLEM_KINDS = group("problem_kinds")  # the validation report's problem kinds (geodata.io: validate, locate, importer)
+PROBLEM_FIXES = group("problem_fixes")  # what to do about each problem kind, beside the detail (the exact value)
+QUALITY_KINDS = group("quality_kinds")  # analytics.data_quality.KINDS
+LAYER_NAMES = group("layer_names")
+SITE_CRITERIA = group("site_criteria")
+FACILITY_KINDS = group("facility_kinds")
+ROAD_CLASSES = group("road_classes")
+HAZARD_KINDS = group("hazard_kinds")
+RISK_TYPES = group("risk_types")
 
 
 def lang_of(value: str | None) -> str:
@@ -623,7 +77,35 @@ def pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
-def t(key: str, lang: str = DEFAULT_LANG) -> str:
-    """The label for ``key`` in ``lang``; an unknown key shows itself (so it is noticed, not hidden)."""
+def template(key: str, lang: str = DEFAULT_LANG) -> str:
+    """The message for ``key`` in ``lang`` with its placeholders unfilled; an unknown key shows itself."""
     pair = TEXT.get(key)
     return pick(pair, lang) if pair else key
+
+
+def fill(text: str, /, *, settings: Settings | None = None, **values: Any) -> str:
+    """``text`` with ``{name}`` taken from ``values`` and ``{section.setting}`` from the settings."""
+    if "{" not in text:
+        return text
+    return text.format_map(_Values(values, settings))
+
+
+def t(key: str, lang: str = DEFAULT_LANG, /, *, settings: Settings | None = None, **values: Any) -> str:
+    """The label for ``key`` in ``lang``, placeholders filled from ``values`` and the settings.
+
+    An unknown key shows itself (so it is noticed, not hidden).
+    """
+    return fill(template(key, lang), settings=settings, **values)
+
+
+class _Values(dict[str, Any]):
+    """The caller's values; a settings section (``timeliness``…) is looked up only when a message names it."""
+
+    def __init__(self, values: dict[str, Any], settings: Settings | None) -> None:
+        super().__init__(values)
+        self.settings = settings
+
+    def __missing__(self, name: str) -> Any:
+        if name not in SECTIONS:
+            raise KeyError(name)
+        return getattr(self.settings or get_settings(), name)

@@ -64,7 +64,7 @@ def plan_gpx(plan: dict[str, Any], lang: str = "zh") -> str:
                 stop["lat"],
                 stop["lon"],
                 name=f"{stop['number']} {stop['village']}",
-                description=f"{t('day_n', lang).format(n=stop['day'])} {stop['arrive'][-5:]}–{stop['depart'][-5:]} "
+                description=f"{t('day_n', lang, n=stop['day'])} {stop['arrive'][-5:]}–{stop['depart'][-5:]} "
                 f"{stop['village_code']}",
                 time=_time(stop["arrive"]),
                 symbol="Flag",
@@ -75,7 +75,7 @@ def plan_gpx(plan: dict[str, Any], lang: str = "zh") -> str:
         stops = [s for s in plan["stops"] if s["day"] == day]
         if not stops:
             continue
-        label = t("day_n", lang).format(n=day)
+        label = t("day_n", lang, n=day)
         route = gpxpy.gpx.GPXRoute(name=f"{label} {summary['date']}")
         route.points.append(gpxpy.gpx.GPXRoutePoint(start["lat"], start["lon"], name=start_name(plan, lang)))
         route.points.extend(
@@ -155,7 +155,7 @@ def _route_map(
             line = folium.PolyLine(
                 lonlat[:, ::-1].tolist(), color=DAY_COLOURS[(day - 1) % len(DAY_COLOURS)], weight=4, opacity=0.85
             )
-            with_tooltip(line, t("day_n", lang).format(n=day)).add_to(fmap)
+            with_tooltip(line, t("day_n", lang, n=day)).add_to(fmap)
     start = plan["start"]
     ((s_lon, s_lat),) = shift(np.array([[start["lon"], start["lat"]]]))
     _marker(

@@ -300,7 +300,7 @@ def _water_frame(geo: _Geo, samples: pd.DataFrame, sites: list[dict]) -> gpd.Geo
 
 
 def _villages_frame(
-    geo: _Geo, villages: list[dict], population: np.ndarray, town_names: dict[str, str]
+    geo: _Geo, villages: list[dict], population: np.ndarray, town_name_of: dict[str, str]
 ) -> gpd.GeoDataFrame:
     """The villages layer; registered ``population`` exceeds resident members (people working away)."""
     return geo.frame(
@@ -309,7 +309,7 @@ def _villages_frame(
                 "village_code": [v["village_code"] for v in villages],
                 "name": [v["name"] for v in villages],
                 "town_code": [v["village_code"][:9] for v in villages],
-                "town_name": [town_names[v["village_code"][:9]] for v in villages],
+                "town_name": [town_name_of[v["village_code"][:9]] for v in villages],
                 "population": population,
                 "collective_income": [v["collective_income"] for v in villages],
                 "former_poverty_village": [v["former_poverty_village"] for v in villages],
