@@ -549,6 +549,7 @@ QUALITY_KINDS = {  # analytics.data_quality.KINDS
     "stale": ("数据更新滞后", "stale data"),
     "case_without_household": ("危房无对应农户", "C/D cases without household"),
     "water_no_sample": ("检测点本月未采样", "water sites not sampled this month"),
+    "water_unknown_indicator": ("检测指标不在国标中（未判定）", "water indicators not in GB 5749 (not judged)"),
 }
 LAYER_NAMES = {
     "towns": ("乡镇", "townships"),
