@@ -4,8 +4,10 @@ Problems found (``KINDS``): households without coordinates (placed at their vill
 the importer) or lying in another village than their code names, resident IDs failing
 the check digit, monitored households and C/D cases missing a required date, villages
 whose household records no import has added to or changed for ``quality.stale_days``,
-C/D cases naming a household that is not in the register, and water test sites with no
-sample in the month of ``as_of``. Pure: layers and the import log come in as frames.
+C/D cases naming a household that is not in the register, water test sites with no
+sample in the monitoring plan's interval up to the month of ``as_of`` (monthly; own
+sources yearly) and water test sites whose results name indicators GB 5749-2022 does not
+know (not judged). Pure: layers and the import log come in as frames.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from analytics.water import indicator_codes_of
 from geodata.io.idcard import id_checksums_ok
 from geodata.io.locate import VillageIndex
 from geodata.io.privacy import mask_id
-from geodata.settings import Settings, get_settings
+from geodata.settings import Settings, WaterSettings, get_settings
 
 KINDS = (
     "no_coordinates",
@@ -32,6 +35,7 @@ KINDS = (
     "stale",
     "case_without_household",
     "water_no_sample",
+    "water_unknown_indicator",
 )
 PROBLEM_COLUMNS = ["village_code", "kind", "record", "detail"]
 
@@ -79,7 +83,8 @@ def data_quality(
         ]
     tests = layers.get("water_tests")
     if tests is not None and len(tests):
-        parts.append(_water_without_sample(tests, index, as_of))
+        parts.append(_water_without_sample(tests, index, as_of, settings.water))
+        parts.append(_water_unknown_indicators(tests, index, settings))
     problems = pd.concat([p for p in parts if len(p)] or [pd.DataFrame(columns=PROBLEM_COLUMNS)], ignore_index=True)
     return Quality(problems[PROBLEM_COLUMNS], _counts(villages, problems))
 
@@ -148,28 +153,50 @@ def _orphan_cases(cases: pd.DataFrame, known: set[str]) -> pd.DataFrame:
     return _frame(None, "case_without_household", bad["case_id"], bad["household_id"])
 
 
-def _water_without_sample(tests: gpd.GeoDataFrame, index: VillageIndex, as_of: dt.date) -> pd.DataFrame:
-    """Test sites with no sample taken in the calendar month of ``as_of``."""
+def _water_without_sample(
+    tests: gpd.GeoDataFrame, index: VillageIndex, as_of: dt.date, water: WaterSettings
+) -> pd.DataFrame:
+    """Test sites with no sample in their planned interval: this calendar month, or the last 12 for own sources."""
     sampled = pd.to_datetime(tests["sampled_on"])
-    month = pd.Period(as_of, freq="M")
-    this_month = sampled.dt.to_period("M") == month
-    sites = tests.assign(_this=this_month, _on=sampled).groupby("site_id", sort=True)
-    last = sites["_on"].max()
-    done = sites["_this"].any()
     first = tests.drop_duplicates("site_id").set_index("site_id")
+    site_type = first["site_type"] if "site_type" in first else pd.Series(None, index=first.index, dtype=object)
+    months = site_type.map(water.sampling_months_by_site_type).fillna(water.sampling_months)
+    month = sampled.dt.year * 12 + sampled.dt.month
+    now = as_of.year * 12 + as_of.month
+    recent = (month <= now) & (month > now - tests["site_id"].map(months))
+    sites = tests.assign(_recent=recent, _on=sampled).groupby("site_id", sort=True)
+    last = sites["_on"].max()
+    done = sites["_recent"].any()
     todo = done.index[~done.to_numpy()]
     if not len(todo):
         return _frame([], "water_no_sample", [], [])
     rows = first.loc[todo]
+    names = rows["site_name"].fillna("") if "site_name" in rows else ""
+    details = names + " · " + last.loc[todo].dt.strftime("%Y-%m-%d").fillna("—")
+    return _frame(_site_villages(rows, index).to_numpy(), "water_no_sample", todo, details.to_numpy())
+
+
+def _water_unknown_indicators(tests: gpd.GeoDataFrame, index: VillageIndex, settings: Settings) -> pd.DataFrame:
+    """Test sites whose results name indicators the limits table does not know: the names and the latest sample."""
+    unknown = tests[indicator_codes_of(tests["indicator"], settings).isna()]
+    if not len(unknown):
+        return _frame([], "water_unknown_indicator", [], [])
+    latest = unknown.sort_values("sampled_on").groupby("site_id", sort=True)
+    names = latest["indicator"].agg(lambda n: "、".join(sorted(set(map(str, n)))))
+    rows = tests.drop_duplicates("site_id").set_index("site_id").loc[names.index]
+    details = names + " · " + latest["sample_id"].last().astype("str")
+    return _frame(_site_villages(rows, index).to_numpy(), "water_unknown_indicator", names.index, details.to_numpy())
+
+
+def _site_villages(rows: pd.DataFrame, index: VillageIndex) -> pd.Series:
+    """Each site's village: its code when the sheet gave one, else the village its point lies in."""
     codes = rows["village_code"] if "village_code" in rows else pd.Series(None, index=rows.index, dtype=object)
-    if isinstance(tests, gpd.GeoDataFrame) and codes.isna().any():
+    if isinstance(rows, gpd.GeoDataFrame) and codes.isna().any():
         pts = np.asarray(rows.geometry.values, dtype=object)
         found = index.village_of(shapely.get_x(pts), shapely.get_y(pts))
         spatial = pd.Series([index.codes[i] if i >= 0 else None for i in found], index=rows.index)
         codes = codes.where(codes.notna(), spatial)
-    names = rows["site_name"].fillna("") if "site_name" in rows else ""
-    details = names + " · " + last.loc[todo].dt.strftime("%Y-%m-%d").fillna("—")
-    return _frame(codes.to_numpy(), "water_no_sample", todo, details.to_numpy())
+    return codes
 
 
 def _stale(villages: pd.DataFrame, log: pd.DataFrame | None, *, as_of: dt.date, days: int) -> pd.DataFrame:

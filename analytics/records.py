@@ -27,6 +27,7 @@ from geodata.settings import Settings
 OPTIONAL_LAYERS = ("housing", "water_tests", "roads", "facilities", "hazards", "projects", "teams", "inspections")
 CLINIC_KINDS = ("clinic", "health_center")  # a township health centre also gives village-level care
 HAZARD_RANK = {"low": 1, "medium": 2, "high": 3}
+SAMPLE_FLAGS = {"failing": "failing", "nuclide": "needs_nuclide_analysis", "complete": "complete"}  # → *_in_window
 ID_COLUMNS = {
     "villages": "village_code",
     "households": "household_id",
@@ -220,8 +221,12 @@ def _cases(housing: pd.DataFrame | None, households: pd.DataFrame, settings: Set
 def _samples(
     tests: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame, epsg: int, settings: Settings, as_of: dt.date
 ) -> pd.DataFrame:
-    """Water samples judged against GB 5749-2022, each with the village of its site."""
-    cols = ["sample_id", "village_code", "in_window", "failing_in_window", "failed_indicators"]
+    """Water samples judged against GB 5749-2022, each with the village of its site.
+
+    Counted flags: ``failing_in_window``, ``nuclide_in_window`` (needs nuclide analysis)
+    and ``complete_in_window`` (every indicator of the monitoring plan tested).
+    """
+    cols = ["sample_id", "village_code", "in_window", "failed_indicators", *(f"{f}_in_window" for f in SAMPLE_FLAGS)]
     if tests is None or not len(tests):
         return pd.DataFrame(columns=cols)
     tests = tests.copy()
@@ -236,7 +241,8 @@ def _samples(
         codes[first.index] = villages["village_code"].to_numpy()[first.to_numpy()]
         tests.loc[missing, "village_code"] = codes.to_numpy()
     samples = judge_samples(tests, settings, as_of=as_of)
-    samples["failing_in_window"] = samples["failing"] & samples["in_window"]
+    for flag, column in SAMPLE_FLAGS.items():
+        samples[f"{flag}_in_window"] = samples[column] & samples["in_window"]
     return samples[samples["village_code"].notna()].reset_index(drop=True)
 
 

@@ -87,7 +87,7 @@ def naive_build(layers: dict, settings, as_of: dt.date) -> pd.DataFrame:  # type
 
 def _naive_fails(limit, value: str, site_type: str) -> bool:  # type: ignore[no-untyped-def]
     """One lab result against its limit, written as a chain of ifs."""
-    if limit is None:
+    if limit is None or limit.rule == "guidance":  # gross α/β: above it means nuclide analysis, not a failure
         return False
     if limit.rule == "not_detectable":
         return value not in ("未检出", "0") and not value.startswith("<")

@@ -103,23 +103,88 @@ class QualitySettings:
     )
 
 
+# The monitoring plan's routine indicators (limits-table codes): the 21 the seed county tests monthly at its 210
+# sites, as the demo generates them (geodata/_demo_water.py ROUTINE); a disinfected supply adds a residual.
+ROUTINE_INDICATORS = (
+    "total_coliforms",
+    "e_coli",
+    "total_bacteria",
+    "colour",
+    "turbidity",
+    "odour",
+    "visible_matter",
+    "ph",
+    "permanganate_index",
+    "ammonia",
+    "fluoride",
+    "nitrate",
+    "arsenic",
+    "iron",
+    "manganese",
+    "chloride",
+    "sulfate",
+    "tds",
+    "hardness",
+    "aluminium",
+    "chromium_vi",
+)
+DISINFECTANT_RESIDUAL = "free_chlorine|total_chlorine|chlorine_dioxide|ozone"  # whichever the supply uses
+
+
 @dataclass(frozen=True)
 class WaterSettings:
     """How drinking-water test results are judged (limits themselves: ``geodata/data/gb5749_2022.csv``)."""
 
     window_days: int = _doc(90, "Samples taken in this many days up to --as-of count for the water indicators.")
-    relaxed_site_types: tuple[str, ...] = _doc(
-        ("own_source",),
-        "Site types judged by the small-supply limit (small_max) where GB 5749-2022 gives one (分散式供水).",
+    default_supply_type: str = _doc(
+        "centralised",
+        "Supply type (供水方式) of a result whose row gives none: centralised 集中式供水, small 小型集中式供水 "
+        "(< 1 000 m³/d or < 10 000 people) or dispersed 分散式供水.",
+    )
+    default_supply_type_by_site_type: dict[str, str] = _doc(
+        {"own_source": "dispersed"},
+        "Supply type assumed by site type when the row gives none: own sources (自备水源) are usually dispersed "
+        "supplies; map own_source to centralised to judge them by the strict limits.",
+    )
+    relaxed_supply_types: tuple[str, ...] = _doc(
+        ("small", "dispersed"),
+        "Supply types judged by the relaxed limit (small_max) where GB 5749-2022 Table 1 gives one for small "
+        "centralised and dispersed supplies limited by source and treatment: total bacteria 500 CFU/mL, fluoride "
+        "1.2 mg/L, nitrate (N) 20 mg/L, turbidity 3 NTU.",
     )
     plant_site_types: tuple[str, ...] = _doc(
         ("plant_outlet",),
         "Site types judged by the leaving-the-plant minimum of disinfectants (plant_min: free chlorine ≥ 0.3, "
-        "total chlorine ≥ 0.5, chlorine dioxide ≥ 0.1 mg/L) instead of the tap minimum (出厂水).",
+        "total chlorine ≥ 0.5, chlorine dioxide ≥ 0.1 mg/L; ozone has none) instead of the tap minimum (出厂水).",
+    )
+    undisinfected_site_types: tuple[str, ...] = _doc(
+        ("own_source",),
+        "Site types whose water is not disinfected: never failed on a disinfectant minimum (未检出 free chlorine "
+        "at a well); disinfectant maxima still apply. The water_tests layer has no disinfection column.",
     )
     window_days_by_site_type: dict[str, int] = _doc(
         {"own_source": 365},
         "Site types tested less often than monthly and the window their samples count in (分散式水源 yearly).",
+    )
+    sampling_months: int = _doc(
+        1,
+        "Monitoring plan: a site is sampled every this many calendar months (210 sites monthly); /data lists a "
+        "site with no sample in the months up to --as-of.",
+    )
+    sampling_months_by_site_type: dict[str, int] = _doc(
+        {"own_source": 12}, "Site types sampled less often and their interval in months (71 own sources yearly)."
+    )
+    plan_indicators_by_site_type: dict[str, list[str]] = _doc(
+        {
+            "plant_outlet": [*ROUTINE_INDICATORS, DISINFECTANT_RESIDUAL],
+            "tap": [*ROUTINE_INDICATORS, DISINFECTANT_RESIDUAL],
+            "own_source": list(ROUTINE_INDICATORS),
+            "*": list(ROUTINE_INDICATORS),
+        },
+        "Monitoring plan: the indicators (codes of the limits table; a|b = either) every sample of a site type "
+        "must carry to be complete (检测指标完整率); '*' for other or missing site types. Default: the 21 "
+        "routine indicators tested monthly, plus a disinfectant residual where the water is disinfected. The 32- "
+        "and 46-item full analyses (twice a year) are judged on every indicator they carry.",
     )
     limits_file: str = _doc("", "A replacement limits CSV (same columns as the shipped one); empty = shipped table.")
 

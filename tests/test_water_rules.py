@@ -1,4 +1,8 @@
-"""How lab results compare with GB 5749-2022 limits: numbers, "<DL", 未检出, 无/有, small supplies."""
+"""How lab results compare with GB 5749-2022 limits: numbers, "<DL", 未检出, 无/有, small supplies.
+
+The rules a county official disputed (supply types, guidance values, Table 3, "—") are in
+``test_water_supply_rules.py``.
+"""
 
 from __future__ import annotations
 
@@ -51,12 +55,12 @@ def test_unknown_indicator_or_unreadable_value_is_flagged_not_failed() -> None:
     assert not judged["fail"].any()
 
 
-def test_relaxed_site_types_are_a_setting() -> None:
-    tests = pd.DataFrame({"indicator": ["浑浊度"], "value": ["2.5"], "site_type": ["tap"]})
-    strict = Settings()
-    relaxed = strict.replace(water=WaterSettings(relaxed_site_types=("tap",)))
-    assert judge_results(tests, strict)["fail"].iloc[0]
+def test_relaxed_supply_types_are_a_setting() -> None:
+    tests = pd.DataFrame({"indicator": ["浑浊度"], "value": ["2.5"], "site_type": ["tap"], "supply_type": ["small"]})
+    relaxed = Settings()
+    strict = relaxed.replace(water=WaterSettings(relaxed_supply_types=()))
     assert not judge_results(tests, relaxed)["fail"].iloc[0]
+    assert judge_results(tests, strict)["fail"].iloc[0]
 
 
 def test_window_is_90_days_up_to_the_reference_date() -> None:
