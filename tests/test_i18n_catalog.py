@@ -62,6 +62,7 @@ NOT_POLICY = {
     ("problem_fixes", "id_as_number"): {"15"},  # a spreadsheet number keeps 15 significant digits
     ("problem_fixes", "unknown_village"): {"12"},  # a village code has 12 digits
     ("problem_fixes", "crs_missing"): {"3"},  # a 3-degree Gauss-Krüger zone
+    ("quality_kinds", "water_unknown_indicator"): {"5749"},  # the standard's number, GB 5749
 }
 
 
