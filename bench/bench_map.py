@@ -24,8 +24,8 @@ from playwright.sync_api import Page, Response
 
 from geodata.demo.store import write_demo
 from geodata.store import GeoPackageStore
-from tests.browser import chromium, login, serving_process
-from tests.test_map_page import click_at, rendered
+from harness.browser import chromium, login, serving_process
+from harness.map_clicks import click_at, rendered
 
 
 class Payloads:

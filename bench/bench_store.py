@@ -2,7 +2,7 @@
 
 Run: ``python bench/bench_store.py [--households 60000] [--repeat 3] [--postgis URL]``.
 Without ``--postgis`` (or ``BATTLEMAP_BENCH_POSTGIS``, a database to overwrite) a
-throwaway loopback server is started with :mod:`tests.postgis_server`. Prints, for each
+throwaway loopback server is started with :mod:`harness.postgis_server`. Prints, for each
 store, the demo write, reading the build's input layers and the whole
 ``battlemap build`` path (read, compute, write), the best of ``--repeat``; then the
 heaviest join of the build (placing households in villages within the border tolerance)
@@ -29,7 +29,7 @@ from geodata.io.crs import county_epsg
 from geodata.settings import get_settings
 from geodata.store import GeoPackageStore, Store, conform, write_computed
 from geodata.store.postgis import PostGISStore
-from tests import postgis_server
+from harness import postgis_server
 
 AS_OF = dt.date(2026, 6, 30)
 # The build's household placement as one query: GiST bbox prefilter, metric distance in the GK zone.

@@ -51,7 +51,7 @@ from geodata.demo.store import write_demo
 from geodata.private.accounts import AccountStore
 from geodata.private.kiosk import create_token
 from geodata.store import open_store
-from tests.browser import TEST_PASSWORD, free_port
+from harness.browser import TEST_PASSWORD, free_port
 
 CALLBACK = "/_dash-update-component"
 DRILL_KINDS = ("map: router", "map: view", "map: panel", "map: households", "map: register")

@@ -2,7 +2,7 @@
 
 ``store`` (and ``mini_store``, built on it) run each test twice: on a GeoPackage file and
 on a fresh PostGIS database. The PostGIS server is ``BATTLEMAP_TEST_POSTGIS`` (an admin
-URL) when set, else a throwaway one started by :mod:`tests.postgis_server`; when neither
+URL) when set, else a throwaway one started by :mod:`harness.postgis_server`; when neither
 works the PostGIS tests fail, never skip.
 """
 
@@ -28,7 +28,7 @@ from psycopg import sql
 from geodata.io.idcard import check_char
 from geodata.store import GeoPackageStore, Store
 from geodata.store.postgis import PostGISStore, normalise_url
-from tests import postgis_server
+from harness import postgis_server
 
 POSTGIS_TEMPLATE = "battlemap_test_template"
 

@@ -23,7 +23,7 @@ from geodata.private.accounts import AccountStore
 from geodata.private.kiosk import create_token, revoke_token
 from geodata.private.plan_store import PlanStore
 from geodata.store import GeoPackageStore
-from tests.browser import TEST_PASSWORD, account
+from harness.browser import TEST_PASSWORD, account
 
 PAGES = ("/", "/map", "/wall", "/sites", "/route", "/data", "/audit", "/no-such-page")
 ROLE_PAGES = {

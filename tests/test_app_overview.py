@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import SCREENSHOTS, chromium, login, serving
+from harness.browser import SCREENSHOTS, chromium, login, serving
 
 
 @pytest.mark.browser

@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.bench_import import HEADERS
 from geodata.io.crs import wgs84_to_gcj02
 from geodata.store import Store
+from harness.ledgers import HEADERS
 from tests.importing import run, write_xlsx
 from tests.test_import_villages import write_gbk_shapefile
 from tests.test_indicators_mini import COUNT_COLUMNS, COUNTS, layers

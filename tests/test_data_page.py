@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 
 from geodata.io.crs import wgs84_to_gcj02
 from geodata.store import GeoPackageStore
-from tests.browser import SCREENSHOTS, chromium, login, serving
+from harness.browser import SCREENSHOTS, chromium, login, serving
 from tests.conftest import resident_id
 from tests.importing import HEADER, digest, two_sheet_workbook, write_csv
 

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
-from bench.bench_import import HEADERS
 from geodata.io.crs import wgs84_to_gcj02
 from geodata.store import GeoPackageStore, Store
+from harness.ledgers import HEADERS
 from tests.conftest import copy_store
 from tests.importing import run
 from tests.test_import_villages import write_gbk_shapefile

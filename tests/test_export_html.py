@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from geodata.store import GeoPackageStore
-from tests.browser import SCREENSHOTS, chromium
+from harness.browser import SCREENSHOTS, chromium
 from tests.importing import run
 
 

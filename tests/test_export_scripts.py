@@ -18,13 +18,13 @@ import shapely
 
 from analytics.sites import Selection, plan_movers, rank_sites
 from geodata.settings import Settings
+from harness.browser import chromium
 from layers.catalog import indicator
 from layers.classify import classify
 from layers.export_html import ChoroplethView, export_map_html
 from layers.route_export import plan_html
 from layers.site_map import SiteView, origins_lonlat, sites_html
 from tests import sites_landscape as ls
-from tests.browser import chromium
 from tests.test_route_outputs import hand_plan
 
 PAYLOAD = "`${alert(7)}` <img src=x onerror=alert(8)>"

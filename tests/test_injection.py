@@ -14,8 +14,8 @@ import pytest
 
 from geodata.io.spreadsheet import safe_csv
 from geodata.store import GeoPackageStore
+from harness.browser import chromium, login, serving
 from layers.data_views import table_xlsx
-from tests.browser import chromium, login, serving
 
 EVIL_VILLAGE = "<img src=x onerror=alert(1)>"
 EVIL_NAME = '=HYPERLINK("http://x")'

@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 
 from analytics import compute_indicators
 from geodata.store import GeoPackageStore, write_computed
-from tests.browser import SCREENSHOTS, chromium, login, serving
+from harness.browser import SCREENSHOTS, chromium, login, serving
 from tests.test_access import ROLE_PAGES
 
 KEEP = {"water": ("villages", "households", "water_tests"), "bare": ("villages", "households")}

@@ -10,7 +10,7 @@ import pytest
 
 from geodata.private.plan_store import PlanStore
 from geodata.store import GeoPackageStore
-from tests.browser import SCREENSHOTS, chromium, login, serving
+from harness.browser import SCREENSHOTS, chromium, login, serving
 
 
 @pytest.mark.browser

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page
 
 from analytics.sites import CRITERIA
-from tests.browser import SCREENSHOTS, chromium, login, serving
+from harness.browser import SCREENSHOTS, chromium, login, serving
 
 ROWS = "#sites-comparison .site-row"
 

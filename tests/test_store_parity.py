@@ -9,7 +9,7 @@ import pytest
 
 from geodata.store import GeoPackageStore, Store
 from geodata.store.postgis import PostGISStore
-from tests.browser import SCREENSHOTS, chromium, login, serving
+from harness.browser import SCREENSHOTS, chromium, login, serving
 from tests.conftest import copy_store
 from tests.importing import run
 from tests.test_build_cli import county_files

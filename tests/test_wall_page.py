@@ -13,7 +13,7 @@ from playwright.sync_api import Page, Response
 from battlemap_cli.main import main
 from geodata.private.kiosk import create_token, revoke_token
 from geodata.store import GeoPackageStore
-from tests.browser import SCREENSHOTS, chromium, response_bodies, serving
+from harness.browser import SCREENSHOTS, chromium, response_bodies, serving
 
 PERSONAL = {"households": ("head_name", "id_number", "phone", "helper"), "teams": ("leader",)}
 
@@ -142,7 +142,7 @@ def _assert_no_personal_data(store: GeoPackageStore, bodies: str) -> None:
 @pytest.mark.slow
 def test_wall_soak_short() -> None:
     """A shortened bench/soak_wall.py: 3 minutes, data changing every 30 s, heap growth under 20 %."""
-    from bench.soak_wall import run
+    from harness.soak import run
 
     result = run(
         minutes=3, warmup=1, sample_s=15, import_every=0.5, households=2000, rotation_s=3, refresh_s=2, echo=False

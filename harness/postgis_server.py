@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL + PostGIS server on loopback, for the PostGIS store tests.
 
-Used by ``.ci/run`` (``python -m tests.postgis_server start DIR`` prints the admin URL,
+Used by ``.ci/run`` (``python -m harness.postgis_server start DIR`` prints the admin URL,
 ``... stop DIR`` stops it) and by ``tests/conftest.py`` when ``BATTLEMAP_TEST_POSTGIS``
 is not set. The cluster lives in DIR (trust authentication, loopback only, no fsync);
 as root the server runs as the ``postgres`` user, since PostgreSQL refuses root.
@@ -90,7 +90,7 @@ def stop(root: str | os.PathLike[str]) -> None:
 def main(argv: list[str]) -> int:
     """``start DIR`` (prints the admin URL) or ``stop DIR``."""
     if len(argv) != 2 or argv[0] not in ("start", "stop"):
-        sys.stderr.write("usage: python -m tests.postgis_server start|stop DIR\n")
+        sys.stderr.write("usage: python -m harness.postgis_server start|stop DIR\n")
         return 2
     try:
         if argv[0] == "start":
