@@ -197,8 +197,12 @@ def judge_samples(tests: pd.DataFrame, settings: Settings, *, as_of: dt.date) ->
 
 
 def _codes_per_sample(rows: pd.DataFrame) -> pd.Series:
-    """Each sample's distinct ``code`` values, sorted and joined with ';'."""
-    return rows.groupby("sample_id")["code"].agg(lambda c: ";".join(sorted(set(c))))
+    """Each sample's distinct ``code`` values, sorted and joined with ';' (a plain loop: far faster than a groupby)."""
+    pairs = rows[["sample_id", "code"]].drop_duplicates().sort_values(["sample_id", "code"])
+    codes: dict[object, list[str]] = {}
+    for sample, code in zip(pairs["sample_id"].to_numpy(), pairs["code"].to_numpy(), strict=True):
+        codes.setdefault(sample, []).append(str(code))
+    return pd.Series({sample: ";".join(c) for sample, c in codes.items()}, dtype=object)
 
 
 def _group_sums(judged: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -214,13 +218,17 @@ def _completeness(judged: pd.DataFrame, site_type: pd.Series, settings: Settings
     """Per sample: ``complete`` (every indicator of its site type's plan tested) and the ``missing_indicators``."""
     plans = settings.water.plan_indicators_by_site_type
     tested = judged[judged["tested"] & judged["code"].notna()]
-    has = set(zip(tested["sample_id"], tested["code"], strict=True))
+    codes = pd.Index(tested["code"].unique())
+    grid = np.zeros((len(site_type), len(codes)), dtype=bool)  # sample × indicator: tested
+    grid[site_type.index.get_indexer(tested["sample_id"]), codes.get_indexer(tested["code"])] = True
+    has = pd.DataFrame(grid, index=site_type.index, columns=codes)
     plan_key = site_type.where(site_type.isin(list(plans)), "*")
     missing = pd.Series("", index=site_type.index, dtype=object)
-    for key, ids in plan_key.groupby(plan_key).groups.items():
+    for key in plan_key.unique():
         for entry in plans.get(str(key), ()):
-            options = entry.split("|")
-            lacking = [i for i in ids if not any((i, o) in has for o in options)]
-            missing.loc[lacking] = missing.loc[lacking] + ";" + options[0]
+            options = [o for o in entry.split("|") if o in has.columns]
+            found = has[options].any(axis=1) if options else pd.Series(False, index=has.index)
+            lacks = (plan_key == key) & ~found
+            missing = missing.where(~lacks, missing + ";" + entry.split("|")[0])
     missing = missing.str.lstrip(";")
     return pd.DataFrame({"complete": missing.eq(""), "missing_indicators": missing}, index=site_type.index)
