@@ -115,6 +115,7 @@ def wall_kpis(
             **count,
             monitored=monitored,
             open=_num(now, "monitored_open_households"),
+            doubtful=_num(now, "elimination_doubtful_households"),
         ),
         _kpi(
             "kpi_cd_closed",
@@ -177,6 +178,10 @@ def _no_data(kpi: Kpi) -> Kpi:
 
 
 def _eliminated(row: pd.Series | None) -> float | None:
+    """Risks eliminated with their conditions met (消除存疑 ones are not); older snapshots: monitored − open."""
+    eliminated = _num(row, "monitored_eliminated_households")
+    if eliminated is not None:
+        return eliminated
     monitored, open_ = _num(row, "monitored_households"), _num(row, "monitored_open_households")
     return None if monitored is None or open_ is None else monitored - open_
 

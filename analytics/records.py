@@ -20,6 +20,7 @@ import shapely
 
 from analytics.roads import RoadGraph, build_road_graph, distance_to_nearest
 from analytics.water import judge_samples
+from geodata._errors import InputError
 from geodata.crs import county_epsg
 from geodata.settings import Settings
 
@@ -60,6 +61,19 @@ class Records:
             self._keys[table, digits] = self.tables[table]["village_code"].astype("str").str[:digits]
         return self._keys[table, digits]
 
+    def known_counties(self, table: str, columns: tuple[str, ...]) -> frozenset[str]:
+        """Counties (6-digit codes) where a row of ``table`` has a value in any of the optional input ``columns``.
+
+        Elsewhere the layer did not bring them at all, so a count fed by them is unknown there,
+        not 0; within a county that has them, an empty cell is unknown for that row only.
+        """
+        frame = self.tables[table]
+        known = pd.Series(False, index=frame.index)
+        for column in columns:
+            if column in frame:
+                known |= frame[column].notna().to_numpy()
+        return frozenset(self.unit_key(table, 6)[known].unique())
+
 
 def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings: Settings) -> Records:
     """Record tables from store layers (EPSG:4490); missing optional layers give empty tables."""
@@ -76,6 +90,7 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
         hh = hh.join(_hazard_flags(hh_metric, layers.get("hazards"), epsg))
         hh = hh.join(_located_village(hh_metric, metric_villages, settings.imports.border_tolerance_m))
     rec.tables["households"] = hh
+    rec.tables["villages"] = with_incidence_base(rec.tables["villages"], hh)
     rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of)
     rec.tables["samples"] = _samples(layers.get("water_tests"), metric_villages, epsg, settings, as_of)
     rec.tables["projects"] = _projects(layers.get("projects"))
@@ -99,46 +114,149 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
 
 
 def _villages(villages: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Villages with their registered population and collective income as numbers, NaN where not given."""
     out = pd.DataFrame(villages.drop(columns=villages.geometry.name)).copy()
-    out["population"] = out["population"].fillna(0).astype(float)
-    out["collective_income"] = out["collective_income"].astype(float)
+    out["population"] = _optional_number(out, "population")
+    out["collective_income"] = _optional_number(out, "collective_income")
     return out.reset_index(drop=True)
 
 
+def with_incidence_base(villages: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
+    """Villages with the persons their poverty incidence is taken over (贫困发生率的分母).
+
+    The registered population (户籍人口) where the village has one and households with a
+    known income, else the persons of those households; a village without such households
+    has no incidence. ``base_population`` / ``base_persons`` say which one each village used.
+    """
+    out = villages.copy()
+    if len(households):
+        persons = households.groupby("village_code")["income_known_persons"].sum()
+        recorded = out["village_code"].map(persons).fillna(0.0).astype(float)
+    else:
+        recorded = pd.Series(0.0, index=out.index)
+    population = out["population"].gt(0) & recorded.gt(0)
+    out["incidence_base"] = out["population"].where(population, recorded).astype(float)
+    out["base_population"] = population
+    out["base_persons"] = ~population & recorded.gt(0)
+    return out
+
+
 def _empty_households() -> pd.DataFrame:
-    return pd.DataFrame(columns=["household_id", "village_code", "members"])
+    return pd.DataFrame(columns=["household_id", "village_code", "members", "income_known_persons"])
+
+
+# The flags of 两不愁三保障 and drinking water read from one yes/no column each (housing: from housing_grade).
+GUARANTEE_COLUMNS = {
+    "food_gap": "food_ok",
+    "clothing_gap": "clothing_ok",
+    "education_gap": "education_ok",
+    "uninsured": "medical_insured",
+    "water_unsafe": "water_safe",
+}
 
 
 def _households(h: gpd.GeoDataFrame, settings: Settings, as_of: dt.date) -> pd.DataFrame:
-    """Households with the boolean flags and per-household values the indicators sum."""
+    """Households with the boolean flags and per-household values the indicators sum.
+
+    Every optional column may be absent or empty: an unknown value never makes a
+    household fail a check (the counts say how many are *known* to fail).
+    """
     out = pd.DataFrame(h.drop(columns=h.geometry.name)).reset_index(drop=True)
     members = out["members"].fillna(0).astype(float)
-    income = out["per_capita_income"].astype(float)
-    monitored = out["status"].eq("monitored")
-    eliminated = out["risk_eliminated"].astype("boolean").fillna(False).astype(bool)
-    poor = (income < settings.poverty.poverty_line).fillna(False)
-    out["monitored"] = monitored
-    out["monitored_open"] = monitored & ~eliminated
-    out["monitored_persons"] = members.where(monitored, 0.0)
-    out["poor"] = poor
-    # 应纳未纳: under the monitoring line but not a monitored household (possibly missed)
-    out["unmonitored_below_line"] = (income < settings.poverty.monitoring_line).fillna(False) & ~monitored
-    out["poor_persons"] = members.where(poor, 0.0)
+    income = _optional_number(out, "per_capita_income")
+    lines = settings.poverty
+    out["monitored"] = out["status"].eq("monitored")
+    out["monitored_persons"] = members.where(out["monitored"], 0.0)
+    out["poor"] = income < lines.poverty_line  # unknown income: not poor
+    out["poor_persons"] = members.where(out["poor"], 0.0)
+    out["national_poor"] = income < lines.national_poverty_line
+    out["national_poor_persons"] = members.where(out["national_poor"], 0.0)
     out["income_x_members"] = (income * members).fillna(0.0)
     out["income_known_persons"] = members.where(income.notna(), 0.0)
-    out["education_gap"] = out["education_ok"].astype("boolean").eq(False).fillna(False).astype(bool)
-    out["uninsured"] = out["medical_insured"].astype("boolean").eq(False).fillna(False).astype(bool)
-    out["cd"] = out["housing_grade"].isin(["C", "D"])
-    out["water_unsafe"] = out["water_safe"].astype("boolean").eq(False).fillna(False).astype(bool)
-    found, identified, entered = (pd.to_datetime(out[c]) for c in ("risk_found_on", "identified_on", "entered_on"))
-    limits = settings.timeliness
-    # a clue can be dismissed (no identification date ever): only identified households are checked for it
-    done_identify = (identified - found).dt.days
-    out["sla_identify_checked"] = monitored & done_identify.notna()
-    out["sla_identify_ok"] = out["sla_identify_checked"] & (done_identify <= limits.identify_days)
-    checked, ok = _in_time(identified, entered, limits.entry_days, as_of)  # identified must be entered
-    out["sla_entry_checked"], out["sla_entry_ok"] = monitored & checked, monitored & ok
+    for flag, column in GUARANTEE_COLUMNS.items():
+        out[flag] = says_no(out, column)
+    grade = out["housing_grade"] if "housing_grade" in out else pd.Series(None, index=out.index, dtype=object)
+    out["cd"] = grade.isin(["C", "D"])
+    out["no_house"] = grade.eq("none")
+    out["housing_insecure"] = grade.isin(settings.housing.insecure_grades)
+    out = out.join(_monitoring_flags(out, income, members, settings)).join(_timeliness(out, settings, as_of))
+    out["unmonitored_at_risk"] = ~out["monitored"] & (out["at_risk"] | out["clue_overdue"])
     return out
+
+
+def says_no(frame: pd.DataFrame, column: str) -> pd.Series:
+    """True where the yes/no ``column`` says no; an empty cell or an absent column is unknown, never a failure."""
+    if column not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[column].astype("boolean").eq(False).fillna(False).astype(bool)
+
+
+def _says_yes(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[column].astype("boolean").eq(True).fillna(False).astype(bool)
+
+
+def _monitoring_flags(out: pd.DataFrame, income: pd.Series, members: pd.Series, settings: Settings) -> pd.DataFrame:
+    """Who is at risk (income net of rigid spending below the monitoring line, or a failed guarantee), and what follows.
+
+    - ``at_risk``: what makes a household not monitored a suspected missed one (疑似应纳未纳, with overdue clues);
+    - ``elimination_doubtful`` (消除存疑): monitored, marked eliminated, yet at risk — not counted as eliminated;
+    - ``monitored_eliminated``: eliminated with its conditions met; ``monitored_open``: every other monitored one.
+    """
+    cfg = settings.monitoring
+    unknown = sorted(set(cfg.guarantee_flags) - {*GUARANTEE_COLUMNS, "housing_insecure"})
+    if unknown:
+        msg = f"[monitoring] guarantee_flags: unknown {unknown}; known: {[*GUARANTEE_COLUMNS, 'housing_insecure']}"
+        raise InputError(msg)
+    spending = _optional_number(out, "rigid_spending").fillna(0.0) if cfg.deduct_rigid_spending else 0.0
+    net = income - spending / members.clip(lower=1)
+    at_risk = (net < settings.poverty.monitoring_line) | out[list(cfg.guarantee_flags)].any(axis=1)
+    monitored = out["monitored"]
+    claimed = monitored & _says_yes(out, "risk_eliminated")
+    helper = out["helper"] if "helper" in out else pd.Series(None, index=out.index, dtype=object)
+    return pd.DataFrame(
+        {
+            "at_risk": at_risk,
+            "elimination_doubtful": claimed & at_risk,
+            "monitored_eliminated": claimed & ~at_risk,
+            "monitored_open": monitored & ~(claimed & ~at_risk),
+            "without_helper": monitored & ~(helper.notna() & helper.astype("str").str.strip().ne("")).astype(bool),
+        },
+        index=out.index,
+    )
+
+
+def _timeliness(out: pd.DataFrame, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    """The 15-day identification and 10-day entry checks; a clue still unidentified past its days is late.
+
+    A household whose risk was found (``risk_found_on``) more than ``identify_days`` ago
+    and that is still not identified counts as checked and late whatever its status
+    (应纳未纳 risk), and as a suspected missed household when it is not monitored.
+    """
+    found, identified, entered = (_optional_date(out, c) for c in ("risk_found_on", "identified_on", "entered_on"))
+    limits = settings.timeliness
+    monitored = out["monitored"]
+    checked, ok = _in_time(found, identified, limits.identify_days, as_of)
+    overdue = checked & identified.isna()
+    entry_checked, entry_ok = _in_time(identified, entered, limits.entry_days, as_of)  # identified must be entered
+    return pd.DataFrame(
+        {
+            "clue_overdue": overdue,
+            "sla_identify_checked": (monitored & checked) | overdue,
+            "sla_identify_ok": monitored & ok,
+            "sla_entry_checked": monitored & entry_checked,
+            "sla_entry_ok": monitored & entry_ok,
+        },
+        index=out.index,
+    )
+
+
+def _optional_date(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` as timestamps, all NaT when the layer does not have it."""
+    if column not in frame:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    return pd.to_datetime(frame[column])
 
 
 def _in_time(start: pd.Series, end: pd.Series, limit_days: int, as_of: dt.date) -> tuple[pd.Series, pd.Series]:

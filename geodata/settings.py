@@ -32,13 +32,49 @@ class PovertySettings:
     """Income lines (yuan per person per year); each province sets its own every year."""
 
     poverty_line: float = _doc(
-        2875.0, "Poor household: per-capita net income below this (one seed province, 2013 standard; national 2,736)."
+        2875.0,
+        "Poor household: per-capita net income below this (seed 004: the provincial standard, 2013 农民人均纯收入 "
+        "2,875 yuan = 2,500 at 2010 prices).",
+    )
+    national_poverty_line: float = _doc(
+        2736.0,
+        "Second classification beside poverty_line: the national standard (seed 004: 国家扶贫标准 2,736 yuan = 2,300 "
+        "at 2010 prices, 对国家扶贫标准以下的贫困户进行分类识别).",
     )
     monitoring_line: float = _doc(
-        7500.0, "Monitoring income line (防返贫监测收入线); 2024 examples 7,500 / 8,500 / 8,800."
+        7500.0,
+        "Monitoring income line (防返贫监测收入线, 当年监测范围), set by the province each year; 2024 examples 7,500 / "
+        "8,500 / 8,800 (ECOSYSTEM.md). Seed 002 names it without a figure.",
     )
-    poor_village_incidence: float = _doc(0.30, "一高: poverty incidence above this share marks a poor village.")
-    poor_village_income: float = _doc(3902.0, "一低: village per-capita net income below this (yuan).")
+    poor_village_incidence: float = _doc(
+        0.30, "一高: poverty incidence above this share marks a poor village (seed 004: 贫困发生率高于30%)."
+    )
+    poor_village_income: float = _doc(
+        3902.0, "一低: village per-capita net income below this (yuan; seed 004: 村农民人均纯收入低于3902元)."
+    )
+    missing_collective_income_is_none: bool = _doc(
+        False,
+        "一无 (seed 004: 无集体经济收入) for a village without a collective-income figure: false = unknown, never "
+        "flagged (unknown is not none); true = count a missing figure as no collective income.",
+    )
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """防返贫动态监测: who may have been missed (应纳未纳) and when an elimination (风险消除) is in doubt."""
+
+    deduct_rigid_spending: bool = _doc(
+        True,
+        "Judge income per person net of rigid spending (刚性支出 ÷ members): seed 002 has the sweep check income, "
+        "三保障 and water, and 刚性支出 (large medical or schooling costs) to find 应纳未纳; a household above the "
+        "line whose spending eats its income is at risk (突发严重困难户).",
+    )
+    guarantee_flags: tuple[str, ...] = _doc(
+        ("food_gap", "clothing_gap", "education_gap", "uninsured", "housing_insecure", "water_unsafe"),
+        "Failures of 两不愁三保障 and drinking water that make a household not monitored a 应纳未纳 candidate and an "
+        "elimination doubtful (seed 002: risk is eliminated only when income is stably above the line and "
+        "'三保障'及饮水安全持续巩固). Unknown (empty or absent) is never a failure.",
+    )
 
 
 @dataclass(frozen=True)
@@ -136,8 +172,13 @@ class FundsSettings:
 
 @dataclass(frozen=True)
 class HousingSettings:
-    """The C/D dangerous-house ledger (危房改造)."""
+    """Housing security (住房安全保障) and the C/D dangerous-house ledger (危房改造)."""
 
+    insecure_grades: tuple[str, ...] = _doc(
+        ("C", "D", "none"),
+        "Household housing grades that lack housing security: C/D dangerous houses and none (无房户); seed 002: "
+        "唯一住房经鉴定为C、D级或无房户 … 纳入农村危房改造计划.",
+    )
     closed_stages: tuple[str, ...] = _doc(("accepted",), "Stages that close a case (验收销号).")
     built_stages: tuple[str, ...] = _doc(
         ("completed", "accepted"), "Stages that meet the construction deadline; other stages past it are overdue."
@@ -294,9 +335,9 @@ class RiskSettings:
             "team": 0.30,
             "timeliness": 0.30,
         },
-        "Value at which a component reaches 100: open monitored share, poverty incidence, (C/D + overdue) per "
-        "household, failing-sample rate, unsafe-water share, km to clinic, spend shortfall against schedule, team "
-        "shortfall (check-in or days), share of late identification/entry.",
+        "Value at which a component reaches 100: open monitored share, poverty incidence, (C/D or no house + "
+        "overdue cases) per household, failing-sample rate, unsafe-water share, km to clinic, spend shortfall against "
+        "schedule, team shortfall (check-in or days), share of late identification/entry.",
     )
     red_threshold: float = _doc(60.0, "Units with a risk index at or above this are red on the wall screen.")
 
@@ -511,6 +552,7 @@ class Settings:
     """All settings; see each group for the policy numbers it holds."""
 
     poverty: PovertySettings = field(default_factory=PovertySettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     timeliness: TimelinessSettings = field(default_factory=TimelinessSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)

@@ -443,6 +443,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "log_layer": ("图层", "Layer"),
     "log_rows": ("行数", "Rows"),
     "log_source": ("来源", "Source"),
+    # monitoring rules (防返贫): doubtful eliminations on the wall, what poverty incidence is taken over
+    "doubtful_short": ("消除存疑", "doubtful"),
+    "incidence_base_population": ("按户籍人口", "of registered population"),
+    "incidence_base_persons": ("按记录人数", "of persons recorded"),
+    "incidence_base_mixed": ("户籍人口与记录人数混合", "mixed bases"),
 }
 
 PROBLEM_KINDS = {  # the validation report's problem kinds (geodata.validate, geodata.locate, geodata.importer)
