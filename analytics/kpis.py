@@ -209,7 +209,8 @@ def _cd_plan(records: Records, as_of: dt.date, settings: Settings) -> tuple[floa
     cases = records["cases"]
     if not len(cases):
         return 0.0, float(settings.wall.cd_plan), close_by
-    deadline = pd.to_datetime(cases["deadline"]) if "deadline" in cases else pd.Series(pd.NaT, index=cases.index)
+    due = "due" if "due" in cases else "deadline"  # the record's deadline, or complete_by where the ledger has none
+    deadline = pd.to_datetime(cases[due]) if due in cases else pd.Series(pd.NaT, index=cases.index)
     this_year = deadline.dt.year.eq(as_of.year)
     planned = cases[this_year] if settings.wall.cd_plan == 0 else cases
     plan = float(len(planned)) if settings.wall.cd_plan == 0 else float(settings.wall.cd_plan)

@@ -91,7 +91,9 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
         hh = hh.join(_located_village(hh_metric, metric_villages, settings.imports.border_tolerance_m))
     rec.tables["households"] = hh
     rec.tables["villages"] = with_incidence_base(rec.tables["villages"], hh)
-    rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of)
+    counties = rec.tables["villages"]["village_code"].astype("str").str[:6].unique()
+    county = str(counties[0]) if len(counties) == 1 else None
+    rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of, county=county)
     rec.tables["samples"] = _samples(layers.get("water_tests"), metric_villages, epsg, settings, as_of)
     rec.tables["projects"] = _projects(layers.get("projects"))
     rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
@@ -313,26 +315,67 @@ def _located_village(households: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, t
     return pd.DataFrame({"located_village_code": located.to_numpy(), "located_elsewhere": elsewhere})
 
 
-def _cases(housing: pd.DataFrame | None, households: pd.DataFrame, settings: Settings, as_of: dt.date) -> pd.DataFrame:
-    """C/D cases with their household's village; open, overdue and accepted flags."""
+ORPHAN_VILLAGE = "000000"  # after a county code: a case whose household is not in the register counts for the county
+
+
+def _cases(
+    housing: pd.DataFrame | None,
+    households: pd.DataFrame,
+    settings: Settings,
+    as_of: dt.date,
+    *,
+    county: str | None = None,
+) -> pd.DataFrame:
+    """C/D cases with their household's village; open, overdue, accepted, unpaid and orphan flags.
+
+    A case whose household is not in the households layer is kept and flagged
+    (``without_household``); it counts for ``county`` (the store's only county) under
+    the code ``county + ORPHAN_VILLAGE``, which no village or township has (with several
+    counties it cannot be placed and counts for none). A case is
+    closed when its stage closes it and, where the ledger says so, its subsidy is paid
+    (兑付); a case without a deadline must be built by ``housing.complete_by``.
+    """
     if housing is None or not len(housing):
-        return pd.DataFrame(columns=["case_id", "village_code", "open", "overdue", "accepted"])
+        return pd.DataFrame(
+            columns=["case_id", "village_code", "open", "overdue", "accepted", "unpaid", "without_household"]
+        )
+    cfg = settings.housing
     village = households.set_index("household_id")["village_code"] if len(households) else pd.Series(dtype=object)
     out = pd.DataFrame(housing).copy()
     out["village_code"] = out["household_id"].map(village)
-    closed = out["stage"].isin(settings.housing.closed_stages)
-    built = out["stage"].isin(settings.housing.built_stages)
-    deadline = pd.to_datetime(out["deadline"])
-    month, day = (int(p) for p in settings.housing.accept_by.split("-"))
-    year = deadline.dt.year.fillna(as_of.year).astype(int)
-    accept_by = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}))
-    accept_by = accept_by.where(deadline.isna() | (deadline <= accept_by), deadline)  # a December deadline is later
+    out["without_household"] = out["village_code"].isna()
+    if county is not None:
+        out.loc[out["without_household"], "village_code"] = county + ORPHAN_VILLAGE
+    staged = out["stage"].isin(cfg.closed_stages)
+    out["unpaid"] = staged & says_no(out, "subsidy_paid")  # accepted, subsidy not paid (兑付)
+    closed = staged & ~out["unpaid"]
+    built = out["stage"].isin(cfg.built_stages)
+    deadline = _deadline(out, cfg.complete_by, as_of)
+    month, day = (int(p) for p in cfg.accept_by.split("-"))
+    accept_by = pd.to_datetime(pd.DataFrame({"year": deadline.dt.year, "month": month, "day": day}))
+    accept_by = accept_by.where(deadline <= accept_by, deadline)  # a December deadline is later
+    out["due"] = deadline
     out["open"] = ~closed
     out["accepted"] = closed
-    late_building = ~built & deadline.notna() & (deadline < pd.Timestamp(as_of))
-    late_acceptance = built & ~closed & (accept_by < pd.Timestamp(as_of))  # built, not accepted in time
+    late_building = ~built & (deadline < pd.Timestamp(as_of))
+    late_acceptance = built & ~closed & (accept_by < pd.Timestamp(as_of))  # built, not accepted and paid in time
     out["overdue"] = late_building | late_acceptance
-    return out[out["village_code"].notna()].reset_index(drop=True)
+    return out.reset_index(drop=True)
+
+
+def _deadline(cases: pd.DataFrame, complete_by: str, as_of: dt.date) -> pd.Series:
+    """Each case's construction deadline: its own, else ``complete_by`` of the year it was appraised in.
+
+    A case appraised after that day of its year is due on it the next year; one without
+    an appraisal date is due in the year of ``as_of``.
+    """
+    own = _optional_date(cases, "deadline")
+    appraised = _optional_date(cases, "appraised_on")
+    month, day = (int(p) for p in complete_by.split("-"))
+    year = appraised.dt.year.fillna(as_of.year).astype(int)
+    default = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}))
+    default = default.where(~(appraised > default), default + pd.DateOffset(years=1))
+    return own.fillna(default)
 
 
 def _samples(

@@ -320,6 +320,7 @@ HOUSING = LayerSchema(
         ),
         _c("deadline", "date", "完成时限", "时限", "计划完成日期"),
         _c("subsidy", "float", "补助资金", "补助金额", "补助", minimum=0),
+        _c("subsidy_paid", "bool", "补助资金是否兑付", "是否兑付", "兑付", "补助已兑付", "资金兑付"),
     ),
 )
 

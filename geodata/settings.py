@@ -179,14 +179,21 @@ class HousingSettings:
         "Household housing grades that lack housing security: C/D dangerous houses and none (无房户); seed 002: "
         "唯一住房经鉴定为C、D级或无房户 … 纳入农村危房改造计划.",
     )
-    closed_stages: tuple[str, ...] = _doc(("accepted",), "Stages that close a case (验收销号).")
+    closed_stages: tuple[str, ...] = _doc(
+        ("accepted",), "Stages that close a case (验收销号); with a subsidy_paid column the subsidy must be paid too."
+    )
     built_stages: tuple[str, ...] = _doc(
         ("completed", "accepted"), "Stages that meet the construction deadline; other stages past it are overdue."
     )
+    complete_by: str = _doc(
+        "10-31",
+        "Month-day by which a case without its own deadline must be built (seed 002: 10月底前全部竣工): in the "
+        "year it was appraised, the next year when appraised after that day, the --as-of year without a date.",
+    )
     accept_by: str = _doc(
         "11-30",
-        "Month-day of the case's deadline year by which a built case must be accepted (验收销号); later it is "
-        "overdue too.",
+        "Month-day of the case's deadline year by which a built case must be accepted and its subsidy paid "
+        "(seed 002: 11月底完成验收并兑付补助资金); later it is overdue too.",
     )
 
 

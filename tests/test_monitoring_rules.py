@@ -22,6 +22,7 @@ from analytics.kpis import wall_kpis
 from battlemap_cli.analysis_commands import read_inputs
 from geodata.coerce import coerce_enum
 from geodata.columns import match_columns
+from geodata.county_reader import CountyReader
 from geodata.schemas import HOUSEHOLDS
 from geodata.settings import MonitoringSettings, PovertySettings, Settings
 from geodata.store import Store
@@ -273,3 +274,56 @@ def test_households_without_a_house_lack_housing_security() -> None:
     )
     c = tables({"households": h})["county"].loc[COUNTY]
     assert c[["cd_households", "no_house_households", "housing_insecure_households"]].tolist() == [2, 1, 3]
+
+
+def ledger(subsidy_paid: list | None = None) -> pd.DataFrame:
+    """Six C/D cases of H1 and of an unregistered household HX, with a payment column when given."""
+    paid = {} if subsidy_paid is None else {"subsidy_paid": pd.array(subsidy_paid, dtype="boolean")}
+    return pd.DataFrame(
+        {
+            "case_id": [f"K{i}" for i in range(1, 7)],
+            "household_id": ["H1"] * 5 + ["HX"],  # HX is not in the households layer
+            "grade": "C",
+            "appraised_on": pd.to_datetime(["2026-03-01", "2026-11-15", "2026-02-01", "2026-01-10", "2026-01-10",
+                                            "2026-01-10"]),
+            "stage": ["started", "pending", "completed", "accepted", "accepted", "accepted"],
+            "deadline": pd.NaT,
+            **paid,
+        }
+    )  # fmt: skip
+
+
+def test_cases_without_household_count_deadlines_default_and_closing_needs_the_subsidy_paid() -> None:
+    paid = [None, None, None, False, None, True]
+    t = tables({"households": households({}), "housing": ledger(subsidy_paid=paid)}, as_of=dt.date(2026, 12, 10))
+    c, v = t["county"].loc[COUNTY], t["village"].loc[V1]
+    # K1 started, due 10-31 (no deadline of its own): overdue; K2 appraised after 10-31: due next year;
+    # K3 built, not accepted by 11-30: overdue; K4 accepted, subsidy not paid: open and overdue; K5 payment
+    # unknown: closed; K6 closed, its household not registered: counted for the county, flagged
+    assert c[["cd_cases", "cd_cases_open", "cd_cases_overdue", "cd_cases_accepted"]].tolist() == [6, 4, 3, 2]
+    assert c[["cd_cases_unpaid", "cd_cases_without_household"]].tolist() == [1, 1]
+    assert v[["cd_cases", "cd_cases_without_household"]].tolist() == [5, 0]
+    records = prepare_records(
+        {"villages": village_frame(), "households": households({}), "housing": ledger(subsidy_paid=paid)},
+        as_of=dt.date(2026, 12, 10),
+        settings=Settings(),
+    )
+    assert explain(records, COUNTY, "cd_cases_without_household")["id"].tolist() == ["K6"]
+    assert sorted(explain(records, COUNTY, "cd_cases_overdue")["id"]) == ["K1", "K3", "K4"]
+    before_due = tables({"households": households({}), "housing": ledger()}, as_of=dt.date(2026, 10, 31))
+    assert before_due["county"].loc[COUNTY, "cd_cases_overdue"] == 0
+    unknown = tables({"households": households({}), "housing": ledger()}, as_of=dt.date(2026, 12, 10))
+    assert np.isnan(unknown["county"].loc[COUNTY, "cd_cases_unpaid"])  # no payment column: accepted closes
+    assert unknown["county"].loc[COUNTY, "cd_cases_accepted"] == 3
+
+
+def test_the_county_reader_keeps_the_cases_without_household_of_its_only_county(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.write("villages", village_frame())
+        tx.write("households", households({"per_capita_income": 9000.0}))
+        tx.write("housing", ledger(subsidy_paid=[None, None, None, False, None, True]))
+    context = CountyReader(store.target).context(COUNTY)
+    assert sorted(context["housing"]["case_id"]) == [f"K{i}" for i in range(1, 7)]
+    layers = {**context, "households": CountyReader(store.target).households(COUNTY)}
+    county = compute_indicators(layers, as_of=dt.date(2026, 12, 10), settings=Settings())["county_indicators"]
+    assert county[["cd_cases", "cd_cases_without_household", "cd_cases_unpaid"]].iloc[0].tolist() == [6, 1, 1]
