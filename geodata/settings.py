@@ -475,7 +475,12 @@ class SiteSettings:
     """
 
     cell_m: float = _doc(100.0, "Side of a suitability grid cell (metres, in the county's Gauss-Krüger zone).")
-    plot_m2: float = _doc(150.0, "Building land per relocated household (宅基地/住房用地, m²).")
+    housing_m2_per_person: float = _doc(
+        25.0,
+        "Housing land per relocated person (m²): the cap of 25 m² per person for relocated 建档立卡 households "
+        "(《全国“十三五”易地扶贫搬迁规划》, 2016: 人均住房建设面积不超过25平方米); a household's plot is its members "
+        "times this.",
+    )
     public_share: float = _doc(
         0.4, "Extra land for roads, squares and public buildings, as a share of the households' plots (公共配套)."
     )
@@ -535,8 +540,15 @@ class SiteSettings:
     move_service_km: float = _doc(
         10.0, "Rule: households farther than this by road from the nearest clinic or school are proposed (km)."
     )
+    move_statuses: tuple[str, ...] = _doc(
+        ("lifted", "monitored"),
+        "Rule: households of these statuses (脱贫户, 监测对象) are proposed for their house (move_housing_grades); "
+        "empty = any status.",
+    )
     move_housing_grades: tuple[str, ...] = _doc(
-        ("D",), "Rule: households with houses of these grades that cannot be rebuilt in place are proposed."
+        ("D", "none"),
+        "Rule: households of move_statuses with no house (none, 无房户) or a house of these grades that cannot be "
+        "rebuilt in place are proposed.",
     )
     unrebuildable_slope_deg: float = _doc(
         25.0, "A house cannot be rebuilt in place when it stands in any hazard zone or on ground steeper than this."

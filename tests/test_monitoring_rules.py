@@ -19,12 +19,13 @@ import pytest
 
 from analytics import compute_indicators, explain, prepare_records
 from analytics.kpis import wall_kpis
+from analytics.relocation import propose_movers
 from battlemap_cli.analysis_commands import read_inputs
 from geodata.coerce import coerce_enum
 from geodata.columns import match_columns
 from geodata.county_reader import CountyReader
 from geodata.schemas import HOUSEHOLDS
-from geodata.settings import MonitoringSettings, PovertySettings, Settings
+from geodata.settings import MonitoringSettings, PovertySettings, Settings, SiteSettings
 from geodata.store import Store
 from layers.wall import tile_text
 from tests.conftest import town_frame, village_frame
@@ -264,7 +265,7 @@ def test_disposable_income_is_not_net_income_and_no_dangerous_house_is_not_no_ho
 # -- housing ------------------------------------------------------------------------------------------------------
 
 
-def test_households_without_a_house_lack_housing_security() -> None:
+def test_households_without_a_house_lack_housing_security_and_may_move() -> None:
     h = households(
         {"housing_grade": "none", "status": "lifted"},
         {"housing_grade": "C"},
@@ -274,6 +275,26 @@ def test_households_without_a_house_lack_housing_security() -> None:
     )
     c = tables({"households": h})["county"].loc[COUNTY]
     assert c[["cd_households", "no_house_households", "housing_insecure_households"]].tolist() == [2, 1, 3]
+
+    movers = pd.DataFrame(
+        {
+            "household_id": list("abcdef"),
+            "village_code": V1,
+            "status": ["lifted", "normal", "monitored", "monitored", "lifted", "normal"],
+            "housing_grade": ["none", "none", "D", "D", "C", "D"],
+            "hazard_level": None,
+            "in_hazard": False,
+            "km_clinic": 1.0,
+            "km_school": 1.0,
+        }
+    )
+    slope = np.array([0.0, 0.0, 30.0, 0.0, 30.0, 30.0])  # c, e, f on steep ground; d can be rebuilt in place
+    reasons = propose_movers(movers, slope_deg=slope, sites=SiteSettings()).set_index("household_id")["reasons"]
+    assert reasons.to_dict() == {"a": "house", "b": "", "c": "house", "d": "", "e": "", "f": ""}
+    anyone = propose_movers(movers, slope_deg=slope, sites=SiteSettings(move_statuses=()))
+    assert anyone.set_index("household_id")["reasons"].to_dict() == {
+        "a": "house", "b": "house", "c": "house", "d": "", "e": "", "f": "house"
+    }  # fmt: skip
 
 
 def ledger(subsidy_paid: list | None = None) -> pd.DataFrame:
