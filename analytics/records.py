@@ -194,6 +194,7 @@ def says_no(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _says_yes(frame: pd.DataFrame, column: str) -> pd.Series:
+    """True where the yes/no ``column`` says yes; empty or absent is not yes."""
     if column not in frame:
         return pd.Series(False, index=frame.index)
     return frame[column].astype("boolean").eq(True).fillna(False).astype(bool)
@@ -331,9 +332,9 @@ def _cases(
     A case whose household is not in the households layer is kept and flagged
     (``without_household``); it counts for ``county`` (the store's only county) under
     the code ``county + ORPHAN_VILLAGE``, which no village or township has (with several
-    counties it cannot be placed and counts for none). A case is
-    closed when its stage closes it and, where the ledger says so, its subsidy is paid
-    (兑付); a case without a deadline must be built by ``housing.complete_by``.
+    counties it cannot be placed and counts for none). A case is closed when its stage
+    closes it and, where the ledger says so, its subsidy is paid (兑付); a case without a
+    deadline must be built by ``housing.complete_by``.
     """
     if housing is None or not len(housing):
         return pd.DataFrame(
