@@ -91,5 +91,8 @@ def compute_indicators_dask(
         part = rows[rows["level"] == level].drop(columns=f"{level}_code", errors="ignore")
         part = part.rename(columns={"unit_code": f"{level}_code"})
         columns = list(sample[name].columns)
-        out[name] = part[columns].sort_values(columns[0]).reset_index(drop=True).astype(sample[name].dtypes)
+        part = part[columns].sort_values(columns[0]).reset_index(drop=True)
+        # a count unknown in some county (a column it lacks) stays float, as in the in-memory build of them all
+        dtypes = {c: t for c, t in sample[name].dtypes.items() if not (t.kind in "iu" and part[c].isna().any())}
+        out[name] = part.astype(dtypes).copy()  # copy: one block per dtype again, not one per column
     return out

@@ -21,7 +21,7 @@ WHOLE_TABLE = {
 RISK_SOURCES = {
     "risk_monitoring": "monitored_open_households",
     "risk_poverty": "poverty_line_households",
-    "risk_housing": "cd_households",
+    "risk_housing": "housing_insecure_households",
     "risk_water_quality": "water_failing_samples",
     "risk_water_supply": "water_unsafe_households",
     "risk_access": "km_to_clinic",

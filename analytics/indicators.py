@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from analytics.measures import MEASURES, RATIOS, source_layer
+from analytics.measures import MEASURES, RATIOS, Measure, source_layer
 from analytics.records import Records
 from analytics.risk import add_risk
 from geodata.settings import Settings
@@ -46,31 +46,54 @@ def _key(records: Records, table: str, level: str) -> pd.Series:
 def aggregate(records: Records, level: str) -> pd.DataFrame:
     """Every measure and ratio for each unit of ``level``, including units with no records."""
     units = pd.Index(sorted(_key(records, "villages", level).unique()), name=f"{level}_code")
-    out = pd.DataFrame(index=units)
+    columns: dict[str, pd.Series] = {}
     for table in dict.fromkeys(m.table for m in MEASURES):
         frame = records[table]
         measures = [m for m in MEASURES if m.table == table]
         values = pd.DataFrame(
-            {m.name: 1.0 if m.column == "one" else pd.to_numeric(frame[m.column], errors="coerce") for m in measures},
+            {m.name: 1.0 if m.column == "one" else _numbers(frame[m.column]) for m in measures},
             index=frame.index,
         )
         sums = values.groupby(_key(records, table, level)).sum(min_count=1) if len(frame) else values.iloc[:0]
         for m in measures:
             column = sums[m.name].reindex(units) if m.name in sums else pd.Series(np.nan, index=units)
-            if source_layer(m) in records.absent:
-                out[m.name] = np.nan  # no data is not 0
-            elif m.name.startswith("km_"):
-                out[m.name] = column  # unknown stays unknown
-            else:
-                out[m.name] = column.fillna(0.0).round().astype("int64") if m.integer else column.fillna(0.0)
-    for r in RATIOS:
-        out[r.name] = (out[r.numerator] / out[r.denominator]).where(out[r.denominator] > 0)
+            columns[m.name] = _measure_values(m, column, records)
+    out = pd.DataFrame(columns, index=units)
+    ratios = {r.name: (out[r.numerator] / out[r.denominator]).where(out[r.denominator] > 0) for r in RATIOS}
+    out = pd.concat([out, pd.DataFrame(ratios, index=units)], axis=1)
     _fill_access_without_households(out, records, level)
-    out["income_median"] = _median_income(records, level).reindex(units)
-    out["water_worst_indicator"] = _worst_indicator(records, level).reindex(units)
-    out["days_since_inspection"] = _days_since_inspection(records, level).reindex(units)
-    out["spend_target"] = spend_target(records.as_of, records.settings)
-    return out
+    whole = {
+        "poverty_incidence_base": incidence_base(out),
+        "income_median": _median_income(records, level).reindex(units),
+        "water_worst_indicator": _worst_indicator(records, level).reindex(units),
+        "days_since_inspection": _days_since_inspection(records, level).reindex(units),
+        "spend_target": spend_target(records.as_of, records.settings),
+    }
+    return pd.concat([out, pd.DataFrame(whole, index=units)], axis=1)
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    """A record column as floats (flags 0/1, NaN where unknown), whatever dtype the table gave it."""
+    return pd.to_numeric(column, errors="coerce").astype("float64")
+
+
+def _measure_values(measure: Measure, sums: pd.Series, records: Records) -> pd.Series:
+    """A measure's unit sums as the table shows them: NaN where unknown, whole numbers as integers."""
+    if source_layer(measure) in records.absent:
+        return pd.Series(np.nan, index=sums.index)  # no data is not 0
+    column = sums if measure.keep_unknown else sums.fillna(0.0)
+    if measure.columns:  # counties that did not bring the columns at all: unknown
+        known = records.known_counties(measure.table, measure.columns)
+        column = column.where(sums.index.str[:6].isin(known))
+    return column.round().astype("int64") if measure.integer and column.notna().all() else column
+
+
+def incidence_base(frame: pd.DataFrame) -> pd.Series:
+    """What each unit's poverty incidence is taken over: population (户籍人口), persons (recorded) or mixed."""
+    population = frame["incidence_population_villages"] > 0
+    persons = frame["incidence_persons_villages"] > 0
+    base = np.select([population & persons, population, persons], ["mixed", "population", "persons"], "")
+    return pd.Series(base, index=frame.index, dtype=object).replace("", None)
 
 
 def _fill_access_without_households(out: pd.DataFrame, records: Records, level: str) -> None:
@@ -86,7 +109,7 @@ def _fill_access_without_households(out: pd.DataFrame, records: Records, level: 
 
 def _median_income(records: Records, level: str) -> pd.Series:
     h = records["households"]
-    if not len(h):
+    if not len(h) or "per_capita_income" not in h:
         return pd.Series(dtype=float)
     return pd.to_numeric(h["per_capita_income"], errors="coerce").groupby(_key(records, "households", level)).median()
 
@@ -112,12 +135,19 @@ def _days_since_inspection(records: Records, level: str) -> pd.Series:
 
 
 def poor_village_flags(village: pd.DataFrame, settings: Settings) -> pd.Series:
-    """一高一低一无: incidence above the line, income per person below it, no collective income."""
+    """一高一低一无: incidence above the line, income per person below it, no collective income.
+
+    Each part must be known: a village without a collective-income figure is not "without
+    collective income" unless ``poverty.missing_collective_income_is_none`` says so.
+    """
     p = settings.poverty
+    collective = village["collective_income"]
+    if p.missing_collective_income_is_none:
+        collective = collective.fillna(0.0)
     return (
         (village["poverty_incidence"] > p.poor_village_incidence)
         & (village["income_per_capita"] < p.poor_village_income)
-        & (village["collective_income"] <= 0)
+        & (collective <= 0)
     ).fillna(False)
 
 

@@ -115,6 +115,7 @@ def wall_kpis(
             **count,
             monitored=monitored,
             open=_num(now, "monitored_open_households"),
+            doubtful=_num(now, "elimination_doubtful_households"),
         ),
         _kpi(
             "kpi_cd_closed",
@@ -177,6 +178,10 @@ def _no_data(kpi: Kpi) -> Kpi:
 
 
 def _eliminated(row: pd.Series | None) -> float | None:
+    """Risks eliminated with their conditions met (消除存疑 ones are not); older snapshots: monitored − open."""
+    eliminated = _num(row, "monitored_eliminated_households")
+    if eliminated is not None:
+        return eliminated
     monitored, open_ = _num(row, "monitored_households"), _num(row, "monitored_open_households")
     return None if monitored is None or open_ is None else monitored - open_
 
@@ -204,7 +209,8 @@ def _cd_plan(records: Records, as_of: dt.date, settings: Settings) -> tuple[floa
     cases = records["cases"]
     if not len(cases):
         return 0.0, float(settings.wall.cd_plan), close_by
-    deadline = pd.to_datetime(cases["deadline"]) if "deadline" in cases else pd.Series(pd.NaT, index=cases.index)
+    due = "due" if "due" in cases else "deadline"  # the record's deadline, or complete_by where the ledger has none
+    deadline = pd.to_datetime(cases[due]) if due in cases else pd.Series(pd.NaT, index=cases.index)
     this_year = deadline.dt.year.eq(as_of.year)
     planned = cases[this_year] if settings.wall.cd_plan == 0 else cases
     plan = float(len(planned)) if settings.wall.cd_plan == 0 else float(settings.wall.cd_plan)

@@ -20,6 +20,7 @@ import shapely
 
 from analytics.roads import RoadGraph, build_road_graph, distance_to_nearest
 from analytics.water import judge_samples
+from geodata._errors import InputError
 from geodata.io.crs import county_epsg
 from geodata.settings import Settings
 
@@ -61,6 +62,19 @@ class Records:
             self._keys[table, digits] = self.tables[table]["village_code"].astype("str").str[:digits]
         return self._keys[table, digits]
 
+    def known_counties(self, table: str, columns: tuple[str, ...]) -> frozenset[str]:
+        """Counties (6-digit codes) where a row of ``table`` has a value in any of the optional input ``columns``.
+
+        Elsewhere the layer did not bring them at all, so a count fed by them is unknown there,
+        not 0; within a county that has them, an empty cell is unknown for that row only.
+        """
+        frame = self.tables[table]
+        known = pd.Series(False, index=frame.index)
+        for column in columns:
+            if column in frame:
+                known |= frame[column].notna().to_numpy()
+        return frozenset(self.unit_key(table, 6)[known].unique())
+
 
 def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings: Settings) -> Records:
     """Record tables from store layers (EPSG:4490); missing optional layers give empty tables."""
@@ -77,7 +91,10 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
         hh = hh.join(_hazard_flags(hh_metric, layers.get("hazards"), epsg))
         hh = hh.join(_located_village(hh_metric, metric_villages, settings.imports.border_tolerance_m))
     rec.tables["households"] = hh
-    rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of)
+    rec.tables["villages"] = with_incidence_base(rec.tables["villages"], hh)
+    counties = rec.tables["villages"]["village_code"].astype("str").str[:6].unique()
+    county = str(counties[0]) if len(counties) == 1 else None
+    rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of, county=county)
     rec.tables["samples"] = _samples(layers.get("water_tests"), metric_villages, epsg, settings, as_of)
     rec.tables["projects"] = _projects(layers.get("projects"))
     rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
@@ -100,46 +117,150 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
 
 
 def _villages(villages: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Villages with their registered population and collective income as numbers, NaN where not given."""
     out = pd.DataFrame(villages.drop(columns=villages.geometry.name)).copy()
-    out["population"] = out["population"].fillna(0).astype(float)
-    out["collective_income"] = out["collective_income"].astype(float)
+    out["population"] = _optional_number(out, "population")
+    out["collective_income"] = _optional_number(out, "collective_income")
     return out.reset_index(drop=True)
 
 
+def with_incidence_base(villages: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
+    """Villages with the persons their poverty incidence is taken over (贫困发生率的分母).
+
+    The registered population (户籍人口) where the village has one and households with a
+    known income, else the persons of those households; a village without such households
+    has no incidence. ``base_population`` / ``base_persons`` say which one each village used.
+    """
+    out = villages.copy()
+    if len(households):
+        persons = households.groupby("village_code")["income_known_persons"].sum()
+        recorded = out["village_code"].map(persons).fillna(0.0).astype(float)
+    else:
+        recorded = pd.Series(0.0, index=out.index)
+    population = out["population"].gt(0) & recorded.gt(0)
+    out["incidence_base"] = out["population"].where(population, recorded).astype(float)
+    out["base_population"] = population
+    out["base_persons"] = ~population & recorded.gt(0)
+    return out
+
+
 def _empty_households() -> pd.DataFrame:
-    return pd.DataFrame(columns=["household_id", "village_code", "members"])
+    return pd.DataFrame(columns=["household_id", "village_code", "members", "income_known_persons"])
+
+
+# The flags of 两不愁三保障 and drinking water read from one yes/no column each (housing: from housing_grade).
+GUARANTEE_COLUMNS = {
+    "food_gap": "food_ok",
+    "clothing_gap": "clothing_ok",
+    "education_gap": "education_ok",
+    "uninsured": "medical_insured",
+    "water_unsafe": "water_safe",
+}
 
 
 def _households(h: gpd.GeoDataFrame, settings: Settings, as_of: dt.date) -> pd.DataFrame:
-    """Households with the boolean flags and per-household values the indicators sum."""
+    """Households with the boolean flags and per-household values the indicators sum.
+
+    Every optional column may be absent or empty: an unknown value never makes a
+    household fail a check (the counts say how many are *known* to fail).
+    """
     out = pd.DataFrame(h.drop(columns=h.geometry.name)).reset_index(drop=True)
     members = out["members"].fillna(0).astype(float)
-    income = out["per_capita_income"].astype(float)
-    monitored = out["status"].eq("monitored")
-    eliminated = out["risk_eliminated"].astype("boolean").fillna(False).astype(bool)
-    poor = (income < settings.poverty.poverty_line).fillna(False)
-    out["monitored"] = monitored
-    out["monitored_open"] = monitored & ~eliminated
-    out["monitored_persons"] = members.where(monitored, 0.0)
-    out["poor"] = poor
-    # 应纳未纳: under the monitoring line but not a monitored household (possibly missed)
-    out["unmonitored_below_line"] = (income < settings.poverty.monitoring_line).fillna(False) & ~monitored
-    out["poor_persons"] = members.where(poor, 0.0)
+    income = _optional_number(out, "per_capita_income")
+    lines = settings.poverty
+    out["monitored"] = out["status"].eq("monitored")
+    out["monitored_persons"] = members.where(out["monitored"], 0.0)
+    out["poor"] = income < lines.poverty_line  # unknown income: not poor
+    out["poor_persons"] = members.where(out["poor"], 0.0)
+    out["national_poor"] = income < lines.national_poverty_line
+    out["national_poor_persons"] = members.where(out["national_poor"], 0.0)
     out["income_x_members"] = (income * members).fillna(0.0)
     out["income_known_persons"] = members.where(income.notna(), 0.0)
-    out["education_gap"] = out["education_ok"].astype("boolean").eq(False).fillna(False).astype(bool)
-    out["uninsured"] = out["medical_insured"].astype("boolean").eq(False).fillna(False).astype(bool)
-    out["cd"] = out["housing_grade"].isin(["C", "D"])
-    out["water_unsafe"] = out["water_safe"].astype("boolean").eq(False).fillna(False).astype(bool)
-    found, identified, entered = (pd.to_datetime(out[c]) for c in ("risk_found_on", "identified_on", "entered_on"))
-    limits = settings.timeliness
-    # a clue can be dismissed (no identification date ever): only identified households are checked for it
-    done_identify = (identified - found).dt.days
-    out["sla_identify_checked"] = monitored & done_identify.notna()
-    out["sla_identify_ok"] = out["sla_identify_checked"] & (done_identify <= limits.identify_days)
-    checked, ok = _in_time(identified, entered, limits.entry_days, as_of)  # identified must be entered
-    out["sla_entry_checked"], out["sla_entry_ok"] = monitored & checked, monitored & ok
+    for flag, column in GUARANTEE_COLUMNS.items():
+        out[flag] = says_no(out, column)
+    grade = out["housing_grade"] if "housing_grade" in out else pd.Series(None, index=out.index, dtype=object)
+    out["cd"] = grade.isin(["C", "D"])
+    out["no_house"] = grade.eq("none")
+    out["housing_insecure"] = grade.isin(settings.housing.insecure_grades)
+    out = out.join(_monitoring_flags(out, income, members, settings)).join(_timeliness(out, settings, as_of))
+    out["unmonitored_at_risk"] = ~out["monitored"] & (out["at_risk"] | out["clue_overdue"])
     return out
+
+
+def says_no(frame: pd.DataFrame, column: str) -> pd.Series:
+    """True where the yes/no ``column`` says no; an empty cell or an absent column is unknown, never a failure."""
+    if column not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[column].astype("boolean").eq(False).fillna(False).astype(bool)
+
+
+def _says_yes(frame: pd.DataFrame, column: str) -> pd.Series:
+    """True where the yes/no ``column`` says yes; empty or absent is not yes."""
+    if column not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[column].astype("boolean").eq(True).fillna(False).astype(bool)
+
+
+def _monitoring_flags(out: pd.DataFrame, income: pd.Series, members: pd.Series, settings: Settings) -> pd.DataFrame:
+    """Who is at risk (income net of rigid spending below the monitoring line, or a failed guarantee), and what follows.
+
+    - ``at_risk``: what makes a household not monitored a suspected missed one (疑似应纳未纳, with overdue clues);
+    - ``elimination_doubtful`` (消除存疑): monitored, marked eliminated, yet at risk — not counted as eliminated;
+    - ``monitored_eliminated``: eliminated with its conditions met; ``monitored_open``: every other monitored one.
+    """
+    cfg = settings.monitoring
+    unknown = sorted(set(cfg.guarantee_flags) - {*GUARANTEE_COLUMNS, "housing_insecure"})
+    if unknown:
+        msg = f"[monitoring] guarantee_flags: unknown {unknown}; known: {[*GUARANTEE_COLUMNS, 'housing_insecure']}"
+        raise InputError(msg)
+    spending = _optional_number(out, "rigid_spending").fillna(0.0) if cfg.deduct_rigid_spending else 0.0
+    net = income - spending / members.clip(lower=1)
+    at_risk = (net < settings.poverty.monitoring_line) | out[list(cfg.guarantee_flags)].any(axis=1)
+    monitored = out["monitored"]
+    claimed = monitored & _says_yes(out, "risk_eliminated")
+    helper = out["helper"] if "helper" in out else pd.Series(None, index=out.index, dtype=object)
+    return pd.DataFrame(
+        {
+            "at_risk": at_risk,
+            "elimination_doubtful": claimed & at_risk,
+            "monitored_eliminated": claimed & ~at_risk,
+            "monitored_open": monitored & ~(claimed & ~at_risk),
+            "without_helper": monitored & ~(helper.notna() & helper.astype("str").str.strip().ne("")).astype(bool),
+        },
+        index=out.index,
+    )
+
+
+def _timeliness(out: pd.DataFrame, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    """The 15-day identification and 10-day entry checks; a clue still unidentified past its days is late.
+
+    A household whose risk was found (``risk_found_on``) more than ``identify_days`` ago
+    and that is still not identified counts as checked and late whatever its status
+    (应纳未纳 risk), and as a suspected missed household when it is not monitored.
+    """
+    found, identified, entered = (_optional_date(out, c) for c in ("risk_found_on", "identified_on", "entered_on"))
+    limits = settings.timeliness
+    monitored = out["monitored"]
+    checked, ok = _in_time(found, identified, limits.identify_days, as_of)
+    overdue = checked & identified.isna()
+    entry_checked, entry_ok = _in_time(identified, entered, limits.entry_days, as_of)  # identified must be entered
+    return pd.DataFrame(
+        {
+            "clue_overdue": overdue,
+            "sla_identify_checked": (monitored & checked) | overdue,
+            "sla_identify_ok": monitored & ok,
+            "sla_entry_checked": monitored & entry_checked,
+            "sla_entry_ok": monitored & entry_ok,
+        },
+        index=out.index,
+    )
+
+
+def _optional_date(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` as timestamps, all NaT when the layer does not have it."""
+    if column not in frame:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    return pd.to_datetime(frame[column])
 
 
 def _in_time(start: pd.Series, end: pd.Series, limit_days: int, as_of: dt.date) -> tuple[pd.Series, pd.Series]:
@@ -196,26 +317,67 @@ def _located_village(households: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, t
     return pd.DataFrame({"located_village_code": located.to_numpy(), "located_elsewhere": elsewhere})
 
 
-def _cases(housing: pd.DataFrame | None, households: pd.DataFrame, settings: Settings, as_of: dt.date) -> pd.DataFrame:
-    """C/D cases with their household's village; open, overdue and accepted flags."""
+ORPHAN_VILLAGE = "000000"  # after a county code: a case whose household is not in the register counts for the county
+
+
+def _cases(
+    housing: pd.DataFrame | None,
+    households: pd.DataFrame,
+    settings: Settings,
+    as_of: dt.date,
+    *,
+    county: str | None = None,
+) -> pd.DataFrame:
+    """C/D cases with their household's village; open, overdue, accepted, unpaid and orphan flags.
+
+    A case whose household is not in the households layer is kept and flagged
+    (``without_household``); it counts for ``county`` (the store's only county) under
+    the code ``county + ORPHAN_VILLAGE``, which no village or township has (with several
+    counties it cannot be placed and counts for none). A case is closed when its stage
+    closes it and, where the ledger says so, its subsidy is paid (兑付); a case without a
+    deadline must be built by ``housing.complete_by``.
+    """
     if housing is None or not len(housing):
-        return pd.DataFrame(columns=["case_id", "village_code", "open", "overdue", "accepted"])
+        return pd.DataFrame(
+            columns=["case_id", "village_code", "open", "overdue", "accepted", "unpaid", "without_household"]
+        )
+    cfg = settings.housing
     village = households.set_index("household_id")["village_code"] if len(households) else pd.Series(dtype=object)
     out = pd.DataFrame(housing).copy()
     out["village_code"] = out["household_id"].map(village)
-    closed = out["stage"].isin(settings.housing.closed_stages)
-    built = out["stage"].isin(settings.housing.built_stages)
-    deadline = pd.to_datetime(out["deadline"])
-    month, day = (int(p) for p in settings.housing.accept_by.split("-"))
-    year = deadline.dt.year.fillna(as_of.year).astype(int)
-    accept_by = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}))
-    accept_by = accept_by.where(deadline.isna() | (deadline <= accept_by), deadline)  # a December deadline is later
+    out["without_household"] = out["village_code"].isna()
+    if county is not None:
+        out.loc[out["without_household"], "village_code"] = county + ORPHAN_VILLAGE
+    staged = out["stage"].isin(cfg.closed_stages)
+    out["unpaid"] = staged & says_no(out, "subsidy_paid")  # accepted, subsidy not paid (兑付)
+    closed = staged & ~out["unpaid"]
+    built = out["stage"].isin(cfg.built_stages)
+    deadline = _deadline(out, cfg.complete_by, as_of)
+    month, day = (int(p) for p in cfg.accept_by.split("-"))
+    accept_by = pd.to_datetime(pd.DataFrame({"year": deadline.dt.year, "month": month, "day": day}))
+    accept_by = accept_by.where(deadline <= accept_by, deadline)  # a December deadline is later
+    out["due"] = deadline
     out["open"] = ~closed
     out["accepted"] = closed
-    late_building = ~built & deadline.notna() & (deadline < pd.Timestamp(as_of))
-    late_acceptance = built & ~closed & (accept_by < pd.Timestamp(as_of))  # built, not accepted in time
+    late_building = ~built & (deadline < pd.Timestamp(as_of))
+    late_acceptance = built & ~closed & (accept_by < pd.Timestamp(as_of))  # built, not accepted and paid in time
     out["overdue"] = late_building | late_acceptance
-    return out[out["village_code"].notna()].reset_index(drop=True)
+    return out.reset_index(drop=True)
+
+
+def _deadline(cases: pd.DataFrame, complete_by: str, as_of: dt.date) -> pd.Series:
+    """Each case's construction deadline: its own, else ``complete_by`` of the year it was appraised in.
+
+    A case appraised after that day of its year is due on it the next year; one without
+    an appraisal date is due in the year of ``as_of``.
+    """
+    own = _optional_date(cases, "deadline")
+    appraised = _optional_date(cases, "appraised_on")
+    month, day = (int(p) for p in complete_by.split("-"))
+    year = appraised.dt.year.fillna(as_of.year).astype(int)
+    default = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}))
+    default = default.where(~(appraised > default), default + pd.DateOffset(years=1))
+    return own.fillna(default)
 
 
 def _samples(

@@ -4,11 +4,12 @@ The rule (``settings.sites``) proposes a household when any of these holds:
 
 - ``hazard``: it lies in a hazard zone of a level in ``move_hazard_levels`` (high by default);
 - ``remote``: the nearest clinic *or* school is farther than ``move_service_km`` by road;
-- ``house``: its house is graded in ``move_housing_grades`` (D) and cannot be rebuilt in
-  place — it stands in any hazard zone or on ground steeper than ``unrebuildable_slope_deg``.
+- ``house``: it is of a status in ``move_statuses`` (脱贫户, 监测对象) and has no house
+  (``none``, 无房户) or a house graded in ``move_housing_grades`` (D) that cannot be rebuilt
+  in place — it stands in any hazard zone or on ground steeper than ``unrebuildable_slope_deg``.
 
 The planner then adds or removes single households or whole villages. The site must hold
-households × ``plot_m2`` × (1 + ``public_share``) square metres.
+persons × ``housing_m2_per_person`` (the 25 m² cap) × (1 + ``public_share``) square metres.
 """
 
 from __future__ import annotations
@@ -28,17 +29,19 @@ def propose_movers(households: pd.DataFrame, *, slope_deg: np.ndarray, sites: Si
     """The households with a ``reasons`` column (``;``-joined REASONS, empty when the rule does not propose them).
 
     ``households`` are the record table's rows (``hazard_level``, ``in_hazard``, ``km_clinic``,
-    ``km_school``, ``housing_grade``); ``slope_deg`` is the ground slope at each of them.
+    ``km_school``, ``housing_grade``, ``status``); ``slope_deg`` is the ground slope at each of
+    them. Without a ``status`` column every household may move for its house.
     """
     h = households
     level = h["hazard_level"] if "hazard_level" in h else pd.Series(None, index=h.index)
     in_hazard = h["in_hazard"].astype(bool) if "in_hazard" in h else pd.Series(False, index=h.index)
+    grade = h["housing_grade"] if "housing_grade" in h else pd.Series(None, index=h.index, dtype=object)
+    status_ok = h["status"].isin(sites.move_statuses) if "status" in h and sites.move_statuses else True
+    unrebuildable = in_hazard.to_numpy() | (np.asarray(slope_deg) > sites.unrebuildable_slope_deg)
+    house = grade.isin(sites.move_housing_grades) & (grade.eq("none") | unrebuildable)  # no house: none to rebuild
     flags = {
         "hazard": level.isin(sites.move_hazard_levels).to_numpy(),
-        "house": (
-            h["housing_grade"].isin(sites.move_housing_grades).to_numpy()
-            & (in_hazard.to_numpy() | (np.asarray(slope_deg) > sites.unrebuildable_slope_deg))
-        ),
+        "house": (house & status_ok).to_numpy(),
         "remote": (
             np.fmax(h["km_clinic"].astype(float), h["km_school"].astype(float)) > sites.move_service_km
         ).to_numpy(),
@@ -88,14 +91,27 @@ def _check_known(what: str, asked: set[str], known: set[str]) -> None:
         raise InputError(msg)
 
 
-def needed_area_m2(households: int, sites: SiteSettings) -> float:
-    """Land a site needs for ``households``: plots plus the share for roads and public space."""
+def plot_m2(household_size: float, sites: SiteSettings) -> float:
+    """Land one household of ``household_size`` people needs: the housing cap per person plus the public share."""
+    return max(household_size, 1.0) * sites.housing_m2_per_person * (1.0 + sites.public_share)
+
+
+def needed_area_m2(households: int, sites: SiteSettings, *, household_size: float) -> float:
+    """Land a site needs for ``households`` of ``household_size`` people on average."""
     if households <= 0:
         msg = f"a site must be for at least one household, got {households}"
         raise InputError(msg)
-    return households * sites.plot_m2 * (1.0 + sites.public_share)
+    return households * plot_m2(household_size, sites)
 
 
-def households_fitting(area_m2: float, sites: SiteSettings) -> int:
-    """How many households a site of ``area_m2`` can take."""
-    return int(area_m2 // (sites.plot_m2 * (1.0 + sites.public_share)))
+def households_fitting(area_m2: float, sites: SiteSettings, *, household_size: float) -> int:
+    """How many households of ``household_size`` people on average a site of ``area_m2`` can take."""
+    return int(area_m2 / plot_m2(household_size, sites) + 1e-9)  # an exact fit is not lost to rounding
+
+
+def household_size(movers: pd.DataFrame, everyone: pd.DataFrame) -> float:
+    """Mean members of the moving households (of ``everyone`` when there are none); unknown sizes count 1."""
+    pool = movers if len(movers) else everyone
+    if "members" not in pool or not len(pool):
+        return 1.0
+    return float(pd.to_numeric(pool["members"], errors="coerce").fillna(1).clip(lower=1).mean())

@@ -24,7 +24,7 @@ def risk_inputs(frame: pd.DataFrame, settings: Settings) -> dict[str, pd.Series]
     return {
         "monitoring": frame["monitored_open_households"] / households,
         "poverty": frame["poverty_incidence"],
-        "housing": frame["cd_households"].add(frame["cd_cases_overdue"], fill_value=0) / households,
+        "housing": frame["housing_insecure_households"].add(frame["cd_cases_overdue"], fill_value=0) / households,
         "water_quality": frame["water_fail_rate"],
         "water_supply": frame["water_unsafe_households"] / households,
         "access": frame["km_to_clinic"],

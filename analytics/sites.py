@@ -21,7 +21,7 @@ import shapely
 
 from analytics.candidates import find_regions
 from analytics.records import Records, prepare_records
-from analytics.relocation import choose_movers, households_fitting, needed_area_m2, propose_movers
+from analytics.relocation import choose_movers, household_size, households_fitting, needed_area_m2, propose_movers
 from analytics.site_grid import Grid
 from analytics.suitability import (
     CRITERIA,
@@ -154,7 +154,8 @@ def rank_sites(
     buffer_m = s.hazard_buffer_m if hazard_buffer_m is None else hazard_buffer_m
     score = weighted_score(plan.values, w, excluded(land, slope_limit_deg=slope_limit, hazard_buffer_m=buffer_m))
     households = plan.site_households
-    need = needed_area_m2(households, s)
+    size = household_size(plan.movers, model.households)
+    need = needed_area_m2(households, s, household_size=size)
     cells = int(np.ceil(need / land.grid.cell**2))
     regions = find_regions(
         score,
@@ -165,7 +166,7 @@ def rank_sites(
     )
     regions = sorted(regions, key=lambda cells_: -float(np.mean(score.ravel()[cells_])))  # ranked by their own score
     weights_used = dict(zip(CRITERIA, w.tolist(), strict=True))
-    table, travel = _describe(model, plan, score, regions, w=w, households=households)
+    table, travel = _describe(model, plan, score, regions, w=w, households=households, size=size)
     return SiteResult(
         score,
         table,
@@ -186,6 +187,7 @@ def _describe(
     *,
     w: np.ndarray,
     households: int,
+    size: float,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """One row per region: score, criteria breakdown, area, capacity, place; and the travel table."""
     land, grid, s = model.land, model.land.grid, model.settings.sites
@@ -203,7 +205,7 @@ def _describe(
             "score": float(np.nanmean(score.ravel()[cells]) * 100),
             "area_ha": area / 1e4,
             "cells": len(cells),
-            "capacity": households_fitting(area, s),
+            "capacity": households_fitting(area, s, household_size=size),
             "households": households,
         }
         row.update(_place(land, grid, centre))

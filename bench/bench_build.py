@@ -17,7 +17,6 @@ import statistics
 import time
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from analytics import compute_indicators
@@ -26,7 +25,7 @@ from geodata.settings import get_settings
 from geodata.water_limits import load_limits
 
 NAIVE_COUNTS = [
-    "households", "persons", "monitored_households", "monitored_open_households", "monitored_persons",
+    "households", "persons", "monitored_households", "monitored_persons",
     "poverty_line_households", "education_gap_households", "uninsured_households", "cd_households",
     "water_unsafe_households", "hazard_households", "water_samples", "water_failing_samples",
 ]  # fmt: skip
@@ -53,9 +52,6 @@ def naive_build(layers: dict, settings, as_of: dt.date) -> pd.DataFrame:  # type
                 "households": len(g),
                 "persons": int(g["members"].sum()),
                 "monitored_households": sum(monitored),
-                "monitored_open_households": sum(
-                    m and not (e is True or e is np.True_) for m, e in zip(monitored, g["risk_eliminated"], strict=True)
-                ),
                 "monitored_persons": sum(n for m, n in zip(monitored, g["members"], strict=True) if m),
                 "poverty_line_households": sum(i < line for i in g["per_capita_income"]),
                 "education_gap_households": sum(e == False for e in g["education_ok"]),  # noqa: E712 - NA-aware

@@ -172,10 +172,19 @@ HOUSEHOLDS = LayerSchema(
             "人均纯收入",
             "人均收入",
             "家庭人均纯收入",
-            "人均可支配收入",
             minimum="imports.min_income",
             maximum="imports.max_income",
         ),
+        _c(  # 可支配收入 (the statistics bureau's measure) is not 纯收入 (net income, the poverty lines' measure)
+            "disposable_income",
+            "float",
+            "人均可支配收入",
+            "家庭人均可支配收入",
+            "可支配收入",
+            minimum="imports.min_income",
+            maximum="imports.max_income",
+        ),
+        _c("rigid_spending", "float", "刚性支出", "家庭刚性支出", "年刚性支出", "刚性支出金额", minimum=0),
         _c(
             "status",
             "enum",
@@ -213,6 +222,8 @@ HOUSEHOLDS = LayerSchema(
             choices=RISK_CHOICES,
         ),
         _c("risk_eliminated", "bool", "风险是否消除", "是否消除风险", "风险消除", "是否风险消除"),
+        _c("food_ok", "bool", "不愁吃", "吃不愁", "吃饭不愁", "不愁吃保障"),
+        _c("clothing_ok", "bool", "不愁穿", "穿不愁", "穿衣不愁", "不愁穿保障"),
         _c("education_ok", "bool", "义务教育保障", "义务教育", "教育保障"),
         _c("medical_insured", "bool", "基本医疗保险参保", "医保参保", "参加医保", "基本医疗保险", "医疗保障"),
         _c(
@@ -227,7 +238,9 @@ HOUSEHOLDS = LayerSchema(
                 "B": ("b级", "b类"),
                 "C": ("c级", "c类", "c级危房"),
                 "D": ("d级", "d类", "d级危房"),
-                "none": ("无房", "无"),
+                "none": ("无房", "无房户", "无住房"),
+                # in a 危房等级 column 无 means "no dangerous house", never "no house"
+                "safe": ("无", "无危房", "非危房", "安全住房"),
             },
         ),
         _c("water_safe", "bool", "饮水安全", "饮水是否安全", "饮水安全保障", "安全饮水"),
@@ -324,6 +337,7 @@ HOUSING = LayerSchema(
         ),
         _c("deadline", "date", "完成时限", "时限", "计划完成日期"),
         _c("subsidy", "float", "补助资金", "补助金额", "补助", minimum=0),
+        _c("subsidy_paid", "bool", "补助资金是否兑付", "是否兑付", "兑付", "补助已兑付", "资金兑付"),
     ),
 )
 

@@ -32,13 +32,49 @@ class PovertySettings:
     """Income lines (yuan per person per year); each province sets its own every year."""
 
     poverty_line: float = _doc(
-        2875.0, "Poor household: per-capita net income below this (one seed province, 2013 standard; national 2,736)."
+        2875.0,
+        "Poor household: per-capita net income below this (seed 004: the provincial standard, 2013 农民人均纯收入 "
+        "2,875 yuan = 2,500 at 2010 prices).",
+    )
+    national_poverty_line: float = _doc(
+        2736.0,
+        "Second classification beside poverty_line: the national standard (seed 004: 国家扶贫标准 2,736 yuan = 2,300 "
+        "at 2010 prices, 对国家扶贫标准以下的贫困户进行分类识别).",
     )
     monitoring_line: float = _doc(
-        7500.0, "Monitoring income line (防返贫监测收入线); 2024 examples 7,500 / 8,500 / 8,800."
+        7500.0,
+        "Monitoring income line (防返贫监测收入线, 当年监测范围), set by the province each year; 2024 examples 7,500 / "
+        "8,500 / 8,800 (ECOSYSTEM.md). Seed 002 names it without a figure.",
     )
-    poor_village_incidence: float = _doc(0.30, "一高: poverty incidence above this share marks a poor village.")
-    poor_village_income: float = _doc(3902.0, "一低: village per-capita net income below this (yuan).")
+    poor_village_incidence: float = _doc(
+        0.30, "一高: poverty incidence above this share marks a poor village (seed 004: 贫困发生率高于30%)."
+    )
+    poor_village_income: float = _doc(
+        3902.0, "一低: village per-capita net income below this (yuan; seed 004: 村农民人均纯收入低于3902元)."
+    )
+    missing_collective_income_is_none: bool = _doc(
+        False,
+        "一无 (seed 004: 无集体经济收入) for a village without a collective-income figure: false = unknown, never "
+        "flagged (unknown is not none); true = count a missing figure as no collective income.",
+    )
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """防返贫动态监测: who may have been missed (应纳未纳) and when an elimination (风险消除) is in doubt."""
+
+    deduct_rigid_spending: bool = _doc(
+        True,
+        "Judge income per person net of rigid spending (刚性支出 ÷ members): seed 002 has the sweep check income, "
+        "三保障 and water, and 刚性支出 (large medical or schooling costs) to find 应纳未纳; a household above the "
+        "line whose spending eats its income is at risk (突发严重困难户).",
+    )
+    guarantee_flags: tuple[str, ...] = _doc(
+        ("food_gap", "clothing_gap", "education_gap", "uninsured", "housing_insecure", "water_unsafe"),
+        "Failures of 两不愁三保障 and drinking water that make a household not monitored a 应纳未纳 candidate and an "
+        "elimination doubtful (seed 002: risk is eliminated only when income is stably above the line and "
+        "'三保障'及饮水安全持续巩固). Unknown (empty or absent) is never a failure.",
+    )
 
 
 @dataclass(frozen=True)
@@ -201,16 +237,28 @@ class FundsSettings:
 
 @dataclass(frozen=True)
 class HousingSettings:
-    """The C/D dangerous-house ledger (危房改造)."""
+    """Housing security (住房安全保障) and the C/D dangerous-house ledger (危房改造)."""
 
-    closed_stages: tuple[str, ...] = _doc(("accepted",), "Stages that close a case (验收销号).")
+    insecure_grades: tuple[str, ...] = _doc(
+        ("C", "D", "none"),
+        "Household housing grades that lack housing security: C/D dangerous houses and none (无房户); seed 002: "
+        "唯一住房经鉴定为C、D级或无房户 … 纳入农村危房改造计划.",
+    )
+    closed_stages: tuple[str, ...] = _doc(
+        ("accepted",), "Stages that close a case (验收销号); with a subsidy_paid column the subsidy must be paid too."
+    )
     built_stages: tuple[str, ...] = _doc(
         ("completed", "accepted"), "Stages that meet the construction deadline; other stages past it are overdue."
     )
+    complete_by: str = _doc(
+        "10-31",
+        "Month-day by which a case without its own deadline must be built (seed 002: 10月底前全部竣工): in the "
+        "year it was appraised, the next year when appraised after that day, the --as-of year without a date.",
+    )
     accept_by: str = _doc(
         "11-30",
-        "Month-day of the case's deadline year by which a built case must be accepted (验收销号); later it is "
-        "overdue too.",
+        "Month-day of the case's deadline year by which a built case must be accepted and its subsidy paid "
+        "(seed 002: 11月底完成验收并兑付补助资金); later it is overdue too.",
     )
 
 
@@ -359,9 +407,9 @@ class RiskSettings:
             "team": 0.30,
             "timeliness": 0.30,
         },
-        "Value at which a component reaches 100: open monitored share, poverty incidence, (C/D + overdue) per "
-        "household, failing-sample rate, unsafe-water share, km to clinic, spend shortfall against schedule, team "
-        "shortfall (check-in or days), share of late identification/entry.",
+        "Value at which a component reaches 100: open monitored share, poverty incidence, (C/D or no house + "
+        "overdue cases) per household, failing-sample rate, unsafe-water share, km to clinic, spend shortfall against "
+        "schedule, team shortfall (check-in or days), share of late identification/entry.",
     )
     red_threshold: float = _doc(60.0, "Units with a risk index at or above this are red on the wall screen.")
 
@@ -512,7 +560,12 @@ class SiteSettings:
     """
 
     cell_m: float = _doc(100.0, "Side of a suitability grid cell (metres, in the county's Gauss-Krüger zone).")
-    plot_m2: float = _doc(150.0, "Building land per relocated household (宅基地/住房用地, m²).")
+    housing_m2_per_person: float = _doc(
+        25.0,
+        "Housing land per relocated person (m²): the cap of 25 m² per person for relocated 建档立卡 households "
+        "(《全国“十三五”易地扶贫搬迁规划》, 2016: 人均住房建设面积不超过25平方米); a household's plot is its members "
+        "times this.",
+    )
     public_share: float = _doc(
         0.4, "Extra land for roads, squares and public buildings, as a share of the households' plots (公共配套)."
     )
@@ -572,8 +625,15 @@ class SiteSettings:
     move_service_km: float = _doc(
         10.0, "Rule: households farther than this by road from the nearest clinic or school are proposed (km)."
     )
+    move_statuses: tuple[str, ...] = _doc(
+        ("lifted", "monitored"),
+        "Rule: households of these statuses (脱贫户, 监测对象) are proposed for their house (move_housing_grades); "
+        "empty = any status.",
+    )
     move_housing_grades: tuple[str, ...] = _doc(
-        ("D",), "Rule: households with houses of these grades that cannot be rebuilt in place are proposed."
+        ("D", "none"),
+        "Rule: households of move_statuses with no house (none, 无房户) or a house of these grades that cannot be "
+        "rebuilt in place are proposed.",
     )
     unrebuildable_slope_deg: float = _doc(
         25.0, "A house cannot be rebuilt in place when it stands in any hazard zone or on ground steeper than this."
@@ -596,6 +656,7 @@ class Settings:
     """All settings; see each group for the policy numbers it holds."""
 
     poverty: PovertySettings = field(default_factory=PovertySettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     timeliness: TimelinessSettings = field(default_factory=TimelinessSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)

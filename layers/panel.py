@@ -29,6 +29,9 @@ def key_indicators(row: pd.Series, settings: Settings, lang: str) -> list[dict[s
     items = [  # key, kind, target text, whether a known value meets it
         ("poverty_incidence", "share", f"< {incidence:.0%}", lambda v: v < incidence),
         ("monitored_open_households", "count", "0", lambda v: v == 0),
+        ("elimination_doubtful_households", "count", "0", lambda v: v == 0),
+        ("unmonitored_at_risk_households", "count", "0", lambda v: v == 0),
+        ("monitored_without_helper_households", "count", "0", lambda v: v == 0),
         ("uninsured_households", "count", "0", lambda v: v == 0),
         ("education_gap_households", "count", "0", lambda v: v == 0),
         ("cd_cases_overdue", "count", "0", lambda v: v == 0),
@@ -52,6 +55,9 @@ def key_indicators(row: pd.Series, settings: Settings, lang: str) -> list[dict[s
                 "ok": bool(meets(float(value))) if known else None,
             }
         )
+    base, incidence = row.get("poverty_incidence_base"), out[0]  # what the incidence (the first row) is taken over
+    if isinstance(base, str) and incidence["ok"] is not None:
+        incidence["value"] = f"{incidence['value']} ({t(f'incidence_base_{base}', lang)})"
     return out
 
 

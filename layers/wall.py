@@ -170,5 +170,7 @@ def _detail(kpi: Kpi, lang: str) -> str:
             f"{t('entry_short', lang)} {_fmt(_extra(kpi, 'entry'), 'share')}"
         )
     if kpi.key == "kpi_monitoring":
-        return f"{t('risk_open', lang)} {_fmt(_extra(kpi, 'open'), 'count')}"
+        doubtful = _extra(kpi, "doubtful")
+        tail = f" · {t('doubtful_short', lang)} {_fmt(doubtful, 'count')}" if doubtful else ""
+        return f"{t('risk_open', lang)} {_fmt(_extra(kpi, 'open'), 'count')}{tail}"
     return ""

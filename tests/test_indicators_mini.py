@@ -221,7 +221,9 @@ DUE = 220 * 181 / 365  # days due by the end of 30 June (1 January to 30 June, b
 COUNTS = {  # village: households, persons, population, monitored, open, monitored persons, under line, edu gap,
     #          uninsured, C/D houses, unsafe water, in hazard, cases open, overdue, accepted, samples, failing
     V1: (3, 9, 820, 1, 1, 4, 1, 0, 1, 2, 1, 1, 2, 1, 1, 2, 1),
-    V2: (2, 6, 640, 1, 0, 5, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1),
+    # V2's H4 is marked eliminated with 2,500 yuan (under the 7,500 monitoring line) and an education gap:
+    # its elimination is doubtful (消除存疑), so it stays open (1, was 0 before that rule).
+    V2: (2, 6, 640, 1, 1, 5, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1),
     V3: (3, 11, 910, 1, 1, 6, 1, 0, 0, 0, 1, 1, 1, 0, 0, 2, 1),
     V4: (0, 0, 300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
 }
@@ -242,14 +244,18 @@ def test_village_counts(tables: dict) -> None:
 def test_village_rates_medians_and_flags(tables: dict) -> None:
     v = tables["village_indicators"]
     assert v.loc[V1, "monitored_rate"] == pytest.approx(1 / 3)
-    assert v.loc[V1, "poverty_incidence"] == pytest.approx(4 / 9)
-    assert v.loc[V2, "poverty_incidence"] == pytest.approx(5 / 6)
-    assert v.loc[V3, "poverty_incidence"] == pytest.approx(6 / 11)
+    # Incidence is taken over the registered population (户籍人口) where a village has one (it was over the
+    # persons recorded: 4/9, 5/6, 6/11); V4 has no household records, so no incidence.
+    assert v.loc[V1, "poverty_incidence"] == pytest.approx(4 / 820)
+    assert v.loc[V2, "poverty_incidence"] == pytest.approx(5 / 640)
+    assert v.loc[V3, "poverty_incidence"] == pytest.approx(6 / 910)
+    assert v.loc[[V1, V2, V3], "poverty_incidence_base"].tolist() == ["population"] * 3
     assert np.isnan(v.loc[V4, "poverty_incidence"])
     assert v.loc[[V1, V2, V3], "income_median"].tolist() == [9000, 2750, 4000]
     assert v.loc[V2, "income_per_capita"] == pytest.approx((2500 * 5 + 3000) / 6)
-    # 一高一低一无: only V2 (incidence 83 %, 2,583 yuan per person, no collective income).
-    assert v["poor_village_flag"].tolist() == [False, True, False, False]
+    # 一高一低一无: V2 has 2,583 yuan per person and no collective income, but over its 640 registered people its
+    # incidence is 0.8 %, not above 30 % (it was 83 % over the 6 persons recorded): no poor village now.
+    assert v["poor_village_flag"].tolist() == [False, False, False, False]
     assert v.loc[V1, "water_fail_rate"] == 0.5
     assert v.loc[[V1, V2, V3], "water_worst_indicator"].tolist() == ["fluoride", "free_chlorine", "odour"]
     assert pd.isna(v.loc[V4, "water_worst_indicator"])
@@ -321,8 +327,9 @@ def test_rollups_are_sums_and_ratios_of_sums(tables: dict) -> None:
         by_town = v.groupby(v.index.str[:9])[column].sum()
         assert t[column].tolist() == by_town.loc[t.index].tolist(), column
         assert c.loc[COUNTY, column] == v[column].sum(), column
-    assert t.loc[T100, "poverty_incidence"] == pytest.approx((4 + 5) / (9 + 6))
-    assert c.loc[COUNTY, "poverty_incidence"] == pytest.approx(15 / 26)  # not the mean of village rates
+    # over registered population (it was over persons: 9/15 and 15/26); V4 has no records, so not in the base
+    assert t.loc[T100, "poverty_incidence"] == pytest.approx((4 + 5) / (820 + 640))
+    assert c.loc[COUNTY, "poverty_incidence"] == pytest.approx(15 / (820 + 640 + 910))  # not the mean of rates
     assert c.loc[COUNTY, "income_median"] == 3500  # median of all eight households, not of village medians
     assert t.loc[T100, "income_median"] == 3000
     assert c.loc[COUNTY, "team_days_ratio"] == pytest.approx(230 / (2 * DUE))
@@ -330,7 +337,7 @@ def test_rollups_are_sums_and_ratios_of_sums(tables: dict) -> None:
     assert c.loc[COUNTY, "water_fail_rate"] == pytest.approx(3 / 5)
     assert c.loc[COUNTY, "days_since_inspection"] == 10
     assert t.loc[T201, "days_since_inspection"] == 121
-    assert t.loc[T100, "poor_village_flag"] and not t.loc[T201, "poor_village_flag"]
+    assert not t.loc[T100, "poor_village_flag"] and not t.loc[T201, "poor_village_flag"]  # V2 no longer poor
     v_clinic = (v["km_to_clinic"] * v["households"]).sum() / v["households"].sum()
     assert c.loc[COUNTY, "km_to_clinic"] == pytest.approx(v_clinic)
 
@@ -338,8 +345,10 @@ def test_rollups_are_sums_and_ratios_of_sums(tables: dict) -> None:
 def test_risk_index_is_the_weighted_mean_of_the_components_present(tables: dict) -> None:
     s = Settings()
     v = tables["village_indicators"]
-    assert v.loc[V1, "risk_poverty"] == 100.0  # 44 % incidence is past the 30 % full scale
-    assert v.loc[V2, "risk_monitoring"] == 0.0  # its monitored household's risk is eliminated
+    # 4 poor persons of 820 registered (was 4 of 9 recorded, past the 30 % full scale: 100)
+    assert v.loc[V1, "risk_poverty"] == pytest.approx(4 / 820 / s.risk.full_scale["poverty"] * 100, abs=0.05)
+    # its monitored household's elimination is doubtful (was 0.0 when counted as eliminated): open, 1 of 2 households
+    assert v.loc[V2, "risk_monitoring"] == 100.0
     assert v.loc[V3, "risk_monitoring"] == pytest.approx(min(1 / 3 / s.risk.full_scale["monitoring"], 1) * 100)
     # V4 has nothing but a distance to a clinic: the index is that component alone.
     assert v.loc[V4, "risk_index"] == v.loc[V4, "risk_access"]

@@ -28,7 +28,7 @@ def test_site_beside_hardened_road_and_clinic_outside_hazards_wins() -> None:
     assert len(result.candidates) == s.sites.top_k
     assert list(result.candidates["rank"]) == [1, 2, 3, 4, 5]
     assert result.candidates["score"].is_monotonic_decreasing
-    needed = 40 * s.sites.plot_m2 * (1 + s.sites.public_share)
+    needed = 40 * 3 * s.sites.housing_m2_per_person * (1 + s.sites.public_share)  # 40 households of 3 persons
     assert result.needed_m2 == pytest.approx(needed)
     assert (result.candidates["area_ha"] * 1e4 >= needed).all()
     assert (result.candidates["capacity"] >= 40).all()

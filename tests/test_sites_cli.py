@@ -40,11 +40,13 @@ def test_cli_writes_ranked_sites_outside_hazards(sites_run: tuple[int, Path], de
     store = GeoPackageStore(demo_store_path)
     hazards = store.read("hazards").to_crs(4544)
     county = store.read("villages").to_crs(4544).union_all()
-    buffer_m = get_settings().sites.hazard_buffer_m
+    cfg = get_settings().sites
+    # land from persons at the 25 m² cap: at least one person a household (capacity ≥ 120 checks their real size)
+    smallest = 120 * cfg.housing_m2_per_person * (1 + cfg.public_share)
     for site in sites.geometry:
         assert county.contains(site)
-        assert hazards.distance(site).min() >= buffer_m - 1
-        assert site.area >= 120 * 150 * 1.4 - 1
+        assert hazards.distance(site).min() >= cfg.hazard_buffer_m - 1
+        assert site.area >= smallest - 1
     assert shapely.union_all(sites.geometry.values).area == pytest.approx(sites.area.sum())  # no overlaps
 
 

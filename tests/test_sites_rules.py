@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analytics.ahp import InconsistentJudgementsError, ahp_weights, consistency, pairwise_matrix
-from analytics.relocation import choose_movers, needed_area_m2, propose_movers
+from analytics.relocation import choose_movers, households_fitting, needed_area_m2, propose_movers
 from geodata._errors import InputError
 from geodata.settings import SiteSettings, load_settings
 
@@ -43,11 +43,12 @@ def test_planner_adds_and_removes_households_and_villages() -> None:
         choose_movers(h, add_villages=["V9"])
 
 
-def test_needed_area_is_plots_plus_public_share() -> None:
-    sites = SiteSettings(plot_m2=150.0, public_share=0.4)
-    assert needed_area_m2(120, sites) == pytest.approx(120 * 150 * 1.4)
+def test_needed_area_is_persons_at_the_housing_cap_plus_public_share() -> None:
+    sites = SiteSettings(housing_m2_per_person=25.0, public_share=0.4)
+    assert needed_area_m2(120, sites, household_size=3.5) == pytest.approx(120 * 3.5 * 25 * 1.4)
+    assert households_fitting(120 * 3.5 * 25 * 1.4, sites, household_size=3.5) == 120
     with pytest.raises(InputError, match="at least one household"):
-        needed_area_m2(0, sites)
+        needed_area_m2(0, sites, household_size=3.5)
 
 
 def test_ahp_recovers_consistent_weights() -> None:

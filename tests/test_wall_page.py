@@ -119,9 +119,12 @@ def test_wall_rotates_refreshes_and_never_leaks(wall_store: GeoPackageStore, tmp
 
 
 def _close_pending_cases(store: GeoPackageStore, tmp_path: Path) -> None:
-    """Import the C/D ledger again with every pending case accepted (as a township would send it)."""
+    """Import the C/D ledger again with every pending case accepted and paid (as a township would send it)."""
     housing = pd.DataFrame(store.read("housing"))
-    housing.loc[housing["stage"] != "accepted", "stage"] = "accepted"
+    pending = housing["stage"] != "accepted"
+    housing.loc[pending, "stage"] = "accepted"
+    if "subsidy_paid" in housing:  # a case closes when accepted and its subsidy paid (兑付)
+        housing.loc[pending, "subsidy_paid"] = True
     path = tmp_path / "housing.csv"
     housing.to_csv(path, index=False)
     assert main(["--store", str(store.path), "import", "housing", str(path)]) == 0

@@ -49,8 +49,14 @@ def household_points(rng: np.random.Generator, v: dict, count: int) -> np.ndarra
     return xy
 
 
-def make_households(rng: np.random.Generator, villages: list[dict], as_of: dt.date) -> pd.DataFrame:
-    """One row per household with canonical columns plus x, y (metres) and the village index."""
+def make_households(
+    rng: np.random.Generator, villages: list[dict], as_of: dt.date, *, extras: np.random.Generator
+) -> pd.DataFrame:
+    """One row per household with canonical columns plus x, y (metres) and the village index.
+
+    ``extras`` draws the columns added after the first version (rigid spending, 两不愁), so
+    that adding them left every other column as it was.
+    """
     counts = np.array([v["households"] for v in villages])
     vidx = np.repeat(np.arange(len(villages)), counts)
     n = int(counts.sum())
@@ -65,6 +71,8 @@ def make_households(rng: np.random.Generator, villages: list[dict], as_of: dt.da
         rng, as_of=as_of, income=income, hard=hard, remote=remote, former=per_household("former_poverty_village")
     )
     monitored = mon["status"] == "monitored"
+    income = _recovered(extras, income, mon["risk_eliminated"], hotspot=per_household("hotspot"))
+    mon["risk_found_on"] = _pending_clues(extras, mon["risk_found_on"], income=income, hard=hard, as_of=as_of)
     people = _identity(rng, villages, vidx, remote, as_of)
     seq = np.concatenate([np.arange(1, c + 1) for c in counts])
     codes = per_household("village_code")
@@ -75,10 +83,13 @@ def make_households(rng: np.random.Generator, villages: list[dict], as_of: dt.da
             **people,
             "members": members.astype("int64"),
             "per_capita_income": income,
+            "disposable_income": np.round(income * extras.uniform(1.02, 1.12, n), -1),  # 可支配收入 ≠ 纯收入
+            "rigid_spending": _rigid_spending(extras, hard, mon["status"]),
             "status": mon["status"],
             "monitor_type": mon["monitor_type"],
             "risk_types": mon["risk_types"],
             "risk_eliminated": mon["risk_eliminated"],
+            **_two_no_worries(extras, hard),
             "education_ok": rng.random(n) > np.where(hard["schooling"] & monitored, 0.08, 0.004),
             "medical_insured": rng.random(n) > 0.006 + 0.006 * remote,
             "housing_grade": _housing_grades(rng, remote, monitored),
@@ -107,6 +118,55 @@ def _economy(
     for k, (_, factor) in HARDSHIPS.items():
         log_income += np.where(hard[k], np.log(factor), 0.0)
     return hard, members, np.round(np.exp(log_income), -1)
+
+
+def _recovered(
+    rng: np.random.Generator, income: np.ndarray, eliminated: pd.arrays.BooleanArray, *, hotspot: np.ndarray
+) -> np.ndarray:
+    """Incomes after elimination: most households whose risk was eliminated now live above the monitoring line.
+
+    Not in the two hotspot villages: there the eliminations stay on paper (消除存疑), and
+    the villages still meet 一高一低一无.
+    """
+    done = np.asarray(eliminated.fillna(False), dtype=bool) & ~hotspot & (rng.random(income.size) < 0.9)
+    above = np.round(MONITOR_INCOME * rng.uniform(1.05, 1.6, income.size), -1)
+    return np.where(done, np.maximum(income, above), income)
+
+
+def _pending_clues(
+    rng: np.random.Generator, found: pd.Series, *, income: np.ndarray, hard: dict[str, np.ndarray], as_of: dt.date
+) -> pd.Series:
+    """Risk clues of the last 40 days on households not (yet) monitored: poor ones with a hardship, a few."""
+    hardship = np.logical_or.reduce(list(hard.values()))
+    clue = found.isna().to_numpy() & hardship & (income < MONITOR_INCOME) & (rng.random(income.size) < 0.03)
+    days = rng.integers(3, 41, income.size).astype("timedelta64[D]")
+    recent = pd.Series(np.datetime64(as_of, "D") - days).astype(found.dtype)
+    return found.where(~clue, recent)
+
+
+RIGID_SPENDING = {"illness": 6000.0, "schooling": 3500.0, "disability": 2500.0}  # median yuan/yr of each cost
+
+
+def _rigid_spending(rng: np.random.Generator, hard: dict[str, np.ndarray], status: np.ndarray) -> np.ndarray:
+    """Household rigid spending (刚性支出: medical, schooling, disability care), recorded for lifted and monitored ones.
+
+    Income and spending are collected quarterly for 脱贫人口 and 监测对象 (seed 002); the
+    other households have no figure (NaN), those without such a hardship spend 0.
+    """
+    n = status.size
+    total = np.zeros(n)
+    for kind, median in RIGID_SPENDING.items():
+        total += np.where(hard[kind], np.round(median * rng.lognormal(0.0, 0.5, n), -2), 0.0)
+    return np.where(status == "normal", np.nan, total)
+
+
+def _two_no_worries(rng: np.random.Generator, hard: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """不愁吃, 不愁穿: secured almost everywhere; a rare failure in households that lack labour."""
+    weak = hard["labour"]
+    return {
+        "food_ok": rng.random(weak.size) > np.where(weak, 0.01, 0.0002),
+        "clothing_ok": rng.random(weak.size) > np.where(weak, 0.01, 0.0002),
+    }
 
 
 def _monitoring(
@@ -202,8 +262,13 @@ def _pick_per_village(rng: np.random.Generator, pools: list[list[str]], vidx: np
     return flat[offsets[vidx] + (rng.random(len(vidx)) * sizes[vidx]).astype(int)]
 
 
-def make_housing(rng: np.random.Generator, households: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """The year's C/D ledger: open cases for C/D houses, accepted cases for houses already made safe (now B)."""
+def make_housing(
+    rng: np.random.Generator, households: pd.DataFrame, as_of: dt.date, *, extras: np.random.Generator
+) -> pd.DataFrame:
+    """The year's C/D ledger: open cases for C/D houses, accepted cases for houses already made safe (now B).
+
+    ``subsidy_paid`` (兑付, drawn from ``extras``): most accepted cases are paid, a few wait; no open case is.
+    """
     year_start = dt.date(as_of.year, 1, 1)
     open_cases = households.index[households["housing_grade"].isin(["C", "D"])]
     done = households.index[households["housing_grade"].eq("B")]
@@ -226,6 +291,7 @@ def make_housing(rng: np.random.Generator, households: pd.DataFrame, as_of: dt.d
     frame = pd.DataFrame(rows, columns=["household_id", "grade", "appraised_on", "stage", "deadline", "subsidy"])
     frame = frame.sort_values(["appraised_on", "household_id"], ignore_index=True)
     frame.insert(0, "case_id", [f"WF{as_of.year}{i + 1:05d}" for i in range(len(frame))])
+    frame["subsidy_paid"] = frame["stage"].eq("accepted").to_numpy() & (extras.random(len(frame)) > 0.12)
     for col in ("appraised_on", "deadline"):
         frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ms]")
     return frame

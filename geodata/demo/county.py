@@ -39,7 +39,8 @@ AREA_KM2 = 1750.0
 DEMO_AS_OF = dt.date(2026, 11, 1)
 TARGET_SITES = 210  # water test sites, as in the seed county
 ELEVATION_STEP = 2  # the elevation layer keeps every 2nd cell of the 100 m terrain: a 200 m grid
-_STEPS = ("land", "names", "infra", "households", "ledgers", "water")  # one random stream each
+# one random stream each; "extras" draws the columns added later, so that the earlier draws stay as they were
+_STEPS = ("land", "names", "infra", "households", "ledgers", "water", "extras")
 GENERATION_STEPS = ("land", "infrastructure", "households", "ledgers", "projected")  # reported to ``progress``
 Frame = gpd.GeoDataFrame | pd.DataFrame
 
@@ -63,11 +64,11 @@ def make_demo_county(
     roads = make_roads(rng["infra"], land, villages)
     hazards = make_hazards(rng["infra"], land)
     step("infrastructure")
-    people = make_households(rng["households"], villages, as_of)
+    people = make_households(rng["households"], villages, as_of, extras=rng["extras"])
     members = people.groupby("village_index")["members"].sum().reindex(range(len(villages)), fill_value=0)
     registered = np.round(members.to_numpy() * rng["households"].uniform(1.02, 1.18, len(villages)))
     step("households")
-    housing = make_housing(rng["ledgers"], people, as_of)
+    housing = make_housing(rng["ledgers"], people, as_of, extras=rng["extras"])
     teams = make_teams(rng["ledgers"], villages, as_of)
     inspections = make_inspections(rng["ledgers"], teams, people, as_of)
     last = inspections.groupby("team_id")["date"].max()

@@ -53,9 +53,11 @@ class CountyReader:
             if store.has(name):
                 layers[name] = store.read(name, bbox=bbox)  # type: ignore[arg-type]
         if store.has("housing"):
-            ids = set(self.households(county)["household_id"])
             housing = pd.DataFrame(store.read("housing"))
-            layers["housing"] = housing[housing["household_id"].isin(ids)].reset_index(drop=True)
+            if len(self.counties()) > 1:  # the only county also counts the cases whose household is not registered
+                ids = set(self.households(county)["household_id"])
+                housing = housing[housing["household_id"].isin(ids)].reset_index(drop=True)
+            layers["housing"] = housing
         return layers
 
     def _by_code(self, layer: str, county: str) -> Frame:
