@@ -180,8 +180,21 @@ class InspectionSettings:
     exclude_days: int = _doc(
         14, "A team, village or household inspected in this many days before the date is not drawn."
     )
+    teams_per_month: int = _doc(
+        30,
+        "Distinct work teams the county's inspectors aim to visit a month (seed 000, 庄浪县: 县级总队长每月暗访督查约"
+        "30支驻村帮扶工作队): the target of the wall's 本月暗访 tile and, with the number of teams, the length of the "
+        "draw's cycle.",
+    )
+    cycle_months: int = _doc(
+        0,
+        "Every team is visited at least once per cycle of this many calendar months, counted from 1 January (the "
+        "last cycle of a year may be shorter). 0 = derived: teams ÷ teams_per_month, rounded up (81 teams: 3 "
+        "months, 196 teams: 7), so that the monthly target covers every team once a cycle; 1 = every team every "
+        "month.",
+    )
     cycle_days: int = _doc(
-        0, "Every team is visited at least once per cycle: 0 = each calendar month, N = N-day cycles from 1 January."
+        0, "N > 0: cycles of N days from 1 January instead of calendar months (cycle_months is then not used)."
     )
     inspection_weekdays: tuple[int, ...] = _doc(
         (0, 1, 2, 3, 4, 5, 6),
@@ -377,7 +390,6 @@ class WallSettings:
     red_list_length: int = _doc(10, "Villages on the red list (most at risk first).")
     compare_days: int = _doc(30, "Tiles show the change against the indicators this many days before --as-of.")
     water_pass_target: float = _doc(0.95, "Target share of water samples passing GB 5749-2022 in the window.")
-    inspections_per_month: int = _doc(30, "Unannounced inspections a month the county team aims for (督查).")
     cd_plan: int = _doc(0, "C/D houses to close (销号) this year; 0 = every case whose deadline falls in the year.")
     cd_close_by: str = _doc("11-30", "Month-day by which this year's C/D cases are to be accepted and closed.")
     warn_share: float = _doc(0.9, "A tile is amber (not red) when its progress reaches this share of the target.")
