@@ -231,6 +231,24 @@ def _teams_inspected_this_month(
     return teams_inspected(records, as_of), teams_inspected(records, before), target
 
 
+def month_ranking(records: Records, unit_code: str) -> pd.DataFrame:
+    """The unit's teams named best or worst by the monthly score, the best first, then the worst from the lowest.
+
+    Columns ``team_id``, ``village_code``, ``monthly_score``, ``end`` (best or worst): team
+    ids only, never the leader (a person).
+    """
+    columns = ["team_id", "village_code", "monthly_score", "end"]
+    teams = records["teams"]
+    if not len(teams) or "monthly_score" not in teams:
+        return pd.DataFrame(columns=columns)
+    own = teams[records.unit_key("teams", len(unit_code)) == unit_code]
+    parts = [
+        own[own[flag].astype(bool)].assign(end=end).sort_values(["monthly_score", "team_id"], ascending=[low, True])
+        for flag, end, low in (("month_best", "best", False), ("month_worst", "worst", True))
+    ]
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
 def _cd_plan(records: Records, as_of: dt.date, settings: Settings) -> tuple[float, float, dt.date]:
     """Cases closed of this year's plan, the plan, and the date they are all to be closed by."""
     month, day = (int(p) for p in settings.wall.cd_close_by.split("-"))

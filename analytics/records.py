@@ -259,8 +259,24 @@ def _projects(projects: pd.DataFrame | None) -> pd.DataFrame:
     return out
 
 
+TEAM_FLAGS = (  # counted by the measures: monthly ranking, then the year-end grade bands
+    "scored",
+    "month_best",
+    "month_worst",
+    "year_scored",
+    "grade_excellent",
+    "grade_good",
+    "grade_fair",
+    "grade_poor",
+)
+
+
 def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd.DataFrame:
-    """Teams with the days due so far this year (220 pro-rated to ``as_of``)."""
+    """Teams with the days due so far this year (220 pro-rated to ``as_of``), monthly ranking and year-end grade.
+
+    The monthly score (月度考核得分) names the county's best and worst ``teams.rank_share``;
+    the year-end score (年度考核得分, ``year_score``) gives the four grades 优秀, 良好, 一般 and 差.
+    """
     if teams is None or not len(teams):
         return pd.DataFrame(
             columns=[
@@ -271,8 +287,7 @@ def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd
                 "days_due",
                 "checkin_members",
                 "checkin_x_members",
-                "scored",
-                "grade_poor",
+                *TEAM_FLAGS,
             ]
         )
     out = pd.DataFrame(teams).copy()
@@ -286,9 +301,32 @@ def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd
     out["checkin_x_members"] = (out["checkin_rate"] * weight).fillna(0.0)
     score = _optional_number(out, "monthly_score")
     out["scored"] = score.notna()
-    out["grade_poor"] = score < settings.teams.grade_fair  # 较差: below the lowest passing grade
+    county = out["village_code"].astype("str").str[:6]
+    out["month_best"] = _ranked_end(score, county, settings.teams.rank_share, best=True)
+    out["month_worst"] = _ranked_end(score, county, settings.teams.rank_share, best=False)
+    grades = settings.teams
+    year_score = _optional_number(out, "year_score")  # an unknown score is in no band
+    out["year_scored"] = year_score.notna()
+    out["grade_excellent"] = year_score >= grades.grade_excellent
+    out["grade_good"] = (year_score >= grades.grade_good) & (year_score < grades.grade_excellent)
+    out["grade_fair"] = (year_score >= grades.grade_fair) & (year_score < grades.grade_good)
+    out["grade_poor"] = year_score < grades.grade_fair
     out["days_in_village"] = out["days_in_village"].astype(float)
     return out
+
+
+def _ranked_end(score: pd.Series, county: pd.Series, share: float, *, best: bool) -> pd.Series:
+    """Teams among the best (or worst) ``share`` of their county's scored teams, ties with the last one included.
+
+    Each end names round(share × scored teams), at least one; a county whose scored teams
+    all have the same score (or that has fewer than two) names none.
+    """
+    groups = score.groupby(county)
+    scored = groups.transform("count")
+    named = np.maximum(1, np.floor(scored * share + 0.5))
+    place = groups.rank(method="min", ascending=not best)
+    spread = groups.transform("max") > groups.transform("min")
+    return (place <= named) & spread & (scored >= 2)
 
 
 def _optional_number(frame: pd.DataFrame, column: str) -> pd.Series:

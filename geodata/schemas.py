@@ -470,6 +470,7 @@ TEAMS = LayerSchema(
         _c("days_in_village", "int", "驻村天数", "在岗天数", minimum=0, maximum=366),
         _c("last_inspected_on", "date", "最近暗访日期", "上次检查日期"),
         _c("monthly_score", "float", "月度考核得分", "考核得分", "得分", minimum=0, maximum=100),
+        _c("year_score", "float", "年度考核得分", "年度得分", "年终考核得分", "年度考核分数", minimum=0, maximum=100),
     ),
     village_column="village_code",
 )

@@ -155,9 +155,21 @@ class TeamSettings:
 
     days_per_year: int = _doc(220, "Days a team must spend in its village per year; pro-rated to --as-of.")
     checkin_target: float = _doc(0.98, "Target share of valid check-ins (打卡率).")
-    grade_excellent: float = _doc(90.0, "Monthly score at or above which a team is excellent (优秀).")
-    grade_good: float = _doc(71.0, "Monthly score at or above which a team is good (良好).")
-    grade_fair: float = _doc(60.0, "Monthly score at or above which a team is fair (一般); below it, poor (较差).")
+    grade_excellent: float = _doc(
+        90.0,
+        "Year-end score (年度考核得分, teams column year_score) at or above which a team is excellent (优秀); seed "
+        "004: 考核结果分为“优秀”(90分以上)、“良好”(71分-89分)、“一般”(60-70分)、“差”(60分以下)四个等次.",
+    )
+    grade_good: float = _doc(71.0, "Year-end score at or above which a team is good (良好: 71–89).")
+    grade_fair: float = _doc(
+        60.0, "Year-end score at or above which a team is fair (一般: 60–70); below it, poor (差)."
+    )
+    rank_share: float = _doc(
+        0.05,
+        "Share of the county's teams named best and worst by the monthly score (月度考核得分), each end (seed 000, "
+        "庄浪县: 按驻村帮扶工作队、帮扶队员人数的5%确定好、差比例): round(share × teams scored), at least 1; teams "
+        "tied with the last one named are named too.",
+    )
 
 
 @dataclass(frozen=True)

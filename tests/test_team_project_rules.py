@@ -3,6 +3,8 @@
 - Inspections: the monthly target is about 30 *distinct teams* (seed 000, 庄浪县: 县级总队长每月暗访督查约30支驻村
   帮扶工作队), so the wall counts teams, not visits, and the draw's cycle is as many months as the
   county's teams need at that pace instead of every team every month.
+- Team grades: 优秀 ≥ 90, 良好 71–89, 一般 60–70, 差 < 60 on the year-end score (seed 004); the
+  monthly score names the county's best and worst 5 % (seed 000).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import pandas as pd
 
 from analytics.inspection_draw import cycle_bounds, cycle_months, inspection_days_left
 from analytics.kpis import wall_kpis
-from analytics.records import Records
-from geodata.settings import InspectionSettings, Settings
+from analytics.records import Records, _teams
+from geodata.settings import InspectionSettings, Settings, TeamSettings
 from layers.i18n import t
 from layers.wall import tile_text
 
@@ -79,3 +81,36 @@ def test_the_wall_counts_distinct_teams_inspected_this_month() -> None:
     tile = {k.key: k for k in wall_kpis(row, None, visit_records(as_of, fewer), as_of=as_of, settings=fewer)}
     assert tile["kpi_inspections"].target == round(3 * 15 / 31) == 1
     assert t("kpi_inspections", "zh") == "本月暗访工作队"
+
+
+# --- team grades (year-end) and the monthly best and worst -----------------------------------------------------
+
+TEAMS = pd.DataFrame(
+    {  # id, village, monthly score, year-end score
+        "team_id": ["T1", "T2", "T3", "T4", "T5", "T6"],
+        "village_code": [V1, V3, V2, V4, V2, V1],
+        "members": 3,
+        "checkin_rate": 0.98,
+        "days_in_village": 100,
+        "monthly_score": [80.0, 95.0, 60.0, 95.0, None, 70.0],
+        "year_score": [90.0, 89.9, 60.0, 59.9, 71.0, 70.9],
+    }
+)
+
+
+def test_year_end_grades_use_the_four_bands_and_the_month_names_its_ends() -> None:
+    out = _teams(TEAMS, Settings(), dt.date(2026, 6, 30)).set_index("team_id")
+    band = out[["grade_excellent", "grade_good", "grade_fair", "grade_poor"]].idxmax(axis=1).str[6:]
+    # 90 is 优秀; 89.9 and 71 良好; 70.9 and 60 一般; 59.9 差
+    assert band.to_dict() == {"T1": "excellent", "T2": "good", "T3": "fair", "T4": "poor", "T5": "good", "T6": "fair"}
+    # five monthly scores: round(5 × 5 %) = 0, at least 1 each end; T2 and T4 tie at 95, so both are named
+    assert sorted(out.index[out["month_best"]]) == ["T2", "T4"] and list(out.index[out["month_worst"]]) == ["T3"]
+    assert not out.loc["T5", ["month_best", "month_worst"]].any()  # no monthly score: not ranked
+    ten = Settings().replace(teams=TeamSettings(rank_share=0.4))  # round(5 × 40 %) = 2 each end
+    out = _teams(TEAMS, ten, dt.date(2026, 6, 30)).set_index("team_id")
+    assert sorted(out.index[out["month_best"]]) == ["T2", "T4"] and sorted(out.index[out["month_worst"]]) == [
+        "T3",
+        "T6",
+    ]
+    same = TEAMS.assign(monthly_score=88.0)  # nobody is better or worse than the others
+    assert not _teams(same, Settings(), dt.date(2026, 6, 30))[["month_best", "month_worst"]].any().any()

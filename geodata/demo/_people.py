@@ -261,6 +261,13 @@ def make_teams(rng: np.random.Generator, villages: list[dict], as_of: dt.date) -
     )
 
 
+def year_scores(rng: np.random.Generator, teams: pd.DataFrame) -> np.ndarray:
+    """Last year-end assessment (年度考核得分) of each team: near its monthly score, spread over all four grades."""
+    weak = (teams["checkin_rate"] < 0.93).to_numpy()
+    score = teams["monthly_score"].to_numpy() - 5 - 10 * weak + rng.normal(0, 8, len(teams))
+    return np.round(np.clip(score, 40, 99), 1)
+
+
 FINDINGS = [
     "驻村不住村，工作队员连续多日不在岗", "工作日志记录不完整", "打卡记录与实际在岗不符", "一户一策帮扶计划未更新",
     "监测对象识别不及时", "信息采集录入超时限", "饮水问题反映后未及时整改", "危房改造进度滞后",
