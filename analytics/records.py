@@ -78,7 +78,7 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
     rec.tables["households"] = hh
     rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of)
     rec.tables["samples"] = _samples(layers.get("water_tests"), metric_villages, epsg, settings, as_of)
-    rec.tables["projects"] = _projects(layers.get("projects"))
+    rec.tables["projects"] = _projects(layers.get("projects"), settings, as_of)
     rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
     rec.tables["inspections"] = inspection_records(layers.get("inspections"), as_of)
     roads = layers.get("roads")
@@ -243,15 +243,30 @@ def _samples(
 PROJECT_STAGES = ("planned", "started", "completed", "reimbursed")  # each stage includes the ones before it
 
 
-def _projects(projects: pd.DataFrame | None) -> pd.DataFrame:
-    """Projects with budget, disbursement and whether each has started, completed and been reimbursed."""
+def _projects(projects: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    """The ``as_of`` year's projects with budget, disbursement, reimbursed amount and their stages.
+
+    Only projects of that fund year (资金年度, column ``year``) count, so that a ledger of
+    several years mixes nothing into this year's spending schedule; projects without a
+    year count as this year's when ``funds.count_projects_without_year`` says so.
+    ``reimbursed_known_budget`` is the budget of the projects whose reimbursed amount
+    (已报账金额) is given: 报账率 by money is the amount over it, so a project without
+    an amount is left out of that rate rather than counted as nothing reimbursed.
+    """
+    columns = ["project_id", "village_code", "budget", "disbursed", "status", "year", "reimbursed_amount"]
     if projects is None or not len(projects):
         return pd.DataFrame(
-            columns=["project_id", "village_code", "budget", "disbursed", "started", "completed", "reimbursed"]
+            columns=[*columns, "reimbursed_known_budget", "started", "completed", "reimbursed"],
         )
-    out = pd.DataFrame(projects)[["project_id", "village_code", "budget", "disbursed", "status"]].copy()
+    out = pd.DataFrame(projects).copy()
+    year = _optional_number(out, "year")
+    this_year = year.eq(as_of.year) | (year.isna() & settings.funds.count_projects_without_year)
+    out = out.assign(year=year, reimbursed_amount=_optional_number(out, "reimbursed_amount"))
+    out = out.loc[this_year.to_numpy(), columns].reset_index(drop=True)
     out["disbursed"] = out["disbursed"].fillna(0.0).astype(float)
     out["budget"] = out["budget"].astype(float)
+    out["reimbursed_known_budget"] = out["budget"].where(out["reimbursed_amount"].notna(), 0.0)
+    out["reimbursed_amount"] = out["reimbursed_amount"].fillna(0.0)
     stage = out["status"].map({s: i for i, s in enumerate(PROJECT_STAGES)})  # unknown status: not started
     out["started"] = stage.ge(1).fillna(False).astype(bool)
     out["completed"] = stage.ge(2).fillna(False).astype(bool)

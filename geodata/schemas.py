@@ -438,6 +438,15 @@ PROJECTS = LayerSchema(
         _c("category", "str", "项目类别", "类别", "项目类型"),
         _c("budget", "float", "计划投资", "预算", "资金规模", "衔接资金", required=True, minimum=0),
         _c("disbursed", "float", "已支付", "支出", "已拨付", "已支出资金", minimum=0),
+        _c(  # 报账率 by money: reimbursed / budget (without it, by the count of projects whose status is reimbursed)
+            "reimbursed_amount",
+            "float",
+            "已报账金额",
+            "报账金额",
+            "已报账资金",
+            "报账资金",
+            minimum=0,
+        ),
         _c(
             "status",
             "enum",
@@ -450,6 +459,7 @@ PROJECTS = LayerSchema(
                 "reimbursed": ("已报账", "报账"),
             },
         ),
+        _c("year", "int", "资金年度", "年度", "项目年度", "资金年份", minimum="imports.earliest_year"),
         _c("as_of", "date", "统计日期", "截至日期"),
     ),
     village_column="village_code",

@@ -130,7 +130,14 @@ class FundsSettings:
 
     schedule: dict[str, float] = _doc(
         {"04-30": 0.30, "06-30": 0.50, "09-30": 0.75, "12-31": 1.00},
-        "Cumulative share of the year's budget to be spent by each month-day (a step: the last date passed counts).",
+        "Cumulative share of the year's budget to be spent by each month-day (a step: the last date passed counts; "
+        "seed 002, 旬邑县 2024: 4月底30%以上、6月底50%以上、9月底75%以上、12月底100%). Only projects of the "
+        "--as-of year's funds (资金年度) count, so that a ledger of several years does not mix into the schedule.",
+    )
+    count_projects_without_year: bool = _doc(
+        True,
+        "Projects whose fund year (资金年度, the projects column year) is empty count as the --as-of year's (a "
+        "ledger of one year often has no year column); false = only projects that name the year count.",
     )
 
 

@@ -5,20 +5,28 @@
   county's teams need at that pace instead of every team every month.
 - Team grades: 优秀 ≥ 90, 良好 71–89, 一般 60–70, 差 < 60 on the year-end score (seed 004); the
   monthly score names the county's best and worst 5 % (seed 000).
+- Projects: 报账率 by money where the reimbursed amount is given, else by count, saying which; only
+  the as-of year's funds (资金年度) count against the 30/50/75/100 % schedule (seed 002).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from analytics.inspection_draw import cycle_bounds, cycle_months, inspection_days_left
 from analytics.kpis import wall_kpis
-from analytics.records import Records, _teams
-from geodata.settings import InspectionSettings, Settings, TeamSettings
+from analytics.records import Records, _projects, _teams
+from geodata.settings import FundsSettings, InspectionSettings, Settings, TeamSettings
+from geodata.store import Store
 from layers.i18n import t
 from layers.wall import tile_text
+from tests.importing import run
+from tests.test_indicators_mini import layers
 
 V1, V2, V3, V4 = "621121100201", "621121100202", "621121201201", "621121201202"
 T100, T201, COUNTY = "621121100", "621121201", "621121"
@@ -114,3 +122,77 @@ def test_year_end_grades_use_the_four_bands_and_the_month_names_its_ends() -> No
     ]
     same = TEAMS.assign(monthly_score=88.0)  # nobody is better or worse than the others
     assert not _teams(same, Settings(), dt.date(2026, 6, 30))[["month_best", "month_worst"]].any().any()
+
+
+# --- projects: this year's funds, 报账率 by money else by count ---------------------------------------------------
+
+PROJECTS = pd.DataFrame(
+    {
+        "project_id": ["P1", "P2", "P3", "P4"],
+        "village_code": [V1, V1, V3, V3],
+        "budget": [100000.0, 50000.0, 200000.0, 300000.0],
+        "disbursed": [60000.0, 0.0, 150000.0, 300000.0],
+        "reimbursed_amount": [20000.0, 0.0, None, 300000.0],  # P3's amount not given
+        "status": ["started", "planned", "reimbursed", "reimbursed"],
+        "year": [2026, 2026, None, 2025],  # P3 without a fund year, P4 last year's
+    }
+)
+
+
+def test_only_this_years_funds_count_and_projects_without_a_year_as_the_setting_says() -> None:
+    out = _projects(PROJECTS, Settings(), dt.date(2026, 6, 30))
+    assert out["project_id"].tolist() == ["P1", "P2", "P3"]  # P4 is 2025's
+    assert out["reimbursed_known_budget"].tolist() == [100000.0, 50000.0, 0.0]  # P3's amount is unknown
+    strict = Settings().replace(funds=FundsSettings(count_projects_without_year=False))
+    assert _projects(PROJECTS, strict, dt.date(2026, 6, 30))["project_id"].tolist() == ["P1", "P2"]
+    assert _projects(PROJECTS, Settings(), dt.date(2025, 12, 31))["project_id"].tolist() == ["P3", "P4"]
+
+
+HEADERS = {
+    "projects": {
+        "project_id": "项目编号", "village_code": "村代码", "budget": "计划投资", "disbursed": "已支出资金",
+        "reimbursed_amount": "已报账金额", "status": "项目状态", "year": "资金年度",
+    },
+    "teams": {
+        "team_id": "工作队编号", "village_code": "村代码", "members": "队员人数", "checkin_rate": "打卡率",
+        "days_in_village": "驻村天数", "monthly_score": "月度考核得分", "year_score": "年度考核得分",
+    },
+}  # fmt: skip
+STATUS = {"planned": "未开工", "started": "已开工", "completed": "已完工", "reimbursed": "已报账"}
+
+
+@pytest.fixture
+def built(store: Store, tmp_path: Path) -> dict[str, pd.DataFrame]:
+    """The mini county with the ledgers above, imported from sheets with Chinese headers, built as of 2026-06-30."""
+    mini = layers()
+    with store.transaction() as tx:
+        for name in ("towns", "villages", "households", "inspections"):
+            tx.write(name, mini[name])
+    sheets = {"projects": PROJECTS.assign(status=PROJECTS["status"].map(STATUS)), "teams": TEAMS}
+    for name, frame in sheets.items():
+        path = tmp_path / f"{name}.csv"
+        frame[list(HEADERS[name])].rename(columns=HEADERS[name]).to_csv(path, index=False, encoding="utf-8-sig")
+        assert run(store.target, "import", name, str(path)) == 0, name
+    assert run(store.target, "build", "--as-of", "2026-06-30") == 0
+    return {
+        level: pd.DataFrame(store.read(f"{level}_indicators")).set_index(f"{level}_code")
+        for level in ("village", "town", "county")
+    }
+
+
+def test_the_rules_on_both_stores(built: dict[str, pd.DataFrame]) -> None:
+    v, town, c = built["village"], built["town"], built["county"].loc[COUNTY]
+    # Projects: P4 (2025) is out; P3 (no year) counts. Spend 210,000 of 350,000 (the whole ledger would give 0.78).
+    assert (c["projects"], c["budget"], c["disbursed"]) == (3, 350000, 210000)
+    assert c["spend_rate"] == pytest.approx(0.6)
+    # 报账率 by money over the projects with an amount (P1, P2): 20,000 / 150,000; by count: P3 of 3
+    assert c["reimbursed_money_rate"] == pytest.approx(20000 / 150000)
+    assert c["project_reimbursed_rate"] == pytest.approx(1 / 3)
+    assert v.loc[V1, "reimbursed_money_rate"] == pytest.approx(20000 / 150000) and v.loc[V1, "spend_rate"] == 0.4
+    assert np.isnan(v.loc[V3, "reimbursed_money_rate"]) and v.loc[V3, "project_reimbursed_rate"] == 1.0
+    # Year-end grades as counts at every level; the monthly ends named county-wide
+    grades = ["teams_year_scored", "teams_grade_excellent", "teams_grade_good", "teams_grade_fair", "teams_grade_poor"]
+    assert c[grades].tolist() == [6, 1, 2, 2, 1]
+    assert town.loc[T100, grades].tolist() == [4, 1, 1, 2, 0] and town.loc[T201, grades].tolist() == [2, 0, 1, 0, 1]
+    assert (c["teams_month_best"], c["teams_month_worst"]) == (2, 1)
+    assert (town.loc[T201, "teams_month_best"], town.loc[T100, "teams_month_worst"]) == (2, 1)
