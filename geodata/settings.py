@@ -275,7 +275,7 @@ class RouteSettings:
     day_hours: float = _doc(8.0, "Time budget of one day (h): travel and service from leaving the start to the end.")
     day_start: str = _doc("08:30", "Clock time the inspector leaves the start (HH:MM); arrival times count from it.")
     return_to_start: bool = _doc(True, "The day ends back at the start (the budget includes the way back).")
-    team_service_min: float = _doc(20.0, "Minutes at a stop with a work team (the ten zero-out checks).")
+    team_service_min: float = _doc(20.0, "Minutes at a stop with a work team (the 问题清零台账10项指标 checks).")
     village_service_min: float = _doc(15.0, "Minutes at a stop without a work team (village records).")
     household_service_min: float = _doc(10.0, "Minutes per household home visit at a stop.")
     max_days: int = _doc(7, "Most days one plan may span (--days).")

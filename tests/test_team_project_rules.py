@@ -7,6 +7,7 @@
   monthly score names the county's best and worst 5 % (seed 000).
 - Projects: 报账率 by money where the reimbursed amount is given, else by count, saying which; only
   the as-of year's funds (资金年度) count against the 30/50/75/100 % schedule (seed 002).
+- Words: the ten team checks are the 问题清零台账10项指标 (seed 000).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from analytics.kpis import wall_kpis
 from analytics.records import Records, _projects, _teams
 from geodata.settings import FundsSettings, InspectionSettings, Settings, TeamSettings
 from geodata.store import Store
+from layers.checklist import ZERO_OUT_CHECKS, stop_sections
 from layers.i18n import t
 from layers.wall import tile_text
 from tests.importing import run
@@ -196,3 +198,14 @@ def test_the_rules_on_both_stores(built: dict[str, pd.DataFrame]) -> None:
     assert town.loc[T100, grades].tolist() == [4, 1, 1, 2, 0] and town.loc[T201, grades].tolist() == [2, 0, 1, 0, 1]
     assert (c["teams_month_best"], c["teams_month_worst"]) == (2, 1)
     assert (town.loc[T201, "teams_month_best"], town.loc[T100, "teams_month_worst"]) == (2, 1)
+
+
+# --- words: the team checks ---------------------------------------------------------------------------------------
+
+
+def test_the_team_checks_are_the_ten_indicators_of_the_problem_clearing_ledger() -> None:
+    assert t("team_checks", "zh", n=len(ZERO_OUT_CHECKS)) == "驻村工作队“问题清零台账10项指标”检查"
+    heading = stop_sections({"teams": [{"team_id": "T1", "unit": "县财政局"}]}, "zh")[0].heading
+    assert "问题清零台账10项指标" in heading and "零容忍" not in heading
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    assert "零容忍" not in readme and "问题清零台账10项指标" in readme
