@@ -402,6 +402,7 @@ class WallSettings:
             "water_supply": "water_unsafe_households",
             "funds": "spend_gap",
             "teams": "team_checkin_rate",
+            "poor": "poor_villages",
         },
         "Short names accepted in the URL (/wall?indicator=water) for catalog keys.",
     )

@@ -7,7 +7,8 @@
   monthly score names the county's best and worst 5 % (seed 000).
 - Projects: 报账率 by money where the reimbursed amount is given, else by count, saying which; only
   the as-of year's funds (资金年度) count against the 30/50/75/100 % schedule (seed 002).
-- Words: the ten team checks are the 问题清零台账10项指标 (seed 000).
+- Words: the ten team checks are the 问题清零台账10项指标 (seed 000); the 一高一低一无 poor-village
+  flag is a map layer, a line of the village panel and a mark on the wall.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ import pandas as pd
 import pytest
 
 from analytics.inspection_draw import cycle_bounds, cycle_months, inspection_days_left
-from analytics.kpis import wall_kpis
+from analytics.kpis import month_ranking, wall_kpis
 from analytics.records import Records, _projects, _teams
 from geodata.settings import FundsSettings, InspectionSettings, Settings, TeamSettings
 from geodata.store import Store
+from layers.catalog import BY_KEY
 from layers.checklist import ZERO_OUT_CHECKS, stop_sections
+from layers.classify import classify
 from layers.i18n import t
-from layers.wall import tile_text
+from layers.panel import reimbursed_rate, team_project_rows
+from layers.wall import poor_villages_text, red_list, tile_text
 from tests.importing import run
 from tests.test_indicators_mini import layers
 
@@ -192,6 +196,7 @@ def test_the_rules_on_both_stores(built: dict[str, pd.DataFrame]) -> None:
     assert c["project_reimbursed_rate"] == pytest.approx(1 / 3)
     assert v.loc[V1, "reimbursed_money_rate"] == pytest.approx(20000 / 150000) and v.loc[V1, "spend_rate"] == 0.4
     assert np.isnan(v.loc[V3, "reimbursed_money_rate"]) and v.loc[V3, "project_reimbursed_rate"] == 1.0
+    assert reimbursed_rate(v.loc[V3]) == (1.0, "count")  # V3's only project has no amount: by count, and says so
     # Year-end grades as counts at every level; the monthly ends named county-wide
     grades = ["teams_year_scored", "teams_grade_excellent", "teams_grade_good", "teams_grade_fair", "teams_grade_poor"]
     assert c[grades].tolist() == [6, 1, 2, 2, 1]
@@ -200,7 +205,7 @@ def test_the_rules_on_both_stores(built: dict[str, pd.DataFrame]) -> None:
     assert (town.loc[T201, "teams_month_best"], town.loc[T100, "teams_month_worst"]) == (2, 1)
 
 
-# --- words: the team checks ---------------------------------------------------------------------------------------
+# --- words, the poor-village flag on the map, the panel and the wall ---------------------------------------------
 
 
 def test_the_team_checks_are_the_ten_indicators_of_the_problem_clearing_ledger() -> None:
@@ -209,3 +214,52 @@ def test_the_team_checks_are_the_ten_indicators_of_the_problem_clearing_ledger()
     assert "问题清零台账10项指标" in heading and "零容忍" not in heading
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
     assert "零容忍" not in readme and "问题清零台账10项指标" in readme
+
+
+def test_reimbursed_rate_says_its_basis() -> None:
+    money = pd.Series({"reimbursed_money_rate": 0.25, "project_reimbursed_rate": 0.5})
+    count = pd.Series({"reimbursed_money_rate": np.nan, "project_reimbursed_rate": 0.5})
+    assert reimbursed_rate(money) == (0.25, "amount") and reimbursed_rate(count) == (0.5, "count")
+    assert reimbursed_rate(pd.Series({"project_reimbursed_rate": np.nan})) == (None, None)
+
+
+def test_poor_villages_are_a_map_layer_a_panel_line_and_marked_on_the_wall() -> None:
+    ind = BY_KEY["poor_villages"]
+    classes = classify(pd.Series([0.0, 1.0, 0.0]), ind, Settings(), "zh")
+    assert classes.index.tolist() == [0, 1, 0]  # the poor village in the darker class
+    village = pd.Series({"poor_villages": 1, "projects": np.nan, "teams_year_scored": np.nan})
+    none = pd.DataFrame(columns=["team_id", "village", "monthly_score", "end"])
+    lines = dict(team_project_rows(village, none, village=True, year=2026, lang="zh"))
+    assert lines["一高一低一无贫困村"] == "是" and lines["2026年度衔接资金项目"] == "无数据"
+    town = pd.Series({"poor_villages": 3, "projects": np.nan, "teams_year_scored": np.nan})
+    assert dict(team_project_rows(town, none, village=False, year=2026, lang="zh"))["一高一低一无贫困村数"] == "3"
+    villages = pd.DataFrame(
+        {
+            "name": ["甲村", "乙村"],
+            "risk_index": [70.0, 40.0],
+            "risk_red": [True, False],
+            "poor_village_flag": [True, False],
+        },
+        index=[V1, V2],
+    )
+    entries = red_list(villages, pd.DataFrame(index=villages.index), {}, "zh", length=10)
+    assert [e.poor for e in entries] == [True, False]
+    assert poor_villages_text(pd.Series({"poor_villages": 1}), "zh") == "一高一低一无贫困村 1 个"
+
+
+def test_the_panel_names_the_months_best_and_worst_by_team_id_and_village(built: dict[str, pd.DataFrame]) -> None:
+    from analytics import prepare_records
+
+    mini = layers()
+    mini["teams"] = TEAMS.assign(leader="王五")
+    records = prepare_records(mini, as_of=dt.date(2026, 6, 30), settings=Settings())
+    named = month_ranking(records, COUNTY)
+    assert named[["team_id", "end"]].values.tolist() == [["T2", "best"], ["T4", "best"], ["T3", "worst"]]
+    assert "leader" not in named
+    named = named.assign(village=named["village_code"].map({V2: "前进村", V3: "柳树村", V4: "杏园村"}))
+    row = built["county"].loc[COUNTY]
+    lines = dict(team_project_rows(row, named, village=False, year=2026, lang="zh"))
+    assert lines["月度考核前5%"] == "T2 柳树村 (95) · T4 杏园村 (95)" and lines["月度考核后5%"] == "T3 前进村 (60)"
+    assert lines["驻村工作队年度考核等次"] == "优秀 1 · 良好 2 · 一般 2 · 差 1"
+    assert lines["报账率"] == "13.3 % (按金额)" and lines["开工率"] == "66.7 % (2 / 3)"
+    assert "王五" not in str(lines)
