@@ -4,7 +4,9 @@ Each candidate is a village (with its work teams, if any). Its weight is a base 
 plus risk components scaled 0–1 (check-in and days-in-village shortfall, time since the
 last inspection, open findings, open monitored households, open C/D cases, failing water
 samples; see ``settings.inspection``). Villages inspected in the last ``exclude_days``
-are left out. So that every team is seen once per cycle (a calendar month by default),
+are left out. So that every team is seen once per cycle — by default as many calendar
+months as the county's teams need at ``inspection.teams_per_month`` (about 30 teams a
+month: 81 teams make 3-month cycles, 196 teams 7-month ones), not every team every month —
 the teams not yet visited this cycle are spread over the inspection days left in it:
 each draw first takes its share of them, then fills the rest by weight. So that a day's
 stops fit its hours, they are drawn around one area (``inspection.cluster_km``): the first
@@ -59,21 +61,29 @@ def make_rng(seed: int | None) -> random.Random:
     return secrets.SystemRandom() if seed is None else random.Random(seed)
 
 
-def cycle_bounds(date: dt.date, settings: InspectionSettings) -> tuple[dt.date, dt.date]:
-    """First and last day of the inspection cycle holding ``date``."""
-    if settings.cycle_days <= 0:
-        last = calendar.monthrange(date.year, date.month)[1]
-        return date.replace(day=1), date.replace(day=last)
-    jan1 = dt.date(date.year, 1, 1)
-    k = (date - jan1).days // settings.cycle_days
-    start = jan1 + dt.timedelta(days=k * settings.cycle_days)
-    end = min(start + dt.timedelta(days=settings.cycle_days - 1), dt.date(date.year, 12, 31))
-    return start, end
+def cycle_months(teams: int, settings: InspectionSettings) -> int:
+    """Calendar months per cycle: ``cycle_months``, else enough for ``teams_per_month`` to see ``teams`` (1–12)."""
+    months = settings.cycle_months or math.ceil(teams / max(settings.teams_per_month, 1))
+    return min(max(months, 1), 12)
 
 
-def inspection_days_left(date: dt.date, settings: InspectionSettings) -> int:
+def cycle_bounds(date: dt.date, settings: InspectionSettings, teams: int = 0) -> tuple[dt.date, dt.date]:
+    """First and last day of the inspection cycle holding ``date`` in a county with ``teams`` work teams."""
+    if settings.cycle_days > 0:
+        jan1 = dt.date(date.year, 1, 1)
+        k = (date - jan1).days // settings.cycle_days
+        start = jan1 + dt.timedelta(days=k * settings.cycle_days)
+        end = min(start + dt.timedelta(days=settings.cycle_days - 1), dt.date(date.year, 12, 31))
+        return start, end
+    months = cycle_months(teams, settings)
+    first = (date.month - 1) // months * months + 1
+    last = min(first + months - 1, 12)
+    return dt.date(date.year, first, 1), dt.date(date.year, last, calendar.monthrange(date.year, last)[1])
+
+
+def inspection_days_left(date: dt.date, settings: InspectionSettings, teams: int = 0) -> int:
     """Inspection days from ``date`` to the end of its cycle, counting ``date`` itself (at least 1)."""
-    _, end = cycle_bounds(date, settings)
+    _, end = cycle_bounds(date, settings, teams)
     days = (date + dt.timedelta(days=k) for k in range((end - date).days + 1))
     counted = sum(d.weekday() in settings.inspection_weekdays for d in days)
     return max(1, counted + (date.weekday() not in settings.inspection_weekdays))
@@ -99,7 +109,7 @@ def candidates(records: Records, *, date: dt.date, settings: Settings) -> pd.Dat
     frame["last_visit"] = last.reindex(frame.index)
     since = (pd.Timestamp(date) - frame["last_visit"]).dt.days
     frame["excluded"] = since.le(cfg.exclude_days).fillna(False).astype(bool)
-    cycle_start, _ = cycle_bounds(date, cfg)
+    cycle_start, _ = cycle_bounds(date, cfg, len(teams))
     visited_in_cycle = frame["last_visit"].ge(pd.Timestamp(cycle_start)).fillna(False).astype(bool)
     frame["due"] = (frame["team_ids"].str.len() > 0) & ~visited_in_cycle
     raw = _raw_components(records, frame.index, since, date, settings)
@@ -191,7 +201,7 @@ def draw_inspection(
     frame = candidates(records, date=date, settings=settings)
     eligible = frame[~frame["excluded"]].copy()
     due_all = int(frame["due"].sum())
-    quota = min(math.ceil(due_all / inspection_days_left(date, cfg)), stops)
+    quota = min(math.ceil(due_all / inspection_days_left(date, cfg, len(records["teams"]))), stops)
     due = eligible[eligible["due"]]
     first_pool = due if quota and len(due) else eligible
     first = weighted_sample(first_pool["village_code"].tolist(), first_pool["weight"].to_numpy(), min(stops, 1), rng)

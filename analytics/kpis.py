@@ -1,7 +1,8 @@
 """The wall screen's key figures: each with its target, progress and change since last month.
 
 Pure functions of the county's indicator rows (now and ``compare_days`` earlier) and
-the record tables; the targets come from settings (``[wall]``, ``[teams]``, ``[funds]``).
+the record tables; the targets come from settings (``[wall]``, ``[teams]``, ``[funds]``,
+``[inspection]``).
 A tile is green when its target is met, amber when progress reaches ``warn_share`` of
 it, red below that; the page adds a symbol as well as a colour.
 """
@@ -96,7 +97,7 @@ def wall_kpis(
     households = _num(now, "households") or 0.0
     unsafe = _num(now, "water_unsafe_households")
     supply_progress = None if unsafe is None or not households else 1 - unsafe / households
-    inspections_now, inspections_before = _inspections_this_month(records, as_of, settings)
+    inspected_now, inspected_before, month_target = _teams_inspected_this_month(records, as_of, settings)
     elapsed = as_of.day / calendar.monthrange(as_of.year, as_of.month)[1]
     identify, entry = _num(now, "sla_identify_ok_share"), _num(now, "sla_entry_ok_share")
     timely = min((v for v in (identify, entry) if v is not None), default=None)
@@ -160,12 +161,13 @@ def wall_kpis(
         ),
         _kpi(
             "kpi_inspections",
-            inspections_now,
-            round(settings.wall.inspections_per_month * elapsed),
-            before=inspections_before,
+            float(len(inspected_now)),
+            round(month_target * elapsed),
+            before=float(len(inspected_before)),
             **count,
             open_findings=_num(now, "inspection_findings_open"),
-            month_target=settings.wall.inspections_per_month,
+            month_target=month_target,
+            visits=float(len(_month_visits(records, as_of))),
         ),
         _kpi("kpi_timeliness", timely, 1.0, before=timely_before, **share, identify=identify, entry=entry),
     ]
@@ -191,15 +193,65 @@ def _pass_rate(row: pd.Series | None) -> float | None:
     return None if fail is None else 1 - fail
 
 
-def _inspections_this_month(records: Records, as_of: dt.date, settings: Settings) -> tuple[float, float]:
-    """Inspections from the 1st of ``as_of``'s month to ``as_of``; the same span ``compare_days`` earlier."""
-    dates = pd.to_datetime(records["inspections"]["date"]) if len(records["inspections"]) else pd.Series(dtype="M8[ns]")
+def _month_visits(records: Records, end: dt.date) -> pd.DataFrame:
+    """Inspections from the 1st of ``end``'s month to ``end``."""
+    visits = records["inspections"]
+    if not len(visits):
+        return visits
+    dates = pd.to_datetime(visits["date"])
+    return visits[(dates >= pd.Timestamp(end.replace(day=1))) & (dates <= pd.Timestamp(end))]
 
-    def span(end: dt.date) -> float:
-        start = pd.Timestamp(end.replace(day=1))
-        return float(((dates >= start) & (dates <= pd.Timestamp(end))).sum())
 
-    return span(as_of), span(as_of - dt.timedelta(days=settings.wall.compare_days))
+def teams_inspected(records: Records, end: dt.date) -> set[str]:
+    """The distinct work teams inspected from the 1st of ``end``'s month to ``end``.
+
+    A visit names its team; one without a team id counts for the teams of its village (as
+    the draw counts a village visited), and a village without a team counts for none.
+    """
+    visits = _month_visits(records, end)
+    if not len(visits):
+        return set()
+    named = visits["team_id"] if "team_id" in visits else pd.Series(None, index=visits.index, dtype=object)
+    named = named.where(named.notna() & named.astype("str").str.strip().ne(""))
+    teams = records.tables.get("teams")
+    unnamed = set(visits.loc[named.isna(), "village_code"].dropna().astype(str)) if "village_code" in visits else set()
+    by_village = set()
+    if teams is not None and len(teams) and unnamed:
+        by_village = set(teams.loc[teams["village_code"].astype(str).isin(unnamed), "team_id"].astype(str))
+    return set(named.dropna().astype(str)) | by_village
+
+
+def _teams_inspected_this_month(
+    records: Records, as_of: dt.date, settings: Settings
+) -> tuple[set[str], set[str], float]:
+    """Teams inspected this month to ``as_of``, in the same span ``compare_days`` earlier, and the month's target.
+
+    The target is ``inspection.teams_per_month`` distinct teams, or every team of a county with fewer.
+    """
+    teams = records.tables.get("teams")
+    target = float(settings.inspection.teams_per_month)
+    if teams is not None and len(teams):
+        target = min(target, float(teams["team_id"].nunique()))
+    before = as_of - dt.timedelta(days=settings.wall.compare_days)
+    return teams_inspected(records, as_of), teams_inspected(records, before), target
+
+
+def month_ranking(records: Records, unit_code: str) -> pd.DataFrame:
+    """The unit's teams named best or worst by the monthly score, the best first, then the worst from the lowest.
+
+    Columns ``team_id``, ``village_code``, ``monthly_score``, ``end`` (best or worst): team
+    ids only, never the leader (a person).
+    """
+    columns = ["team_id", "village_code", "monthly_score", "end"]
+    teams = records["teams"]
+    if not len(teams) or "monthly_score" not in teams:
+        return pd.DataFrame(columns=columns)
+    own = teams[records.unit_key("teams", len(unit_code)) == unit_code]
+    parts = [
+        own[own[flag].astype(bool)].assign(end=end).sort_values(["monthly_score", "team_id"], ascending=[low, True])
+        for flag, end, low in (("month_best", "best", False), ("month_worst", "worst", True))
+    ]
+    return pd.concat(parts, ignore_index=True)[columns]
 
 
 def _cd_plan(records: Records, as_of: dt.date, settings: Settings) -> tuple[float, float, dt.date]:

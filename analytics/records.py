@@ -96,7 +96,7 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
     county = str(counties[0]) if len(counties) == 1 else None
     rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of, county=county)
     rec.tables["samples"] = _samples(layers.get("water_tests"), metric_villages, epsg, settings, as_of)
-    rec.tables["projects"] = _projects(layers.get("projects"))
+    rec.tables["projects"] = _projects(layers.get("projects"), settings, as_of)
     rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
     rec.tables["inspections"] = inspection_records(layers.get("inspections"), as_of)
     roads = layers.get("roads")
@@ -411,15 +411,30 @@ def _samples(
 PROJECT_STAGES = ("planned", "started", "completed", "reimbursed")  # each stage includes the ones before it
 
 
-def _projects(projects: pd.DataFrame | None) -> pd.DataFrame:
-    """Projects with budget, disbursement and whether each has started, completed and been reimbursed."""
+def _projects(projects: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd.DataFrame:
+    """The ``as_of`` year's projects with budget, disbursement, reimbursed amount and their stages.
+
+    Only projects of that fund year (资金年度, column ``year``) count, so that a ledger of
+    several years mixes nothing into this year's spending schedule; projects without a
+    year count as this year's when ``funds.count_projects_without_year`` says so.
+    ``reimbursed_known_budget`` is the budget of the projects whose reimbursed amount
+    (已报账金额) is given: 报账率 by money is the amount over it, so a project without
+    an amount is left out of that rate rather than counted as nothing reimbursed.
+    """
+    columns = ["project_id", "village_code", "budget", "disbursed", "status", "year", "reimbursed_amount"]
     if projects is None or not len(projects):
         return pd.DataFrame(
-            columns=["project_id", "village_code", "budget", "disbursed", "started", "completed", "reimbursed"]
+            columns=[*columns, "reimbursed_known_budget", "started", "completed", "reimbursed"],
         )
-    out = pd.DataFrame(projects)[["project_id", "village_code", "budget", "disbursed", "status"]].copy()
+    out = pd.DataFrame(projects).copy()
+    year = _optional_number(out, "year")
+    this_year = year.eq(as_of.year) | (year.isna() & settings.funds.count_projects_without_year)
+    out = out.assign(year=year, reimbursed_amount=_optional_number(out, "reimbursed_amount"))
+    out = out.loc[this_year.to_numpy(), columns].reset_index(drop=True)
     out["disbursed"] = out["disbursed"].fillna(0.0).astype(float)
     out["budget"] = out["budget"].astype(float)
+    out["reimbursed_known_budget"] = out["budget"].where(out["reimbursed_amount"].notna(), 0.0)
+    out["reimbursed_amount"] = out["reimbursed_amount"].fillna(0.0)
     stage = out["status"].map({s: i for i, s in enumerate(PROJECT_STAGES)})  # unknown status: not started
     out["started"] = stage.ge(1).fillna(False).astype(bool)
     out["completed"] = stage.ge(2).fillna(False).astype(bool)
@@ -427,8 +442,24 @@ def _projects(projects: pd.DataFrame | None) -> pd.DataFrame:
     return out
 
 
+TEAM_FLAGS = (  # counted by the measures: monthly ranking, then the year-end grade bands
+    "scored",
+    "month_best",
+    "month_worst",
+    "year_scored",
+    "grade_excellent",
+    "grade_good",
+    "grade_fair",
+    "grade_poor",
+)
+
+
 def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd.DataFrame:
-    """Teams with the days due so far this year (220 pro-rated to ``as_of``)."""
+    """Teams with the days due so far this year (220 pro-rated to ``as_of``), monthly ranking and year-end grade.
+
+    The monthly score (月度考核得分) names the county's best and worst ``teams.rank_share``;
+    the year-end score (年度考核得分, ``year_score``) gives the four grades 优秀, 良好, 一般 and 差.
+    """
     if teams is None or not len(teams):
         return pd.DataFrame(
             columns=[
@@ -439,8 +470,7 @@ def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd
                 "days_due",
                 "checkin_members",
                 "checkin_x_members",
-                "scored",
-                "grade_poor",
+                *TEAM_FLAGS,
             ]
         )
     out = pd.DataFrame(teams).copy()
@@ -454,9 +484,32 @@ def _teams(teams: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd
     out["checkin_x_members"] = (out["checkin_rate"] * weight).fillna(0.0)
     score = _optional_number(out, "monthly_score")
     out["scored"] = score.notna()
-    out["grade_poor"] = score < settings.teams.grade_fair  # 较差: below the lowest passing grade
+    county = out["village_code"].astype("str").str[:6]
+    out["month_best"] = _ranked_end(score, county, settings.teams.rank_share, best=True)
+    out["month_worst"] = _ranked_end(score, county, settings.teams.rank_share, best=False)
+    grades = settings.teams
+    year_score = _optional_number(out, "year_score")  # an unknown score is in no band
+    out["year_scored"] = year_score.notna()
+    out["grade_excellent"] = year_score >= grades.grade_excellent
+    out["grade_good"] = (year_score >= grades.grade_good) & (year_score < grades.grade_excellent)
+    out["grade_fair"] = (year_score >= grades.grade_fair) & (year_score < grades.grade_good)
+    out["grade_poor"] = year_score < grades.grade_fair
     out["days_in_village"] = out["days_in_village"].astype(float)
     return out
+
+
+def _ranked_end(score: pd.Series, county: pd.Series, share: float, *, best: bool) -> pd.Series:
+    """Teams among the best (or worst) ``share`` of their county's scored teams, ties with the last one included.
+
+    Each end names round(share × scored teams), at least one; a county whose scored teams
+    all have the same score (or that has fewer than two) names none.
+    """
+    groups = score.groupby(county)
+    scored = groups.transform("count")
+    named = np.maximum(1, np.floor(scored * share + 0.5))
+    place = groups.rank(method="min", ascending=not best)
+    spread = groups.transform("max") > groups.transform("min")
+    return (place <= named) & spread & (scored >= 2)
 
 
 def _optional_number(frame: pd.DataFrame, column: str) -> pd.Series:

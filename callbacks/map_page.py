@@ -23,6 +23,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from analytics.kpis import month_ranking
 from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, township_scope
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
@@ -309,7 +310,21 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
     graphs = [
         dcc.Graph(figure=json_ready(f), config={"displayModeBar": False}, className="panel-chart") for f in charts
     ]
-    return [html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"), *graphs]
+    return [
+        html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"),
+        _team_project_table(data, row, code, lang),
+        *graphs,
+    ]
+
+
+def _team_project_table(data: StoreData, row: pd.Series, code: str, lang: str) -> html.Table:
+    """Poor village, this year's projects and 报账率 (saying its basis), team grades and the month's best and worst."""
+    named = month_ranking(data.records(), code)
+    names = data.indicators("village")["name"]
+    named = named.assign(village=named["village_code"].map(names).fillna(named["village_code"]))
+    lines = panel.team_project_rows(row, named, village=len(code) == 12, year=data.as_of().year, lang=lang)
+    body = [html.Tr([html.Td(label), html.Td(value)]) for label, value in lines]
+    return html.Table(html.Tbody(body), className="kpi-table", id="team-project-table")
 
 
 def _label(key: str, lang: str) -> str:

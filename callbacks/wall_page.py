@@ -34,7 +34,7 @@ from geodata.settings import get_settings
 from layers.catalog import BY_KEY
 from layers.figure_json import json_ready
 from layers.i18n import lang_of, pick, t
-from layers.wall import BACKGROUND, RedEntry, red_list, tile_text, wall_figure
+from layers.wall import BACKGROUND, RedEntry, poor_villages_text, red_list, tile_text, wall_figure
 
 log = logging.getLogger(__name__)
 PATH = "/wall"
@@ -119,7 +119,12 @@ def layout(
                         className="wall-map",
                     ),
                     html.Section(
-                        [html.H2(t("red_list", language)), html.Ol(id="wall-red-list")], className="wall-red-list"
+                        [
+                            html.H2(t("red_list", language)),
+                            html.P(id="wall-poor", className="wall-poor"),
+                            html.Ol(id="wall-red-list"),
+                        ],
+                        className="wall-red-list",
                     ),
                 ],
                 className="wall-body",
@@ -154,6 +159,7 @@ class WallData:
     title: str
     tiles: list[Any]
     red_list: list[Any]
+    poor: str  # how many villages are poor by 一高一低一无
 
 
 def wall_data(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallData:
@@ -175,14 +181,16 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallD
     entries = red_list(villages, raw, town_names, lang, length=settings.wall.red_list_length)
     as_of = data.as_of()
     before = data.county_before(as_of - dt.timedelta(days=settings.wall.compare_days))
-    kpis = wall_kpis(data.indicators("county").iloc[0], before, data.records(), as_of=as_of, settings=settings)
+    county = data.indicators("county").iloc[0]
+    kpis = wall_kpis(county, before, data.records(), as_of=as_of, settings=settings)
     ind = BY_KEY[key]
     return WallData(
         figure=json_ready(figure),
         legend=legend_items(view.ind, view.classes, lang),
         title=pick((ind.zh, ind.en), lang),
         tiles=[_tile(k, lang) for k in kpis],
-        red_list=[_red_item(e) for e in entries],
+        red_list=[_red_item(e, lang) for e in entries],
+        poor=poor_villages_text(county, lang),
     )
 
 
@@ -202,11 +210,14 @@ def _tile(kpi: Kpi, lang: str) -> html.Div:
     )
 
 
-def _red_item(entry: RedEntry) -> html.Li:
+def _red_item(entry: RedEntry, lang: str) -> html.Li:
+    who = [html.B(entry.name), html.Span(entry.town, className="town")]
+    if entry.poor:
+        who.append(html.Span(t("poor_village_tag", lang), className="poor-tag"))
     return html.Li(
         [
             html.Span(f"{entry.score:.0f}", className="score"),
-            html.Span([html.B(entry.name), html.Span(entry.town, className="town")], className="who"),
+            html.Span(who, className="who"),
             html.Span(entry.reason, className="why"),
         ],
         className="red" if entry.red else "",
@@ -273,6 +284,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         Output("wall-indicator", "children"),
         Output("wall-tiles", "children"),
         Output("wall-red-list", "children"),
+        Output("wall-poor", "children"),
         Output("wall-asof", "children"),
         Output("wall-asof", "className"),
         Output("wall-state", "data"),
@@ -296,7 +308,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         asof, asof_class = as_of_text(data, lang, dt.datetime.now())
         changed = stamp != state.get("stamp") or trigger in ("wall-size", "wall-rotate")
         if not changed:  # nothing new: only the "as of" line (it turns stale with time)
-            return (*([dash.no_update] * 5), asof, asof_class, dash.no_update)
+            return (*([dash.no_update] * 6), asof, asof_class, dash.no_update)
         new_state = {**state, "i": index, "stamp": stamp, "size": screen}
         return (
             content.figure,
@@ -304,6 +316,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
             content.title,
             content.tiles,
             content.red_list,
+            content.poor,
             asof,
             asof_class,
             new_state,

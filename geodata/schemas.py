@@ -465,6 +465,15 @@ PROJECTS = LayerSchema(
         _c("category", "str", "项目类别", "类别", "项目类型"),
         _c("budget", "float", "计划投资", "预算", "资金规模", "衔接资金", required=True, minimum=0),
         _c("disbursed", "float", "已支付", "支出", "已拨付", "已支出资金", minimum=0),
+        _c(  # 报账率 by money: reimbursed / budget (without it, by the count of projects whose status is reimbursed)
+            "reimbursed_amount",
+            "float",
+            "已报账金额",
+            "报账金额",
+            "已报账资金",
+            "报账资金",
+            minimum=0,
+        ),
         _c(
             "status",
             "enum",
@@ -477,6 +486,7 @@ PROJECTS = LayerSchema(
                 "reimbursed": ("已报账", "报账"),
             },
         ),
+        _c("year", "int", "资金年度", "年度", "项目年度", "资金年份", minimum="imports.earliest_year"),
         _c("as_of", "date", "统计日期", "截至日期"),
     ),
     village_column="village_code",
@@ -497,6 +507,7 @@ TEAMS = LayerSchema(
         _c("days_in_village", "int", "驻村天数", "在岗天数", minimum=0, maximum=366),
         _c("last_inspected_on", "date", "最近暗访日期", "上次检查日期"),
         _c("monthly_score", "float", "月度考核得分", "考核得分", "得分", minimum=0, maximum=100),
+        _c("year_score", "float", "年度考核得分", "年度得分", "年终考核得分", "年度考核分数", minimum=0, maximum=100),
     ),
     village_column="village_code",
 )

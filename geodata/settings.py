@@ -231,7 +231,14 @@ class FundsSettings:
 
     schedule: dict[str, float] = _doc(
         {"04-30": 0.30, "06-30": 0.50, "09-30": 0.75, "12-31": 1.00},
-        "Cumulative share of the year's budget to be spent by each month-day (a step: the last date passed counts).",
+        "Cumulative share of the year's budget to be spent by each month-day (a step: the last date passed counts; "
+        "seed 002, 旬邑县 2024: 4月底30%以上、6月底50%以上、9月底75%以上、12月底100%). Only projects of the "
+        "--as-of year's funds (资金年度) count, so that a ledger of several years does not mix into the schedule.",
+    )
+    count_projects_without_year: bool = _doc(
+        True,
+        "Projects whose fund year (资金年度, the projects column year) is empty count as the --as-of year's (a "
+        "ledger of one year often has no year column); false = only projects that name the year count.",
     )
 
 
@@ -268,9 +275,21 @@ class TeamSettings:
 
     days_per_year: int = _doc(220, "Days a team must spend in its village per year; pro-rated to --as-of.")
     checkin_target: float = _doc(0.98, "Target share of valid check-ins (打卡率).")
-    grade_excellent: float = _doc(90.0, "Monthly score at or above which a team is excellent (优秀).")
-    grade_good: float = _doc(71.0, "Monthly score at or above which a team is good (良好).")
-    grade_fair: float = _doc(60.0, "Monthly score at or above which a team is fair (一般); below it, poor (较差).")
+    grade_excellent: float = _doc(
+        90.0,
+        "Year-end score (年度考核得分, teams column year_score) at or above which a team is excellent (优秀); seed "
+        "004: 考核结果分为“优秀”(90分以上)、“良好”(71分-89分)、“一般”(60-70分)、“差”(60分以下)四个等次.",
+    )
+    grade_good: float = _doc(71.0, "Year-end score at or above which a team is good (良好: 71–89).")
+    grade_fair: float = _doc(
+        60.0, "Year-end score at or above which a team is fair (一般: 60–70); below it, poor (差)."
+    )
+    rank_share: float = _doc(
+        0.05,
+        "Share of the county's teams named best and worst by the monthly score (月度考核得分), each end (seed 000, "
+        "庄浪县: 按驻村帮扶工作队、帮扶队员人数的5%确定好、差比例): round(share × teams scored), at least 1; teams "
+        "tied with the last one named are named too.",
+    )
 
 
 @dataclass(frozen=True)
@@ -293,8 +312,21 @@ class InspectionSettings:
     exclude_days: int = _doc(
         14, "A team, village or household inspected in this many days before the date is not drawn."
     )
+    teams_per_month: int = _doc(
+        30,
+        "Distinct work teams the county's inspectors aim to visit a month (seed 000, 庄浪县: 县级总队长每月暗访督查约"
+        "30支驻村帮扶工作队): the target of the wall's 本月暗访 tile and, with the number of teams, the length of the "
+        "draw's cycle.",
+    )
+    cycle_months: int = _doc(
+        0,
+        "Every team is visited at least once per cycle of this many calendar months, counted from 1 January (the "
+        "last cycle of a year may be shorter). 0 = derived: teams ÷ teams_per_month, rounded up (81 teams: 3 "
+        "months, 196 teams: 7), so that the monthly target covers every team once a cycle; 1 = every team every "
+        "month.",
+    )
     cycle_days: int = _doc(
-        0, "Every team is visited at least once per cycle: 0 = each calendar month, N = N-day cycles from 1 January."
+        0, "N > 0: cycles of N days from 1 January instead of calendar months (cycle_months is then not used)."
     )
     inspection_weekdays: tuple[int, ...] = _doc(
         (0, 1, 2, 3, 4, 5, 6),
@@ -356,7 +388,7 @@ class RouteSettings:
     day_hours: float = _doc(8.0, "Time budget of one day (h): travel and service from leaving the start to the end.")
     day_start: str = _doc("08:30", "Clock time the inspector leaves the start (HH:MM); arrival times count from it.")
     return_to_start: bool = _doc(True, "The day ends back at the start (the budget includes the way back).")
-    team_service_min: float = _doc(20.0, "Minutes at a stop with a work team (the ten zero-out checks).")
+    team_service_min: float = _doc(20.0, "Minutes at a stop with a work team (the 问题清零台账10项指标 checks).")
     village_service_min: float = _doc(15.0, "Minutes at a stop without a work team (village records).")
     household_service_min: float = _doc(10.0, "Minutes per household home visit at a stop.")
     max_days: int = _doc(7, "Most days one plan may span (--days).")
@@ -483,6 +515,7 @@ class WallSettings:
             "water_supply": "water_unsafe_households",
             "funds": "spend_gap",
             "teams": "team_checkin_rate",
+            "poor": "poor_villages",
         },
         "Short names accepted in the URL (/wall?indicator=water) for catalog keys.",
     )
@@ -490,7 +523,6 @@ class WallSettings:
     red_list_length: int = _doc(10, "Villages on the red list (most at risk first).")
     compare_days: int = _doc(30, "Tiles show the change against the indicators this many days before --as-of.")
     water_pass_target: float = _doc(0.95, "Target share of water samples passing GB 5749-2022 in the window.")
-    inspections_per_month: int = _doc(30, "Unannounced inspections a month the county team aims for (督查).")
     cd_plan: int = _doc(0, "C/D houses to close (销号) this year; 0 = every case whose deadline falls in the year.")
     cd_close_by: str = _doc("11-30", "Month-day by which this year's C/D cases are to be accepted and closed.")
     warn_share: float = _doc(0.9, "A tile is amber (not red) when its progress reaches this share of the target.")

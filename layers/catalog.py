@@ -43,6 +43,8 @@ CATALOG = [
     MapIndicator("risk_index", "risk_index", "综合风险指数", "Composite risk", "分", "points", "score", "fixed"),
     MapIndicator("poverty_incidence", "poverty_incidence", "贫困发生率", "Poverty incidence", "%", "%", "share",
                  "fixed"),
+    MapIndicator("poor_villages", "poor_villages", "贫困村（一高一低一无）", "Poor villages (一高一低一无)", "个村",
+                 "villages", "count", "natural"),
     MapIndicator("monitored_rate", "monitored_rate", "监测户占比", "Monitored households", "%", "%", "share",
                  "quantiles"),
     MapIndicator("monitored_open_households", "monitored_open_households", "风险未消除监测户", "Monitored, risk open",

@@ -1,10 +1,11 @@
 """The printable checklist of an inspection stop: what to check, as data, and as escaped HTML.
 
-A stop with a work team gets the ten zero-out checks (十个零容忍: nominal help, not living
-in the village, check-in, work log, public notice, allowance, leave, a plan per household,
-party meetings, competence); each household to visit gets the three guarantees and
-drinking water (三保障和饮水安全); every stop ends with the finding form. The page and the
-standalone HTML both render :func:`stop_sections`, so the two never differ.
+A stop with a work team gets the ten indicators of the problem-clearing ledger (问题清零台账10项指标,
+seed 000: nominal help, not living in the village, check-in, work log, public notice,
+allowance, leave, a plan per household, party meetings, competence); each household to
+visit gets the three guarantees and drinking water (三保障和饮水安全); every stop ends with
+the finding form. The page and the standalone HTML both render :func:`stop_sections`, so
+the two never differ.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, NamedTuple
 
 from layers.i18n import t
 
-ZERO_OUT_CHECKS = (
+ZERO_OUT_CHECKS = (  # 问题清零台账10项指标, in the order seed 000 lists them
     "zero_nominal",
     "zero_not_living",
     "zero_checkin",
@@ -59,10 +60,10 @@ class Section(NamedTuple):
 
 
 def stop_sections(stop: dict[str, Any], lang: str) -> list[Section]:
-    """(heading, check items) of one stop: per team the ten checks, per household the guarantees, then the form."""
+    """(heading, check items) of one stop: per team the ledger's ten checks, per household the guarantees, the form."""
     sections = []
     for team in stop.get("teams", []):
-        head = f"{t('team_checks', lang)} · {team['team_id']} {team.get('unit') or ''}"
+        head = f"{t('team_checks', lang, n=len(ZERO_OUT_CHECKS))} · {team['team_id']} {team.get('unit') or ''}"
         facts = f"{t('leader', lang)} {team.get('leader') or '—'} · {t('checkin_rate', lang)} " + (
             f"{team['checkin_rate']:.0%}" if team.get("checkin_rate") is not None else "—"
         )

@@ -169,3 +169,64 @@ def spend_chart(row: pd.Series, lang: str) -> go.Figure:
     )
     fig.update_xaxes(range=[0, 100], ticksuffix=" %")
     return fig.update_layout(title=t("spend_vs_schedule", lang), **{**CHART_LAYOUT, "height": 130})
+
+
+def reimbursed_rate(row: pd.Series) -> tuple[float | None, str | None]:
+    """报账率 and its basis: by money (reimbursed amount ÷ budget) where amounts are given, else by project count."""
+    for column, basis in (("reimbursed_money_rate", "amount"), ("project_reimbursed_rate", "count")):
+        value = row.get(column)
+        if value is not None and not pd.isna(value):
+            return float(value), basis
+    return None, None
+
+
+def _share(value: object) -> str | None:
+    return None if value is None or pd.isna(value) else f"{float(value) * 100:.1f} %"
+
+
+def _count_of(row: pd.Series, part: str, whole: str, rate: str) -> str | None:
+    """'40.0 % (2 / 5)': a rate with the counts behind it."""
+    share = _share(row.get(rate))
+    return None if share is None else f"{share} ({int(row[part])} / {int(row[whole])})"
+
+
+def team_project_rows(
+    row: pd.Series, named: pd.DataFrame, *, village: bool, year: int, lang: str
+) -> list[tuple[str, str]]:
+    """(label, value) lines of the panel's second table: poor village, this year's projects, team grades and ranking.
+
+    ``named`` holds the teams of the unit named best or worst this month (``team_id``,
+    ``village``, ``monthly_score``, ``end``): team ids and village names, never a person.
+    """
+    no_data = t("no_data", lang)
+    poor = row.get("poor_villages")
+    if village:
+        poor_text = no_data if poor is None or pd.isna(poor) else t("yes" if poor else "no", lang)
+    else:
+        poor_text = no_data if poor is None or pd.isna(poor) else f"{int(poor)}"
+    rate, basis = reimbursed_rate(row)
+    reimbursed = no_data if rate is None else f"{_share(rate)} ({t(f'reimbursed_by_{basis}', lang)})"
+    projects = row.get("projects")
+    lines = [
+        (t("poor_village_flag" if village else "poor_villages_in_unit", lang), poor_text),
+        (t("projects_of_year", lang, year=year), no_data if pd.isna(projects) else f"{int(projects)}"),
+        *(
+            (t(rate_key, lang), _count_of(row, part, "projects", rate_key) or no_data)
+            for rate_key, part in (
+                ("project_start_rate", "projects_started"),
+                ("project_completion_rate", "projects_completed"),
+            )
+        ),
+        (t("reimbursed_rate", lang), reimbursed),
+    ]
+    scored = row.get("teams_year_scored")
+    grades = no_data
+    if scored is not None and not pd.isna(scored) and scored:
+        bands = ("excellent", "good", "fair", "poor")
+        grades = " · ".join(f"{t(f'grade_{band}', lang)} {int(row[f'teams_grade_{band}'])}" for band in bands)
+    lines.append((t("team_grades", lang), grades))
+    for end in ("best", "worst"):
+        teams = named[named["end"] == end]
+        names = " · ".join(f"{r.team_id} {r.village} ({r.monthly_score:g})" for r in teams.itertuples())
+        lines.append((t(f"month_{end}", lang), names or "—"))
+    return lines

@@ -72,6 +72,7 @@ class RedEntry:
     score: float
     reason: str
     red: bool
+    poor: bool = False  # a poor village by 一高一低一无 (marked on the list)
 
 
 def red_list(
@@ -96,9 +97,16 @@ def red_list(
                 score=float(row["risk_index"]),
                 reason=reason,
                 red=bool(row.get("risk_red", False)),
+                poor=bool(row.get("poor_village_flag", False)),
             )
         )
     return entries
+
+
+def poor_villages_text(county: pd.Series, lang: str) -> str:
+    """The line under the red list: how many villages are poor by 一高一低一无 (empty without the figure)."""
+    count = county.get("poor_villages")
+    return "" if count is None or pd.isna(count) else t("poor_villages_count", lang, n=f"{count:,.0f}")
 
 
 def _raw_text(component: str, value: float, lang: str) -> str:
@@ -161,7 +169,8 @@ def _delta(kpi: Kpi, lang: str) -> str:
 
 def _detail(kpi: Kpi, lang: str) -> str:
     if kpi.key == "kpi_inspections":
-        return f"{t('open_findings', lang)} {_fmt(_extra(kpi, 'open_findings'), 'count')}"
+        visits = t("inspection_visits", lang, n=_fmt(_extra(kpi, "visits"), "count"))
+        return f"{visits} · {t('open_findings', lang)} {_fmt(_extra(kpi, 'open_findings'), 'count')}"
     if kpi.key == "kpi_cd_closed":
         return f"{t('close_by', lang)} {kpi.extra.get('close_by', '')}"
     if kpi.key == "kpi_timeliness":

@@ -68,13 +68,17 @@ def test_a_team_inspected_yesterday_is_not_drawn(records: Records) -> None:
 
 
 @pytest.mark.parametrize("clustered", [False, True])
-def test_every_team_is_drawn_within_a_simulated_month(records: Records, places: pd.DataFrame, clustered: bool) -> None:
+def test_every_team_is_drawn_within_a_simulated_cycle(records: Records, places: pd.DataFrame, clustered: bool) -> None:
+    """The teams are spread over a cycle of teams ÷ 30 months (100 teams: January–April), and every one is seen."""
     settings = Settings().replace(inspection=InspectionSettings(inspection_weekdays=(0, 1, 2, 3, 4)))
     teams = records["teams"].set_index("village_code")
+    first, last = cycle_bounds(dt.date(2027, 1, 4), settings.inspection, len(teams))  # a cycle with no visits yet
+    assert (first, last) == (dt.date(2027, 1, 1), dt.date(2027, 4, 30))
     rec = records
     seen: set[str] = set()
-    day, stops_per_day = DATE, 5  # 23 weekdays × 5 stops: only 15 more than the 100 teams
-    while day.month == DATE.month:
+    by_month: dict[int, set[str]] = {}
+    day, stops_per_day = first, 2  # 85 weekdays × 2 stops: 170 stops for the 100 teams among ~200 villages
+    while day <= last:
         if day.weekday() < 5:
             draw = draw_inspection(
                 rec,
@@ -86,10 +90,12 @@ def test_every_team_is_drawn_within_a_simulated_month(records: Records, places: 
             )
             visited = [teams.loc[c] for c in draw.stops["village_code"] if c in teams.index]
             seen |= {str(t["team_id"]) for t in visited}
+            by_month.setdefault(day.month, set()).update(str(t["team_id"]) for t in visited)
             rec = with_visits(rec, [visit(t.to_dict() | {"village_code": t.name}, day) for t in visited])
         day += dt.timedelta(days=1)
     missing = set(records["teams"]["team_id"]) - seen
-    assert not missing, f"teams never drawn in the month: {sorted(missing)}"
+    assert not missing, f"teams never drawn in the cycle: {sorted(missing)}"
+    assert all(len(month) < len(teams) for month in by_month.values())  # not every team every month
 
 
 def test_a_day_is_drawn_around_one_area(records: Records, places: pd.DataFrame) -> None:
@@ -161,8 +167,10 @@ def test_risk_raises_the_weight(records: Records) -> None:
 
 
 def test_cycles_and_days_left() -> None:
-    month = InspectionSettings()
-    assert cycle_bounds(dt.date(2026, 2, 10), month) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    month = InspectionSettings(cycle_months=1)
+    assert cycle_bounds(dt.date(2026, 2, 10), month, 100) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    derived = InspectionSettings()  # 100 teams at 30 a month: four-month cycles
+    assert cycle_bounds(dt.date(2026, 2, 10), derived, 100) == (dt.date(2026, 1, 1), dt.date(2026, 4, 30))
     fortnight = InspectionSettings(cycle_days=14)
     assert cycle_bounds(dt.date(2026, 1, 20), fortnight) == (dt.date(2026, 1, 15), dt.date(2026, 1, 28))
     weekdays = InspectionSettings(inspection_weekdays=(0, 1, 2, 3, 4))

@@ -41,10 +41,12 @@ def county_row(**values: float) -> pd.Series:
     return pd.Series({**base, **values}, dtype=float)
 
 
-def records(cases: pd.DataFrame | None = None, inspections: list[str] = ()) -> Records:
+def records(cases: pd.DataFrame | None = None, inspections: list[tuple[str, str]] = ()) -> Records:
+    """Records with C/D ``cases`` and ``inspections`` as (date, team id)."""
+    visits = pd.DataFrame(list(inspections), columns=["date", "team_id"])
     tables = {
         "cases": cases if cases is not None else pd.DataFrame(columns=["case_id", "deadline", "accepted"]),
-        "inspections": pd.DataFrame({"date": pd.to_datetime(list(inspections))}),
+        "inspections": visits.assign(date=pd.to_datetime(visits["date"]), village_code="621121100201"),
     }
     return Records(as_of=AS_OF, settings=Settings(), tables=tables)
 
@@ -61,7 +63,9 @@ def test_kpis_against_targets_and_last_month() -> None:
             "accepted": [True, False, True, True],
         }
     )
-    rec = records(cases, inspections=["2026-07-01", "2026-07-10", "2026-06-05", "2026-05-30"])
+    rec = records(
+        cases, inspections=[("2026-07-01", "T1"), ("2026-07-10", "T2"), ("2026-06-05", "T1"), ("2026-05-30", "T3")]
+    )
     kpis = by_key(
         wall_kpis(
             county_row(),
@@ -85,7 +89,7 @@ def test_kpis_against_targets_and_last_month() -> None:
     spend = kpis["kpi_spend"]  # 50 % due by end of June; 40 % spent is 80 % of it
     assert spend.target == 0.5 and spend.delta == pytest.approx(0.2) and spend.status == "bad"
 
-    inspections = kpis["kpi_inspections"]  # 1–15 July: 2; 1–15 June: 1; target 30 × 15/31
+    inspections = kpis["kpi_inspections"]  # teams inspected 1–15 July: 2; 1–15 June: 1; target 30 teams × 15/31
     assert (inspections.value, inspections.delta, inspections.target) == (2, 1, round(30 * 15 / 31))
 
     timely = kpis["kpi_timeliness"]

@@ -327,6 +327,13 @@ def make_teams(rng: np.random.Generator, villages: list[dict], as_of: dt.date) -
     )
 
 
+def year_scores(rng: np.random.Generator, teams: pd.DataFrame) -> np.ndarray:
+    """Last year-end assessment (年度考核得分) of each team: near its monthly score, spread over all four grades."""
+    weak = (teams["checkin_rate"] < 0.93).to_numpy()
+    score = teams["monthly_score"].to_numpy() - 5 - 10 * weak + rng.normal(0, 8, len(teams))
+    return np.round(np.clip(score, 40, 99), 1)
+
+
 FINDINGS = [
     "驻村不住村，工作队员连续多日不在岗", "工作日志记录不完整", "打卡记录与实际在岗不符", "一户一策帮扶计划未更新",
     "监测对象识别不及时", "信息采集录入超时限", "饮水问题反映后未及时整改", "危房改造进度滞后",
@@ -393,14 +400,18 @@ PROJECT_KINDS = [
 
 
 def make_projects(rng: np.random.Generator, villages: list[dict], towns: list[dict], as_of: dt.date) -> pd.DataFrame:
-    """The year's funded projects (衔接资金项目): budgets, stages and disbursement, some towns lagging."""
+    """The year's funded projects (衔接资金项目): budgets, stages and disbursement, some towns lagging.
+
+    The ledger also carries last year's projects (资金年度 one less), which this year's
+    figures leave out, and the amount reimbursed (已报账金额) of each: spending is
+    reimbursed some time after it is paid, so the money rate trails the stages.
+    """
     lag = {t["index"]: rng.uniform(0.55, 1.05) for t in towns}
     year_share = (as_of - dt.date(as_of.year, 1, 1)).days / 365.0
     rows = []
     for v in villages:
         for _ in range(int(rng.poisson(1.6 + 1.2 * v["former_poverty_village"]))):
-            category, item, (lo, hi) = PROJECT_KINDS[int(rng.integers(len(PROJECT_KINDS)))]
-            budget = float(rng.integers(lo, hi + 1) * 10000)
+            category, item, budget = _project_kind(rng)
             progress = np.clip(rng.normal(year_share * 1.05, 0.2) * lag[v["town"]], 0, 1)
             status = (
                 "planned"
@@ -415,7 +426,38 @@ def make_projects(rng: np.random.Generator, villages: list[dict], towns: list[di
                 0.0 if status == "planned" else round(budget * (1.0 if status == "reimbursed" else progress), -2)
             )
             rows.append((f"{v['name']}{item}", v["village_code"], category, budget, disbursed, status))
-    frame = pd.DataFrame(rows, columns=["name", "village_code", "category", "budget", "disbursed", "status"])
-    frame.insert(0, "project_id", [f"XM{as_of.year}{i + 1:04d}" for i in range(len(frame))])
+    frame = _project_frame(rows, as_of.year)
+    # drawn after everything above, so that the projects of the year stay as they were
+    frame = pd.concat([frame, _last_years_projects(rng, villages, as_of.year - 1)], ignore_index=True)
+    share = {"planned": (0.0, 0.0), "started": (0.0, 0.6), "completed": (0.4, 1.0), "reimbursed": (1.0, 1.0)}
+    lo, hi = (frame["status"].map({s: bounds[k] for s, bounds in share.items()}).to_numpy() for k in (0, 1))
+    frame.insert(6, "reimbursed_amount", np.round(frame["disbursed"] * rng.uniform(lo, hi), -2))
+    frame["year"] = frame["year"].astype("int64")
     frame["as_of"] = pd.Timestamp(as_of).as_unit("ms")
+    return frame
+
+
+def _last_years_projects(rng: np.random.Generator, villages: list[dict], year: int) -> pd.DataFrame:
+    """Last year's projects still in the ledger: completed or reimbursed, about one village in four."""
+    rows = []
+    for v in villages:
+        if rng.random() < 0.25:
+            category, item, budget = _project_kind(rng)
+            status = "reimbursed" if rng.random() < 0.8 else "completed"
+            disbursed = budget if status == "reimbursed" else round(budget * rng.uniform(0.85, 1.0), -2)
+            rows.append((f"{v['name']}{item}", v["village_code"], category, budget, disbursed, status))
+    return _project_frame(rows, year)
+
+
+def _project_kind(rng: np.random.Generator) -> tuple[str, str, float]:
+    """A project's category, name and budget (yuan)."""
+    category, item, (lo, hi) = PROJECT_KINDS[int(rng.integers(len(PROJECT_KINDS)))]
+    return category, item, float(rng.integers(lo, hi + 1) * 10000)
+
+
+def _project_frame(rows: list[tuple], year: int) -> pd.DataFrame:
+    """Project rows of one fund year, numbered XM<year>0001, XM<year>0002 and so on."""
+    frame = pd.DataFrame(rows, columns=["name", "village_code", "category", "budget", "disbursed", "status"])
+    frame.insert(0, "project_id", [f"XM{year}{i + 1:04d}" for i in range(len(frame))])
+    frame["year"] = year
     return frame

@@ -29,6 +29,7 @@ from geodata.demo._people import (
     make_inspections,
     make_projects,
     make_teams,
+    year_scores,
 )
 from geodata.demo._water import UNSAFE_SHARE, make_water_samples, plant_profiles
 
@@ -74,6 +75,7 @@ def make_demo_county(
     last = inspections.groupby("team_id")["date"].max()
     teams["last_inspected_on"] = teams["team_id"].map(last).astype("datetime64[ms]")
     projects = make_projects(rng["ledgers"], villages, land.towns, as_of)
+    teams["year_score"] = year_scores(rng["ledgers"], teams)  # drawn last: the ledgers above stay as they were
     sites = _water_sites(rng["water"], villages, facilities)
     samples = make_water_samples(rng["water"], sites, as_of)
     step("ledgers")

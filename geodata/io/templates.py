@@ -57,9 +57,9 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "hazards": {"hazard_id": "H001", "kind": "滑坡", "level": "中"},
     "elevation": {"row": 0, "col": 0, "elev_m": 1850.0},
     "projects": {"project_id": "P2026001", "name": "红星村道路硬化", "category": "基础设施", "budget": 500000,
-                 "disbursed": 150000, "status": "已开工"},
+                 "disbursed": 150000, "reimbursed_amount": 100000, "status": "已开工", "year": 2026},
     "teams": {"team_id": "T001", "unit": "县农业农村局", "leader": "王五", "members": 3, "checkin_rate": 0.98,
-              "days_in_village": 60, "monthly_score": 92},
+              "days_in_village": 60, "monthly_score": 92, "year_score": 88},
     "inspections": {"inspection_id": "DC2026001", "inspector": "督查组", "team_id": "T001", "finding": "帮扶手册未更新",
                     "rectified": "否"},
 }  # fmt: skip
