@@ -116,6 +116,12 @@ def see_quality(page: Page, url: str) -> None:
     page.click("#tab-quality")
     page.wait_for_selector("#quality-map .js-plotly-plot")
     page.wait_for_selector("#quality-list .ag-row")
+    page.wait_for_function(  # MapLibre has drawn the villages (a busy machine draws seconds after the DOM)
+        "() => { const gd = document.querySelector('#quality-map .js-plotly-plot');"
+        " const m = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;"
+        " return !!m && m.map.loaded(); }",
+        timeout=60_000,
+    )
     page.screenshot(path=str(SCREENSHOTS / "data_quality.png"), full_page=True)
 
 
