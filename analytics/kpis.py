@@ -100,11 +100,7 @@ def wall_kpis(
     inspected_now, inspected_before, month_target = _teams_inspected_this_month(records, as_of, settings)
     elapsed = as_of.day / calendar.monthrange(as_of.year, as_of.month)[1]
     identify, entry = _num(now, "sla_identify_ok_share"), _num(now, "sla_entry_ok_share")
-    timely = min((v for v in (identify, entry) if v is not None), default=None)
-    timely_before = min(
-        (v for v in (_num(before, "sla_identify_ok_share"), _num(before, "sla_entry_ok_share")) if v is not None),
-        default=None,
-    )
+    timely, timely_before = _timely(now), _timely(before)
     closed, plan, close_by = _cd_plan(records, as_of, settings)
     share, count = {"kind": "share", "settings": settings}, {"kind": "count", "settings": settings}
     tiles = [
@@ -122,7 +118,7 @@ def wall_kpis(
             "kpi_cd_closed",
             closed,
             plan,
-            before=None,
+            before=_cd_before(closed, now, before),
             **count,
             close_by=close_by.isoformat(),
             overdue=_num(now, "cd_cases_overdue"),
@@ -172,6 +168,19 @@ def wall_kpis(
         _kpi("kpi_timeliness", timely, 1.0, before=timely_before, **share, identify=identify, entry=entry),
     ]
     return [_no_data(k) if KPI_SOURCE.get(k.key) in records.absent else k for k in tiles]
+
+
+def _cd_before(closed: float, now: pd.Series, before: pd.Series | None) -> float | None:
+    """Last month's closed cases, so that the tile's change is the cases accepted since (from the county rows)."""
+    accepted_now, accepted_before = _num(now, "cd_cases_accepted"), _num(before, "cd_cases_accepted")
+    if accepted_now is None or accepted_before is None:
+        return None
+    return closed - (accepted_now - accepted_before)
+
+
+def _timely(row: pd.Series | None) -> float | None:
+    values = (_num(row, "sla_identify_ok_share"), _num(row, "sla_entry_ok_share"))
+    return min((v for v in values if v is not None), default=None)
 
 
 def _no_data(kpi: Kpi) -> Kpi:
@@ -267,3 +276,33 @@ def _cd_plan(records: Records, as_of: dt.date, settings: Settings) -> tuple[floa
     planned = cases[this_year] if settings.wall.cd_plan == 0 else cases
     plan = float(len(planned)) if settings.wall.cd_plan == 0 else float(settings.wall.cd_plan)
     return float(planned["accepted"].sum()), plan, close_by
+
+
+# What each tile's trend line plots from a month-end county row (the tile's own figure, or its closest measure).
+TREND = {
+    "kpi_monitoring": _eliminated,
+    "kpi_cd_closed": lambda row: _num(row, "cd_cases_accepted"),
+    "kpi_water_pass": _pass_rate,
+    "kpi_water_unsafe": lambda row: _num(row, "water_unsafe_households"),
+    "kpi_spend": lambda row: _num(row, "spend_rate"),
+    "kpi_checkin": lambda row: _num(row, "team_checkin_rate"),
+    "kpi_timeliness": _timely,
+}
+
+
+def kpi_trends(snapshots: pd.DataFrame | None, records: Records, *, months: int) -> dict[str, pd.Series]:
+    """Each tile's values at the last ``months`` month-end snapshots (county rows), indexed by date.
+
+    No snapshots give no series (never zeros); a value unknown at a date is NaN there. The
+    teams inspected are counted from the dated inspection records for each month.
+    """
+    if snapshots is None or not len(snapshots) or months <= 0:
+        return {}
+    rows = snapshots.assign(as_of=pd.to_datetime(snapshots["as_of"])).sort_values("as_of").tail(months)
+    dates = [pd.Timestamp(d).date() for d in rows["as_of"]]
+    out = {
+        key: pd.Series([value(row) for _, row in rows.iterrows()], index=dates, dtype=float)
+        for key, value in TREND.items()
+    }
+    out["kpi_inspections"] = pd.Series([float(len(teams_inspected(records, d))) for d in dates], index=dates)
+    return {key: series for key, series in out.items() if KPI_SOURCE.get(key) not in records.absent}

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from analytics.roads import RoadGraph, build_road_graph, distance_to_nearest
-from analytics.water import judge_samples
+from analytics.water import judge_each_sample, samples_in_window
 from geodata._errors import InputError
 from geodata.io.crs import county_epsg
 from geodata.settings import Settings
@@ -76,8 +76,14 @@ class Records:
         return frozenset(self.unit_key(table, 6)[known].unique())
 
 
-def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings: Settings) -> Records:
-    """Record tables from store layers (EPSG:4490); missing optional layers give empty tables."""
+def prepare_records(
+    layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings: Settings, judged: pd.DataFrame | None = None
+) -> Records:
+    """Record tables from store layers (EPSG:4490); missing optional layers give empty tables.
+
+    ``judged`` is :func:`judged_samples` of the same layers, when the caller prepares
+    several dates (``battlemap history`` judges the lab results once).
+    """
     villages = layers["villages"]
     epsg = county_epsg(villages)
     metric_villages = villages.to_crs(epsg)
@@ -95,7 +101,9 @@ def prepare_records(layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings
     counties = rec.tables["villages"]["village_code"].astype("str").str[:6].unique()
     county = str(counties[0]) if len(counties) == 1 else None
     rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of, county=county)
-    rec.tables["samples"] = _samples(layers.get("water_tests"), metric_villages, epsg, settings, as_of)
+    if judged is None:
+        judged = judged_samples(layers, settings, metric_villages=metric_villages)
+    rec.tables["samples"] = _samples(judged, as_of)
     rec.tables["projects"] = _projects(layers.get("projects"), settings, as_of)
     rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
     rec.tables["inspections"] = inspection_records(layers.get("inspections"), as_of)
@@ -164,11 +172,11 @@ def _households(h: gpd.GeoDataFrame, settings: Settings, as_of: dt.date) -> pd.D
     Every optional column may be absent or empty: an unknown value never makes a
     household fail a check (the counts say how many are *known* to fail).
     """
-    out = pd.DataFrame(h.drop(columns=h.geometry.name)).reset_index(drop=True)
+    out = as_recorded_on(pd.DataFrame(h.drop(columns=h.geometry.name)).reset_index(drop=True), as_of)
     members = out["members"].fillna(0).astype(float)
     income = _optional_number(out, "per_capita_income")
     lines = settings.poverty
-    out["monitored"] = out["status"].eq("monitored")
+    out["monitored"] = out["status"].eq("monitored") & ~out.pop("identified_later")
     out["monitored_persons"] = members.where(out["monitored"], 0.0)
     out["poor"] = income < lines.poverty_line  # unknown income: not poor
     out["poor_persons"] = members.where(out["poor"], 0.0)
@@ -184,6 +192,28 @@ def _households(h: gpd.GeoDataFrame, settings: Settings, as_of: dt.date) -> pd.D
     out["housing_insecure"] = grade.isin(settings.housing.insecure_grades)
     out = out.join(_monitoring_flags(out, income, members, settings)).join(_timeliness(out, settings, as_of))
     out["unmonitored_at_risk"] = ~out["monitored"] & (out["at_risk"] | out["clue_overdue"])
+    return out
+
+
+HOUSEHOLD_DATES = ("risk_found_on", "identified_on", "entered_on", "eliminated_on")
+
+
+def as_recorded_on(households: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Households as their dated records stood at the end of ``as_of`` (for month-end snapshots).
+
+    A date after ``as_of`` had not happened yet: it is blanked; a monitored household
+    identified later was not monitored then (``identified_later``), and a risk eliminated
+    later (``eliminated_on``) was not eliminated then. Undated statuses count as recorded.
+    """
+    out = households.copy()
+    end = pd.Timestamp(as_of)
+    later = {c: _optional_date(out, c) > end for c in HOUSEHOLD_DATES}
+    for column, after in later.items():
+        if column in out and after.any():
+            out[column] = out[column].where(~after)
+    out["identified_later"] = later["identified_on"].to_numpy()
+    if "risk_eliminated" in out and later["eliminated_on"].any():
+        out["risk_eliminated"] = out["risk_eliminated"].astype("boolean").mask(later["eliminated_on"], False)
     return out
 
 
@@ -343,7 +373,7 @@ def _cases(
         )
     cfg = settings.housing
     village = households.set_index("household_id")["village_code"] if len(households) else pd.Series(dtype=object)
-    out = pd.DataFrame(housing).copy()
+    out = cases_on(pd.DataFrame(housing), as_of)
     out["village_code"] = out["household_id"].map(village)
     out["without_household"] = out["village_code"].isna()
     if county is not None:
@@ -365,6 +395,30 @@ def _cases(
     return out.reset_index(drop=True)
 
 
+CASE_STAGES = ("pending", "started", "completed", "accepted")  # each with the date it was reached: <stage>_on
+
+
+def cases_on(housing: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The C/D ledger as it stood at the end of ``as_of``: cases appraised later left out, stages dated back.
+
+    A case's stage goes back one step while the date it reached that stage
+    (``started_on``, ``completed_on``, ``accepted_on``) is after ``as_of``; a stage
+    without a date counts as reached (ledgers that keep no dates read as today).
+    """
+    end = pd.Timestamp(as_of)
+    out = housing[~(_optional_date(housing, "appraised_on") > end).to_numpy()].copy()
+    rank = out["stage"].map({s: i for i, s in enumerate(CASE_STAGES)})
+    for index in range(len(CASE_STAGES) - 1, 0, -1):
+        later = (_optional_date(out, f"{CASE_STAGES[index]}_on") > end).to_numpy()
+        rank = rank.mask((rank == index).to_numpy() & later, index - 1)
+    staged = rank.map(dict(enumerate(CASE_STAGES))).where(rank.notna(), out["stage"])
+    if "subsidy_paid" in out:  # a subsidy is paid on acceptance at the earliest
+        demoted = (out["stage"].eq("accepted") & staged.ne("accepted")).to_numpy()
+        out["subsidy_paid"] = out["subsidy_paid"].astype("boolean").mask(demoted, False)
+    out["stage"] = staged
+    return out.reset_index(drop=True)
+
+
 def _deadline(cases: pd.DataFrame, complete_by: str, as_of: dt.date) -> pd.Series:
     """Each case's construction deadline: its own, else ``complete_by`` of the year it was appraised in.
 
@@ -380,29 +434,47 @@ def _deadline(cases: pd.DataFrame, complete_by: str, as_of: dt.date) -> pd.Serie
     return own.fillna(default)
 
 
-def _samples(
-    tests: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame, epsg: int, settings: Settings, as_of: dt.date
-) -> pd.DataFrame:
-    """Water samples judged against GB 5749-2022, each with the village of its site.
+SAMPLE_COLUMNS = [
+    "sample_id",
+    "village_code",
+    "in_window",
+    "failed_indicators",
+    *(f"{f}_in_window" for f in SAMPLE_FLAGS),
+]
 
-    Counted flags: ``failing_in_window``, ``nuclide_in_window`` (needs nuclide analysis)
-    and ``complete_in_window`` (every indicator of the monitoring plan tested).
-    """
-    cols = ["sample_id", "village_code", "in_window", "failed_indicators", *(f"{f}_in_window" for f in SAMPLE_FLAGS)]
+
+def judged_samples(
+    layers: dict[str, pd.DataFrame], settings: Settings, *, metric_villages: gpd.GeoDataFrame | None = None
+) -> pd.DataFrame | None:
+    """Water samples judged against GB 5749-2022 (any date), each with the village of its site; None without tests."""
+    tests = layers.get("water_tests")
     if tests is None or not len(tests):
-        return pd.DataFrame(columns=cols)
+        return None
+    if metric_villages is None:
+        metric_villages = layers["villages"].to_crs(county_epsg(layers["villages"]))
     tests = tests.copy()
     missing = tests["village_code"].isna() if "village_code" in tests else pd.Series(True, index=tests.index)
     if missing.any():
-        pts = tests.loc[missing].to_crs(epsg)
-        p_idx, v_idx = shapely.STRtree(np.asarray(villages.geometry.values)).query(
+        pts = tests.loc[missing].to_crs(metric_villages.crs)
+        p_idx, v_idx = shapely.STRtree(np.asarray(metric_villages.geometry.values)).query(
             np.asarray(pts.geometry.values), predicate="intersects"
         )
         first = pd.Series(v_idx, index=p_idx).groupby(level=0).first()
         codes = pd.Series(None, index=range(len(pts)), dtype=object)
-        codes[first.index] = villages["village_code"].to_numpy()[first.to_numpy()]
+        codes[first.index] = metric_villages["village_code"].to_numpy()[first.to_numpy()]
         tests.loc[missing, "village_code"] = codes.to_numpy()
-    samples = judge_samples(tests, settings, as_of=as_of)
+    return judge_each_sample(tests, settings)
+
+
+def _samples(judged: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:
+    """The judged samples as of ``as_of``: ``in_window`` and the counted flags.
+
+    Counted flags: ``failing_in_window``, ``nuclide_in_window`` (needs nuclide analysis)
+    and ``complete_in_window`` (every indicator of the monitoring plan tested).
+    """
+    if judged is None:
+        return pd.DataFrame(columns=SAMPLE_COLUMNS)
+    samples = samples_in_window(judged, as_of)
     for flag, column in SAMPLE_FLAGS.items():
         samples[f"{flag}_in_window"] = samples[column] & samples["in_window"]
     return samples[samples["village_code"].notna()].reset_index(drop=True)
@@ -526,7 +598,8 @@ def inspection_records(inspections: pd.DataFrame | None, as_of: dt.date) -> pd.D
     out = pd.DataFrame(inspections).copy()
     out["date"] = pd.to_datetime(out["date"])
     out = out[out["date"] <= pd.Timestamp(as_of)]
-    rectified = out["rectified"].astype("boolean").fillna(False).astype(bool)
+    rectified_later = (_optional_date(out, "rectified_on") > pd.Timestamp(as_of)).to_numpy()
+    rectified = out["rectified"].astype("boolean").fillna(False).astype(bool) & ~rectified_later
     out["open_finding"] = out["finding"].notna() & out["finding"].astype("str").str.strip().ne("") & ~rectified
     return out.reset_index(drop=True)
 

@@ -166,6 +166,20 @@ def judge_samples(tests: pd.DataFrame, settings: Settings, *, as_of: dt.date) ->
     ``unknown_indicators`` (names the limits table does not know), ``complete`` and the
     plan's ``missing_indicators``.
     """
+    return samples_in_window(judge_each_sample(tests, settings), as_of)
+
+
+def samples_in_window(judged: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Judged samples (:func:`judge_each_sample`) with ``in_window``: sampled within their window up to ``as_of``."""
+    samples = judged.copy()
+    end = pd.Timestamp(as_of)
+    start = end - pd.to_timedelta(samples.pop("window_days"), unit="D")  # own sources are tested once a year
+    samples["in_window"] = (samples["sampled_on"] > start) & (samples["sampled_on"] <= end)
+    return samples
+
+
+def judge_each_sample(tests: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """What :func:`judge_samples` says of each sample, whatever the date: judged once for every month-end."""
     judged = tests[["sample_id", "site_id", "village_code", "sampled_on"]].join(judge_results(tests, settings))
     judged["indicator"] = tests["indicator"].astype("str")
     judged["site_type"] = _site_types(tests)
@@ -190,9 +204,6 @@ def judge_samples(tests: pd.DataFrame, settings: Settings, *, as_of: dt.date) ->
     unknown = judged[judged["code"].isna()][["sample_id", "indicator"]].rename(columns={"indicator": "code"})
     samples["unknown_indicators"] = _codes_per_sample(unknown)
     samples = samples.join(_completeness(judged, samples["site_type"], settings))
-    end = pd.Timestamp(as_of)
-    start = end - pd.to_timedelta(samples.pop("window_days"), unit="D")  # own sources are tested once a year
-    samples["in_window"] = (samples["sampled_on"] > start) & (samples["sampled_on"] <= end)
     return samples.reset_index()
 
 

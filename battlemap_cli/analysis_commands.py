@@ -12,12 +12,12 @@ from tqdm import tqdm
 
 from analytics import INPUT_LAYERS, compute_indicators, explain, prepare_records
 from analytics.explain import missing_layer
-from analytics.history import HISTORY, with_snapshot
 from geodata._errors import InputError
 from geodata.io.spreadsheet import safe_cells, safe_csv
 from geodata.settings import get_settings
-from geodata.store import open_store, write_computed
+from geodata.store import Store, open_store, write_computed
 from geodata.store.county_reader import CountyReader
+from geodata.store.snapshots import read_snapshot, snapshot_dates
 
 TABLES = {"village": "village_indicators", "town": "town_indicators", "county": "county_indicators"}
 
@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("indicators", parents=[common], help="print an indicator table from the store")
     p.add_argument("--level", choices=list(TABLES), default="village")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("--as-of", type=_date, default=None, help="a snapshot date (see `battlemap history`)")
     p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("explain", parents=[common], help="list the records behind one number")
@@ -80,7 +81,6 @@ def cmd_build(args: argparse.Namespace) -> int:
             layers = read_inputs(args.store)
             _advance(bar, "read")
             tables = compute_indicators(layers, as_of=as_of, progress=lambda s: _advance(bar, s))
-        tables = with_snapshot(tables, store.read_or_none(HISTORY), as_of)
         write_computed(store, tables, as_of=as_of, detail={"engine": args.engine})
         _advance(bar, "written")
     county = tables["county_indicators"].iloc[0]
@@ -101,10 +101,13 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     """Print one indicator table as CSV or JSON records."""
     store = open_store(args.store)
     name = TABLES[args.level]
-    if not store.has(name):
+    if args.as_of is not None:
+        frame = _snapshot(store, args.level, args.as_of)
+    elif not store.has(name):
         msg = f"{store.label} has no {name}: run `battlemap build` first"
         raise InputError(msg)
-    frame = pd.DataFrame(store.read(name))
+    else:
+        frame = pd.DataFrame(store.read(name))
     frame = frame.drop(columns=[c for c in ("geometry",) if c in frame])
     if args.format == "json":
         sys.stdout.write(
@@ -114,6 +117,19 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     else:
         safe_cells(frame.drop(columns=["settings"])).to_csv(sys.stdout, index=False)
     return 0
+
+
+def _snapshot(store: Store, level: str, as_of: dt.date) -> pd.DataFrame:
+    """The snapshot of ``level`` as of ``as_of``; without one, an error that lists the dates there are."""
+    frame = read_snapshot(store, level, as_of)
+    if frame is None:
+        dates = snapshot_dates(store)
+        have = (
+            ", ".join(str(d) for d in dates) if dates else "none: run `battlemap history --from YYYY-MM --to YYYY-MM`"
+        )
+        msg = f"{store.label} has no snapshot as of {as_of}; snapshot dates: {have}"
+        raise InputError(msg)
+    return frame
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

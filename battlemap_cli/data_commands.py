@@ -9,7 +9,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from analytics.history import last_months
+from battlemap_cli.analysis_commands import read_inputs
+from battlemap_cli.history_command import write_history
 from geodata._errors import InputError
+from geodata.demo import DEMO_AS_OF
 from geodata.demo.store import DEMO_STEPS, write_demo
 from geodata.io.importer import import_layer, prepare_layer
 from geodata.io.templates import template_workbook
@@ -64,6 +68,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         counts = write_demo(store, seed=seed, households=args.households, progress=lambda s: _step(bar, s))
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
     print(f"demo county (seed {seed}) written to {store.label} in {time.perf_counter() - started:.1f} s: {summary}")
+    dates = last_months(DEMO_AS_OF, get_settings().demo_history_months)
+    if dates:
+        started = time.perf_counter()
+        write_history(args.store, read_inputs(args.store), dates)
+        print(f"history: {len(dates)} month-ends to {dates[-1]} in {time.perf_counter() - started:.1f} s")
     return 0
 
 

@@ -11,6 +11,7 @@ from battlemap_cli import (
     analysis_commands,
     data_commands,
     export_command,
+    history_command,
     kiosk_command,
     route_commands,
     serve_command,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     data_commands.register(sub, common)
     analysis_commands.register(sub, common)
+    history_command.register(sub, common)
     export_command.register(sub, common)
     sites_command.register(sub, common)
     route_commands.register(sub, common)

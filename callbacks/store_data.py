@@ -20,12 +20,13 @@ import pandas as pd
 
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
 from analytics.build_state import INDICATOR_TABLES, is_current
-from analytics.history import HISTORY, snapshot_before, with_snapshot
+from analytics.history import compute_history, previous_month_end, snapshot_before
 from analytics.townships import townships
 from callbacks.shared_cache import SharedCache
 from geodata.private.jobs import JobBoard
 from geodata.settings import get_settings
 from geodata.store import Frame, Store, write_computed
+from geodata.store.snapshots import read_series, write_snapshots
 from layers.geometry import features_within, unit_polygons
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,6 @@ class StoreData:
         progress("read")
         as_of = dt.date.today()
         tables = compute_indicators(layers, as_of=as_of, settings=get_settings(), progress=progress)
-        tables = with_snapshot(tables, self.store.read_or_none(HISTORY), as_of)
         write_computed(
             self.store, tables, as_of=as_of, detail={"engine": "pandas", "after": "import"}, expect_stamp=stamp
         )
@@ -224,14 +224,37 @@ class StoreData:
             f"indicators@{as_of}:{level}", lambda: self._indicator_tables(as_of)[f"{level}_indicators"], shared=True
         )
 
-    def county_before(self, date: dt.date) -> pd.Series:
-        """The county's indicators as they were on ``date``: the newest build snapshot on or before it.
+    def snapshots(self, level: str) -> pd.DataFrame | None:
+        """Every month-end snapshot of ``level`` (``battlemap history``), oldest first; None without any."""
+        return self.cached(f"snapshots:{level}", lambda: read_series(self.store, level), shared=True)
 
-        Without one they are recomputed from today's data as of ``date`` (dated records
-        move back in time; statuses without dates cannot).
+    def county_last_month(self) -> pd.Series:
+        """The county's indicators at the end of the month before the current date ("较上月").
+
+        The snapshot of that month-end when the store has one, else the same figures
+        computed from the dated records as of that day (the code path of the snapshots).
         """
-        snapshot = snapshot_before(self.layer_or_none(HISTORY), date)
-        return snapshot if snapshot is not None else self.indicators_at("county", date).iloc[0]
+        end = previous_month_end(self.as_of())
+        snapshot = snapshot_before(self.snapshots("county"), end)
+        if snapshot is not None and pd.Timestamp(snapshot["as_of"]).date() == end:
+            return snapshot
+        return self.indicators_at("county", end).iloc[0]
+
+    def villages_last_month(self) -> pd.DataFrame | None:
+        """The village table at the end of the previous month (indexed by code), for the red list's moves.
+
+        From the snapshot of that month-end, else computed from the dated records as of it.
+        """
+        end = previous_month_end(self.as_of())
+        series = self.snapshots("village")
+        if series is not None and (rows := series[series["as_of"] == pd.Timestamp(end)]).shape[0]:
+            return rows.set_index("village_code")
+        return self.indicators_at("village", end)
+
+    def write_history(self, dates: list[dt.date]) -> None:
+        """Compute and store the month-end snapshots of ``dates`` (the demo county's history on first run)."""
+        layers = {name: f for name in INPUT_LAYERS if (f := self.store.read_or_none(name)) is not None}
+        write_snapshots(self.store, compute_history(layers, dates, settings=get_settings()), detail={"after": "demo"})
 
     def changed_at(self) -> dt.datetime:
         """When the data last changed: the newest import or build in the log, else the store's own time."""

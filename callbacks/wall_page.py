@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from analytics.kpis import Kpi, wall_kpis
+from analytics.kpis import Kpi, kpi_trends, wall_kpis
 from analytics.risk import risk_inputs
 from callbacks.access import WALL, allowed, identity, request_identity
 from callbacks.map_state import MapState
@@ -34,7 +34,7 @@ from geodata.settings import get_settings
 from layers.catalog import BY_KEY
 from layers.figure_json import json_ready
 from layers.i18n import lang_of, pick, t
-from layers.wall import BACKGROUND, RedEntry, poor_villages_text, red_list, tile_text, wall_figure
+from layers.wall import BACKGROUND, RedEntry, poor_villages_text, red_list, sparkline_svg, tile_text, wall_figure
 
 log = logging.getLogger(__name__)
 PATH = "/wall"
@@ -48,9 +48,7 @@ def register(app: dash.Dash, data: StoreData) -> None:
 
 def warm(data: StoreData) -> None:
     """Compute last month's county figures ahead of the first wall screen."""
-    warm_cache(
-        "the wall", lambda: data.county_before(data.as_of() - dt.timedelta(days=get_settings().wall.compare_days))
-    )
+    warm_cache("the wall", data.county_last_month)
 
 
 def rotation(pinned: str | None) -> list[str]:
@@ -178,29 +176,32 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallD
     town_names = dict(zip(data.shapes("town")["code"], data.shapes("town")["name"], strict=True))
     villages = data.indicators("village")
     raw = pd.DataFrame(risk_inputs(villages, settings))
-    entries = red_list(villages, raw, town_names, lang, length=settings.wall.red_list_length)
+    last_month = data.villages_last_month()
+    entries = red_list(villages, raw, town_names, lang, length=settings.wall.red_list_length, last_month=last_month)
     as_of = data.as_of()
-    before = data.county_before(as_of - dt.timedelta(days=settings.wall.compare_days))
     county = data.indicators("county").iloc[0]
-    kpis = wall_kpis(county, before, data.records(), as_of=as_of, settings=settings)
+    kpis = wall_kpis(county, data.county_last_month(), data.records(), as_of=as_of, settings=settings)
+    trends = kpi_trends(data.snapshots("county"), data.records(), months=settings.wall.sparkline_months)
     ind = BY_KEY[key]
     return WallData(
         figure=json_ready(figure),
         legend=legend_items(view.ind, view.classes, lang),
         title=pick((ind.zh, ind.en), lang),
-        tiles=[_tile(k, lang) for k in kpis],
+        tiles=[_tile(k, lang, trends.get(k.key)) for k in kpis],
         red_list=[_red_item(e, lang) for e in entries],
         poor=poor_villages_text(county, lang),
     )
 
 
-def _tile(kpi: Kpi, lang: str) -> html.Div:
+def _tile(kpi: Kpi, lang: str, trend: pd.Series | None) -> html.Div:
     text = tile_text(kpi, lang)
     progress = 0 if kpi.progress is None else round(kpi.progress * 100)
+    line = sparkline_svg(trend) if trend is not None and kpi.status != "nodata" else None
+    spark = [html.Img(src=line, className="tile-spark", alt=t("trend_months", lang, n=len(trend)))] if line else []
     return html.Div(
         [
             html.Div([html.Span(t(kpi.key, lang)), html.Span(text.mark, className="mark")], className="tile-label"),
-            html.Div([text.value, html.Span(text.suffix, className="tile-suffix")], className="tile-value"),
+            html.Div([text.value, html.Span(text.suffix, className="tile-suffix"), *spark], className="tile-value"),
             html.Div(html.Div(className="bar-fill", style={"width": f"{progress}%"}), className="tile-bar"),
             html.Div([html.Span(text.target), html.Span(text.delta, className="tile-delta")], className="tile-meta"),
             html.Div(text.detail, className="tile-detail"),
@@ -214,14 +215,21 @@ def _red_item(entry: RedEntry, lang: str) -> html.Li:
     who = [html.B(entry.name), html.Span(entry.town, className="town")]
     if entry.poor:
         who.append(html.Span(t("poor_village_tag", lang), className="poor-tag"))
+    moved = [html.Span(entry.moved, className=f"moved {_move_class(entry.moved)}")] if entry.moved else []
     return html.Li(
         [
             html.Span(f"{entry.score:.0f}", className="score"),
+            *moved,
             html.Span(who, className="who"),
             html.Span(entry.reason, className="why"),
         ],
         className="red" if entry.red else "",
     )
+
+
+def _move_class(moved: str) -> str:
+    """Up (worse: higher on the risk list), down, or same/new, for the arrow's colour."""
+    return {"↑": "up", "↓": "down"}.get(moved[:1], "same")
 
 
 def as_of_text(data: StoreData, lang: str, now: dt.datetime) -> tuple[str, str]:

@@ -521,7 +521,12 @@ class WallSettings:
     )
     level: str = _doc("village", "Units of the wall map: village or town.")
     red_list_length: int = _doc(10, "Villages on the red list (most at risk first).")
-    compare_days: int = _doc(30, "Tiles show the change against the indicators this many days before --as-of.")
+    compare_days: int = _doc(
+        30,
+        "Without month-end snapshots, tiles show the change against the indicators recomputed this many days "
+        "before --as-of; with them, against the end of the previous month.",
+    )
+    sparkline_months: int = _doc(12, "Month-end snapshots each tile's trend line shows (the newest ones).")
     water_pass_target: float = _doc(0.95, "Target share of water samples passing GB 5749-2022 in the window.")
     cd_plan: int = _doc(0, "C/D houses to close (销号) this year; 0 = every case whose deadline falls in the year.")
     cd_close_by: str = _doc("11-30", "Month-day by which this year's C/D cases are to be accepted and closed.")
@@ -708,6 +713,9 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
+    demo_history_months: int = _doc(
+        12, "Month-end snapshots (`battlemap history`) written with the demo county: the months before its date."
+    )
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with top-level fields or whole groups replaced."""

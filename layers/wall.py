@@ -7,6 +7,7 @@ No household row is ever an input.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
@@ -73,17 +74,49 @@ class RedEntry:
     reason: str
     red: bool
     poor: bool = False  # a poor village by 一高一低一无 (marked on the list)
+    moved: str = ""  # rank change since last month: "↑2", "↓1", "–", "新" (new on the list), "" (no earlier month)
+
+
+def risk_ranks(villages: pd.DataFrame) -> pd.Series:
+    """Each village's place by risk index (1 = most at risk, ties in table order); villages without one left out."""
+    ranked = villages[villages["risk_index"].notna()].sort_values("risk_index", ascending=False, kind="stable")
+    return pd.Series(range(1, len(ranked) + 1), index=ranked.index.astype(str))
+
+
+def rank_moves(now: pd.Series, before: pd.Series | None, *, length: int, lang: str) -> dict[str, str]:
+    """The change of place of each village on the list since ``before`` (↑ up, ↓ down, – same, new)."""
+    if before is None or not len(before):
+        return {}
+    moves = {}
+    for code, place in now[now <= length].items():
+        earlier = before.get(code)
+        if earlier is None or earlier > length:
+            moves[code] = t("rank_new", lang)
+        else:
+            step = int(earlier) - int(place)
+            moves[code] = f"↑{step}" if step > 0 else f"↓{-step}" if step < 0 else "–"
+    return moves
 
 
 def red_list(
-    villages: pd.DataFrame, raw: pd.DataFrame, town_names: dict[str, str], lang: str, *, length: int
+    villages: pd.DataFrame,
+    raw: pd.DataFrame,
+    town_names: dict[str, str],
+    lang: str,
+    *,
+    length: int,
+    last_month: pd.DataFrame | None = None,
 ) -> list[RedEntry]:
     """The ``length`` villages with the highest risk index, each with its two heaviest problems.
 
     ``raw`` holds each risk component's value before scaling (shares, or km for access),
     indexed like ``villages``; the reason names the components with the highest scores.
+    With ``last_month`` (the village table at the previous month-end) each entry says how
+    its place changed.
     """
-    table = villages[villages["risk_index"].notna()].sort_values("risk_index", ascending=False).head(length)
+    ranks = risk_ranks(villages)
+    moves = rank_moves(ranks, None if last_month is None else risk_ranks(last_month), length=length, lang=lang)
+    table = villages.loc[ranks.index[:length]] if len(ranks) else villages.iloc[:0]
     entries = []
     for code, row in table.iterrows():
         scores = pd.Series({name: row.get(f"risk_{name}") for name in raw.columns}, dtype=float).dropna()
@@ -98,6 +131,7 @@ def red_list(
                 reason=reason,
                 red=bool(row.get("risk_red", False)),
                 poor=bool(row.get("poor_village_flag", False)),
+                moved=moves.get(str(code), ""),
             )
         )
     return entries
@@ -183,3 +217,50 @@ def _detail(kpi: Kpi, lang: str) -> str:
         tail = f" · {t('doubtful_short', lang)} {_fmt(doubtful, 'count')}" if doubtful else ""
         return f"{t('risk_open', lang)} {_fmt(_extra(kpi, 'open'), 'count')}{tail}"
     return ""
+
+
+def sparkline_svg(values: pd.Series, *, target: float | None = None, width: int = 120, height: int = 28) -> str | None:
+    """A trend line as an SVG data URI (the last point marked, an optional dashed target); None without two values.
+
+    Gaps (NaN) break the line: a month without a value is never drawn as 0.
+    """
+    known = values.dropna()
+    if len(known) < 2:
+        return None
+    lows = [known.min(), *([target] if target is not None else [])]
+    highs = [known.max(), *([target] if target is not None else [])]
+    low, high = float(min(lows)), float(max(highs))
+    span = (high - low) or 1.0
+    pad = 3.0
+
+    def xy(i: int, v: float) -> str:
+        x = pad + i * (width - 2 * pad) / max(len(values) - 1, 1)
+        y = height - pad - (v - low) / span * (height - 2 * pad)
+        return f"{x:.1f},{y:.1f}"
+
+    points = values.to_numpy(dtype=float)
+    runs: list[list[str]] = [[]]
+    for i, v in enumerate(points):
+        if np.isnan(v):
+            runs.append([])
+        else:
+            runs[-1].append(xy(i, v))
+    lines = "".join(
+        f'<polyline points="{" ".join(r)}" fill="none" stroke="#8fd3ff" stroke-width="2"/>' for r in runs if len(r) > 1
+    )
+    dots = "".join(_dot(r[0], 2, "#8fd3ff") for r in runs if len(r) == 1)
+    last = int(np.flatnonzero(~np.isnan(points))[-1])
+    goal = ""
+    if target is not None:
+        y = xy(0, float(target)).split(",")[1]
+        goal = f'<line x1="0" y1="{y}" x2="{width}" y2="{y}" stroke="#9aa5b1" stroke-width="1" stroke-dasharray="3 3"/>'
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f"{goal}{lines}{dots}{_dot(xy(last, points[last]), 3, '#ffffff')}</svg>"
+    )
+    return "data:image/svg+xml;utf8," + quote(svg)
+
+
+def _dot(point: str, radius: int, colour: str) -> str:
+    cx, cy = point.split(",")
+    return f'<circle cx="{cx}" cy="{cy}" r="{radius}" fill="{colour}"/>'

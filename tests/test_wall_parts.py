@@ -193,8 +193,8 @@ def test_quantiles_with_many_ties_merge_classes_quietly() -> None:
     )
 
 
-def test_builds_keep_county_snapshots_for_last_month(tmp_path: Path) -> None:
-    from analytics.history import HISTORY, append_snapshot, snapshot_before
+def test_last_month_comes_from_the_snapshot_or_the_same_computation(tmp_path: Path) -> None:
+    from analytics.history import snapshot_before
     from callbacks.store_data import StoreData
     from tests.test_indicators_mini import layers
 
@@ -202,17 +202,16 @@ def test_builds_keep_county_snapshots_for_last_month(tmp_path: Path) -> None:
     with store.transaction() as tx:
         for name, frame in layers().items():
             tx.write(name, frame)
-    for as_of in ("2026-05-31", "2026-06-30", "2026-06-30"):  # the same day twice: one snapshot
-        assert main(["--store", str(store.path), "build", "--as-of", as_of]) == 0
-    history = store.read(HISTORY)
-    assert pd.to_datetime(history["as_of"]).dt.date.astype(str).tolist() == ["2026-05-31", "2026-06-30"]
-
+    assert main(["--store", str(store.path), "build", "--as-of", "2026-06-10"]) == 0
+    computed = StoreData(store).county_last_month()  # no snapshots yet: computed as of 2026-05-31
+    assert pd.Timestamp(computed["as_of"]).date() == dt.date(2026, 5, 31)
+    assert main(["--store", str(store.path), "history", "--from", "2026-04", "--to", "2026-05"]) == 0
     data = StoreData(store)
-    before = data.county_before(dt.date(2026, 6, 10))  # the newest snapshot on or before the date
+    before = data.county_last_month()
     assert pd.Timestamp(before["as_of"]).date() == dt.date(2026, 5, 31)
-    recomputed = data.county_before(dt.date(2026, 4, 30))  # before any build: recomputed from today's data
-    assert recomputed["households"] == before["households"]
+    assert before["households"] == computed["households"]
+    assert before["monitored_households"] == computed["monitored_households"]
 
     assert snapshot_before(None, dt.date(2026, 1, 1)) is None
-    one = append_snapshot(None, pd.DataFrame({"households": [5]}), dt.date(2026, 1, 31))
-    assert snapshot_before(one, dt.date(2026, 1, 30)) is None and len(one) == 1
+    one = pd.DataFrame({"households": [5], "as_of": [pd.Timestamp("2026-01-31")]})
+    assert snapshot_before(one, dt.date(2026, 1, 30)) is None

@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geodata.demo._dates import elimination_dates, stage_dates
 from geodata.demo._infra import make_facilities, make_hazards, make_roads
 from geodata.demo._land import CENTRE_LONLAT, GK_EPSG, Land, make_land
 from geodata.demo._names import COUNTY_NAME, person_names, surname_pool, town_names, village_names
@@ -41,7 +42,7 @@ DEMO_AS_OF = dt.date(2026, 11, 1)
 TARGET_SITES = 210  # water test sites, as in the seed county
 ELEVATION_STEP = 2  # the elevation layer keeps every 2nd cell of the 100 m terrain: a 200 m grid
 # one random stream each; "extras" draws the columns added later, so that the earlier draws stay as they were
-_STEPS = ("land", "names", "infra", "households", "ledgers", "water", "extras")
+_STEPS = ("land", "names", "infra", "households", "ledgers", "water", "extras", "dates")
 GENERATION_STEPS = ("land", "infrastructure", "households", "ledgers", "projected")  # reported to ``progress``
 Frame = gpd.GeoDataFrame | pd.DataFrame
 
@@ -78,6 +79,8 @@ def make_demo_county(
     teams["year_score"] = year_scores(rng["ledgers"], teams)  # drawn last: the ledgers above stay as they were
     sites = _water_sites(rng["water"], villages, facilities)
     samples = make_water_samples(rng["water"], sites, as_of)
+    people["eliminated_on"] = elimination_dates(rng["dates"], people, as_of)
+    housing = housing.join(stage_dates(rng["dates"], housing, as_of))
     step("ledgers")
     to_geo = _Geo()
     layers = {
