@@ -73,8 +73,10 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
     server = flask.Flask(__name__)
     server_config.configure(server, production=is_production)  # before anything else: refuse early
     opened = open_store(store)
-    ensure_demo_store(opened, seed=get_settings().demo_seed, production=is_production)
+    created = ensure_demo_store(opened, seed=get_settings().demo_seed, production=is_production)
     data = StoreData(opened, shared=SharedCache.for_store(opened))
+    if created:  # the demo county comes with its months of history, like `battlemap demo`
+        data.write_demo_history()
     app = dash.Dash(
         __name__,
         server=server,

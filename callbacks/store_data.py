@@ -20,9 +20,10 @@ import pandas as pd
 
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
 from analytics.build_state import INDICATOR_TABLES, is_current
-from analytics.history import compute_history, previous_month_end, snapshot_before
+from analytics.history import compute_history, last_months, previous_month_end, snapshot_before
 from analytics.townships import townships
 from callbacks.shared_cache import SharedCache
+from geodata.demo import DEMO_AS_OF
 from geodata.private.jobs import JobBoard
 from geodata.settings import get_settings
 from geodata.store import Frame, Store, write_computed
@@ -251,8 +252,14 @@ class StoreData:
             return rows.set_index("village_code")
         return self.indicators_at("village", end)
 
-    def write_history(self, dates: list[dt.date]) -> None:
-        """Compute and store the month-end snapshots of ``dates`` (the demo county's history on first run)."""
+    def write_demo_history(self) -> None:
+        """Compute and store the demo county's month-end snapshots (``demo_history_months`` before its date).
+
+        Called once, when the app has just written the demo county into an empty store.
+        """
+        dates = last_months(DEMO_AS_OF, get_settings().demo_history_months)
+        if not dates:
+            return
         layers = {name: f for name in INPUT_LAYERS if (f := self.store.read_or_none(name)) is not None}
         write_snapshots(self.store, compute_history(layers, dates, settings=get_settings()), detail={"after": "demo"})
 

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, Response
 
 from battlemap_cli.main import main
 from geodata.private.kiosk import create_token, revoke_token
+from geodata.settings import get_settings
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium, response_bodies, serving
 
@@ -152,3 +153,29 @@ def test_wall_soak_short() -> None:
     )
     assert result.rotations > 0 and result.refreshes > 0, result
     assert result.growth < 0.20, [s.heap_mb for s in result.samples]
+
+
+@pytest.mark.browser
+def test_wall_in_time_trends_and_rank_moves(wall_store: GeoPackageStore) -> None:
+    """With 12 month-end snapshots every tile draws its trend, 较上月 shows on the C/D tile, the red list its moves."""
+    assert main(["--store", str(wall_store.path), "history", "--from", "2025-11", "--to", "2026-10"]) == 0
+    _token_id, token = create_token(wall_store, "trend screen")
+    errors: list[str] = []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with serving(wall_store.path) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        open_wall(page, url, token)
+        page.wait_for_selector("#tile-kpi_monitoring img.tile-spark", timeout=30_000)
+        sparks = page.eval_on_selector_all(".tile img.tile-spark", "els => els.map(e => e.closest('.tile').id)")
+        wanted = {"tile-kpi_monitoring", "tile-kpi_cd_closed", "tile-kpi_water_pass", "tile-kpi_inspections"}
+        assert wanted <= set(sparks), sparks
+        assert page.evaluate("() => [...document.querySelectorAll('img.tile-spark')].every(i => i.naturalWidth > 0)")
+        assert "较上月" in (page.text_content("#tile-kpi_cd_closed .tile-delta") or "")
+        moves = page.eval_on_selector_all("#wall-red-list .moved", "els => els.map(e => e.textContent)")
+        assert len(moves) == get_settings().wall.red_list_length
+        assert all(m in {"–", "新"} or m[0] in "↑↓" for m in moves), moves
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SCREENSHOTS / "wall_trends_1920x1080.png"))
+    assert not errors, errors
