@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from analytics.indicators import build_indicators
-from analytics.records import judged_samples, prepare_records
+from analytics.records import place_records, prepare_records
 from geodata.settings import Settings
 
 AS_OF = "as_of"
@@ -65,10 +65,10 @@ def compute_history(
     Each is :func:`analytics.compute_indicators` as of that date; the lab results, which do
     not depend on it, are judged once for all.
     """
-    judged = judged_samples(layers, settings)
+    placed = place_records(layers, settings)
     out = {}
     for as_of in dates:
-        out[as_of] = build_indicators(prepare_records(layers, as_of=as_of, settings=settings, judged=judged))
+        out[as_of] = build_indicators(prepare_records(layers, as_of=as_of, settings=settings, placed=placed))
         if progress is not None:
             progress(as_of)
     return out

@@ -76,40 +76,30 @@ class Records:
         return frozenset(self.unit_key(table, 6)[known].unique())
 
 
-def prepare_records(
-    layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings: Settings, judged: pd.DataFrame | None = None
-) -> Records:
-    """Record tables from store layers (EPSG:4490); missing optional layers give empty tables.
+@dataclass(frozen=True)
+class Placed:
+    """What :func:`prepare_records` works out in space, the same at every date (computed once for a history).
 
-    ``judged`` is :func:`judged_samples` of the same layers, when the caller prepares
-    several dates (``battlemap history`` judges the lab results once).
+    Per household (aligned to the households layer's rows): hazard flags, the village the
+    point lies in and the road distances; per village the distances from its inner point;
+    the road pieces per village; and the water samples judged, each with its village.
     """
+
+    households: pd.DataFrame | None
+    village_access: pd.DataFrame
+    roads: pd.DataFrame
+    samples: pd.DataFrame | None
+
+
+def place_records(layers: dict[str, pd.DataFrame], settings: Settings) -> Placed:
+    """The spatial joins, road access and lab judgements of ``layers`` (EPSG:4490), none of which depend on a date."""
     villages = layers["villages"]
     epsg = county_epsg(villages)
     metric_villages = villages.to_crs(epsg)
-    absent = frozenset(name for name in OPTIONAL_LAYERS if layers.get(name) is None or not len(layers[name]))
-    rec = Records(as_of=as_of, settings=settings, absent=absent)
-    rec.tables["villages"] = _villages(villages)
     households = layers.get("households")
-    hh = _households(households, settings, as_of) if households is not None else _empty_households()
     hh_metric = households.to_crs(epsg) if households is not None and len(households) else None
-    if hh_metric is not None:
-        hh = hh.join(_hazard_flags(hh_metric, layers.get("hazards"), epsg))
-        hh = hh.join(_located_village(hh_metric, metric_villages, settings.imports.border_tolerance_m))
-    rec.tables["households"] = hh
-    rec.tables["villages"] = with_incidence_base(rec.tables["villages"], hh)
-    counties = rec.tables["villages"]["village_code"].astype("str").str[:6].unique()
-    county = str(counties[0]) if len(counties) == 1 else None
-    rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of, county=county)
-    if judged is None:
-        judged = judged_samples(layers, settings, metric_villages=metric_villages)
-    rec.tables["samples"] = _samples(judged, as_of)
-    rec.tables["projects"] = _projects(layers.get("projects"), settings, as_of)
-    rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
-    rec.tables["inspections"] = inspection_records(layers.get("inspections"), as_of)
     roads = layers.get("roads")
     metric_roads = roads.to_crs(epsg) if roads is not None and len(roads) else None
-    rec.tables["roads"] = _road_pieces(metric_roads, metric_villages)
     access = _access(
         metric_roads,
         layers.get("facilities"),
@@ -118,9 +108,46 @@ def prepare_records(
         households=hh_metric,
         villages=metric_villages,
     )
+    places = None
     if hh_metric is not None:
-        rec.tables["households"] = rec.tables["households"].join(access["households"])
-    rec.village_access = access["villages"]
+        places = _hazard_flags(hh_metric, layers.get("hazards"), epsg)
+        places = places.join(_located_village(hh_metric, metric_villages, settings.imports.border_tolerance_m))
+        places = places.join(access["households"])
+    return Placed(
+        households=places,
+        village_access=access["villages"],
+        roads=_road_pieces(metric_roads, metric_villages),
+        samples=judged_samples(layers, settings, metric_villages=metric_villages),
+    )
+
+
+def prepare_records(
+    layers: dict[str, pd.DataFrame], *, as_of: dt.date, settings: Settings, placed: Placed | None = None
+) -> Records:
+    """Record tables from store layers (EPSG:4490) as of ``as_of``; missing optional layers give empty tables.
+
+    ``placed`` is :func:`place_records` of the same layers and settings, when the caller
+    prepares several dates (``battlemap history`` places and judges once for all months).
+    """
+    placed = place_records(layers, settings) if placed is None else placed
+    absent = frozenset(name for name in OPTIONAL_LAYERS if layers.get(name) is None or not len(layers[name]))
+    rec = Records(as_of=as_of, settings=settings, absent=absent)
+    rec.tables["villages"] = _villages(layers["villages"])
+    households = layers.get("households")
+    hh = _households(households, settings, as_of) if households is not None else _empty_households()
+    if placed.households is not None:
+        hh = hh.join(placed.households)
+    rec.tables["households"] = hh
+    rec.tables["villages"] = with_incidence_base(rec.tables["villages"], hh)
+    counties = rec.tables["villages"]["village_code"].astype("str").str[:6].unique()
+    county = str(counties[0]) if len(counties) == 1 else None
+    rec.tables["cases"] = _cases(layers.get("housing"), hh, settings, as_of, county=county)
+    rec.tables["samples"] = _samples(placed.samples, as_of)
+    rec.tables["projects"] = _projects(layers.get("projects"), settings, as_of)
+    rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
+    rec.tables["inspections"] = inspection_records(layers.get("inspections"), as_of)
+    rec.tables["roads"] = placed.roads
+    rec.village_access = placed.village_access
     return rec
 
 

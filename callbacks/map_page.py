@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 import dash
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
@@ -28,7 +29,7 @@ from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
 from callbacks.store_data import StoreData, warm_cache
-from callbacks.views import choropleth_view, export_html, legend_items
+from callbacks.views import choropleth_view, compare_view, export_html, legend_items
 from geodata.io.privacy import MASKERS
 from geodata.private.db import PrivateDB
 from geodata.settings import get_settings
@@ -36,6 +37,7 @@ from layers import panel
 from layers.catalog import CATALOG
 from layers.figure_json import json_ready
 from layers.i18n import fill, pick, t
+from layers.sparkline import sparkline_svg
 from layers.unit_map import (
     CONTEXT_GROUPS,
     Context,
@@ -44,11 +46,13 @@ from layers.unit_map import (
     household_traces,
     map_figure,
     outline_trace,
+    side_by_side,
     unit_traces,
 )
 
 log = logging.getLogger(__name__)
 GRAPH = "map-graph"
+NOW = "now"  # the period picker's value for the current tables (a dropdown value cannot be None)
 DEFAULT_CONTEXT = {
     "county": ["roads", "hazards"],
     "town": ["roads", "facilities", "hazards"],
@@ -66,7 +70,7 @@ def _state(data: StoreData, query: dict[str, Any]) -> MapState:
     """The state asked for in the URL, kept within a township-scoped account's township."""
     towns = {c for c in data.indicators("town").index if in_scope(c)}
     villages = {c for c in data.indicators("village").index if in_scope(c)}
-    state = MapState.from_query(query, towns=towns, villages=villages)
+    state = MapState.from_query(query, towns=towns, villages=villages, periods=frozenset(data.periods()))
     scope = township_scope()
     if scope is not None and state.town != scope:
         state = dataclasses.replace(state, town=scope, village=None)
@@ -86,14 +90,19 @@ class MapContent:
 
 def map_content(data: StoreData, state: MapState) -> MapContent:
     """The map and what goes with it for ``state``, built once per store version (see :func:`warm_views`)."""
-    key = f"map-content:{state.town}:{state.village}:{state.layer}:{state.lang}"
+    key = f"map-content:{state.town}:{state.village}:{state.layer}:{state.lang}:{_when(state)}"
     return data.cached(key, lambda: _build_content(data, state), shared=True)
 
 
 def panel_content(data: StoreData, state: MapState) -> list[Any]:
     """The unit panel for ``state``, built once per store version."""
-    key = f"map-panel:{state.town}:{state.village}:{state.lang}"
+    key = f"map-panel:{state.town}:{state.village}:{state.lang}:{state.period}"
     return data.cached(key, lambda: _panel(data, state), shared=True)
+
+
+def _when(state: MapState) -> str:
+    """The period part of a cache key: the month shown, and the month compared with and how."""
+    return f"{state.period}:{state.compare}:{state.mode if state.compare else ''}"
 
 
 def warm_views(data: StoreData) -> None:
@@ -121,9 +130,10 @@ def warm_views(data: StoreData) -> None:
 def _build_content(data: StoreData, state: MapState) -> MapContent:
     """The map, legend, breadcrumb and page state for ``state`` (context groups shown by the level's default)."""
     lang = state.lang
-    view = choropleth_view(data, state)
+    view, earlier = choropleth_view(data, state), compare_view(data, state)
     shapes, ind, classes = view.shapes, view.ind, view.classes
-    traces = unit_traces(shapes, view.values, ind, classes, lang, opacity=0.3 if state.level == "village" else 0.85)
+    opacity = 0.3 if state.level == "village" else 0.85
+    traces = unit_traces(shapes, view.values, ind, classes, lang, opacity=opacity, change=view.change)
     bounds = shapes.total_bounds
     if state.level != "county":
         outline = data.shapes("town" if state.level == "town" else "village")
@@ -138,7 +148,13 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     households = masked_households(data, state.village) if state.level == "village" else None
     hh_traces = household_traces(households, lang) if households is not None else []
     all_traces = [*traces, *ctx_traces, *hh_traces]
-    fig = map_figure(all_traces, bounds, view=state.village or state.town or "county", basemap=get_settings().map)
+    name = state.village or state.town or "county"
+    fig = map_figure(all_traces, bounds, view=f"{name}-side" if earlier else name, basemap=get_settings().map)
+    if earlier is not None:
+        before = unit_traces(shapes, earlier.values, ind, earlier.classes, lang, opacity=opacity)
+        before += [go.Scattermap(tr) for tr in traces if tr.meta == "outline"]  # the unit drilled into, both sides
+        all_traces += before
+        side_by_side(fig, before, bounds, titles=(state.compare or "", state.period or f"{data.as_of():%Y-%m-%d}"))
     drill = {} if state.level == "village" else {str(code): state.drill(str(code)) for code in shapes["code"]}
     store = {
         "town": state.town,
@@ -146,10 +162,18 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
         "layer": state.layer,
         "lang": lang,
         "level": state.level,
+        "period": state.period,
+        "compare": state.compare,
+        "mode": state.mode,
         "groups": [tr.meta for tr in all_traces],
         "drill": drill,
     }
-    legend = [*legend_items(ind, classes, lang), *_key_items(context_key(lang, households=households is not None))]
+    legend = [
+        *legend_items(ind, classes, lang, since=state.compare if view.change else None),
+        *_key_items(context_key(lang, households=households is not None)),
+    ]
+    if state.period and households is not None:  # the ledgers keep no past positions or statuses of households
+        legend.append(html.Div(t("households_as_recorded", lang), className="period-note", id="period-note"))
     return MapContent(json_ready(fig), legend, _crumbs(data, state), visible, store)
 
 
@@ -250,8 +274,30 @@ def _header(data: StoreData, state: MapState, crumbs: list[Any]) -> html.Div:
                 ],
                 className="toolbar",
             ),
+            _period_controls(data, state),
         ],
         className="map-header",
+    )
+
+
+def _period_controls(data: StoreData, state: MapState) -> html.Div:
+    """The month shown (the current tables or a month-end snapshot) and the month to compare it with, and how."""
+    lang = state.lang
+    months = list(reversed(data.periods()))
+    shown = [{"label": f"{t('period_now', lang)} ({data.as_of():%Y-%m-%d})", "value": NOW}]
+    shown += [{"label": m[:7], "value": m} for m in months]
+    compare = [{"label": t("compare_none", lang), "value": NOW}, *({"label": m[:7], "value": m} for m in months)]
+    modes = [{"label": t(f"compare_{m}", lang), "value": m} for m in ("change", "side")]
+    return html.Div(
+        [
+            html.Label(t("period", lang), htmlFor="period-picker"),
+            dcc.Dropdown(id="period-picker", options=shown, value=state.period or NOW, clearable=False),
+            html.Label(t("compare_with", lang), htmlFor="compare-picker"),
+            dcc.Dropdown(id="compare-picker", options=compare, value=state.compare or NOW, clearable=False),
+            dcc.RadioItems(id="compare-mode", options=modes, value=state.mode, inline=True),
+        ],
+        className="period-controls",
+        hidden=not months,  # no snapshots: only the current tables
     )
 
 
@@ -280,9 +326,10 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
     level, code = (
         ("village", state.village) if state.village else ("town", state.town) if state.town else ("county", None)
     )
-    table = data.indicators(level)
+    table = data.indicators_in(level, state.period)
     row = table.iloc[0] if code is None else table.loc[code]
     code = code or str(table.index[0])
+    trends = data.unit_trend(level, code)
     rec = data.records()
     households = rec["households"][rec.unit_key("households", len(code)) == code]
     cases = rec["cases"][rec.unit_key("cases", len(code)) == code]
@@ -294,11 +341,20 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
                 html.Td(item["value"]),
                 html.Td(item["target"]),
                 html.Td("●", className={True: "ok", False: "bad", None: "nodata"}[item["ok"]]),
+                html.Td(_trend(trends, item, lang)),
             ]
         )
         for item in panel.key_indicators(row, settings, lang)
     ]
-    head = html.Tr([html.Th(t("indicators", lang)), html.Th(t("value", lang)), html.Th(t("target", lang)), html.Th("")])
+    head = html.Tr(
+        [
+            html.Th(t("indicators", lang)),
+            html.Th(t("value", lang)),
+            html.Th(t("target", lang)),
+            html.Th(""),
+            html.Th(t("trend", lang)),
+        ]
+    )
     nodata = panel.no_data_figure  # for a layer the county has not imported
     charts = [
         panel.status_chart(households, lang),
@@ -315,6 +371,18 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
         _team_project_table(data, row, code, lang),
         *graphs,
     ]
+
+
+def _trend(trends: pd.DataFrame | None, item: dict[str, Any], lang: str) -> Any:
+    """The indicator's line over the month-end snapshots, with its target dashed; nothing without two months."""
+    key = str(item["key"])
+    if trends is None or key not in trends:
+        return ""
+    goal = item.get("goal")
+    line = sparkline_svg(trends[key], target=None if goal is None else float(goal), colour="#0072B2", marker="#D55E00")
+    if line is None:
+        return ""
+    return html.Img(src=line, className="panel-spark", alt=t("trend_months", lang, n=len(trends)))
 
 
 def _team_project_table(data: StoreData, row: pd.Series, code: str, lang: str) -> html.Table:
@@ -479,6 +547,9 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
         Output("map-state", "data"),
         Output("context-layers", "value"),
         Output("household-card", "children", allow_duplicate=True),
+        Output("period-picker", "value"),
+        Output("compare-picker", "value"),
+        Output("compare-mode", "value"),
         Input("map-url", "search"),
         State("map-url", "pathname"),
         State("map-state", "data"),
@@ -490,7 +561,8 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
         state = _state(data, dict(parse_qsl((search or "").lstrip("?"))))
         if state.lang != shown.get("lang"):
             raise PreventUpdate  # the language link reloads the page
-        if (state.town, state.village, state.layer) == (shown.get("town"), shown.get("village"), shown.get("layer")):
+        keys = ("town", "village", "layer", "period", "compare", "mode")
+        if all(getattr(state, k) == shown.get(k) for k in keys):
             raise PreventUpdate  # the page was just drawn for this URL (the Location reports it on mount)
         content = map_content(data, state)
         layer = dash.no_update if state.layer == shown.get("layer") else state.layer
@@ -502,6 +574,7 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
             content.store,
             content.visible,
             t("click_household", state.lang),
+            *(dash.no_update if getattr(state, k) == shown.get(k) else v for k, v in _pickers(state).items()),
         )
 
     app.clientside_callback(  # in the browser: a unit click is a URL change, no round trip first
@@ -533,6 +606,20 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
         if not household_id:
             raise PreventUpdate
         return household_card(data, html_lib.unescape(household_id), state["lang"])
+
+    @app.callback(
+        Output("url", "href", allow_duplicate=True),
+        Input("period-picker", "value"),
+        Input("compare-picker", "value"),
+        Input("compare-mode", "value"),
+        State("map-state", "data"),
+        prevent_initial_call=True,
+    )
+    def on_period(period: str | None, compare: str | None, mode: str | None, state: dict) -> Any:
+        asked = {"period": None if period == NOW else period, "compare": None if compare == NOW else compare}
+        if asked == {"period": state.get("period"), "compare": state.get("compare")} and mode == state.get("mode"):
+            return dash.no_update
+        return _from_store(data, state).href(**asked, mode="side" if mode == "side" else "change")
 
     @app.callback(
         Output("url", "href", allow_duplicate=True),
@@ -641,6 +728,11 @@ def _register_selection(app: dash.Dash, data: StoreData) -> None:
         return dcc.send_string(
             export_html(data, current, households=households), f"battlemap-{name}-{current.layer}.html"
         )
+
+
+def _pickers(state: MapState) -> dict[str, str]:
+    """The period controls' values for ``state``."""
+    return {"period": state.period or NOW, "compare": state.compare or NOW, "mode": state.mode}
 
 
 def _from_store(data: StoreData, state: dict) -> MapState:

@@ -23,10 +23,15 @@ class MapState:
     village: str | None = None
     layer: str = DEFAULT_INDICATOR
     lang: str = DEFAULT_LANG
+    period: str | None = None  # a snapshot's month-end (YYYY-MM-DD); None: the current tables
+    compare: str | None = None  # a snapshot's month-end to compare the period with
+    mode: str = "change"  # with ``compare``: "change" since that month, or "side" by side
 
     @classmethod
-    def from_query(cls, query: dict[str, object], *, towns: set[str], villages: set[str]) -> MapState:
-        """The state asked for in the URL, with unknown codes dropped."""
+    def from_query(
+        cls, query: dict[str, object], *, towns: set[str], villages: set[str], periods: frozenset[str] = frozenset()
+    ) -> MapState:
+        """The state asked for in the URL, with unknown codes, periods and modes dropped."""
         village = str(query.get("village") or "") or None
         town = str(query.get("town") or "") or None
         if village not in villages:
@@ -40,6 +45,9 @@ class MapState:
             village=village,
             layer=indicator(str(query.get("layer") or "")).key,
             lang=lang_of(str(query.get("lang") or "")),
+            period=period if (period := str(query.get("period") or "")) in periods else None,
+            compare=compare if (compare := str(query.get("compare") or "")) in periods else None,
+            mode="side" if query.get("mode") == "side" else "change",
         )
 
     @property
@@ -55,6 +63,9 @@ class MapState:
             params["layer"] = state.layer
         if state.lang != DEFAULT_LANG:
             params["lang"] = state.lang
+        params["period"], params["compare"] = state.period, state.compare
+        if state.compare and state.mode != "change":
+            params["mode"] = state.mode
         query = urlencode({k: v for k, v in params.items() if v})
         return f"{PATH}?{query}" if query else PATH
 

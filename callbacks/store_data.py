@@ -229,6 +229,44 @@ class StoreData:
         """Every month-end snapshot of ``level`` (``battlemap history``), oldest first; None without any."""
         return self.cached(f"snapshots:{level}", lambda: read_series(self.store, level), shared=True)
 
+    def periods(self) -> list[str]:
+        """The month-ends (YYYY-MM-DD) the store has snapshots of, oldest first."""
+        series = self.snapshots("county")
+        return [] if series is None else sorted({f"{pd.Timestamp(d):%Y-%m-%d}" for d in series["as_of"]})
+
+    def indicators_in(self, level: str, period: str | None) -> pd.DataFrame:
+        """The indicator table of ``level`` in ``period`` (a snapshot's month-end), or the current one for None."""
+        if period is None:
+            return self.indicators(level)
+
+        def table() -> pd.DataFrame:
+            series = self.snapshots(level)
+            rows = series[series["as_of"] == pd.Timestamp(period)] if series is not None else None
+            if rows is None or not len(rows):
+                msg = f"no {level} snapshot as of {period}"
+                raise KeyError(msg)
+            return _by_unit(rows)
+
+        return self.cached(f"indicators@period{period}:{level}", table, shared=True)
+
+    def indicator_pool(self, level: str, column: str) -> pd.Series:
+        """Every value ``column`` takes at ``level`` now and in every snapshot: map breaks the same each month."""
+
+        def pool() -> pd.Series:
+            parts = [self.indicators(level)[column]]
+            parts += [self.indicators_in(level, p)[column] for p in self.periods()]
+            return pd.concat(parts, ignore_index=True).astype(float)
+
+        return self.cached(f"pool:{level}:{column}", pool, shared=True)
+
+    def unit_trend(self, level: str, code: str) -> pd.DataFrame | None:
+        """One unit's rows in the last ``[wall] sparkline_months`` snapshots, indexed by month-end; None without any."""
+        series = self.snapshots(level)
+        if series is None:
+            return None
+        rows = series[series[series.columns[0]].astype(str) == code]
+        return rows.set_index("as_of").sort_index().tail(get_settings().wall.sparkline_months) if len(rows) else None
+
     def county_last_month(self) -> pd.Series:
         """The county's indicators at the end of the month before the current date ("较上月").
 
@@ -278,12 +316,7 @@ class StoreData:
         settings = get_settings()
         built = self._built_tables() if as_of is None else None
         tables = built or compute_indicators(self._inputs(), as_of=as_of or self.as_of(), settings=settings)
-        out = {}
-        for name, frame in tables.items():
-            table = pd.DataFrame(frame).set_index(frame.columns[0])
-            table["spend_gap"] = (table["spend_target"] - table["spend_rate"]).clip(lower=0)
-            out[name] = table
-        return out
+        return {name: _by_unit(frame) for name, frame in tables.items()}
 
     def _built_tables(self) -> dict[str, pd.DataFrame] | None:
         """The stored tables of the last build, if still current (see :func:`analytics.build_state.is_current`)."""
@@ -311,3 +344,10 @@ class StoreData:
 
     def _shapes(self, level: str) -> gpd.GeoDataFrame:
         return unit_polygons(self.layer("villages"), self.towns(), level)
+
+
+def _by_unit(frame: pd.DataFrame) -> pd.DataFrame:
+    """An indicator table indexed by unit code, with the spending gap the map shows."""
+    table = pd.DataFrame(frame).set_index(frame.columns[0])
+    table["spend_gap"] = (table["spend_target"] - table["spend_rate"]).clip(lower=0)
+    return table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pandas as pd
@@ -10,9 +11,9 @@ from dash import html
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
 from layers import choropleth
-from layers.catalog import unit_label
+from layers.catalog import indicator, unit_label
 from layers.export_html import ChoroplethView
-from layers.i18n import pick
+from layers.i18n import pick, t
 
 UNIT_LEVEL = {"county": "town", "town": "village", "village": "village"}
 
@@ -23,14 +24,26 @@ def choropleth_view(data: StoreData, state: MapState, *, all_villages: bool = Fa
     ``all_villages`` shows every village of the county instead of its townships.
     """
     unit_level = "village" if all_villages else UNIT_LEVEL[state.level]
+    before = None
+    if state.compare and state.mode == "change" and state.compare != state.period:
+        before = data.indicators_in(unit_level, state.compare)
     return choropleth.choropleth_view(
         data.shapes(unit_level),
-        data.indicators(unit_level),
+        data.indicators_in(unit_level, state.period),
         layer=state.layer,
         lang=state.lang,
         town=state.town if state.level == "town" else None,
         village=state.village if state.level == "village" else None,
+        pool=data.indicator_pool(unit_level, indicator(state.layer).column),
+        before=before,
     )
+
+
+def compare_view(data: StoreData, state: MapState) -> ChoroplethView | None:
+    """The month compared with, for the side-by-side mode (None in any other mode): same units and breaks."""
+    if not state.compare or state.mode != "side":
+        return None
+    return choropleth_view(data, dataclasses.replace(state, period=state.compare, compare=None))
 
 
 def export_html(
@@ -48,11 +61,14 @@ def export_html(
     )
 
 
-def legend_items(ind: Any, classes: Any, lang: str) -> list[Any]:
-    """The class colours with their ranges and the unit."""
+def legend_items(ind: Any, classes: Any, lang: str, *, since: str | None = None) -> list[Any]:
+    """The class colours with their ranges and the unit (``since``: a change since that month)."""
     items = [
         html.Div([html.Span(className="swatch", style={"background": c}), html.Span(label)], className="item")
         for c, label in zip(classes.colours, classes.labels, strict=True)
     ]
-    title = f"{pick((ind.zh, ind.en), lang)} ({unit_label(ind, lang)})"
+    unit = t("points", lang) if since and ind.kind in ("share", "points") else unit_label(ind, lang)
+    title = f"{pick((ind.zh, ind.en), lang)} ({unit})"
+    if since:
+        title = f"{t('change_since', lang, month=since[:7])} · {title}"
     return [html.Div(title, className="legend-title"), *items]

@@ -34,7 +34,8 @@ from geodata.settings import get_settings
 from layers.catalog import BY_KEY
 from layers.figure_json import json_ready
 from layers.i18n import lang_of, pick, t
-from layers.wall import BACKGROUND, RedEntry, poor_villages_text, red_list, sparkline_svg, tile_text, wall_figure
+from layers.sparkline import sparkline_svg
+from layers.wall import BACKGROUND, RedEntry, poor_villages_text, red_list, tile_text, wall_figure
 
 log = logging.getLogger(__name__)
 PATH = "/wall"

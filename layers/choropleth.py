@@ -13,7 +13,7 @@ import pandas as pd
 
 from geodata.settings import get_settings
 from layers.catalog import indicator
-from layers.classify import classify
+from layers.classify import classify, classify_change
 from layers.export_html import ChoroplethView, export_map_html
 from layers.i18n import t
 
@@ -26,10 +26,14 @@ def choropleth_view(
     lang: str,
     town: str | None = None,
     village: str | None = None,
+    pool: pd.Series | None = None,
+    before: pd.DataFrame | None = None,
 ) -> ChoroplethView:
     """The units of ``shapes`` (``code``, ``name``, geometry) coloured by ``layer`` from ``table`` (indexed by code).
 
-    ``town`` keeps that township's units, ``village`` that one village.
+    ``town`` keeps that township's units, ``village`` that one village. ``pool`` (the
+    indicator's values in every month) fixes the class breaks across months; with
+    ``before`` (the table of an earlier month) the map shows the change since then.
     """
     ind = indicator(layer)
     if village:
@@ -38,7 +42,12 @@ def choropleth_view(
         shapes = shapes[shapes["code"].str[:9] == town]
     values = table[ind.column].reindex(shapes["code"]).astype(float)
     values.index = shapes["code"].to_numpy()
-    classes = classify(values, ind, get_settings(), lang)
+    if before is not None:
+        earlier = before[ind.column].reindex(shapes["code"]).astype(float).to_numpy()
+        values = values - earlier
+        classes = classify_change(values, ind, lang, pool=pool if pool is not None else values)
+        return ChoroplethView(shapes=shapes, values=values, ind=ind, classes=classes, lang=lang, change=True)
+    classes = classify(values, ind, get_settings(), lang, pool=pool)
     return ChoroplethView(shapes=shapes, values=values, ind=ind, classes=classes, lang=lang)
 
 

@@ -32,13 +32,25 @@ class Classes:
         return self.index.map(lambda i: table.get(i, NO_DATA))
 
 
-def classify(values: pd.Series, ind: MapIndicator, settings: Settings, lang: str, k: int = 5) -> Classes:
-    """Classes for ``values`` by the indicator's scheme; worse values get the darker colours."""
+# ColorBrewer RdBu (5 classes; its white middle greyed to show on the white map), most improved to most worsened.
+DIVERGING = ("#2166ac", "#67a9cf", "#e6e6e6", "#ef8a62", "#b2182b")  # the middle a light grey: no change
+CHANGE_STEPS = (0.5, 0.1)  # class edges as shares of the indicator's whole range: ±½, ±⅒ (the middle class holds 0)
+
+
+def classify(
+    values: pd.Series, ind: MapIndicator, settings: Settings, lang: str, k: int = 5, *, pool: pd.Series | None = None
+) -> Classes:
+    """Classes for ``values`` by the indicator's scheme; worse values get the darker colours.
+
+    ``pool`` (every value the indicator takes in every month) gives the breaks instead of
+    ``values``, so that one colour means one value whichever month is shown.
+    """
     known = values.dropna().astype(float)
     index = pd.Series(-1, index=values.index, dtype=int)
     if known.empty:
         return Classes(index, [], [])
-    bins = _bins(known, ind, settings, k)
+    source = pd.concat([pool.dropna().astype(float), known]) if pool is not None else known
+    bins = _bins(source, ind, settings, k)
     index.loc[known.index] = np.searchsorted(bins, known.to_numpy(), side="left").clip(max=len(bins) - 1)
     n = len(bins)
     palette = list(SEQUENTIAL[:n]) if n <= len(SEQUENTIAL) else list(SEQUENTIAL)
@@ -75,3 +87,29 @@ def _bins(known: pd.Series, ind: MapIndicator, settings: Settings, k: int) -> li
 def ranks(values: pd.Series, ind: MapIndicator) -> pd.Series:
     """Rank of each unit, 1 = worst (missing values unranked)."""
     return values.rank(ascending=not ind.higher_is_worse, method="min")
+
+
+def classify_change(change: pd.Series, ind: MapIndicator, lang: str, *, pool: pd.Series) -> Classes:
+    """Classes of a change between two months on a diverging palette centred on zero (worse changes red).
+
+    The edges are ±½ and ±⅒ of the indicator's whole range over every month (``pool``), the
+    same whichever two months are compared; the middle class holds no change.
+    """
+    index = pd.Series(-1, index=change.index, dtype=int)
+    known = change.dropna().astype(float)
+    values = pool.dropna().astype(float)
+    span = float(values.max() - values.min()) if len(values) else 0.0
+    span = span if span > 0 else 1.0
+    edges = [-span * CHANGE_STEPS[0], -span * CHANGE_STEPS[1], span * CHANGE_STEPS[1], span * CHANGE_STEPS[0]]
+    index.loc[known.index] = np.searchsorted(edges, known.to_numpy(), side="left")
+    colours = list(DIVERGING) if ind.higher_is_worse else list(DIVERGING[::-1])
+    text = [change_text(e, ind) for e in edges]
+    labels = [f"≤ {text[0]}", f"{text[0]} – {text[1]}", f"{text[1]} – {text[2]}", f"{text[2]} – {text[3]}"]
+    return Classes(index, colours, [*labels, f"> {text[3]}"])
+
+
+def change_text(value: float, ind: MapIndicator) -> str:
+    """A change written with its sign: +1.2 (percentage points for shares), −3 households."""
+    if ind.kind in ("share", "points"):
+        return f"{value * 100:+.1f}"
+    return f"{value:+.1f}" if ind.kind == "km" else f"{value:+,.0f}"

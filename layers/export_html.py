@@ -40,6 +40,7 @@ class ChoroplethView:
     ind: MapIndicator
     classes: Classes
     lang: str
+    change: bool = False  # values are changes since an earlier month (diverging classes)
 
 
 def export_map_html(

@@ -26,23 +26,23 @@ CHART_LAYOUT = {
 def key_indicators(row: pd.Series, settings: Settings, lang: str) -> list[dict[str, object]]:
     """Rows of (label, value, target, ok) for the unit's headline indicators; ``ok`` is None without data."""
     incidence, checkin = settings.poverty.poor_village_incidence, settings.teams.checkin_target
-    items = [  # key, kind, target text, whether a known value meets it
-        ("poverty_incidence", "share", f"< {incidence:.0%}", lambda v: v < incidence),
-        ("monitored_open_households", "count", "0", lambda v: v == 0),
-        ("elimination_doubtful_households", "count", "0", lambda v: v == 0),
-        ("unmonitored_at_risk_households", "count", "0", lambda v: v == 0),
-        ("monitored_without_helper_households", "count", "0", lambda v: v == 0),
-        ("uninsured_households", "count", "0", lambda v: v == 0),
-        ("education_gap_households", "count", "0", lambda v: v == 0),
-        ("cd_cases_overdue", "count", "0", lambda v: v == 0),
-        ("water_fail_rate", "share", "0 %", lambda v: v <= 0),
-        ("spend_rate", "share", f"≥ {row['spend_target']:.0%}", lambda v: v >= row["spend_target"]),
-        ("team_checkin_rate", "share", f"≥ {checkin:.0%}", lambda v: v >= checkin),
-        ("sla_identify_ok_share", "share", "100 %", lambda v: v >= 1),
-        ("sla_entry_ok_share", "share", "100 %", lambda v: v >= 1),
+    items = [  # key, kind, target text, whether a known value meets it, the target as a number (the trend's line)
+        ("poverty_incidence", "share", f"< {incidence:.0%}", lambda v: v < incidence, incidence),
+        ("monitored_open_households", "count", "0", lambda v: v == 0, 0.0),
+        ("elimination_doubtful_households", "count", "0", lambda v: v == 0, 0.0),
+        ("unmonitored_at_risk_households", "count", "0", lambda v: v == 0, 0.0),
+        ("monitored_without_helper_households", "count", "0", lambda v: v == 0, 0.0),
+        ("uninsured_households", "count", "0", lambda v: v == 0, 0.0),
+        ("education_gap_households", "count", "0", lambda v: v == 0, 0.0),
+        ("cd_cases_overdue", "count", "0", lambda v: v == 0, 0.0),
+        ("water_fail_rate", "share", "0 %", lambda v: v <= 0, 0.0),
+        ("spend_rate", "share", f"≥ {row['spend_target']:.0%}", lambda v: v >= row["spend_target"], None),
+        ("team_checkin_rate", "share", f"≥ {checkin:.0%}", lambda v: v >= checkin, checkin),
+        ("sla_identify_ok_share", "share", "100 %", lambda v: v >= 1, 1.0),
+        ("sla_entry_ok_share", "share", "100 %", lambda v: v >= 1, 1.0),
     ]
     out = []
-    for key, kind, target, meets in items:
+    for key, kind, target, meets, goal in items:
         value = row.get(key)
         known = value is not None and not pd.isna(value)
         out.append(
@@ -52,6 +52,7 @@ def key_indicators(row: pd.Series, settings: Settings, lang: str) -> list[dict[s
                 if known
                 else t("no_data", lang),
                 "target": target,
+                "goal": goal,  # None where the target moves with the date (the spending schedule)
                 "ok": bool(meets(float(value))) if known else None,
             }
         )

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from geodata.settings import MapSettings
 from layers.basemap import basemap_layers, shift_for_basemap
 from layers.catalog import MapIndicator, format_value
-from layers.classify import NO_DATA, Classes, ranks
+from layers.classify import NO_DATA, Classes, change_text, ranks
 from layers.geometry import centre, fit_zoom, line_coordinates
 from layers.i18n import FACILITY_KINDS, HAZARD_KINDS, ROAD_CLASSES, pick, t
 
@@ -74,10 +74,12 @@ def unit_traces(
     lang: str,
     *,
     opacity: float = 0.85,
+    change: bool = False,
 ) -> list[go.Choroplethmap]:
     """One choropleth of every unit, coloured by class (clickable; ``customdata[0]`` is the unit code).
 
     A single trace with a stepped colour scale keeps one copy of the polygons in the page.
+    With ``change`` the values are changes since an earlier month (signed, no rank).
     """
     geojson = json.loads(shapes[["code", "geometry"]].to_json(drop_id=True))
     codes = shapes["code"].to_numpy()
@@ -87,6 +89,9 @@ def unit_traces(
     scale = stepped_scale(colours)
     text = [format_value(v, ind, lang) for v in values.reindex(codes)]
     rank_text = [f"{t('rank', lang)} {int(r)} {t('of', lang)} {total}" if pd.notna(r) else "" for r in rank]
+    if change:
+        text = ["—" if pd.isna(v) else change_text(v, ind) for v in values.reindex(codes)]
+        rank_text = [""] * len(codes)
     trace = go.Choroplethmap(
         geojson=geojson,
         featureidkey="properties.code",
@@ -297,4 +302,32 @@ def map_figure(
     if basemap is not None:
         fig.update_layout(map_layers=basemap_layers(basemap))
         shift_for_basemap(fig, basemap)
+    return fig
+
+
+def side_by_side(
+    fig: go.Figure, earlier: list, bounds: np.ndarray, *, titles: tuple[str, str], height_px: int = 640
+) -> go.Figure:
+    """Two maps side by side: ``earlier``'s traces on the left, the figure's own on the right, framed alike.
+
+    Both halves share the classes of the figure (fixed breaks), so one colour means one
+    value in either month; each map pans on its own.
+    """
+    for trace in fig.data:
+        trace.subplot = "map2"
+    for trace in earlier:
+        trace.subplot = "map"
+    name_traces(earlier, f"{fig.layout.uirevision}-before")
+    fig.add_traces(earlier)
+    frame = {"center": fig.layout.map.center, "zoom": fit_zoom(bounds, width_px=450, height_px=height_px)}
+    style = fig.layout.map.style
+    fig.update_layout(
+        map={**frame, "style": style, "domain": {"x": [0, 0.495], "y": [0, 1]}},
+        map2={**frame, "style": style, "domain": {"x": [0.505, 1], "y": [0, 1]}, "layers": fig.layout.map.layers},
+        annotations=[
+            {"text": esc(text), "x": x, "y": 0.99, "xref": "paper", "yref": "paper", "showarrow": False,
+             "xanchor": "center", "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 14}}
+            for text, x in zip(titles, (0.2475, 0.7525), strict=True)
+        ],
+    )  # fmt: skip
     return fig

@@ -22,7 +22,8 @@ from battlemap_cli.main import main
 from geodata.settings import Settings, get_settings
 from geodata.store import GeoPackageStore, Store
 from geodata.store.snapshots import SNAPSHOT_TABLES, read_snapshot, snapshot_dates
-from layers.wall import rank_moves, risk_ranks, sparkline_svg
+from layers.sparkline import sparkline_svg
+from layers.wall import rank_moves, risk_ranks
 from tests.conftest import snapshot
 from tests.test_indicators_mini import layers
 

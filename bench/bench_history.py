@@ -1,0 +1,75 @@
+"""History speed: 12 month-end snapshots of the demo county, against 12 separate builds, same run.
+
+Run: ``python bench/bench_history.py [--households 60000] [--months 12]``. Writes the demo
+county into a temporary GeoPackage, then times ``battlemap history`` over the 12 months
+before the demo's date (read once, lab results judged once, one transaction) and the
+naive way — one ``battlemap build --as-of`` per month-end, each reading the store and
+writing its tables — and prints both, their ratio and whether the county rows agree.
+Target: ``history`` for 12 months under 20 s on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from analytics.history import last_months
+from battlemap_cli.main import main as battlemap
+from geodata.demo import DEMO_AS_OF
+from geodata.demo.store import write_demo
+from geodata.store import GeoPackageStore
+from geodata.store.snapshots import read_snapshot
+
+COMPARED = [
+    "monitored_households",
+    "monitored_eliminated_households",
+    "cd_cases_accepted",
+    "water_samples",
+    "risk_index",
+]
+
+
+def run(argv: list[str]) -> float:
+    """Seconds one ``battlemap`` command takes (its output swallowed); it must succeed."""
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        status = battlemap(argv)
+    if status != 0:
+        msg = f"battlemap {' '.join(argv)} exited {status}"
+        raise RuntimeError(msg)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    """Time history against the naive per-month builds on the demo county."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--households", type=int, default=60000)
+    ap.add_argument("--months", type=int, default=12)
+    args = ap.parse_args()
+    dates = last_months(DEMO_AS_OF, args.months)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = GeoPackageStore(Path(tmp) / "bench.gpkg")
+        write_demo(store, seed=2026, households=args.households)
+        first, last = f"{dates[0]:%Y-%m}", f"{dates[-1]:%Y-%m}"
+        ours = run(["--store", str(store.path), "history", "--from", first, "--to", last])
+        naive, differ = 0.0, []
+        for as_of in dates:
+            naive += run(["--store", str(store.path), "build", "--as-of", as_of.isoformat()])
+            built = pd.DataFrame(store.read("county_indicators"))[COMPARED].iloc[0]
+            kept = read_snapshot(store, "county", as_of)[COMPARED].iloc[0]
+            if not built.astype(float).equals(kept.astype(float)):
+                differ.append(str(as_of))
+    print(f"demo county, {args.households} households, {len(dates)} month-ends {dates[0]} … {dates[-1]}")
+    print(f"battlemap history (read once, placed once, one transaction)  {ours:.1f} s   target < 20 s")
+    print(f"naive: {len(dates)} × battlemap build --as-of               {naive:.1f} s")
+    print(f"ratio naive/history {naive / ours:.1f}x; months whose county rows differ: {differ or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
