@@ -123,6 +123,8 @@ def warm_views(data: StoreData) -> None:
         for state in states:
             map_content(data, state)
             panel_content(data, state)
+        for period in data.periods():  # the county in every month: switching months needs no computing
+            map_content(data, MapState(period=period))
 
     warm_cache("the map views", every_view)
 
@@ -607,7 +609,20 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
             raise PreventUpdate
         return household_card(data, html_lib.unescape(household_id), state["lang"])
 
-    @app.callback(
+    app.clientside_callback(  # in the browser: a month chosen is a URL change, no round trip (the server checks it)
+        """function(period, compare, mode, state) {
+            const shown = [state.period || NOW, state.compare || NOW, state.mode || 'change'];
+            if (period === shown[0] && compare === shown[1] && mode === shown[2]) {
+                return window.dash_clientside.no_update;
+            }
+            const url = new URL(window.location.href);
+            const set = (key, value) => (value && value !== NOW
+                ? url.searchParams.set(key, value) : url.searchParams.delete(key));
+            set('period', period);
+            set('compare', compare);
+            set('mode', compare && compare !== NOW && mode === 'side' ? 'side' : null);
+            return url.pathname + url.search;
+        }""".replace("NOW", repr(NOW)),
         Output("url", "href", allow_duplicate=True),
         Input("period-picker", "value"),
         Input("compare-picker", "value"),
@@ -615,11 +630,6 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
         State("map-state", "data"),
         prevent_initial_call=True,
     )
-    def on_period(period: str | None, compare: str | None, mode: str | None, state: dict) -> Any:
-        asked = {"period": None if period == NOW else period, "compare": None if compare == NOW else compare}
-        if asked == {"period": state.get("period"), "compare": state.get("compare")} and mode == state.get("mode"):
-            return dash.no_update
-        return _from_store(data, state).href(**asked, mode="side" if mode == "side" else "change")
 
     @app.callback(
         Output("url", "href", allow_duplicate=True),
@@ -643,7 +653,7 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
                 const check = () => {
                     const gd = document.querySelector('#map-graph .js-plotly-plot');
                     const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-                    const drawn = sub && gd.layout.uirevision === view && sub.map.loaded();
+                    const drawn = sub && [view, view + '-side'].includes(gd.layout.uirevision) && sub.map.loaded();
                     if (drawn || Date.now() - started > MAX_WAIT_MS) { resolve(state); } else { setTimeout(check, 50); }
                 };
                 check();

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -95,7 +96,8 @@ def serving_process(store: Path, *, workers: int | None = None, timeout_s: float
     if workers is not None:
         cmd += ["--workers", str(workers)]
         env["BATTLEMAP_SECRET_KEY"] = secrets.token_hex(32)
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    # its own process group: `serve --workers` runs gunicorn as a child, which must stop with it
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
@@ -110,8 +112,13 @@ def serving_process(store: Path, *, workers: int | None = None, timeout_s: float
                 time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
 
 
 @contextlib.contextmanager
