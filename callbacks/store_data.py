@@ -221,9 +221,8 @@ class StoreData:
 
     def indicators_at(self, level: str, as_of: dt.date) -> pd.DataFrame:
         """The indicator table of ``level`` computed from the current data as of an earlier date."""
-        return self.cached(
-            f"indicators@{as_of}:{level}", lambda: self._indicator_tables(as_of)[f"{level}_indicators"], shared=True
-        )
+        tables = self.cached(f"indicators@{as_of}", lambda: self._indicator_tables(as_of), shared=True)
+        return tables[f"{level}_indicators"]  # one computation for the three levels
 
     def snapshots(self, level: str) -> pd.DataFrame | None:
         """Every month-end snapshot of ``level`` (``battlemap history``), oldest first; None without any."""

@@ -523,8 +523,8 @@ class WallSettings:
     red_list_length: int = _doc(10, "Villages on the red list (most at risk first).")
     compare_days: int = _doc(
         30,
-        "Without month-end snapshots, tiles show the change against the indicators recomputed this many days "
-        "before --as-of; with them, against the end of the previous month.",
+        "The teams-inspected tile compares this month so far with the same span this many days earlier (the "
+        "other tiles compare with the end of the previous month).",
     )
     sparkline_months: int = _doc(12, "Month-end snapshots each tile's trend line shows (the newest ones).")
     water_pass_target: float = _doc(0.95, "Target share of water samples passing GB 5749-2022 in the window.")
