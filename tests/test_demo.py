@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -11,7 +13,9 @@ import shapely
 from geodata.demo import make_demo_county
 from geodata.io.idcard import id_checksum_ok
 from geodata.schemas import SCHEMAS
+from geodata.settings import get_settings
 from geodata.store import Store
+from geodata.store.snapshots import snapshot_dates
 from geodata.water_limits import indicator_code, indicator_codes
 from tests.importing import run
 
@@ -162,4 +166,6 @@ def test_cli_demo_writes_a_store_that_reads_back(store: Store) -> None:
     assert run(store.target, "demo", "--seed", "11", "--households", "1200") == 0
     assert set(SCHEMAS) <= set(store.layers())
     assert len(store.read("households")) == 1200
-    assert store.import_log()["action"].iloc[-1] == "demo"
+    assert store.import_log()["action"].tolist()[-2:] == ["demo", "history"]  # with its months of history
+    dates = snapshot_dates(store)
+    assert len(dates) == get_settings().demo_history_months and dates[-1] == dt.date(2026, 10, 31)

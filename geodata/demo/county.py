@@ -79,8 +79,12 @@ def make_demo_county(
     teams["year_score"] = year_scores(rng["ledgers"], teams)  # drawn last: the ledgers above stay as they were
     sites = _water_sites(rng["water"], villages, facilities)
     samples = make_water_samples(rng["water"], sites, as_of)
-    people["eliminated_on"] = elimination_dates(rng["dates"], people, as_of)
-    housing = housing.join(stage_dates(rng["dates"], housing, as_of))
+    people.insert(
+        people.columns.get_loc("entered_on") + 1, "eliminated_on", elimination_dates(rng["dates"], people, as_of)
+    )
+    stages = stage_dates(rng["dates"], housing, as_of)
+    for offset, column in enumerate(stages.columns, start=housing.columns.get_loc("deadline") + 1):
+        housing.insert(offset, column, stages[column])
     step("ledgers")
     to_geo = _Geo()
     layers = {
