@@ -42,15 +42,15 @@ def classify(
 ) -> Classes:
     """Classes for ``values`` by the indicator's scheme; worse values get the darker colours.
 
-    ``pool`` (every value the indicator takes in every month) gives the breaks instead of
-    ``values``, so that one colour means one value whichever month is shown.
+    ``pool`` (every value the indicator takes in every month, ``values`` among them) gives
+    the breaks instead of ``values``, so that one colour means one value whichever month is shown.
     """
     known = values.dropna().astype(float)
     index = pd.Series(-1, index=values.index, dtype=int)
     if known.empty:
         return Classes(index, [], [])
-    source = pd.concat([pool.dropna().astype(float), known]) if pool is not None else known
-    bins = _bins(source, ind, settings, k)
+    source = pool.dropna().astype(float) if pool is not None else known  # the pool holds the values shown
+    bins = _bins(source if len(source) else known, ind, settings, k)
     index.loc[known.index] = np.searchsorted(bins, known.to_numpy(), side="left").clip(max=len(bins) - 1)
     n = len(bins)
     palette = list(SEQUENTIAL[:n]) if n <= len(SEQUENTIAL) else list(SEQUENTIAL)

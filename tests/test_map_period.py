@@ -103,8 +103,10 @@ def test_period_control_and_compare_modes(period_store: GeoPackageStore) -> None
         page.screenshot(path=str(SCREENSHOTS / "map_side_by_side.png"))
 
         page.get_by_label("较所选月变化").check()
-        page.wait_for_url("**compare=2026-07-31**")
+        page.wait_for_function("() => !location.search.includes('mode=side')")
         rendered(page, "county")
+        page.wait_for_function("() => document.querySelector('#map-legend').textContent.includes('较2026-07变化')")
+        page.wait_for_timeout(500)  # the panel fills after the map: let it settle before clicking
         point = town.geometry.representative_point()
         click_at(page, point.x, point.y)  # drill down in a past month: the period stays
         rendered(page, "town", town["town_code"])

@@ -237,7 +237,7 @@ def test_demo_fills_an_empty_postgis_database(postgis_admin: str, postgis_url: s
     try:
         assert run(plain, "demo", "--households", "300") == 0
         s = open_store(plain)
-        assert s.exists() and s.stamp() == "v1" and len(s.read("households")) == 300
+        assert s.exists() and s.stamp() == "v2" and len(s.read("households")) == 300  # the demo, then its history
         assert not ensure_demo_store(s, seed=1), "a filled store is left alone"
     finally:
         open_store(plain).engine.dispose()
