@@ -1,0 +1,77 @@
+"""``battlemap poster`` (挂图) and ``battlemap bulletin`` (月通报): printed documents written to a file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from tqdm import tqdm
+
+from analytics.townships import townships
+from battlemap_cli.analysis_commands import read_inputs
+from battlemap_cli.documents import (
+    POSTER_FORMATS,
+    SOURCE_LAYERS,
+    CountyMaps,
+    check_output,
+    check_poster,
+    county_name,
+    poster_bytes,
+    write_atomically,
+)
+from battlemap_cli.export_command import current_tables
+from battlemap_cli.month_tables import indexed
+from geodata.store import Store, open_store
+from layers.catalog import BY_KEY
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    """Add the document commands to the parser."""
+    p = sub.add_parser("poster", parents=[common], help="print the battle map (挂图) as a PDF or 300-dpi PNG")
+    p.add_argument("--layer", required=True, help=f"indicator: {', '.join(BY_KEY)}")
+    p.add_argument("--town", default=None, help="only this township (9-digit code)")
+    p.add_argument("--paper", default="A1", help="A0, A1, A2 or A3 (default A1)")
+    p.add_argument("--landscape", action="store_true", help="landscape instead of portrait")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--out", required=True, help="FILE.pdf (vector) or FILE.png (300 dpi)")
+    p.set_defaults(func=cmd_poster)
+
+
+def county_maps(store: Store) -> CountyMaps:
+    """The county's villages, townships, name and source layers from the store."""
+    villages = read_inputs(store.target)["villages"]
+    return CountyMaps(
+        villages=villages,
+        towns=townships(villages, store.read_or_none("towns")),
+        name=county_name(villages, store.read_or_none("regions")),
+        sources=tuple(name for name in SOURCE_LAYERS if store.has(name)),
+    )
+
+
+def cmd_poster(args: argparse.Namespace) -> int:
+    """Check every argument, render, then write the poster in one step (nothing is written on bad input)."""
+    out = check_output(args.out, POSTER_FORMATS)
+    started = time.perf_counter()
+    store = open_store(args.store)
+    with tqdm(total=3, desc="poster", unit="step", file=sys.stderr, leave=False) as bar:
+        county = county_maps(store)
+        paper = check_poster(args.layer, args.paper, county.towns, args.town)
+        tables, as_of = current_tables(store)
+        bar.update(1)
+        data = poster_bytes(
+            county,
+            indexed(tables),
+            as_of,
+            layer=args.layer,
+            town=args.town,
+            paper=paper,
+            landscape=args.landscape,
+            png=out.suffix.lower() == ".png",
+            lang=args.lang,
+        )
+        bar.update(1)
+        write_atomically(out, data)
+        bar.update(1)
+    print(f"wrote {out} ({len(data) / 1024:.0f} KB, {paper}) in {time.perf_counter() - started:.1f} s")
+    return 0
