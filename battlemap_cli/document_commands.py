@@ -11,17 +11,21 @@ from tqdm import tqdm
 from analytics.townships import townships
 from battlemap_cli.analysis_commands import read_inputs
 from battlemap_cli.documents import (
+    BULLETIN_FORMATS,
     POSTER_FORMATS,
     SOURCE_LAYERS,
     CountyMaps,
+    bulletin_bytes,
+    check_month,
     check_output,
     check_poster,
+    check_town,
     county_name,
     poster_bytes,
     write_atomically,
 )
 from battlemap_cli.export_command import current_tables
-from battlemap_cli.month_tables import indexed
+from battlemap_cli.month_tables import indexed, input_layers, month_tables, previous_month_end
 from geodata.store import Store, open_store
 from layers.catalog import BY_KEY
 
@@ -36,6 +40,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--out", required=True, help="FILE.pdf (vector) or FILE.png (300 dpi)")
     p.set_defaults(func=cmd_poster)
+
+    p = sub.add_parser("bulletin", parents=[common], help="write the monthly bulletin (月通报) as Word or PDF")
+    p.add_argument("--month", required=True, help="the month reported, YYYY-MM (ended, within the data)")
+    p.add_argument("--town", default=None, help="only this township (9-digit code)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--out", required=True, help="FILE.docx (to edit) or FILE.pdf")
+    p.set_defaults(func=cmd_bulletin)
 
 
 def county_maps(store: Store) -> CountyMaps:
@@ -74,4 +85,36 @@ def cmd_poster(args: argparse.Namespace) -> int:
         write_atomically(out, data)
         bar.update(1)
     print(f"wrote {out} ({len(data) / 1024:.0f} KB, {paper}) in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_bulletin(args: argparse.Namespace) -> int:
+    """Check the month, township and output, compute both month-ends, render, then write in one step."""
+    out = check_output(args.out, BULLETIN_FORMATS)
+    started = time.perf_counter()
+    store = open_store(args.store)
+    with tqdm(total=4, desc="bulletin", unit="step", file=sys.stderr, leave=False) as bar:
+        county = county_maps(store)
+        check_town(county.towns, args.town)
+        layers = input_layers(store)
+        as_of = check_month(args.month, layers)
+        before = previous_month_end(as_of)
+        bar.update(1)
+        now_tables, before_tables = (month_tables(store, d, layers=layers) for d in (as_of, before))
+        bar.update(1)
+        data = bulletin_bytes(
+            county,
+            now_tables,
+            before_tables,
+            as_of=as_of,
+            before_as_of=before,
+            inspections=layers.get("inspections"),
+            town=args.town,
+            docx=out.suffix.lower() == ".docx",
+            lang=args.lang,
+        )
+        bar.update(1)
+        write_atomically(out, data)
+        bar.update(1)
+    print(f"wrote {out} ({len(data) / 1024:.0f} KB, as of {as_of}) in {time.perf_counter() - started:.1f} s")
     return 0

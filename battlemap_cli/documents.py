@@ -131,3 +131,90 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+# Dated records that say when the data begin: layer and date column.
+DATED = (
+    ("households", "identified_on"),
+    ("water_tests", "sampled_on"),
+    ("inspections", "date"),
+    ("housing", "appraised_on"),
+)
+
+
+def data_months(layers: dict[str, pd.DataFrame]) -> tuple[str, str] | None:
+    """The first month with a dated record and the last month that has ended, as YYYY-MM; None without dates."""
+    firsts = [
+        pd.to_datetime(layers[name][column], errors="coerce").min()
+        for name, column in DATED
+        if name in layers and column in layers[name]
+    ]
+    known = [d for d in firsts if not pd.isna(d)]
+    if not known:
+        return None
+    last = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    return f"{min(known):%Y-%m}", f"{last:%Y-%m}"
+
+
+def check_month(month: str, layers: dict[str, pd.DataFrame]) -> dt.date:
+    """The month-end of ``month`` once it has ended and lies within the data; else one message with the range."""
+    from battlemap_cli.month_tables import month_end  # noqa: PLC0415
+
+    end = month_end(month)
+    span = data_months(layers)
+    if end >= dt.date.today():
+        msg = (
+            f"--month {month} has not ended yet (today is {dt.date.today()}); the latest is {span[1] if span else '—'}"
+        )
+        raise InputError(msg)
+    if span is None or month < span[0]:
+        where = f"from {span[0]} to {span[1]}" if span else "none: no dated records"
+        msg = f"--month {month} is outside the data; months with records: {where}"
+        raise InputError(msg)
+    return end
+
+
+def bulletin_bytes(
+    county: CountyMaps,
+    now: dict[str, pd.DataFrame],
+    before: dict[str, pd.DataFrame],
+    *,
+    as_of: dt.date,
+    before_as_of: dt.date,
+    inspections: pd.DataFrame | None,
+    town: str | None,
+    docx: bool,
+    lang: str = "zh",
+) -> bytes:
+    """The bulletin of ``as_of``'s month for the county (or ``town``) as .docx or .pdf bytes."""
+    from analytics.bulletin import bulletin, month_findings  # noqa: PLC0415
+    from layers.bulletin_docx import bulletin_docx  # noqa: PLC0415 - python-docx only when writing Word
+    from layers.bulletin_pdf import bulletin_pdf  # noqa: PLC0415
+    from layers.bulletin_text import bulletin_doc  # noqa: PLC0415
+    from layers.print_map import projected  # noqa: PLC0415
+    from layers.print_views import change_map, indicator_map, map_png  # noqa: PLC0415
+
+    settings = get_settings().print
+    town_names = county.towns.set_index("town_code")["name"]
+    village_names = county.villages.set_index("village_code")["name"]
+    findings = month_findings(
+        inspections, as_of=as_of, rectify_days=settings.rectify_days, town_names=town_names, village_names=village_names
+    )
+    content = bulletin(
+        now, before, as_of=as_of, before_as_of=before_as_of, findings=findings, town_names=town_names, town=town
+    )
+    unit = f"{county.name}{town_names[town]}" if town else county.name
+    text = bulletin_doc(content, county=county.name, unit=unit, lang=lang)
+    villages = projected(county.villages[["village_code", "name", "geometry"]].rename(columns={"village_code": "code"}))
+    towns = projected(county.towns, villages.crs.to_epsg())
+    if town:
+        villages, towns = villages[villages["code"].str[:9] == town], towns[towns["town_code"] == town]
+    layer = settings.bulletin_layer
+    views = [
+        indicator_map(villages, towns, now["village"], layer=layer, lang=lang, labels=False),
+        change_map(villages, towns, now["village"], before["village"], layer=layer, lang=lang),
+    ]
+    if not docx:
+        return bulletin_pdf(text, views, lang=lang)
+    pictures = [map_png(v, width_mm=166, height_mm=120, dpi=settings.image_dpi, size=6.5, lang=lang) for v in views]
+    return bulletin_docx(text, pictures)

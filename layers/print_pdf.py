@@ -45,11 +45,13 @@ def _font_file(path: str, what: str) -> str:
     return path
 
 
-def new_pdf(*, paper: str = "A4", landscape: bool = False, settings: Settings | None = None) -> FPDF:
-    """An empty document in millimetres with the Chinese font as ``FONT`` (regular and ``B``), no automatic breaks."""
+def new_pdf(
+    *, paper: str = "A4", landscape: bool = False, settings: Settings | None = None, cls: type[FPDF] = FPDF
+) -> FPDF:
+    """An empty document (``cls``) in millimetres with the Chinese font as ``FONT`` (regular and ``B``), no breaks."""
     s = (settings or get_settings()).print
     width, height = PAPERS[paper]
-    pdf = FPDF(unit="mm", format=(height, width) if landscape else (width, height))
+    pdf = cls(unit="mm", format=(height, width) if landscape else (width, height))
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(0, 0, 0)
     for style, path in (("", _font_file(s.font_regular, "regular")), ("B", _font_file(s.font_bold, "bold"))):

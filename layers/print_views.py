@@ -168,3 +168,13 @@ def _unit_labels(view: PrintedMap, frame: Frame, size: float) -> list[Label]:
         Label(str(name), float(x), float(y), size, colour="#ffffff" if is_dark(fill) else "#222222", rank=int(r))
         for name, (x, y), fill, r in zip(view.units["name"], xy, view.colours, rank, strict=True)
     ]
+
+
+def map_png(view: PrintedMap, *, width_mm: float, height_mm: float, dpi: int, size: float, lang: str) -> bytes:
+    """``view`` alone on a page of the given size, as PNG bytes (for documents that take pictures, e.g. Word)."""
+    from layers.print_pdf import new_pdf, page_png, pdf_bytes  # noqa: PLC0415 - only here
+
+    pdf = new_pdf()
+    pdf.add_page(format=(width_mm, height_mm))
+    draw_map(pdf, view, Box(0.5, 0.5, width_mm - 0.5, height_mm - 0.5), size=size, lang=lang)
+    return page_png(pdf_bytes(pdf), dpi=dpi)
