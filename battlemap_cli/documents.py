@@ -11,6 +11,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -19,6 +20,9 @@ from geodata._errors import InputError
 from geodata.settings import get_settings
 from layers.catalog import BY_KEY
 from layers.print_pdf import PAPERS
+
+if TYPE_CHECKING:
+    from layers.poster import Poster
 
 POSTER_FORMATS = (".pdf", ".png")
 BULLETIN_FORMATS = (".docx", ".pdf")
@@ -93,9 +97,26 @@ def poster_bytes(
     lang: str = "zh",
 ) -> bytes:
     """The poster of ``layer`` for the county (or ``town``) as PDF or PNG bytes; ``tables`` by level, indexed."""
+    from layers.print_pdf import page_png  # noqa: PLC0415 - pdfium only for PNG
+
+    pdf = build_poster(county, tables, as_of, layer=layer, town=town, paper=paper, landscape=landscape, lang=lang).pdf
+    return page_png(pdf, dpi=get_settings().print.png_dpi) if png else pdf
+
+
+def build_poster(
+    county: CountyMaps,
+    tables: dict[str, pd.DataFrame],
+    as_of: dt.date,
+    *,
+    layer: str,
+    town: str | None,
+    paper: str,
+    landscape: bool,
+    lang: str = "zh",
+) -> Poster:
+    """The poster of ``layer`` for the county (or ``town``): its PDF and the labels placed on it."""
     from layers.poster import PosterContent, poster_pdf  # noqa: PLC0415 - fpdf2 only when printing
     from layers.print_map import projected  # noqa: PLC0415
-    from layers.print_pdf import page_png  # noqa: PLC0415
     from layers.print_views import indicator_map  # noqa: PLC0415
 
     epsg_source = county.villages
@@ -118,8 +139,7 @@ def poster_bytes(
         sources=county.sources,
         made=dt.date.today(),
     )
-    pdf = poster_pdf(content, paper=paper, landscape=landscape, lang=lang).pdf
-    return page_png(pdf, dpi=get_settings().print.png_dpi) if png else pdf
+    return poster_pdf(content, paper=paper, landscape=landscape, lang=lang)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

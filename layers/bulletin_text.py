@@ -112,7 +112,7 @@ def _summary(b: Bulletin, *, unit: str, lang: str, settings: Settings) -> list[s
         monitored=cell("monitored_households", now.get("monitored_households")),
         open=cell("monitored_open_households", now.get("monitored_open_households")),
         open_before=cell("monitored_open_households", before.get("monitored_open_households")),
-        risk=cell("risk_index", now.get("risk_index")),
+        risk_now=cell("risk_index", now.get("risk_index")),
         risk_before=cell("risk_index", before.get("risk_index")),
     )
     better, worse = [], []

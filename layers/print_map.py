@@ -164,7 +164,7 @@ def place_labels(pdf: FPDF, labels: Sequence[Label], *, within: Box, taken: Sequ
     blocked = list(taken)
     for label in sorted(labels, key=lambda lb: (lb.rank, -lb.size)):
         centre = label_box(pdf, label)
-        step_y, step_x = centre.height * 1.05, centre.width * 0.6 + centre.height * 0.2
+        step_y, step_x = centre.height * 1.05, centre.width + centre.height * 0.2
         for dx, dy in ((0.0, 0.0), (0.0, -step_y), (0.0, step_y), (step_x, 0.0), (-step_x, 0.0)):
             box = Box(centre.x0 + dx, centre.y0 + dy, centre.x1 + dx, centre.y1 + dy)
             if box.within(within) and not any(box.overlaps(other) for other in blocked):

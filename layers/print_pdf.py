@@ -31,7 +31,10 @@ def _face_index(path: str, face: str) -> int:
     from fontTools.ttLib import TTCollection  # noqa: PLC0415 - only to read a collection's face names
 
     collection = TTCollection(path, lazy=True)
-    names = [font["name"].getDebugName(4) for font in collection.fonts]
+    try:
+        names = [font["name"].getDebugName(4) for font in collection.fonts]
+    finally:
+        collection.close()
     return names.index(face) if face in names else 0
 
 
