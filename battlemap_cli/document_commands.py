@@ -8,25 +8,19 @@ import time
 
 from tqdm import tqdm
 
-from analytics.townships import townships
-from battlemap_cli.analysis_commands import read_inputs
 from battlemap_cli.documents import (
     BULLETIN_FORMATS,
     POSTER_FORMATS,
-    SOURCE_LAYERS,
-    CountyMaps,
-    bulletin_bytes,
-    check_month,
+    bulletin_document,
     check_output,
     check_poster,
-    check_town,
-    county_name,
+    county_maps,
     poster_bytes,
     write_atomically,
 )
 from battlemap_cli.export_command import current_tables
-from battlemap_cli.month_tables import indexed, input_layers, month_tables, previous_month_end
-from geodata.store import Store, open_store
+from battlemap_cli.month_tables import indexed
+from geodata.store import open_store
 from layers.catalog import BY_KEY
 
 
@@ -47,17 +41,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--out", required=True, help="FILE.docx (to edit) or FILE.pdf")
     p.set_defaults(func=cmd_bulletin)
-
-
-def county_maps(store: Store) -> CountyMaps:
-    """The county's villages, townships, name and source layers from the store."""
-    villages = read_inputs(store.target)["villages"]
-    return CountyMaps(
-        villages=villages,
-        towns=townships(villages, store.read_or_none("towns")),
-        name=county_name(villages, store.read_or_none("regions")),
-        sources=tuple(name for name in SOURCE_LAYERS if store.has(name)),
-    )
 
 
 def cmd_poster(args: argparse.Namespace) -> int:
@@ -94,26 +77,9 @@ def cmd_bulletin(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     store = open_store(args.store)
     with tqdm(total=4, desc="bulletin", unit="step", file=sys.stderr, leave=False) as bar:
-        county = county_maps(store)
-        check_town(county.towns, args.town)
-        layers = input_layers(store)
-        as_of = check_month(args.month, layers)
-        before = previous_month_end(as_of)
-        bar.update(1)
-        now_tables, before_tables = (month_tables(store, d, layers=layers) for d in (as_of, before))
-        bar.update(1)
-        data = bulletin_bytes(
-            county,
-            now_tables,
-            before_tables,
-            as_of=as_of,
-            before_as_of=before,
-            inspections=layers.get("inspections"),
-            town=args.town,
-            docx=out.suffix.lower() == ".docx",
-            lang=args.lang,
+        data, as_of = bulletin_document(
+            store, month=args.month, town=args.town, docx=out.suffix.lower() == ".docx", lang=args.lang, step=bar.update
         )
-        bar.update(1)
         write_atomically(out, data)
         bar.update(1)
     print(f"wrote {out} ({len(data) / 1024:.0f} KB, as of {as_of}) in {time.perf_counter() - started:.1f} s")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,8 +17,11 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
+from analytics.townships import townships
+from battlemap_cli.month_tables import input_layers, month_end, month_tables, previous_month_end
 from geodata._errors import InputError
 from geodata.settings import get_settings
+from geodata.store import Store
 from layers.catalog import BY_KEY
 from layers.print_pdf import PAPERS
 
@@ -37,6 +41,20 @@ class CountyMaps:
     towns: gpd.GeoDataFrame  # analytics.townships.townships(): town_code, name, geometry
     name: str
     sources: tuple[str, ...]  # the layers the store holds, of those the figures come from
+
+
+def county_maps(store: Store) -> CountyMaps:
+    """The county's villages, townships, name and source layers from the store (refused without villages)."""
+    if not store.exists() or not store.has("villages"):
+        msg = f"{store.label} has no villages layer: import villages (or run `battlemap demo`) first"
+        raise InputError(msg)
+    villages = store.read("villages")
+    return CountyMaps(
+        villages=villages,
+        towns=townships(villages, store.read_or_none("towns")),
+        name=county_name(villages, store.read_or_none("regions")),
+        sources=tuple(name for name in SOURCE_LAYERS if store.has(name)),
+    )
 
 
 def county_name(villages: gpd.GeoDataFrame, regions: pd.DataFrame | None) -> str:
@@ -178,8 +196,6 @@ def data_months(layers: dict[str, pd.DataFrame]) -> tuple[str, str] | None:
 
 def check_month(month: str, layers: dict[str, pd.DataFrame]) -> dt.date:
     """The month-end of ``month`` once it has ended and lies within the data; else one message with the range."""
-    from battlemap_cli.month_tables import month_end  # noqa: PLC0415
-
     end = month_end(month)
     span = data_months(layers)
     if end >= dt.date.today():
@@ -238,3 +254,23 @@ def bulletin_bytes(
         return bulletin_pdf(text, views, lang=lang)
     pictures = [map_png(v, width_mm=166, height_mm=120, dpi=settings.image_dpi, size=6.5, lang=lang) for v in views]
     return bulletin_docx(text, pictures)
+
+
+def bulletin_document(
+    store: Store, *, month: str, town: str | None, docx: bool, lang: str = "zh", step: Callable[[], None] = lambda: None
+) -> tuple[bytes, dt.date]:
+    """The bulletin of ``month`` from the store, checked first (bad month or township: InputError), and its date."""
+    county = county_maps(store)
+    check_town(county.towns, town)
+    layers = input_layers(store)
+    as_of = check_month(month, layers)
+    before = previous_month_end(as_of)
+    step()
+    now, earlier = (month_tables(store, date, layers=layers) for date in (as_of, before))
+    step()
+    inspections = layers.get("inspections")
+    data = bulletin_bytes(
+        county, now, earlier, as_of=as_of, before_as_of=before, inspections=inspections, town=town, docx=docx, lang=lang
+    )
+    step()
+    return data, as_of

@@ -708,6 +708,7 @@ class PrintSettings:
         30,
         "Rectification deadline (整改时限) of an inspection finding, in days after the visit, where none is recorded.",
     )
+    page_paper: str = _doc("A1", "Paper of the poster downloaded from /map (A0–A3; the command takes --paper).")
     bulletin_layer: str = _doc(
         "risk_index", "Indicator of the bulletin's county map and change map (a key of the /map layer catalog)."
     )

@@ -14,8 +14,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from battlemap_cli.document_commands import county_maps
-from battlemap_cli.documents import build_poster
+from battlemap_cli.documents import build_poster, county_maps
 from battlemap_cli.export_command import current_tables
 from battlemap_cli.month_tables import indexed, month_end, month_tables, previous_month_end
 from geodata.store import GeoPackageStore
