@@ -11,11 +11,12 @@ from tqdm import tqdm
 from battlemap_cli.documents import (
     BULLETIN_FORMATS,
     POSTER_FORMATS,
+    as_png,
+    build_poster,
     bulletin_document,
     check_output,
     check_poster,
     county_maps,
-    poster_bytes,
     write_atomically,
 )
 from battlemap_cli.export_command import current_tables
@@ -53,17 +54,11 @@ def cmd_poster(args: argparse.Namespace) -> int:
         paper = check_poster(args.layer, args.paper, county.towns, args.town)
         tables, as_of = current_tables(store)
         bar.update(1)
-        data = poster_bytes(
-            county,
-            indexed(tables),
-            as_of,
-            layer=args.layer,
-            town=args.town,
-            paper=paper,
-            landscape=args.landscape,
-            png=out.suffix.lower() == ".png",
+        poster = build_poster(
+            county, indexed(tables), as_of, layer=args.layer, town=args.town, paper=paper, landscape=args.landscape,
             lang=args.lang,
-        )
+        )  # fmt: skip
+        data = as_png(poster.pdf) if out.suffix.lower() == ".png" else poster.pdf
         bar.update(1)
         write_atomically(out, data)
         bar.update(1)

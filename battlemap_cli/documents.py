@@ -102,23 +102,11 @@ def check_town(towns: gpd.GeoDataFrame, town: str | None) -> None:
         raise InputError(msg)
 
 
-def poster_bytes(
-    county: CountyMaps,
-    tables: dict[str, pd.DataFrame],
-    as_of: dt.date,
-    *,
-    layer: str,
-    town: str | None,
-    paper: str,
-    landscape: bool,
-    png: bool,
-    lang: str = "zh",
-) -> bytes:
-    """The poster of ``layer`` for the county (or ``town``) as PDF or PNG bytes; ``tables`` by level, indexed."""
+def as_png(pdf: bytes) -> bytes:
+    """The first page of ``pdf`` as a PNG at ``[print] png_dpi``."""
     from layers.print_pdf import page_png  # noqa: PLC0415 - pdfium only for PNG
 
-    pdf = build_poster(county, tables, as_of, layer=layer, town=town, paper=paper, landscape=landscape, lang=lang).pdf
-    return page_png(pdf, dpi=get_settings().print.png_dpi) if png else pdf
+    return page_png(pdf, dpi=get_settings().print.png_dpi)
 
 
 def build_poster(

@@ -16,7 +16,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from battlemap_cli.documents import SOURCE_LAYERS, CountyMaps, bulletin_document, county_name, poster_bytes
+from battlemap_cli.documents import SOURCE_LAYERS, CountyMaps, build_poster, bulletin_document, county_name
 from callbacks.access import audit_export, current_account, restricted
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
@@ -62,16 +62,17 @@ def register(app: dash.Dash, data: StoreData, state_of: Callable[[dict], MapStat
         tables = {level: data.indicators(level) for level in ("village", "town", "county")}
         paper = get_settings().print.page_paper
         pdf = _or_nothing(
-            lambda: poster_bytes(
-                county,
-                tables,
-                data.as_of(),
-                layer=current.layer,
-                town=current.town,
-                paper=paper,
-                landscape=False,
-                png=False,
-                lang=current.lang,
+            lambda: (
+                build_poster(
+                    county,
+                    tables,
+                    data.as_of(),
+                    layer=current.layer,
+                    town=current.town,
+                    paper=paper,
+                    landscape=False,
+                    lang=current.lang,
+                ).pdf
             )
         )
         name = current.town or "county"

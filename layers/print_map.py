@@ -97,6 +97,7 @@ class Placed:
 
     label: Label
     box: Box
+    shifted: bool = False  # moved off its anchor: drawn dark on a pale panel, whatever lies beneath
 
 
 def projected(frame: gpd.GeoDataFrame, epsg: int | None = None) -> gpd.GeoDataFrame:
@@ -168,7 +169,8 @@ def place_labels(pdf: FPDF, labels: Sequence[Label], *, within: Box, taken: Sequ
         for dx, dy in ((0.0, 0.0), (0.0, -step_y), (0.0, step_y), (step_x, 0.0), (-step_x, 0.0)):
             box = Box(centre.x0 + dx, centre.y0 + dy, centre.x1 + dx, centre.y1 + dy)
             if box.within(within) and not any(box.overlaps(other) for other in blocked):
-                placed.append(Placed(Label(**{**label.__dict__, "x": label.x + dx, "y": label.y + dy}), box))
+                moved = Label(**{**label.__dict__, "x": label.x + dx, "y": label.y + dy})
+                placed.append(Placed(moved, box, shifted=(dx, dy) != (0.0, 0.0)))
                 blocked.append(box)
                 break
     return placed
@@ -178,8 +180,14 @@ def draw_labels(pdf: FPDF, placed: Sequence[Placed]) -> None:
     """Write each placed label, centred in its rectangle."""
     for item in placed:
         label = item.label
+        colour = label.colour
+        if item.shifted:
+            colour = "#222222"
+            with pdf.local_context(fill_opacity=0.7):
+                pdf.set_fill_color(255, 255, 255)
+                pdf.rect(item.box.x0, item.box.y0, item.box.width, item.box.height, style="F")
         pdf.set_font(FONT, "B" if label.bold else "", label.size)
-        pdf.set_text_color(*rgb(label.colour))
+        pdf.set_text_color(*rgb(colour))
         baseline = item.box.y0 + item.box.height / 2 + label.size * PT_MM * 0.35
         pdf.text(item.box.x0, baseline, label.text)
     pdf.set_text_color(0, 0, 0)
