@@ -64,7 +64,7 @@ class Bulletin:
     county_before: pd.Series
     ranking: pd.DataFrame  # town_code, name, risk_index, rank, risk_before, rank_before, rank_change
     overdue: pd.DataFrame  # name + OVERDUE, townships with anything overdue or behind
-    findings: pd.DataFrame  # date, town, village, finding, deadline, status
+    findings: pd.DataFrame | None  # date, town, village, finding, deadline, status; None without an inspections layer
     appendix: pd.DataFrame  # name + APPENDIX, every township
 
 
@@ -98,15 +98,17 @@ def month_findings(
     rectify_days: int,
     town_names: pd.Series,
     village_names: pd.Series,
-) -> pd.DataFrame:
+) -> pd.DataFrame | None:
     """The problems found by inspections in ``as_of``'s month: township, village, deadline and status.
 
     The deadline is the record's ``deadline`` where it has one, else the visit plus
     ``rectify_days``; the status is rectified (with its date), overdue, or being rectified.
-    Inspectors' names and households are left out (personal data).
+    Inspectors' names and households are left out (personal data). None without inspection records.
     """
     columns = ["date", "town_code", "town", "village", "finding", "deadline", "status", "rectified_on"]
-    if inspections is None or not len(inspections) or "finding" not in inspections:
+    if inspections is None:
+        return None
+    if not len(inspections) or "finding" not in inspections:
         return pd.DataFrame(columns=columns)
     rows = pd.DataFrame(inspections)
     dates = pd.to_datetime(rows["date"], errors="coerce")
@@ -134,7 +136,7 @@ def bulletin(
     *,
     as_of: dt.date,
     before_as_of: dt.date,
-    findings: pd.DataFrame,
+    findings: pd.DataFrame | None,
     town_names: pd.Series,
     town: str | None = None,
 ) -> Bulletin:
@@ -142,7 +144,8 @@ def bulletin(
     towns_now, towns_before = now["town"], before["town"]
     if town:
         towns_now, towns_before = towns_now.loc[[town]], towns_before.reindex([town])
-        findings = findings[findings["town_code"] == town].reset_index(drop=True)
+        if findings is not None:
+            findings = findings[findings["town_code"] == town].reset_index(drop=True)
         county, county_before = now["town"].loc[town], before["town"].reindex([town]).iloc[0]
     else:
         county, county_before = now["county"].iloc[0], before["county"].iloc[0]

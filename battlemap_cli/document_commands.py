@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("poster", parents=[common], help="print the battle map (挂图) as a PDF or 300-dpi PNG")
     p.add_argument("--layer", required=True, help=f"indicator: {', '.join(BY_KEY)}")
     p.add_argument("--town", default=None, help="only this township (9-digit code)")
-    p.add_argument("--paper", default="A1", help="A0, A1, A2 or A3 (default A1)")
+    p.add_argument("--paper", required=True, help="A0, A1, A2 or A3")
     p.add_argument("--landscape", action="store_true", help="landscape instead of portrait")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--out", required=True, help="FILE.pdf (vector) or FILE.png (300 dpi)")

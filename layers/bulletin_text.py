@@ -181,6 +181,8 @@ def _arrow(change: object) -> str:
 def _findings(b: Bulletin, lang: str) -> Section:
     f = b.findings
     heading = t("bulletin_h_findings", lang)
+    if f is None:
+        return Section(heading, [t("bulletin_findings_no_data", lang)])
     if not len(f):
         return Section(heading, [t("bulletin_no_findings", lang)])
     done, late = int((f["status"] == "rectified").sum()), int((f["status"] == "overdue").sum())

@@ -64,8 +64,13 @@ def new_pdf(
 
 
 def pdf_bytes(pdf: FPDF) -> bytes:
-    """The finished document."""
-    return bytes(pdf.output())
+    """The finished document; the font files fpdf2 keeps open (fontTools' lazy reading) are closed."""
+    try:
+        return bytes(pdf.output())
+    finally:
+        for font in pdf.fonts.values():
+            if (ttfont := getattr(font, "ttfont", None)) is not None:
+                ttfont.close()
 
 
 def page_png(pdf: bytes, *, dpi: int, page: int = 0) -> bytes:

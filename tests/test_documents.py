@@ -21,7 +21,7 @@ from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS
 from layers.bulletin_text import cell
 from layers.print_map import Box, Label, place_labels
-from layers.print_pdf import new_pdf
+from layers.print_pdf import new_pdf, pdf_bytes
 from tests.importing import run
 
 
@@ -188,6 +188,7 @@ def test_place_labels_shifts_or_drops_what_collides() -> None:
     names = ["红星村", "前进村", "柳树村", "杏园村", "石峡湾村", "安定镇"]
     labels = [Label(name, 50, 20, 10, rank=i) for i, name in enumerate(names)] + [Label("远村", 99, 39, 10, rank=9)]
     placed = place_labels(pdf, labels, within=frame)
+    pdf_bytes(pdf)  # closes the font files
     texts = [p.label.text for p in placed]
     assert texts[0] == "红星村" and placed[0].box.x0 < 50 < placed[0].box.x1  # the first keeps its place
     assert "远村" not in texts  # it would stick out of the frame at every position
@@ -240,3 +241,20 @@ def test_month_ends() -> None:
     assert month_end("2024-02") == dt.date(2024, 2, 29)
     assert previous_month_end(dt.date(2026, 1, 31)) == dt.date(2025, 12, 31)
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", f"{month_end('2026-10')}")
+
+
+def test_documents_of_a_store_with_only_villages_and_households(demo_store_path: Path, tmp_path: Path) -> None:
+    demo, store = GeoPackageStore(demo_store_path), GeoPackageStore(tmp_path / "minimal.gpkg")
+    with store.transaction() as tx:
+        for layer in ("villages", "households"):
+            tx.write(layer, demo.read(layer))
+    month = f"{pd.to_datetime(demo.read('households')['identified_on']).max():%Y-%m}"
+    assert run(store.path, "bulletin", "--month", month, "--out", str(tmp_path / "b.pdf")) == 0
+    assert run(store.path, "bulletin", "--month", month, "--out", str(tmp_path / "b.docx")) == 0
+    assert (
+        run(store.path, "poster", "--layer", "water_fail_rate", "--paper", "A3", "--out", str(tmp_path / "p.pdf")) == 0
+    )
+    text = pdf_text(tmp_path / "b.pdf")
+    assert "未导入暗访记录（无数据）" in text  # no inspections layer: not "no problems found"
+    assert "本月暗访未发现问题" not in text
+    assert "无数据" in pdf_text(tmp_path / "p.pdf")  # the legend and key figures say so, never 0
