@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from battlemap_cli import (
     analysis_commands,
     data_commands,
+    document_commands,
     export_command,
     history_command,
     kiosk_command,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     analysis_commands.register(sub, common)
     history_command.register(sub, common)
     export_command.register(sub, common)
+    document_commands.register(sub, common)
     sites_command.register(sub, common)
     route_commands.register(sub, common)
     serve_command.register(sub, common)

@@ -25,6 +25,7 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.kpis import month_ranking
+from callbacks import documents
 from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, township_scope
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
@@ -272,6 +273,7 @@ def _header(data: StoreData, state: MapState, crumbs: list[Any]) -> html.Div:
                     ),
                     html.Button(t("export_html", lang), id="export-html", className="btn"),
                     dcc.Download(id="export-download"),
+                    *documents.buttons(lang),
                     html.Span(f"{t('as_of', lang)} {data.as_of():%Y-%m-%d}", className="as-of"),
                 ],
                 className="toolbar",
@@ -536,6 +538,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
     register_callbacks(app, data)
     _register_navigation(app, data)
     _register_view(app, data)
+    documents.register(app, data, lambda state: _from_store(data, state))
 
 
 def _register_navigation(app: dash.Dash, data: StoreData) -> None:

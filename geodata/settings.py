@@ -678,6 +678,48 @@ class SiteSettings:
 
 
 @dataclass(frozen=True)
+class PrintSettings:
+    """Printed documents: the wall poster (挂图) and the monthly bulletin (月通报).
+
+    PDFs embed the Chinese font named here (a CFF-outline OpenType collection such as Debian's
+    fonts-noto-cjk works: fpdf2 embeds it as CIDFontType0C); PNGs are the PDF page rasterised.
+    """
+
+    font_regular: str = _doc(
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "Font file of the documents' text (.ttc/.otf/.ttf with Chinese glyphs; Debian package fonts-noto-cjk).",
+    )
+    font_bold: str = _doc(
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", "Font file of titles and township labels."
+    )
+    font_face: str = _doc(
+        "Noto Sans CJK SC", "Face taken from a font collection (.ttc): simplified-Chinese glyph forms."
+    )
+    county_name: str = _doc(
+        "", "The county's name on titles; empty = the name in the regions layer, else the county code."
+    )
+    issuer: str = _doc("乡村振兴领导小组办公室", "Who issues the bulletin (after the county name in its title block).")
+    document_number: str = _doc(
+        "〔{year}〕第　　号",
+        "Document-number placeholder (文号) of the bulletin; {year} is filled, the office types the rest.",
+    )
+    png_dpi: int = _doc(300, "Resolution of a PNG poster (dots per inch).")
+    image_dpi: int = _doc(200, "Resolution of the maps inserted into the Word bulletin (dots per inch).")
+    rank_list_length: int = _doc(
+        3,
+        "Townships named at each end of the bulletin's 红黑榜 (best by lowest composite risk index, worst by highest).",
+    )
+    rectify_days: int = _doc(
+        30,
+        "Rectification deadline (整改时限) of an inspection finding, in days after the visit, where none is recorded.",
+    )
+    page_paper: str = _doc("A1", "Paper of the poster downloaded from /map (A0–A3; the command takes --paper).")
+    bulletin_layer: str = _doc(
+        "risk_index", "Indicator of the bulletin's county map and change map (a key of the /map layer catalog)."
+    )
+
+
+@dataclass(frozen=True)
 class StoreSettings:
     """Where a PostGIS store keeps what stays in local files."""
 
@@ -711,6 +753,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+    print: PrintSettings = field(default_factory=PrintSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
     demo_history_months: int = _doc(

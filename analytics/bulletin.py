@@ -1,0 +1,163 @@
+"""What the monthly bulletin (月通报) reports, from two month-ends' indicator tables and the month's inspections.
+
+Pure: tables in, tables out. The township ranking (红黑榜) reuses the composite risk index
+of the indicator tables (its weights are the ``[risk]`` settings): rank 1 is the lowest
+risk. Nothing here is recomputed from households: every figure is a cell of the tables
+of that month-end (or of the month before, for the changes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+# County figures the summary compares with last month: column, and whether a higher value is worse.
+SUMMARY = {
+    "monitored_open_households": True,
+    "cd_cases_open": True,
+    "cd_cases_overdue": True,
+    "water_unsafe_households": True,
+    "water_fail_rate": True,
+    "poverty_incidence": True,
+    "team_checkin_rate": False,
+    "spend_rate": False,
+    "inspection_findings_open": True,
+    "risk_index": True,
+}
+# The overdue and lagging items per township (逾期及滞后事项).
+OVERDUE = (
+    "cd_cases_overdue",
+    "water_unsafe_households",
+    "monitored_open_households",
+    "spend_rate",
+    "spend_target",
+    "team_days",
+    "team_days_due",
+    "inspection_findings_open",
+)
+# The appendix: one row per township.
+APPENDIX = (
+    "villages",
+    "households",
+    "monitored_households",
+    "monitored_open_households",
+    "poverty_incidence",
+    "cd_cases_open",
+    "cd_cases_overdue",
+    "water_fail_rate",
+    "water_unsafe_households",
+    "spend_rate",
+    "team_checkin_rate",
+    "risk_index",
+)
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    """The bulletin's content: the county now and a month earlier, the ranking, the overdue items, the findings."""
+
+    as_of: dt.date
+    before: dt.date
+    county: pd.Series
+    county_before: pd.Series
+    ranking: pd.DataFrame  # town_code, name, risk_index, rank, risk_before, rank_before, rank_change
+    overdue: pd.DataFrame  # name + OVERDUE, townships with anything overdue or behind
+    findings: pd.DataFrame | None  # date, town, village, finding, deadline, status; None without an inspections layer
+    appendix: pd.DataFrame  # name + APPENDIX, every township
+
+
+def ranking(now: pd.DataFrame, before: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """Townships by composite risk index, lowest first, with last month's index and rank and the change of rank.
+
+    ``rank_change`` > 0 means the township moved up (a better place than last month).
+    """
+    out = pd.DataFrame({"name": names.reindex(now.index), "risk_index": now["risk_index"]})
+    out["rank"] = out["risk_index"].rank(method="min").astype("Int64")
+    out["risk_before"] = before["risk_index"].reindex(out.index)
+    out["rank_before"] = out["risk_before"].rank(method="min").astype("Int64")
+    out["rank_change"] = out["rank_before"] - out["rank"]
+    return out.rename_axis("town_code").reset_index().sort_values(["rank", "town_code"], ignore_index=True)
+
+
+def overdue(now: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """Townships with C/D cases past their deadline, unsafe water, open risks, spending or team days behind."""
+    table = now.reindex(columns=list(OVERDUE)).copy()
+    behind = (table["spend_rate"] < table["spend_target"]) | (table["team_days"] < table["team_days_due"])
+    counts = table[["cd_cases_overdue", "water_unsafe_households", "monitored_open_households"]].fillna(0).sum(axis=1)
+    table.insert(0, "name", names.reindex(table.index))
+    kept = table[(counts > 0) | behind.fillna(False) | (table["inspection_findings_open"].fillna(0) > 0)]
+    return kept.rename_axis("town_code").reset_index()
+
+
+def month_findings(
+    inspections: pd.DataFrame | None,
+    *,
+    as_of: dt.date,
+    rectify_days: int,
+    town_names: pd.Series,
+    village_names: pd.Series,
+) -> pd.DataFrame | None:
+    """The problems found by inspections in ``as_of``'s month: township, village, deadline and status.
+
+    The deadline is the record's ``deadline`` where it has one, else the visit plus
+    ``rectify_days``; the status is rectified (with its date), overdue, or being rectified.
+    Inspectors' names and households are left out (personal data). None without inspection records.
+    """
+    columns = ["date", "town_code", "town", "village", "finding", "deadline", "status", "rectified_on"]
+    if inspections is None:
+        return None
+    if not len(inspections) or "finding" not in inspections:
+        return pd.DataFrame(columns=columns)
+    rows = pd.DataFrame(inspections)
+    dates = pd.to_datetime(rows["date"], errors="coerce")
+    start = pd.Timestamp(as_of.replace(day=1))
+    text = rows["finding"].astype("string").str.strip()
+    rows = rows[(dates >= start) & (dates <= pd.Timestamp(as_of)) & text.notna() & (text != "")].copy()
+    rows["date"] = pd.to_datetime(rows["date"]).dt.date
+    given = pd.to_datetime(rows["deadline"], errors="coerce") if "deadline" in rows else pd.Series(pd.NaT, rows.index)
+    rows["deadline"] = given.fillna(pd.to_datetime(rows["date"]) + pd.Timedelta(days=rectify_days)).dt.date
+    done_on = pd.to_datetime(rows.get("rectified_on"), errors="coerce")
+    done = rows["rectified"].fillna(False).astype(bool) & (done_on.isna() | (done_on <= pd.Timestamp(as_of)))
+    late = pd.to_datetime(rows["deadline"]) < pd.Timestamp(as_of)
+    rows["status"] = ["rectified" if d else "overdue" if lt else "rectifying" for d, lt in zip(done, late, strict=True)]
+    rows["rectified_on"] = done_on.where(done).dt.date
+    codes = rows["village_code"].astype(str)
+    rows["town_code"] = codes.str[:9]
+    rows["town"] = town_names.reindex(rows["town_code"]).to_numpy()
+    rows["village"] = village_names.reindex(codes).to_numpy()
+    return rows.sort_values(["date", "town_code"]).reset_index(drop=True)[columns]
+
+
+def bulletin(
+    now: dict[str, pd.DataFrame],
+    before: dict[str, pd.DataFrame],
+    *,
+    as_of: dt.date,
+    before_as_of: dt.date,
+    findings: pd.DataFrame | None,
+    town_names: pd.Series,
+    town: str | None = None,
+) -> Bulletin:
+    """The bulletin of the county (or of ``town``) from ``{level: table}`` of this month-end and the one before."""
+    towns_now, towns_before = now["town"], before["town"]
+    if town:
+        towns_now, towns_before = towns_now.loc[[town]], towns_before.reindex([town])
+        if findings is not None:
+            findings = findings[findings["town_code"] == town].reset_index(drop=True)
+        county, county_before = now["town"].loc[town], before["town"].reindex([town]).iloc[0]
+    else:
+        county, county_before = now["county"].iloc[0], before["county"].iloc[0]
+    appendix = towns_now.reindex(columns=list(APPENDIX))
+    appendix.insert(0, "name", town_names.reindex(appendix.index))
+    return Bulletin(
+        as_of=as_of,
+        before=before_as_of,
+        county=county,
+        county_before=county_before,
+        ranking=ranking(now["town"], before["town"], town_names),
+        overdue=overdue(towns_now, town_names),
+        findings=findings,
+        appendix=appendix.rename_axis("town_code").reset_index(),
+    )

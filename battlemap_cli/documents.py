@@ -1,0 +1,264 @@
+"""Printed documents from the store's layers and indicator tables: the poster and the bulletin as bytes.
+
+Shared by ``battlemap poster|bulletin`` and the /map downloads: this module checks the
+request, picks the units and tables, and hands them to the pure renderers in ``layers/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import pandas as pd
+
+from analytics.townships import townships
+from battlemap_cli.month_tables import input_layers, month_end, month_tables, previous_month_end
+from geodata._errors import InputError
+from geodata.settings import get_settings
+from geodata.store import Store
+from layers.catalog import BY_KEY
+from layers.print_pdf import PAPERS
+
+if TYPE_CHECKING:
+    from layers.poster import Poster
+
+POSTER_FORMATS = (".pdf", ".png")
+BULLETIN_FORMATS = (".docx", ".pdf")
+SOURCE_LAYERS = ("villages", "households", "housing", "water_tests", "projects", "teams", "inspections")
+
+
+@dataclass(frozen=True)
+class CountyMaps:
+    """The county's villages and townships (EPSG:4490) and its name, as every document needs them."""
+
+    villages: gpd.GeoDataFrame
+    towns: gpd.GeoDataFrame  # analytics.townships.townships(): town_code, name, geometry
+    name: str
+    sources: tuple[str, ...]  # the layers the store holds, of those the figures come from
+
+
+def county_maps(store: Store) -> CountyMaps:
+    """The county's villages, townships, name and source layers from the store (refused without villages)."""
+    if not store.exists() or not store.has("villages"):
+        msg = f"{store.label} has no villages layer: import villages (or run `battlemap demo`) first"
+        raise InputError(msg)
+    villages = store.read("villages")
+    return CountyMaps(
+        villages=villages,
+        towns=townships(villages, store.read_or_none("towns")),
+        name=county_name(villages, store.read_or_none("regions")),
+        sources=tuple(name for name in SOURCE_LAYERS if store.has(name)),
+    )
+
+
+def county_name(villages: gpd.GeoDataFrame, regions: pd.DataFrame | None) -> str:
+    """The county's name: the ``[print] county_name`` setting, else the ``regions`` layer's, else its code."""
+    code = str(villages["village_code"].iloc[0])[:6]
+    if get_settings().print.county_name:
+        return get_settings().print.county_name
+    if regions is not None and len(regions) and {"code", "name"} <= set(regions.columns):
+        match = regions[regions["code"].astype(str) == code]
+        if len(match):
+            return str(match["name"].iloc[0])
+    return code
+
+
+def check_output(out: str, formats: tuple[str, ...]) -> Path:
+    """The output path, refused unless it ends in one of ``formats`` and its folder exists."""
+    path = Path(out)
+    if path.suffix.lower() not in formats:
+        msg = f"--out must end in {' or '.join(formats)}, got {out!r}"
+        raise InputError(msg)
+    if not path.parent.is_dir():
+        msg = f"--out folder {str(path.parent)!r} does not exist"
+        raise InputError(msg)
+    return path
+
+
+def check_poster(layer: str, paper: str, towns: gpd.GeoDataFrame, town: str | None) -> str:
+    """The paper size in capitals once the layer, paper and township are known; else one message naming each choice."""
+    if layer not in BY_KEY:
+        msg = f"unknown layer {layer!r}; choose one of: {', '.join(BY_KEY)}"
+        raise InputError(msg)
+    size = (paper or "").upper()
+    if size not in PAPERS or size == "A4":
+        msg = f"unknown paper {paper!r}; choose one of: A0, A1, A2, A3"
+        raise InputError(msg)
+    check_town(towns, town)
+    return size
+
+
+def check_town(towns: gpd.GeoDataFrame, town: str | None) -> None:
+    """Refuse a township code the store does not have, listing those it has."""
+    codes = list(towns["town_code"].astype(str))
+    if town is not None and town not in codes:
+        msg = f"no township {town!r} in the store; it has {', '.join(codes)}"
+        raise InputError(msg)
+
+
+def as_png(pdf: bytes) -> bytes:
+    """The first page of ``pdf`` as a PNG at ``[print] png_dpi``."""
+    from layers.print_pdf import page_png  # noqa: PLC0415 - pdfium only for PNG
+
+    return page_png(pdf, dpi=get_settings().print.png_dpi)
+
+
+def build_poster(
+    county: CountyMaps,
+    tables: dict[str, pd.DataFrame],
+    as_of: dt.date,
+    *,
+    layer: str,
+    town: str | None,
+    paper: str,
+    landscape: bool,
+    lang: str = "zh",
+) -> Poster:
+    """The poster of ``layer`` for the county (or ``town``): its PDF and the labels placed on it."""
+    from layers.poster import PosterContent, poster_pdf  # noqa: PLC0415 - fpdf2 only when printing
+    from layers.print_map import projected  # noqa: PLC0415
+    from layers.print_views import indicator_map  # noqa: PLC0415
+
+    epsg_source = county.villages
+    villages = projected(epsg_source[["village_code", "name", "geometry"]].rename(columns={"village_code": "code"}))
+    towns = projected(county.towns, villages.crs.to_epsg())
+    if town:
+        villages = villages[villages["code"].str[:9] == town].reset_index(drop=True)
+        shown_towns = towns[towns["town_code"] == town].reset_index(drop=True)
+        row, title = tables["town"].loc[town], f"{county.name}{shown_towns['name'].iloc[0]}"
+    else:
+        shown_towns, row, title = towns, tables["county"].iloc[0], county.name
+    content = PosterContent(
+        title=title,
+        layer=layer,
+        as_of=as_of,
+        view=indicator_map(villages, shown_towns, tables["village"], layer=layer, lang=lang),
+        county_towns=towns,
+        highlight=shown_towns.geometry if town else gpd.GeoSeries([], crs=towns.crs),
+        row=row,
+        sources=county.sources,
+        made=dt.date.today(),
+    )
+    return poster_pdf(content, paper=paper, landscape=landscape, lang=lang)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file beside it: a failure leaves no half-written file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+# Dated records that say when the data begin: layer and date column.
+DATED = (
+    ("households", "identified_on"),
+    ("water_tests", "sampled_on"),
+    ("inspections", "date"),
+    ("housing", "appraised_on"),
+)
+
+
+def data_months(layers: dict[str, pd.DataFrame]) -> tuple[str, str] | None:
+    """The first month with a dated record and the last month that has ended, as YYYY-MM; None without dates."""
+    firsts = [
+        pd.to_datetime(layers[name][column], errors="coerce").min()
+        for name, column in DATED
+        if name in layers and column in layers[name]
+    ]
+    known = [d for d in firsts if not pd.isna(d)]
+    if not known:
+        return None
+    last = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    return f"{min(known):%Y-%m}", f"{last:%Y-%m}"
+
+
+def check_month(month: str, layers: dict[str, pd.DataFrame]) -> dt.date:
+    """The month-end of ``month`` once it has ended and lies within the data; else one message with the range."""
+    end = month_end(month)
+    span = data_months(layers)
+    if end >= dt.date.today():
+        msg = (
+            f"--month {month} has not ended yet (today is {dt.date.today()}); the latest is {span[1] if span else '—'}"
+        )
+        raise InputError(msg)
+    if span is None or month < span[0]:
+        where = f"from {span[0]} to {span[1]}" if span else "none: no dated records"
+        msg = f"--month {month} is outside the data; months with records: {where}"
+        raise InputError(msg)
+    return end
+
+
+def bulletin_bytes(
+    county: CountyMaps,
+    now: dict[str, pd.DataFrame],
+    before: dict[str, pd.DataFrame],
+    *,
+    as_of: dt.date,
+    before_as_of: dt.date,
+    inspections: pd.DataFrame | None,
+    town: str | None,
+    docx: bool,
+    lang: str = "zh",
+) -> bytes:
+    """The bulletin of ``as_of``'s month for the county (or ``town``) as .docx or .pdf bytes."""
+    from analytics.bulletin import bulletin, month_findings  # noqa: PLC0415
+    from layers.bulletin_docx import bulletin_docx  # noqa: PLC0415 - python-docx only when writing Word
+    from layers.bulletin_pdf import bulletin_pdf  # noqa: PLC0415
+    from layers.bulletin_text import bulletin_doc  # noqa: PLC0415
+    from layers.print_map import projected  # noqa: PLC0415
+    from layers.print_views import change_map, indicator_map, map_png  # noqa: PLC0415
+
+    settings = get_settings().print
+    town_names = county.towns.set_index("town_code")["name"]
+    village_names = county.villages.set_index("village_code")["name"]
+    findings = month_findings(
+        inspections, as_of=as_of, rectify_days=settings.rectify_days, town_names=town_names, village_names=village_names
+    )
+    content = bulletin(
+        now, before, as_of=as_of, before_as_of=before_as_of, findings=findings, town_names=town_names, town=town
+    )
+    unit = f"{county.name}{town_names[town]}" if town else county.name
+    text = bulletin_doc(content, county=county.name, unit=unit, lang=lang)
+    villages = projected(county.villages[["village_code", "name", "geometry"]].rename(columns={"village_code": "code"}))
+    towns = projected(county.towns, villages.crs.to_epsg())
+    if town:
+        villages, towns = villages[villages["code"].str[:9] == town], towns[towns["town_code"] == town]
+    layer = settings.bulletin_layer
+    views = [
+        indicator_map(villages, towns, now["village"], layer=layer, lang=lang, labels=False),
+        change_map(villages, towns, now["village"], before["village"], layer=layer, lang=lang),
+    ]
+    if not docx:
+        return bulletin_pdf(text, views, lang=lang)
+    pictures = [map_png(v, width_mm=166, height_mm=120, dpi=settings.image_dpi, size=6.5, lang=lang) for v in views]
+    return bulletin_docx(text, pictures)
+
+
+def bulletin_document(
+    store: Store, *, month: str, town: str | None, docx: bool, lang: str = "zh", step: Callable[[], None] = lambda: None
+) -> tuple[bytes, dt.date]:
+    """The bulletin of ``month`` from the store, checked first (bad month or township: InputError), and its date."""
+    county = county_maps(store)
+    check_town(county.towns, town)
+    layers = input_layers(store)
+    as_of = check_month(month, layers)
+    before = previous_month_end(as_of)
+    step()
+    now, earlier = (month_tables(store, date, layers=layers) for date in (as_of, before))
+    step()
+    inspections = layers.get("inspections")
+    data = bulletin_bytes(
+        county, now, earlier, as_of=as_of, before_as_of=before, inspections=inspections, town=town, docx=docx, lang=lang
+    )
+    step()
+    return data, as_of

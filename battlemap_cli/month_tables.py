@@ -1,0 +1,64 @@
+"""The indicator tables of a month-end: the one place documents look them up.
+
+The month-end snapshots ``battlemap history`` kept are read when the store has that date
+(so a document's figures equal ``battlemap indicators --as-of``); otherwise the tables are
+computed from the store's layers exactly as ``battlemap build --as-of`` computes them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+import pandas as pd
+
+from analytics import INPUT_LAYERS, compute_indicators
+from geodata._errors import InputError
+from geodata.store import Store
+from geodata.store.snapshots import read_snapshot
+
+LEVELS = ("village", "town", "county")
+
+
+def month_end(month: str) -> dt.date:
+    """The last day of ``YYYY-MM``; anything else is refused with the expected form."""
+    if not re.fullmatch(r"\d{4}-\d{2}", month or "") or not 1 <= int(month[5:]) <= 12:
+        msg = f"--month must be YYYY-MM (e.g. 2026-10), got {month!r}"
+        raise InputError(msg)
+    year, number = int(month[:4]), int(month[5:])
+    return dt.date(year, number, calendar.monthrange(year, number)[1])
+
+
+def previous_month_end(as_of: dt.date) -> dt.date:
+    """The last day of the month before ``as_of``'s month."""
+    return as_of.replace(day=1) - dt.timedelta(days=1)
+
+
+def indexed(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """``{level: table}`` indexed by unit code, with the spending gap the map shows (target − rate, ≥ 0)."""
+    out = {}
+    for level in LEVELS:
+        frame = pd.DataFrame(tables[f"{level}_indicators"])
+        table = frame.set_index(frame.columns[0])
+        table["spend_gap"] = (table["spend_target"] - table["spend_rate"]).clip(lower=0)
+        out[level] = table
+    return out
+
+
+def input_layers(store: Store) -> dict[str, pd.DataFrame]:
+    """The layers the indicators are computed from (absent optional layers left out)."""
+    return {name: frame for name in INPUT_LAYERS if (frame := store.read_or_none(name)) is not None}
+
+
+def month_tables(
+    store: Store, as_of: dt.date, *, layers: dict[str, pd.DataFrame] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The village, township and county indicator tables of ``as_of`` (``{level: table}`` indexed by code).
+
+    ``layers`` are the store's input layers when the caller has read them already.
+    """
+    kept = {f"{level}_indicators": read_snapshot(store, level, as_of) for level in LEVELS}
+    if all(table is not None for table in kept.values()):
+        return indexed(kept)
+    return indexed(compute_indicators(layers if layers is not None else input_layers(store), as_of=as_of))
