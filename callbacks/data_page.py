@@ -344,7 +344,7 @@ def _register_import(app: dash.Dash, data: StoreData) -> None:
                 crs=options["crs"],
                 overrides=options["overrides"],
             )
-        except InputError as exc:
+        except BattlemapError as exc:  # refused, or the store could not take it (disk full, database down)
             return (
                 html.Div(t("import_refused", lang) + shown(exc), className="bad-line", id="import-refused"),
                 dash.no_update,
