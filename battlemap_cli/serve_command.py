@@ -49,11 +49,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if args.debug:
             msg = "debug mode is refused in production (it runs code sent by the browser's debugger)"
             raise ConfigError(msg)
+        check_production(args.store)
         exec_gunicorn(store=args.store, host=args.host, port=args.port, workers=args.workers or 0)
     import app  # noqa: PLC0415 - Dash loads only for serve, not for every command
 
     app.serve(store=args.store, host=args.host, port=args.port, debug=args.debug, production=False)
     return 0
+
+
+def check_production(store: str | None) -> None:
+    """Refuse here, with the app's own message, what gunicorn's workers would refuse: no safe key, no store."""
+    from callbacks import server_config  # noqa: PLC0415 - the web app's rules, loaded only for serve
+    from geodata.demo.store import ensure_demo_store  # noqa: PLC0415
+    from geodata.settings import get_settings  # noqa: PLC0415
+    from geodata.store import open_store  # noqa: PLC0415
+
+    server_config.secret_key(production=True)
+    ensure_demo_store(open_store(store), seed=get_settings().demo_seed, production=True)  # never writes here
 
 
 def gunicorn_command(*, host: str, port: int, workers: int = 0) -> list[str]:
