@@ -47,6 +47,14 @@ def _wait_until_answering(proc: subprocess.Popen, url: str, log: Path) -> None:
             time.sleep(0.5)
 
 
+def _workers(pid: int, expected: int) -> list[psutil.Process]:
+    """The master and its workers once ``expected`` workers run (gunicorn forks them one after another)."""
+    deadline = time.monotonic() + 60
+    while len(family := _family(pid)) - 1 < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return family
+
+
 def _family(pid: int) -> list[psutil.Process]:
     """The process and everything it started."""
     root = psutil.Process(pid)
@@ -75,8 +83,8 @@ def test_sigterm_to_serve_workers_leaves_no_process(served_store: Path) -> None:
     proc, url = _start(served_store, "--workers", "2")
     try:
         _wait_until_answering(proc, url, served_store.with_suffix(".log"))
-        family = _family(proc.pid)
-        assert len(family) >= 3, [p.cmdline() for p in family]  # the master and its two workers
+        family = _workers(proc.pid, 2)
+        assert len(family) == 3, [p.cmdline() for p in family]  # the master and its two workers
         assert any("gunicorn" in " ".join(p.cmdline()) for p in family)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
@@ -92,7 +100,7 @@ def test_production_without_workers_is_gunicorn_with_the_settings_workers(served
     proc, url = _start(served_store, "--production")
     try:
         _wait_until_answering(proc, url, served_store.with_suffix(".log"))
-        family = _family(proc.pid)
+        family = _workers(proc.pid, 2)
         assert "gunicorn" in " ".join(family[0].cmdline())
         assert len(family) - 1 == 2  # [server] workers' default
         proc.send_signal(signal.SIGINT)
