@@ -21,6 +21,10 @@ per request kind the load's requests/s and p50/p95/p99 latency, the baseline's p
 and the p95 ratio. An error is a status other than the expected one or a response
 without the outputs asked for. The run stops at ``--minutes`` or ``--max-requests``.
 Target (2 cores, 50 users): no errors, p95 < 1 s for every drill-down callback.
+
+``--compare 50 --users 200`` runs 50 users, then 200, on the same warm server and prints
+them side by side: requests, p95 of every request and of the drill-down, errors, and the
+server's RSS/PSS (master + workers, peak and end of each run, idle before the first).
 """
 
 from __future__ import annotations
@@ -487,10 +491,56 @@ def report(load: Stats, seconds: float, base: Stats | None, users: int) -> None:
     )
 
 
+@dataclass
+class Run:
+    """One load run's figures for the side-by-side summary."""
+
+    users: int
+    stats: Stats
+    seconds: float
+    memory: MemoryWatch
+
+    def row(self) -> str:
+        every = [v for values in self.stats.times.values() for v in values]
+        drill = [v for k in DRILL_KINDS for v in self.stats.times.get(k, [])]
+        mib = 1024 * 1024
+        return (
+            f"{self.users:6d} {len(every):9d} {len(every) / self.seconds:7.2f} {percentiles(every)[1]:8.3f} "
+            f"{percentiles(drill)[1]:10.3f} {sum(self.stats.errors.values()):7d} "
+            f"{self.memory.peak[0] / mib:11,.0f} {self.memory.last[0] / mib:10,.0f} {self.memory.peak[1] / mib:10,.0f}"
+        )
+
+
+def summary(runs: list[Run], idle: tuple[int, int]) -> None:
+    """The runs side by side: requests, p95 (all requests and drill-down), errors, server memory."""
+    mib = 1024 * 1024
+    print(
+        f"\nside by side (same server; idle before the first run: RSS {idle[0] / mib:,.0f} MiB, "
+        f"PSS {idle[1] / mib:,.0f} MiB); p95 in seconds, memory of master + workers in MiB"
+    )
+    print(
+        f"{'users':>6s} {'requests':>9s} {'req/s':>7s} {'p95 all':>8s} {'p95 drill':>10s} {'errors':>7s} "
+        f"{'RSS peak':>11s} {'RSS end':>10s} {'PSS peak':>10s}"
+    )
+    for run in runs:
+        print(run.row())
+    if len(runs) == 2:
+        small, large = runs
+        drill = [percentiles([v for k in DRILL_KINDS for v in r.stats.times.get(k, [])])[1] for r in runs]
+        print(
+            f"{large.users} users against {small.users}: drill-down p95 ×{drill[1] / drill[0]:.1f}, "
+            f"RSS peak ×{large.memory.peak[0] / max(small.memory.peak[0], 1):.2f}, errors "
+            f"{sum(large.stats.errors.values())} against {sum(small.stats.errors.values())}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--users", type=int, default=50)
-    ap.add_argument("--minutes", type=float, default=3.0)
+    ap.add_argument(
+        "--compare", type=int, help="first run this many users on the same server (e.g. --users 200 --compare 50)"
+    )
+    ap.add_argument("--minutes", type=float, default=3.0, help="length of each run")
     ap.add_argument("--workers", type=int, default=0, help="gunicorn workers (0 = [server] workers setting)")
     ap.add_argument("--store", help="GeoPackage path or PostGIS URL (default: the demo county in a temporary store)")
     ap.add_argument("--households", type=int, default=60000, help="demo county size when no --store is given")
@@ -508,19 +558,20 @@ def main() -> None:
             f"store {store_url.split('@')[-1]}: {len(county.towns)} townships, "
             f"{sum(map(len, county.towns.values()))} villages; load average {os.getloadavg()}"
         )
-        with gunicorn_server(store_url, args.workers) as (url, pid), MemoryWatch(pid) as memory:
+        with gunicorn_server(store_url, args.workers) as (url, pid):
+            idle = MemoryWatch(pid).sample()
             setup = Setup(url, token, county, accounts)
             base = None
             if args.baseline_minutes > 0:
                 base, _ = run_users(setup, 3, args.baseline_minutes * 60, args.max_requests, seed=args.seed + 1)
-            load, seconds = run_users(setup, args.users, args.minutes * 60, args.max_requests, seed=args.seed)
-        report(load, seconds, base, args.users)
-        mib = 1024 * 1024
-        print(
-            f"server memory (master + workers): RSS peak {memory.peak[0] / mib:,.0f} MiB, end "
-            f"{memory.last[0] / mib:,.0f} MiB; PSS peak {memory.peak[1] / mib:,.0f} MiB, end "
-            f"{memory.last[1] / mib:,.0f} MiB; load average {os.getloadavg()}"
-        )
+            runs = []
+            for users in ([args.compare] if args.compare else []) + [args.users]:
+                with MemoryWatch(pid) as memory:
+                    load, seconds = run_users(setup, users, args.minutes * 60, args.max_requests, seed=args.seed)
+                report(load, seconds, base, users)
+                runs.append(Run(users, load, seconds, memory))
+        summary(runs, idle)
+        print(f"load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":

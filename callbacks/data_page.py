@@ -23,7 +23,7 @@ from analytics.data_quality import Quality, data_quality
 from callbacks.access import audit_export, current_user
 from callbacks.data_layout import MAP_COLUMNS, PATH, PREVIEW_ROWS, Ids, layout
 from callbacks.store_data import StoreData
-from geodata._errors import BattlemapError, InputError
+from geodata._errors import BattlemapError, InputError, without_paths
 from geodata.io.diff import LayerDiff
 from geodata.io.importer import import_layer, prepare_layer
 from geodata.io.preview import auto_mapping, changed_overrides, detect_layer, preview_table, read_upload, upload_sheets
@@ -82,6 +82,11 @@ def _read_sheet(path: str, sheet: str, _size: int) -> RawTable:
     return read_upload(path, sheet=sheet or None)
 
 
+def shown(exc: Exception) -> str:
+    """An error as the page shows it: its message without the server's folders."""
+    return without_paths(str(exc))
+
+
 def _uploads(data: StoreData) -> UploadArea:
     return UploadArea.beside(data.store)
 
@@ -118,7 +123,7 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
             sheets, first = upload_sheets(upload.path)
             _raw(upload, first)  # refuse an unreadable file here, with the reader's reason
         except BattlemapError as exc:
-            return None, html.Span(str(exc), className="bad-line"), [], None, True
+            return None, html.Span(shown(exc), className="bad-line"), [], None, True
         info = f"{t('uploaded', lang)}: {upload.name}"
         return upload.token, info, [{"label": n, "value": n} for n in sheets], first, len(sheets) < 2
 
@@ -138,7 +143,7 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
             options = _options(data, token, sheet=sheet, layer=layer)
             preview = preview_table(_raw(options["upload"], sheet), layer, villages=None, rows=PREVIEW_ROWS)
         except BattlemapError as exc:  # the upload expired or cannot be read: say so where the mapping would be
-            return html.Span(str(exc), className="bad-line"), True
+            return html.Span(shown(exc), className="bad-line"), True
         return views.mapping_table(preview, lang), False
 
     @app.callback(
@@ -172,7 +177,7 @@ def _register_upload(app: dash.Dash, data: StoreData) -> None:
                 rows=PREVIEW_ROWS,
             )
         except BattlemapError as exc:
-            return [], [], html.Span(str(exc), className="bad-line"), "", True, None
+            return [], [], html.Span(shown(exc), className="bad-line"), "", True, None
         grid = views.preview_grid(preview, lang)
         missing = f"{t('required_missing', lang)}: {', '.join(preview.missing)}" if preview.missing else ""
         hint, show = views.hint_text(preview.hint, crs or "", lang)
@@ -199,7 +204,7 @@ def _register_sheet(app: dash.Dash, data: StoreData) -> None:
         try:
             raw = _raw(_uploads(data).get(token), sheet)
         except BattlemapError as exc:
-            return dash.no_update, html.Span(str(exc), className="bad-line")
+            return dash.no_update, html.Span(shown(exc), className="bad-line")
         best = detect_layer([str(h) for h in raw.data.columns])[0]
         rows = f"{len(raw.data)} {t('rows_in_file', lang)}"
         if best.required_found == 0:
@@ -260,7 +265,7 @@ def _register_import(app: dash.Dash, data: StoreData) -> None:
         try:
             options = _options(data, token, sheet=sheet, layer=layer, crs=crs, chosen=chosen)
         except BattlemapError as exc:
-            return html.Div(str(exc), className="bad-line"), [], True, None
+            return html.Div(shown(exc), className="bad-line"), [], True, None
         prepared = prepare_layer(
             layer or "",
             options["upload"].path,
@@ -339,9 +344,9 @@ def _register_import(app: dash.Dash, data: StoreData) -> None:
                 crs=options["crs"],
                 overrides=options["overrides"],
             )
-        except InputError as exc:
+        except BattlemapError as exc:  # refused, or the store could not take it (disk full, database down)
             return (
-                html.Div(t("import_refused", lang) + str(exc), className="bad-line", id="import-refused"),
+                html.Div(t("import_refused", lang) + shown(exc), className="bad-line", id="import-refused"),
                 dash.no_update,
                 True,
                 dash.no_update,

@@ -28,7 +28,7 @@ from analytics.inspection_plan import RouteContext, parse_lonlat, plan_inspectio
 from callbacks.access import current_user, is_admin
 from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
-from geodata._errors import BattlemapError
+from geodata._errors import BattlemapError, without_paths
 from geodata.private.findings import add_finding
 from geodata.private.plan_store import PlanAccessError, PlanStore
 from geodata.settings import get_settings
@@ -333,7 +333,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
                 executor=solvers.executor(),
             )
         except (BattlemapError, ValueError) as exc:
-            return dash.no_update, str(exc), dash.no_update
+            return dash.no_update, without_paths(str(exc)), dash.no_update
         plans = _plans(data)
         plan_id = plans.save(plan, owner=current_user())["plan_id"]
         return plan_id, "", _plan_options(plans.plans(viewer=current_user(), admin=is_admin()))
@@ -433,7 +433,7 @@ def _register_findings(app: dash.Dash, data: StoreData) -> None:
             new_id = add_finding(
                 data.store, date=dt.date.today(), team_id=team, village_code=village, finding=text, who=current_user()
             )
-        except BattlemapError as exc:
-            return str(exc)
+        except BattlemapError as exc:  # refused, or the store could not take it (disk full, database down)
+            return without_paths(str(exc))
         data.start_rebuild("inspections")  # the indicators count open findings
         return f"{t('findings_saved', lang)}: {new_id}"

@@ -35,7 +35,7 @@ from analytics.sites import (
 )
 from callbacks.access import audit_export
 from callbacks.store_data import StoreData, warm_cache
-from geodata._errors import InputError
+from geodata._errors import InputError, without_paths
 from geodata.io.spreadsheet import safe_csv
 from geodata.settings import get_settings
 from layers.basemap import basemap_layers
@@ -58,6 +58,7 @@ PATH = "/sites"
 log = logging.getLogger(__name__)
 PLANS_KEPT = 8  # movers' plans (with their origin rasters) kept in memory per server process
 GRAPH = "sites-graph"
+EXPORT_NOTE = "sites-export-note"
 SAATY = ("9", "7", "5", "3", "1", "1/3", "1/5", "1/7", "1/9")
 PAIRS = list(combinations(CRITERIA, 2))
 
@@ -183,6 +184,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                                 for k in ("export_geojson", "export_sites_csv", "export_html")
                             ),
                             dcc.Download(id="sites-download"),
+                            html.Div(id=EXPORT_NOTE, role="alert"),
                         ],
                         className="toolbar",
                     ),
@@ -365,15 +367,13 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
     def recompute(*args: Any) -> tuple[Any, ...]:
         *values, lang, image_index = args
         controls = Controls.parse(values)
-        chosen = controls.selection
-        unknown = sorted(set(chosen.add_households + chosen.drop_households) - _household_ids(data))
-        if unknown:
-            text = t("unknown_households", lang, ids="、".join(unknown[:5]) + (" …" if len(unknown) > 5 else ""))
-            return dash.no_update, html.Div(text, className="bad", id="sites-input-error"), *([dash.no_update] * 3)
+        refused = _refusal(data, controls, lang)
+        if refused is not None:
+            return dash.no_update, html.Div(refused, className="bad", id="sites-input-error"), *([dash.no_update] * 3)
         try:
             model, plan, result = compute(data, controls)
         except InputError as exc:
-            return dash.no_update, html.Div(str(exc), className="bad"), *([dash.no_update] * 3)
+            return dash.no_update, html.Div(without_paths(str(exc)), className="bad"), *([dash.no_update] * 3)
         view = _view(model, plan, result, lang)
         image = surface(view)
         share = t("weight_share", lang) + ("、" if lang == "zh" else ", ").join(
@@ -511,6 +511,7 @@ def _saaty(text: str | None) -> float:
 def _register_exports(app: dash.Dash, data: StoreData) -> None:
     @app.callback(
         Output("sites-download", "data"),
+        Output(EXPORT_NOTE, "children"),
         Input("sites-export_geojson", "n_clicks"),
         Input("sites-export_sites_csv", "n_clicks"),
         Input("sites-export_html", "n_clicks"),
@@ -518,23 +519,43 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
         State("sites-lang", "data"),
         prevent_initial_call=True,
     )
-    def export(_g: int, _c: int, _h: int, *args: Any) -> dict:
+    def export(_g: int, _c: int, _h: int, *args: Any) -> tuple[Any, Any]:
         *values, lang = args
-        model, plan, result = compute(data, Controls.parse(values))
-        kind = dash.ctx.triggered_id
-        audit_export(data, "export:sites", str(kind), households=result.households)
-        if kind == "sites-export_geojson":
-            text = json.dumps(geojson_dict(result.candidates, result.travel, lang), ensure_ascii=False, indent=1)
-            return dcc.send_string(text, "sites.geojson")
-        if kind == "sites-export_sites_csv":
-            return dcc.send_string(
-                safe_csv(export_table(result.candidates, result.travel, lang), index=False), "sites.csv"
-            )
-        hazards = data.layer_or_none("hazards")
-        page = sites_html(
-            _view(model, plan, result, lang),
-            title=f"{t('sites_title', lang)} · {result.households}",
-            hazards=hazards,
-            basemap=get_settings().map,
-        )
-        return dcc.send_string(page, "sites.html")
+        controls = Controls.parse(values)
+        refused = _refusal(data, controls, lang)
+        if refused is None:
+            try:
+                model, plan, result = compute(data, controls)
+            except InputError as exc:  # the controls cannot be planned: say why beside the buttons
+                refused = without_paths(str(exc))
+        if refused is not None:
+            return dash.no_update, html.Div(refused, className="bad", id="sites-export-error")
+        return _export_file(data, dash.ctx.triggered_id, model, plan, result, lang), ""
+
+
+def _refusal(data: StoreData, controls: Controls, lang: str) -> str | None:
+    """Why the controls cannot be planned (household IDs typed in that do not exist), or None."""
+    chosen = controls.selection
+    unknown = sorted(set(chosen.add_households + chosen.drop_households) - _household_ids(data))
+    if not unknown:
+        return None
+    return t("unknown_households", lang, ids="、".join(unknown[:5]) + (" …" if len(unknown) > 5 else ""))
+
+
+def _export_file(  # noqa: PLR0917 - the ranked result and how to write it
+    data: StoreData, kind: Any, model: SiteModel, plan: MoverPlan, result: SiteResult, lang: str
+) -> dict:
+    """The download of one export button (audited)."""
+    audit_export(data, "export:sites", str(kind), households=result.households)
+    if kind == "sites-export_geojson":
+        text = json.dumps(geojson_dict(result.candidates, result.travel, lang), ensure_ascii=False, indent=1)
+        return dcc.send_string(text, "sites.geojson")
+    if kind == "sites-export_sites_csv":
+        return dcc.send_string(safe_csv(export_table(result.candidates, result.travel, lang), index=False), "sites.csv")
+    page = sites_html(
+        _view(model, plan, result, lang),
+        title=f"{t('sites_title', lang)} · {result.households}",
+        hazards=data.layer_or_none("hazards"),
+        basemap=get_settings().map,
+    )
+    return dcc.send_string(page, "sites.html")

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from geodata.io.report import Report
+
+
+# An absolute POSIX path (not a URL, a fraction or "km/h"), or a Windows path: folders then the last part.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~])/(?:[^\s/'\"`:,;()\[\]]+/)+(?=[^\s/])|\b[A-Za-z]:\\(?:[^\s\\'\"]+\\)+")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last part (``/srv/x/.uploads/ab12/村界.zip`` → ``村界.zip``).
+
+    Messages shown in pages (upload, import, reports) must not reveal the server's folders;
+    errors of libraries (zip, GDAL, openpyxl) often quote the whole path.
+    """
+    return _ABSOLUTE_PATH.sub("", text)
 
 
 class BattlemapError(Exception):

@@ -90,13 +90,27 @@ def serving_process(store: Path, *, workers: int | None = None, timeout_s: float
     With ``workers`` it is the production server (gunicorn, warm before it answers, a
     throwaway secret key); without, the development server (warming in the background).
     """
+    with server_process(store, workers=workers, timeout_s=timeout_s) as (url, _proc):
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(
+    store: Path, *, workers: int | None = None, timeout_s: float = 120.0
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like :func:`serving_process`, yielding the process too (its memory is read by the soak bench).
+
+    With ``workers`` the process is gunicorn's master (``battlemap serve`` execs into it);
+    stopping it stops the workers.
+    """
     port = free_port()
     cmd = [sys.executable, "-m", "battlemap_cli.main", "serve", "--store", str(store), "--port", str(port)]
     env = dict(os.environ)
+    env.pop("BATTLEMAP_ENV", None)
     if workers is not None:
         cmd += ["--workers", str(workers)]
         env["BATTLEMAP_SECRET_KEY"] = secrets.token_hex(32)
-    # its own process group: `serve --workers` runs gunicorn as a child, which must stop with it
+    # its own process group, stopped whole: nothing the server started outlives a test or bench
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -110,14 +124,15 @@ def serving_process(store: Path, *, workers: int | None = None, timeout_s: float
                     msg = f"battlemap serve did not come up on {url} (exit code {proc.poll()})"
                     raise RuntimeError(msg) from None
                 time.sleep(0.5)
-        yield url
+        yield url, proc
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(10)
+            proc.wait(60)  # gunicorn lets requests in flight finish ([server] graceful_timeout_s)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
 
 

@@ -76,6 +76,12 @@ def _households_typed_in_are_checked(page: Page) -> None:
     page.press("#sites-add-hh", "Enter")
     page.wait_for_selector("#sites-input-error")
     assert "没有这些户编号：NOSUCH-1、NOSUCH-2" in (page.text_content("#sites-input-error") or "")
+    page.click("#sites-export_sites_csv")  # no file, and the reason beside the buttons
+    page.wait_for_selector("#sites-export-error")
+    assert "没有这些户编号：NOSUCH-1、NOSUCH-2" in (page.text_content("#sites-export-error") or "")
+    page.screenshot(
+        path=str(SCREENSHOTS / "sites_export_refused.png"), clip={"x": 0, "y": 0, "width": 1600, "height": 160}
+    )
     page.fill("#sites-add-hh", "")
     page.press("#sites-add-hh", "Enter")
     page.wait_for_selector(ROWS, timeout=60_000)

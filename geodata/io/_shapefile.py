@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import pyogrio
 
-from geodata._errors import ReadError
+from geodata._errors import ReadError, without_paths
 from geodata.settings import get_settings
 
 PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -29,7 +30,7 @@ def _read_shp(shp: Path, encoding: str, *, shown: Path) -> tuple[gpd.GeoDataFram
     siblings = {p.suffix.lower(): p for p in shp.parent.glob(shp.stem + ".*")}
     missing = [ext for ext in (".dbf", ".shx") if ext not in siblings]
     if missing:
-        msg = f"{shown}: shapefile incomplete, missing {' and '.join(missing)} beside {shp.name}"
+        msg = f"{shown.name}: shapefile incomplete, missing {' and '.join(missing)} beside {shp.name}"
         raise ReadError(msg)
     if encoding == "auto":
         declared = _cpg_encoding(siblings.get(".cpg"))
@@ -43,7 +44,7 @@ def _read_shp(shp: Path, encoding: str, *, shown: Path) -> tuple[gpd.GeoDataFram
         except UnicodeDecodeError:  # a field name cut to 10 bytes in the middle of a UTF-8 character
             frame = _read_bytes_then_decode(siblings[".shp"], encoding)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, LookupError) as exc:
-        msg = f"{shown}: cannot read the shapefile: {exc}"
+        msg = f"{shown.name}: cannot read the shapefile: {without_paths(str(exc))}"
         raise ReadError(msg) from exc
     return frame, encoding
 
@@ -74,7 +75,7 @@ def detect_dbf_encoding(dbf: Path) -> str:
     """UTF-8 when the DBF's text decodes as UTF-8 (field names may be cut mid-character), else GB18030."""
     raw = dbf.read_bytes()
     if len(raw) < 32:
-        msg = f"{dbf}: the .dbf file is truncated"
+        msg = f"{dbf.name}: the .dbf file is truncated; export the shapefile again"
         raise ReadError(msg)
     header_len = int.from_bytes(raw[8:10], "little")
     records = raw[header_len : header_len + 4_000_000]
@@ -93,20 +94,20 @@ def _extract_zip(archive: Path, into: Path, member: str | None) -> Path:
     try:
         zf = zipfile.ZipFile(archive)
     except zipfile.BadZipFile as exc:
-        msg = f"{archive}: not a readable zip file: {exc}"
+        msg = f"{archive.name}: not a readable zip file ({exc}); download or create the zip again"
         raise ReadError(msg) from exc
     with zf:
         infos = zf.infolist()
         for info in infos:
             name = PurePosixPath(info.filename.replace("\\", "/"))
             if name.is_absolute() or ".." in name.parts:
-                msg = f"{archive}: refused, member {info.filename!r} points outside the archive (path traversal)"
+                msg = f"{archive.name}: refused, member {info.filename!r} points outside the archive (path traversal)"
                 raise ReadError(msg)
         total = sum(i.file_size for i in infos)
         packed = max(sum(i.compress_size for i in infos), 1)
         if total > limit or total / packed > ratio:
             msg = (
-                f"{archive}: refused, unpacks to {total:,} bytes from {packed:,} "
+                f"{archive.name}: refused, unpacks to {total:,} bytes from {packed:,} "
                 f"(limit {limit:,} bytes, ratio {ratio:g}): possible zip bomb"
             )
             raise ReadError(msg)
@@ -115,11 +116,28 @@ def _extract_zip(archive: Path, into: Path, member: str | None) -> Path:
             shps = [i for i in shps if PurePosixPath(i.filename).stem == Path(member).stem]
         if len(shps) != 1:
             names = ", ".join(i.filename for i in shps) or "none"
-            msg = f"{archive}: expected one .shp in the zip, found {names}; name one with --sheet"
+            msg = f"{archive.name}: expected one .shp in the zip, found {names}; name one with --sheet"
             raise ReadError(msg)
         stem = PurePosixPath(shps[0].filename).with_suffix("")
         for info in infos:
             p = PurePosixPath(info.filename)
             if p.with_suffix("") == stem and p.suffix.lower() in PARTS:
-                (into / (stem.name + p.suffix.lower())).write_bytes(zf.read(info))
+                (into / (stem.name + p.suffix.lower())).write_bytes(_member(zf, info, archive))
         return into / (stem.name + ".shp")
+
+
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+"""What reading a damaged, truncated, encrypted or oddly compressed zip member raises."""
+
+
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Path) -> bytes:
+    """The bytes of one member; a damaged one is a ReadError naming it and saying what to do."""
+    try:
+        return zf.read(info)
+    except DAMAGED as exc:
+        msg = (
+            f"{archive.name}: the file {info.filename!r} inside the zip is damaged or cannot be unpacked "
+            f"({type(exc).__name__}: {without_paths(str(exc))}); create the zip again (plain ZIP, no password) "
+            "and upload it again"
+        )
+        raise ReadError(msg) from exc

@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
@@ -163,7 +164,7 @@ def import_layer(
     """
     prepared = prepare_layer(layer, path, store=store, **options)  # type: ignore[arg-type]
     if not prepared.report.ok:
-        msg = f"import of {os.fspath(path)} into {layer!r} refused: {len(prepared.report.errors)} error(s)"
+        msg = f"import of {Path(path).name} into {layer!r} refused: {len(prepared.report.errors)} error(s)"
         raise InputError(msg, prepared.report)
     prepared.diff = write_layer(prepared, store=store, mode=mode, who=who, source=source)
     progress = options.get("progress")

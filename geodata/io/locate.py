@@ -9,6 +9,8 @@ a file whose points mostly fall outside the county).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -61,7 +63,9 @@ def source_crs(raw: RawTable, declared: str | int | None, x: np.ndarray, y: np.n
         )
         return parse_crs(4490)
     advice = describe_coordinate_problem(x[finite], y[finite], None) or "pass --crs EPSG_CODE"
-    msg = f"{raw.file}: the file has no coordinate system and its numbers are not longitude/latitude: {advice}"
+    msg = (
+        f"{Path(raw.file).name}: the file has no coordinate system and its numbers are not longitude/latitude: {advice}"
+    )
     report.add("crs_missing", "error", msg)
     raise CrsError(msg, report)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +26,13 @@ import pyogrio
 import shapely
 from charset_normalizer import from_bytes
 
-from geodata._errors import ReadError
+from geodata._errors import InputError, ReadError, without_paths
 from geodata.io._excel import read_xlsx_rows
 from geodata.io._shapefile import read_shapefile
 from geodata.schemas import normalise_header
 
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, UnicodeError, ValueError, KeyError, IndexError)
+"""What parsing a damaged file can raise beyond the readers' own checks."""
 SPATIAL = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
 TABULAR = {".xlsx", ".xlsm", ".csv", ".txt"}
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -76,24 +80,33 @@ def read_table(
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.exists():
-        msg = f"{path}: file not found"
+        msg = f"{path.name}: file not found"
         raise ReadError(msg)
     if path.stat().st_size == 0:
-        msg = f"{path}: the file is empty (0 bytes)"
+        msg = f"{path.name}: the file is empty (0 bytes)"
         raise ReadError(msg)
     hints = {normalise_header(h) for h in header_hint}
-    if suffix in (".xlsx", ".xlsm"):
-        table = _from_rows(path, *read_xlsx_rows(path, sheet=sheet), hints=hints)
-    elif suffix in (".csv", ".txt"):
-        table = _read_csv(path, encoding=encoding, hints=hints)
-    elif suffix in SPATIAL:
-        table = _read_spatial(path, encoding=encoding, layer=layer or sheet)
-    else:
+    if suffix not in TABULAR | SPATIAL:
         advice = " (old Excel 97-2003: open it in Excel or WPS and save as .xlsx)" if suffix in (".xls", ".et") else ""
-        msg = f"{path}: unknown file type {suffix!r}{advice}; accepted: {', '.join(sorted(TABULAR | SPATIAL))}"
+        msg = f"{path.name}: unknown file type {suffix!r}{advice}; accepted: {', '.join(sorted(TABULAR | SPATIAL))}"
         raise ReadError(msg)
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            table = _from_rows(path, *read_xlsx_rows(path, sheet=sheet), hints=hints)
+        elif suffix in (".csv", ".txt"):
+            table = _read_csv(path, encoding=encoding, hints=hints)
+        else:
+            table = _read_spatial(path, encoding=encoding, layer=layer or sheet)
+    except InputError:  # ours, already clear
+        raise
+    except DAMAGED as exc:  # corruption the format's reader did not foresee: still the file's fault, said so
+        msg = (
+            f"{path.name}: the file is damaged or not a valid {suffix[1:]} file ({type(exc).__name__}: "
+            f"{without_paths(str(exc))}); open it in the program that made it, save or export it again and retry"
+        )
+        raise ReadError(msg) from exc
     if table.data.empty:
-        msg = f"{path}: the file has a header but no data rows"
+        msg = f"{path.name}: the file has a header but no data rows"
         raise ReadError(msg)
     return _wkt_geometry(table) if table.geometry is None else table
 
@@ -113,7 +126,7 @@ def _wkt_geometry(table: RawTable) -> RawTable:
     if len(bad):
         rows = ", ".join(str(table.source_rows[i]) for i in bad[:10])
         msg = (
-            f"{table.file}: column {cols[0]!r} holds text that is not WKT geometry on row(s) {rows}; "
+            f"{Path(table.file).name}: column {cols[0]!r} holds text that is not WKT geometry on row(s) {rows}; "
             "write e.g. POLYGON ((104.60 35.60, 104.62 35.60, 104.62 35.62, 104.60 35.60))"
         )
         raise ReadError(msg)
@@ -143,7 +156,7 @@ def _decode(raw: bytes, encoding: str, path: Path) -> tuple[str, str]:
         try:
             return raw.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
-            msg = f"{path}: cannot decode as {encoding}: {exc}; try --encoding auto"
+            msg = f"{path.name}: cannot decode as {encoding}: {exc}; try --encoding auto"
             raise ReadError(msg) from exc
     for enc in ENCODINGS:
         try:
@@ -152,7 +165,7 @@ def _decode(raw: bytes, encoding: str, path: Path) -> tuple[str, str]:
             continue
     best = from_bytes(raw).best()
     if best is None:
-        msg = f"{path}: cannot tell the text encoding (tried UTF-8, UTF-8-BOM, GB18030); pass --encoding"
+        msg = f"{path.name}: cannot tell the text encoding (tried UTF-8, UTF-8-BOM, GB18030); pass --encoding"
         raise ReadError(msg)
     return str(best), best.encoding
 
@@ -188,7 +201,7 @@ def _from_rows(
 ) -> RawTable:
     """Build the table from rows of cells: header detection, blank rows dropped, numbers kept."""
     if not rows:
-        msg = f"{path}: no rows found" + (f" in sheet {sheet!r}" if sheet else "")
+        msg = f"{path.name}: no rows found" + (f" in sheet {sheet!r}" if sheet else "")
         raise ReadError(msg)
     h = find_header_row(rows, hints)
     header = _unique_headers(rows[h])
@@ -203,7 +216,7 @@ def _from_rows(
     if overflowing:  # a value would shift into the wrong column or be cut off: refuse rather than guess
         shown = ", ".join(map(str, overflowing[:5])) + (" …" if len(overflowing) > 5 else "")
         msg = (
-            f"{path}: row {shown} has more cells than the header row ({len(header)}); an unquoted comma "
+            f"{path.name}: row {shown} has more cells than the header row ({len(header)}); an unquoted comma "
             "in a value (12,345)? Quote such values, remove the separator or add the missing headers"
         )
         raise ReadError(msg)
@@ -253,7 +266,10 @@ def _read_spatial(path: Path, *, encoding: str, layer: str | None) -> RawTable:
         try:
             frame = pyogrio.read_dataframe(path, layer=layer)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-            msg = f"{path}: cannot read as {suffix[1:]}: {exc}"
+            msg = (
+                f"{path.name}: cannot read as {suffix[1:]}: {without_paths(str(exc))}; "
+                "export the file again from the GIS program and upload it again"
+            )
             raise ReadError(msg) from exc
         used = None
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
@@ -270,14 +286,14 @@ def _pick_layer(path: Path, layer: str | None) -> str:
     try:
         names = [str(n) for n, _ in pyogrio.list_layers(path)]
     except pyogrio.errors.DataSourceError as exc:
-        msg = f"{path}: not a readable GeoPackage: {exc}"
+        msg = f"{path.name}: not a readable GeoPackage: {without_paths(str(exc))}"
         raise ReadError(msg) from exc
     if layer is not None:
         if layer not in names:
-            msg = f"{path}: no layer {layer!r}; layers: {', '.join(names)}"
+            msg = f"{path.name}: no layer {layer!r}; layers: {', '.join(names)}"
             raise ReadError(msg)
         return layer
     if len(names) != 1:
-        msg = f"{path}: holds {len(names)} layers ({', '.join(names)}); name one with --sheet"
+        msg = f"{path.name}: holds {len(names)} layers ({', '.join(names)}); name one with --sheet"
         raise ReadError(msg)
     return names[0]

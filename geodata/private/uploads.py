@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from geodata._errors import InputError
+from geodata._errors import InputError, StoreError
 from geodata.io.report import Problem, Report
 from geodata.private.files import private_dir, private_file
 from geodata.store import Store
@@ -82,8 +82,16 @@ class UploadArea:
         token = secrets.token_hex(16)
         folder = private_dir(self.root) / token
         folder.mkdir(mode=0o700)
-        path = private_file(folder / clean_name(filename))  # household ledgers: the server's user only
-        path.write_bytes(content)
+        try:
+            path = private_file(folder / clean_name(filename))  # household ledgers: the server's user only
+            path.write_bytes(content)
+        except OSError as exc:  # disk full, quota: nothing half-written stays behind
+            shutil.rmtree(folder, ignore_errors=True)
+            msg = (
+                f"the server could not keep the uploaded file {clean_name(filename)} ({exc.strerror or exc}); "
+                "ask the administrator to free disk space on the server, then upload it again"
+            )
+            raise StoreError(msg) from exc
         return Upload(token, path.name, path, len(content))
 
     def get(self, token: str | None) -> Upload:
@@ -91,7 +99,10 @@ class UploadArea:
         folder = self.root / token if token and _TOKEN.match(token) else None
         files = [p for p in folder.iterdir() if p.name != REPORT_FILE] if folder and folder.is_dir() else []
         if not files:
-            msg = "the uploaded file is no longer on the server; upload it again"
+            msg = (
+                "the uploaded file is no longer on the server (uploads are kept for [imports] upload_keep_hours "
+                "and removed after an import); choose the file and upload it again"
+            )
             raise InputError(msg)
         return Upload(token, files[0].name, files[0], files[0].stat().st_size)  # type: ignore[arg-type]
 

@@ -2,7 +2,8 @@
 
 Belongs here: what writes and reads layers at rest (``base`` shared by both stores,
 ``gpkg``, ``postgis``, ``county_reader`` for the dask engine). May import only
-:mod:`geodata.schemas`, :mod:`geodata.settings` and :mod:`geodata._errors`; ``base``,
+:mod:`geodata.schemas`, :mod:`geodata.settings`, :mod:`geodata._errors` and :mod:`geodata._pause` (a
+test-only pause point in the writers); ``base``,
 ``gpkg`` and ``postgis`` never import this package, and ``postgis`` loads only when a database is opened.
 """
 

@@ -7,6 +7,7 @@ nothing else of the store, so neither imports the other.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import getpass
 import json
 import re
@@ -77,6 +78,25 @@ class StoreReads:
         """The import log, oldest first (empty frame when nothing was imported)."""
         log_frame = self.read_or_none(IMPORT_LOG)
         return pd.DataFrame() if log_frame is None else pd.DataFrame(log_frame)
+
+
+DISK_FULL_TEXTS = ("no space left", "disk is full", "disk full", "quota exceeded")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` says the disk (or quota) is full: ENOSPC/EDQUOT, or GDAL's or SQLite's words for it."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return any(text in str(exc).lower() for text in DISK_FULL_TEXTS)
+
+
+def disk_full_error(where: str) -> StoreError:
+    """The error a write that ran out of disk space ends in: the store is unchanged, and what to do."""
+    msg = (
+        f"no space left on the disk of {where}: the write was abandoned and the store is unchanged; "
+        "free disk space there (a GeoPackage import needs room for a copy of the store) and run it again"
+    )
+    return StoreError(msg)
 
 
 def check_identifier(name: str, what: str) -> str:

@@ -28,6 +28,7 @@ import geopandas as gpd
 import pyogrio
 
 from geodata._errors import StoreError
+from geodata._pause import pause_point
 from geodata.store.base import (
     IMPORT_LOG,
     Filter,
@@ -38,9 +39,12 @@ from geodata.store.base import (
     check_identifier,
     check_stored_crs,
     conform,
+    disk_full_error,
+    is_disk_full,
 )
 
 log = logging.getLogger(__name__)
+MIN_FREE_BYTES = 1 << 20  # less room than this beside the store when a write fails: the disk was full
 
 
 class GeoPackageStore(StoreReads):
@@ -142,8 +146,21 @@ class GeoPackageStore(StoreReads):
                 os.replace(tmp, self.path)
                 _fsync_dir(self.path.parent)
                 log.info("store %s: committed %s", self.path, writer.written)
+            except (OSError, RuntimeError) as exc:  # GDAL and SQLite report a full disk as RuntimeErrors
+                if is_disk_full(exc) or self._short_of_space():
+                    raise disk_full_error(f"the store's folder {self.path.parent}") from exc
+                raise
             finally:
                 tmp.unlink(missing_ok=True)
+
+    def _short_of_space(self) -> bool:
+        """True when the folder cannot hold another copy of the store: a failed write was a full disk.
+
+        GDAL does not always say so (an overwritten layer fails as "already exists" when
+        SQLite has no room to drop the old table).
+        """
+        needed = self.path.stat().st_size if self.exists() else 0
+        return shutil.disk_usage(self.path.parent).free < max(needed, MIN_FREE_BYTES)
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
@@ -211,6 +228,7 @@ class StoreWriter(LogQueue):
             kwargs["promote_to_multi"] = False
         pyogrio.write_dataframe(frame, self.path, **kwargs)  # nullable Int64/boolean are written natively
         self.written.append(layer)
+        pause_point("store.write")
 
     def flush_log(self) -> None:
         """Append queued log entries to the import log table."""

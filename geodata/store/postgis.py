@@ -22,12 +22,14 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import psycopg
 import shapely
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from geodata._errors import StoreError
+from geodata._pause import pause_point
 from geodata.settings import get_settings
 from geodata.store.base import (
     IMPORT_LOG,
@@ -39,6 +41,8 @@ from geodata.store.base import (
     check_identifier,
     check_stored_crs,
     conform,
+    disk_full_error,
+    is_disk_full,
 )
 
 log = logging.getLogger(__name__)
@@ -46,6 +50,7 @@ log = logging.getLogger(__name__)
 META = "battlemap_meta"
 ROW = "fid"  # insertion order, like a GeoPackage feature id; never returned by read()
 HIDDEN = frozenset({META, "spatial_ref_sys"})
+DISK_FULL = "53100"  # SQLSTATE disk_full
 LOCK_KEY = 0x42_4D_53_54  # "BMST": the advisory lock that serialises writers
 _META = sa.Table(
     META,
@@ -210,8 +215,11 @@ class PostGISStore(StoreReads):
                 yield writer
                 writer.flush_log()
                 _bump(conn)
-        except sa.exc.OperationalError as exc:
-            msg = f"cannot write to the PostGIS store {self.label}: {str(exc.orig).strip().splitlines()[0]}"
+        except (sa.exc.OperationalError, psycopg.OperationalError) as exc:  # COPY raises psycopg's own
+            reason = getattr(exc, "orig", None) or exc
+            if getattr(reason, "sqlstate", None) == DISK_FULL or is_disk_full(reason):
+                raise disk_full_error(f"the database server of {self.label}") from None
+            msg = f"cannot write to the PostGIS store {self.label}: {str(reason).strip().splitlines()[0]}"
             raise StoreError(msg) from None
         log.info("store %s: committed %s", self.label, writer.written)
 
@@ -251,6 +259,7 @@ class PostGISWriter(LogQueue):
         check_stored_crs(layer, frame)
         _insert(self.conn, layer, frame, replace=True)
         self.written.append(layer)
+        pause_point("store.write")
 
     def flush_log(self) -> None:
         """Append queued log entries to the import log table."""
