@@ -35,3 +35,20 @@ def click_at(page: Page, lon: float, lat: float) -> None:
     """A real mouse click where the map draws (lon, lat)."""
     x, y = page.evaluate(PROJECT, [lon, lat])
     page.mouse.click(x, y)
+
+
+def drill(page: Page, lon: float, lat: float, level: str, code: str) -> None:
+    """Click (lon, lat) once the map has stopped moving, then wait for ``level``/``code``.
+
+    The side panel fills after the map and can resize it; a point projected before that
+    lands elsewhere after it, so the target must read the same twice, 250 ms apart.
+    """
+    where = page.evaluate(PROJECT, [lon, lat])
+    for _ in range(40):
+        page.wait_for_timeout(250)
+        again = page.evaluate(PROJECT, [lon, lat])
+        if again == where:
+            break
+        where = again
+    page.mouse.click(*where)
+    rendered(page, level, code)

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, Response
 
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium, login, response_bodies, serving
-from harness.map_clicks import click_at, rendered
+from harness.map_clicks import click_at, drill, rendered
 
 
 def units_on_map(page: Page) -> int:
@@ -91,16 +91,14 @@ def test_drill_down_and_back(demo_store_path: Path) -> None:
 def _drill_to_village(page: Page, town: Any, in_town: Any, village: Any) -> None:
     """Click the township, then the village, checking the URL, breadcrumb and what is drawn."""
     point = town.geometry.representative_point()
-    click_at(page, point.x, point.y)
-    rendered(page, "town", town["town_code"])
+    drill(page, point.x, point.y, "town", town["town_code"])
     assert f"town={town['town_code']}" in page.url
     assert page.text_content("#crumb-town") == town["name"]
     assert units_on_map(page) == len(in_town)
     page.screenshot(path=str(SCREENSHOTS / "map_township.png"))
 
     point = village.geometry.representative_point()
-    click_at(page, point.x, point.y)
-    rendered(page, "village", village["village_code"])
+    drill(page, point.x, point.y, "village", village["village_code"])
     assert f"village={village['village_code']}" in page.url
     assert page.text_content("#crumb-village") == village["name"]
     page.wait_for_selector("#household-grid .ag-row", timeout=15_000)

@@ -17,7 +17,7 @@ from battlemap_cli.main import main
 from geodata.settings import Settings
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium, login, serving
-from harness.map_clicks import click_at, rendered
+from harness.map_clicks import drill, rendered
 from layers.catalog import BY_KEY
 from layers.classify import DIVERGING, classify, classify_change
 
@@ -108,13 +108,11 @@ def test_period_control_and_compare_modes(period_store: GeoPackageStore) -> None
         page.wait_for_function("() => document.querySelector('#map-legend').textContent.includes('较2026-07变化')")
         page.wait_for_timeout(500)  # the panel fills after the map: let it settle before clicking
         point = town.geometry.representative_point()
-        click_at(page, point.x, point.y)  # drill down in a past month: the period stays
-        rendered(page, "town", town["town_code"])
+        drill(page, point.x, point.y, "town", town["town_code"])  # drill down in a past month: the period stays
         assert "period=2026-08-31" in page.url and f"town={town['town_code']}" in page.url
         village = period_store.read("villages").query("village_code.str.startswith(@town.town_code)").iloc[0]
         point = village.geometry.representative_point()
-        click_at(page, point.x, point.y)
-        rendered(page, "village", village["village_code"])
+        drill(page, point.x, point.y, "village", village["village_code"])
         assert "period=2026-08-31" in page.url
         page.wait_for_selector("#household-grid .ag-row", timeout=20_000)  # the register works in any period
         assert "当前台账" in (page.text_content("#period-note") or "")
