@@ -311,7 +311,7 @@ def side_by_side(
     """Two maps side by side: ``earlier``'s traces on the left, the figure's own on the right, framed alike.
 
     Both halves share the classes of the figure (fixed breaks), so one colour means one
-    value in either month; each map pans on its own.
+    value in either month; ``assets/map_sync.js`` pans and zooms the two together.
     """
     for trace in fig.data:
         trace.subplot = "map2"

@@ -52,6 +52,38 @@ def pick(page: Page, dropdown: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).first.click()
 
 
+CAMERAS_AGREE = """() => { const l = document.querySelector('#map-graph .js-plotly-plot')._fullLayout;
+  const a = l.map._subplot.map, b = l.map2._subplot.map, ca = a.getCenter(), cb = b.getCenter();
+  return Math.abs(ca.lng - cb.lng) < 1e-9 && Math.abs(ca.lat - cb.lat) < 1e-9
+    && Math.abs(a.getZoom() - b.getZoom()) < 1e-9; }"""
+
+
+def _pan_left_map(page: Page) -> None:
+    """Pan the left (earlier month) map once both have loaded, check the right one followed, then pan back.
+
+    The pan is driven through MapLibre (a mouse drag is not reliably delivered to a WebGL
+    canvas in headless Chromium); the sync script listens to the same 'move' events either way.
+    """
+    page.wait_for_function(
+        "() => { const l = document.querySelector('#map-graph .js-plotly-plot')._fullLayout;"
+        " return l.map2 && l.map._subplot.map.loaded() && l.map2._subplot.map.loaded(); }"
+    )
+    before = page.evaluate(
+        "() => { const m = document.querySelector('#map-graph .js-plotly-plot')._fullLayout.map._subplot.map;"
+        " const c = m.getCenter(); m.panBy([-60, 20], {duration: 0}); return [c.lng, c.lat]; }"
+    )
+    page.wait_for_function(CAMERAS_AGREE)  # the right map followed the left one
+    moved = page.evaluate(
+        "() => document.querySelector('#map-graph .js-plotly-plot')._fullLayout.map2._subplot.map.getCenter().lng"
+    )
+    assert abs(moved - before[0]) > 1e-6
+    page.evaluate(
+        "c => document.querySelector('#map-graph .js-plotly-plot')._fullLayout.map._subplot.map.jumpTo({center: c})",
+        before,
+    )
+    page.wait_for_function(CAMERAS_AGREE)
+
+
 def legend(page: Page) -> str:
     return (
         (page.text_content("#map-legend .legend-title") or "")
@@ -99,6 +131,7 @@ def test_period_control_and_compare_modes(period_store: GeoPackageStore) -> None
             " return gd._fullLayout.map2 && gd.data.filter(t => t.meta === 'units').length === 2; }"
         )
         assert legend(page) == now  # both months on the fixed breaks
+        _pan_left_map(page)
         page.wait_for_timeout(800)
         page.screenshot(path=str(SCREENSHOTS / "map_side_by_side.png"))
 
