@@ -28,10 +28,11 @@ from analytics.inspection_plan import RouteContext, parse_lonlat, plan_inspectio
 from callbacks.access import current_user, is_admin
 from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
-from geodata._errors import BattlemapError, without_paths
+from geodata._errors import BattlemapError, TextTooLong, without_paths
 from geodata.private.findings import add_finding
 from geodata.private.plan_store import PlanAccessError, PlanStore
 from geodata.settings import get_settings
+from geodata.text_limits import check_length, text_limit
 from layers.checklist import day_lines, reasons_text, stop_sections, stop_title, warning_text
 from layers.i18n import lang_of, t
 from layers.route_export import plan_gpx, plan_html, plan_json, plan_map
@@ -98,7 +99,16 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
             field("plan_stops", dcc.Input(id=Ids.STOPS, type="number", min=1, max=cfg.max_stops, value=cfg.stops)),
             field("plan_days", dcc.Input(id=Ids.DAYS, type="number", min=1, max=cfg.max_days, value=1)),
             field("plan_hours", dcc.Input(id=Ids.HOURS, type="number", min=1, max=24, step=0.5, value=cfg.day_hours)),
-            field("plan_start", dcc.Input(id=Ids.START, type="text", placeholder=_start_hint(data), debounce=True)),
+            field(
+                "plan_start",
+                dcc.Input(
+                    id=Ids.START,
+                    type="text",
+                    placeholder=_start_hint(data),
+                    debounce=True,
+                    maxLength=text_limit("short_text_chars"),
+                ),
+            ),
             field("plan_seed", dcc.Input(id=Ids.SEED, type="number", placeholder="—")),
             dcc.Checklist(
                 id=Ids.RETURN,
@@ -168,7 +178,12 @@ def _finding_form(lang: str) -> html.Section:
         [
             html.H2(t("findings_add", lang)),
             dcc.Dropdown(id=Ids.FINDING_STOP, options=[], placeholder=t("village", lang), className="finding-stop"),
-            dcc.Textarea(id=Ids.FINDING_TEXT, placeholder=t("form_problem", lang), className="finding-text"),
+            dcc.Textarea(
+                id=Ids.FINDING_TEXT,
+                placeholder=t("form_problem", lang),
+                className="finding-text",
+                maxLength=text_limit("finding_chars"),
+            ),
             html.Button(t("findings_add", lang), id=Ids.FINDING_SAVE, className="btn", n_clicks=0),
             html.Span(id=Ids.FINDING_MESSAGE, className="route-message"),
         ],
@@ -307,6 +322,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         State(Ids.START, "value"),
         State(Ids.SEED, "value"),
         State(Ids.RETURN, "value"),
+        State(Ids.LANG, "data"),
         prevent_initial_call=True,
         running=[(Output(Ids.PLAN, "disabled"), True, False)],
     )
@@ -319,8 +335,10 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         start: str | None,
         seed: Any,
         back: list[str] | None,
+        lang: str,
     ) -> tuple[Any, ...]:
         try:
+            check_length(start, what="start", setting="short_text_chars")
             plan = make_plan(
                 data,
                 date=_date(date),
@@ -332,6 +350,8 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
                 back="return" in (back or []),
                 executor=solvers.executor(),
             )
+        except TextTooLong as exc:
+            return dash.no_update, t(f"too_long_{exc.setting}", lang), dash.no_update
         except (BattlemapError, ValueError) as exc:
             return dash.no_update, without_paths(str(exc)), dash.no_update
         plans = _plans(data)
@@ -433,6 +453,8 @@ def _register_findings(app: dash.Dash, data: StoreData) -> None:
             new_id = add_finding(
                 data.store, date=dt.date.today(), team_id=team, village_code=village, finding=text, who=current_user()
             )
+        except TextTooLong as exc:  # the page's box stops at the limit; a request sent around it ends here
+            return t(f"too_long_{exc.setting}", lang)
         except BattlemapError as exc:  # refused, or the store could not take it (disk full, database down)
             return without_paths(str(exc))
         data.start_rebuild("inspections")  # the indicators count open findings
