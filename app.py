@@ -22,6 +22,7 @@ from callbacks import (
     login_page,
     map_page,
     overview,
+    request_limits,
     route_page,
     server_config,
     sites_page,
@@ -88,6 +89,7 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
         suppress_callback_exceptions=True,  # page components exist only while their page is shown
         routing_callback_inputs={"shown": State("shown-page", "data")},  # the page on screen before this change
     )
+    request_limits.install(app, data, refuse=login_page.refusal)  # who and how big, before any body is read
     rules = access.install(app, data, refuse=login_page.refusal)
     login_page.register(server, data)
     server.after_request(_security_headers)

@@ -248,8 +248,8 @@ def _rule(rules: AccessRules, path: str) -> Rule | None:
 def _what(path: str) -> dict[str, Any]:
     if path != CALLBACK_PATH:
         return {}
-    body = flask.request.get_json(silent=True) or {}
-    return {"callback": str(body.get("output", ""))[:200]}
+    body = flask.request.get_json(silent=True)
+    return {"callback": str(body.get("output", ""))[:200]} if isinstance(body, dict) else {}
 
 
 def request_identity(data: StoreData) -> Identity:
