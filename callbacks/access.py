@@ -74,6 +74,8 @@ PAGE_RULES: dict[str, Rule] = {
     "/audit": Rule(ADMIN, scoped=False),
 }
 
+SUBPAGES = {"/route/map/": "/route"}  # served beside a page, with the page's rule
+
 
 @dataclasses.dataclass(frozen=True)
 class Kiosk:
@@ -139,8 +141,9 @@ def restricted(app: dash.Dash, roles: frozenset[str]) -> contextlib.AbstractCont
 
 
 def page_rule(path: str) -> Rule:
-    """The rule of a page path; unknown paths show the 404 page, which any account may see."""
+    """The rule of a page path (a page's own sub-paths, ``SUBPAGES``, have its rule); else any account (404 page)."""
     path = "/" + path.strip("/")
+    path = next((page for prefix, page in SUBPAGES.items() if path.startswith(prefix)), path)
     return PAGE_RULES.get(path, ANY_ACCOUNT)
 
 

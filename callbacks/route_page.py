@@ -16,15 +16,19 @@ an admin every plan.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from concurrent.futures import Executor
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlencode
 
 import dash
+import flask
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.inspection_plan import RouteContext, parse_lonlat, plan_inspection, records_on, route_context
+from callbacks import security_headers
 from callbacks.access import current_user, is_admin
 from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
@@ -38,6 +42,8 @@ from layers.i18n import lang_of, t
 from layers.route_export import plan_gpx, plan_html, plan_json, plan_map
 
 PATH = "/route"
+MAP_PATH = "/route/map/"  # + plan id: the map page (access: callbacks.access.SUBPAGES)
+PLAN_ID = re.compile(r"R\d{8}-[0-9a-f]{10}")  # as PlanStore.save makes them
 
 
 class Ids(StrEnum):
@@ -77,6 +83,7 @@ def register(app: dash.Dash, data: StoreData) -> None:
     _register_planning(app, data, SolverPool(get_settings().server.solver_processes))
     _register_downloads(app, data)
     _register_findings(app, data)
+    app.server.add_url_rule(f"{MAP_PATH}<plan_id>", "route_map", lambda plan_id: map_page(data, plan_id))
 
 
 def _plans(data: StoreData) -> PlanStore:
@@ -137,7 +144,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
     result = dcc.Loading(
         html.Div(
             [
-                html.Iframe(id=Ids.MAP, className="route-map", srcDoc=None, sandbox="allow-scripts"),  # no same origin
+                html.Iframe(id=Ids.MAP, className="route-map", src=None, sandbox="allow-scripts"),  # no same origin
                 html.Div(t("plan_empty", lang), id=Ids.SUMMARY, className="route-summary"),
                 html.Div(id=Ids.STOPS_TABLE),
                 html.Div(id=Ids.CHECKLIST, className="route-checklist"),
@@ -245,10 +252,34 @@ def _start_hint(data: StoreData) -> str:
     return f"{lon:.4f},{lat:.4f}" + (f" ({name})" if name else "")
 
 
+def map_src(plan_id: str, lang: str) -> str:
+    """The address of a plan's map page (:func:`map_page`), shown in the page's sandboxed iframe."""
+    return f"{MAP_PATH}{plan_id}?{urlencode({'lang': lang_of(lang)})}"
+
+
+def map_page(data: StoreData, plan_id: str) -> flask.Response:
+    """The route map of a plan as its own page: the owner (or an admin) only, audited, sandboxed.
+
+    A Folium page runs inline scripts, which the app's pages do not allow; served on its
+    own it gets a policy of its own (:func:`callbacks.security_headers.sandboxed`). An id
+    that is not a plan id, another inspector's plan and a missing plan are all 404.
+    """
+    if not PLAN_ID.fullmatch(plan_id):
+        flask.abort(404)
+    lang = lang_of(flask.request.args.get("lang"))
+    try:
+        plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin(), action="route:map")
+    except PlanAccessError:
+        flask.abort(404)
+    doc = plan_map(plan, lang, basemap=get_settings().map, outlines=data.shapes("village"))
+    response = flask.Response(doc, mimetype="text/html")
+    response.headers["Cache-Control"] = "private, no-store"  # an unannounced visit's plan stays off shared caches
+    return security_headers.sandboxed(response)
+
+
 def plan_view(data: StoreData, plan: dict[str, Any], lang: str) -> tuple[Any, ...]:
-    """Map document, summary, stop table, checklist and finding-stop options of a stored plan."""
-    outlines = data.shapes("village")
-    doc = plan_map(plan, lang, basemap=get_settings().map, outlines=outlines)
+    """Map address, summary, stop table, checklist and finding-stop options of a stored plan."""
+    doc = map_src(plan["plan_id"], lang)
     summary = [html.Div(f"{t('plan_id', lang)}: {plan['plan_id']}", id="route-plan-label")]
     summary += [html.Div(line) for line in day_lines(plan, lang)]
     if plan["unfitted"]:
@@ -367,7 +398,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         return plan_id
 
     @app.callback(
-        Output(Ids.MAP, "srcDoc"),
+        Output(Ids.MAP, "src"),
         Output(Ids.SUMMARY, "children"),
         Output(Ids.STOPS_TABLE, "children"),
         Output(Ids.CHECKLIST, "children"),
