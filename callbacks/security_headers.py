@@ -47,7 +47,7 @@ def app_policy(script_hashes: list[str]) -> str:
             "script-src": ["'self'", *script_hashes],
             "style-src": ["'self'", "'unsafe-inline'"],
             "img-src": ["'self'", "data:", "blob:", *tiles],
-            "connect-src": ["'self'", *tiles],
+            "connect-src": ["'self'", "data:", "blob:", *tiles],  # MapLibre fetches image layers (/sites) by URL
             "worker-src": ["'self'", "blob:"],
             "child-src": ["'self'", "blob:"],
             "font-src": ["'self'", "data:"],

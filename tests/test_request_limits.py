@@ -218,3 +218,32 @@ def test_the_wall_cache_stays_bounded(
     assert built[-1] == sizes[0] and len(built) == len(sizes) + 1
     kept = [k for k in vars(data)["_cache"] if k.startswith("wall:")]
     assert len(kept) == 3
+
+
+def test_the_route_map_page_follows_the_route_rules(served: tuple[Any, Path]) -> None:
+    app, store = served
+    gpkg = GeoPackageStore(store)
+    account(store, "inspector", name="other-inspector")
+    team = gpkg.read("teams").iloc[0]
+    plan = {
+        "date": "2026-12-01",
+        "stops": [],
+        "unfitted": [],
+        "days": 1,
+        "seed": 1,
+        "start": {"lon": 104.6, "lat": 35.6, "name": "秘密起点"},
+        "legs": [],
+        "paths": [],
+        "village_code": team["village_code"],
+    }
+    plan_id = PlanStore.beside(gpkg).save(plan, owner="other-inspector")["plan_id"]
+    path = f"/route/map/{plan_id}"
+    assert client_for(app, store, None).get(path).status_code == 401
+    assert client_for(app, store, "leader").get(path).status_code == 403
+    inspector = client_for(app, store, "inspector")
+    for wrong in (path, "/route/map/R20261201-zzzzzzzzzz", "/route/map/R2026", f"{path}x", "/route/map/%2E%2E"):
+        response = inspector.get(wrong)
+        assert response.status_code == 404, wrong
+        assert "秘密起点" not in response.get_data(as_text=True)
+    refused = PrivateDB.beside(gpkg).audit_log(action="route:map:refused")
+    assert list(refused["target"]) == [plan_id]
