@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from app import create_app
-from callbacks import request_limits, wall_page
+from callbacks import request_limits, sites_page, wall_page
 from callbacks.store_data import StoreData
 from geodata._errors import TextTooLong
 from geodata.private.accounts import AccountStore
@@ -247,3 +247,25 @@ def test_the_route_map_page_follows_the_route_rules(served: tuple[Any, Path]) ->
         assert "秘密起点" not in response.get_data(as_text=True)
     refused = PrivateDB.beside(gpkg).audit_log(action="route:map:refused")
     assert list(refused["target"]) == [plan_id]
+
+
+def test_long_filters_and_household_lists_are_refused_with_a_message(served: tuple[Any, Path]) -> None:
+    app, store = served
+    limits = get_settings().limits
+    with pytest.raises(TextTooLong, match="household_ids_chars"):
+        sites_page._ids("4" * (limits.household_ids_chars + 1))
+    admin = client_for(app, store, "admin")
+    key = callback_key(app, "audit-table.children")
+
+    def audit(who: str) -> str:
+        inputs = [
+            {"id": "audit-who", "property": "value", "value": who},
+            {"id": "audit-action", "property": "value", "value": None},
+            {"id": "audit-lang", "property": "data", "value": "en"},
+        ]
+        response = post_callback(admin, key, inputs)
+        assert response.status_code == 200
+        return text(response)
+
+    assert f"Text too long: at most {limits.short_text_chars} characters" in audit("x" * (limits.short_text_chars + 1))
+    assert "audit-rows" in audit("test-admin")
