@@ -108,7 +108,9 @@ class ImportSettings:
         5, "Dates more than this many years after today are refused as typos (deadlines may lie ahead)."
     )
     max_upload_bytes: int = _doc(
-        200 * 1024 * 1024, "Largest file accepted for import, and largest request body the web app accepts (bytes)."
+        200 * 1024 * 1024,
+        "Largest file accepted for import (bytes); only accounts that may open /data may send a callback this large "
+        "(in base64); other requests have the smaller [limits].",
     )
     max_unzipped_bytes: int = _doc(2 * 1024**3, "Largest total uncompressed size of a zipped shapefile (bytes).")
     upload_keep_hours: float = _doc(24.0, "Files uploaded on /data and not imported are deleted after this many hours.")
