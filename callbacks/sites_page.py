@@ -380,7 +380,7 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
     )
     def recompute(*args: Any) -> tuple[Any, ...]:
         *values, lang, image_index = args
-        controls, refused = _controls(data, values, lang)
+        controls, refused = _parsed_controls(data, values, lang)
         if controls is None or refused is not None:
             return dash.no_update, html.Div(refused, className="bad", id="sites-input-error"), *([dash.no_update] * 3)
         try:
@@ -534,7 +534,7 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
     )
     def export(_g: int, _c: int, _h: int, *args: Any) -> tuple[Any, Any]:
         *values, lang = args
-        controls, refused = _controls(data, values, lang)
+        controls, refused = _parsed_controls(data, values, lang)
         if controls is not None and refused is None:
             try:
                 model, plan, result = compute(data, controls)
@@ -545,7 +545,7 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
         return _export_file(data, dash.ctx.triggered_id, model, plan, result, lang), ""
 
 
-def _controls(data: StoreData, values: list[Any], lang: str) -> tuple[Controls | None, str | None]:
+def _parsed_controls(data: StoreData, values: list[Any], lang: str) -> tuple[Controls | None, str | None]:
     """The parsed controls and why they cannot be planned (None when they can); no controls for text too long."""
     try:
         controls = Controls.parse(values)
