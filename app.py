@@ -22,7 +22,9 @@ from callbacks import (
     login_page,
     map_page,
     overview,
+    request_limits,
     route_page,
+    security_headers,
     server_config,
     sites_page,
     wall_page,
@@ -55,11 +57,6 @@ NAV = (
     ("/data", "nav_data"),
     ("/audit", "audit_link"),
 )
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "SAMEORIGIN",
-    "Referrer-Policy": "no-referrer",  # a kiosk link's token never leaves in a Referer header
-}
 
 
 def create_app(store: str | None = None, *, production: bool | None = None, warm_now: bool = False) -> dash.Dash:
@@ -88,9 +85,9 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
         suppress_callback_exceptions=True,  # page components exist only while their page is shown
         routing_callback_inputs={"shown": State("shown-page", "data")},  # the page on screen before this change
     )
+    request_limits.install(app, data, refuse=login_page.refusal)  # who and how big, before any body is read
     rules = access.install(app, data, refuse=login_page.refusal)
     login_page.register(server, data)
-    server.after_request(_security_headers)
     if warm_now:
         _warm(data)
     else:  # the first page and the first clicks without the wait
@@ -101,6 +98,7 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
     app.layout = _shell
     with rules.owning(access.SHELL):
         app.callback(Output("shown-page", "data"), Input("_pages_location", "pathname"))(_shown_page)
+    security_headers.install(app)  # after every callback: the policy lists the clientside ones' hashes
     return app
 
 
@@ -154,12 +152,6 @@ def _user_bar() -> Any:
         id="user-bar",
         className="user-bar",
     )
-
-
-def _security_headers(response: flask.Response) -> flask.Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
 
 
 def _warm(data: StoreData) -> None:

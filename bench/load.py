@@ -273,7 +273,7 @@ class MapUser:
         plan_id = out.get("route-plan-id", {}).get("data")
         if plan_id:
             self.client.callback(
-                "route: show", "route-map.srcDoc", {"route-plan-id.data": plan_id}, {"route-lang.data": "zh"}
+                "route: show", "route-map.src", {"route-plan-id.data": plan_id}, {"route-lang.data": "zh"}
             )
 
     def run(self, until: float, stop: threading.Event) -> None:

@@ -74,6 +74,8 @@ PAGE_RULES: dict[str, Rule] = {
     "/audit": Rule(ADMIN, scoped=False),
 }
 
+SUBPAGES = {"/route/map/": "/route"}  # served beside a page, with the page's rule
+
 
 @dataclasses.dataclass(frozen=True)
 class Kiosk:
@@ -139,8 +141,9 @@ def restricted(app: dash.Dash, roles: frozenset[str]) -> contextlib.AbstractCont
 
 
 def page_rule(path: str) -> Rule:
-    """The rule of a page path; unknown paths show the 404 page, which any account may see."""
+    """The rule of a page path (a page's own sub-paths, ``SUBPAGES``, have its rule); else any account (404 page)."""
     path = "/" + path.strip("/")
+    path = next((page for prefix, page in SUBPAGES.items() if path.startswith(prefix)), path)
     return PAGE_RULES.get(path, ANY_ACCOUNT)
 
 
@@ -248,8 +251,8 @@ def _rule(rules: AccessRules, path: str) -> Rule | None:
 def _what(path: str) -> dict[str, Any]:
     if path != CALLBACK_PATH:
         return {}
-    body = flask.request.get_json(silent=True) or {}
-    return {"callback": str(body.get("output", ""))[:200]}
+    body = flask.request.get_json(silent=True)
+    return {"callback": str(body.get("output", ""))[:200]} if isinstance(body, dict) else {}
 
 
 def request_identity(data: StoreData) -> Identity:

@@ -15,8 +15,10 @@ import pandas as pd
 from dash import Input, Output, dcc, html
 
 from callbacks.store_data import StoreData
+from geodata._errors import TextTooLong
 from geodata.private.db import PrivateDB
 from geodata.settings import get_settings
+from geodata.text_limits import check_length, text_limit
 from layers.i18n import lang_of, t
 
 PATH = "/audit"
@@ -43,11 +45,16 @@ def register(app: dash.Dash, data: StoreData) -> None:
         Input(Ids.LANG, "data"),
     )
     def show(who: str | None, action: str | None, lang: str) -> Any:
-        return audit_table(entries(data, who=who, action=action), lang)
+        try:
+            return audit_table(entries(data, who=who, action=action), lang)
+        except TextTooLong as exc:  # a filter longer than any name or action: say so, search nothing
+            return html.P(t(f"too_long_{exc.setting}", lang), className="bad", id="audit-filter-error")
 
 
 def entries(data: StoreData, *, who: str | None = None, action: str | None = None) -> pd.DataFrame:
-    """The newest audit entries (as many as the settings show), newest first."""
+    """The newest audit entries (as many as the settings show), newest first; long filters refused (TextTooLong)."""
+    for text in (who, action):
+        check_length(text, what="filter", setting="short_text_chars")
     log = PrivateDB.beside(data.store).audit_log(
         limit=get_settings().auth.audit_page_rows,
         who=(who or "").strip() or None,
@@ -60,6 +67,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
     """Filters above the table of entries."""
     lang = lang_of(lang)
     other = "en" if lang == "zh" else "zh"
+    most = text_limit("short_text_chars")
     return html.Div(
         [
             html.Div(
@@ -72,8 +80,8 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
             html.P(t("audit_note", lang), className="summary"),
             html.Div(
                 [
-                    dcc.Input(id=Ids.WHO, placeholder=t("audit_filter_who", lang), debounce=True),
-                    dcc.Input(id=Ids.ACTION, placeholder=t("audit_filter_action", lang), debounce=True),
+                    dcc.Input(id=Ids.WHO, placeholder=t("audit_filter_who", lang), debounce=True, maxLength=most),
+                    dcc.Input(id=Ids.ACTION, placeholder=t("audit_filter_action", lang), debounce=True, maxLength=most),
                 ],
                 className="audit-filters",
             ),

@@ -34,6 +34,7 @@ from callbacks.views import choropleth_view, compare_view, export_html, legend_i
 from geodata.io.privacy import MASKERS
 from geodata.private.db import PrivateDB
 from geodata.settings import get_settings
+from geodata.text_limits import text_limit
 from layers import panel
 from layers.catalog import CATALOG
 from layers.figure_json import json_ready
@@ -91,14 +92,16 @@ class MapContent:
 
 def map_content(data: StoreData, state: MapState) -> MapContent:
     """The map and what goes with it for ``state``, built once per store version (see :func:`warm_views`)."""
-    key = f"map-content:{state.town}:{state.village}:{state.layer}:{state.lang}:{_when(state)}"
-    return data.cached(key, lambda: _build_content(data, state), shared=True)
+    key = f"{state.town}:{state.village}:{state.layer}:{state.lang}:{_when(state)}"
+    keep = get_settings().limits.view_cache_entries
+    return data.cached_recent("map-content", key, lambda: _build_content(data, state), keep=keep, shared=True)
 
 
 def panel_content(data: StoreData, state: MapState) -> list[Any]:
     """The unit panel for ``state``, built once per store version."""
-    key = f"map-panel:{state.town}:{state.village}:{state.lang}:{state.period}"
-    return data.cached(key, lambda: _panel(data, state), shared=True)
+    key = f"{state.town}:{state.village}:{state.lang}:{state.period}"
+    keep = get_settings().limits.view_cache_entries
+    return data.cached_recent("map-panel", key, lambda: _panel(data, state), keep=keep, shared=True)
 
 
 def _when(state: MapState) -> str:
@@ -499,7 +502,12 @@ def _reveal_form(household_id: str, lang: str, *, revealed: bool, note: str) -> 
     return [
         html.Div(
             [
-                dcc.Input(id="reveal-reason", placeholder=t("reveal_reason", lang), type="text", maxLength=200),
+                dcc.Input(
+                    id="reveal-reason",
+                    placeholder=t("reveal_reason", lang),
+                    type="text",
+                    maxLength=text_limit("reason_chars"),
+                ),
                 html.Button(t("reveal_button", lang), id="reveal-button", className="btn", n_clicks=0),
                 dcc.Store(id="reveal-household", data=household_id),
             ],
@@ -517,6 +525,8 @@ def reveal(data: StoreData, household_id: str, reason: str | None, lang: str) ->
         raise PreventUpdate  # the guard lets only admins reach this callback
     if len(reason) < get_settings().auth.min_reason_length:
         return household_card(data, household_id, lang, note=t("reveal_short", lang))
+    if len(reason) > text_limit("reason_chars"):  # the audit log refuses it too; say so before looking anything up
+        return household_card(data, household_id, lang, note=t("too_long_reason_chars", lang))
     h = data.records()["households"]
     match = h[h["household_id"] == household_id]
     if match.empty:

@@ -16,27 +16,34 @@ an admin every plan.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from concurrent.futures import Executor
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlencode
 
 import dash
+import flask
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.inspection_plan import RouteContext, parse_lonlat, plan_inspection, records_on, route_context
+from callbacks import security_headers
 from callbacks.access import current_user, is_admin
 from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
-from geodata._errors import BattlemapError, without_paths
+from geodata._errors import BattlemapError, TextTooLong, without_paths
 from geodata.private.findings import add_finding
 from geodata.private.plan_store import PlanAccessError, PlanStore
 from geodata.settings import get_settings
+from geodata.text_limits import check_length, text_limit
 from layers.checklist import day_lines, reasons_text, stop_sections, stop_title, warning_text
 from layers.i18n import lang_of, t
 from layers.route_export import plan_gpx, plan_html, plan_json, plan_map
 
 PATH = "/route"
+MAP_PATH = "/route/map/"  # + plan id: the map page (access: callbacks.access.SUBPAGES)
+PLAN_ID = re.compile(r"R\d{8}-[0-9a-f]{10}")  # as PlanStore.save makes them
 
 
 class Ids(StrEnum):
@@ -76,6 +83,7 @@ def register(app: dash.Dash, data: StoreData) -> None:
     _register_planning(app, data, SolverPool(get_settings().server.solver_processes))
     _register_downloads(app, data)
     _register_findings(app, data)
+    app.server.add_url_rule(f"{MAP_PATH}<plan_id>", "route_map", lambda plan_id: map_page(data, plan_id))
 
 
 def _plans(data: StoreData) -> PlanStore:
@@ -98,7 +106,16 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
             field("plan_stops", dcc.Input(id=Ids.STOPS, type="number", min=1, max=cfg.max_stops, value=cfg.stops)),
             field("plan_days", dcc.Input(id=Ids.DAYS, type="number", min=1, max=cfg.max_days, value=1)),
             field("plan_hours", dcc.Input(id=Ids.HOURS, type="number", min=1, max=24, step=0.5, value=cfg.day_hours)),
-            field("plan_start", dcc.Input(id=Ids.START, type="text", placeholder=_start_hint(data), debounce=True)),
+            field(
+                "plan_start",
+                dcc.Input(
+                    id=Ids.START,
+                    type="text",
+                    placeholder=_start_hint(data),
+                    debounce=True,
+                    maxLength=text_limit("short_text_chars"),
+                ),
+            ),
             field("plan_seed", dcc.Input(id=Ids.SEED, type="number", placeholder="—")),
             dcc.Checklist(
                 id=Ids.RETURN,
@@ -127,7 +144,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
     result = dcc.Loading(
         html.Div(
             [
-                html.Iframe(id=Ids.MAP, className="route-map", srcDoc=None, sandbox="allow-scripts"),  # no same origin
+                html.Iframe(id=Ids.MAP, className="route-map", src=None, sandbox="allow-scripts"),  # no same origin
                 html.Div(t("plan_empty", lang), id=Ids.SUMMARY, className="route-summary"),
                 html.Div(id=Ids.STOPS_TABLE),
                 html.Div(id=Ids.CHECKLIST, className="route-checklist"),
@@ -168,7 +185,12 @@ def _finding_form(lang: str) -> html.Section:
         [
             html.H2(t("findings_add", lang)),
             dcc.Dropdown(id=Ids.FINDING_STOP, options=[], placeholder=t("village", lang), className="finding-stop"),
-            dcc.Textarea(id=Ids.FINDING_TEXT, placeholder=t("form_problem", lang), className="finding-text"),
+            dcc.Textarea(
+                id=Ids.FINDING_TEXT,
+                placeholder=t("form_problem", lang),
+                className="finding-text",
+                maxLength=text_limit("finding_chars"),
+            ),
             html.Button(t("findings_add", lang), id=Ids.FINDING_SAVE, className="btn", n_clicks=0),
             html.Span(id=Ids.FINDING_MESSAGE, className="route-message"),
         ],
@@ -230,10 +252,34 @@ def _start_hint(data: StoreData) -> str:
     return f"{lon:.4f},{lat:.4f}" + (f" ({name})" if name else "")
 
 
+def map_src(plan_id: str, lang: str) -> str:
+    """The address of a plan's map page (:func:`map_page`), shown in the page's sandboxed iframe."""
+    return f"{MAP_PATH}{plan_id}?{urlencode({'lang': lang_of(lang)})}"
+
+
+def map_page(data: StoreData, plan_id: str) -> flask.Response:
+    """The route map of a plan as its own page: the owner (or an admin) only, audited, sandboxed.
+
+    A Folium page runs inline scripts, which the app's pages do not allow; served on its
+    own it gets a policy of its own (:func:`callbacks.security_headers.sandboxed`). An id
+    that is not a plan id, another inspector's plan and a missing plan are all 404.
+    """
+    if not PLAN_ID.fullmatch(plan_id):
+        flask.abort(404)
+    lang = lang_of(flask.request.args.get("lang"))
+    try:
+        plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin(), action="route:map")
+    except PlanAccessError:
+        flask.abort(404)
+    doc = plan_map(plan, lang, basemap=get_settings().map, outlines=data.shapes("village"))
+    response = flask.Response(doc, mimetype="text/html")
+    response.headers["Cache-Control"] = "private, no-store"  # an unannounced visit's plan stays off shared caches
+    return security_headers.sandboxed(response)
+
+
 def plan_view(data: StoreData, plan: dict[str, Any], lang: str) -> tuple[Any, ...]:
-    """Map document, summary, stop table, checklist and finding-stop options of a stored plan."""
-    outlines = data.shapes("village")
-    doc = plan_map(plan, lang, basemap=get_settings().map, outlines=outlines)
+    """Map address, summary, stop table, checklist and finding-stop options of a stored plan."""
+    doc = map_src(plan["plan_id"], lang)
     summary = [html.Div(f"{t('plan_id', lang)}: {plan['plan_id']}", id="route-plan-label")]
     summary += [html.Div(line) for line in day_lines(plan, lang)]
     if plan["unfitted"]:
@@ -307,6 +353,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         State(Ids.START, "value"),
         State(Ids.SEED, "value"),
         State(Ids.RETURN, "value"),
+        State(Ids.LANG, "data"),
         prevent_initial_call=True,
         running=[(Output(Ids.PLAN, "disabled"), True, False)],
     )
@@ -319,8 +366,10 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         start: str | None,
         seed: Any,
         back: list[str] | None,
+        lang: str,
     ) -> tuple[Any, ...]:
         try:
+            check_length(start, what="start", setting="short_text_chars")
             plan = make_plan(
                 data,
                 date=_date(date),
@@ -332,6 +381,8 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
                 back="return" in (back or []),
                 executor=solvers.executor(),
             )
+        except TextTooLong as exc:
+            return dash.no_update, t(f"too_long_{exc.setting}", lang), dash.no_update
         except (BattlemapError, ValueError) as exc:
             return dash.no_update, without_paths(str(exc)), dash.no_update
         plans = _plans(data)
@@ -347,7 +398,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         return plan_id
 
     @app.callback(
-        Output(Ids.MAP, "srcDoc"),
+        Output(Ids.MAP, "src"),
         Output(Ids.SUMMARY, "children"),
         Output(Ids.STOPS_TABLE, "children"),
         Output(Ids.CHECKLIST, "children"),
@@ -433,6 +484,8 @@ def _register_findings(app: dash.Dash, data: StoreData) -> None:
             new_id = add_finding(
                 data.store, date=dt.date.today(), team_id=team, village_code=village, finding=text, who=current_user()
             )
+        except TextTooLong as exc:  # the page's box stops at the limit; a request sent around it ends here
+            return t(f"too_long_{exc.setting}", lang)
         except BattlemapError as exc:  # refused, or the store could not take it (disk full, database down)
             return without_paths(str(exc))
         data.start_rebuild("inspections")  # the indicators count open findings

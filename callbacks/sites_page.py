@@ -35,9 +35,10 @@ from analytics.sites import (
 )
 from callbacks.access import audit_export
 from callbacks.store_data import StoreData, warm_cache
-from geodata._errors import InputError, without_paths
+from geodata._errors import InputError, TextTooLong, without_paths
 from geodata.io.spreadsheet import safe_csv
 from geodata.settings import get_settings
+from geodata.text_limits import check_length, text_limit
 from layers.basemap import basemap_layers
 from layers.i18n import lang_of, t
 from layers.site_map import (
@@ -125,7 +126,8 @@ class Controls:
 
 
 def _ids(text: str | None) -> tuple[str, ...]:
-    """Household IDs typed into a box, separated by commas (either width), semicolons or spaces."""
+    """Household IDs typed into a box, separated by commas (either width), semicolons or spaces; TextTooLong if long."""
+    check_length(text, what="household IDs", setting="household_ids_chars")
     return tuple(dict.fromkeys(p for p in re.split(r"[,，;；、\s]+", text or "") if p))
 
 
@@ -221,9 +223,21 @@ def _controls(s: Any, village_options: list[dict], lang: str) -> html.Aside:
             html.Label(t("drop_villages", lang)),
             dcc.Dropdown(id="sites-drop", options=village_options, multi=True),
             html.Label(t("add_households", lang), htmlFor="sites-add-hh"),
-            dcc.Input(id="sites-add-hh", type="text", placeholder=t("household_ids_hint", lang), debounce=True),
+            dcc.Input(
+                id="sites-add-hh",
+                type="text",
+                placeholder=t("household_ids_hint", lang),
+                debounce=True,
+                maxLength=text_limit("household_ids_chars"),
+            ),
             html.Label(t("drop_households", lang), htmlFor="sites-drop-hh"),
-            dcc.Input(id="sites-drop-hh", type="text", placeholder=t("household_ids_hint", lang), debounce=True),
+            dcc.Input(
+                id="sites-drop-hh",
+                type="text",
+                placeholder=t("household_ids_hint", lang),
+                debounce=True,
+                maxLength=text_limit("household_ids_chars"),
+            ),
             html.H3(t("weights", lang)),
             *sliders,
             html.Div(id="sites-weight-share", className="weight-share"),
@@ -366,9 +380,8 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
     )
     def recompute(*args: Any) -> tuple[Any, ...]:
         *values, lang, image_index = args
-        controls = Controls.parse(values)
-        refused = _refusal(data, controls, lang)
-        if refused is not None:
+        controls, refused = _parsed_controls(data, values, lang)
+        if controls is None or refused is not None:
             return dash.no_update, html.Div(refused, className="bad", id="sites-input-error"), *([dash.no_update] * 3)
         try:
             model, plan, result = compute(data, controls)
@@ -521,16 +534,24 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
     )
     def export(_g: int, _c: int, _h: int, *args: Any) -> tuple[Any, Any]:
         *values, lang = args
-        controls = Controls.parse(values)
-        refused = _refusal(data, controls, lang)
-        if refused is None:
+        controls, refused = _parsed_controls(data, values, lang)
+        if controls is not None and refused is None:
             try:
                 model, plan, result = compute(data, controls)
             except InputError as exc:  # the controls cannot be planned: say why beside the buttons
                 refused = without_paths(str(exc))
-        if refused is not None:
+        if controls is None or refused is not None:
             return dash.no_update, html.Div(refused, className="bad", id="sites-export-error")
         return _export_file(data, dash.ctx.triggered_id, model, plan, result, lang), ""
+
+
+def _parsed_controls(data: StoreData, values: list[Any], lang: str) -> tuple[Controls | None, str | None]:
+    """The parsed controls and why they cannot be planned (None when they can); no controls for text too long."""
+    try:
+        controls = Controls.parse(values)
+    except TextTooLong as exc:  # the boxes stop at the limit; a request sent around them ends here
+        return None, t(f"too_long_{exc.setting}", lang)
+    return controls, _refusal(data, controls, lang)
 
 
 def _refusal(data: StoreData, controls: Controls, lang: str) -> str | None:

@@ -92,13 +92,16 @@ class StoreData:
                     self._cache[key] = value
             return value
 
-    def cached_recent(self, group: str, key: str, compute: Callable[[], Any], *, keep: int) -> Any:
-        """Like :meth:`cached`, for values asked for by free choices (a planner's selection of movers).
+    def cached_recent(
+        self, group: str, key: str, compute: Callable[[], Any], *, keep: int, shared: bool = False
+    ) -> Any:
+        """Like :meth:`cached`, for values asked for by free choices (a planner's selection, a screen size).
 
         Only the ``keep`` most recently used keys of ``group`` stay in memory, so a long day
-        of different choices does not grow the server without bound.
+        of different choices does not grow the server without bound (the shared on-disk
+        cache has its own size limit, ``[server] shared_cache_mb``).
         """
-        value = self.cached(f"{group}:{key}", compute)
+        value = self.cached(f"{group}:{key}", compute, shared=shared)
         with self._lock:
             order = self._recent.setdefault(group, OrderedDict())
             order[key] = None

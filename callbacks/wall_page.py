@@ -163,7 +163,10 @@ class WallData:
 
 def wall_data(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallData:
     """Build (once per store version) the map, legend, tiles and red list."""
-    return data.cached(f"wall:{key}:{lang}:{size}", lambda: _build(data, key, lang, size), shared=True)
+    keep = get_settings().limits.wall_cache_entries  # a screen size is what the browser says: keep the recent ones
+    return data.cached_recent(
+        "wall", f"{key}:{lang}:{size}", lambda: _build(data, key, lang, size), keep=keep, shared=True
+    )
 
 
 def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallData:

@@ -51,3 +51,12 @@ class StoreError(BattlemapError):
 
 class ConfigError(BattlemapError):
     """The server's configuration is unsafe for how it is run (e.g. production without a secret key)."""
+
+
+class TextTooLong(InputError):
+    """Typed text longer than its ``[limits]`` setting: refused where it would be stored, never cut short."""
+
+    def __init__(self, msg: str, *, setting: str, limit: int) -> None:
+        super().__init__(msg)
+        self.setting = setting
+        self.limit = limit

@@ -108,7 +108,9 @@ class ImportSettings:
         5, "Dates more than this many years after today are refused as typos (deadlines may lie ahead)."
     )
     max_upload_bytes: int = _doc(
-        200 * 1024 * 1024, "Largest file accepted for import, and largest request body the web app accepts (bytes)."
+        200 * 1024 * 1024,
+        "Largest file accepted for import (bytes); only accounts that may open /data may send a callback this large "
+        "(in base64); other requests have the smaller [limits].",
     )
     max_unzipped_bytes: int = _doc(2 * 1024**3, "Largest total uncompressed size of a zipped shapefile (bytes).")
     upload_keep_hours: float = _doc(24.0, "Files uploaded on /data and not imported are deleted after this many hours.")
@@ -720,6 +722,38 @@ class PrintSettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """Sizes the web app accepts before doing any work: request bodies, JSON nesting, typed text, cache entries.
+
+    A body over its limit is answered 413 before it is read; text over its limit is refused
+    with a message where it would be stored (never cut short); the in-memory caches keyed by
+    what a browser asks for keep only their most recently used entries.
+    """
+
+    callback_body_bytes: int = _doc(
+        2 * 1024 * 1024, "Largest body of a Dash callback request (bytes); uploads on /data are allowed more."
+    )
+    login_body_bytes: int = _doc(16 * 1024, "Largest body of a login or logout form (bytes).")
+    other_body_bytes: int = _doc(64 * 1024, "Largest body of any other request (bytes).")
+    json_depth: int = _doc(
+        100, "Deepest nesting of brackets in a callback's JSON body; deeper is refused (400) before it is parsed."
+    )
+    short_text_chars: int = _doc(200, "Longest one-line text box (route start point, audit filters), in characters.")
+    finding_chars: int = _doc(2000, "Longest inspection finding (暗访发现问题) typed in on /route, in characters.")
+    reason_chars: int = _doc(500, "Longest reason an admin gives to reveal a household's personal data (characters).")
+    label_chars: int = _doc(100, "Longest label of a kiosk token (the wall screen's name), in characters.")
+    household_ids_chars: int = _doc(
+        4000, "Longest list of household IDs typed into the add/drop boxes on /sites, in characters."
+    )
+    wall_cache_entries: int = _doc(
+        64, "Wall pages (indicator, language, screen size) kept in memory; the least recently used go first."
+    )
+    view_cache_entries: int = _doc(
+        2000, "/map views and unit panels kept in memory (the county's villages fit); the least recently used go first."
+    )
+
+
+@dataclass(frozen=True)
 class StoreSettings:
     """Where a PostGIS store keeps what stays in local files."""
 
@@ -754,6 +788,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     print: PrintSettings = field(default_factory=PrintSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")
     demo_seed: int = _doc(2026, "Seed of the demo county written on first run.")
     demo_history_months: int = _doc(

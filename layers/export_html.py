@@ -26,6 +26,15 @@ from layers.i18n import pick, t
 from layers.leaflet_text import with_tooltip
 from layers.unit_map import FACILITY_COLOUR, ROAD_STYLE, STATUS_COLOUR
 
+# Folium makes every marker with Leaflet's default icon before setting its own: without this
+# the browser asks for images/marker-icon.png beside the page (a 404 offline, refused by the
+# route map's policy). A blank data: image instead.
+NO_DEFAULT_ICON = (
+    "L.Icon.Default.imagePath = '';"
+    "L.Icon.Default.mergeOptions({iconUrl: L.Util.emptyImageUrl, iconRetinaUrl: L.Util.emptyImageUrl,"
+    " shadowUrl: L.Util.emptyImageUrl});"
+)
+
 
 def _vendored(name: str) -> str:
     return resources.files("layers.vendor.leaflet").joinpath(name).read_text(encoding="utf-8")
@@ -109,6 +118,7 @@ def offline_map(
     root = fmap.get_root()
     root.header.add_child(folium.Element(f"<style>{_vendored('leaflet.css')}</style>"), name="leaflet_css")
     root.header.add_child(folium.Element(f"<script>{_vendored('leaflet.js')}</script>"), name="leaflet_js")
+    root.header.add_child(folium.Element(f"<script>{NO_DEFAULT_ICON}</script>"), name="no_default_icon")
     root.header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"), name="title")
     tiles = leaflet_tiles(basemap) if basemap is not None else None
     if tiles is not None and basemap is not None:

@@ -210,7 +210,7 @@ def test_an_inspector_cannot_fetch_another_inspectors_plan(served: tuple[Any, Pa
     secret = {"date": "2026-12-01", "stops": [{"village": "秘密村"}], "days": 1, "seed": None, "unfitted": []}
     plan_id = plans.save(secret, owner="other-inspector")["plan_id"]
     client = client_for(app, store, "inspector")
-    key = callback_key(app, "route-map.srcDoc")
+    key = callback_key(app, "route-map.src")
     response = post_callback(
         client,
         key,

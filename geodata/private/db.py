@@ -24,6 +24,7 @@ import pandas as pd
 
 from geodata.private.files import private_file
 from geodata.store import Store, os_user
+from geodata.text_limits import check_length
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS route_plans (
@@ -107,7 +108,8 @@ class PrivateDB:
     def audit(
         self, *, who: str, action: str, target: str, detail: dict[str, Any] | None = None, reason: str = ""
     ) -> None:
-        """Append one entry to the audit log."""
+        """Append one entry to the audit log; a ``reason`` over ``[limits] reason_chars`` is refused."""
+        check_length(reason, what="reason", setting="reason_chars")
         with self._connect() as con:
             audit_row(con, who=who, action=action, target=target, detail=detail or {}, reason=reason)
 

@@ -16,6 +16,7 @@ import pandas as pd
 from geodata._errors import InputError
 from geodata.io.importer import KeyTaken, prepare_rows, write_layer
 from geodata.store import Store, os_user
+from geodata.text_limits import check_length
 
 LAYER = "inspections"
 ID_PREFIX = "DC"
@@ -36,8 +37,10 @@ def add_finding(
     """Record one inspection visit (with or without a finding); returns its new ``inspection_id``.
 
     The village comes from the team when only the team is given; a team or household
-    that the store does not know, or that lies in another village, is refused.
+    that the store does not know, or that lies in another village, is refused, and so is a
+    finding longer than ``[limits] finding_chars``.
     """
+    check_length(finding, what="finding", setting="finding_chars")
     village_code = _village_of(store, team_id=team_id, village_code=village_code, household_id=household_id)
     row = {
         "date": date.isoformat(),

@@ -20,6 +20,7 @@ import pandas as pd
 from geodata._errors import InputError
 from geodata.private.db import PrivateDB, cli_user
 from geodata.store import Store
+from geodata.text_limits import check_length
 
 TABLE = "kiosk_tokens"
 TOKEN_BYTES = 32  # 256 bits of randomness, 43 URL-safe characters
@@ -39,6 +40,7 @@ def tokens(store: Store) -> pd.DataFrame:
 
 def create_token(store: Store, label: str, *, who: str | None = None) -> tuple[str, str]:
     """A new token for the screen ``label``: returns (token_id, token); the token is not stored."""
+    check_length(label, what="kiosk label", setting="label_chars")
     token = secrets.token_urlsafe(TOKEN_BYTES)
 
     def add(current: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
