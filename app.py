@@ -19,6 +19,7 @@ from callbacks import (
     access,
     audit_page,
     data_page,
+    log_masking,
     login_page,
     map_page,
     overview,
@@ -89,6 +90,7 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
         routing_callback_inputs={"shown": State("shown-page", "data")},  # the page on screen before this change
     )
     rules = access.install(app, data, refuse=login_page.refusal)
+    log_masking.install()  # kiosk tokens in werkzeug's request lines are written as kiosk=***
     login_page.register(server, data)
     server.after_request(_security_headers)
     if warm_now:

@@ -180,6 +180,16 @@ class AccountStore(PrivateDB):
             raise LoginRefused(msg)
         return _account(row)
 
+    def refusals(self, *, limit: int | None = None) -> pd.DataFrame:
+        """Counts of refused logins per window, name prefix, address and reason, newest first (``limit`` rows)."""
+        with self._connect() as con:
+            return limits.refusals(con, limit=limit or get_settings().auth.audit_page_rows)
+
+    def under_attack(self, *, settings: Settings | None = None) -> pd.DataFrame:
+        """Accounts refused from many addresses within the failure window (name, refusals, addresses)."""
+        with self._connect() as con:
+            return limits.under_attack(con, now=time.time(), cfg=(settings or get_settings()).auth)
+
     def _row(self, name: str) -> dict[str, Any] | None:
         with self._connect() as con:
             cur = con.execute("SELECT * FROM users WHERE name = ?", (name,))

@@ -1,0 +1,58 @@
+"""Secrets out of the server's logs: a kiosk token in a logged URL is written as ``kiosk=***``.
+
+A wall screen opens ``/wall?kiosk=<token>`` once (the token is then exchanged for a
+session, :mod:`callbacks.access`), but that one request line still reaches the access
+log of werkzeug (``battlemap serve`` in development) and of gunicorn (production, with an
+access log configured). :class:`MaskSecrets` rewrites every record of those loggers before
+any handler writes it; :func:`install` puts it on werkzeug's logger and
+:class:`GunicornLogger` (``logger_class`` in :mod:`battlemap_cli.gunicorn_conf`) on
+gunicorn's access and error loggers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+# a token's characters are URL-safe base64; "%3D" is "=" inside an encoded ?next=… parameter
+SECRET = re.compile(r"(?i)(\bkiosk(?:=|%3D))[^&\s\"'#;%]*")
+MASK = "***"
+LOGGERS = ("werkzeug",)
+
+
+def mask(text: str) -> str:
+    """``text`` with the value of every ``kiosk=`` parameter replaced by ``***``."""
+    return SECRET.sub(rf"\g<1>{MASK}", text)
+
+
+class MaskSecrets(logging.Filter):
+    """A logging filter that masks kiosk tokens in the formatted message (and then keeps the record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the record's message by its masked text; never drop a record."""
+        message = record.getMessage()
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install(names: tuple[str, ...] = LOGGERS) -> None:
+    """Put one :class:`MaskSecrets` on each named logger (again is harmless: one filter per logger)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskSecrets) for f in logger.filters):
+            logger.addFilter(MaskSecrets())
+
+
+class GunicornLogger(Logger):
+    """gunicorn's logger with kiosk tokens masked in its access and error logs."""
+
+    def __init__(self, cfg: Any) -> None:
+        super().__init__(cfg)
+        for logger in (self.access_log, self.error_log):
+            if not any(isinstance(f, MaskSecrets) for f in logger.filters):
+                logger.addFilter(MaskSecrets())
