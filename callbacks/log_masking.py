@@ -18,7 +18,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 # a token's characters are URL-safe base64; "%3D" is "=" inside an encoded ?next=… parameter
-SECRET = re.compile(r"(?i)(\bkiosk(?:=|%3D))[^&\s\"'#;%]*")
+SECRET = re.compile(r"(?i)((?:^|[?&;\s]|%3F|%26)kiosk(?:=|%3D))[^&\s\"'#;%]*")
 MASK = "***"
 LOGGERS = ("werkzeug",)
 
