@@ -14,8 +14,21 @@ The store, secret key and settings come from the environment (``BATTLEMAP_STORE`
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from gunicorn.glogging import Logger
+
+from callbacks import log_masking
 from geodata.settings import get_settings
+
+
+class MaskingLogger(Logger):
+    """gunicorn's logger with kiosk tokens masked (``kiosk=***``) in its access and error logs."""
+
+    def __init__(self, cfg: Any) -> None:
+        super().__init__(cfg)
+        log_masking.install(log_masking.GUNICORN_LOGGERS)
+
 
 _server = get_settings().server
 
@@ -30,5 +43,5 @@ keepalive = _server.keepalive_s
 preload_app = True
 proc_name = "battlemap"
 errorlog = "-"
-logger_class = "callbacks.log_masking.GunicornLogger"  # kiosk tokens in logged URLs become kiosk=***
+logger_class = MaskingLogger  # kiosk tokens in logged URLs become kiosk=***
 control_socket_disable = True  # one per host user otherwise: a second instance would take it over

@@ -4,23 +4,21 @@ A wall screen opens ``/wall?kiosk=<token>`` once (the token is then exchanged fo
 session, :mod:`callbacks.access`), but that one request line still reaches the access
 log of werkzeug (``battlemap serve`` in development) and of gunicorn (production, with an
 access log configured). :class:`MaskSecrets` rewrites every record of those loggers before
-any handler writes it; :func:`install` puts it on werkzeug's logger and
-:class:`GunicornLogger` (``logger_class`` in :mod:`battlemap_cli.gunicorn_conf`) on
-gunicorn's access and error loggers.
+any handler writes it; :func:`install` puts it on werkzeug's logger, and on gunicorn's
+access and error loggers through ``logger_class`` in :mod:`battlemap_cli.gunicorn_conf`
+(this module does not import gunicorn, which the development server does not need).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
-
-from gunicorn.glogging import Logger
 
 # a token's characters are URL-safe base64; "%3D" is "=" inside an encoded ?next=… parameter
 SECRET = re.compile(r"(?i)((?:^|[?&;\s]|%3F|%26)kiosk(?:=|%3D))[^&\s\"'#;%]*")
 MASK = "***"
 LOGGERS = ("werkzeug",)
+GUNICORN_LOGGERS = ("gunicorn.access", "gunicorn.error")
 
 
 def mask(text: str) -> str:
@@ -46,13 +44,3 @@ def install(names: tuple[str, ...] = LOGGERS) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, MaskSecrets) for f in logger.filters):
             logger.addFilter(MaskSecrets())
-
-
-class GunicornLogger(Logger):
-    """gunicorn's logger with kiosk tokens masked in its access and error logs."""
-
-    def __init__(self, cfg: Any) -> None:
-        super().__init__(cfg)
-        for logger in (self.access_log, self.error_log):
-            if not any(isinstance(f, MaskSecrets) for f in logger.filters):
-                logger.addFilter(MaskSecrets())

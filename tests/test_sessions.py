@@ -6,6 +6,7 @@ demo store; a saved cookie is replayed from a second client, as a stolen copy wo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.cookiejar
 import io
@@ -26,6 +27,7 @@ from gunicorn.config import Config
 from werkzeug.serving import make_server
 
 from app import create_app
+from battlemap_cli.gunicorn_conf import MaskingLogger
 from battlemap_cli.main import main
 from callbacks import log_masking
 from callbacks.audit_page import Ids as AuditIds
@@ -72,7 +74,12 @@ def assert_session_works(client: FlaskClient, *, works: bool) -> None:
 
 
 def sql(store: Path, query: str, *args: Any) -> list[tuple]:
-    with sqlite3.connect(private_path(GeoPackageStore(store))) as con:
+    """Run one statement on the store's private file (committed), as an operator or a clock would change it."""
+    return run_sql(private_path(GeoPackageStore(store)), query, *args)
+
+
+def run_sql(path: Path, query: str, *args: Any) -> list[tuple]:
+    with contextlib.closing(sqlite3.connect(path)) as con, con:
         return con.execute(query, args).fetchall()
 
 
@@ -192,11 +199,9 @@ def test_use_keeps_a_session_alive(tmp_path: Path) -> None:
     AccountStore(sessions.path).add("busy", role="leader", password=TEST_PASSWORD, who="tests")
     sid = sessions.start("account", "busy", address="10.0.0.1")
     almost = cfg.session_idle_minutes * 60 - 5
-    with sqlite3.connect(sessions.path) as con:
-        con.execute("UPDATE web_sessions SET seen_at = seen_at - ?", (almost,))
+    run_sql(sessions.path, "UPDATE web_sessions SET seen_at = seen_at - ?", almost)
     assert sessions.resolve(sid) is not None  # a request just before the idle limit ...
-    with sqlite3.connect(sessions.path) as con:
-        seen = time.time() - con.execute("SELECT seen_at FROM web_sessions").fetchone()[0]
+    seen = time.time() - run_sql(sessions.path, "SELECT seen_at FROM web_sessions")[0][0]
     assert seen < cfg.session_touch_s  # ... starts the idle time again
     assert sessions.resolve("not-a-session") is None
 
@@ -245,8 +250,8 @@ def test_a_stranger_cannot_lock_the_admin_out(tmp_path: Path) -> None:
         accounts.authenticate("admin", TEST_PASSWORD, address="203.0.113.66")
     assert waiting.value.throttled and waiting.value.retry_after > 0
     assert accounts.authenticate("admin", TEST_PASSWORD, address="192.0.2.1").name == "admin"
-    with sqlite3.connect(accounts.path) as con:  # once the wait is over the stranger may try again
-        con.execute("UPDATE login_delays SET last_at = last_at - ?", (cfg.delay_max_minutes * 60,))
+    # once the wait is over the stranger may try again
+    run_sql(accounts.path, "UPDATE login_delays SET last_at = last_at - ?", cfg.delay_max_minutes * 60)
     assert accounts.authenticate("admin", TEST_PASSWORD, address="203.0.113.66").name == "admin"
 
 
@@ -337,7 +342,7 @@ def test_the_gunicorn_access_log_masks_the_token(tmp_path: Path) -> None:
     log_file = tmp_path / "access.log"
     cfg = Config()
     cfg.set("accesslog", str(log_file))
-    logger = log_masking.GunicornLogger(cfg)
+    logger = MaskingLogger(cfg)
     token = "Zm9vYmFyYmF6cXV4LXNlY3JldC10b2tlbi0xMjM0NTY3ODk"
 
     class Response:
@@ -361,3 +366,14 @@ def test_the_gunicorn_access_log_masks_the_token(tmp_path: Path) -> None:
     assert log_masking.mask("/login?next=%2Fwall%3Fkiosk%3Dabc_DEF-1%26lang%3Den") == (
         "/login?next=%2Fwall%3Fkiosk%3D***%26lang%3Den"
     )
+
+
+def test_a_kiosk_session_ends_when_the_screen_stays_off(tmp_path: Path) -> None:
+    cfg = get_settings().auth
+    sessions = SessionStore(tmp_path / "county.private.sqlite")
+    sid = sessions.start("kiosk", digest("a token"), address="10.0.0.2")
+    old = cfg.session_hours * 3600 + 1  # older than any login may be: a wall runs for weeks
+    run_sql(sessions.path, "UPDATE web_sessions SET created_at = created_at - ?", old)
+    assert sessions.resolve(sid) is not None
+    run_sql(sessions.path, "UPDATE web_sessions SET seen_at = seen_at - ?", cfg.kiosk_idle_hours * 3600 + 1)
+    assert sessions.resolve(sid) is None and sessions.count() == 0
