@@ -22,7 +22,7 @@ import flask_login
 
 from callbacks.access import CALLBACK_PATH, SHELL_PATHS, Identity, WebUser
 from callbacks.store_data import StoreData
-from geodata.private.accounts import Account, AccountStore, LoginRefused
+from geodata.private.accounts import Account, AccountStore, LoginRefused, prepare_unknown_check
 from geodata.private.db import PrivateDB
 from geodata.private.sessions import ACCOUNT, SessionStore
 from geodata.settings import get_settings
@@ -56,6 +56,7 @@ def register(server: flask.Flask, data: StoreData) -> None:
     """Add ``/login`` and ``/logout`` to the Flask server."""
     accounts = AccountStore.beside(data.store)
     sessions = SessionStore.beside(data.store)
+    prepare_unknown_check()  # the first unknown name costs no extra hash either
 
     @server.route("/login", methods=["GET", "POST"])
     def login() -> flask.Response:

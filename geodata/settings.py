@@ -562,7 +562,9 @@ class AuthSettings:
     attack_failures: int = _doc(
         20, "/audit warns that an account is under attack at this many refused logins within the failure window…"
     )
-    attack_addresses: int = _doc(3, "…coming from at least this many different addresses.")
+    attack_addresses: int = _doc(
+        3, "/audit warns of an attack on an account only when its refused logins come from this many addresses."
+    )
     session_hours: float = _doc(12.0, "A login lasts this long (one working day), then the user logs in again.")
     session_idle_minutes: float = _doc(
         60.0, "A login with no request for this long ends (minutes); the wall's refresh keeps a wall login alive."

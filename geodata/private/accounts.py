@@ -214,6 +214,12 @@ def _dummy_hash(time_cost: int, memory_cost: int) -> str:
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost).hash(secrets.token_urlsafe(GENERATED_BYTES))
 
 
+def prepare_unknown_check() -> None:
+    """Make the process's dummy hash now (at server start, before gunicorn forks), not in the first login."""
+    ph = hasher()
+    _dummy_hash(ph.time_cost, ph.memory_cost)
+
+
 def _verify(stored: str | None, password: str) -> bool:
     """Check a password against a hash; an unknown user costs the same one argon2 check as a wrong password."""
     ph = hasher()
