@@ -19,6 +19,7 @@ from callbacks import (
     access,
     audit_page,
     data_page,
+    log_masking,
     login_page,
     map_page,
     overview,
@@ -87,6 +88,7 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
     )
     request_limits.install(app, data, refuse=login_page.refusal)  # who and how big, before any body is read
     rules = access.install(app, data, refuse=login_page.refusal)
+    log_masking.install()  # kiosk tokens in werkzeug's request lines are written as kiosk=***
     login_page.register(server, data)
     if warm_now:
         _warm(data)

@@ -7,14 +7,28 @@ import the workers share what one of them computes (:mod:`callbacks.shared_cache
 The store, secret key and settings come from the environment (``BATTLEMAP_STORE``,
 ``BATTLEMAP_SECRET_KEY_FILE``, ``BATTLEMAP_SETTINGS``), the address from
 ``BATTLEMAP_BIND`` (default 127.0.0.1:8050; put nginx in front, see the README).
-``battlemap serve --workers N`` runs gunicorn with this file.
+``battlemap serve --workers N`` runs gunicorn with this file. Its logs mask kiosk tokens
+(:mod:`callbacks.log_masking`), also in an access log turned on with ``--access-logfile``.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
+from gunicorn.glogging import Logger
+
+from callbacks import log_masking
 from geodata.settings import get_settings
+
+
+class MaskingLogger(Logger):
+    """gunicorn's logger with kiosk tokens masked (``kiosk=***``) in its access and error logs."""
+
+    def __init__(self, cfg: Any) -> None:
+        super().__init__(cfg)
+        log_masking.install(log_masking.GUNICORN_LOGGERS)
+
 
 _server = get_settings().server
 
@@ -29,4 +43,5 @@ keepalive = _server.keepalive_s
 preload_app = True
 proc_name = "battlemap"
 errorlog = "-"
+logger_class = MaskingLogger  # kiosk tokens in logged URLs become kiosk=***
 control_socket_disable = True  # one per host user otherwise: a second instance would take it over

@@ -15,9 +15,11 @@ Assets, component scripts and the login form need nothing. Anything else that is
 known callback is refused: no rule, no data. Without an identity the answer is 401 (the
 login form for a page, JSON for a request from a script), with the wrong one 403.
 
-A kiosk token (``/wall?kiosk=…``) is checked against its stored digest and turns the
-browser's session into a kiosk session that reaches ``/wall`` and the wall's callbacks
-only; every request re-checks the digest, so a revoked token stops at once.
+A kiosk token (``/wall?kiosk=…``) is checked against its stored digest and exchanged for a
+server-side kiosk session (the cookie holds only its id) with a 303 to ``/wall`` without
+the token; that session reaches ``/wall`` and the wall's callbacks only, and every request
+re-checks the token's digest, so a revoked token stops at once. Logins are server-side
+sessions too (:mod:`geodata.private.sessions`), resolved on every request.
 """
 
 from __future__ import annotations
@@ -25,20 +27,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import dash
 import flask
 import flask_login
 
 from callbacks.store_data import StoreData
-from geodata.private.accounts import ROLES, Account, AccountStore
+from geodata.private.accounts import ROLES, Account
 from geodata.private.db import PrivateDB
 from geodata.private.kiosk import TABLE as KIOSK_TABLE
 from geodata.private.kiosk import digest, live_digest
-from geodata.settings import get_settings
+from geodata.private.sessions import KIOSK, SessionStore
 
 log = logging.getLogger(__name__)
 ALL_ROLES = frozenset(ROLES)
@@ -50,6 +52,7 @@ PUBLIC_PATHS = ("/login", "/logout", "/_favicon.ico", "/wall/alive")  # /wall/al
 ROUTER_OUTPUT = "_pages_content.children"
 ROUTER_PATH_ID = "_pages_location"  # the router's first input: the path it renders
 EXTENSION = "battlemap_access"
+KIOSK_KEY = "kiosk"  # the cookie's kiosk session id
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,14 +91,14 @@ Identity = Account | Kiosk | None
 
 
 class WebUser(flask_login.UserMixin):
-    """The flask-login user: an account and its session key (name and password time)."""
+    """The flask-login user: an account and its server-side session id (:mod:`geodata.private.sessions`)."""
 
     def __init__(self, account: Account, key: str) -> None:
         self.account = account
         self.key = key
 
     def get_id(self) -> str:
-        """The session key: a password reset changes it, which ends the old sessions."""
+        """The session id, all the cookie holds of the login; logout, reset or disable delete it on the server."""
         return self.key
 
 
@@ -207,20 +210,21 @@ def install(app: dash.Dash, data: StoreData, *, refuse: Callable[[int, Identity]
     rules = AccessRules(app)
     manager = flask_login.LoginManager()
     manager.init_app(app.server)
-    accounts = AccountStore.beside(data.store)
+    sessions = SessionStore.beside(data.store)
 
     @manager.user_loader
-    def load(key: str) -> WebUser | None:
-        name = key.split("\x1f", 1)[0]
-        account = accounts.get(name)
-        if account is None or account.disabled or accounts.session_key(name) != key:
-            return None  # disabled, deleted or password reset since: the session ends
-        return WebUser(account, key)
+    def load(sid: str) -> WebUser | None:
+        session = sessions.resolve(sid)
+        if session is None or session.account is None:
+            return None  # logged out, idle, too old, disabled or password reset since: the session has ended
+        return WebUser(session.account, sid)
 
     def guard() -> flask.Response | None:
         path = flask.request.path
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return None
+        if path.rstrip("/") == "/wall" and "kiosk" in flask.request.args and flask.request.method == "GET":
+            return _exchange_kiosk(data, refuse)
         who = _identity(data)
         flask.g.battlemap_identity = who
         rule = _rule(rules, path)
@@ -263,27 +267,42 @@ def request_identity(data: StoreData) -> Identity:
 
 
 def _identity(data: StoreData) -> Identity:
-    """The logged-in account (its session not older than the settings allow), else a live kiosk session."""
+    """The logged-in account (its server-side session live), else a kiosk session whose token is live."""
     user = flask_login.current_user
     if user.is_authenticated:
-        started = float(flask.session.get("login_at", 0))
-        if time.time() - started <= get_settings().auth.session_hours * 3600:
-            return user.account
-        flask_login.logout_user()
-        flask.session.clear()
-    table = data.layer_or_none(KIOSK_TABLE)
-    token = flask.request.args.get("kiosk") if flask.request.path.rstrip("/") == "/wall" else None
-    if token:  # opening the wall with a token: remember it for the page's own requests
-        wanted = digest(token)
-        if table is not None and live_digest(table, wanted):
-            flask.session["kiosk"] = wanted
-            flask.session.permanent = True
-            return Kiosk(wanted)
-        flask.session.pop("kiosk", None)
+        return user.account
+    sid = flask.session.get(KIOSK_KEY)
+    if not sid:
         return None
-    remembered = flask.session.get("kiosk")
-    if remembered and table is not None and live_digest(table, str(remembered)):
-        return Kiosk(str(remembered))
-    if remembered:
-        flask.session.pop("kiosk", None)  # revoked since
+    sessions = SessionStore.beside(data.store)
+    session = sessions.resolve(str(sid))
+    table = data.layer_or_none(KIOSK_TABLE)
+    if session is not None and session.kind == KIOSK and table is not None and live_digest(table, session.subject):
+        return Kiosk(session.subject)
+    if session is not None:
+        sessions.end(str(sid))  # its token was revoked since
+    flask.session.pop(KIOSK_KEY, None)
     return None
+
+
+def _exchange_kiosk(data: StoreData, refuse: Callable[[int, Identity], flask.Response]) -> flask.Response:
+    """``GET /wall?kiosk=<token>``: a live token becomes a kiosk session cookie and a 303 to the wall without it.
+
+    The token is then in no later URL (history, bookmarks of the screen, logs of proxies);
+    a logged-in account is just sent to the clean address. A token that is not live
+    gets the 401 refusal.
+    """
+    clean = [(k, v) for k, v in flask.request.args.items(multi=True) if k != "kiosk"]
+    target = "/wall" + (f"?{urlencode(clean)}" if clean else "")
+    if flask_login.current_user.is_authenticated:
+        return flask.redirect(target, code=303)
+    wanted = digest(flask.request.args.get("kiosk", ""))
+    table = data.layer_or_none(KIOSK_TABLE)
+    flask.session.pop(KIOSK_KEY, None)
+    if table is None or not live_digest(table, wanted):
+        flask.g.battlemap_identity = None
+        return refuse(401, None)
+    sid = SessionStore.beside(data.store).start(KIOSK, wanted, address=flask.request.remote_addr or "unknown")
+    flask.session[KIOSK_KEY] = sid
+    flask.session.permanent = True
+    return flask.redirect(target, code=303)

@@ -2,7 +2,9 @@
 
 Every reveal of personal data, export, import, route plan, login (and failed login),
 account change and kiosk token is a row of the log in the private file beside the store
-(:mod:`geodata.private.db`); this page only reads it.
+(:mod:`geodata.private.db`); this page only reads it. Refused logins are not rows of the
+log but counts per window (:mod:`geodata.private.login_limits`), shown in a table of their
+own, with a notice above everything while an account is under attack.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dash import Input, Output, dcc, html
 
 from callbacks.store_data import StoreData
 from geodata._errors import TextTooLong
+from geodata.private.accounts import AccountStore
 from geodata.private.db import PrivateDB
 from geodata.settings import get_settings
 from geodata.text_limits import check_length, text_limit
@@ -23,6 +26,8 @@ from layers.i18n import lang_of, t
 
 PATH = "/audit"
 COLUMNS = ("at", "who", "action", "target", "detail", "reason")
+REFUSAL_COLUMNS = ("window_start", "name_prefix", "address", "why", "count", "last_at")
+REFUSAL_LABELS = ("window", "name", "address", "why", "count", "last")
 
 
 class Ids(StrEnum):
@@ -31,6 +36,8 @@ class Ids(StrEnum):
     WHO = "audit-who"
     ACTION = "audit-action"
     TABLE = "audit-table"
+    ATTACK = "audit-attack"
+    REFUSALS = "audit-refusals"
     LANG = "audit-lang"
 
 
@@ -77,6 +84,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                 ],
                 className="route-header",
             ),
+            attack_notice(AccountStore.beside(data.store).under_attack(), lang),
             html.P(t("audit_note", lang), className="summary"),
             html.Div(
                 [
@@ -86,6 +94,9 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                 className="audit-filters",
             ),
             html.Div(audit_table(entries(data), lang), id=Ids.TABLE),
+            html.H2(t("audit_refusals_title", lang)),
+            html.P(t("audit_refusals_note", lang), className="summary"),
+            refusal_table(AccountStore.beside(data.store).refusals(), lang),
             dcc.Store(id=Ids.LANG, data=lang),
         ],
         className="audit-page",
@@ -100,3 +111,27 @@ def audit_table(frame: pd.DataFrame, lang: str) -> html.Table:
         for r in frame.itertuples()
     ]
     return html.Table([head, html.Tbody(rows)], className="kpi-table audit-log", id="audit-rows")
+
+
+def attack_notice(attacked: pd.DataFrame, lang: str) -> html.Div:
+    """One warning per account refused from many addresses within the window; hidden when there is none."""
+    notes = [
+        html.P(t("audit_attack", lang, name=r.name, refusals=int(r.refusals), addresses=int(r.addresses)))
+        for r in attacked.itertuples()
+    ]
+    return html.Div(notes, id=Ids.ATTACK, className="audit-attack", role="alert", hidden=not notes)
+
+
+def refusal_table(frame: pd.DataFrame, lang: str) -> html.Table:
+    """Counts of refused logins per window, name prefix, address and reason (Dash escapes every cell)."""
+    head = html.Thead(html.Tr([html.Th(t(f"audit_refusal_{c}", lang)) for c in REFUSAL_LABELS]))
+    rows = [
+        html.Tr(
+            [
+                html.Td(t(f"refusal_{value}", lang) if column == "why" else str(value))
+                for column, value in zip(REFUSAL_COLUMNS, (getattr(r, c) for c in REFUSAL_COLUMNS), strict=True)
+            ]
+        )
+        for r in frame.itertuples()
+    ]
+    return html.Table([head, html.Tbody(rows)], className="kpi-table audit-log", id=Ids.REFUSALS)

@@ -2,18 +2,19 @@
 
 ``GET /login`` shows the form, ``POST /login`` checks name and password through
 :meth:`geodata.private.accounts.AccountStore.authenticate` (throttled and audited) and starts a
-fresh session; ``POST /logout`` ends it. Both forms carry a per-session CSRF token. A page
-asked for without a login is answered with status 401 and this same form, which returns
-to the page afterwards; a page the role may not see gets 403. Requests from scripts
-(callbacks, the shell) get the status with a short JSON body. All text is escaped.
+fresh server-side session (:mod:`geodata.private.sessions`); ``POST /logout`` ends it on the
+server. Both forms carry a per-session CSRF token. A page asked for without a login is
+answered with status 401 and this same form, which returns to the page afterwards; a
+page the role may not see gets 403. Requests from scripts (callbacks, the shell) get the
+status with a short JSON body. All text is escaped.
 """
 
 from __future__ import annotations
 
 import hmac
 import html
+import math
 import secrets
-import time
 from urllib.parse import urlsplit
 
 import flask
@@ -21,8 +22,10 @@ import flask_login
 
 from callbacks.access import CALLBACK_PATH, SHELL_PATHS, Identity, WebUser
 from callbacks.store_data import StoreData
-from geodata.private.accounts import Account, AccountStore, LoginRefused
+from geodata.private.accounts import Account, AccountStore, LoginRefused, prepare_unknown_check
 from geodata.private.db import PrivateDB
+from geodata.private.sessions import ACCOUNT, SessionStore
+from geodata.settings import get_settings
 from layers.i18n import lang_of, t
 
 CSRF_KEY = "csrf"
@@ -52,6 +55,8 @@ def safe_next(target: str | None) -> str:
 def register(server: flask.Flask, data: StoreData) -> None:
     """Add ``/login`` and ``/logout`` to the Flask server."""
     accounts = AccountStore.beside(data.store)
+    sessions = SessionStore.beside(data.store)
+    prepare_unknown_check()  # the first unknown name costs no extra hash either
 
     @server.route("/login", methods=["GET", "POST"])
     def login() -> flask.Response:
@@ -62,16 +67,19 @@ def register(server: flask.Flask, data: StoreData) -> None:
         if not _csrf_ok():
             return _login_page(lang, target, status=400, message=t("login_expired", lang))
         name = flask.request.form.get("name", "").strip()
+        address = flask.request.remote_addr or "unknown"
         try:
-            account = accounts.authenticate(
-                name, flask.request.form.get("password", ""), address=flask.request.remote_addr or "unknown"
-            )
+            account = accounts.authenticate(name, flask.request.form.get("password", ""), address=address)
         except LoginRefused as exc:
             status, key = (429, "login_throttled") if exc.throttled else (401, "login_failed")
-            return _login_page(lang, target, status=status, message=t(key, lang), name=name)
+            shown = name[: get_settings().auth.refusal_name_chars]  # a 1 MB name is not sent back either
+            response = _login_page(lang, target, status=status, message=t(key, lang), name=shown)
+            if exc.throttled:
+                response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
+            return response
         flask.session.clear()  # a fresh session: nothing from before the login carries over
-        flask_login.login_user(WebUser(account, accounts.session_key(account.name) or ""))
-        flask.session["login_at"] = time.time()
+        sid = sessions.start(ACCOUNT, account.name, address=address)
+        flask_login.login_user(WebUser(account, sid))
         flask.session.permanent = True
         return flask.redirect(target if target != "/" or account.township is None else "/map", code=303)
 
@@ -79,7 +87,9 @@ def register(server: flask.Flask, data: StoreData) -> None:
     def logout() -> flask.Response:
         lang = lang_of(flask.request.values.get("lang"))
         if _csrf_ok() and flask_login.current_user.is_authenticated:
-            PrivateDB.beside(data.store).audit(who=flask_login.current_user.account.name, action="logout", target="")
+            user = flask_login.current_user
+            sessions.end(user.key)  # on the server: a copy of the cookie opens nothing any more
+            PrivateDB.beside(data.store).audit(who=user.account.name, action="logout", target="")
             flask_login.logout_user()
         flask.session.clear()
         return flask.redirect(f"/login?lang={lang}" if lang != "zh" else "/login", code=303)

@@ -540,10 +540,43 @@ class AuthSettings:
     """Accounts and sessions: password rules, login throttling, session length, reveals of personal data."""
 
     min_password_length: int = _doc(12, "Shortest password accepted by `battlemap users add/reset`.")
-    max_failures_per_user: int = _doc(5, "Failed logins for one account within the window before it is paused.")
     max_failures_per_address: int = _doc(20, "Failed logins from one IP address within the window before it is paused.")
     failure_window_minutes: int = _doc(15, "Window (minutes) over which failed logins are counted; also the pause.")
+    delay_free_failures: int = _doc(
+        3, "Failed logins for one account from one address before each further attempt must wait (typos are free)."
+    )
+    delay_first_s: float = _doc(
+        2.0, "The first wait (seconds) after the free failures; it doubles with every further failure."
+    )
+    delay_max_minutes: float = _doc(
+        15.0, "The longest wait between attempts for one account from one address (minutes); never a hard lock."
+    )
+    delay_forget_hours: float = _doc(
+        24.0, "An account and address with no failed login for this long start again without a wait (hours)."
+    )
+    refusal_name_chars: int = _doc(
+        32, "Refused logins are counted per name prefix of this many characters (longer names are cut)."
+    )
+    refusal_window_minutes: int = _doc(
+        15, "Refused logins are counted per name prefix, address and window of this many minutes (one row each)."
+    )
+    refusal_keep_days: int = _doc(180, "Counts of refused logins older than this many days are deleted.")
+    attack_failures: int = _doc(
+        20, "/audit warns that an account is under attack at this many refused logins within the failure window…"
+    )
+    attack_addresses: int = _doc(
+        3, "/audit warns of an attack on an account only when its refused logins come from this many addresses."
+    )
     session_hours: float = _doc(12.0, "A login lasts this long (one working day), then the user logs in again.")
+    session_idle_minutes: float = _doc(
+        60.0, "A login with no request for this long ends (minutes); the wall's refresh keeps a wall login alive."
+    )
+    session_touch_s: int = _doc(
+        60, "A session's last-request time is written at most this often (seconds): the idle limit's precision."
+    )
+    kiosk_idle_hours: float = _doc(
+        12.0, "A wall screen's kiosk session with no request for this long ends (hours); its link opens a new one."
+    )
     argon2_time_cost: int = _doc(3, "Argon2id passes over memory (argon2-cffi default; RFC 9106 low-memory profile).")
     argon2_memory_kib: int = _doc(65536, "Argon2id memory per hash in KiB (64 MiB).")
     min_reason_length: int = _doc(4, "Shortest reason an admin must state to reveal a household's personal data.")

@@ -2,16 +2,20 @@
 
 Accounts live in the private file beside the store (:mod:`geodata.private.db`), never in
 the GeoPackage. Passwords are stored only as argon2id hashes (argon2-cffi, memory-hard).
-Failed logins are counted per account and per IP address over a window
-(``[auth]`` settings) in the same file, so the limit holds across server processes and
-restarts; while either count is at its limit no password is even checked. Every change
-to an account and every login, failed login and refusal goes into the audit log.
+Failed logins make the next attempt for the same account from the same address wait
+longer and longer, and pause an address with too many failures
+(:mod:`geodata.private.login_limits`, ``[auth]`` settings), in the same file, so the limits
+hold across server processes and restarts; while a limit holds no password is even
+checked. Every change to an account and every login goes into the audit log; refused
+logins are counted per name prefix, address and window, not logged one by one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import math
 import re
 import secrets
 import time
@@ -22,7 +26,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from geodata._errors import BattlemapError, InputError
-from geodata.private.db import PrivateDB, audit_row, now_text, private_path
+from geodata.private import login_limits as limits
+from geodata.private.db import PrivateDB, audit_row, end_sessions, now_text, private_path
 from geodata.settings import Settings, get_settings
 from geodata.store import Store
 
@@ -33,11 +38,12 @@ TOWN_PATTERN = re.compile(r"^\d{9}$")
 
 
 class LoginRefused(BattlemapError):
-    """A login that did not succeed; ``throttled`` when too many failures came first."""
+    """A login that did not succeed; ``throttled`` when too many failures came first (then retry after seconds)."""
 
-    def __init__(self, message: str, *, throttled: bool = False) -> None:
+    def __init__(self, message: str, *, throttled: bool = False, retry_after: float = 0.0) -> None:
         super().__init__(message)
         self.throttled = throttled
+        self.retry_after = retry_after
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,14 +94,16 @@ class AccountStore(PrivateDB):
         return Account(name, role, township, disabled=False)
 
     def set_disabled(self, name: str, *, disabled: bool, who: str) -> None:
-        """Disable an account (its sessions end at their next request) or enable it again."""
+        """Disable an account (its sessions end at once) or enable it again."""
         with self._connect() as con:
             self._require(con, name)
             con.execute("UPDATE users SET disabled_at = ? WHERE name = ?", (now_text() if disabled else None, name))
+            if disabled:
+                end_sessions(con, name)
             audit_row(con, who=who, action="user:disable" if disabled else "user:enable", target=name, detail={})
 
     def reset(self, name: str, *, password: str, who: str) -> None:
-        """Set a new password; sessions opened with the old one end at their next request."""
+        """Set a new password; the account's sessions end at once and its login waits are cleared."""
         _check_password(password)
         digest = hasher().hash(password)
         with self._connect() as con:
@@ -104,18 +112,14 @@ class AccountStore(PrivateDB):
                 "UPDATE users SET password_hash = ?, password_set_at = ? WHERE name = ?",
                 (digest, _password_stamp(), name),
             )
-            con.execute("DELETE FROM login_failures WHERE name = ?", (name,))
-            audit_row(con, who=who, action="user:reset", target=name, detail={})
+            limits.forget_failures(con, name)
+            ended = end_sessions(con, name)
+            audit_row(con, who=who, action="user:reset", target=name, detail={"sessions_ended": ended})
 
     def get(self, name: str) -> Account | None:
         """The account called ``name``, or None."""
         row = self._row(name)
         return None if row is None else _account(row)
-
-    def session_key(self, name: str) -> str | None:
-        """What a session remembers of its account: name and when the password was set (a reset ends sessions)."""
-        row = self._row(name)
-        return None if row is None else f"{row['name']}\x1f{row['password_set_at']}"
 
     def users(self) -> pd.DataFrame:
         """Every account, without hashes, by name."""
@@ -127,52 +131,64 @@ class AccountStore(PrivateDB):
     def authenticate(self, name: str, password: str, *, address: str, settings: Settings | None = None) -> Account:
         """The account when the name and password match and no limit is reached; otherwise LoginRefused.
 
-        The reply never says whether the name exists. While the account or the address has had
-        ``max_failures_*`` failures within ``failure_window_minutes``, the password is not checked.
-        Each attempt is counted as a failure *before* its password is checked (and the count
-        taken back on success), in the same locked transaction as the check of the limit, so
-        guesses sent in parallel to every server thread cannot all slip under it.
+        The reply never says whether the name exists: an unknown name costs one argon2
+        check like a known one (:func:`_verify`) and meets the same waits. While the pair
+        (name, address) must wait (:mod:`geodata.private.login_limits`) or the address has had
+        ``max_failures_per_address`` failures within ``failure_window_minutes``, the password
+        is not checked. Each attempt is counted as a failure *before* its password is checked
+        (and taken back on success), in the same locked transaction as the check of the
+        limits, so guesses sent in parallel to every server thread cannot all slip under
+        them. Refusals are counted in ``login_refusals``; only logins are audited.
         """
         cfg = (settings or get_settings()).auth
-        since = time.time() - cfg.failure_window_minutes * 60
+        now = time.time()
+        key, where = limits.name_key(name), limits.address_key(address)
+        attempt: int | None = None  # this attempt's row in login_failures, taken back on success
         with self._connect() as con:  # the refusal is committed before it is raised
             con.execute("BEGIN IMMEDIATE")  # one attempt at a time counts and claims its place
-            by_name = con.execute(
-                "SELECT COUNT(*) FROM login_failures WHERE name = ? AND at > ?", (name, since)
-            ).fetchone()[0]
             by_address = con.execute(
-                "SELECT COUNT(*) FROM login_failures WHERE address = ? AND at > ?", (address, since)
+                "SELECT COUNT(*) FROM login_failures WHERE address = ? AND at > ?",
+                (where, now - cfg.failure_window_minutes * 60),
             ).fetchone()[0]
-            throttled = by_name >= cfg.max_failures_per_user or by_address >= cfg.max_failures_per_address
-            if throttled:
-                audit_row(
-                    con,
-                    who=name,
-                    action="login:throttled",
-                    target=address,
-                    detail={"failures_name": by_name, "failures_address": by_address},
-                )
+            wait = limits.wait_s(con, key, where, now=now, cfg=cfg)
+            if by_address >= cfg.max_failures_per_address:
+                wait = max(wait, cfg.failure_window_minutes * 60.0)
+                limits.count_refusal(con, name, where, limits.PAUSED, now=now, cfg=cfg)
+            elif wait > 0:
+                limits.count_refusal(con, name, where, "delayed", now=now, cfg=cfg)
             else:
-                con.execute("INSERT INTO login_failures VALUES (?, ?, ?)", (time.time(), name, address))
-        if throttled:
-            msg = f"too many failed logins; try again in {cfg.failure_window_minutes} minutes"
-            raise LoginRefused(msg, throttled=True)
-        row = self._row(name)
+                attempt = con.execute("INSERT INTO login_failures VALUES (?, ?, ?)", (now, key, where)).lastrowid
+                limits.count_failure(con, key, where, now=now, cfg=cfg)
+        if wait > 0:
+            msg = f"too many failed logins; try again in {math.ceil(wait)} seconds"
+            raise LoginRefused(msg, throttled=True, retry_after=wait)
+        row = self._row(key) if key == name else None
         ok = _verify(row["password_hash"] if row else None, password) and row is not None and not row["disabled_at"]
         with self._connect() as con:
-            if not ok:  # the attempt's row stays as its failure
-                con.execute("DELETE FROM login_failures WHERE at < ?", (since - 86400,))  # keep the table small
+            if not ok:  # the attempt's rows stay as its failure
+                con.execute("DELETE FROM login_failures WHERE at < ?", (now - 86400,))  # keep the table small
                 why = "unknown" if row is None else "disabled" if row["disabled_at"] else "password"
-                audit_row(con, who=name, action="login:failed", target=address, detail={"why": why})
+                limits.count_refusal(con, name, where, why, now=now, cfg=cfg)
             else:
-                con.execute("DELETE FROM login_failures WHERE name = ?", (name,))
+                con.execute("DELETE FROM login_failures WHERE rowid = ?", (attempt,))
+                limits.forget_failures(con, key, address=where)
                 if hasher().check_needs_rehash(row["password_hash"]):  # costs raised in the settings since
                     con.execute("UPDATE users SET password_hash = ? WHERE name = ?", (hasher().hash(password), name))
-                audit_row(con, who=name, action="login", target=address, detail={"role": row["role"]})
+                audit_row(con, who=name, action="login", target=where, detail={"role": row["role"]})
         if not ok or row is None:
             msg = "wrong name or password, or the account is disabled"
             raise LoginRefused(msg)
         return _account(row)
+
+    def refusals(self, *, limit: int | None = None) -> pd.DataFrame:
+        """Counts of refused logins per window, name prefix, address and reason, newest first (``limit`` rows)."""
+        with self._connect() as con:
+            return limits.refusals(con, limit=limit or get_settings().auth.audit_page_rows)
+
+    def under_attack(self, *, settings: Settings | None = None) -> pd.DataFrame:
+        """Accounts refused from many addresses within the failure window (name, refusals, addresses)."""
+        with self._connect() as con:
+            return limits.under_attack(con, now=time.time(), cfg=(settings or get_settings()).auth)
 
     def _row(self, name: str) -> dict[str, Any] | None:
         with self._connect() as con:
@@ -187,21 +203,29 @@ class AccountStore(PrivateDB):
             raise InputError(msg)
 
 
-_DUMMY_HASH: dict[str, str] = {}
-
-
 def _password_stamp() -> str:
-    """When a password was set, to the microsecond: two resets within a second still end old sessions."""
+    """When a password was set, to the microsecond (kept in ``users.password_set_at``)."""
     return dt.datetime.now().isoformat(timespec="microseconds")
 
 
+@functools.cache
+def _dummy_hash(time_cost: int, memory_cost: int) -> str:
+    """One hash per process (and cost) that unknown names are checked against: made once, not per login."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost).hash(secrets.token_urlsafe(GENERATED_BYTES))
+
+
+def prepare_unknown_check() -> None:
+    """Make the process's dummy hash now (at server start, before gunicorn forks), not in the first login."""
+    ph = hasher()
+    _dummy_hash(ph.time_cost, ph.memory_cost)
+
+
 def _verify(stored: str | None, password: str) -> bool:
-    """Check a password against a hash; an unknown user costs the same time as a wrong password."""
+    """Check a password against a hash; an unknown user costs the same one argon2 check as a wrong password."""
     ph = hasher()
     if stored is None:
-        key = f"{ph.time_cost}:{ph.memory_cost}"
-        stored = _DUMMY_HASH.setdefault(key, ph.hash("not a password"))
-        password = "\x00" + password  # never matches
+        stored = _dummy_hash(ph.time_cost, ph.memory_cost)
+        password = "\x00" + password  # never matches (the dummy's password is random and unknown too)
     try:
         return ph.verify(stored, password)
     except (VerificationError, InvalidHashError):

@@ -1,4 +1,4 @@
-"""The private SQLite file beside the store: accounts, route plans and the one append-only audit log.
+"""The private SQLite file beside the store: accounts, sessions, route plans and the one append-only audit log.
 
 Records that must not travel with the layers (password hashes, unannounced-visit plans,
 who looked at what) live in ``battlemap.private.sqlite`` next to ``battlemap.gpkg``, not
@@ -54,6 +54,33 @@ CREATE TABLE IF NOT EXISTS login_failures (
 );
 CREATE INDEX IF NOT EXISTS login_failures_name ON login_failures (name, at);
 CREATE INDEX IF NOT EXISTS login_failures_address ON login_failures (address, at);
+CREATE TABLE IF NOT EXISTS login_delays (
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    last_at REAL NOT NULL,
+    PRIMARY KEY (name, address)
+);
+CREATE TABLE IF NOT EXISTS login_refusals (
+    window_start REAL NOT NULL,
+    name_prefix TEXT NOT NULL,
+    address TEXT NOT NULL,
+    why TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_at REAL NOT NULL,
+    last_at REAL NOT NULL,
+    PRIMARY KEY (window_start, name_prefix, address, why)
+);
+CREATE INDEX IF NOT EXISTS login_refusals_last ON login_refusals (last_at);
+CREATE TABLE IF NOT EXISTS web_sessions (
+    sid_sha256 TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    address TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    seen_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_sessions_subject ON web_sessions (kind, subject);
 CREATE TABLE IF NOT EXISTS audit_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -141,6 +168,11 @@ def audit_row(
         "INSERT INTO audit_log (at, who, action, target, detail, reason) VALUES (?, ?, ?, ?, ?, ?)",
         (now_text(), who, action, target, json.dumps(detail, ensure_ascii=False, default=str), reason),
     )
+
+
+def end_sessions(con: sqlite3.Connection, name: str) -> int:
+    """End every web session of the account ``name`` (inside the caller's transaction); how many ended."""
+    return con.execute("DELETE FROM web_sessions WHERE kind = 'account' AND subject = ?", (name,)).rowcount
 
 
 def now_text() -> str:
