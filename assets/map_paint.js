@@ -74,30 +74,13 @@
         };
     }
 
-    function mapsIn(node) {
-        if (!node.querySelectorAll) {
-            return;
-        }
-        var canvases = node.matches && node.matches('canvas.maplibregl-canvas') ? [node] :
-            node.querySelectorAll('canvas.maplibregl-canvas');
-        for (var i = 0; i < canvases.length; i++) {
-            var gd = canvases[i].closest('.js-plotly-plot');
-            var layout = gd && gd._fullLayout;
-            for (var key in layout || {}) {
-                var sub = /^map\d*$/.test(key) && layout[key] && layout[key]._subplot;
-                if (sub && sub.map) {
-                    gate(sub.map);
-                }
+    // Every map, before MapLibre's first frame (assets/map_found.js).
+    window.battlemapOnMaps(function (layout) {
+        for (var key in layout) {
+            var sub = /^map\d*$/.test(key) && layout[key] && layout[key]._subplot;
+            if (sub && sub.map) {
+                gate(sub.map);
             }
         }
-    }
-
-    // A map's canvas enters the page as Plotly creates the map, before MapLibre's first frame.
-    new MutationObserver(function (records) {
-        for (var i = 0; i < records.length; i++) {
-            for (var j = 0; j < records[i].addedNodes.length; j++) {
-                mapsIn(records[i].addedNodes[j]);
-            }
-        }
-    }).observe(document.documentElement, {childList: true, subtree: true});
+    });
 })();

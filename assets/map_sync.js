@@ -40,29 +40,12 @@
         b.on('move', follow(b, a));
     }
 
-    function mapsIn(node) {
-        if (!node.querySelectorAll) {
-            return;
+    // The second map exists once Plotly creates its canvas (assets/map_found.js).
+    window.battlemapOnMaps(function (layout) {
+        var left = layout.map && layout.map._subplot;
+        var right = layout.map2 && layout.map2._subplot;
+        if (left && right && left.map && right.map) {
+            pair(left.map, right.map);
         }
-        var canvases = node.matches && node.matches('canvas.maplibregl-canvas') ? [node] :
-            node.querySelectorAll('canvas.maplibregl-canvas');
-        for (var i = 0; i < canvases.length; i++) {
-            var gd = canvases[i].closest('.js-plotly-plot');
-            var layout = gd && gd._fullLayout;
-            var left = layout && layout.map && layout.map._subplot;
-            var right = layout && layout.map2 && layout.map2._subplot;
-            if (left && right && left.map && right.map) {
-                pair(left.map, right.map);
-            }
-        }
-    }
-
-    // The second map's canvas enters the page as Plotly creates it; both maps exist then.
-    new MutationObserver(function (records) {
-        for (var i = 0; i < records.length; i++) {
-            for (var j = 0; j < records[i].addedNodes.length; j++) {
-                mapsIn(records[i].addedNodes[j]);
-            }
-        }
-    }).observe(document.documentElement, {childList: true, subtree: true});
+    });
 })();
