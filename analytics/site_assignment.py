@@ -1,0 +1,268 @@
+"""Several relocation sites chosen together: which K candidates to build, and which movers go where.
+
+Each candidate holds ``capacity`` households (from its area at the movers' mean household
+size, ``[sites] housing_m2_per_person`` × (1 + ``public_share``), or typed in by the
+planner). Movers are assigned to K open sites so that the total road travel time from
+their homes is least, never above a site's capacity, and with every whole-village move
+(整村搬迁: all of a village's households move) kept at one site.
+
+Solved with OR-Tools CP-SAT, not min-cost flow: a min-cost flow would be exact if every
+household could go anywhere and the sites were fixed, but an indivisible village group is
+an integer (bin-packing) constraint a flow cannot express, and choosing K of the
+candidates is a fixed-charge decision. The model is small — one Boolean per (group,
+candidate) with whole villages as one group and every other household its own — so
+CP-SAT proves optimality in well under a second on a county; a time limit
+(``assignment_time_limit_s``) bounds the rare hard case and the status says whether the
+answer is proven optimal.
+
+Travel is by road from each home: one multi-source Dijkstra (hours) from the candidates'
+centres over the road graph, plus the walks between home or site and the road at
+``[roads] offroad_kmh``; where no road joins them, the straight line at that speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from ortools.sat.python import cp_model
+from pyproj import Transformer
+from scipy.sparse.csgraph import dijkstra
+
+from analytics.sites import STORED_CRS, MoverPlan, SiteModel, SiteResult, centre_cell
+from geodata._errors import InputError
+
+MINUTE_SCALE = 10  # CP-SAT needs integer costs: tenths of a minute
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where each mover goes, each open site's load and travel, the village → site flows, and the solver status."""
+
+    households: pd.DataFrame  # household_id, village_code, site_id, minutes
+    sites: pd.DataFrame  # site_id, capacity, households, villages, village_names, minutes_mean, minutes_max
+    flows: pd.DataFrame  # village_code, name, site_id, households, minutes_mean, lon, lat, site_lon, site_lat
+    whole_villages: tuple[str, ...]
+    status: str  # "optimal" or "feasible" (time limit reached)
+
+
+def capacities(result: SiteResult, typed: Mapping[str, float] | None = None) -> np.ndarray:
+    """Each candidate's capacity in households: from its area, or as typed in (``{site_id: households}``)."""
+    typed = dict(typed or {})
+    ids = result.candidates["site_id"].astype(str).tolist()
+    unknown = sorted(set(typed) - set(ids))
+    if unknown:
+        msg = f"capacity given for unknown site {', '.join(unknown)}; the candidates are {', '.join(ids) or 'none'}"
+        raise InputError(msg)
+    bad = {k: v for k, v in typed.items() if not np.isfinite(v) or v < 0}
+    if bad:
+        site, value = next(iter(bad.items()))
+        msg = f"capacity of {site} must be a number of households of 0 or more, got {value}"
+        raise InputError(msg)
+    area = result.candidates["capacity"].to_numpy(float)
+    return np.array([float(typed.get(s, a)) for s, a in zip(ids, area, strict=True)]).astype(int)
+
+
+def home_minutes(model: SiteModel, movers: pd.DataFrame, result: SiteResult) -> np.ndarray:
+    """Minutes from every mover's home to every candidate's centre (movers × candidates)."""
+    land, roads = model.land, model.settings.roads
+    cells = np.array([centre_cell(land.grid, r) for r in result.regions], dtype=int)
+    gx, gy = land.grid.centres()
+    sx, sy = gx.ravel()[cells], gy.ravel()[cells]
+    hx, hy = movers["x"].to_numpy(float), movers["y"].to_numpy(float)
+    walk = 60.0 / 1000.0 / roads.offroad_kmh  # minutes a metre off road
+    straight = np.hypot(hx[:, None] - sx[None, :], hy[:, None] - sy[None, :]) * walk
+    access = land.access
+    if access is None or not len(access.graph.xy) or not len(cells):
+        return straight
+    hours = dijkstra(access.graph.matrix("hours"), directed=False, indices=access.node[cells])  # candidates × nodes
+    node, gap = access.graph.nearest_nodes(hx, hy)
+    by_road = hours[:, node].T * 60.0 + (gap[:, None] + access.gap_m[cells][None, :]) * walk
+    return np.where(np.isfinite(by_road), by_road, straight)
+
+
+def whole_villages(movers: pd.DataFrame, everyone: pd.DataFrame) -> list[str]:
+    """Villages all of whose households move (整村搬迁)."""
+    moving = movers.groupby("village_code")["household_id"].size()
+    total = everyone.groupby("village_code")["household_id"].size()
+    return sorted(str(v) for v, n in moving.items() if n >= total.get(v, np.inf))
+
+
+def solve(
+    sizes: np.ndarray, cost: np.ndarray, capacity: np.ndarray, *, k: int, time_limit_s: float
+) -> tuple[np.ndarray, str]:
+    """The candidate of each group: at most ``k`` open, each within capacity, least total cost (CP-SAT).
+
+    Parameters
+    ----------
+    sizes
+        Households in each group (a whole village, or one household).
+    cost
+        Total minutes of each group at each candidate (groups × candidates).
+    capacity
+        Households each candidate can take.
+    k
+        Most candidates to open (fewer when that is as good: a whole village cannot be split to fill a site).
+    time_limit_s
+        Longest search.
+
+    Returns
+    -------
+    tuple
+        The candidate index of every group, and ``"optimal"`` or ``"feasible"``.
+
+    """
+    groups, m = cost.shape
+    model = cp_model.CpModel()
+    open_ = [model.new_bool_var(f"open{s}") for s in range(m)]
+    x = [[model.new_bool_var(f"x{g}_{s}") for s in range(m)] for g in range(groups)]
+    model.add(sum(open_) <= k)
+    for g in range(groups):
+        model.add_exactly_one(x[g])
+        for s in range(m):
+            model.add_implication(x[g][s], open_[s])
+    for s in range(m):
+        load = sum(int(sizes[g]) * x[g][s] for g in range(groups))
+        model.add(load <= int(capacity[s]) * open_[s])
+    scaled = np.rint(cost * MINUTE_SCALE).astype(np.int64)
+    model.minimize(sum(int(scaled[g, s]) * x[g][s] for g in range(groups) for s in range(m)))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.num_workers = 1  # deterministic, and kind to a shared server
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        msg = (
+            f"no assignment fits: {k} of the candidates cannot take {int(sizes.sum())} households with whole "
+            "villages kept together; raise capacities, choose more sites or move fewer households"
+        )
+        raise InputError(msg)
+    chosen = np.array([next(s for s in range(m) if solver.value(x[g][s])) for g in range(groups)], dtype=int)
+    return chosen, "optimal" if status == cp_model.OPTIMAL else "feasible"
+
+
+def assign_movers(
+    model: SiteModel,
+    plan: MoverPlan,
+    result: SiteResult,
+    *,
+    k: int,
+    capacity: Mapping[str, float] | None = None,
+) -> Assignment:
+    """Open at most ``k`` of ``result``'s candidates and assign every mover (whole villages kept together).
+
+    Refuses, naming the fix: no movers, ``k`` below 1 or above the number of candidates, a
+    capacity below zero or for an unknown site, a whole village larger than any site, and
+    ``k`` sites that together cannot hold the movers.
+    """
+    movers = plan.movers.reset_index(drop=True)
+    n_cands = len(result.candidates)
+    if movers.empty:
+        msg = "nobody to move: the movers list is empty; give --households N or --add-village CODE"
+        raise InputError(msg)
+    if not 1 <= k <= n_cands:
+        msg = f"--sites {k}: choose between 1 and the {n_cands} candidate sites (raise --top for more candidates)"
+        raise InputError(msg)
+    cap = capacities(result, capacity)
+    ids = result.candidates["site_id"].astype(str).to_numpy()
+    whole = whole_villages(movers, model.households)
+    group = _groups(movers, whole)
+    sizes = np.bincount(group)
+    _check_fits(movers, group, sizes, cap, k, ids)
+    minutes = home_minutes(model, movers, result)
+    cost = np.zeros((len(sizes), n_cands))
+    np.add.at(cost, group, minutes)
+    chosen, status = solve(sizes, cost, cap, k=k, time_limit_s=model.settings.sites.assignment_time_limit_s)
+    site = chosen[group]
+    table = pd.DataFrame(
+        {
+            "household_id": movers["household_id"].astype(str),
+            "village_code": movers["village_code"].astype(str),
+            "site_id": ids[site],
+            "minutes": minutes[np.arange(len(movers)), site],
+        }
+    )
+    return Assignment(
+        table,
+        _site_table(table, result, cap, model),
+        _flows(table, movers, result, model),
+        tuple(whole),
+        status,
+    )
+
+
+def _groups(movers: pd.DataFrame, whole: list[str]) -> np.ndarray:
+    """Group index of each mover: one per whole village, then one per other household."""
+    codes = movers["village_code"].astype(str).to_numpy()
+    index = {v: i for i, v in enumerate(whole)}
+    single = ~np.isin(codes, whole)
+    group = np.empty(len(movers), dtype=int)
+    group[~single] = [index[c] for c in codes[~single]]
+    group[single] = len(whole) + np.arange(int(single.sum()))
+    return group
+
+
+def _check_fits(  # noqa: PLR0917 - the movers, their groups and the sites they must fit
+    movers: pd.DataFrame, group: np.ndarray, sizes: np.ndarray, cap: np.ndarray, k: int, ids: np.ndarray
+) -> None:
+    """Refuse early, with the figures, what no assignment can satisfy."""
+    biggest = np.sort(cap)[::-1][:k]
+    if biggest.sum() < len(movers):
+        msg = (
+            f"{k} sites hold at most {int(biggest.sum())} households (the largest capacities), but "
+            f"{len(movers)} move; choose more sites, raise capacities or move fewer households"
+        )
+        raise InputError(msg)
+    codes = movers["village_code"].astype(str).to_numpy()
+    too_big = [g for g in np.flatnonzero(sizes > cap.max()) if sizes[g] > 1]
+    if too_big:
+        g = too_big[0]
+        village = codes[np.flatnonzero(group == g)[0]]
+        msg = (
+            f"village {village} moves whole ({int(sizes[g])} households) but the largest site, "
+            f"{ids[int(np.argmax(cap))]}, holds {int(cap.max())}; raise its capacity or leave the village out"
+        )
+        raise InputError(msg)
+
+
+def _site_table(table: pd.DataFrame, result: SiteResult, cap: np.ndarray, model: SiteModel) -> pd.DataFrame:
+    """Per open site: capacity, households, villages (count and names), mean and worst minutes."""
+    names = model.land.villages.set_index("village_code")["name"]
+    capacity = dict(zip(result.candidates["site_id"].astype(str), cap.tolist(), strict=True))
+    rows = []
+    for site, part in table.groupby("site_id", sort=False):
+        villages = sorted(part["village_code"].unique())
+        rows.append(
+            {
+                "site_id": site,
+                "capacity": int(capacity[str(site)]),
+                "households": len(part),
+                "villages": len(villages),
+                "village_names": "、".join(str(names.get(v, v)) for v in villages),
+                "minutes_mean": float(part["minutes"].mean()),
+                "minutes_max": float(part["minutes"].max()),
+            }
+        )
+    order = {s: i for i, s in enumerate(result.candidates["site_id"].astype(str))}
+    return pd.DataFrame(rows).sort_values("site_id", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def _flows(table: pd.DataFrame, movers: pd.DataFrame, result: SiteResult, model: SiteModel) -> pd.DataFrame:
+    """One row per (origin village, site): households, mean minutes, and both ends in lon/lat."""
+    names = model.land.villages.set_index("village_code")["name"]
+    frame = table.assign(x=movers["x"].to_numpy(float), y=movers["y"].to_numpy(float))
+    flows = (
+        frame.groupby(["village_code", "site_id"], sort=True)
+        .agg(households=("household_id", "size"), minutes_mean=("minutes", "mean"), x=("x", "mean"), y=("y", "mean"))
+        .reset_index()
+    )
+    flows.insert(1, "name", flows["village_code"].map(names))
+    lon, lat = Transformer.from_crs(model.land.grid.epsg, STORED_CRS, always_xy=True).transform(
+        flows["x"].to_numpy(), flows["y"].to_numpy()
+    )
+    ends = result.candidates.set_index(result.candidates["site_id"].astype(str))
+    flows["lon"], flows["lat"] = lon, lat
+    flows["site_lon"] = flows["site_id"].map(ends["lon"]).to_numpy(float)
+    flows["site_lat"] = flows["site_id"].map(ends["lat"]).to_numpy(float)
+    return flows.drop(columns=["x", "y"])
