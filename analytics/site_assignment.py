@@ -46,6 +46,7 @@ class Assignment:
     flows: pd.DataFrame  # village_code, name, site_id, households, minutes_mean, lon, lat, site_lon, site_lat
     whole_villages: tuple[str, ...]
     status: str  # "optimal" or "feasible" (time limit reached)
+    capacities: dict[str, int]  # every candidate's capacity used (from its area, or typed in)
 
 
 def capacities(result: SiteResult, typed: Mapping[str, float] | None = None) -> np.ndarray:
@@ -189,6 +190,7 @@ def assign_movers(
         _flows(table, movers, result, model),
         tuple(whole),
         status,
+        dict(zip(ids.tolist(), cap.tolist(), strict=True)),
     )
 
 
@@ -266,3 +268,19 @@ def _flows(table: pd.DataFrame, movers: pd.DataFrame, result: SiteResult, model:
     flows["site_lon"] = flows["site_id"].map(ends["lon"]).to_numpy(float)
     flows["site_lat"] = flows["site_id"].map(ends["lat"]).to_numpy(float)
     return flows.drop(columns=["x", "y"])
+
+
+def with_assignment(candidates: pd.DataFrame, assignment: Assignment | None) -> pd.DataFrame:
+    """The candidates with what the assignment sends them (0 households where a site is not opened)."""
+    if assignment is None:
+        return candidates
+    table = assignment.sites.set_index("site_id")
+    out = candidates.copy()
+    ids = out["site_id"].astype(str)
+    out["chosen"] = ids.isin(table.index)
+    out["capacity_used"] = ids.map(assignment.capacities).astype(int)
+    out["assigned_households"] = ids.map(table["households"]).fillna(0).astype(int)
+    out["assigned_villages"] = ids.map(table["villages"]).fillna(0).astype(int)
+    out["assigned_minutes_mean"] = ids.map(table["minutes_mean"])
+    out["assigned_minutes_max"] = ids.map(table["minutes_max"])
+    return out

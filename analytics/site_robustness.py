@@ -11,7 +11,8 @@ N weight vectors are drawn around the chosen ones (``[sites] sensitivity_method`
   the ratios ``w_i / w_j`` of the weights — moves one step down, none or up on Saaty's
   1–9 scale (equally likely, independently), and the weights are the principal
   eigenvector of each perturbed matrix (one batched ``numpy.linalg.eig``). It says how
-  much the ranking depends on each judgement being exactly right.
+  much the ranking depends on each judgement being exactly right. The scale is coarser
+  near 1 than near 9, so these draws lean a little towards equal weights.
 
 The candidates ranked in every draw are the sites shown plus further non-overlapping
 alternatives grown on the same surface (``sensitivity_pool`` areas in all), each with the

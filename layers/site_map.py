@@ -51,6 +51,7 @@ class SiteView:
     inside: np.ndarray
     origins: pd.DataFrame  # village_code, name, households, lon, lat
     lang: str
+    flows: pd.DataFrame | None = None  # village → site: name, site_id, households, minutes_mean, lon/lat, site_lon/lat
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,7 @@ def sites_html(
         )
         with_tooltip(marker, f"{o.name or o.village_code} · {o.households}").add_to(fmap)
     cands = view.result.candidates
+    _folium_flows(fmap, view)
     why = reasons(cands, lang)
     for i, row in enumerate(cands.itertuples()):
         colour = RANK_COLOURS[i % len(RANK_COLOURS)]
@@ -282,6 +284,30 @@ def sites_html(
     fmap.get_root().html.add_child(folium.Element(_legend(view, s, title)))
     fmap.fit_bounds([[lat0, lon0], [lat1, lon1]])
     return fmap.get_root().render()
+
+
+def _folium_flows(fmap: folium.Map, view: SiteView) -> None:
+    """Lines from each origin village to the site its movers go to, as wide as their households."""
+    flows = view.flows
+    if flows is None or not len(flows):
+        return
+    colour = _site_colours(view)
+    unit = t("minutes_unit", view.lang)
+    for f in flows.itertuples():
+        line = folium.PolyLine(
+            [[f.lat, f.lon], [f.site_lat, f.site_lon]],
+            color=colour.get(f.site_id, ORIGIN_COLOUR),
+            weight=float(np.clip(1.5 + np.sqrt(f.households), 2, 12)),
+            opacity=0.75,
+        )
+        with_tooltip(line, f"{f.name or f.village_code} → {f.site_id} · {f.households} · {f.minutes_mean:.0f} {unit}")
+        line.add_to(fmap)
+
+
+def _site_colours(view: SiteView) -> dict[str, str]:
+    """The rank colour of every candidate by site id."""
+    ids = view.result.candidates["site_id"].astype(str)
+    return {s: RANK_COLOURS[i % len(RANK_COLOURS)] for i, s in enumerate(ids)}
 
 
 def legend_items(view: SiteView, s: Surface) -> list[tuple[str, str]]:
