@@ -22,7 +22,7 @@ centres over the road graph, plus the walks between home or site and the road at
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +47,23 @@ class Assignment:
     whole_villages: tuple[str, ...]
     status: str  # "optimal" or "feasible" (time limit reached)
     capacities: dict[str, int]  # every candidate's capacity used (from its area, or typed in)
+
+
+def parse_capacities(items: Iterable[str]) -> dict[str, float]:
+    """Capacities typed as ``SITE=N`` (households) into ``{site: N}``; a malformed or negative one is refused."""
+    out: dict[str, float] = {}
+    for item in items:
+        site, _, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError as exc:
+            msg = f"capacity {item!r}: give a site and a number of households, e.g. S2=60"
+            raise InputError(msg) from exc
+        if not np.isfinite(number) or number < 0:
+            msg = f"capacity {item!r}: a capacity cannot be below zero"
+            raise InputError(msg)
+        out[site.strip()] = number
+    return out
 
 
 def capacities(result: SiteResult, typed: Mapping[str, float] | None = None) -> np.ndarray:

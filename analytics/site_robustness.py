@@ -38,6 +38,8 @@ from geodata._errors import InputError
 METHODS = ("dirichlet", "saaty")
 SAATY_STEPS = 8  # positions −8 … 8 on the 1/9 … 9 scale
 TIE = 1e-9
+TOP = 3  # p_top3: the share of draws in the first three (the issue's definition)
+QUANTILES = (0.05, 0.95)  # the rank range reported: 5th to 95th percentile
 
 
 @dataclass(frozen=True)
@@ -139,13 +141,13 @@ def rank_draws(values: np.ndarray, draws: np.ndarray) -> np.ndarray:
 
 def rank_shares(ids: Sequence[str], ranks: np.ndarray, *, shown: int) -> pd.DataFrame:
     """p_top1, p_top3 and the 5th / 95th percentile rank of each area from its ranks over the draws."""
-    low, high = np.quantile(ranks, [0.05, 0.95], axis=1, method="inverted_cdf")
+    low, high = np.quantile(ranks, QUANTILES, axis=1, method="inverted_cdf")
     return pd.DataFrame(
         {
             "site_id": list(ids),
             "shown": np.arange(len(ids)) < shown,
             "p_top1": (ranks == 1).mean(axis=1),
-            "p_top3": (ranks <= 3).mean(axis=1),
+            "p_top3": (ranks <= TOP).mean(axis=1),
             "rank_p05": low.astype(int),
             "rank_p95": high.astype(int),
         }

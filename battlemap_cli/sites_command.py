@@ -16,7 +16,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from analytics.ahp import ahp_weights, pairwise_matrix
-from analytics.site_assignment import Assignment, assign_movers, with_assignment
+from analytics.site_assignment import Assignment, assign_movers, parse_capacities, with_assignment
 from analytics.site_robustness import METHODS, Robustness, site_robustness, with_robustness
 from analytics.sites import (
     CRITERIA,
@@ -143,22 +143,6 @@ def _judgements(pairs: list[str]) -> np.ndarray | None:
     return pairwise_matrix(CRITERIA, out)
 
 
-def _capacities(pairs: list[str]) -> dict[str, float]:
-    """``--capacity SITE=N`` options as {site: households}."""
-    out: dict[str, float] = {}
-    for pair in pairs:
-        site, _, value = pair.partition("=")
-        try:
-            out[site.strip()] = float(value)
-        except ValueError as exc:
-            msg = f"--capacity {pair!r}: give a site and a number of households, e.g. S2=60"
-            raise InputError(msg) from exc
-        if out[site.strip()] < 0:
-            msg = f"--capacity {pair!r}: a capacity cannot be below zero"
-            raise InputError(msg)
-    return out
-
-
 def _check_counts(args: argparse.Namespace, settings: Settings) -> None:
     """Refuse impossible numbers before any work."""
     s = settings.sites
@@ -199,7 +183,7 @@ def cmd_sites(args: argparse.Namespace) -> int:
     judgements = _judgements(args.judgement)
     if judgements is not None:
         weights = ahp_weights(CRITERIA, judgements, limit=settings.sites.ahp_cr_limit).weights
-    typed = _capacities(args.capacity)
+    typed = parse_capacities(args.capacity)
     store = open_store(args.store)
     if not store.exists() or not store.has("villages"):
         msg = f"{store.label} has no villages layer: import villages (or run `battlemap demo`) first"

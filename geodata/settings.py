@@ -807,6 +807,7 @@ class LimitSettings:
     household_ids_chars: int = _doc(
         4000, "Longest list of household IDs typed into the add/drop boxes on /sites, in characters."
     )
+    site_capacities_chars: int = _doc(500, "Longest list of site capacities (S1=80, …) typed on /sites, in characters.")
     wall_cache_entries: int = _doc(
         64, "Wall pages (indicator, language, screen size) kept in memory; the least recently used go first."
     )

@@ -162,8 +162,51 @@ def sites_figure(
 
 
 def result_traces(view: SiteView, *, slots: int) -> list[go.Scattermap]:
-    """The origin villages (one trace) and two traces per candidate slot (outline, marker)."""
-    return [_origin_trace(view), *_candidate_traces(view, slots)]
+    """Flows (one trace per candidate slot), the origin villages (one trace), two traces per slot (outline, marker).
+
+    The flows come first so that the villages and sites are drawn over their lines.
+    """
+    return [*flow_traces(view, slots), _origin_trace(view), *_candidate_traces(view, slots)]
+
+
+def flow_traces(view: SiteView, slots: int) -> list[go.Scattermap]:
+    """Per candidate slot, lines from each origin village to that site in the site's colour (empty when unused)."""
+    flows = view.flows if view.flows is not None else pd.DataFrame(columns=["site_id"])
+    ids = view.result.candidates["site_id"].astype(str).head(slots).tolist()
+    unit, hh = (t("minutes_unit", view.lang), "户" if view.lang == "zh" else " households")
+    out = []
+    for i in range(slots):
+        part = flows[flows["site_id"] == ids[i]] if i < len(ids) else flows.iloc[0:0]
+        if not len(part):
+            out.append(go.Scattermap(lon=[], lat=[], mode="lines", meta="flows", showlegend=False))
+            continue
+        lon = np.c_[part["lon"], part["site_lon"], np.full(len(part), np.nan)].ravel().round(6)
+        lat = np.c_[part["lat"], part["site_lat"], np.full(len(part), np.nan)].ravel().round(6)
+        label = [
+            esc(f"{n or c} → {s} · {h}{hh} · {m:.0f} {unit}")
+            for n, c, s, h, m in zip(
+                part["name"],
+                part["village_code"],
+                part["site_id"],
+                part["households"],
+                part["minutes_mean"],
+                strict=True,
+            )
+        ]
+        out.append(
+            go.Scattermap(
+                lon=lon,
+                lat=lat,
+                mode="lines",
+                meta="flows",
+                showlegend=False,
+                line={"color": RANK_COLOURS[i % len(RANK_COLOURS)], "width": 3},
+                opacity=0.75,
+                hovertext=[x for x in label for _ in range(3)],
+                hoverinfo="text",
+            )
+        )
+    return out
 
 
 def _origin_trace(view: SiteView) -> go.Scattermap:
