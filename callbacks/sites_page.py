@@ -514,13 +514,10 @@ def _patch(view: SiteView, s: Surface, image_index: int) -> Patch:
 
 def _summary(plan: MoverPlan, result: SiteResult, lang: str) -> str:
     movers = plan.movers
-    text = t(
-        "movers_summary",
-        lang,
-        n=len(movers),
-        v=movers["village_code"].nunique() if len(movers) else 0,
-        a=result.needed_m2 / 1e4,
-    )
+    villages = movers["village_code"].nunique() if len(movers) else 0
+    text = t("movers_summary", lang, n=len(movers), v=villages, a=result.needed_m2 / 1e4)
+    if result.per_site and result.per_site != result.households:  # several sites share the movers
+        text += " · " + t("per_site_summary", lang, p=result.per_site)
     if result.candidates.empty:
         text += " · " + t("no_sites", lang)
     return text

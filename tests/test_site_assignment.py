@@ -52,6 +52,9 @@ def test_a_whole_village_move_stays_at_one_site(landscape: tuple) -> None:
     plan = plan_movers(model, Selection())
     assert whole_villages(plan.movers, model.households) == ["621199100201"]  # all 40 households move
     result = rank_sites(model, plan, sites=2)
+    single = rank_sites(model, plan)
+    assert result.per_site == 25 and single.per_site == 40  # 40 × (1 + 25 % margin) / 2 sites
+    assert result.needed_m2 == pytest.approx(single.needed_m2 * 25 / 40)
     assignment = assign_movers(model, plan, result, k=2, capacity={"S1": 50, "S2": 50, "S3": 10})
     assert assignment.whole_villages == ("621199100201",)
     assert assignment.households["site_id"].nunique() == 1  # never split, though two sites were allowed
