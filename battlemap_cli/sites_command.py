@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +27,8 @@ from analytics.sites import (
     plan_movers,
     rank_sites,
 )
+from battlemap_cli._files import write_text
+from battlemap_cli.sites_audit import run_audit
 from geodata._errors import InputError
 from geodata.io.spreadsheet import safe_csv
 from geodata.settings import Settings, get_settings
@@ -103,6 +103,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         metavar="SITE=N",
         help="capacity of a candidate in households (default: from its area), e.g. S2=60; with --sites",
     )
+    p.add_argument(
+        "--audit",
+        action="store_true",
+        help="audit the relocation sites already built instead (hazards, slope, services, occupancy, follow-up); "
+        "--out FILE.csv|.geojson",
+    )
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of reasons and the HTML map")
     p.set_defaults(func=cmd_sites)
 
@@ -146,6 +152,12 @@ def _judgements(pairs: list[str]) -> np.ndarray | None:
 def _check_counts(args: argparse.Namespace, settings: Settings) -> None:
     """Refuse impossible numbers before any work."""
     s = settings.sites
+    if args.audit and (args.sites or args.sensitivity):
+        msg = "--audit reviews the sites already built: leave out --sites and --sensitivity"
+        raise InputError(msg)
+    if args.audit and any(Path(o).suffix.lower() == ".html" for o in args.out):
+        msg = "--audit writes .csv or .geojson files"
+        raise InputError(msg)
     if args.households is not None and args.households < 1:
         msg = f"--households must be at least 1, got {args.households}"
         raise InputError(msg)
@@ -188,6 +200,8 @@ def cmd_sites(args: argparse.Namespace) -> int:
     if not store.exists() or not store.has("villages"):
         msg = f"{store.label} has no villages layer: import villages (or run `battlemap demo`) first"
         raise InputError(msg)
+    if args.audit:
+        return run_audit(store, settings, outs, args.lang)
     with tqdm(total=len(STAGES), desc="sites", unit="step", file=sys.stderr, leave=False) as bar:
 
         def step(label: str) -> None:
@@ -279,13 +293,7 @@ def _write(
         text = safe_csv(export_table(cands, result.travel, lang), index=False)
     else:
         text = _html(model, plan, result, extra, lang=lang, hazards=hazards)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig" if suffix == ".csv" else "utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_text(path, text)
 
 
 def _html(

@@ -63,8 +63,8 @@ def test_weight_slider_reranks_sites(demo_store_path: Path) -> None:
         page.wait_for_timeout(800)  # let MapLibre draw the patched image
         page.screenshot(path=str(SCREENSHOTS / "sites.png"), full_page=True)
         _ahp_applies_consistent_and_refuses_inconsistent(page)
-        _households_typed_in_are_checked(page)
         _robustness_and_assignment(page)
+        _households_typed_in_are_checked(page)
         with page.expect_download() as download:
             page.click("#sites-export_geojson")
         assert download.value.suggested_filename == "sites.geojson"
