@@ -35,6 +35,7 @@ from analytics.sites import (
     plan_movers,
     rank_sites,
 )
+from callbacks import sites_audit
 from callbacks.access import audit_export
 from callbacks.store_data import StoreData, warm_cache
 from geodata._errors import InputError, TextTooLong, without_paths
@@ -83,6 +84,7 @@ def register(app: dash.Dash, data: StoreData) -> None:
     _register_recompute(app, data)
     _register_ahp(app)
     _register_exports(app, data)
+    sites_audit.register(app, data, site_model)
 
 
 def site_model(data: StoreData) -> SiteModel:
@@ -412,6 +414,7 @@ def _results(data: StoreData, lang: str) -> html.Div:
                     html.Div(id="sites-table", className="sites-table"),
                     html.Div(id="sites-robust", className="sites-robust"),
                     html.Div(id="sites-assign", className="sites-assign"),
+                    sites_audit.audit_section(lang),
                 ],
                 type="circle",
                 delay_show=200,

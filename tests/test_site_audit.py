@@ -12,6 +12,7 @@ import pytest
 from analytics.site_audit import audit_sites
 from analytics.sites import build_landscape, site_model
 from battlemap_cli.main import main
+from callbacks.sites_audit import audit_table
 from geodata._errors import InputError
 from geodata.settings import Settings
 from geodata.store import GeoPackageStore
@@ -96,3 +97,16 @@ def test_cli_audit_writes_one_row_per_built_site(demo_store_path: Path, tmp_path
     assert {"hazard_m", "slope_deg", "minutes_school", "minutes_market", "occupancy", "flags"} <= set(table.columns)
     assert main(["--store", str(demo_store_path), "sites", "--audit", "--out", str(tmp_path / "a.html")]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.csv"]
+
+
+def test_page_audit_table_says_what_is_unknown(county: tuple) -> None:
+    _, model, layers = county
+    with_ledger = audit_sites(model, layers["facilities"], hazards=layers["hazards"], relocated=relocated())
+    table = audit_table(pd.DataFrame(with_ledger), "zh", has_follow_up=True)[-1]
+    rows = table.children[1].children
+    assert len(rows) == len(BUILT)
+    west = [c.children for c in rows[1].children]
+    assert west[0] == "西安置点" and west[3] == "117%" and "超出容量" in west[-1] and "隐患区" in west[-1]
+    bare = audit_table(pd.DataFrame(audit_sites(model, layers["facilities"])), "en", has_follow_up=False)
+    assert "unknown" in bare[0].children
+    assert [c.children for c in bare[-1].children[1].children[0].children][2:4] == ["—", "—"]  # no data, not 0

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page
 
 from analytics.sites import CRITERIA
+from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium, login, serving
 
 ROWS = "#sites-comparison .site-row"
@@ -64,6 +65,8 @@ def test_weight_slider_reranks_sites(demo_store_path: Path) -> None:
         page.screenshot(path=str(SCREENSHOTS / "sites.png"), full_page=True)
         _ahp_applies_consistent_and_refuses_inconsistent(page)
         _robustness_and_assignment(page)
+        built = GeoPackageStore(demo_store_path).read("facilities").query("kind == 'relocation_site'")
+        _built_sites_audited(page, len(built))
         _households_typed_in_are_checked(page)
         with page.expect_download() as download:
             page.click("#sites-export_geojson")
@@ -112,6 +115,15 @@ def _robustness_and_assignment(page: Page) -> None:
     page.wait_for_selector("#sites-assignment tbody tr", timeout=60_000)
     page.wait_for_timeout(800)
     page.screenshot(path=str(SCREENSHOTS / "sites_assignment.png"), full_page=True)
+
+
+def _built_sites_audited(page: Page, built: int) -> None:
+    """The built sites' audit: one row per relocation_site facility of the demo, with its follow-up figures."""
+    page.click("#sites-audit-panel summary")
+    page.click("#sites-audit-run")
+    page.wait_for_selector("#sites-audit-table tbody tr", timeout=60_000)
+    assert page.locator("#sites-audit-table tbody tr").count() == built
+    assert "%" in (page.text_content("#sites-audit-table tbody tr") or "")  # occupancy from the demo's ledger
 
 
 def choose(page: Page, pair: int, value: str) -> None:
