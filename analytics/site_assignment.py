@@ -6,14 +6,17 @@ planner). Movers are assigned to K open sites so that the total road travel time
 their homes is least, never above a site's capacity, and with every whole-village move
 (整村搬迁: all of a village's households move) kept at one site.
 
-Solved with OR-Tools CP-SAT, not min-cost flow: a min-cost flow would be exact if every
-household could go anywhere and the sites were fixed, but an indivisible village group is
-an integer (bin-packing) constraint a flow cannot express, and choosing K of the
-candidates is a fixed-charge decision. The model is small — one Boolean per (group,
-candidate) with whole villages as one group and every other household its own — so
-CP-SAT proves optimality in well under a second on a county; a time limit
-(``assignment_time_limit_s``) bounds the rare hard case and the status says whether the
-answer is proven optimal.
+Solved in two steps with OR-Tools. CP-SAT chooses the sites and how many of each
+village's movers go to each: a whole village is one indivisible group (one Boolean per
+candidate, a bin-packing constraint no min-cost flow can express), the households of
+any other village an integer count per candidate at the village's mean time, and
+opening at most K candidates is a fixed-charge decision. Then a min-cost flow
+(``SimpleMinCostFlow``) places those other households one by one, from their own homes,
+into the opened sites' remaining room: exact for divisible units, and a feasible flow
+always exists because CP-SAT's counts are one. One variable per village and candidate
+keeps CP-SAT small (a county's thousands of movers are a few hundred villages); a time
+limit (``assignment_time_limit_s``) bounds the rare hard case and the status says whether
+CP-SAT proved its part optimal.
 
 Travel is by road from each home: one multi-source Dijkstra (hours) from the candidates'
 centres over the road graph, plus the walks between home or site and the road at
@@ -24,9 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
@@ -109,43 +114,61 @@ def whole_villages(movers: pd.DataFrame, everyone: pd.DataFrame) -> list[str]:
 
 
 def solve(
-    sizes: np.ndarray, cost: np.ndarray, capacity: np.ndarray, *, k: int, time_limit_s: float
+    sizes: np.ndarray,
+    unit_cost: np.ndarray,
+    capacity: np.ndarray,
+    *,
+    k: int,
+    whole: np.ndarray,
+    time_limit_s: float,
 ) -> tuple[np.ndarray, str]:
-    """The candidate of each group: at most ``k`` open, each within capacity, least total cost (CP-SAT).
+    """Households of each group at each candidate: at most ``k`` open, within capacity, least total cost (CP-SAT).
 
     Parameters
     ----------
     sizes
-        Households in each group (a whole village, or one household).
-    cost
-        Total minutes of each group at each candidate (groups × candidates).
+        Households in each group (the movers of one village).
+    unit_cost
+        Minutes per household of each group at each candidate (groups × candidates).
     capacity
         Households each candidate can take.
     k
         Most candidates to open (fewer when that is as good: a whole village cannot be split to fill a site).
+    whole
+        Per group, True when it must go to one candidate (a whole-village move), else it may be shared.
     time_limit_s
         Longest search.
 
     Returns
     -------
     tuple
-        The candidate index of every group, and ``"optimal"`` or ``"feasible"``.
+        Households of every group at every candidate (groups × candidates), and ``"optimal"`` or
+        ``"feasible"`` (the time limit was reached first).
 
     """
-    groups, m = cost.shape
+    groups, m = unit_cost.shape
     model = cp_model.CpModel()
     open_ = [model.new_bool_var(f"open{s}") for s in range(m)]
-    x = [[model.new_bool_var(f"x{g}_{s}") for s in range(m)] for g in range(groups)]
     model.add(sum(open_) <= k)
+    count: list[list[Any]] = []
     for g in range(groups):
-        model.add_exactly_one(x[g])
-        for s in range(m):
-            model.add_implication(x[g][s], open_[s])
+        size = int(sizes[g])
+        if whole[g]:
+            pick = [model.new_bool_var(f"x{g}_{s}") for s in range(m)]
+            model.add_exactly_one(pick)
+            row = [size * b for b in pick]
+            for s in range(m):
+                model.add_implication(pick[s], open_[s])
+        else:
+            row = [model.new_int_var(0, size, f"n{g}_{s}") for s in range(m)]
+            model.add(sum(row) == size)
+            for s in range(m):
+                model.add(row[s] <= size * open_[s])
+        count.append(row)
     for s in range(m):
-        load = sum(int(sizes[g]) * x[g][s] for g in range(groups))
-        model.add(load <= int(capacity[s]) * open_[s])
-    scaled = np.rint(cost * MINUTE_SCALE).astype(np.int64)
-    model.minimize(sum(int(scaled[g, s]) * x[g][s] for g in range(groups) for s in range(m)))
+        model.add(sum(count[g][s] for g in range(groups)) <= int(capacity[s]) * open_[s])
+    scaled = np.rint(unit_cost * MINUTE_SCALE).astype(np.int64)
+    model.minimize(sum(int(scaled[g, s]) * count[g][s] for g in range(groups) for s in range(m)))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1  # deterministic, and kind to a shared server
@@ -156,8 +179,30 @@ def solve(
             "villages kept together; raise capacities, choose more sites or move fewer households"
         )
         raise InputError(msg)
-    chosen = np.array([next(s for s in range(m) if solver.value(x[g][s])) for g in range(groups)], dtype=int)
-    return chosen, "optimal" if status == cp_model.OPTIMAL else "feasible"
+    counts = np.array([[int(solver.value(c)) for c in row] for row in count], dtype=int).reshape(groups, m)
+    return counts, "optimal" if status == cp_model.OPTIMAL else "feasible"
+
+
+def place_households(minutes: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """The candidate of each household (least total minutes, at most ``room`` per candidate): a min-cost flow.
+
+    Exact for households that may go anywhere among the candidates with room: each is a
+    unit of supply, each candidate an arc to the sink with its room as capacity.
+    """
+    households, m = minutes.shape
+    flow = min_cost_flow.SimpleMinCostFlow()
+    sink = households + m
+    tails = np.r_[np.repeat(np.arange(households), m), households + np.arange(m)]
+    heads = np.r_[households + np.tile(np.arange(m), households), np.full(m, sink)]
+    caps = np.r_[np.ones(households * m, dtype=np.int64), np.maximum(room, 0).astype(np.int64)]
+    costs = np.r_[np.rint(minutes.ravel() * MINUTE_SCALE).astype(np.int64), np.zeros(m, dtype=np.int64)]
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    flow.set_nodes_supplies(np.r_[np.arange(households), sink], np.r_[np.ones(households, np.int64), -households])
+    if flow.solve() != flow.OPTIMAL:
+        msg = "the households do not fit in the room left at the chosen sites"  # cannot happen after solve()
+        raise InputError(msg)
+    used = flow.flows(arcs[: households * m]).reshape(households, m)
+    return np.argmax(used, axis=1)
 
 
 def assign_movers(
@@ -185,14 +230,24 @@ def assign_movers(
     cap = capacities(result, capacity)
     ids = result.candidates["site_id"].astype(str).to_numpy()
     whole = whole_villages(movers, model.households)
-    group = _groups(movers, whole)
+    codes = movers["village_code"].astype(str).to_numpy()
+    villages, group = np.unique(codes, return_inverse=True)
     sizes = np.bincount(group)
-    _check_fits(movers, group, sizes, cap, k, ids)
+    is_whole = np.isin(villages, whole)
+    _check_fits(sizes, is_whole, villages, cap, k, ids)
     minutes = home_minutes(model, movers, result)
-    cost = np.zeros((len(sizes), n_cands))
-    np.add.at(cost, group, minutes)
-    chosen, status = solve(sizes, cost, cap, k=k, time_limit_s=model.settings.sites.assignment_time_limit_s)
-    site = chosen[group]
+    unit = np.zeros((len(sizes), n_cands))
+    np.add.at(unit, group, minutes)
+    unit /= sizes[:, None]
+    time_limit = model.settings.sites.assignment_time_limit_s
+    counts, status = solve(sizes, unit, cap, k=k, whole=is_whole, time_limit_s=time_limit)
+    site = np.argmax(counts, axis=1)[group]  # a whole village's one site
+    shared = ~is_whole[group]
+    if shared.any():  # the other households, each to its nearest open site with room: exact, not the village mean
+        opened = counts.sum(axis=0) > 0
+        room = np.where(opened, cap - (counts * is_whole[:, None]).sum(axis=0), 0)
+        far = np.where(opened[None, :], minutes[shared], np.inf)
+        site[shared] = place_households(np.nan_to_num(far, posinf=1e9), room)
     table = pd.DataFrame(
         {
             "household_id": movers["household_id"].astype(str),
@@ -211,35 +266,22 @@ def assign_movers(
     )
 
 
-def _groups(movers: pd.DataFrame, whole: list[str]) -> np.ndarray:
-    """Group index of each mover: one per whole village, then one per other household."""
-    codes = movers["village_code"].astype(str).to_numpy()
-    index = {v: i for i, v in enumerate(whole)}
-    single = ~np.isin(codes, whole)
-    group = np.empty(len(movers), dtype=int)
-    group[~single] = [index[c] for c in codes[~single]]
-    group[single] = len(whole) + np.arange(int(single.sum()))
-    return group
-
-
-def _check_fits(  # noqa: PLR0917 - the movers, their groups and the sites they must fit
-    movers: pd.DataFrame, group: np.ndarray, sizes: np.ndarray, cap: np.ndarray, k: int, ids: np.ndarray
+def _check_fits(  # noqa: PLR0917 - the groups and the sites they must fit
+    sizes: np.ndarray, is_whole: np.ndarray, villages: np.ndarray, cap: np.ndarray, k: int, ids: np.ndarray
 ) -> None:
     """Refuse early, with the figures, what no assignment can satisfy."""
     biggest = np.sort(cap)[::-1][:k]
-    if biggest.sum() < len(movers):
+    if biggest.sum() < sizes.sum():
         msg = (
             f"{k} sites hold at most {int(biggest.sum())} households (the largest capacities), but "
-            f"{len(movers)} move; choose more sites, raise capacities or move fewer households"
+            f"{int(sizes.sum())} move; choose more sites, raise capacities or move fewer households"
         )
         raise InputError(msg)
-    codes = movers["village_code"].astype(str).to_numpy()
-    too_big = [g for g in np.flatnonzero(sizes > cap.max()) if sizes[g] > 1]
-    if too_big:
-        g = too_big[0]
-        village = codes[np.flatnonzero(group == g)[0]]
+    too_big = np.flatnonzero(is_whole & (sizes > cap.max()))
+    if len(too_big):
+        g = int(too_big[0])
         msg = (
-            f"village {village} moves whole ({int(sizes[g])} households) but the largest site, "
+            f"village {villages[g]} moves whole ({int(sizes[g])} households) but the largest site, "
             f"{ids[int(np.argmax(cap))]}, holds {int(cap.max())}; raise its capacity or leave the village out"
         )
         raise InputError(msg)

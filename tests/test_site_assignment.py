@@ -7,37 +7,51 @@ import itertools
 import numpy as np
 import pytest
 
-from analytics.site_assignment import assign_movers, solve, whole_villages, with_assignment
+from analytics.site_assignment import assign_movers, place_households, solve, whole_villages, with_assignment
 from analytics.sites import Selection, plan_movers, rank_sites
 from geodata._errors import InputError
 from geodata.settings import Settings
 from tests import sites_landscape as ls
 
 
-def brute_force(sizes: np.ndarray, cost: np.ndarray, capacity: np.ndarray, k: int) -> float:
-    """The least cost over every assignment (tiny cases only)."""
+def brute_force(sizes: np.ndarray, unit: np.ndarray, capacity: np.ndarray, k: int, whole: np.ndarray) -> float:
+    """The least cost over every assignment of every household (tiny cases only; a whole group moves as one)."""
+    units = [
+        (g, int(sizes[g])) if whole[g] else (g, 1)
+        for g in range(len(sizes))
+        for _ in range(1 if whole[g] else sizes[g])
+    ]
     best = np.inf
-    for choice in itertools.product(range(cost.shape[1]), repeat=len(sizes)):
-        load = np.bincount(choice, weights=sizes, minlength=cost.shape[1])
+    for choice in itertools.product(range(unit.shape[1]), repeat=len(units)):
+        load = np.zeros(unit.shape[1])
+        for (_, n), s in zip(units, choice, strict=True):
+            load[s] += n
         if (load <= capacity).all() and len(set(choice)) <= k:
-            best = min(best, sum(cost[g, s] for g, s in enumerate(choice)))
+            best = min(best, sum(unit[g, s] * n for (g, n), s in zip(units, choice, strict=True)))
     return best
 
 
-def test_solver_is_optimal_within_capacity_and_keeps_groups_whole() -> None:
+def test_solver_is_optimal_within_capacity_and_keeps_whole_groups_whole() -> None:
     rng = np.random.default_rng(0)
-    for _ in range(8):
-        sizes = np.array([5, 3, 1, 1, 1, 4])  # groups: whole villages (5, 3, 4) and single households
-        per_household = rng.uniform(1, 60, size=(len(sizes), 3))
-        cost = per_household * sizes[:, None]
-        capacity = np.array([8, 8, 6])
+    sizes = np.array([5, 3, 2, 4])  # villages: two move whole (5, 4), two only in part (3, 2)
+    whole = np.array([True, False, False, True])
+    capacity = np.array([8, 8, 6])
+    for _ in range(6):
+        unit = rng.uniform(1, 60, size=(len(sizes), 3))
         k = int(rng.integers(2, 4))
-        chosen, status = solve(sizes, cost, capacity, k=k, time_limit_s=10)
-        load = np.bincount(chosen, weights=sizes, minlength=3)
-        assert (load <= capacity).all()
-        assert len(set(chosen.tolist())) <= k
+        counts, status = solve(sizes, unit, capacity, k=k, whole=whole, time_limit_s=10)
         assert status == "optimal"
-        assert cost[np.arange(len(sizes)), chosen].sum() == pytest.approx(brute_force(sizes, cost, capacity, k), abs=1)
+        assert (counts.sum(axis=1) == sizes).all() and (counts.sum(axis=0) <= capacity).all()
+        assert ((counts > 0).sum(axis=1)[whole] == 1).all(), "a whole village is never split"
+        assert ((counts.sum(axis=0) > 0).sum()) <= k
+        assert (counts * unit).sum() == pytest.approx(brute_force(sizes, unit, capacity, k, whole), abs=0.5)
+
+
+def test_households_go_to_their_nearest_site_with_room() -> None:
+    minutes = np.array([[5.0, 9.0], [4.0, 30.0], [8.0, 9.0], [20.0, 2.0]])
+    assert place_households(minutes, np.array([4, 4])).tolist() == [0, 0, 0, 1]
+    # room for two at the first site: the household that loses least by moving (the third) moves
+    assert place_households(minutes, np.array([2, 4])).tolist() == [0, 0, 1, 1]
 
 
 @pytest.fixture(scope="module")
