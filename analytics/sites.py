@@ -34,7 +34,8 @@ from analytics.suitability import (
     value_stack,
     weighted_score,
 )
-from geodata.settings import Settings
+from geodata._errors import InputError
+from geodata.settings import Settings, SiteSettings
 
 STORED_CRS = 4490
 SITE_LAYERS = ("villages", "households", "roads", "facilities", "hazards", "elevation", "water_bodies")
@@ -128,6 +129,8 @@ class SiteResult:
     needed_m2: float
     cells_needed: int
     constraints: dict[str, float] = field(default_factory=dict)
+    regions: tuple[np.ndarray, ...] = ()  # flat cell indices of each candidate, in rank order
+    per_site: int = 0  # households each candidate is sized for (the movers, or their share when sites are several)
 
     @classmethod
     def empty(cls, shape: tuple[int, int]) -> SiteResult:
@@ -145,8 +148,14 @@ def rank_sites(
     slope_limit_deg: float | None = None,
     hazard_buffer_m: float | None = None,
     top_k: int | None = None,
+    sites: int = 1,
 ) -> SiteResult:
-    """Score every cell with ``weights`` and pick the top ``top_k`` sites (settings fill what is not given)."""
+    """Score every cell with ``weights`` and pick the top ``top_k`` sites (settings fill what is not given).
+
+    With ``sites`` > 1 the movers will be shared by that many sites chosen together
+    (:mod:`analytics.site_assignment`), so each candidate is sized for its share plus
+    ``[sites] assignment_margin`` rather than for everyone.
+    """
     s = model.settings.sites
     land = model.land
     w = normalised_weights(weights if weights is not None else s.weights)
@@ -154,16 +163,11 @@ def rank_sites(
     buffer_m = s.hazard_buffer_m if hazard_buffer_m is None else hazard_buffer_m
     score = weighted_score(plan.values, w, excluded(land, slope_limit_deg=slope_limit, hazard_buffer_m=buffer_m))
     households = plan.site_households
+    per_site = site_share(households, sites, s)
     size = household_size(plan.movers, model.households)
-    need = needed_area_m2(households, s, household_size=size)
+    need = needed_area_m2(per_site, s, household_size=size)
     cells = int(np.ceil(need / land.grid.cell**2))
-    regions = find_regions(
-        score,
-        cells=cells,
-        top_k=top_k or s.top_k,
-        gap_cells=int(np.ceil(s.gap_m / land.grid.cell)),
-        compactness=s.compactness,
-    )
+    regions = grow_candidates(model, score, cells=cells, top_k=top_k or s.top_k)
     regions = sorted(regions, key=lambda cells_: -float(np.mean(score.ravel()[cells_])))  # ranked by their own score
     weights_used = dict(zip(CRITERIA, w.tolist(), strict=True))
     table, travel = _describe(model, plan, score, regions, w=w, households=households, size=size)
@@ -176,6 +180,26 @@ def rank_sites(
         need,
         cells,
         {"slope_limit_deg": slope_limit, "hazard_buffer_m": buffer_m},
+        tuple(regions),
+        per_site,
+    )
+
+
+def site_share(households: int, sites: int, s: SiteSettings) -> int:
+    """Households one of ``sites`` sites chosen together is sized for (all of them for a single site)."""
+    if sites < 1:
+        msg = f"the number of sites chosen together must be at least 1, got {sites}"
+        raise InputError(msg)
+    if sites == 1:
+        return households
+    return int(np.ceil(households * (1.0 + s.assignment_margin) / sites))
+
+
+def grow_candidates(model: SiteModel, score: np.ndarray, *, cells: int, top_k: int) -> list[np.ndarray]:
+    """Up to ``top_k`` non-overlapping regions of ``cells`` cells on ``score``, in the order they are found."""
+    s, cell = model.settings.sites, model.land.grid.cell
+    return find_regions(
+        score, cells=cells, top_k=top_k, gap_cells=int(np.ceil(s.gap_m / cell)), compactness=s.compactness
     )
 
 
@@ -198,7 +222,7 @@ def _describe(
         site_id = f"S{rank}"
         area = len(cells) * grid.cell**2
         values = flat_values[:, cells].mean(axis=1)
-        centre = _centre_cell(grid, cells)
+        centre = centre_cell(grid, cells)
         row = {
             "site_id": site_id,
             "rank": rank,
@@ -248,7 +272,7 @@ def _describe(
     return frame, trips
 
 
-def _centre_cell(grid: Grid, cells: np.ndarray) -> int:
+def centre_cell(grid: Grid, cells: np.ndarray) -> int:
     """The region's cell nearest to its centroid (a region need not be convex)."""
     r, c = np.divmod(cells, grid.shape[1])
     k = int(np.argmin((r - r.mean()) ** 2 + (c - c.mean()) ** 2))

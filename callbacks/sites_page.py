@@ -22,6 +22,8 @@ import pandas as pd
 from dash import ALL, Input, Output, Patch, State, dcc, html
 
 from analytics.ahp import InconsistentJudgementsError, ahp_weights, consistency, pairwise_matrix
+from analytics.site_assignment import Assignment, assign_movers, parse_capacities, with_assignment
+from analytics.site_robustness import METHODS, QUANTILES, TOP, Robustness, site_robustness, with_robustness
 from analytics.sites import (
     CRITERIA,
     SITE_LAYERS,
@@ -33,6 +35,7 @@ from analytics.sites import (
     plan_movers,
     rank_sites,
 )
+from callbacks import sites_audit
 from callbacks.access import audit_export
 from callbacks.store_data import StoreData, warm_cache
 from geodata._errors import InputError, TextTooLong, without_paths
@@ -41,6 +44,7 @@ from geodata.settings import get_settings
 from geodata.text_limits import check_length, text_limit
 from layers.basemap import basemap_layers
 from layers.i18n import lang_of, t
+from layers.site_charts import tornado_figure
 from layers.site_map import (
     SiteView,
     Surface,
@@ -52,7 +56,15 @@ from layers.site_map import (
     sites_html,
     surface,
 )
-from layers.site_text import criterion_label, export_table, geojson_dict, measure_text, reasons
+from layers.site_text import (
+    assignment_rows,
+    criterion_label,
+    export_table,
+    geojson_dict,
+    measure_text,
+    reasons,
+    robustness_rows,
+)
 from layers.unit_map import Context
 
 PATH = "/sites"
@@ -60,6 +72,8 @@ log = logging.getLogger(__name__)
 PLANS_KEPT = 8  # movers' plans (with their origin rasters) kept in memory per server process
 GRAPH = "sites-graph"
 EXPORT_NOTE = "sites-export-note"
+STATUS_KEYS = {"optimal": "assign_optimal", "feasible": "assign_feasible"}
+CAPACITY_EXAMPLE = "S1=80, S2=60"
 SAATY = ("9", "7", "5", "3", "1", "1/3", "1/5", "1/7", "1/9")
 PAIRS = list(combinations(CRITERIA, 2))
 
@@ -70,6 +84,7 @@ def register(app: dash.Dash, data: StoreData) -> None:
     _register_recompute(app, data)
     _register_ahp(app)
     _register_exports(app, data)
+    sites_audit.register(app, data, site_model)
 
 
 def site_model(data: StoreData) -> SiteModel:
@@ -103,18 +118,24 @@ class Controls:
     hazard_buffer: float
     top_k: int
     selection: Selection
+    draws: int = 0  # robustness draws (0: none)
+    method: str = "dirichlet"
+    sites: int | None = None  # sites chosen together (None: no assignment)
+    capacity: tuple[str, ...] = ()  # typed capacities, "S1=80" each
 
     @classmethod
     def parse(cls, values: list[Any]) -> Controls:
         """Controls from the callback's values in ``CONTROL_INPUTS`` order (None falls back to the settings)."""
-        weights, slope, buffer, top, households, add, drop, add_hh, drop_hh = values
+        weights, slope, buffer, top, households, add, drop, add_hh, drop_hh, draws, method, k, capacity = values
         s = get_settings().sites
         n = int(households) if households else s.page_households
+        top_k = int(min(max(top or s.top_k, 1), s.max_top_k))
+        check_length(capacity, what="site capacities", setting="site_capacities_chars")
         return cls(
             weights=dict(zip(CRITERIA, (float(w or 0) for w in weights), strict=True)),
             slope_limit=float(slope if slope is not None else s.slope_limit_deg),
             hazard_buffer=float(buffer if buffer is not None else s.hazard_buffer_m),
-            top_k=int(min(max(top or s.top_k, 1), s.max_top_k)),
+            top_k=top_k,
             selection=Selection(
                 households=max(n, 1),
                 add_villages=tuple(add or ()),
@@ -122,12 +143,21 @@ class Controls:
                 add_households=_ids(add_hh),
                 drop_households=_ids(drop_hh),
             ),
+            draws=int(min(max(draws if draws is not None else s.sensitivity_draws, 0), s.max_sensitivity_draws)),
+            method=method if method in METHODS else s.sensitivity_method,
+            sites=int(k) if k else None,
+            capacity=_items(capacity),
         )
 
 
 def _ids(text: str | None) -> tuple[str, ...]:
     """Household IDs typed into a box, separated by commas (either width), semicolons or spaces; TextTooLong if long."""
     check_length(text, what="household IDs", setting="household_ids_chars")
+    return _items(text)
+
+
+def _items(text: str | None) -> tuple[str, ...]:
+    """Items typed into a box, separated by commas (either width), semicolons or spaces, each once."""
     return tuple(dict.fromkeys(p for p in re.split(r"[,，;；、\s]+", text or "") if p))
 
 
@@ -149,13 +179,39 @@ def compute(data: StoreData, controls: Controls) -> tuple[SiteModel, MoverPlan, 
         slope_limit_deg=controls.slope_limit,
         hazard_buffer_m=controls.hazard_buffer,
         top_k=controls.top_k,
+        sites=controls.sites or 1,
     )
     return model, plan, result
 
 
-def _view(model: SiteModel, plan: MoverPlan, result: SiteResult, lang: str) -> SiteView:
+@dataclass(frozen=True)
+class Extras:
+    """Robustness and assignment of a ranking as the controls ask for them, and why either could not be made."""
+
+    robustness: Robustness | None = None
+    assignment: Assignment | None = None
+    refused: str | None = None  # the assignment's refusal (capacities, whole villages, …)
+
+
+def compute_extras(model: SiteModel, plan: MoverPlan, result: SiteResult, controls: Controls) -> Extras:
+    """Rank robustness (when draws are asked for) and the assignment (when several sites are)."""
+    robustness = None
+    if controls.draws and len(result.candidates):
+        robustness = site_robustness(model, plan, result, draws=controls.draws, method=controls.method)
+    if not controls.sites:
+        return Extras(robustness)
+    try:
+        capacity = parse_capacities(controls.capacity)
+        assignment = assign_movers(model, plan, result, k=controls.sites, capacity=capacity)
+    except InputError as exc:
+        return Extras(robustness, refused=without_paths(str(exc)))
+    return Extras(robustness, assignment)
+
+
+def _view(model: SiteModel, plan: MoverPlan, result: SiteResult, lang: str, extras: Extras | None = None) -> SiteView:
     origins = origins_lonlat(plan.origins.table, model.land.grid.epsg)
-    return SiteView(result, model.land.grid, model.land.inside, origins, lang)
+    flows = extras.assignment.flows if extras is not None and extras.assignment is not None else None
+    return SiteView(result, model.land.grid, model.land.inside, origins, lang, flows=flows)
 
 
 # ---- layout -------------------------------------------------------------------------------------------------------
@@ -249,9 +305,45 @@ def _controls(s: Any, village_options: list[dict], lang: str) -> html.Aside:
             _slider("sites-buffer", (0, 1000, 50), s.hazard_buffer_m),
             html.Label(t("top_k", lang), htmlFor="sites-top"),
             dcc.Input(id="sites-top", type="number", min=1, max=s.max_top_k, step=1, value=s.top_k, debounce=True),
+            *_extra_controls(s, lang),
         ],
         className="sites-controls",
     )
+
+
+def _extra_controls(s: Any, lang: str) -> list[Any]:
+    """Rank robustness (draws, method) and several sites chosen together (how many, typed capacities)."""
+    return [
+        html.H3(t("robustness", lang)),
+        html.Label(t("sensitivity_draws", lang), htmlFor="sites-draws"),
+        dcc.Input(
+            id="sites-draws",
+            type="number",
+            min=0,
+            max=s.max_sensitivity_draws,
+            step=100,
+            value=s.sensitivity_draws,
+            debounce=True,
+        ),
+        html.Label(t("sensitivity_method", lang), htmlFor="sites-method"),
+        dcc.Dropdown(
+            id="sites-method",
+            options=[{"label": t(f"method_{m}", lang), "value": m} for m in METHODS],
+            value=s.sensitivity_method,
+            clearable=False,
+        ),
+        html.H3(t("assignment", lang)),
+        html.Label(t("sites_together", lang), htmlFor="sites-k"),
+        dcc.Input(id="sites-k", type="number", min=1, max=s.max_top_k, step=1, value=None, debounce=True),
+        html.Label(t("capacity_override", lang, example=CAPACITY_EXAMPLE), htmlFor="sites-capacity"),
+        dcc.Input(
+            id="sites-capacity",
+            type="text",
+            placeholder=t("capacity_hint", lang),
+            debounce=True,
+            maxLength=text_limit("site_capacities_chars"),
+        ),
+    ]
 
 
 def _slider(ident: Any, scale: tuple[float, float, float], value: float) -> dcc.Slider:
@@ -320,6 +412,9 @@ def _results(data: StoreData, lang: str) -> html.Div:
                     ),
                     html.Div(id="sites-legend", className="map-legend"),
                     html.Div(id="sites-table", className="sites-table"),
+                    html.Div(id="sites-robust", className="sites-robust"),
+                    html.Div(id="sites-assign", className="sites-assign"),
+                    sites_audit.audit_section(lang),
                 ],
                 type="circle",
                 delay_show=200,
@@ -363,6 +458,10 @@ CONTROL_INPUTS = [
     Input("sites-drop", "value"),
     Input("sites-add-hh", "value"),
     Input("sites-drop-hh", "value"),
+    Input("sites-draws", "value"),
+    Input("sites-method", "value"),
+    Input("sites-k", "value"),
+    Input("sites-capacity", "value"),
 ]
 CONTROL_STATES = [State(i.component_id, i.component_property) for i in CONTROL_INPUTS]
 
@@ -374,6 +473,8 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
         Output("sites-legend", "children"),
         Output("sites-summary", "children"),
         Output("sites-weight-share", "children"),
+        Output("sites-robust", "children"),
+        Output("sites-assign", "children"),
         *CONTROL_INPUTS,
         State("sites-lang", "data"),
         State("sites-image-index", "data"),
@@ -382,12 +483,13 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
         *values, lang, image_index = args
         controls, refused = _parsed_controls(data, values, lang)
         if controls is None or refused is not None:
-            return dash.no_update, html.Div(refused, className="bad", id="sites-input-error"), *([dash.no_update] * 3)
+            return dash.no_update, html.Div(refused, className="bad", id="sites-input-error"), *([dash.no_update] * 5)
         try:
             model, plan, result = compute(data, controls)
+            extras = compute_extras(model, plan, result, controls)
         except InputError as exc:
-            return dash.no_update, html.Div(without_paths(str(exc)), className="bad"), *([dash.no_update] * 3)
-        view = _view(model, plan, result, lang)
+            return dash.no_update, html.Div(without_paths(str(exc)), className="bad"), *([dash.no_update] * 5)
+        view = _view(model, plan, result, lang, extras)
         image = surface(view)
         share = t("weight_share", lang) + ("、" if lang == "zh" else ", ").join(
             f"{criterion_label(c, lang)} {w:.0%}" for c, w in result.weights.items() if w > 0
@@ -398,6 +500,8 @@ def _register_recompute(app: dash.Dash, data: StoreData) -> None:
             _legend(view, image),
             _summary(plan, result, lang),
             share,
+            robustness_panel(extras.robustness, lang),
+            assignment_panel(extras, lang),
         )
 
 
@@ -413,13 +517,10 @@ def _patch(view: SiteView, s: Surface, image_index: int) -> Patch:
 
 def _summary(plan: MoverPlan, result: SiteResult, lang: str) -> str:
     movers = plan.movers
-    text = t(
-        "movers_summary",
-        lang,
-        n=len(movers),
-        v=movers["village_code"].nunique() if len(movers) else 0,
-        a=result.needed_m2 / 1e4,
-    )
+    villages = movers["village_code"].nunique() if len(movers) else 0
+    text = t("movers_summary", lang, n=len(movers), v=villages, a=result.needed_m2 / 1e4)
+    if result.per_site and result.per_site != result.households:  # several sites share the movers
+        text += " · " + t("per_site_summary", lang, p=result.per_site)
     if result.candidates.empty:
         text += " · " + t("no_sites", lang)
     return text
@@ -476,6 +577,80 @@ def comparison_table(result: SiteResult, lang: str) -> Any:
         className="kpi-table",
         id="sites-comparison",
     )
+
+
+def robustness_panel(robustness: Robustness | None, lang: str) -> Any:
+    """Per site: the share of draws ranked first and in the top 3, the 5th–95th percentile rank; the tornado."""
+    if robustness is None:
+        return []
+    rows = robustness_rows(robustness, lang)
+    low, high = (round(q * 100) for q in QUANTILES)
+    head = [
+        t("candidate", lang),
+        t("p_top1", lang),
+        t("p_top3", lang, k=TOP),
+        t("rank_range", lang, low=low, high=high),
+    ]
+    body = [
+        html.Tr([html.Td(r.site), html.Td(f"{r.p_top1:.1f}%"), html.Td(f"{r.p_top3:.1f}%"), html.Td(r.rank_5_95)])
+        for r in rows.itertuples()
+    ]
+    method = t(f"method_{robustness.method}", lang)
+    return [
+        html.H3(t("robustness", lang)),
+        html.P(t("robust_summary", lang, n=robustness.draws, method=method), className="summary"),
+        html.Table(
+            [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
+            className="kpi-table",
+            id="sites-robustness",
+        ),
+        dcc.Graph(figure=tornado_figure(robustness, lang), config={"displayModeBar": False}, id="sites-tornado"),
+    ]
+
+
+def assignment_panel(extras: Extras, lang: str) -> Any:
+    """Per opened site: households against capacity, its villages, mean and worst drive; or why none fits."""
+    if extras.refused is not None:
+        return [html.H3(t("assignment", lang)), html.P(extras.refused, className="bad", id="sites-assign-error")]
+    a = extras.assignment
+    if a is None:
+        return []
+    rows = assignment_rows(a, lang)
+    head = [
+        t("candidate", lang),
+        t("assign_households", lang),
+        t("capacity", lang),
+        t("assign_villages", lang),
+        t("travel_mean_max", lang),
+    ]
+    body = [
+        html.Tr(
+            [
+                html.Td(r.site),
+                html.Td(str(r.households)),
+                html.Td(str(r.capacity)),
+                html.Td(f"{r.villages}: {r.names}"),
+                html.Td(f"{r.min_mean:.0f} / {r.min_max:.0f}"),
+            ]
+        )
+        for r in rows.itertuples()
+    ]
+    names = ("、" if lang == "zh" else ", ").join(_village_names(a)) or t("none", lang)
+    return [
+        html.H3(t("assignment", lang)),
+        html.P(f"{t(STATUS_KEYS[a.status], lang)} · {t('whole_villages', lang)}: {names}", className="summary"),
+        html.Table(
+            [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
+            className="kpi-table",
+            id="sites-assignment",
+        ),
+    ]
+
+
+def _village_names(a: Assignment) -> list[str]:
+    """The names of the whole-village moves (their codes where a name is missing)."""
+    names = a.flows.drop_duplicates("village_code").set_index("village_code")["name"]
+    return [str(names.get(v) or v) for v in a.whole_villages]
 
 
 def _register_ahp(app: dash.Dash) -> None:
@@ -538,11 +713,12 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
         if controls is not None and refused is None:
             try:
                 model, plan, result = compute(data, controls)
+                extras = compute_extras(model, plan, result, controls)
             except InputError as exc:  # the controls cannot be planned: say why beside the buttons
                 refused = without_paths(str(exc))
         if controls is None or refused is not None:
             return dash.no_update, html.Div(refused, className="bad", id="sites-export-error")
-        return _export_file(data, dash.ctx.triggered_id, model, plan, result, lang), ""
+        return _export_file(data, dash.ctx.triggered_id, model, plan, (result, extras), lang), ""
 
 
 def _parsed_controls(data: StoreData, values: list[Any], lang: str) -> tuple[Controls | None, str | None]:
@@ -564,17 +740,19 @@ def _refusal(data: StoreData, controls: Controls, lang: str) -> str | None:
 
 
 def _export_file(  # noqa: PLR0917 - the ranked result and how to write it
-    data: StoreData, kind: Any, model: SiteModel, plan: MoverPlan, result: SiteResult, lang: str
+    data: StoreData, kind: Any, model: SiteModel, plan: MoverPlan, ranked: tuple[SiteResult, Extras], lang: str
 ) -> dict:
     """The download of one export button (audited)."""
+    result, extras = ranked
     audit_export(data, "export:sites", str(kind), households=result.households)
+    cands = with_assignment(with_robustness(result.candidates, extras.robustness), extras.assignment)
     if kind == "sites-export_geojson":
-        text = json.dumps(geojson_dict(result.candidates, result.travel, lang), ensure_ascii=False, indent=1)
-        return dcc.send_string(text, "sites.geojson")
+        geo = geojson_dict(cands, result.travel, lang, robustness=extras.robustness, assignment=extras.assignment)
+        return dcc.send_string(json.dumps(geo, ensure_ascii=False, indent=1), "sites.geojson")
     if kind == "sites-export_sites_csv":
-        return dcc.send_string(safe_csv(export_table(result.candidates, result.travel, lang), index=False), "sites.csv")
+        return dcc.send_string(safe_csv(export_table(cands, result.travel, lang), index=False), "sites.csv")
     page = sites_html(
-        _view(model, plan, result, lang),
+        _view(model, plan, result, lang, extras),
         title=f"{t('sites_title', lang)} · {result.households}",
         hazards=data.layer_or_none("hazards"),
         basemap=get_settings().map,

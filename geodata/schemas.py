@@ -535,6 +535,31 @@ INSPECTIONS = LayerSchema(
     village_column="village_code",
 )
 
+RELOCATED_HOUSEHOLDS = LayerSchema(
+    "relocated_households",
+    "搬迁户后续扶持",
+    None,
+    ("household_id",),
+    (
+        _c("household_id", "str", "户编号", "户码", "农户编号", "搬迁户编号", required=True),
+        _c("site", "str", "安置点", "安置点名称", "安置点编号", "集中安置点", required=True),
+        _c("moved_on", "date", "搬迁日期", "搬迁入住日期", "入住日期"),
+        _c(
+            "employed_members",
+            "int",
+            "就业人数",
+            "务工就业人数",
+            "家庭就业人数",
+            "劳动力就业人数",
+            minimum=0,
+            maximum="imports.max_members",
+        ),
+        _c("income_before", "float", "搬迁前人均纯收入", "搬迁前人均收入", "搬迁前收入", minimum=0),
+        _c("income_after", "float", "搬迁后人均纯收入", "搬迁后人均收入", "当前人均纯收入", "搬迁后收入", minimum=0),
+        _c("subsidies", "float", "后续扶持资金", "补助资金", "扶持资金", "补助", minimum=0),
+    ),
+)
+
 SCHEMAS: dict[str, LayerSchema] = {
     s.name: s
     for s in (
@@ -550,6 +575,7 @@ SCHEMAS: dict[str, LayerSchema] = {
         PROJECTS,
         TEAMS,
         INSPECTIONS,
+        RELOCATED_HOUSEHOLDS,
     )
 }
 

@@ -710,6 +710,35 @@ class SiteSettings:
     unrebuildable_slope_deg: float = _doc(
         25.0, "A house cannot be rebuilt in place when it stands in any hazard zone or on ground steeper than this."
     )
+    sensitivity_method: str = _doc(
+        "dirichlet",
+        "How rank robustness draws weights around the chosen ones: 'dirichlet' (default; weights drawn from a "
+        "Dirichlet centred on them, spread by sensitivity_spread; works for slider weights) or 'saaty' (every AHP "
+        "pairwise judgement moved one step down, none or up on Saaty's 1-9 scale, weights the principal eigenvector).",
+    )
+    sensitivity_spread: float = _doc(
+        0.2,
+        "Dirichlet draws: one standard deviation of a weight of average size (1/number of criteria), as a share of "
+        "it (0.2 = ±20 %).",
+    )
+    sensitivity_draws: int = _doc(
+        500, "Weight vectors drawn for rank robustness on /sites (the command's --sensitivity N)."
+    )
+    max_sensitivity_draws: int = _doc(20000, "Most weight vectors a robustness run may draw (page and command).")
+    sensitivity_pool: int = _doc(
+        20,
+        "Candidate areas ranked in every robustness draw: the sites shown plus further non-overlapping alternatives "
+        "on the same surface, so that a site outside the shown ones can take first place.",
+    )
+    sensitivity_seed: int = _doc(2024, "Seed of the robustness draws (the same weights give the same shares).")
+    assignment_margin: float = _doc(
+        0.25,
+        "With K sites chosen together, each candidate is sized for (1 + margin) × movers / K households, so that "
+        "the assignment has room to keep whole villages together.",
+    )
+    assignment_time_limit_s: float = _doc(
+        10.0, "Longest the CP-SAT solver may search for the assignment of movers to sites (seconds)."
+    )
 
 
 @dataclass(frozen=True)
@@ -778,6 +807,7 @@ class LimitSettings:
     household_ids_chars: int = _doc(
         4000, "Longest list of household IDs typed into the add/drop boxes on /sites, in characters."
     )
+    site_capacities_chars: int = _doc(500, "Longest list of site capacities (S1=80, …) typed on /sites, in characters.")
     wall_cache_entries: int = _doc(
         64, "Wall pages (indicator, language, screen size) kept in memory; the least recently used go first."
     )

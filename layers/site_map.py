@@ -51,6 +51,7 @@ class SiteView:
     inside: np.ndarray
     origins: pd.DataFrame  # village_code, name, households, lon, lat
     lang: str
+    flows: pd.DataFrame | None = None  # village → site: name, site_id, households, minutes_mean, lon/lat, site_lon/lat
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,51 @@ def sites_figure(
 
 
 def result_traces(view: SiteView, *, slots: int) -> list[go.Scattermap]:
-    """The origin villages (one trace) and two traces per candidate slot (outline, marker)."""
-    return [_origin_trace(view), *_candidate_traces(view, slots)]
+    """Flows (one trace per candidate slot), the origin villages (one trace), two traces per slot (outline, marker).
+
+    The flows come first so that the villages and sites are drawn over their lines.
+    """
+    return [*flow_traces(view, slots), _origin_trace(view), *_candidate_traces(view, slots)]
+
+
+def flow_traces(view: SiteView, slots: int) -> list[go.Scattermap]:
+    """Per candidate slot, lines from each origin village to that site in the site's colour (empty when unused)."""
+    flows = view.flows if view.flows is not None else pd.DataFrame(columns=["site_id"])
+    ids = view.result.candidates["site_id"].astype(str).head(slots).tolist()
+    unit, hh = (t("minutes_unit", view.lang), "户" if view.lang == "zh" else " households")
+    out = []
+    for i in range(slots):
+        part = flows[flows["site_id"] == ids[i]] if i < len(ids) else flows.iloc[0:0]
+        if not len(part):
+            out.append(go.Scattermap(lon=[], lat=[], mode="lines", meta="flows", showlegend=False))
+            continue
+        lon = np.c_[part["lon"], part["site_lon"], np.full(len(part), np.nan)].ravel().round(6)
+        lat = np.c_[part["lat"], part["site_lat"], np.full(len(part), np.nan)].ravel().round(6)
+        label = [
+            esc(f"{n or c} → {s} · {h}{hh} · {m:.0f} {unit}")
+            for n, c, s, h, m in zip(
+                part["name"],
+                part["village_code"],
+                part["site_id"],
+                part["households"],
+                part["minutes_mean"],
+                strict=True,
+            )
+        ]
+        out.append(
+            go.Scattermap(
+                lon=lon,
+                lat=lat,
+                mode="lines",
+                meta="flows",
+                showlegend=False,
+                line={"color": RANK_COLOURS[i % len(RANK_COLOURS)], "width": 3},
+                opacity=0.75,
+                hovertext=[x for x in label for _ in range(3)],
+                hoverinfo="text",
+            )
+        )
+    return out
 
 
 def _origin_trace(view: SiteView) -> go.Scattermap:
@@ -261,6 +305,7 @@ def sites_html(
         )
         with_tooltip(marker, f"{o.name or o.village_code} · {o.households}").add_to(fmap)
     cands = view.result.candidates
+    _folium_flows(fmap, view)
     why = reasons(cands, lang)
     for i, row in enumerate(cands.itertuples()):
         colour = RANK_COLOURS[i % len(RANK_COLOURS)]
@@ -282,6 +327,30 @@ def sites_html(
     fmap.get_root().html.add_child(folium.Element(_legend(view, s, title)))
     fmap.fit_bounds([[lat0, lon0], [lat1, lon1]])
     return fmap.get_root().render()
+
+
+def _folium_flows(fmap: folium.Map, view: SiteView) -> None:
+    """Lines from each origin village to the site its movers go to, as wide as their households."""
+    flows = view.flows
+    if flows is None or not len(flows):
+        return
+    colour = _site_colours(view)
+    unit = t("minutes_unit", view.lang)
+    for f in flows.itertuples():
+        line = folium.PolyLine(
+            [[f.lat, f.lon], [f.site_lat, f.site_lon]],
+            color=colour.get(f.site_id, ORIGIN_COLOUR),
+            weight=float(np.clip(1.5 + np.sqrt(f.households), 2, 12)),
+            opacity=0.75,
+        )
+        with_tooltip(line, f"{f.name or f.village_code} → {f.site_id} · {f.households} · {f.minutes_mean:.0f} {unit}")
+        line.add_to(fmap)
+
+
+def _site_colours(view: SiteView) -> dict[str, str]:
+    """The rank colour of every candidate by site id."""
+    ids = view.result.candidates["site_id"].astype(str)
+    return {s: RANK_COLOURS[i % len(RANK_COLOURS)] for i, s in enumerate(ids)}
 
 
 def legend_items(view: SiteView, s: Surface) -> list[tuple[str, str]]:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics.site_assignment import Assignment
+from analytics.site_robustness import Robustness
 from analytics.suitability import CRITERIA, UNITS
 from layers.i18n import SITE_CRITERIA, pick
 
@@ -94,14 +96,94 @@ def export_table(candidates: pd.DataFrame, travel: pd.DataFrame, lang: str) -> p
     return table.round(3)
 
 
-def geojson_dict(candidates: Any, travel: pd.DataFrame, lang: str) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection of the candidates with the reason and per-village travel as properties."""
+def geojson_dict(
+    candidates: Any,
+    travel: pd.DataFrame,
+    lang: str,
+    *,
+    robustness: Robustness | None = None,
+    assignment: Assignment | None = None,
+) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of the candidates with the reason and per-village travel as properties.
+
+    With a robustness run the collection carries ``sensitivity`` (method, draws, the tornado),
+    with an assignment ``assignment`` (status, whole-village moves, village → site flows);
+    the per-site figures of both are properties of each feature.
+    """
     frame = candidates.copy()
     frame["reason"] = reasons(candidates, lang)
     data = json.loads(frame.round(4).to_json(drop_id=True))
     for feature in data["features"]:
         rows = travel[travel["site_id"] == feature["properties"]["site_id"]]
-        feature["properties"]["travel"] = json.loads(
-            rows.drop(columns="site_id").round(2).to_json(orient="records", force_ascii=False)
-        )
+        feature["properties"]["travel"] = _records(rows.drop(columns="site_id"))
+    if robustness is not None:
+        data["sensitivity"] = {
+            "method": robustness.method,
+            "draws": robustness.draws,
+            "tornado": _records(robustness.tornado.round(4)),
+        }
+    if assignment is not None:
+        data["assignment"] = {
+            "status": assignment.status,
+            "whole_villages": list(assignment.whole_villages),
+            "flows": _records(assignment.flows),
+        }
     return data
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON objects (NaN as null), numbers to 2 decimals and coordinates to 6."""
+    out = frame.copy()
+    for column in out.select_dtypes("number").columns:
+        out[column] = out[column].round(6 if column.endswith(("lon", "lat")) else 2)
+    return json.loads(out.to_json(orient="records", force_ascii=False))
+
+
+def robustness_rows(robustness: Robustness, lang: str) -> pd.DataFrame:
+    """The shown sites' robustness, plus any alternative that ranks first or in the top 3 in some draws."""
+    table = robustness.table
+    keep = table["shown"] | (table["p_top3"] > 0)
+    rows = table[keep]
+    return pd.DataFrame(
+        {
+            "site": rows["site_id"] + np.where(rows["shown"], "", " *"),
+            "p_top1": (rows["p_top1"] * 100).round(1),
+            "p_top3": (rows["p_top3"] * 100).round(1),
+            "rank_5_95": rows["rank_p05"].astype(str) + "–" + rows["rank_p95"].astype(str),
+        }
+    )
+
+
+def tornado_rows(robustness: Robustness, lang: str) -> pd.DataFrame:
+    """Per criterion, most sensitive first: its weight, the range keeping the first site, and who takes over."""
+    tor = robustness.tornado.copy()
+    if tor.empty:
+        return pd.DataFrame(columns=["criterion", "weight", "from", "to", "below", "above"])
+    low, high = tor["low"].fillna(0.0), tor["high"].fillna(1.0)
+    tor = tor.assign(span=high - low).sort_values("span", kind="stable")
+    return pd.DataFrame(
+        {
+            "criterion": [criterion_label(c, lang) for c in tor["criterion"]],
+            "weight": tor["weight"].round(3),
+            "from": low[tor.index].round(3),
+            "to": high[tor.index].round(3),
+            "below": tor["site_low"].fillna("—"),
+            "above": tor["site_high"].fillna("—"),
+        }
+    )
+
+
+def assignment_rows(assignment: Assignment, lang: str) -> pd.DataFrame:
+    """Per opened site: households against capacity, the villages it takes, mean and worst travel minutes."""
+    a = assignment.sites
+    return pd.DataFrame(
+        {
+            "site": a["site_id"],
+            "households": a["households"],
+            "capacity": a["capacity"],
+            "villages": a["villages"],
+            "names": a["village_names"] if lang == "zh" else a["village_names"].str.replace("、", ", "),
+            "min_mean": a["minutes_mean"].round(1),
+            "min_max": a["minutes_max"].round(1),
+        }
+    )

@@ -216,6 +216,10 @@ def _sites_state(add_households: str) -> list[Any]:
         ("sites-drop", []),
         ("sites-add-hh", add_households),
         ("sites-drop-hh", None),
+        ("sites-draws", None),
+        ("sites-method", None),
+        ("sites-k", None),
+        ("sites-capacity", None),
         ("sites-lang", "zh"),
     ]
     return [weights, *({"id": i, "property": "data" if i == "sites-lang" else "value", "value": v} for i, v in simple)]

@@ -63,6 +63,7 @@ NOT_POLICY = {
     ("problem_fixes", "unknown_village"): {"12"},  # a village code has 12 digits
     ("problem_fixes", "crs_missing"): {"3"},  # a 3-degree Gauss-Krüger zone
     ("quality_kinds", "water_unknown_indicator"): {"5749"},  # the standard's number, GB 5749
+    ("text", "sensitivity_draws"): {"0"},  # typing 0 turns the robustness run off
 }
 
 

@@ -10,8 +10,17 @@ import pandas as pd
 import pytest
 
 from analytics.sites import CRITERIA, Selection, plan_movers, rank_sites
-from callbacks.sites_page import PAIRS, Controls, _matrix, comparison_table
+from callbacks.sites_page import (
+    PAIRS,
+    Controls,
+    _matrix,
+    assignment_panel,
+    comparison_table,
+    compute_extras,
+    robustness_panel,
+)
 from geodata.settings import Settings
+from layers.site_charts import tornado_figure
 from layers.site_map import SiteView, origins_lonlat, png_bytes, sites_figure, sites_html
 from layers.site_text import reasons
 from layers.unit_map import Context
@@ -56,7 +65,7 @@ def test_reasons_name_what_separates_neighbours() -> None:
 
 def test_figure_has_the_image_and_fixed_result_slots(view: SiteView) -> None:
     fig, surface = sites_figure(view, context=Context(), slots=10)
-    assert len(fig.data) == 1 + 2 * 10  # origins, then outline + marker per slot
+    assert len(fig.data) == 10 + 1 + 2 * 10  # flows per slot, origins, then outline + marker per slot
     assert sum(len(tr.lon) == 1 for tr in fig.data if tr.meta == "candidates") == len(view.result.candidates)
     layer = fig.layout.map.layers[-1]
     assert layer.sourcetype == "image" and layer.source.startswith("data:image/png;base64,")
@@ -78,10 +87,15 @@ def test_exported_html_escapes_names(view: SiteView) -> None:
     assert "&lt;script&gt;alert(1)" in page
 
 
+MORE = [None, "monte", 2, "S1=30，S2=20"]  # draws (settings), an unknown method (settings), sites, capacities
+
+
 def test_page_controls_table_and_ahp_matrix(view: SiteView) -> None:
     controls = Controls.parse(
-        [[0.2] * len(CRITERIA), None, 300, 99, None, ["621199100201"], None, "H001，H002, H001", None]
+        [[0.2] * len(CRITERIA), None, 300, 99, None, ["621199100201"], None, "H001，H002, H001", None, *MORE]
     )
+    assert controls.draws == Settings().sites.sensitivity_draws and controls.method == "dirichlet"
+    assert controls.sites == 2 and controls.capacity == ("S1=30", "S2=20")
     assert controls.top_k == 10 and controls.hazard_buffer == 300
     assert controls.slope_limit == Settings().sites.slope_limit_deg
     assert controls.selection == Selection(
@@ -92,3 +106,41 @@ def test_page_controls_table_and_ahp_matrix(view: SiteView) -> None:
     assert len(table.children[1].children) == 2 * len(view.result.candidates)  # a row and its reason per site
     m = _matrix(["1/3" if i == 0 else "1" for i in range(len(PAIRS))])
     assert m[0, 1] == pytest.approx(1 / 3) and m[1, 0] == pytest.approx(3)
+
+
+def test_robustness_panel_tornado_and_flows() -> None:
+    s = Settings()
+    model = ls.model(s, facilities=[ls.GOOD, ls.FLOODED], flood=True)
+    plan = plan_movers(model, Selection(drop_households=("H000",)))
+    result = rank_sites(model, plan, sites=2)
+    controls = Controls.parse(
+        [[0.2] * len(CRITERIA), None, None, 5, None, None, None, None, None, 200, "saaty", 2, "S1=20 S2=20 S3=20"]
+    )
+    extras = compute_extras(model, plan, result, controls)
+    assert extras.refused is None and extras.robustness is not None and extras.robustness.method == "saaty"
+    panel = robustness_panel(extras.robustness, "en")
+    table = next(c for c in panel if getattr(c, "id", None) == "sites-robustness")
+    assert len(table.children[1].children) >= len(result.candidates)
+    tornado = tornado_figure(extras.robustness, "zh")
+    assert len(tornado.data[0].y) == len(CRITERIA) and tornado.layout.xaxis.range == (0, 1)
+    assert (np.asarray(tornado.data[0].base) <= np.asarray(tornado.data[1].x) + 1e-9).all()  # bar spans the weight
+    assignment = assignment_panel(extras, "zh")
+    rows = next(c for c in assignment if getattr(c, "id", None) == "sites-assignment").children[1].children
+    assert sum(int(r.children[1].children) for r in rows) == 39
+    view = SiteView(
+        result,
+        model.land.grid,
+        model.land.inside,
+        origins_lonlat(plan.origins.table, ls.EPSG),
+        "zh",
+        flows=extras.assignment.flows,
+    )
+    flows = [tr for tr in sites_figure(view, context=Context(), slots=10)[0].data if tr.meta == "flows"]
+    assert len(flows) == 10 and sum(len(tr.lon) > 0 for tr in flows) == extras.assignment.sites.shape[0]
+    refused = compute_extras(model, plan, result, Controls.parse([*controls_values(), 0, None, 2, "S1=-3"]))
+    assert refused.robustness is None and "below zero" in refused.refused
+    assert "S1=-3" in str(assignment_panel(refused, "en"))
+
+
+def controls_values() -> list:
+    return [[0.2] * len(CRITERIA), None, None, 5, None, None, None, None, None]

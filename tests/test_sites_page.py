@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page
 
 from analytics.sites import CRITERIA
+from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium, login, serving
 
 ROWS = "#sites-comparison .site-row"
@@ -63,6 +64,9 @@ def test_weight_slider_reranks_sites(demo_store_path: Path) -> None:
         page.wait_for_timeout(800)  # let MapLibre draw the patched image
         page.screenshot(path=str(SCREENSHOTS / "sites.png"), full_page=True)
         _ahp_applies_consistent_and_refuses_inconsistent(page)
+        _robustness_and_assignment(page)
+        built = GeoPackageStore(demo_store_path).read("facilities").query("kind == 'relocation_site'")
+        _built_sites_audited(page, len(built))
         _households_typed_in_are_checked(page)
         with page.expect_download() as download:
             page.click("#sites-export_geojson")
@@ -85,6 +89,41 @@ def _households_typed_in_are_checked(page: Page) -> None:
     page.fill("#sites-add-hh", "")
     page.press("#sites-add-hh", "Enter")
     page.wait_for_selector(ROWS, timeout=60_000)
+
+
+def _robustness_and_assignment(page: Page) -> None:
+    """The robustness table and tornado show with the ranking; two sites together draw flows and their table."""
+    page.wait_for_selector("#sites-robustness tbody tr")
+    assert page.locator("#sites-robustness tbody tr").count() >= 5
+    assert page.locator("#sites-tornado .bars path").count() > 0 or page.locator("#sites-tornado .trace").count() > 0
+    page.fill("#sites-k", "2")
+    page.press("#sites-k", "Enter")
+    page.wait_for_selector("#sites-assignment tbody tr", timeout=60_000)
+    rows = page.locator("#sites-assignment tbody tr").count()
+    assert 1 <= rows <= 2
+    page.wait_for_function(
+        "() => document.querySelector('#sites-graph .js-plotly-plot').data.some(t => t.meta === 'flows'"
+        " && t.lon.length > 0)",
+        timeout=30_000,
+    )
+    page.fill("#sites-capacity", "S1=-5")
+    page.press("#sites-capacity", "Enter")
+    page.wait_for_selector("#sites-assign-error", timeout=60_000)
+    assert "below zero" in (page.text_content("#sites-assign-error") or "")
+    page.fill("#sites-capacity", "")
+    page.press("#sites-capacity", "Enter")
+    page.wait_for_selector("#sites-assignment tbody tr", timeout=60_000)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SCREENSHOTS / "sites_assignment.png"), full_page=True)
+
+
+def _built_sites_audited(page: Page, built: int) -> None:
+    """The built sites' audit: one row per relocation_site facility of the demo, with its follow-up figures."""
+    page.click("#sites-audit-panel summary")
+    page.click("#sites-audit-run")
+    page.wait_for_selector("#sites-audit-table tbody tr", timeout=60_000)
+    assert page.locator("#sites-audit-table tbody tr").count() == built
+    assert "%" in (page.text_content("#sites-audit-table tbody tr") or "")  # occupancy from the demo's ledger
 
 
 def choose(page: Page, pair: int, value: str) -> None:

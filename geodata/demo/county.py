@@ -32,6 +32,7 @@ from geodata.demo._people import (
     make_teams,
     year_scores,
 )
+from geodata.demo._relocated import make_relocated
 from geodata.demo._water import UNSAFE_SHARE, make_water_samples, plant_profiles
 
 __all__ = ["AREA_KM2", "COUNTY_CODE", "COUNTY_NAME", "DEMO_AS_OF", "GK_EPSG", "make_demo_county"]
@@ -42,7 +43,7 @@ DEMO_AS_OF = dt.date(2026, 11, 1)
 TARGET_SITES = 210  # water test sites, as in the seed county
 ELEVATION_STEP = 2  # the elevation layer keeps every 2nd cell of the 100 m terrain: a 200 m grid
 # one random stream each; "extras" draws the columns added later, so that the earlier draws stay as they were
-_STEPS = ("land", "names", "infra", "households", "ledgers", "water", "extras", "dates")
+_STEPS = ("land", "names", "infra", "households", "ledgers", "water", "extras", "dates", "relocated")
 GENERATION_STEPS = ("land", "infrastructure", "households", "ledgers", "projected")  # reported to ``progress``
 Frame = gpd.GeoDataFrame | pd.DataFrame
 
@@ -125,6 +126,7 @@ def make_demo_county(
         "teams": teams,
         "inspections": inspections,
     }
+    layers["relocated_households"] = make_relocated(rng["relocated"], layers["facilities"], layers["households"])
     step("projected")
     return layers
 

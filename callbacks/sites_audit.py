@@ -1,0 +1,120 @@
+"""The /sites panel of the relocation sites already built (已建安置点评估): one row per site, on request.
+
+Thin: the audit itself is :func:`analytics.site_audit.audit_sites`, cached per store version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import dash
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, html
+
+from analytics.site_audit import FLAGS, audit_sites
+from callbacks.store_data import StoreData
+from geodata._errors import InputError, without_paths
+from layers.i18n import t
+
+BUTTON = "sites-audit-run"
+OUT = "sites-audit"
+
+
+def audit_section(lang: str) -> html.Details:
+    """The collapsed section with its button; the table comes when the planner asks for it."""
+    return html.Details(
+        [
+            html.Summary(t("audit_built", lang)),
+            html.P(t("audit_help", lang), className="summary"),
+            html.Button(t("audit_run", lang), id=BUTTON, className="btn"),
+            html.Div(id=OUT),
+        ],
+        className="sites-audit-panel",
+        id="sites-audit-panel",
+    )
+
+
+def register(app: dash.Dash, data: StoreData, site_model: Callable[[StoreData], Any]) -> None:
+    """Wire the button to the cached audit."""
+
+    @app.callback(
+        Output(OUT, "children"), Input(BUTTON, "n_clicks"), State("sites-lang", "data"), prevent_initial_call=True
+    )
+    def run(_n: int, lang: str) -> Any:
+        try:
+            audit = data.cached("sites:audit", lambda: _audit(data, site_model(data)))
+        except InputError as exc:
+            return html.P(without_paths(str(exc)), className="bad", id="sites-audit-error")
+        return audit_table(audit, lang, has_follow_up=data.layer_or_none("relocated_households") is not None)
+
+
+def _audit(data: StoreData, model: Any) -> pd.DataFrame:
+    facilities = data.layer_or_none("facilities")
+    if facilities is None:
+        msg = "no facilities layer: import facilities with the built relocation sites (安置点)"
+        raise InputError(msg)
+    relocated = data.layer_or_none("relocated_households")
+    return pd.DataFrame(
+        audit_sites(
+            model,
+            facilities,
+            hazards=data.layer_or_none("hazards"),
+            relocated=pd.DataFrame(relocated) if relocated is not None else None,
+        )
+    )
+
+
+def _num(value: float, fmt: str = "{:.0f}") -> str:
+    """A figure, or — where it is unknown (no data is not zero)."""
+    return fmt.format(value) if value is not None and np.isfinite(value) else "—"
+
+
+def audit_table(audit: pd.DataFrame, lang: str, *, has_follow_up: bool) -> Any:
+    """One row per built site: occupancy, exposure, drive times, follow-up indicators, failed constraints."""
+    head = [
+        t("audit_site", lang),
+        t("capacity", lang),
+        t("assign_households", lang),
+        t("audit_occupancy", lang),
+        t("audit_slope", lang),
+        t("audit_hazard", lang),
+        t("audit_minutes", lang),
+        t("audit_employed", lang),
+        t("audit_income_change", lang),
+        t("audit_below_line", lang),
+        t("audit_flags", lang),
+    ]
+    rows = []
+    for r in audit.itertuples():
+        zones = r.hazard_zones or ""
+        flags = "、".join(t(f"flag_{f}", lang) for f in FLAGS if f in str(r.flags).split(";")) or "—"
+        minutes = " / ".join(_num(getattr(r, f"minutes_{k}")) for k in ("school", "clinic", "township", "market"))
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(f"{r.name or r.site_id}"),
+                    html.Td(_num(r.capacity)),
+                    html.Td(_num(r.households)),
+                    html.Td(_num(r.occupancy * 100 if np.isfinite(r.occupancy) else np.nan, "{:.0f}%")),
+                    html.Td(_num(r.slope_deg, "{:.1f}")),
+                    html.Td(f"{_num(r.hazard_m)} {zones}".strip()),
+                    html.Td(minutes),
+                    html.Td(_num(r.employed_per_household, "{:.1f}")),
+                    html.Td(_num(r.income_change)),
+                    html.Td(_num(r.below_monitoring_line)),
+                    html.Td(flags, className="bad" if flags != "—" else ""),
+                ],
+                className="audit-row",
+            )
+        )
+    note = [] if has_follow_up else [html.P(t("audit_no_follow_up", lang), className="summary")]
+    return [
+        *note,
+        html.Table(
+            [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
+            className="kpi-table",
+            id="sites-audit-table",
+        ),
+    ]
