@@ -426,8 +426,12 @@ class RiskSettings:
             "funds": 0.08,
             "team": 0.07,
             "timeliness": 0.05,
+            "plans": 0.0,
         },
-        "Weight of each component; components a unit lacks (no team, no samples) are left out, weights renormalised.",
+        "Weight of each component; components a unit lacks (no team, no samples) are left out, weights renormalised. "
+        "plans (overdue 一村一策 tasks) weighs 0 by default, so the index stays as it was before the plans layer; "
+        "give it a weight to let villages behind on their plans rise in risk. A component of weight 0 is shown "
+        "but never counted, nor named a unit's top component.",
     )
     full_scale: dict[str, float] = _doc(
         {
@@ -440,12 +444,26 @@ class RiskSettings:
             "funds": 0.30,
             "team": 0.30,
             "timeliness": 0.30,
+            "plans": 0.30,
         },
         "Value at which a component reaches 100: open monitored share, poverty incidence, (C/D or no house + "
         "overdue cases) per household, failing-sample rate, unsafe-water share, km to clinic, spend shortfall against "
-        "schedule, team shortfall (check-in or days), share of late identification/entry.",
+        "schedule, team shortfall (check-in or days), share of late identification/entry, share of active 一村一策 "
+        "tasks overdue.",
     )
     red_threshold: float = _doc(60.0, "Units with a risk index at or above this are red on the wall screen.")
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """一村一策 and 一户一法: how plan progress is summed up."""
+
+    weight_by_budget: bool = _doc(
+        True,
+        "Plan progress (plan_progress) is the mean of the active tasks' progress weighted by their budget (资金); "
+        "a task without a budget weighs the median budget of its county's budgeted tasks, and a county with no "
+        "budgets at all takes the plain mean. False = every task weighs the same.",
+    )
 
 
 @dataclass(frozen=True)
@@ -812,6 +830,7 @@ class Settings:
     teams: TeamSettings = field(default_factory=TeamSettings)
     roads: RoadSettings = field(default_factory=RoadSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
+    plans: PlanSettings = field(default_factory=PlanSettings)
     inspection: InspectionSettings = field(default_factory=InspectionSettings)
     route: RouteSettings = field(default_factory=RouteSettings)
     map: MapSettings = field(default_factory=MapSettings)

@@ -32,6 +32,7 @@ KIND_ZH = {
     "code": "代码",
     "int": "整数",
     "float": "数值",
+    "percent": "百分数",
     "bool": "是/否",
     "date": "日期",
     "enum": "选项",
@@ -62,6 +63,11 @@ EXAMPLES: dict[str, dict[str, object]] = {
               "days_in_village": 60, "monthly_score": 92, "year_score": 88},
     "inspections": {"inspection_id": "DC2026001", "inspector": "督查组", "team_id": "T001", "finding": "帮扶手册未更新",
                     "rectified": "否"},
+    "tasks": {"task_id": "RW2026001", "title": "通组道路硬化", "category": "基础设施", "unit": "县交通运输局",
+              "person": "李四", "start": EXAMPLE_DATE, "deadline": dt.date(2026, 10, 31), "progress": 40,
+              "status": "推进中", "budget": 50, "project_id": "P2026001"},
+    "household_measures": {"measure": "安排公益性岗位", "category": "就业", "helper": "李四",
+                           "deadline": dt.date(2026, 10, 31), "done": "是", "done_on": dt.date(2026, 4, 20)},
 }  # fmt: skip
 
 
