@@ -23,7 +23,18 @@ MEASURE_FLAGS = ("done_then", "overdue")
 
 def task_records(tasks: pd.DataFrame | None, settings: Settings, as_of: dt.date) -> pd.DataFrame:
     """The village tasks with ``active``, ``done``, ``overdue`` and the weighted progress they add up to."""
-    columns = ["task_id", "village_code", "title", "category", "unit", "status", "deadline", "progress", "budget"]
+    columns = [
+        "task_id",
+        "village_code",
+        "title",
+        "category",
+        "unit",
+        "person",
+        "status",
+        "deadline",
+        "progress",
+        "budget",
+    ]
     if tasks is None or not len(tasks):
         return pd.DataFrame(columns=[*columns, *TASK_FLAGS])
     out = pd.DataFrame(tasks).reindex(columns=columns).reset_index(drop=True)
@@ -44,7 +55,7 @@ def task_records(tasks: pd.DataFrame | None, settings: Settings, as_of: dt.date)
 
 
 def _weights(tasks: pd.DataFrame, settings: Settings) -> pd.Series:
-    """Each task's weight in plan progress: its budget; without one, the median budget of its county's tasks.
+    """Each task's weight in plan progress: its budget; without one, the median budget of its county's active tasks.
 
     A county none of whose tasks has a budget (or ``plans.weight_by_budget`` false)
     weighs every task 1: a plain mean. The weight depends only on the task and its
@@ -53,6 +64,7 @@ def _weights(tasks: pd.DataFrame, settings: Settings) -> pd.Series:
     if not settings.plans.weight_by_budget:
         return pd.Series(1.0, index=tasks.index)
     budget = pd.to_numeric(tasks["budget"], errors="coerce").astype(float).where(lambda b: b > 0)
+    budget = budget.where(tasks["active"])  # a cancelled task's budget says nothing of the others' weight
     county = tasks["village_code"].astype("str").str[:6]
     median = budget.groupby(county).transform("median")
     return budget.fillna(median).fillna(1.0).where(median.notna(), 1.0)

@@ -36,6 +36,12 @@ def risk_inputs(frame: pd.DataFrame, settings: Settings) -> dict[str, pd.Series]
     }
 
 
+def counted_inputs(frame: pd.DataFrame, settings: Settings) -> dict[str, pd.Series]:
+    """:func:`risk_inputs` of the components that weigh in the index (weight above 0): what may explain a score."""
+    weights = settings.risk.weights
+    return {name: value for name, value in risk_inputs(frame, settings).items() if weights.get(name, 0.0) > 0}
+
+
 def add_risk(frame: pd.DataFrame, settings: Settings) -> None:
     """Add ``risk_<component>`` columns (0–100) and ``risk_index`` to ``frame`` in place."""
     weights = settings.risk.weights

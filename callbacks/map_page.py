@@ -35,7 +35,7 @@ from geodata.io.privacy import MASKERS
 from geodata.private.db import PrivateDB
 from geodata.settings import get_settings
 from geodata.text_limits import text_limit
-from layers import panel
+from layers import panel, plan_views
 from layers.catalog import CATALOG
 from layers.figure_json import json_ready
 from layers.i18n import fill, pick, t
@@ -376,6 +376,7 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
     return [
         html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"),
         _team_project_table(data, row, code, lang),
+        _plan_table(data, code, lang),
         *graphs,
     ]
 
@@ -400,6 +401,31 @@ def _team_project_table(data: StoreData, row: pd.Series, code: str, lang: str) -
     lines = panel.team_project_rows(row, named, village=len(code) == 12, year=data.as_of().year, lang=lang)
     body = [html.Tr([html.Td(label), html.Td(value)]) for label, value in lines]
     return html.Table(html.Tbody(body), className="kpi-table", id="team-project-table")
+
+
+def _plan_table(data: StoreData, code: str, lang: str) -> html.Div:
+    """The village's 一村一策 tasks (a township's or the county's overdue ones), persons masked; overdue in red."""
+    rec = data.records()
+    village = len(code) == 12
+    heading = html.H4(t("plan_tasks_heading" if village else "plan_overdue_heading", lang))
+    if "tasks" in rec.absent:
+        return html.Div([heading, html.P(t("no_data", lang), className="nodata")], id="plan-table")
+    tasks = rec["tasks"][rec.unit_key("tasks", len(code)) == code]
+    rows = plan_views.task_rows(tasks, village=village, lang=lang, limit=get_settings().plans.panel_tasks)
+    if not rows:
+        return html.Div([heading, html.P(t("plan_no_tasks", lang))], id="plan-table")
+    fields = plan_views.TASK_FIELDS if village else ("village", *plan_views.TASK_FIELDS)
+    names = data.indicators("village")["name"]
+    head = html.Tr([html.Th(t(f"task_{f}", lang)) for f in fields])
+    body = [
+        html.Tr(
+            [html.Td(str(names.get(r["village_code"], r["village_code"])) if f == "village" else r[f]) for f in fields],
+            className="overdue" if r["overdue"] else "",
+        )
+        for r in rows
+    ]
+    table = html.Table([html.Thead(head), html.Tbody(body)], className="kpi-table plan-table")
+    return html.Div([heading, table], id="plan-table")
 
 
 def _label(key: str, lang: str) -> str:

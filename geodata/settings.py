@@ -458,6 +458,9 @@ class RiskSettings:
 class PlanSettings:
     """一村一策 and 一户一法: how plan progress is summed up."""
 
+    panel_tasks: int = _doc(
+        30, "Tasks listed in the /map panel: a village's tasks (overdue first), or a township's overdue ones."
+    )
     weight_by_budget: bool = _doc(
         True,
         "Plan progress (plan_progress) is the mean of the active tasks' progress weighted by their budget (资金); "
