@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from analytics import Records
 from analytics.kpis import month_ranking
 from callbacks import documents
 from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, township_scope
@@ -403,6 +404,19 @@ def _team_project_table(data: StoreData, row: pd.Series, code: str, lang: str) -
     return html.Table(html.Tbody(body), className="kpi-table", id="team-project-table")
 
 
+def _measure_list(rec: Records, household_id: str, lang: str) -> list[Any]:
+    """The household's 一户一法 measures with deadline and state (overdue in red); nothing without the layer."""
+    if "household_measures" in rec.absent:
+        return []
+    measures = rec["measures"][rec["measures"]["household_id"] == household_id]
+    rows = plan_views.measure_rows(measures, lang)
+    items = [
+        html.Li(f"{r['measure']} · {r['deadline']} · {r['state']}", className="overdue" if r["overdue"] else "")
+        for r in rows
+    ]
+    return [html.H4(t("household_measures", lang)), html.Ul(items or [html.Li(t("none", lang))], className="measures")]
+
+
 def _plan_table(data: StoreData, code: str, lang: str) -> html.Div:
     """The village's 一村一策 tasks (a township's or the county's overdue ones), persons masked; overdue in red."""
     rec = data.records()
@@ -513,6 +527,7 @@ def household_card(
         [
             html.H3(t("household_card", lang)),
             html.Dl([part for key, value in items for part in (html.Dt(t(key, lang)), html.Dd(str(value)))]),
+            *_measure_list(rec, household_id, lang),
             *_reveal_form(household_id, lang, revealed=revealed, note=note),
         ],
         id=f"card-{html_lib.escape(str(household_id))}",

@@ -56,3 +56,22 @@ def overdue_text(tasks: pd.DataFrame, code: str, lang: str) -> str:
         return ""
     first = late.assign(_due=pd.to_datetime(late["deadline"])).sort_values(["_due", "task_id"]).iloc[0]
     return t("tasks_overdue_line", lang, n=len(late), title=str(first["title"]))
+
+
+def measure_rows(measures: pd.DataFrame, lang: str) -> list[dict[str, object]]:
+    """A household's 一户一法 measures for its card: overdue first, then by deadline, each with its state."""
+    if not len(measures):
+        return []
+    order = measures.assign(_late=~measures["overdue"].astype(bool), _due=pd.to_datetime(measures["deadline"]))
+    rows = []
+    for m in order.sort_values(["_late", "_due", "measure"], na_position="last").itertuples(index=False):
+        state = "measure_overdue" if m.overdue else "measure_done" if m.done_then else "measure_open"
+        rows.append(
+            {
+                "measure": str(m.measure),
+                "deadline": "—" if pd.isna(m.deadline) else f"{pd.Timestamp(m.deadline):%Y-%m-%d}",
+                "state": t(state, lang),
+                "overdue": bool(m.overdue),
+            }
+        )
+    return rows
