@@ -24,9 +24,8 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from analytics import Records
 from analytics.kpis import month_ranking
-from callbacks import documents
+from callbacks import documents, plan_panel
 from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, township_scope
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
@@ -36,7 +35,7 @@ from geodata.io.privacy import MASKERS
 from geodata.private.db import PrivateDB
 from geodata.settings import get_settings
 from geodata.text_limits import text_limit
-from layers import panel, plan_views
+from layers import panel
 from layers.catalog import CATALOG
 from layers.figure_json import json_ready
 from layers.i18n import fill, pick, t
@@ -377,7 +376,7 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
     return [
         html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"),
         _team_project_table(data, row, code, lang),
-        _plan_table(data, code, lang),
+        plan_panel.plan_section(data, code, lang),
         *graphs,
     ]
 
@@ -402,44 +401,6 @@ def _team_project_table(data: StoreData, row: pd.Series, code: str, lang: str) -
     lines = panel.team_project_rows(row, named, village=len(code) == 12, year=data.as_of().year, lang=lang)
     body = [html.Tr([html.Td(label), html.Td(value)]) for label, value in lines]
     return html.Table(html.Tbody(body), className="kpi-table", id="team-project-table")
-
-
-def _measure_list(rec: Records, household_id: str, lang: str) -> list[Any]:
-    """The household's 一户一法 measures with deadline and state (overdue in red); nothing without the layer."""
-    if "household_measures" in rec.absent:
-        return []
-    measures = rec["measures"][rec["measures"]["household_id"] == household_id]
-    rows = plan_views.measure_rows(measures, lang)
-    items = [
-        html.Li(f"{r['measure']} · {r['deadline']} · {r['state']}", className="overdue" if r["overdue"] else "")
-        for r in rows
-    ]
-    return [html.H4(t("household_measures", lang)), html.Ul(items or [html.Li(t("none", lang))], className="measures")]
-
-
-def _plan_table(data: StoreData, code: str, lang: str) -> html.Div:
-    """The village's 一村一策 tasks (a township's or the county's overdue ones), persons masked; overdue in red."""
-    rec = data.records()
-    village = len(code) == 12
-    heading = html.H4(t("plan_tasks_heading" if village else "plan_overdue_heading", lang))
-    if "tasks" in rec.absent:
-        return html.Div([heading, html.P(t("no_data", lang), className="nodata")], id="plan-table")
-    tasks = rec["tasks"][rec.unit_key("tasks", len(code)) == code]
-    rows = plan_views.task_rows(tasks, village=village, lang=lang, limit=get_settings().plans.panel_tasks)
-    if not rows:
-        return html.Div([heading, html.P(t("plan_no_tasks", lang))], id="plan-table")
-    fields = plan_views.TASK_FIELDS if village else ("village", *plan_views.TASK_FIELDS)
-    names = data.indicators("village")["name"]
-    head = html.Tr([html.Th(t(f"task_{f}", lang)) for f in fields])
-    body = [
-        html.Tr(
-            [html.Td(str(names.get(r["village_code"], r["village_code"])) if f == "village" else r[f]) for f in fields],
-            className="overdue" if r["overdue"] else "",
-        )
-        for r in rows
-    ]
-    table = html.Table([html.Thead(head), html.Tbody(body)], className="kpi-table plan-table")
-    return html.Div([heading, table], id="plan-table")
 
 
 def _label(key: str, lang: str) -> str:
@@ -527,7 +488,7 @@ def household_card(
         [
             html.H3(t("household_card", lang)),
             html.Dl([part for key, value in items for part in (html.Dt(t(key, lang)), html.Dd(str(value)))]),
-            *_measure_list(rec, household_id, lang),
+            *plan_panel.measure_list(rec, household_id, lang),
             *_reveal_form(household_id, lang, revealed=revealed, note=note),
         ],
         id=f"card-{html_lib.escape(str(household_id))}",
@@ -589,6 +550,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
     register_callbacks(app, data)
     _register_navigation(app, data)
     _register_view(app, data)
+    plan_panel.register(app, data)
     documents.register(app, data, lambda state: _from_store(data, state))
 
 

@@ -795,6 +795,14 @@ class LimitSettings:
     short_text_chars: int = _doc(200, "Longest one-line text box (route start point, audit filters), in characters.")
     finding_chars: int = _doc(2000, "Longest inspection finding (暗访发现问题) typed in on /route, in characters.")
     reason_chars: int = _doc(500, "Longest reason an admin gives to reveal a household's personal data (characters).")
+    task_note_chars: int = _doc(
+        1000, "Longest note on a 一村一策 task's progress report typed in on /map (characters)."
+    )
+    photo_bytes: int = _doc(
+        1024 * 1024,
+        "Largest photo attached to a task's progress report (bytes, JPEG or PNG); it travels base64-encoded in a "
+        "callback body, so it stays under callback_body_bytes.",
+    )
     label_chars: int = _doc(100, "Longest label of a kiosk token (the wall screen's name), in characters.")
     household_ids_chars: int = _doc(
         4000, "Longest list of household IDs typed into the add/drop boxes on /sites, in characters."
