@@ -174,6 +174,8 @@ def _save(
     if account is None or not may_update(code):
         return t("task_not_allowed", lang), dash.no_update
     township = None if account.role == "admin" else account.township
+    if status == "done" and not (note or "").strip():  # refused where it is stored too; said here in the page's words
+        return t("task_done_needs_note", lang), dash.no_update
     try:  # the village comes from the stored task: update_task refuses a task outside the township
         picture = _decode(photo)
         update_task(
