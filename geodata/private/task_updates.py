@@ -65,46 +65,46 @@ def update_task(
     """
     note = (note or "").strip() or None
     check_length(note, what="note", setting="task_note_chars")
-    tasks = store.read(LAYER) if store.has(LAYER) else None
-    hit = tasks["task_id"].astype(str) == str(task_id) if tasks is not None else None
-    if tasks is None or hit is None or not hit.any():
-        msg = f"no task {task_id!r} in the tasks layer"
-        raise InputError(msg)
-    row = tasks[hit].iloc[0]
-    village = str(row["village_code"])
-    if township is not None and not village.startswith(township):
-        msg = f"task {task_id} belongs to village {village}, outside township {township}"
-        raise OutOfScope(msg)
     progress = _checked(progress, status, note)
     suffix = _photo_suffix(photo)
     now = pd.Timestamp.now().floor("s")
-    photo_name = None
-    if photo is not None:
-        digest = hashlib.sha256(photo).hexdigest()[:12]
-        photo_name = f"{task_id}-{now:%Y%m%d%H%M%S}-{digest}{suffix}"
-    entry: dict[str, object] = {
-        "task_id": str(task_id),
-        "village_code": village,
-        "at": now,
-        "who": who,
-        "progress_before": _number(row["progress"]),
-        "progress": progress,
-        "status_before": row["status"],
-        "status": status,
-        "note": note,
-        "photo": photo_name,
-    }
-    if photo is not None and photo_name is not None:
-        private_file(photo_dir(store) / photo_name).write_bytes(photo)
-    tasks.loc[hit, "progress"] = progress
-    tasks.loc[hit, "status"] = status
-    history = store.read_or_none(HISTORY)
-    new = pd.DataFrame([entry]).astype({"at": "datetime64[ms]", "progress_before": float, "progress": float})
-    history = new if history is None or not len(history) else pd.concat([pd.DataFrame(history), new], ignore_index=True)
-    with store.transaction() as tx:
+    photo_name = (
+        None if photo is None else f"{task_id}-{now:%Y%m%d%H%M%S}-{hashlib.sha256(photo).hexdigest()[:12]}{suffix}"
+    )
+    with store.transaction() as tx:  # holds the writers' lock: read, change and write the stored version
+        tasks = store.read(LAYER) if store.has(LAYER) else None
+        hit = tasks["task_id"].astype(str) == str(task_id) if tasks is not None else None
+        if tasks is None or hit is None or not hit.any():
+            msg = f"no task {task_id!r} in the tasks layer"
+            raise InputError(msg)
+        row = tasks[hit].iloc[0]
+        village = str(row["village_code"])
+        if township is not None and not village.startswith(township):
+            msg = f"task {task_id} belongs to village {village}, outside township {township}"
+            raise OutOfScope(msg)
+        entry: dict[str, object] = {
+            "task_id": str(task_id),
+            "village_code": village,
+            "at": now,
+            "who": who,
+            "progress_before": _number(row["progress"]),
+            "progress": progress,
+            "status_before": row["status"],
+            "status": status,
+            "note": note,
+            "photo": photo_name,
+        }
+        tasks.loc[hit, "progress"] = progress
+        tasks.loc[hit, "status"] = status
+        history = store.read_or_none(HISTORY)
+        new = pd.DataFrame([entry]).astype({"at": "datetime64[ms]", "progress_before": float, "progress": float})
+        if history is not None and len(history):
+            new = pd.concat([pd.DataFrame(history), new], ignore_index=True)
         tx.write(LAYER, tasks)
-        tx.write(HISTORY, history)
+        tx.write(HISTORY, new)
         tx.log(action="task:update", layer=LAYER, rows=1, source=str(task_id), detail=_detail(entry), who=who)
+    if photo is not None and photo_name is not None:  # after the commit: a refused report leaves no file behind
+        private_file(photo_dir(store) / photo_name).write_bytes(photo)
     try:  # stored already: an audit file that cannot be written must not look like a failed update
         PrivateDB.beside(store).audit(who=who, action="task:update", target=str(task_id), detail=_detail(entry))
     except (OSError, sqlite3.Error):
