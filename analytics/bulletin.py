@@ -36,6 +36,7 @@ OVERDUE = (
     "team_days",
     "team_days_due",
     "inspection_findings_open",
+    "plan_tasks_overdue",
 )
 # The appendix: one row per township.
 APPENDIX = (
@@ -82,10 +83,14 @@ def ranking(now: pd.DataFrame, before: pd.DataFrame, names: pd.Series) -> pd.Dat
 
 
 def overdue(now: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
-    """Townships with C/D cases past their deadline, unsafe water, open risks, spending or team days behind."""
+    """Townships with C/D cases past their deadline, unsafe water, open risks, spending or team days behind.
+
+    Also those with 一村一策 tasks overdue (``plan_tasks_overdue``, empty without a tasks layer).
+    """
     table = now.reindex(columns=list(OVERDUE)).copy()
     behind = (table["spend_rate"] < table["spend_target"]) | (table["team_days"] < table["team_days_due"])
-    counts = table[["cd_cases_overdue", "water_unsafe_households", "monitored_open_households"]].fillna(0).sum(axis=1)
+    late = ["cd_cases_overdue", "water_unsafe_households", "monitored_open_households", "plan_tasks_overdue"]
+    counts = table[late].fillna(0).sum(axis=1)
     table.insert(0, "name", names.reindex(table.index))
     kept = table[(counts > 0) | behind.fillna(False) | (table["inspection_findings_open"].fillna(0) > 0)]
     return kept.rename_axis("town_code").reset_index()

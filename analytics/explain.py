@@ -1,4 +1,4 @@
-"""Traceability: the household, sample, case, project, team or inspection ids behind a number.
+"""Traceability: the household, sample, case, project, team, inspection, task or measure ids behind a number.
 
 ``explain(records, unit_code, indicator)`` filters the same record table with the same
 flag that produced the number, so what it returns is exactly what was counted.
@@ -28,6 +28,7 @@ RISK_SOURCES = {
     "risk_funds": "budget",
     "risk_team": "teams",
     "risk_timeliness": "sla_identify_checked",
+    "risk_plans": "plan_tasks_overdue",
 }
 
 

@@ -337,6 +337,28 @@ MEASURES = [
     Measure("team_days_due", "teams", "days_due", "应驻村天数", "days due", integer=False),
     Measure("inspections", "inspections", "one", "暗访次数", "inspections"),
     Measure("inspection_findings_open", "inspections", "open_finding", "未整改问题", "open findings"),
+    Measure("plan_tasks", "tasks", "active", "一村一策任务数", "village plan tasks (not cancelled)"),
+    Measure("plan_tasks_done", "tasks", "done", "已完成任务数", "village plan tasks done"),
+    Measure("plan_tasks_overdue", "tasks", "overdue", "逾期未完成任务数", "village plan tasks overdue"),
+    Measure(
+        "plan_progress_total",
+        "tasks",
+        "progress_x_weight",
+        "任务进度×权重合计",
+        "task progress × weight (budget), total",
+        integer=False,
+    ),
+    Measure(
+        "plan_progress_weight",
+        "tasks",
+        "progress_weight",
+        "任务权重合计",
+        "task weights (budget) with a known progress, total",
+        integer=False,
+    ),
+    Measure("measures", "measures", "one", "一户一法措施数", "household measures"),
+    Measure("measures_done", "measures", "done_then", "已落实措施数", "household measures done"),
+    Measure("measures_overdue", "measures", "overdue", "逾期未落实措施数", "household measures overdue"),
 ]
 
 RATIOS = [
@@ -380,6 +402,14 @@ RATIOS = [
         "录入及时率",
         "entered ≤ {timeliness.entry_days} days",
     ),
+    Ratio("plan_done_rate", "plan_tasks_done", "plan_tasks", "一村一策完成率", "village plan tasks done (share)"),
+    Ratio(
+        "plan_progress",
+        "plan_progress_total",
+        "plan_progress_weight",
+        "一村一策进度",
+        "village plan progress (mean weighted by budget)",
+    ),
     Ratio("km_to_clinic", "km_clinic_total", "households", "到卫生室距离(km)", "km to clinic by road"),
     Ratio("km_to_school", "km_school_total", "households", "到学校距离(km)", "km to school by road"),
     Ratio("km_to_township", "km_township_total", "households", "到乡镇距离(km)", "km to township seat by road"),
@@ -393,6 +423,8 @@ SOURCE_LAYER = {
     "projects": "projects",
     "teams": "teams",
     "inspections": "inspections",
+    "tasks": "tasks",
+    "measures": "household_measures",
 }
 
 MEASURE_BY_NAME = {m.name: m for m in MEASURES}

@@ -1,6 +1,7 @@
 """Record tables ready for counting, each row with its village code and the flags indicators count.
 
-Households, water samples, C/D cases, projects, teams, inspections and road pieces.
+Households, water samples, C/D cases, projects, teams, inspections, road pieces, and the
+plans' tasks and household measures (:mod:`analytics.plans`).
 
 :func:`prepare_records` does all spatial work once — hazard zones → households
 (vectorised STRtree), water sites → villages, roads → villages and the road graph →
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from analytics.plans import measure_records, task_records
 from analytics.roads import RoadGraph, build_road_graph, distance_to_nearest
 from analytics.water import judge_each_sample, samples_in_window
 from geodata._errors import InputError
@@ -25,7 +27,18 @@ from geodata.io.crs import county_epsg
 from geodata.settings import Settings
 
 # Every input layer but villages and households may be absent (a county imports what it has).
-OPTIONAL_LAYERS = ("housing", "water_tests", "roads", "facilities", "hazards", "projects", "teams", "inspections")
+OPTIONAL_LAYERS = (
+    "housing",
+    "water_tests",
+    "roads",
+    "facilities",
+    "hazards",
+    "projects",
+    "teams",
+    "inspections",
+    "tasks",
+    "household_measures",
+)
 CLINIC_KINDS = ("clinic", "health_center")  # a township health centre also gives village-level care
 HAZARD_RANK = {"low": 1, "medium": 2, "high": 3}
 SAMPLE_FLAGS = {"failing": "failing", "nuclide": "needs_nuclide_analysis", "complete": "complete"}  # → *_in_window
@@ -38,6 +51,8 @@ ID_COLUMNS = {
     "teams": "team_id",
     "inspections": "inspection_id",
     "roads": "road_id",
+    "tasks": "task_id",
+    "measures": "measure_id",
 }
 
 
@@ -146,6 +161,9 @@ def prepare_records(
     rec.tables["projects"] = _projects(layers.get("projects"), settings, as_of)
     rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
     rec.tables["inspections"] = inspection_records(layers.get("inspections"), as_of)
+    rec.tables["tasks"] = task_records(layers.get("tasks"), settings, as_of)
+    orphan = None if county is None else county + ORPHAN_VILLAGE
+    rec.tables["measures"] = measure_records(layers.get("household_measures"), hh, as_of, orphan_village=orphan)
     rec.tables["roads"] = placed.roads
     rec.village_access = placed.village_access
     return rec

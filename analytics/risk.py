@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analytics.plans import overdue_share
 from geodata.settings import Settings
 
 
@@ -31,7 +32,14 @@ def risk_inputs(frame: pd.DataFrame, settings: Settings) -> dict[str, pd.Series]
         "funds": (frame["spend_target"] - frame["spend_rate"]).clip(lower=0),
         "team": team_short.clip(lower=0),
         "timeliness": late,
+        "plans": overdue_share(frame),
     }
+
+
+def counted_inputs(frame: pd.DataFrame, settings: Settings) -> dict[str, pd.Series]:
+    """:func:`risk_inputs` of the components that weigh in the index (weight above 0): what may explain a score."""
+    weights = settings.risk.weights
+    return {name: value for name, value in risk_inputs(frame, settings).items() if weights.get(name, 0.0) > 0}
 
 
 def add_risk(frame: pd.DataFrame, settings: Settings) -> None:
@@ -49,5 +57,6 @@ def add_risk(frame: pd.DataFrame, settings: Settings) -> None:
     index = table.fillna(0).mul(w, axis=1).sum(axis=1) / total_weight.replace(0, np.nan)
     frame["risk_index"] = index.round(1)
     frame["risk_red"] = frame["risk_index"] >= settings.risk.red_threshold
-    judged = present.any(axis=1)  # a unit with no component at all has no top one (pandas 3 refuses idxmax there)
-    frame["risk_top_component"] = table[judged].idxmax(axis=1).reindex(table.index)
+    weighted = table.loc[:, (w > 0).to_numpy()]  # a component of weight 0 is shown, never the top one
+    judged = weighted.notna().any(axis=1)  # a unit with no component has no top one (pandas 3 refuses idxmax there)
+    frame["risk_top_component"] = weighted[judged].idxmax(axis=1).reindex(table.index)

@@ -25,7 +25,7 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.kpis import month_ranking
-from callbacks import documents
+from callbacks import documents, plan_panel
 from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, township_scope
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
@@ -376,6 +376,7 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
     return [
         html.Table([html.Thead(head), html.Tbody(rows)], className="kpi-table", id="kpi-table"),
         _team_project_table(data, row, code, lang),
+        plan_panel.plan_section(data, code, lang),
         *graphs,
     ]
 
@@ -487,6 +488,7 @@ def household_card(
         [
             html.H3(t("household_card", lang)),
             html.Dl([part for key, value in items for part in (html.Dt(t(key, lang)), html.Dd(str(value)))]),
+            *plan_panel.measure_list(rec, household_id, lang),
             *_reveal_form(household_id, lang, revealed=revealed, note=note),
         ],
         id=f"card-{html_lib.escape(str(household_id))}",
@@ -548,6 +550,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
     register_callbacks(app, data)
     _register_navigation(app, data)
     _register_view(app, data)
+    plan_panel.register(app, data)
     documents.register(app, data, lambda state: _from_store(data, state))
 
 

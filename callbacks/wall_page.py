@@ -25,7 +25,7 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.kpis import Kpi, kpi_trends, wall_kpis
-from analytics.risk import risk_inputs
+from analytics.risk import counted_inputs
 from callbacks.access import WALL, allowed, identity, request_identity
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData, warm_cache
@@ -179,9 +179,13 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallD
     figure = wall_figure(view, red_codes, data.shapes("town"), width_px=width, height_px=height)
     town_names = dict(zip(data.shapes("town")["code"], data.shapes("town")["name"], strict=True))
     villages = data.indicators("village")
-    raw = pd.DataFrame(risk_inputs(villages, settings))
+    raw = pd.DataFrame(counted_inputs(villages, settings))  # a component of weight 0 names no reason
     last_month = data.villages_last_month()
-    entries = red_list(villages, raw, town_names, lang, length=settings.wall.red_list_length, last_month=last_month)
+    rec = data.records()
+    tasks = None if "tasks" in rec.absent else rec["tasks"]
+    entries = red_list(
+        villages, raw, town_names, lang, length=settings.wall.red_list_length, last_month=last_month, tasks=tasks
+    )
     as_of = data.as_of()
     county = data.indicators("county").iloc[0]
     kpis = wall_kpis(county, data.county_last_month(), data.records(), as_of=as_of, settings=settings)

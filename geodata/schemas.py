@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["str", "code", "int", "float", "bool", "date", "enum", "list", "number_text"]
+Kind = Literal["str", "code", "int", "float", "percent", "bool", "date", "enum", "list", "number_text"]
 GeometryKind = Literal["polygon", "point", "line", "grid"] | None
 Bound = float | str | None  # a number, or a dotted settings name such as "imports.max_members"
 _UNIT_SUFFIX = re.compile(r"[\(（\[【][^\)）\]】]*[\)）\]】]$")
@@ -26,7 +26,10 @@ class Column:
     """One canonical column of a layer.
 
     ``choices`` maps each canonical value to the spellings found in sheets;
-    ``digits`` fixes the length of a numeric code; ``pii`` marks personal data.
+    ``digits`` fixes the length of a numeric code; ``pii`` marks personal data;
+    ``scale`` multiplies the file's numbers into the stored unit when the header names
+    no unit (a budget in 万元 is stored in yuan: 10,000). A ``percent`` column holds
+    percentage points 0–100, and a cell written ``60%`` is 60.
     """
 
     name: str
@@ -39,6 +42,7 @@ class Column:
     minimum: Bound = None
     maximum: Bound = None
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    scale: float = 1.0
 
     @property
     def all_names(self) -> tuple[str, ...]:
@@ -84,6 +88,8 @@ def _c(name: str, kind: Kind, zh: str, *aliases: str, **kw: object) -> Column:
 
 YES = ("是", "有", "y", "yes", "true", "1", "√", "✓", "t", "已", "参保", "已参保", "安全", "保障", "已消除", "已硬化")
 NO = ("否", "无", "n", "no", "false", "0", "×", "✗", "f", "未", "未参保", "不安全", "未保障", "未消除", "未硬化")
+YES += ("已完成", "完成", "已落实")  # 一户一法: 是否完成
+NO += ("未完成", "未落实")
 
 LON = _c("lon", "float", "经度", "东经", "x", "longitude", "lng", "坐标x", "经度坐标", "x坐标")
 LAT = _c("lat", "float", "纬度", "北纬", "y", "latitude", "坐标y", "纬度坐标", "y坐标")
@@ -560,6 +566,85 @@ RELOCATED_HOUSEHOLDS = LayerSchema(
     ),
 )
 
+PLAN_CATEGORIES = {  # 一村一策 / 一户一法 measures, by the field they work in
+    "industry": ("产业", "产业发展", "产业帮扶"),
+    "employment": ("就业", "就业帮扶", "务工就业"),
+    "infrastructure": ("基础设施", "基础设施建设", "道路", "交通"),
+    "housing": ("住房", "住房安全", "危房改造"),
+    "water": ("饮水", "饮水安全", "供水"),
+    "education": ("教育", "教育帮扶"),
+    "medical": ("医疗", "健康", "医疗保障", "健康帮扶"),
+    "environment": ("人居环境", "环境整治", "人居环境整治"),
+    "collective": ("集体经济", "村集体经济", "壮大集体经济"),
+    "other": ("其他", "其它"),
+}
+PLAN_CATEGORY = _c("category", "enum", "类别", "措施类别", "任务类别", "项目类别", "类型", choices=PLAN_CATEGORIES)
+
+TASKS = LayerSchema(
+    "tasks",
+    "一村一策",
+    None,
+    ("task_id",),
+    (
+        _c("task_id", "str", "任务编号", "措施编号", "编号", "任务id"),  # generated when absent (geodata.io.plan_rules)
+        VILLAGE_CODE,
+        _c("title", "str", "措施名称", "任务名称", "措施", "具体措施", "措施内容", "任务内容", required=True),
+        PLAN_CATEGORY,
+        _c("unit", "str", "责任单位", "牵头单位", "责任部门", "实施单位"),
+        _c("person", "str", "责任人", "负责人", "包抓责任人", "具体责任人", pii=True),
+        _c("start", "date", "开始日期", "开始时间", "启动时间", "开工日期", "计划开始时间"),
+        _c("deadline", "date", "完成时限", "完成时间", "计划完成时间", "截止日期", "时限"),
+        _c("progress", "percent", "进度(%)", "进度", "完成进度", "推进进度", "完成比例", minimum=0, maximum=100),
+        _c(
+            "status",
+            "enum",
+            "状态",
+            "任务状态",
+            "推进状态",
+            "进展情况",
+            "完成情况",
+            choices={
+                "not_started": ("未开始", "未启动", "未开工"),
+                "in_progress": ("推进中", "进行中", "实施中", "在建", "已开工"),
+                "done": ("已完成", "完成", "已销号"),
+                "cancelled": ("已取消", "取消", "已终止", "终止"),
+            },
+        ),
+        _c(  # in 万元 unless the header says 元; stored in yuan
+            "budget",
+            "float",
+            "资金(万元)",
+            "预算",
+            "资金",
+            "投资",
+            "计划投资",
+            "资金规模",
+            "预算资金",
+            "投入资金",
+            minimum=0,
+            scale=10_000.0,
+        ),
+        _c("project_id", "str", "项目编号", "关联项目编号", "衔接资金项目编号"),
+    ),
+    village_column="village_code",
+)
+
+HOUSEHOLD_MEASURES = LayerSchema(
+    "household_measures",
+    "一户一法",
+    None,
+    ("household_id", "measure"),
+    (
+        _c("household_id", "str", "户编号", "户码", "农户编号", required=True),
+        _c("measure", "str", "帮扶措施", "措施", "措施名称", "具体措施", "措施内容", "一户一法措施", required=True),
+        PLAN_CATEGORY,
+        _c("helper", "str", "帮扶责任人", "帮扶人", "结对帮扶人", "责任人", pii=True),
+        _c("deadline", "date", "完成时限", "完成时间", "计划完成时间", "截止日期", "时限"),
+        _c("done", "bool", "是否完成", "完成", "已完成", "落实情况"),
+        _c("done_on", "date", "完成日期", "实际完成日期", "落实日期", "销号日期"),
+    ),
+)
+
 SCHEMAS: dict[str, LayerSchema] = {
     s.name: s
     for s in (
@@ -576,6 +661,8 @@ SCHEMAS: dict[str, LayerSchema] = {
         TEAMS,
         INSPECTIONS,
         RELOCATED_HOUSEHOLDS,
+        TASKS,
+        HOUSEHOLD_MEASURES,
     )
 }
 

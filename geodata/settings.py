@@ -426,8 +426,12 @@ class RiskSettings:
             "funds": 0.08,
             "team": 0.07,
             "timeliness": 0.05,
+            "plans": 0.0,
         },
-        "Weight of each component; components a unit lacks (no team, no samples) are left out, weights renormalised.",
+        "Weight of each component; components a unit lacks (no team, no samples) are left out, weights renormalised. "
+        "plans (overdue 一村一策 tasks) weighs 0 by default, so the index stays as it was before the plans layer; "
+        "give it a weight to let villages behind on their plans rise in risk. A component of weight 0 is shown "
+        "but never counted, nor named a unit's top component.",
     )
     full_scale: dict[str, float] = _doc(
         {
@@ -440,12 +444,29 @@ class RiskSettings:
             "funds": 0.30,
             "team": 0.30,
             "timeliness": 0.30,
+            "plans": 0.30,
         },
         "Value at which a component reaches 100: open monitored share, poverty incidence, (C/D or no house + "
         "overdue cases) per household, failing-sample rate, unsafe-water share, km to clinic, spend shortfall against "
-        "schedule, team shortfall (check-in or days), share of late identification/entry.",
+        "schedule, team shortfall (check-in or days), share of late identification/entry, share of active 一村一策 "
+        "tasks overdue.",
     )
     red_threshold: float = _doc(60.0, "Units with a risk index at or above this are red on the wall screen.")
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """一村一策 and 一户一法: how plan progress is summed up."""
+
+    panel_tasks: int = _doc(
+        30, "Tasks listed in the /map panel: a village's tasks (overdue first), or a township's overdue ones."
+    )
+    weight_by_budget: bool = _doc(
+        True,
+        "Plan progress (plan_progress) is the mean of the active tasks' progress weighted by their budget (资金); "
+        "a task without a budget weighs the median budget of its county's budgeted tasks, and a county with no "
+        "budgets at all takes the plain mean. False = every task weighs the same.",
+    )
 
 
 @dataclass(frozen=True)
@@ -803,6 +824,14 @@ class LimitSettings:
     short_text_chars: int = _doc(200, "Longest one-line text box (route start point, audit filters), in characters.")
     finding_chars: int = _doc(2000, "Longest inspection finding (暗访发现问题) typed in on /route, in characters.")
     reason_chars: int = _doc(500, "Longest reason an admin gives to reveal a household's personal data (characters).")
+    task_note_chars: int = _doc(
+        1000, "Longest note on a 一村一策 task's progress report typed in on /map (characters)."
+    )
+    photo_bytes: int = _doc(
+        1024 * 1024,
+        "Largest photo attached to a task's progress report (bytes, JPEG or PNG); it travels base64-encoded in a "
+        "callback body, so it stays under callback_body_bytes.",
+    )
     label_chars: int = _doc(100, "Longest label of a kiosk token (the wall screen's name), in characters.")
     household_ids_chars: int = _doc(
         4000, "Longest list of household IDs typed into the add/drop boxes on /sites, in characters."
@@ -842,6 +871,7 @@ class Settings:
     teams: TeamSettings = field(default_factory=TeamSettings)
     roads: RoadSettings = field(default_factory=RoadSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
+    plans: PlanSettings = field(default_factory=PlanSettings)
     inspection: InspectionSettings = field(default_factory=InspectionSettings)
     route: RouteSettings = field(default_factory=RouteSettings)
     map: MapSettings = field(default_factory=MapSettings)

@@ -220,6 +220,7 @@ def _overdue(b: Bulletin, lang: str) -> Section:
             f"{cell('spend_rate', row['spend_rate'])} / {cell('spend_target', row['spend_target'])}",
             f"{cell('team_days', row['team_days'])} / {cell('team_days_due', row['team_days_due'])}",
             cell("inspection_findings_open", row["inspection_findings_open"]),
+            cell("plan_tasks_overdue", row["plan_tasks_overdue"]),
         ]
         for _, row in o.iterrows()
     ]
@@ -227,7 +228,8 @@ def _overdue(b: Bulletin, lang: str) -> Section:
         column_name(c, lang) for c in ("cd_cases_overdue", "water_unsafe_households", "monitored_open_households")
     ]
     header += [t("bulletin_col_spend", lang), t("bulletin_col_team_days", lang), t("bulletin_col_findings_open", lang)]
-    return Section(heading, [], Table(header, rows, [1.6, 1.2, 1.2, 1.2, 2, 2, 1.2]))
+    header.append(t("bulletin_col_tasks_overdue", lang))
+    return Section(heading, [], Table(header, rows, [1.6, 1.2, 1.2, 1.2, 2, 2, 1.2, 1.2]))
 
 
 def _appendix(b: Bulletin, lang: str, date: str) -> Section:

@@ -67,6 +67,10 @@ CATALOG = [
                  "fixed", higher_is_worse=False),
     MapIndicator("project_completion_rate", "project_completion_rate", "项目完工率", "Projects completed", "%", "%",
                  "share", "quantiles", higher_is_worse=False),
+    MapIndicator("plan_done_rate", "plan_done_rate", "一村一策进度", "Village plans done", "%", "%", "share",
+                 "quantiles", higher_is_worse=False),
+    MapIndicator("plan_tasks_overdue", "plan_tasks_overdue", "一村一策逾期任务", "Village plan tasks overdue", "项",
+                 "tasks", "count", "natural"),
 ]  # fmt: skip
 BY_KEY = {m.key: m for m in CATALOG}
 DEFAULT_INDICATOR = "risk_index"

@@ -17,6 +17,7 @@ from analytics.kpis import Kpi
 from layers.export_html import ChoroplethView
 from layers.geometry import centre, fit_zoom
 from layers.i18n import t
+from layers.plan_views import overdue_text
 from layers.unit_map import name_traces, outline_trace, unit_traces
 
 BACKGROUND = "#0b1220"
@@ -105,13 +106,15 @@ def red_list(
     *,
     length: int,
     last_month: pd.DataFrame | None = None,
+    tasks: pd.DataFrame | None = None,
 ) -> list[RedEntry]:
     """The ``length`` villages with the highest risk index, each with its two heaviest problems.
 
     ``raw`` holds each risk component's value before scaling (shares, or km for access),
     indexed like ``villages``; the reason names the components with the highest scores.
     With ``last_month`` (the village table at the previous month-end) each entry says how
-    its place changed.
+    its place changed; with ``tasks`` (the 一村一策 task records) it names the village's
+    overdue tasks.
     """
     ranks = risk_ranks(villages)
     moves = rank_moves(ranks, None if last_month is None else risk_ranks(last_month), length=length, lang=lang)
@@ -121,6 +124,8 @@ def red_list(
         scores = pd.Series({name: row.get(f"risk_{name}") for name in raw.columns}, dtype=float).dropna()
         top = scores[scores > 0].sort_values(ascending=False).head(2).index
         reason = " · ".join(f"{t(f'risk_{name}', lang)} {_raw_text(name, raw.at[code, name], lang)}" for name in top)
+        late = overdue_text(tasks, str(code), lang) if tasks is not None else ""
+        reason = " · ".join(part for part in (reason, late) if part)
         entries.append(
             RedEntry(
                 code=str(code),

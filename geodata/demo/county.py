@@ -32,6 +32,7 @@ from geodata.demo._people import (
     make_teams,
     year_scores,
 )
+from geodata.demo._plans import make_measures, make_tasks
 from geodata.demo._relocated import make_relocated
 from geodata.demo._water import UNSAFE_SHARE, make_water_samples, plant_profiles
 
@@ -43,7 +44,7 @@ DEMO_AS_OF = dt.date(2026, 11, 1)
 TARGET_SITES = 210  # water test sites, as in the seed county
 ELEVATION_STEP = 2  # the elevation layer keeps every 2nd cell of the 100 m terrain: a 200 m grid
 # one random stream each; "extras" draws the columns added later, so that the earlier draws stay as they were
-_STEPS = ("land", "names", "infra", "households", "ledgers", "water", "extras", "dates", "relocated")
+_STEPS = ("land", "names", "infra", "households", "ledgers", "water", "extras", "dates", "relocated", "plans")
 GENERATION_STEPS = ("land", "infrastructure", "households", "ledgers", "projected")  # reported to ``progress``
 Frame = gpd.GeoDataFrame | pd.DataFrame
 
@@ -86,6 +87,8 @@ def make_demo_county(
     stages = stage_dates(rng["dates"], housing, as_of)
     for offset, column in enumerate(stages.columns, start=housing.columns.get_loc("deadline") + 1):
         housing.insert(offset, column, stages[column])
+    tasks = make_tasks(rng["plans"], villages, people, _unhardened_share(roads, villages), as_of)
+    measures = make_measures(rng["plans"], people, as_of)
     step("ledgers")
     to_geo = _Geo()
     layers = {
@@ -125,10 +128,24 @@ def make_demo_county(
         "projects": projects,
         "teams": teams,
         "inspections": inspections,
+        "tasks": tasks,
+        "household_measures": measures,
     }
     layers["relocated_households"] = make_relocated(rng["relocated"], layers["facilities"], layers["households"])
     step("projected")
     return layers
+
+
+def _unhardened_share(roads: list[dict], villages: list[dict]) -> np.ndarray:
+    """Per village, the share of its road length (metres, cut by its boundary) that is not hardened."""
+    polygons = np.asarray([v["polygon"] for v in villages], dtype=object)
+    lines = np.asarray([r["geometry"] for r in roads], dtype=object)
+    r_idx, v_idx = shapely.STRtree(polygons).query(lines, predicate="intersects")
+    length = shapely.length(shapely.intersection(lines[r_idx], polygons[v_idx]))
+    soft = ~np.array([bool(r["hardened"]) for r in roads])[r_idx]
+    total = np.bincount(v_idx, weights=length, minlength=len(villages))
+    unhardened = np.bincount(v_idx, weights=length * soft, minlength=len(villages))
+    return np.divide(unhardened, total, out=np.zeros(len(villages)), where=total > 0)
 
 
 class _Geo:

@@ -76,6 +76,14 @@ def coerce_float(raw: pd.Series, col: Column, settings: Settings) -> Coerced:
     return out, raw.notna() & out.isna(), "expected a number"
 
 
+def coerce_percent(raw: pd.Series, col: Column, settings: Settings) -> Coerced:
+    """Percentage points (0–100): ``60``, ``60%`` and ``60.5％`` are all read as points, never as a share."""
+    out = _numbers(raw)
+    written = raw.map(lambda v: isinstance(v, str) and _text(v).endswith(("%", "％")), na_action="ignore")
+    out = out.where(~written.fillna(False).astype(bool), (out * 100).round(9))  # _numbers read 60% as the share 0.6
+    return out, raw.notna() & out.isna(), "expected a percentage such as 60 or 60%"
+
+
 def coerce_int(raw: pd.Series, col: Column, settings: Settings) -> Coerced:
     """Whole numbers; 3.0 is accepted, 3.5 is not."""
     num = _numbers(raw)
@@ -164,6 +172,7 @@ COERCERS: dict[str, Callable[[pd.Series, Column, Settings], Coerced]] = {
     "code": coerce_code,
     "int": coerce_int,
     "float": coerce_float,
+    "percent": coerce_percent,
     "bool": coerce_bool,
     "date": coerce_date,
     "enum": coerce_enum,

@@ -292,6 +292,18 @@ def _check_relations(frame: pd.DataFrame, spec: LayerSchema, store: Store, raw: 
             column=spec.village_column,
             values=codes,
         )
+    if spec.name == "household_measures":
+        _check_measure_households(frame, store, rows)
+    if spec.name == "tasks" and store.has("projects"):
+        ids = set(store.read("projects", columns=["project_id"])["project_id"])
+        rows.flag(
+            "unknown_project",
+            "project_id names no project of the projects layer; kept",
+            frame["project_id"].notna() & ~frame["project_id"].isin(ids),
+            column="project_id",
+            values=frame["project_id"],
+            severity="warning",
+        )
     if spec.name == "housing" and store.has("households"):
         ids = set(store.read("households", columns=["household_id"])["household_id"])
         orphan = frame["household_id"].notna() & ~frame["household_id"].isin(ids)
@@ -303,6 +315,25 @@ def _check_relations(frame: pd.DataFrame, spec: LayerSchema, store: Store, raw: 
             values=frame["household_id"],
             severity="warning",
         )
+
+
+def _check_measure_households(frame: pd.DataFrame, store: Store, rows: RowProblems) -> None:
+    """一户一法 measures belong to registered households: an unknown household id is a row error."""
+    if not store.has("households"):
+        rows.report.add(
+            "no_households",
+            "error",
+            "the store has no households layer: import households first (battlemap import households FILE)",
+        )
+        return
+    ids = set(store.read("households", columns=["household_id"])["household_id"])
+    rows.flag(
+        "unknown_household",
+        "household id not in the households layer",
+        frame["household_id"].notna() & ~frame["household_id"].isin(ids),
+        column="household_id",
+        values=frame["household_id"],
+    )
 
 
 def _attach_geometry(

@@ -29,4 +29,10 @@ def mask_phone(value: str | None) -> str | None:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
-MASKERS = {"head_name": mask_name, "id_number": mask_id, "phone": mask_phone, "leader": mask_name}
+MASKERS = {
+    "head_name": mask_name,
+    "id_number": mask_id,
+    "phone": mask_phone,
+    "leader": mask_name,
+    "person": mask_name,  # 一村一策 责任人
+}

@@ -32,6 +32,7 @@ KIND_ZH = {
     "code": "代码",
     "int": "整数",
     "float": "数值",
+    "percent": "百分数",
     "bool": "是/否",
     "date": "日期",
     "enum": "选项",
@@ -62,6 +63,11 @@ EXAMPLES: dict[str, dict[str, object]] = {
               "days_in_village": 60, "monthly_score": 92, "year_score": 88},
     "inspections": {"inspection_id": "DC2026001", "inspector": "督查组", "team_id": "T001", "finding": "帮扶手册未更新",
                     "rectified": "否"},
+    "tasks": {"task_id": "RW2026001", "title": "通组道路硬化", "category": "基础设施", "unit": "县交通运输局",
+              "person": "李四", "start": EXAMPLE_DATE, "deadline": dt.date(2026, 10, 31), "progress": 40,
+              "status": "推进中", "budget": 50},
+    "household_measures": {"measure": "安排公益性岗位", "category": "就业", "helper": "李四",
+                           "deadline": dt.date(2026, 10, 31), "done": "是", "done_on": dt.date(2026, 4, 20)},
 }  # fmt: skip
 
 
@@ -73,6 +79,7 @@ class ExamplePlace:
     lon: float = 104.61
     lat: float = 35.61
     household_id: str | None = None
+    project_id: str | None = None  # a stored project of the village, which the tasks example links to
 
     @property
     def town_code(self) -> str:
@@ -81,7 +88,7 @@ class ExamplePlace:
 
 
 def example_place(store: Store | None) -> ExamplePlace:
-    """The first village of ``store`` (by code) and its first household, or a generic example without a store."""
+    """The first village of ``store`` (by code), its first household and project, or a generic example."""
     if store is None or not store.exists() or not store.has("villages"):
         return ExamplePlace()
     villages = store.read("villages").sort_values("village_code")
@@ -92,7 +99,12 @@ def example_place(store: Store | None) -> ExamplePlace:
         ids = store.read("households", columns=["household_id", "village_code"])
         mine = ids[ids["village_code"] == first["village_code"]]["household_id"].sort_values()
         household = str(mine.iloc[0]) if len(mine) else None
-    return ExamplePlace(str(first["village_code"]), round(point.x, 6), round(point.y, 6), household)
+    project = None
+    if store.has("projects"):
+        projects = store.read("projects", columns=["project_id", "village_code"])
+        own = projects[projects["village_code"] == first["village_code"]]["project_id"].sort_values()
+        project = str(own.iloc[0]) if len(own) else None
+    return ExamplePlace(str(first["village_code"]), round(point.x, 6), round(point.y, 6), household, project)
 
 
 def example_row(layer: str, place: ExamplePlace) -> dict[str, object]:
@@ -109,6 +121,7 @@ def example_row(layer: str, place: ExamplePlace) -> dict[str, object]:
         "x": gk_x,
         "y": gk_y,
         "gk_epsg": gk_zone_epsg(place.lon),
+        "project_id": place.project_id or "",  # empty without a stored project: a link to nothing is warned
     }
     row = {c.name: _example_value(c, spec, special) for c in spec.columns}
     if spec.geometry in ("polygon", "line"):

@@ -16,6 +16,7 @@ import pandas as pd
 from geodata.io.coerce import COERCERS, is_missing, out_of_range
 from geodata.io.columns import ColumnMapping, match_columns
 from geodata.io.idcard import id_checksums_ok
+from geodata.io.plan_rules import PLAN_RULES
 from geodata.io.privacy import mask_id
 from geodata.io.readers import RawTable
 from geodata.io.report import Report, RowProblems
@@ -27,6 +28,7 @@ ROW = "_row"  # source row number carried alongside the data until the report is
 _EMPTY: dict[str, str] = {
     "int": "Int64",
     "float": "float64",
+    "percent": "float64",
     "bool": "boolean",
     "date": "datetime64[ms]",
 }
@@ -50,20 +52,32 @@ def normalise_table(
             out[col.name] = pd.Series(index=out.index, dtype=_EMPTY.get(col.kind, "object"))  # all missing
             continue
         out[col.name] = _coerce_column(raw.data[header], col, header=header, sink=sink, settings=settings)
-        if col.kind == "float" and _TEN_THOUSAND.search(str(header)):
-            out[col.name] = out[col.name] * 10_000  # a column in 万元 (ten thousand yuan) stored in yuan
+        if col.kind == "float":
+            out[col.name] = out[col.name] * _unit_factor(col, header, sink)
+        if col.name == "id_number":
+            _check_ids_kept_as_text(raw.data[header], header, sink)
+    if layer.name in PLAN_RULES:
+        PLAN_RULES[layer.name](out, sink)
+    _check_keys(out, layer, sink)
+    _check_layer_rules(out, layer, sink)
+    return out, mapping
+
+
+def _unit_factor(col: Column, header: str, sink: RowProblems) -> float:
+    """What turns the file's numbers into the stored unit: a header's 万元 or 元 wins over the column's own scale."""
+    if _TEN_THOUSAND.search(str(header)):
+        if col.scale != 10_000:  # a column whose contract is 万元 needs no warning
             sink.report.add(
                 "unit_converted",
                 "warning",
                 f"header says 万元: values multiplied by 10,000 into yuan ({col.name})",
-                sheet=raw.sheet,
+                sheet=sink.sheet,
                 column=header,
             )
-        if col.name == "id_number":
-            _check_ids_kept_as_text(raw.data[header], header, sink)
-    _check_keys(out, layer, sink)
-    _check_layer_rules(out, layer, sink)
-    return out, mapping
+        return 10_000.0
+    if _YUAN.search(str(header)):
+        return 1.0
+    return col.scale
 
 
 def _report_mapping(mapping: ColumnMapping, layer: LayerSchema, raw: RawTable, report: Report) -> None:
@@ -136,6 +150,7 @@ def _check_keys(out: pd.DataFrame, layer: LayerSchema, sink: RowProblems) -> Non
 
 
 _TEN_THOUSAND = re.compile(r"[\(（\[【]\s*万\s*元")  # 计划投资（万元）
+_YUAN = re.compile(r"[\(（\[【]\s*元")  # 资金（元）
 _SCIENTIFIC = re.compile(r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$")
 
 

@@ -17,7 +17,8 @@ import pandas as pd
 from geodata.store import Frame, Prefix, Store, open_store
 
 _CODE = re.compile(r"^\d{6}$")
-BY_CODE = ("villages", "households", "water_tests", "projects", "teams", "inspections")
+BY_CODE = ("villages", "households", "water_tests", "projects", "teams", "inspections", "tasks")
+BY_HOUSEHOLD = ("housing", "household_measures")  # joined to their village through the household
 BY_BBOX = ("roads", "facilities", "hazards")
 
 
@@ -52,12 +53,15 @@ class CountyReader:
         for name in BY_BBOX:
             if store.has(name):
                 layers[name] = store.read(name, bbox=bbox)  # type: ignore[arg-type]
-        if store.has("housing"):
-            housing = pd.DataFrame(store.read("housing"))
-            if len(self.counties()) > 1:  # the only county also counts the cases whose household is not registered
+        several = len(self.counties()) > 1
+        for name in BY_HOUSEHOLD:
+            if not store.has(name):
+                continue
+            frame = pd.DataFrame(store.read(name))
+            if several:  # the only county also counts the rows whose household is not registered
                 ids = set(self.households(county)["household_id"])
-                housing = housing[housing["household_id"].isin(ids)].reset_index(drop=True)
-            layers["housing"] = housing
+                frame = frame[frame["household_id"].isin(ids)].reset_index(drop=True)
+            layers[name] = frame
         return layers
 
     def _by_code(self, layer: str, county: str) -> Frame:
