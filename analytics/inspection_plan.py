@@ -164,7 +164,9 @@ def plan_inspection(
         budget_s=round(hours * 3600),
         return_to_start=back,
         forced=table["forced"].to_numpy(),
+        weight=table["weight"].to_numpy(),
         time_limit_s=cfg.time_limit_s,
+        patience_s=cfg.patience_s,
         executor=executor,
     )
     day0 = dt.datetime.combine(date, dt.time.fromisoformat(cfg.day_start))

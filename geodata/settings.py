@@ -404,7 +404,12 @@ class RouteSettings:
         "township government facility is the default start.",
     )
     time_limit_s: float = _doc(
-        1.0, "OR-Tools guided local search time limit (s); ~0.2 s is already within 0.3 % at 30 stops."
+        1.0, "Longest the OR-Tools guided local search of a plan may run (s); most plans stop earlier (patience_s)."
+    )
+    patience_s: float = _doc(
+        0.05,
+        "The route search stops once it has found nothing better for this long (s), before time_limit_s. "
+        "bench/bench_route.py measures plan time and the gap to LKH-3 against it.",
     )
     unreachable_kmh: float = _doc(
         2.0, "Speed charged between places the road graph does not connect (straight line): effectively 'do not go'."
