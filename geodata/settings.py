@@ -411,6 +411,11 @@ class RouteSettings:
         "The route search stops once it has found nothing better for this long (s), before time_limit_s. "
         "bench/bench_route.py measures plan time and the gap to LKH-3 against it.",
     )
+    overnight_rounds: int = _doc(
+        2,
+        "Overnight trips (--overnight): how many times the nights' township seats are chosen again from the days "
+        "just routed and the days routed again from and to them; the best round is kept.",
+    )
     unreachable_kmh: float = _doc(
         2.0, "Speed charged between places the road graph does not connect (straight line): effectively 'do not go'."
     )
