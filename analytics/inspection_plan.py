@@ -191,6 +191,7 @@ def plan_inspection(
         "weight": table["weight"].to_numpy(),
         "time_limit_s": cfg.time_limit_s,
         "patience_s": cfg.patience_s,
+        "polish_min_stops": cfg.polish_min_stops,
         "executor": executor,
     }
     service = np.rint(table["service_min"].to_numpy() * 60).astype(int)

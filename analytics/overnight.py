@@ -46,6 +46,7 @@ def solve_overnight(
     rounds: int,
     time_limit_s: float,
     patience_s: float,
+    polish_min_stops: int = 12,
     executor: Executor | None = None,
 ) -> RouteSolution:
     """Route ``days`` days whose nights are spent at ``seats`` (matrix rows after the stops); see the module."""
@@ -55,6 +56,7 @@ def solve_overnight(
         "weight": weight,
         "time_limit_s": time_limit_s,
         "patience_s": patience_s,
+        "polish_min_stops": polish_min_stops,
         "executor": executor,
     }
     if days < 2 or not seats:  # a single day has no night

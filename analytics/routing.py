@@ -140,6 +140,7 @@ def solve_routes(
     weight: np.ndarray | None = None,
     time_limit_s: float = 1.0,
     patience_s: float | None = None,
+    polish_min_stops: int = 12,
     starts: list[int] | None = None,
     ends: list[int | None] | None = None,
     executor: Executor | None = None,
@@ -149,8 +150,9 @@ def solve_routes(
     Priorities, in order: every ``forced`` stop (a team due this cycle) that fits is kept,
     then the stops kept carry as much ``weight`` (risk; None = every stop 1, i.e. as many
     stops as fit) as possible, then the days drive as little as possible (see
-    :func:`stop_penalties` and :mod:`analytics.route_repair`). The search stops after
-    ``time_limit_s``, or earlier when it has not improved for ``patience_s``.
+    :func:`stop_penalties` and :mod:`analytics.route_search`). The search stops after
+    ``time_limit_s``, or earlier when it has not improved for ``patience_s``; days of
+    ``polish_min_stops`` stops or more are searched again from a second start.
 
     Day ``d`` leaves ``starts[d]`` and ends at ``ends[d]`` (matrix rows; None = at its last
     stop); by default every day leaves row 0 and returns there (or not, ``return_to_start``).
@@ -172,7 +174,7 @@ def solve_routes(
         penalty=stop_penalties(forced, weight, days * int(budget_s)),
         forced=forced,
     )
-    limits = (float(time_limit_s), float(patience_s) if patience_s else float(time_limit_s))
+    limits = (float(time_limit_s), float(patience_s) if patience_s else float(time_limit_s), int(polish_min_stops))
     call = (plan_days, problem, *limits)
     orders = executor.submit(*call).result() if executor is not None else plan_days(problem, *limits)
     routes = [_day_route(matrix, problem, d, order) for d, order in enumerate(orders)]

@@ -76,7 +76,8 @@ def main() -> None:
             f"{n:>5} {max(col['or']):>7.2%} {statistics.mean(col['or']):>8.2%} {statistics.median(col['or_s']):>6.3f} "
             f"{statistics.mean(col['nn']):>8.2%} {vroom}"
         )
-    _due(records, context, settings, args.draws)
+    if args.draws:
+        _due(records, context, settings, args.draws)
 
 
 def _plan_gap(plan: dict, context, settings) -> float:  # type: ignore[no-untyped-def]

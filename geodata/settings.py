@@ -411,6 +411,12 @@ class RouteSettings:
         "The route search stops once it has found nothing better for this long (s), before time_limit_s. "
         "bench/bench_route.py measures plan time and the gap to LKH-3 against it.",
     )
+    polish_min_stops: int = _doc(
+        12,
+        "A day of at least this many stops has its order searched again from a second start (Christofides), "
+        "with the same patience; the shorter order is kept. One-day plans of about 8 stops are already at the "
+        "best known tour; long days and tours gain (bench/bench_route.py).",
+    )
     overnight_rounds: int = _doc(
         2,
         "Overnight trips (--overnight): how many times the nights' township seats are chosen again from the days "
