@@ -21,8 +21,9 @@ from layers.checklist import warning_text
 from layers.geometry import browser_polygons
 from layers.route_export import plan_gpx, plan_html, plan_json
 from layers.route_kml import plan_kml, plan_kmz
+from layers.route_sheet import route_sheet_pdf
 
-WRITERS = {".gpx": "gpx", ".html": "html", ".htm": "html", ".json": "json", ".kml": "kml", ".kmz": "kmz"}
+WRITERS = {".gpx": "gpx", ".html": "html", ".htm": "html", ".json": "json", ".kml": "kml", ".kmz": "kmz", ".pdf": "pdf"}
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -40,7 +41,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="store_true",
         help="with --days N: every day but the last ends at a township government (乡镇政府), the next starts there",
     )
-    p.add_argument("--out", action="append", default=[], help="write FILE.gpx, .html, .json, .kml or .kmz (repeatable)")
+    p.add_argument(
+        "--out",
+        action="append",
+        default=[],
+        help="write FILE.gpx, .html, .json, .kml, .kmz or .pdf (a route sheet per day); repeatable",
+    )
     p.add_argument("--gpx", help="also write GPX here")
     p.add_argument("--html", help="also write the standalone HTML map and checklist here")
     p.add_argument("--json", help="also write the plan as JSON here")
@@ -116,6 +122,7 @@ def cmd_route(args: argparse.Namespace) -> int:
         "html": lambda p: plan_html(p, args.lang, basemap=settings.map, outlines=outlines),
         "kml": lambda p: plan_kml(p, args.lang),
         "kmz": lambda p: plan_kmz(p, args.lang),
+        "pdf": lambda p: route_sheet_pdf(p, args.lang),
     }
     for kind, path in outputs:
         content = texts[kind](plan)

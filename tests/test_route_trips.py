@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import itertools
 import json
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from analytics import INPUT_LAYERS, prepare_records
@@ -18,6 +20,7 @@ from battlemap_cli.main import main
 from geodata.settings import Settings
 from geodata.store import GeoPackageStore
 from layers.route_kml import plan_kml, plan_kmz
+from layers.route_sheet import route_sheet_pdf
 from tests.conftest import copy_store
 from tests.test_route_outputs import EVIL, hand_plan
 
@@ -96,9 +99,10 @@ def test_kml_has_a_placemark_per_stop_and_a_line_per_day_with_text_escaped() -> 
 def test_route_writes_kml_and_kmz(demo_store_path: Path, tmp_path: Path) -> None:
     store = GeoPackageStore(tmp_path / "copy.gpkg")
     copy_store(GeoPackageStore(demo_store_path), store)
-    kml, kmz, plan_json = tmp_path / "r.kml", tmp_path / "r.kmz", tmp_path / "r.json"
+    kml, kmz, plan_json, sheet = tmp_path / "r.kml", tmp_path / "r.kmz", tmp_path / "r.json", tmp_path / "r.pdf"
     argv = ["--store", str(store.path), "route", "--date", "2026-12-01", "--stops", "10", "--days", "2"]
     argv += ["--overnight", "--seed", "3", "--out", str(kml), "--out", str(kmz), "--json", str(plan_json)]
+    argv += ["--out", str(sheet)]
     assert main(argv) == 0
     plan = json.loads(plan_json.read_text("utf-8"))
     root = ET.parse(kml).getroot()
@@ -109,3 +113,23 @@ def test_route_writes_kml_and_kmz(demo_store_path: Path, tmp_path: Path) -> None
         assert z.namelist() == ["doc.kml"]
         assert z.read("doc.kml").decode("utf-8") == kml.read_text("utf-8")
     assert plan_kmz(hand_plan())[:2] == b"PK"
+    pages = pypdf.PdfReader(sheet).pages
+    assert len(pages) >= sum(1 for d in plan["day_summary"] if d["stops"])
+    text = flat("".join(p.extract_text() for p in pages))
+    assert all(s["village"] in text for s in plan["stops"])
+    night = plan["day_summary"][0]["end_place"]["name"]
+    assert night in text  # day 1 ends at its township seat
+
+
+def test_route_sheet_lists_each_days_stops_masked_with_room_for_notes() -> None:
+    plan = hand_plan()
+    reader = pypdf.PdfReader(io.BytesIO(route_sheet_pdf(plan, "zh")))
+    assert len(reader.pages) == 1
+    text = flat(reader.pages[0].extract_text())
+    assert "第1天" in text and "09:00–09:30" in text and "T1" in text and "H1李*" in text
+    assert "备注" in text and flat(EVIL) in text  # drawn as text, never interpreted
+
+
+def flat(text: str) -> str:
+    """Extracted PDF text without the spaces, line breaks and NULs pypdf puts between CJK glyphs."""
+    return "".join(c for c in text if c not in " \n\x00")
