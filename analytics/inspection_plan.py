@@ -22,9 +22,10 @@ import pandas as pd
 from pyproj import Transformer
 
 from analytics.inspection_draw import Draw, draw_inspection
+from analytics.overnight import solve_overnight
 from analytics.records import Records, inspection_records
 from analytics.roads import RoadGraph, build_road_graph
-from analytics.routing import RouteSolution, solve_routes, travel_matrix
+from analytics.routing import DayRoute, RouteSolution, solve_routes, travel_matrix
 from geodata._errors import InputError
 from geodata.io.crs import county_epsg
 from geodata.io.privacy import mask_name
@@ -41,6 +42,7 @@ class RouteContext:
     graph: RoadGraph
     points: pd.DataFrame  # village_code → lon, lat (where its households are, else inside its polygon)
     start: tuple[float, float, str]
+    seats: pd.DataFrame  # township government seats (乡镇政府) for overnight stays: name, lon, lat
 
     def to_metric(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Metric x/y in the context's Gauss-Krüger zone."""
@@ -63,7 +65,21 @@ def route_context(
     """Everything spatial a plan needs, from the store's layers (EPSG:4490)."""
     epsg = county_epsg(villages)
     graph = build_road_graph(roads.to_crs(epsg), settings) if roads is not None and len(roads) else RoadGraph.empty()
-    return RouteContext(epsg, graph, _visit_points(villages, records), _default_start(villages, facilities, settings))
+    start = _default_start(villages, facilities, settings)
+    return RouteContext(epsg, graph, _visit_points(villages, records), start, township_seats(facilities))
+
+
+def township_seats(facilities: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """The township government facilities (kind ``township_gov``) as name, lon, lat; empty without any."""
+    if facilities is None or not len(facilities) or "kind" not in facilities:
+        return pd.DataFrame(
+            {"name": pd.Series(dtype=str), "lon": pd.Series(dtype=float), "lat": pd.Series(dtype=float)}
+        )
+    gov = facilities[(facilities["kind"] == "township_gov") & facilities.geometry.notna()]
+    names = gov["name"].astype(str) if "name" in gov else pd.Series("", index=gov.index)
+    return pd.DataFrame(
+        {"name": names.to_numpy(), "lon": gov.geometry.x.to_numpy(), "lat": gov.geometry.y.to_numpy()}
+    ).reset_index(drop=True)
 
 
 def _visit_points(villages: gpd.GeoDataFrame, records: Records) -> pd.DataFrame:
@@ -128,17 +144,21 @@ def plan_inspection(
     seed: int | None = None,
     hours: float | None = None,
     return_to_start: bool | None = None,
+    overnight: bool = False,
     settings: Settings | None = None,
     executor: Executor | None = None,
 ) -> dict[str, Any]:
     """Draw and route an inspection starting on ``date``; the plan as a JSON-ready dict.
 
     ``executor`` runs the route search (see :func:`analytics.routing.solve_routes`).
+    ``overnight``: every day but the last ends at a township government seat and the
+    next starts there (:mod:`analytics.overnight`); refused when the store has no seats.
 
-    Keys: ``date``, ``seed``, ``days``, ``hours``, ``return_to_start``, ``start``
-    (lon, lat, name), ``stops`` (visiting order, with day, arrival and departure clock
+    Keys: ``date``, ``seed``, ``days``, ``hours``, ``return_to_start``, ``overnight``,
+    ``start`` (lon, lat, name), ``stops`` (visiting order, with day, arrival and departure clock
     times, teams and households to check), ``unfitted`` (drawn but not fitting the
-    days), ``day_summary``, ``paths`` (one lon/lat polyline per day along the roads),
+    days), ``day_summary`` (with each day's ``start_place`` and ``end_place``: name,
+    lon, lat), ``paths`` (one lon/lat polyline per day along the roads),
     ``draw`` (candidates, excluded, due) and ``warnings`` (``{"code": ..., **numbers}``).
     """
     settings = settings or records.settings
@@ -147,6 +167,12 @@ def plan_inspection(
     hours = cfg.day_hours if hours is None else hours
     back = cfg.return_to_start if return_to_start is None else return_to_start
     _check_request(stops, days, hours, settings)
+    if overnight and not len(context.seats):
+        msg = (
+            "--overnight needs township government seats (乡镇政府): the store's facilities layer has no "
+            "feature of kind 'township_gov'; import facilities or plan without --overnight"
+        )
+        raise InputError(msg)
     places = pd.DataFrame(
         context.to_metric(context.points["lon"].to_numpy(), context.points["lat"].to_numpy()),
         index=context.points.index,
@@ -155,29 +181,41 @@ def plan_inspection(
     draw = draw_inspection(records, date=date, stops=stops, seed=seed, settings=settings, places=places)
     table = _stop_table(records, context, draw, settings)
     s_lon, s_lat, s_name = (*start, "") if start is not None else context.start  # "" = no named place
-    xy = context.to_metric(np.r_[s_lon, table["lon"].to_numpy()], np.r_[s_lat, table["lat"].to_numpy()])
-    matrix = travel_matrix(context.graph, xy, settings)
-    solution = solve_routes(
-        matrix,
-        np.rint(table["service_min"].to_numpy() * 60).astype(int),
-        days=days,
-        budget_s=round(hours * 3600),
-        return_to_start=back,
-        forced=table["forced"].to_numpy(),
-        time_limit_s=cfg.time_limit_s,
-        executor=executor,
-    )
+    seats = context.seats if overnight and days > 1 else context.seats.iloc[:0]
+    lon = np.r_[s_lon, table["lon"].to_numpy(), seats["lon"].to_numpy()]
+    lat = np.r_[s_lat, table["lat"].to_numpy(), seats["lat"].to_numpy()]
+    matrix = travel_matrix(context.graph, context.to_metric(lon, lat), settings)
+    route = {
+        "budget_s": round(hours * 3600),
+        "forced": table["forced"].to_numpy(),
+        "weight": table["weight"].to_numpy(),
+        "time_limit_s": cfg.time_limit_s,
+        "patience_s": cfg.patience_s,
+        "polish_min_stops": cfg.polish_min_stops,
+        "executor": executor,
+    }
+    service = np.rint(table["service_min"].to_numpy() * 60).astype(int)
+    if len(seats):
+        rows = list(range(len(table) + 1, len(table) + 1 + len(seats)))
+        solution = solve_overnight(
+            matrix, service, rows, days=days, return_to_start=back, rounds=cfg.overnight_rounds, **route
+        )
+    else:
+        solution = solve_routes(matrix, service, days=days, return_to_start=back, **route)
     day0 = dt.datetime.combine(date, dt.time.fromisoformat(cfg.day_start))
+    start_place = {"name": s_name, "lon": round(float(s_lon), 6), "lat": round(float(s_lat), 6)}
+    place = _place_names(start_place, table, seats)
     return {
         "date": date.isoformat(),
         "seed": seed,
         "days": days,
         "hours": hours,
         "return_to_start": back,
-        "start": {"lon": round(float(s_lon), 6), "lat": round(float(s_lat), 6), "name": s_name},
+        "overnight": bool(len(seats)),
+        "start": {"lon": start_place["lon"], "lat": start_place["lat"], "name": s_name},
         "stops": _ordered(table, solution, day0),
         "unfitted": [_stop_record(table.iloc[i]) for i in solution.unfitted],
-        "day_summary": _summary(solution, day0),
+        "day_summary": _summary(solution, day0, place),
         "paths": _paths(solution, context),
         "draw": {"candidates": draw.candidates, "excluded": draw.excluded, "due_this_cycle": draw.due_this_cycle},
         "warnings": draw.warnings + _unfitted_warning(solution),
@@ -282,7 +320,21 @@ def _ordered(table: pd.DataFrame, solution: RouteSolution, day0: dt.datetime) ->
     return out
 
 
-def _summary(solution: RouteSolution, day0: dt.datetime) -> list[dict[str, Any]]:
+def _place_names(start: dict[str, Any], table: pd.DataFrame, seats: pd.DataFrame) -> list[dict[str, Any]]:
+    """Name, lon and lat of every matrix row: the start, the stops (their village), the seats."""
+    stops = [{"name": r["name"], "lon": r["lon"], "lat": r["lat"]} for _, r in table.iterrows()]
+    govs = [{"name": r["name"], "lon": r["lon"], "lat": r["lat"]} for _, r in seats.iterrows()]
+    return [start] + [{**p, "lon": round(float(p["lon"]), 6), "lat": round(float(p["lat"]), 6)} for p in stops + govs]
+
+
+def _end_row(day: DayRoute) -> int:
+    """The matrix row a day ends at: its end place, else its last stop (else where it started)."""
+    if day.end is not None:
+        return day.end
+    return day.stops[-1] + 1 if day.stops else day.start
+
+
+def _summary(solution: RouteSolution, day0: dt.datetime, place: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "day": d.day + 1,
@@ -293,6 +345,8 @@ def _summary(solution: RouteSolution, day0: dt.datetime) -> list[dict[str, Any]]
             "total_h": round(d.end_s / 3600, 2),
             "leave": _clock(day0, d.day, 0),
             "end": _clock(day0, d.day, d.end_s),
+            "start_place": place[d.start],
+            "end_place": place[_end_row(d)],
         }
         for d in solution.days
     ]
@@ -302,8 +356,7 @@ def _paths(solution: RouteSolution, context: RouteContext) -> list[list[list[flo
     """Each day's route as lon/lat pairs following the roads."""
     out = []
     for d in solution.days:
-        places = [0, *[s + 1 for s in d.stops]] + ([0] if solution.return_to_start and d.stops else [])
-        parts = [solution.matrix.path(a, b) for a, b in itertools.pairwise(places)]
+        parts = [solution.matrix.path(a, b) for a, b in itertools.pairwise(d.places())]
         if not parts:
             out.append([])
             continue

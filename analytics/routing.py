@@ -5,28 +5,27 @@ one multi-source ``scipy.sparse.csgraph.dijkstra`` call; each place joins the gr
 its nearest node on foot (``settings.roads.offroad_kmh``). Places the roads do not
 connect are charged a straight line at ``settings.route.unreachable_kmh``.
 
-Each day is one OR-Tools vehicle leaving the start; a time dimension (travel plus the
-service time of each stop) is capped at the day's budget, so no day ever runs over.
-Every stop is optional with a large penalty (larger for stops that must be seen this
-cycle): stops that do not fit are dropped by the solver and listed, never lost silently.
-Guided local search runs for ``settings.route.time_limit_s``.
+Each day is one OR-Tools vehicle from its start to its end place; a time dimension
+(travel plus the service time of each stop) is capped at the day's budget, so no day
+ever runs over. Every stop is optional: due stops first, then risk weight, then the
+least driving (:func:`stop_penalties`, :mod:`analytics.route_search`); stops that do not
+fit are listed, never lost silently. The search ends at ``settings.route.time_limit_s``
+or once it has not improved for ``settings.route.patience_s``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from scipy.sparse.csgraph import dijkstra
 
 from analytics.roads import RoadGraph
+from analytics.route_search import DayProblem, plan_days
 from geodata.settings import Settings
-
-PENALTY = 1_000_000  # seconds-equivalent cost of leaving out one stop; far above any day's travel
-FORCED_PENALTY = 10 * PENALTY
 
 
 @dataclass(frozen=True)
@@ -88,15 +87,26 @@ def travel_matrix(graph: RoadGraph, xy: np.ndarray, settings: Settings) -> Trave
 
 @dataclass(frozen=True)
 class DayRoute:
-    """One day: the stops in visiting order (indices into the stop list) with times in seconds from leaving."""
+    """One day: the stops in visiting order (indices into the stop list) with times in seconds from leaving.
+
+    ``start`` and ``end`` are matrix rows (0 = the plan's start; rows after the stops are
+    extra places such as overnight seats); ``end`` is None when the day ends at its last stop.
+    """
 
     day: int
     stops: list[int]
     arrive_s: list[int]
     depart_s: list[int]
-    end_s: int  # back at the start, or leaving the last stop
+    end_s: int  # at the day's end place, or leaving the last stop
     travel_s: int
     metres: float
+    start: int = 0
+    end: int | None = 0
+
+    def places(self) -> list[int]:
+        """Matrix rows visited in order: the start, the stops, the end place (if any and if the day goes out)."""
+        tail = [self.end] if self.end is not None and (self.stops or self.end != self.start) else []
+        return [self.start, *[s + 1 for s in self.stops], *tail]
 
 
 @dataclass(frozen=True)
@@ -127,83 +137,78 @@ def solve_routes(
     budget_s: int,
     return_to_start: bool = True,
     forced: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
     time_limit_s: float = 1.0,
+    patience_s: float | None = None,
+    polish_min_stops: int = 12,
+    starts: list[int] | None = None,
+    ends: list[int | None] | None = None,
     executor: Executor | None = None,
 ) -> RouteSolution:
-    """Order the stops (matrix rows 1…n) into ``days`` routes from row 0, each within ``budget_s``.
+    """Order the stops (matrix rows 1…n) into ``days`` routes, each within ``budget_s``.
 
-    ``service_s`` holds each stop's time on site; ``forced`` marks stops whose omission
-    costs ten times more (teams due this cycle). Stops that cannot fit are returned in
+    Priorities, in order: every ``forced`` stop (a team due this cycle) that fits is kept,
+    then the stops kept carry as much ``weight`` (risk; None = every stop 1, i.e. as many
+    stops as fit) as possible, then the days drive as little as possible (see
+    :func:`stop_penalties` and :mod:`analytics.route_search`). The search stops after
+    ``time_limit_s``, or earlier when it has not improved for ``patience_s``; days of
+    ``polish_min_stops`` stops or more are searched again from a second start.
+
+    Day ``d`` leaves ``starts[d]`` and ends at ``ends[d]`` (matrix rows; None = at its last
+    stop); by default every day leaves row 0 and returns there (or not, ``return_to_start``).
+    ``service_s`` holds each stop's time on site. Stops that cannot fit are returned in
     ``unfitted``. OR-Tools holds Python's interpreter lock for the whole search, so a
     server passes an ``executor`` (a process pool) to keep its other threads answering.
     """
     n = len(service_s)
-    size = n + 1 if return_to_start else n + 2  # an extra free end node when the day need not return
-    travel = np.zeros((size, size), dtype=np.int64)
-    travel[: n + 1, : n + 1] = matrix.seconds
-    service = np.r_[0, np.asarray(service_s, np.int64), np.zeros(size - n - 1, np.int64)]
+    starts = [0] * days if starts is None else list(starts)
+    ends = [0 if return_to_start else None] * days if ends is None else list(ends)
     forced = np.zeros(n, bool) if forced is None else np.asarray(forced, bool)
-    args = (travel, service, days, int(budget_s), 0 if return_to_start else n + 1, forced, time_limit_s)
-    found = executor.submit(search_routes, *args).result() if executor is not None else search_routes(*args)
-    if found is None:  # no stop fits at all (OR-Tools found nothing feasible)
-        empty = [DayRoute(d, [], [], [], 0, 0, 0.0) for d in range(days)]
-        return RouteSolution(empty, list(range(n)), matrix, return_to_start)
-    routes = []
-    for day, (stops, arrive, depart, end_s) in enumerate(found):
-        places = [0, *[s + 1 for s in stops]] + ([0] if return_to_start and stops else [])
-        travel_s = sum(int(matrix.seconds[a, b]) for a, b in itertools.pairwise(places))
-        routes.append(DayRoute(day, stops, arrive, depart, end_s, travel_s, matrix.legs_metres(places)))
+    weight = np.ones(n) if weight is None else np.asarray(weight, float)
+    problem = DayProblem(
+        travel=np.asarray(matrix.seconds, np.int64),
+        service=np.asarray(service_s, np.int64),
+        starts=starts,
+        ends=ends,
+        budget_s=int(budget_s),
+        penalty=stop_penalties(forced, weight, days * int(budget_s)),
+        forced=forced,
+    )
+    limits = (float(time_limit_s), float(patience_s) if patience_s else float(time_limit_s), int(polish_min_stops))
+    call = (plan_days, problem, *limits)
+    orders = executor.submit(*call).result() if executor is not None else plan_days(problem, *limits)
+    routes = [_day_route(matrix, problem, d, order) for d, order in enumerate(orders)]
     visited = {s for r in routes for s in r.stops}
     return RouteSolution(routes, [s for s in range(n) if s not in visited], matrix, return_to_start)
 
 
-DayFound = tuple[list[int], list[int], list[int], int]
+def stop_penalties(forced: np.ndarray, weight: np.ndarray, travel_bound_s: int) -> np.ndarray:
+    """The cost of leaving each stop out, so that the search ranks due stops, then weight, then driving.
 
-
-def search_routes(  # noqa: PLR0917 - positional, to be submitted to an executor as it is
-    travel: np.ndarray,
-    service: np.ndarray,
-    days: int,
-    budget_s: int,
-    end: int,
-    forced: np.ndarray,
-    time_limit_s: float,
-) -> list[DayFound] | None:
-    """The OR-Tools search: per day the stops in order, their arrival and departure seconds and the day's end.
-
-    Plain arrays in and out, so it can run in another process. ``travel`` is the square
-    matrix of seconds between node 0 (start), the stops and (when ``end`` is not 0) a free
-    end node; ``service`` the seconds spent at each node. None when no stop fits.
+    One thousandth of weight is worth more than all the driving a plan can hold
+    (``travel_bound_s``), and a due stop more than every other stop together: a plan that
+    keeps more due stops always costs less, then one that keeps more weight.
     """
-    size, n = len(travel), len(forced)
-    manager = pywrapcp.RoutingIndexManager(size, days, [0] * days, [end] * days)
-    model = pywrapcp.RoutingModel(manager)
-    arc = model.RegisterTransitMatrix(travel.tolist())
-    model.SetArcCostEvaluatorOfAllVehicles(arc)
-    time_cb = model.RegisterTransitMatrix((travel + service[:, None]).tolist())  # service at the node left
-    model.AddDimension(time_cb, 0, budget_s, True, "time")
-    dim = model.GetDimensionOrDie("time")
-    for stop in range(n):
-        model.AddDisjunction([manager.NodeToIndex(stop + 1)], FORCED_PENALTY if forced[stop] else PENALTY)
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
-    solution = model.SolveWithParameters(params)
-    if solution is None:
-        return None
-    found = []
-    for day in range(days):
-        index = model.Start(day)
-        stops, arrive, depart = [], [], []
-        while not model.IsEnd(index := solution.Value(model.NextVar(index))):
-            node = manager.IndexToNode(index)
-            t = solution.Value(dim.CumulVar(index))
-            stops.append(node - 1)
-            arrive.append(t)
-            depart.append(t + int(service[node]))
-        found.append((stops, arrive, depart, int(solution.Value(dim.CumulVar(index))) if stops else 0))
-    return found
+    unit = int(travel_bound_s) + 1
+    milli = np.maximum(np.rint(np.asarray(weight, float) * 1000), 1).astype(np.int64) * unit
+    due_bonus = int(milli[~forced].sum()) + unit
+    return np.where(forced, milli + due_bonus, milli).astype(np.int64)
+
+
+def _day_route(matrix: TravelMatrix, problem: DayProblem, day: int, order: list[int]) -> DayRoute:
+    """A day's times from its order: travel plus time on site, leaving its start at 0."""
+    here, t, arrive, depart = problem.starts[day], 0, [], []
+    for s in order:
+        t += int(problem.travel[here, s + 1])
+        arrive.append(t)
+        t += int(problem.service[s])
+        depart.append(t)
+        here = s + 1
+    route = DayRoute(day, list(order), arrive, depart, 0, 0, 0.0, problem.starts[day], problem.ends[day])
+    places = route.places()
+    travel_s = sum(int(problem.travel[a, b]) for a, b in itertools.pairwise(places))
+    end_s = travel_s + int(problem.service[order].sum())
+    return dataclasses.replace(route, end_s=end_s, travel_s=travel_s, metres=matrix.legs_metres(places))
 
 
 def nearest_neighbour(matrix: TravelMatrix, *, return_to_start: bool = True) -> tuple[list[int], int]:

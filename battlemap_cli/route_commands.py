@@ -20,8 +20,10 @@ from geodata.store import open_store, os_user
 from layers.checklist import warning_text
 from layers.geometry import browser_polygons
 from layers.route_export import plan_gpx, plan_html, plan_json
+from layers.route_kml import plan_kml, plan_kmz
+from layers.route_sheet import route_sheet_pdf
 
-WRITERS = {".gpx": "gpx", ".html": "html", ".htm": "html", ".json": "json"}
+WRITERS = {".gpx": "gpx", ".html": "html", ".htm": "html", ".json": "json", ".kml": "kml", ".kmz": "kmz", ".pdf": "pdf"}
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -34,7 +36,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--start", default=None, help="start as LON,LAT (default: the county seat)")
     p.add_argument("--seed", type=int, default=None, help="reproducible draw (default: unpredictable OS randomness)")
     p.add_argument("--no-return", action="store_true", help="the day ends at the last stop")
-    p.add_argument("--out", action="append", default=[], help="write FILE.gpx, FILE.html or FILE.json (repeatable)")
+    p.add_argument(
+        "--overnight",
+        action="store_true",
+        help="with --days N: every day but the last ends at a township government (乡镇政府), the next starts there",
+    )
+    p.add_argument(
+        "--out",
+        action="append",
+        default=[],
+        help="write FILE.gpx, .html, .json, .kml, .kmz or .pdf (a route sheet per day); repeatable",
+    )
     p.add_argument("--gpx", help="also write GPX here")
     p.add_argument("--html", help="also write the standalone HTML map and checklist here")
     p.add_argument("--json", help="also write the plan as JSON here")
@@ -95,6 +107,7 @@ def cmd_route(args: argparse.Namespace) -> int:
             seed=args.seed,
             hours=args.hours,
             return_to_start=False if args.no_return else None,
+            overnight=args.overnight,
             settings=settings,
         )
         _step(bar, "routed")
@@ -107,9 +120,16 @@ def cmd_route(args: argparse.Namespace) -> int:
         "gpx": lambda p: plan_gpx(p, args.lang),
         "json": plan_json,
         "html": lambda p: plan_html(p, args.lang, basemap=settings.map, outlines=outlines),
+        "kml": lambda p: plan_kml(p, args.lang),
+        "kmz": lambda p: plan_kmz(p, args.lang),
+        "pdf": lambda p: route_sheet_pdf(p, args.lang),
     }
     for kind, path in outputs:
-        path.write_text(texts[kind](plan), encoding="utf-8")
+        content = texts[kind](plan)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
         plans.audit(who=owner, action=f"route:export:{kind}", target=plan_id, detail={"file": str(path)})
     _print_plan(plan)
     for kind, path in outputs:
@@ -130,6 +150,7 @@ def _print_plan(plan: dict) -> None:
         print(
             f"day {day['day']} ({day['date']}): {day['stops']} stops, {day['distance_km']} km, "
             f"{day['travel_h']} h driving, back/ends {day['end'][-5:]}"
+            + (f", night at {day['end_place']['name']}" if plan.get("overnight") and day["day"] < plan["days"] else "")
         )
         for s in (s for s in plan["stops"] if s["day"] == day["day"]):
             teams = ",".join(t["team_id"] for t in s["teams"]) or "-"

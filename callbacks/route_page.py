@@ -40,6 +40,7 @@ from geodata.text_limits import check_length, text_limit
 from layers.checklist import day_lines, reasons_text, stop_sections, stop_title, warning_text
 from layers.i18n import lang_of, t
 from layers.route_export import plan_gpx, plan_html, plan_json, plan_map
+from layers.route_kml import plan_kml
 
 PATH = "/route"
 MAP_PATH = "/route/map/"  # + plan id: the map page (access: callbacks.access.SUBPAGES)
@@ -56,6 +57,7 @@ class Ids(StrEnum):
     START = "route-start"
     SEED = "route-seed"
     RETURN = "route-return"
+    OVERNIGHT = "route-overnight"
     PLAN = "route-plan"
     MINE = "route-mine"
     PLAN_ID = "route-plan-id"
@@ -69,6 +71,7 @@ class Ids(StrEnum):
     GPX = "route-gpx"
     HTML = "route-html"
     JSON = "route-json"
+    KML = "route-kml"
     PRINT = "route-print"
     DOWNLOAD = "route-download"
     FINDING_STOP = "finding-stop"
@@ -122,6 +125,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                 options=[{"label": t("plan_return", lang), "value": "return"}],
                 value=["return"] if cfg.return_to_start else [],
             ),
+            _overnight_box(data, lang),
             html.Button(t("plan_button", lang), id=Ids.PLAN, className="btn btn-primary", n_clicks=0),
             html.Div(id=Ids.MESSAGE, className="route-message"),
             field("plan_id", dcc.Dropdown(id=Ids.MINE, options=_plan_options(mine), placeholder="—", clearable=False)),
@@ -135,6 +139,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                 ("download_gpx", Ids.GPX),
                 ("download_html", Ids.HTML),
                 ("download_json", Ids.JSON),
+                ("download_kml", Ids.KML),
                 ("print", Ids.PRINT),
             )
         ],
@@ -175,6 +180,18 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
     )
 
 
+def _overnight_box(data: StoreData, lang: str) -> html.Div:
+    """The overnight checkbox; disabled, with the reason shown, when the store has no township seats."""
+    unavailable = not len(_context(data).seats)
+    box = dcc.Checklist(
+        id=Ids.OVERNIGHT,
+        options=[{"label": t("plan_overnight", lang), "value": "overnight", "disabled": unavailable}],
+        value=[],
+    )
+    note = html.Div(t("plan_overnight_unavailable", lang), className="route-message", id="route-overnight-note")
+    return html.Div([box, note] if unavailable else [box])
+
+
 def _plan_options(plans: Any) -> list[dict[str, str]]:
     return [{"label": f"{r.date} · {r.stops} · {r.plan_id}", "value": r.plan_id} for r in plans.itertuples()]
 
@@ -208,6 +225,7 @@ def make_plan(
     start: str | None,
     seed: int | None,
     back: bool,
+    overnight: bool = False,
     executor: Executor | None = None,
 ) -> dict[str, Any]:
     """Draw and route a plan on the store's data (the spatial context cached per store version).
@@ -226,6 +244,7 @@ def make_plan(
         seed=seed,
         start=parse_lonlat(start) if start else None,
         return_to_start=back,
+        overnight=overnight,
         settings=settings,
         executor=executor,
     )
@@ -353,6 +372,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         State(Ids.START, "value"),
         State(Ids.SEED, "value"),
         State(Ids.RETURN, "value"),
+        State(Ids.OVERNIGHT, "value"),
         State(Ids.LANG, "data"),
         prevent_initial_call=True,
         running=[(Output(Ids.PLAN, "disabled"), True, False)],
@@ -366,6 +386,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         start: str | None,
         seed: Any,
         back: list[str] | None,
+        overnight: list[str] | None,
         lang: str,
     ) -> tuple[Any, ...]:
         try:
@@ -379,6 +400,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
                 start=(start or "").strip() or None,
                 seed=None if seed in (None, "") else int(seed),
                 back="return" in (back or []),
+                overnight="overnight" in (overnight or []),
                 executor=solvers.executor(),
             )
         except TextTooLong as exc:
@@ -403,7 +425,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         Output(Ids.STOPS_TABLE, "children"),
         Output(Ids.CHECKLIST, "children"),
         Output(Ids.FINDING_STOP, "options"),
-        *[Output(b, "disabled") for b in (Ids.GPX, Ids.HTML, Ids.JSON, Ids.PRINT)],
+        *[Output(b, "disabled") for b in (Ids.GPX, Ids.HTML, Ids.JSON, Ids.KML, Ids.PRINT)],
         Input(Ids.PLAN_ID, "data"),
         State(Ids.LANG, "data"),
         prevent_initial_call=True,
@@ -414,8 +436,8 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         try:  # an audited view; another inspector's plan is refused (and the refusal audited)
             plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin())
         except PlanAccessError as exc:
-            return None, str(exc), [], [], [], True, True, True, True
-        return (*plan_view(data, plan, lang), False, False, False, False)
+            return None, str(exc), [], [], [], True, True, True, True, True
+        return (*plan_view(data, plan, lang), False, False, False, False, False)
 
     app.clientside_callback(
         "function(n) { if (n) { window.print(); } return window.dash_clientside.no_update; }",
@@ -434,19 +456,22 @@ def _date(text: str | None) -> dt.date:
 
 
 def _register_downloads(app: dash.Dash, data: StoreData) -> None:
-    """GPX, HTML and JSON of the shown plan, each fetched through the owner check and audited."""
+    """GPX, HTML, JSON and KML of the shown plan, each fetched through the owner check and audited."""
 
     @app.callback(
         Output(Ids.DOWNLOAD, "data"),
         Input(Ids.GPX, "n_clicks"),
         Input(Ids.HTML, "n_clicks"),
         Input(Ids.JSON, "n_clicks"),
+        Input(Ids.KML, "n_clicks"),
         State(Ids.PLAN_ID, "data"),
         State(Ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def download(_g: int | None, _h: int | None, _j: int | None, plan_id: str | None, lang: str) -> dict:
-        kind = {Ids.GPX: "gpx", Ids.HTML: "html", Ids.JSON: "json"}.get(dash.ctx.triggered_id)
+    def download(
+        _g: int | None, _h: int | None, _j: int | None, _k: int | None, plan_id: str | None, lang: str
+    ) -> dict:
+        kind = {Ids.GPX: "gpx", Ids.HTML: "html", Ids.JSON: "json", Ids.KML: "kml"}.get(dash.ctx.triggered_id)
         if not plan_id or kind is None:
             raise PreventUpdate
         try:
@@ -457,6 +482,8 @@ def _register_downloads(app: dash.Dash, data: StoreData) -> None:
             text = plan_gpx(plan, lang)
         elif kind == "json":
             text = plan_json(plan)
+        elif kind == "kml":
+            text = plan_kml(plan, lang)
         else:
             text = plan_html(plan, lang, basemap=get_settings().map, outlines=data.shapes("village"))
         return dcc.send_string(text, f"{plan_id}.{kind}")

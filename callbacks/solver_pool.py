@@ -1,9 +1,9 @@
 """Processes that run the route solver for one server process, so that OR-Tools' search does not stall its threads.
 
-OR-Tools holds Python's interpreter lock for its whole search (``[route] time_limit_s``,
-1 s by default). Run in a request thread, it froze every other request of that server
-process meanwhile: in the load test, one plan every few seconds pushed the drill-down's
-slowest percent past a second. Each server process starts its pool on its first plan
+OR-Tools holds Python's interpreter lock for its whole search (until ``[route] patience_s``
+passes without improvement, at most ``time_limit_s``). Run in a request thread, it froze
+every other request of that server process meanwhile: in the load test, one plan every
+few seconds pushed the drill-down's slowest percent past a second. Each server process starts its pool on its first plan
 (after gunicorn has forked it), with the ``spawn`` start method: forking a process that
 runs threads is unsafe.
 """

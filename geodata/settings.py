@@ -404,7 +404,23 @@ class RouteSettings:
         "township government facility is the default start.",
     )
     time_limit_s: float = _doc(
-        1.0, "OR-Tools guided local search time limit (s); ~0.2 s is already within 0.3 % at 30 stops."
+        1.0, "Longest the OR-Tools guided local search of a plan may run (s); most plans stop earlier (patience_s)."
+    )
+    patience_s: float = _doc(
+        0.05,
+        "The route search stops once it has found nothing better for this long (s), before time_limit_s. "
+        "bench/bench_route.py measures plan time and the gap to LKH-3 against it.",
+    )
+    polish_min_stops: int = _doc(
+        12,
+        "A day of at least this many stops has its order searched again from a second start (Christofides), "
+        "with the same patience; the shorter order is kept. One-day plans of about 8 stops are already at the "
+        "best known tour; long days and tours gain (bench/bench_route.py).",
+    )
+    overnight_rounds: int = _doc(
+        2,
+        "Overnight trips (--overnight): how many times the nights' township seats are chosen again from the days "
+        "just routed and the days routed again from and to them; the best round is kept.",
     )
     unreachable_kmh: float = _doc(
         2.0, "Speed charged between places the road graph does not connect (straight line): effectively 'do not go'."

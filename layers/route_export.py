@@ -77,10 +77,16 @@ def plan_gpx(plan: dict[str, Any], lang: str = "zh") -> str:
             continue
         label = t("day_n", lang, n=day)
         route = gpxpy.gpx.GPXRoute(name=f"{label} {summary['date']}")
-        route.points.append(gpxpy.gpx.GPXRoutePoint(start["lat"], start["lon"], name=start_name(plan, lang)))
+        first = summary.get("start_place") or {**start, "name": ""}  # plans stored before day places existed
+        route.points.append(
+            gpxpy.gpx.GPXRoutePoint(first["lat"], first["lon"], name=first["name"] or start_name(plan, lang))
+        )
         route.points.extend(
             gpxpy.gpx.GPXRoutePoint(s["lat"], s["lon"], name=f"{s['number']} {s['village']}") for s in stops
         )
+        night = summary.get("end_place")
+        if plan.get("overnight") and night and day < len(plan["day_summary"]):
+            route.points.append(gpxpy.gpx.GPXRoutePoint(night["lat"], night["lon"], name=night["name"]))
         gpx.routes.append(route)
         segment = gpxpy.gpx.GPXTrackSegment([gpxpy.gpx.GPXTrackPoint(lat, lon) for lon, lat in path])
         track = gpxpy.gpx.GPXTrack(name=f"{label} {summary['distance_km']} km")

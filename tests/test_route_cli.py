@@ -185,7 +185,7 @@ def test_findings_saved_at_once_keep_their_own_ids(store_path: str) -> None:
 
 def test_bad_route_requests_are_refused(store_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = ["--store", str(store_path), "route", "--date", "2026-12-01"]
-    assert main([*base, "--out", str(tmp_path / "r.kml")]) == 2
+    assert main([*base, "--out", str(tmp_path / "r.shp")]) == 2
     assert main([*base, "--start", "east of here"]) == 2
     assert main([*base, "--stops", "0"]) == 2
     assert main([*base, "--days", "30"]) == 2

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import gpxpy
 import pytest
 
+from analytics.inspection_plan import township_seats
+from callbacks import route_page
 from geodata.private.plan_store import PlanStore
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium, login, serving
+
+KML = "{http://www.opengis.net/kml/2.2}"
 
 
 @pytest.mark.browser
@@ -54,6 +61,7 @@ def test_plan_a_route_and_download_its_gpx(demo_store_path: Path, tmp_path: Path
         gpx = gpxpy.parse(gpx_path.read_text("utf-8"))
         assert len(gpx.waypoints) == rows + 1
         assert gpx.tracks and len(gpx.tracks[0].segments[0].points) > rows
+        _assert_kml_download(page, rows)
 
         page.locator("#finding-stop").click()
         page.locator(".dash-dropdown-option").first.click()
@@ -63,6 +71,15 @@ def test_plan_a_route_and_download_its_gpx(demo_store_path: Path, tmp_path: Path
 
     _assert_stored_and_audited(store_path, inspector)
     assert not errors, errors
+
+
+def _assert_kml_download(page: Any, rows: int) -> None:
+    with page.expect_download() as info:
+        page.click("#route-kml")
+    kml = ET.fromstring(Path(info.value.path()).read_bytes())
+    marks = [m for m in kml.iter(f"{KML}Placemark") if m.find(f"{KML}Point") is not None]
+    assert len(marks) == rows + 1  # the start and every stop
+    assert page.locator("#route-overnight input").is_enabled()  # the demo county has township seats
 
 
 def _assert_stored_and_audited(store_path: Path, inspector: str) -> None:
@@ -76,3 +93,12 @@ def _assert_stored_and_audited(store_path: Path, inspector: str) -> None:
     assert {"route:view", "route:export:gpx"} <= set(actions["action"])
     findings = GeoPackageStore(store_path).read("inspections")
     assert (findings["finding"] == "暗访测试第一书记不在岗").sum() == 1
+
+
+def test_the_overnight_box_says_why_it_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without township government seats the checkbox is disabled and a note explains it."""
+    monkeypatch.setattr(route_page, "_context", lambda _data: SimpleNamespace(seats=township_seats(None)))
+    box = route_page._overnight_box(None, "zh")  # type: ignore[arg-type]
+    checklist, note = box.children
+    assert checklist.options[0]["disabled"] is True
+    assert "township_gov" in note.children and "乡镇政府" in note.children
