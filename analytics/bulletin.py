@@ -67,6 +67,7 @@ class Bulletin:
     overdue: pd.DataFrame  # name + OVERDUE, townships with anything overdue or behind
     findings: pd.DataFrame | None  # date, town, village, finding, deadline, status; None without an inspections layer
     appendix: pd.DataFrame  # name + APPENDIX, every township
+    tasks: pd.DataFrame | None = None  # the overdue 一村一策 tasks (see overdue_tasks); None without a tasks layer
 
 
 def ranking(now: pd.DataFrame, before: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
@@ -135,6 +136,27 @@ def month_findings(
     return rows.sort_values(["date", "town_code"]).reset_index(drop=True)[columns]
 
 
+def overdue_tasks(
+    tasks: pd.DataFrame | None, *, town_names: pd.Series, village_names: pd.Series
+) -> pd.DataFrame | None:
+    """The overdue 一村一策 tasks by township, then deadline: township, village, task, unit, deadline, progress.
+
+    ``tasks`` are :func:`analytics.plans.task_records` of the month-end, so a township's
+    rows are exactly its ``plan_tasks_overdue``. The responsible person is left out
+    (personal data); the responsible unit is named. None without a tasks layer.
+    """
+    columns = ["town_code", "town", "village", "title", "unit", "deadline", "progress"]
+    if tasks is None:
+        return None
+    rows = tasks[tasks["overdue"].astype(bool)].copy()
+    codes = rows["village_code"].astype(str)
+    rows["town_code"] = codes.str[:9]
+    rows["town"] = town_names.reindex(rows["town_code"]).to_numpy()
+    rows["village"] = village_names.reindex(codes).to_numpy()
+    rows["deadline"] = pd.to_datetime(rows["deadline"]).dt.date
+    return rows.sort_values(["town_code", "deadline", "village"]).reset_index(drop=True)[columns]
+
+
 def bulletin(
     now: dict[str, pd.DataFrame],
     before: dict[str, pd.DataFrame],
@@ -144,6 +166,7 @@ def bulletin(
     findings: pd.DataFrame | None,
     town_names: pd.Series,
     town: str | None = None,
+    tasks: pd.DataFrame | None = None,
 ) -> Bulletin:
     """The bulletin of the county (or of ``town``) from ``{level: table}`` of this month-end and the one before."""
     towns_now, towns_before = now["town"], before["town"]
@@ -151,6 +174,8 @@ def bulletin(
         towns_now, towns_before = towns_now.loc[[town]], towns_before.reindex([town])
         if findings is not None:
             findings = findings[findings["town_code"] == town].reset_index(drop=True)
+        if tasks is not None:
+            tasks = tasks[tasks["town_code"] == town].reset_index(drop=True)
         county, county_before = now["town"].loc[town], before["town"].reindex([town]).iloc[0]
     else:
         county, county_before = now["county"].iloc[0], before["county"].iloc[0]
@@ -165,4 +190,5 @@ def bulletin(
         overdue=overdue(towns_now, town_names),
         findings=findings,
         appendix=appendix.rename_axis("town_code").reset_index(),
+        tasks=tasks,
     )

@@ -209,9 +209,11 @@ def bulletin_bytes(
     town: str | None,
     docx: bool,
     lang: str = "zh",
+    tasks: pd.DataFrame | None = None,
 ) -> bytes:
     """The bulletin of ``as_of``'s month for the county (or ``town``) as .docx or .pdf bytes."""
-    from analytics.bulletin import bulletin, month_findings  # noqa: PLC0415
+    from analytics.bulletin import bulletin, month_findings, overdue_tasks  # noqa: PLC0415
+    from analytics.plans import task_records  # noqa: PLC0415
     from layers.bulletin_docx import bulletin_docx  # noqa: PLC0415 - python-docx only when writing Word
     from layers.bulletin_pdf import bulletin_pdf  # noqa: PLC0415
     from layers.bulletin_text import bulletin_doc  # noqa: PLC0415
@@ -224,8 +226,20 @@ def bulletin_bytes(
     findings = month_findings(
         inspections, as_of=as_of, rectify_days=settings.rectify_days, town_names=town_names, village_names=village_names
     )
+    late = overdue_tasks(
+        None if tasks is None else task_records(tasks, get_settings(), as_of),
+        town_names=town_names,
+        village_names=village_names,
+    )
     content = bulletin(
-        now, before, as_of=as_of, before_as_of=before_as_of, findings=findings, town_names=town_names, town=town
+        now,
+        before,
+        as_of=as_of,
+        before_as_of=before_as_of,
+        findings=findings,
+        town_names=town_names,
+        town=town,
+        tasks=late,
     )
     unit = f"{county.name}{town_names[town]}" if town else county.name
     text = bulletin_doc(content, county=county.name, unit=unit, lang=lang)
@@ -256,9 +270,17 @@ def bulletin_document(
     step()
     now, earlier = (month_tables(store, date, layers=layers) for date in (as_of, before))
     step()
-    inspections = layers.get("inspections")
     data = bulletin_bytes(
-        county, now, earlier, as_of=as_of, before_as_of=before, inspections=inspections, town=town, docx=docx, lang=lang
+        county,
+        now,
+        earlier,
+        as_of=as_of,
+        before_as_of=before,
+        inspections=layers.get("inspections"),
+        tasks=layers.get("tasks"),
+        town=town,
+        docx=docx,
+        lang=lang,
     )
     step()
     return data, as_of

@@ -88,6 +88,7 @@ def bulletin_doc(
         Section(t("bulletin_h_maps", lang), maps=True),
         _findings(b, lang),
         _overdue(b, lang),
+        _tasks(b, lang),
         Section(t("bulletin_h_demands", lang), [t("bulletin_demands", lang, deadline=f"{deadline:%Y-%m-%d}")]),
         _appendix(b, lang, date),
     ]
@@ -230,6 +231,31 @@ def _overdue(b: Bulletin, lang: str) -> Section:
     header += [t("bulletin_col_spend", lang), t("bulletin_col_team_days", lang), t("bulletin_col_findings_open", lang)]
     header.append(t("bulletin_col_tasks_overdue", lang))
     return Section(heading, [], Table(header, rows, [1.6, 1.2, 1.2, 1.2, 2, 2, 1.2, 1.2]))
+
+
+def _tasks(b: Bulletin, lang: str) -> Section:
+    """The overdue 一村一策 tasks by township, each with its village, responsible unit, deadline and progress."""
+    f = b.tasks
+    heading = t("bulletin_h_tasks", lang)
+    if f is None:
+        return Section(heading, [t("bulletin_tasks_no_data", lang)])
+    if not len(f):
+        return Section(heading, [t("bulletin_no_tasks", lang)])
+    towns = f.groupby("town", sort=False).size()
+    count = t("bulletin_tasks_count", lang, n=len(f), towns=len(towns))
+    rows = [
+        [
+            str(row["town"]),
+            str(row["village"]),
+            str(row["title"]),
+            "—" if pd.isna(row["unit"]) else str(row["unit"]),
+            f"{row['deadline']:%Y-%m-%d}",
+            "—" if pd.isna(row["progress"]) else f"{float(row['progress']):.0f}%",
+        ]
+        for _, row in f.iterrows()
+    ]
+    header = [t(f"bulletin_col_{c}", lang) for c in ("town", "village", "task", "unit", "task_deadline", "progress")]
+    return Section(heading, [count], Table(header, rows, [1.4, 1.4, 3.4, 2, 1.6, 1]))
 
 
 def _appendix(b: Bulletin, lang: str, date: str) -> Section:

@@ -114,6 +114,23 @@ def test_bulletin_findings_are_the_months_inspections(
     assert {r.cells[3].text for r in table.rows[1:]} == set(found["finding"])
 
 
+def test_bulletin_lists_each_townships_overdue_tasks(
+    documents: dict[str, Path], tables: dict[str, pd.DataFrame], demo_store_path: Path
+) -> None:
+    """The overdue 一村一策 tasks are named by township, as many as the month-end table counts; no person named."""
+    document = docx.Document(str(documents["bulletin.docx"]))
+    table = next(t for t in document.tables if t.rows[0].cells[2].text == "措施名称")
+    names = county_maps(GeoPackageStore(demo_store_path)).towns.set_index("name")["town_code"]
+    listed = pd.Series([names[r.cells[0].text] for r in table.rows[1:]]).value_counts()
+    expected = tables["town"]["plan_tasks_overdue"].fillna(0).astype(int)
+    assert listed.sum() > 0
+    assert listed.reindex(expected.index, fill_value=0).to_dict() == expected.to_dict()
+    titles = set(GeoPackageStore(demo_store_path).read("tasks")["title"])
+    assert {r.cells[2].text for r in table.rows[1:]} <= titles
+    persons = set(GeoPackageStore(demo_store_path).read("tasks")["person"].dropna())
+    assert not persons & set(docx_text(documents["bulletin.docx"]).split())
+
+
 def test_bulletin_pdf_text_fonts_and_page_numbers(
     documents: dict[str, Path], tables: dict[str, pd.DataFrame], demo_store_path: Path
 ) -> None:
