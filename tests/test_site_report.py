@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
+import shutil
 from pathlib import Path
 
 import docx
@@ -11,10 +14,13 @@ import pypdf
 import pytest
 
 from analytics.suitability import CRITERIA
+from app import create_app
 from geodata.store import GeoPackageStore
 from layers.i18n import t
 from layers.site_text import criterion_label
 from tests.importing import run
+from tests.test_access import callback_key, client_for, post_callback
+from tests.test_clear_errors import _sites_state
 from tests.test_documents import assert_fonts_embedded, docx_text, pdf_text
 
 RUN = ["sites", "--households", "120", "--top", "5", "--judgement", "road:clinic=3", "--judgement", "school:water=2"]
@@ -113,3 +119,20 @@ def test_bad_report_path_exits_2_and_writes_nothing(
     assert run(demo_store_path, "sites", "--households", "120", "--lang", "en", "--report", str(tmp_path / name)) == 2
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sites_page_button_downloads_the_report(demo_store_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "county.gpkg"
+    shutil.copyfile(demo_store_path, path)
+    app = create_app(str(path))
+    key = callback_key(app, "sites-report-download")
+    click = [{"id": "sites-export_site_report", "property": "n_clicks", "value": 1}]
+    response = post_callback(client_for(app, path, "planner"), key, click, _sites_state(None))
+    assert response.status_code == 200, response.status_code
+    sent = response.json["response"]["sites-report-download"]["data"]
+    assert sent["filename"] == "sites-report.docx" and sent["base64"]
+    document = docx.Document(io.BytesIO(base64.b64decode(sent["content"])))
+    assert "易地搬迁安置点选址报告" in "\n".join(p.text for p in document.paragraphs)
+    assert len(document.inline_shapes) == 1
+    viewer = post_callback(client_for(app, path, "leader"), key, click, _sites_state(None))
+    assert viewer.status_code == 403
