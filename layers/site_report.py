@@ -20,7 +20,7 @@ import shapely
 
 from analytics.ahp import consistency
 from analytics.site_assignment import Assignment
-from analytics.site_robustness import Robustness
+from analytics.site_robustness import QUANTILES, Robustness
 from analytics.sites import MoverPlan, SiteModel, SiteResult
 from analytics.suitability import CRITERIA, UNITS
 from layers.bulletin_text import BulletinDoc, Section, Table
@@ -119,10 +119,10 @@ def _ratio(v: float) -> str:
     """A judgement as planners write it: 3, 1/3, 1 (non-integer ratios with two decimals)."""
     if v <= 0:
         return "—"
-    if v >= 1:
-        return f"{v:g}" if float(v).is_integer() else f"{v:.2f}"
+    if abs(v - round(v)) < 1e-6:
+        return f"{round(v)}"
     inv = 1 / v
-    return f"1/{inv:.0f}" if abs(inv - round(inv)) < 1e-6 else f"{v:.2f}"
+    return f"1/{round(inv)}" if v < 1 and abs(inv - round(inv)) < 1e-6 else f"{v:.2f}"
 
 
 def _weights(r: SiteReport, lang: str) -> Section:
@@ -183,7 +183,8 @@ def _explanations(r: SiteReport, lang: str) -> Section:
     if r.robustness is None:
         return Section(heading, [*texts, t("site_report_no_sensitivity", lang)])
     rob = r.robustness
-    texts.append(t("site_report_sensitivity", lang, draws=rob.draws, method=rob.method))
+    low, high = (f"{q * 100:g}" for q in QUANTILES)
+    texts.append(t("site_report_sensitivity", lang, draws=rob.draws, method=rob.method, low=low, high=high))
     table = robustness_rows(rob, lang)
     rows = [[str(v) for v in row] for row in table.itertuples(index=False)]
     header = [t(f"site_report_col_{k}", lang) for k in ("site", "p_top1", "p_top3", "rank_range")]
@@ -202,7 +203,7 @@ def _assignment(r: SiteReport, lang: str) -> Section:
         return Section(heading, texts)
     a = r.assignment
     whole = "、".join(a.whole_villages) if lang == "zh" else ", ".join(a.whole_villages)
-    text = t("site_report_assignment", lang, sites=len(a.sites), status=a.status, whole=whole or t("none", lang))
+    text = t("site_report_assignment", lang, count=len(a.sites), status=a.status, whole=whole or t("none", lang))
     table = assignment_rows(a, lang)
     rows = [[str(v) for v in row] for row in table.itertuples(index=False)]
     keys = ("site", "households", "capacity", "village_count", "village_names", "min_mean", "min_max")
