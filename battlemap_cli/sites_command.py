@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from analytics.sites import (
 )
 from battlemap_cli._files import write_text
 from battlemap_cli.sites_audit import run_audit
+from battlemap_cli.sites_report import check_reports, county_of, write_reports
 from geodata._errors import InputError
 from geodata.io.spreadsheet import safe_csv
 from geodata.settings import Settings, get_settings
@@ -109,7 +111,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="audit the relocation sites already built instead (hazards, slope, services, occupancy, follow-up); "
         "--out FILE.csv|.geojson",
     )
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of reasons and the HTML map")
+    p.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="write the site-selection report for the planning meeting: .docx or .pdf (A4, fonts embedded); "
+        "may be repeated",
+    )
+    p.add_argument(
+        "--lang", choices=["zh", "en"], default="zh", help="language of reasons, the HTML map and the report"
+    )
     p.set_defaults(func=cmd_sites)
 
 
@@ -155,6 +167,9 @@ def _check_counts(args: argparse.Namespace, settings: Settings) -> None:
     if args.audit and (args.sites or args.sensitivity):
         msg = "--audit reviews the sites already built: leave out --sites and --sensitivity"
         raise InputError(msg)
+    if args.audit and args.report:
+        msg = "--report writes the site-selection report of a new ranking: leave out --audit"
+        raise InputError(msg)
     if args.audit and any(Path(o).suffix.lower() == ".html" for o in args.out):
         msg = "--audit writes .csv or .geojson files"
         raise InputError(msg)
@@ -190,6 +205,7 @@ def cmd_sites(args: argparse.Namespace) -> int:
     """Build the model, choose movers, rank sites, print them and write the requested files."""
     settings = get_settings()
     outs = _check_outputs(args.out)
+    reports = check_reports(args.report, args.lang)
     _check_counts(args, settings)
     weights = _weights(args.weight, settings.sites.weights)
     judgements = _judgements(args.judgement)
@@ -236,10 +252,17 @@ def cmd_sites(args: argparse.Namespace) -> int:
         step("ranked")
         for path in outs:
             _write(path, model, plan, result, extra, lang=args.lang, hazards=layers.get("hazards"))
+        if reports:
+            from layers.site_report import SiteReport  # noqa: PLC0415 - layers only when writing
+
+            report = SiteReport(
+                model, plan, result, judgements, extra.robustness, extra.assignment, county_of(store), dt.date.today()
+            )
+            write_reports(reports, report, lang=args.lang)
         step("written")
     _print(result, plan, args.lang)
     _print_extras(extra, args.lang)
-    for path in outs:
+    for path in [*outs, *reports]:
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
     return 0
 

@@ -9,6 +9,7 @@ patches the surface image and the fixed set of origin/candidate traces in place.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -35,6 +36,8 @@ from analytics.sites import (
     plan_movers,
     rank_sites,
 )
+from battlemap_cli.documents import county_name
+from battlemap_cli.sites_report import report_bytes
 from callbacks import sites_audit
 from callbacks.access import audit_export
 from callbacks.store_data import StoreData, warm_cache
@@ -56,6 +59,7 @@ from layers.site_map import (
     sites_html,
     surface,
 )
+from layers.site_report import SiteReport
 from layers.site_text import (
     assignment_rows,
     criterion_label,
@@ -72,6 +76,7 @@ log = logging.getLogger(__name__)
 PLANS_KEPT = 8  # movers' plans (with their origin rasters) kept in memory per server process
 GRAPH = "sites-graph"
 EXPORT_NOTE = "sites-export-note"
+REPORT_BUTTON, REPORT_DOWNLOAD = "sites-export_site_report", "sites-report-download"
 STATUS_KEYS = {"optimal": "assign_optimal", "feasible": "assign_feasible"}
 CAPACITY_EXAMPLE = "S1=80, S2=60"
 SAATY = ("9", "7", "5", "3", "1", "1/3", "1/5", "1/7", "1/9")
@@ -239,9 +244,10 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                             ),
                             *(
                                 html.Button(t(k, lang), id=f"sites-{k}", className="btn")
-                                for k in ("export_geojson", "export_sites_csv", "export_html")
+                                for k in ("export_geojson", "export_sites_csv", "export_html", "export_site_report")
                             ),
                             dcc.Download(id="sites-download"),
+                            dcc.Download(id=REPORT_DOWNLOAD),
                             html.Div(id=EXPORT_NOTE, role="alert"),
                         ],
                         className="toolbar",
@@ -708,17 +714,33 @@ def _register_exports(app: dash.Dash, data: StoreData) -> None:
         prevent_initial_call=True,
     )
     def export(_g: int, _c: int, _h: int, *args: Any) -> tuple[Any, Any]:
-        *values, lang = args
-        controls, refused = _parsed_controls(data, values, lang)
-        if controls is not None and refused is None:
-            try:
-                model, plan, result = compute(data, controls)
-                extras = compute_extras(model, plan, result, controls)
-            except InputError as exc:  # the controls cannot be planned: say why beside the buttons
-                refused = without_paths(str(exc))
-        if controls is None or refused is not None:
-            return dash.no_update, html.Div(refused, className="bad", id="sites-export-error")
-        return _export_file(data, dash.ctx.triggered_id, model, plan, (result, extras), lang), ""
+        return _download(data, dash.ctx.triggered_id, list(args))
+
+    @app.callback(
+        Output(REPORT_DOWNLOAD, "data"),
+        Output(EXPORT_NOTE, "children", allow_duplicate=True),
+        Input(REPORT_BUTTON, "n_clicks"),
+        *CONTROL_STATES,
+        State("sites-lang", "data"),
+        prevent_initial_call=True,
+    )
+    def export_report(_n: int, *args: Any) -> tuple[Any, Any]:
+        return _download(data, REPORT_BUTTON, list(args))
+
+
+def _download(data: StoreData, kind: Any, args: list[Any]) -> tuple[Any, Any]:
+    """The file of export button ``kind`` for the controls (then the language) in ``args``, or why there is none."""
+    *values, lang = args
+    controls, refused = _parsed_controls(data, values, lang)
+    if controls is not None and refused is None:
+        try:
+            model, plan, result = compute(data, controls)
+            extras = compute_extras(model, plan, result, controls)
+        except InputError as exc:  # the controls cannot be planned: say why beside the buttons
+            refused = without_paths(str(exc))
+    if controls is None or refused is not None:
+        return dash.no_update, html.Div(refused, className="bad", id="sites-export-error")
+    return _export_file(data, kind, model, plan, (result, extras), lang), ""
 
 
 def _parsed_controls(data: StoreData, values: list[Any], lang: str) -> tuple[Controls | None, str | None]:
@@ -751,6 +773,8 @@ def _export_file(  # noqa: PLR0917 - the ranked result and how to write it
         return dcc.send_string(json.dumps(geo, ensure_ascii=False, indent=1), "sites.geojson")
     if kind == "sites-export_sites_csv":
         return dcc.send_string(safe_csv(export_table(cands, result.travel, lang), index=False), "sites.csv")
+    if kind == REPORT_BUTTON:
+        return dcc.send_bytes(_report_docx(data, model, plan, (result, extras), lang), "sites-report.docx")
     page = sites_html(
         _view(model, plan, result, lang, extras),
         title=f"{t('sites_title', lang)} · {result.households}",
@@ -758,3 +782,13 @@ def _export_file(  # noqa: PLR0917 - the ranked result and how to write it
         basemap=get_settings().map,
     )
     return dcc.send_string(page, "sites.html")
+
+
+def _report_docx(
+    data: StoreData, model: SiteModel, plan: MoverPlan, ranked: tuple[SiteResult, Extras], lang: str
+) -> bytes:
+    """The site-selection report of what the page shows, as Word (the weights as set: no AHP matrix of the page's)."""
+    result, extras = ranked
+    county = county_name(data.layer("villages"), data.layer_or_none("regions"))
+    report = SiteReport(model, plan, result, None, extras.robustness, extras.assignment, county, dt.date.today())
+    return report_bytes(report, docx=True, lang=lang)
