@@ -53,6 +53,12 @@ def test_route_on_a_phone(demo_store_path: Path, tmp_path: Path) -> None:
             assert edge and edge["x"] >= 0 and edge["x"] + edge["width"] <= 390, ("cut off", edge)
             assert button.is_enabled()
         page.screenshot(path=str(SCREENSHOTS / "route_phone.png"), full_page=True)
+        page.locator("#finding-stop").tap()  # the stop picker's options are touch targets too
+        options = page.locator(".dash-dropdown-option")
+        options.first.wait_for()
+        heights = [options.nth(i).bounding_box()["height"] for i in range(options.count())]
+        assert heights and min(heights) >= TOUCH_PX, heights
+        options.first.tap()
         page.locator("#route-map").scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / "route_phone_map.png"))
         context.close()
