@@ -123,7 +123,10 @@ def _shell() -> html.Div:
 
 
 def _user_bar() -> Any:
-    """Links to the pages the role may open, name, role and a logout button; nothing for a kiosk screen."""
+    """Links to the pages the role may open (behind a menu button on a phone), name, role and a logout button.
+
+    Nothing for a kiosk screen.
+    """
     account = access.current_account()
     if account is None:
         return html.Div(id="user-bar", hidden=True)
@@ -143,8 +146,16 @@ def _user_bar() -> Any:
         action="/logout",
         className="logout-form",
     )
+    menu = html.Button(  # shown on a phone only (assets/base.css); assets/nav_menu.js opens and closes the links
+        [html.Span("☰", **{"aria-hidden": "true"}), f" {t('menu', 'zh')} {t('menu', 'en')}"],
+        type="button",
+        id="nav-toggle",
+        className="btn nav-toggle",
+        **{"aria-expanded": "false", "aria-controls": "page-nav"},
+    )
     return html.Div(
         [
+            menu,
             html.Nav(nav, className="page-nav", id="page-nav"),
             html.Span(account.name, className="user-name", id="user-name"),
             html.Span(role, className="user-role"),

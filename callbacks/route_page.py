@@ -323,24 +323,25 @@ def _stop(plan: dict[str, Any], number: Any) -> tuple[str, str | None]:
 
 
 def _stop_table(plan: dict[str, Any], lang: str) -> html.Table:
-    heads = ("stop_no", "day", "arrive", "depart", "village", "teams", "households_to_visit", "why_drawn")
-    rows = [
-        html.Tr(
-            [
-                html.Td(s["number"]),
-                html.Td(s["day"]),
-                html.Td(s["arrive"][-5:]),
-                html.Td(s["depart"][-5:]),
-                html.Td(f"{s['village']} ({s['village_code']})"),
-                html.Td(", ".join(x["team_id"] for x in s["teams"]) or "—"),
-                html.Td(", ".join(f"{h['household_id']} {h['head'] or ''}" for h in s["households"]) or "—"),
-                html.Td(reasons_text(s, lang)),
-            ]
+    """The stops in order; each cell names its column (data-label), so a phone shows a row as a labelled card."""
+    keys = ("stop_no", "day", "arrive", "depart", "village", "teams", "households_to_visit", "why_drawn")
+    heads = [t(key, lang) for key in keys]
+
+    def row(s: dict[str, Any]) -> html.Tr:
+        cells = (
+            s["number"],
+            s["day"],
+            s["arrive"][-5:],
+            s["depart"][-5:],
+            f"{s['village']} ({s['village_code']})",
+            ", ".join(x["team_id"] for x in s["teams"]) or "—",
+            ", ".join(f"{h['household_id']} {h['head'] or ''}" for h in s["households"]) or "—",
+            reasons_text(s, lang),
         )
-        for s in plan["stops"]
-    ]
+        return html.Tr([html.Td(c, **{"data-label": h}) for h, c in zip(heads, cells, strict=True)])
+
     return html.Table(
-        [html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(rows)],
+        [html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody([row(s) for s in plan["stops"]])],
         className="kpi-table route-stops",
         id="route-stop-rows",
     )
