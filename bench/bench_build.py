@@ -1,6 +1,6 @@
 """Build speed: every indicator of the demo county, against a naive baseline in the same run.
 
-Run: ``python bench/bench_build.py [--repeat 5]``. Times the full build (joins, road
+Run: ``python -m bench.bench_build [--repeat 5]``. Times the full build (joins, road
 access, water judging, three indicator tables; no store I/O) as the median of
 ``--repeat`` runs, and a naive build of the household counts the way one writes it
 first — ``geopandas.sjoin``, a per-village ``apply`` and a loop over lab results — checks

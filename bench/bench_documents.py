@@ -1,6 +1,6 @@
 """Document speed: the monthly bulletin and an A0 poster of the full demo county, beside naive baselines.
 
-Run: ``python bench/bench_documents.py [--repeat 3] [--households 60000]``. Writes the demo
+Run: ``python -m bench.bench_documents [--repeat 3] [--households 60000]``. Writes the demo
 county into a temporary store, builds it, then times (median of ``--repeat``):
 
 - the bulletin (.docx and .pdf) as ``battlemap bulletin`` makes it — the store's layers read

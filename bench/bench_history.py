@@ -1,6 +1,6 @@
 """History speed: 12 month-end snapshots of the demo county, against 12 separate builds, same run.
 
-Run: ``python bench/bench_history.py [--households 60000] [--months 12]``. Writes the demo
+Run: ``python -m bench.bench_history [--households 60000] [--months 12]``. Writes the demo
 county into a temporary GeoPackage, then times ``battlemap history`` over the 12 months
 before the demo's date (read once, lab results judged once, one transaction) and the
 naive way — one ``battlemap build --as-of`` per month-end, each reading the store and

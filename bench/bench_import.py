@@ -1,6 +1,6 @@
 """Import speed: 60,000 households from xlsx and csv, against plain pandas reading the same files.
 
-Run: ``python bench/bench_import.py [--households 60000]``. Prints rows/s for the full
+Run: ``python -m bench.bench_import [--households 60000]``. Prints rows/s for the full
 import (read, validate, locate, atomic write) and for ``pandas.read_excel`` /
 ``pandas.read_csv`` on the same file, and their ratio, all measured in this run.
 """

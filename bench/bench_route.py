@@ -1,6 +1,6 @@
 """Inspection route planning: plan time, gap to LKH-3, due stops kept, risk weight fitted.
 
-Run: ``python bench/bench_route.py [--households 4000] [--seeds 10] [--draws 100]``.
+Run: ``python -m bench.bench_route [--households 4000] [--seeds 10] [--draws 100]``.
 LKH-3 (pip ``elkai``) is the reference; VROOM (pip ``pyvroom``) is compared when
 installed. Both are bench-only (``pip install .[bench]``); without elkai the reference is
 the best of three 5-second OR-Tools runs. On the demo county (generated in memory):

@@ -1,6 +1,6 @@
 """Site selection speed: a full recompute after a weight change on the demo county's 100 m grid.
 
-Run: ``python bench/bench_sites.py [--repeat 10]``. Builds the demo county in memory,
+Run: ``python -m bench.bench_sites [--repeat 10]``. Builds the demo county in memory,
 the site model (landscape, criteria rasters) and the movers' plan once — what the page
 caches — then times, as the median of ``--repeat`` runs each with a different weight
 vector, (a) the recompute: re-weighting the cached value stack, the constraint mask, the

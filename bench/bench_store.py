@@ -1,6 +1,6 @@
 """Store speed: the demo county's write, read and build on GeoPackage against PostGIS, same run.
 
-Run: ``python bench/bench_store.py [--households 60000] [--repeat 3] [--postgis URL]``.
+Run: ``python -m bench.bench_store [--households 60000] [--repeat 3] [--postgis URL]``.
 Without ``--postgis`` (or ``BATTLEMAP_BENCH_POSTGIS``, a database to overwrite) a
 throwaway loopback server is started with :mod:`harness.postgis_server`. Prints, for each
 store, the demo write, reading the build's input layers and the whole
