@@ -168,8 +168,9 @@ def _due(records, context, settings, draws: int) -> None:  # type: ignore[no-unt
         forced = np.array([s["forced"] for s in stops], bool)
         weight = np.array([s["weight"] for s in stops])
         orders = {"weight": [list(range(len(plan["stops"])))]}
-        count = solve_routes(matrix, service, budget_s=budget, forced=forced, time_limit_s=cfg.time_limit_s,
-                             patience_s=cfg.patience_s)  # fmt: skip
+        count = solve_routes(
+            matrix, service, budget_s=budget, forced=forced, time_limit_s=cfg.time_limit_s, patience_s=cfg.patience_s
+        )
         orders["count"] = [d.stops for d in count.days]
         old = DayProblem(matrix.seconds, service, [0], [0], budget, np.where(forced, 10, 1) * OLD_PENALTY, forced)
         orders["before"] = search_orders(old, [0], list(range(len(stops))), optional=True, time_limit_s=1, patience_s=1)

@@ -233,8 +233,12 @@ MEASURE_HEADER = ["户编号", "帮扶措施", "类别", "帮扶责任人", "完
 
 
 def test_measures_of_unknown_households_are_refused(mini_store: Store, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "m.csv", [["X1", "公益岗", "就业", "李四", "2026-09-30", "否", ""]],
-                     header=MEASURE_HEADER, encoding="utf-8")  # fmt: skip
+    path = write_csv(
+        tmp_path / "m.csv",
+        [["X1", "公益岗", "就业", "李四", "2026-09-30", "否", ""]],
+        header=MEASURE_HEADER,
+        encoding="utf-8",
+    )
     report = prepare_layer("household_measures", path, store=mini_store).report
     assert [p.kind for p in report.errors] == ["no_households"]
     with mini_store.transaction() as tx:
@@ -261,8 +265,9 @@ def test_measures_of_unknown_households_are_refused(mini_store: Store, tmp_path:
 
 def test_the_responsible_person_and_the_helper_are_masked(mini_store: Store, tmp_path: Path) -> None:
     assert MASKERS["person"]("张三明") == "张*明"
-    path = write_csv(tmp_path / "t.csv", [task_row(V1, "甲", 责任人="王建国", 完成时限="bad")],
-                     header=TASK_HEADER, encoding="utf-8")  # fmt: skip
+    path = write_csv(
+        tmp_path / "t.csv", [task_row(V1, "甲", 责任人="王建国", 完成时限="bad")], header=TASK_HEADER, encoding="utf-8"
+    )
     preview = preview_table(read_table(path), "tasks", villages=None)
     assert preview.rows[0]["责任人"] == "王*国"
     prepared = prepare_layer("tasks", path, store=mini_store)
@@ -271,8 +276,12 @@ def test_the_responsible_person_and_the_helper_are_masked(mini_store: Store, tmp
     report.add("bad_value", "error", "test", row=2, column="责任人", value="王建国")
     shown = report_rows(report, layer="tasks", mapping=mapping, lang="zh", limit=10)
     assert [r["value"] for r in shown if r["column"] == "责任人"] == ["王*国"]
-    path = write_csv(tmp_path / "m.csv", [["H1", "公益岗", "就业", "李四明", "2026-09-30", "否", ""]],
-                     header=MEASURE_HEADER, encoding="utf-8")  # fmt: skip
+    path = write_csv(
+        tmp_path / "m.csv",
+        [["H1", "公益岗", "就业", "李四明", "2026-09-30", "否", ""]],
+        header=MEASURE_HEADER,
+        encoding="utf-8",
+    )
     assert preview_table(read_table(path), "household_measures", villages=None).rows[0]["帮扶责任人"] == "李*明"
 
 

@@ -35,7 +35,7 @@ from geodata.io.locate import (
     transform_geometries,
 )
 from geodata.io.readers import RawTable, read_table
-from geodata.io.report import Report, RowProblems
+from geodata.io.report import Report, RowProblems, Severity
 from geodata.io.validate import ROW, normalise_table
 from geodata.schemas import DERIVED_COLUMNS, LayerSchema, schema
 from geodata.settings import Settings, get_settings
@@ -271,10 +271,12 @@ def _same(a: object, b: object) -> bool:
 
 
 def _check_relations(frame: pd.DataFrame, spec: LayerSchema, store: Store, raw: RawTable, report: Report) -> None:
-    """Village codes must exist in the villages layer; C/D cases should name a stored household."""
+    """Codes must name stored rows.
+
+    Village codes and measures' households are errors; tasks' projects and C/D cases' households warnings.
+    """
     rows = RowProblems(report, frame[ROW].to_numpy(), raw.sheet)
     if spec.village_column and spec.village_column in frame:
-        codes = frame[spec.village_column]
         if not store.has("villages"):
             report.add(
                 "no_villages",
@@ -283,37 +285,39 @@ def _check_relations(frame: pd.DataFrame, spec: LayerSchema, store: Store, raw: 
                 "(battlemap import villages FILE) or run battlemap demo",
             )
             return
-        known = set(store.read("villages", columns=["village_code"])["village_code"])
-        unknown = codes.notna() & ~codes.isin(known)
-        rows.flag(
-            "unknown_village",
-            "village code not in the villages layer",
-            unknown,
-            column=spec.village_column,
-            values=codes,
+        _flag_unknown(
+            rows,
+            frame,
+            store,
+            spec.village_column,
+            "villages",
+            key="village_code",
+            kind="unknown_village",
+            reason="village code not in the villages layer",
         )
     if spec.name == "household_measures":
         _check_measure_households(frame, store, rows)
     if spec.name == "tasks" and store.has("projects"):
-        ids = set(store.read("projects", columns=["project_id"])["project_id"])
-        rows.flag(
-            "unknown_project",
-            "project_id names no project of the projects layer; kept",
-            frame["project_id"].notna() & ~frame["project_id"].isin(ids),
-            column="project_id",
-            values=frame["project_id"],
+        _flag_unknown(
+            rows,
+            frame,
+            store,
+            "project_id",
+            "projects",
+            kind="unknown_project",
             severity="warning",
+            reason="project_id names no project of the projects layer; kept",
         )
     if spec.name == "housing" and store.has("households"):
-        ids = set(store.read("households", columns=["household_id"])["household_id"])
-        orphan = frame["household_id"].notna() & ~frame["household_id"].isin(ids)
-        rows.flag(
-            "unknown_household",
-            "C/D case names a household not in the store; kept",
-            orphan,
-            column="household_id",
-            values=frame["household_id"],
+        _flag_unknown(
+            rows,
+            frame,
+            store,
+            "household_id",
+            "households",
+            kind="unknown_household",
             severity="warning",
+            reason="C/D case names a household not in the store; kept",
         )
 
 
@@ -326,14 +330,34 @@ def _check_measure_households(frame: pd.DataFrame, store: Store, rows: RowProble
             "the store has no households layer: import households first (battlemap import households FILE)",
         )
         return
-    ids = set(store.read("households", columns=["household_id"])["household_id"])
-    rows.flag(
-        "unknown_household",
-        "household id not in the households layer",
-        frame["household_id"].notna() & ~frame["household_id"].isin(ids),
-        column="household_id",
-        values=frame["household_id"],
+    _flag_unknown(
+        rows,
+        frame,
+        store,
+        "household_id",
+        "households",
+        kind="unknown_household",
+        reason="household id not in the households layer",
     )
+
+
+def _flag_unknown(
+    rows: RowProblems,
+    frame: pd.DataFrame,
+    store: Store,
+    column: str,
+    layer: str,
+    *,
+    kind: str,
+    reason: str,
+    key: str | None = None,
+    severity: Severity = "error",
+) -> None:
+    """Flag the rows whose ``column`` names no row of the stored ``layer`` (matched on its ``key`` column)."""
+    key = key or column
+    known = set(store.read(layer, columns=[key])[key])
+    values = frame[column]
+    rows.flag(kind, reason, values.notna() & ~values.isin(known), column=column, values=values, severity=severity)
 
 
 def _attach_geometry(
