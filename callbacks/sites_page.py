@@ -285,21 +285,9 @@ def _controls(s: Any, village_options: list[dict], lang: str) -> html.Aside:
             html.Label(t("drop_villages", lang)),
             dcc.Dropdown(id="sites-drop", options=village_options, multi=True),
             html.Label(t("add_households", lang), htmlFor="sites-add-hh"),
-            dcc.Input(
-                id="sites-add-hh",
-                type="text",
-                placeholder=t("household_ids_hint", lang),
-                debounce=True,
-                maxLength=text_limit("household_ids_chars"),
-            ),
+            _text_box("sites-add-hh", t("household_ids_hint", lang), "household_ids_chars"),
             html.Label(t("drop_households", lang), htmlFor="sites-drop-hh"),
-            dcc.Input(
-                id="sites-drop-hh",
-                type="text",
-                placeholder=t("household_ids_hint", lang),
-                debounce=True,
-                maxLength=text_limit("household_ids_chars"),
-            ),
+            _text_box("sites-drop-hh", t("household_ids_hint", lang), "household_ids_chars"),
             html.H3(t("weights", lang)),
             *sliders,
             html.Div(id="sites-weight-share", className="weight-share"),
@@ -342,13 +330,7 @@ def _extra_controls(s: Any, lang: str) -> list[Any]:
         html.Label(t("sites_together", lang), htmlFor="sites-k"),
         dcc.Input(id="sites-k", type="number", min=1, max=s.max_top_k, step=1, value=None, debounce=True),
         html.Label(t("capacity_override", lang, example=CAPACITY_EXAMPLE), htmlFor="sites-capacity"),
-        dcc.Input(
-            id="sites-capacity",
-            type="text",
-            placeholder=t("capacity_hint", lang),
-            debounce=True,
-            maxLength=text_limit("site_capacities_chars"),
-        ),
+        _text_box("sites-capacity", t("capacity_hint", lang), "site_capacities_chars"),
     ]
 
 
@@ -792,3 +774,8 @@ def _report_docx(
     county = county_name(data.layer("villages"), data.layer_or_none("regions"))
     report = SiteReport(model, plan, result, None, extras.robustness, extras.assignment, county, dt.date.today())
     return report_bytes(report, docx=True, lang=lang)
+
+
+def _text_box(ident: str, placeholder: str, limit: str) -> dcc.Input:
+    """A text box that sends on Enter or blur and holds at most the ``[limits]`` setting ``limit`` characters."""
+    return dcc.Input(id=ident, type="text", placeholder=placeholder, debounce=True, maxLength=text_limit(limit))
