@@ -225,8 +225,7 @@ def install(app: dash.Dash, data: StoreData, *, refuse: Callable[[int, Identity]
             return None
         if path.rstrip("/") == "/wall" and "kiosk" in flask.request.args and flask.request.method == "GET":
             return _exchange_kiosk(data, refuse)
-        who = _identity(data)
-        flask.g.battlemap_identity = who
+        who = request_identity(data)
         rule = _rule(rules, path)
         if rule is not None and allowed(rule, who):
             return None
@@ -260,10 +259,10 @@ def _what(path: str) -> dict[str, Any]:
 
 
 def request_identity(data: StoreData) -> Identity:
-    """Who is asking, for a public route that answers differently by identity (``/wall/alive``)."""
-    who = _identity(data)
-    flask.g.battlemap_identity = who
-    return who
+    """Who is asking, resolved once per request (the body limits, the guard and ``/wall/alive`` all ask)."""
+    if "battlemap_identity" not in flask.g:
+        flask.g.battlemap_identity = _identity(data)
+    return flask.g.battlemap_identity
 
 
 def _identity(data: StoreData) -> Identity:
