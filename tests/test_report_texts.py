@@ -9,15 +9,17 @@ from geodata.io.report import Report
 from layers.data_views import report_columns, report_rows
 from layers.i18n import PROBLEM_FIXES, PROBLEM_KINDS
 
-KIND = re.compile(r"""(?:add|flag|warn|error)\(\s*"([a-z_]+)",|"([a-z_]+)",\s*"(?:error|warning)\"""")
+KIND = re.compile(
+    r"""(?:add|flag|warn|error)\(\s*"([a-z_]+)",|"([a-z_]+)",\s*"(?:error|warning)\"|\bkind="([a-z_]+)",\s*(?:reason|severity)="""
+)
 
 
 def raised_kinds() -> set[str]:
-    """Problem kinds named where geodata reports them (report.add, sink.flag and friends)."""
+    """Problem kinds named where geodata reports them (report.add, sink.flag and friends, kind=...)."""
     found: set[str] = set()
     for path in Path("geodata").rglob("[!_]*.py"):  # not the demo generator's _land, _people...
-        for a, b in KIND.findall(path.read_text("utf-8")):
-            found.add(a or b)
+        for a, b, c in KIND.findall(path.read_text("utf-8")):
+            found.add(a or b or c)
     return found - {"error", "warning"}
 
 
