@@ -141,11 +141,11 @@ class AccountStore(PrivateDB):
         them. Refusals are counted in ``login_refusals``; only logins are audited.
         """
         cfg = (settings or get_settings()).auth
-        now = time.time()
         key, where = limits.name_key(name), limits.address_key(address)
         attempt: int | None = None  # this attempt's row in login_failures, taken back on success
         with self._connect() as con:  # the refusal is committed before it is raised
             con.execute("BEGIN IMMEDIATE")  # one attempt at a time counts and claims its place
+            now = time.time()  # read under the lock: an attempt that waited for it is not older than the rows it sees
             by_address = con.execute(
                 "SELECT COUNT(*) FROM login_failures WHERE address = ? AND at > ?",
                 (where, now - cfg.failure_window_minutes * 60),

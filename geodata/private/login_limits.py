@@ -46,7 +46,8 @@ def wait_s(con: sqlite3.Connection, name: str, address: str, *, now: float, cfg:
     ).fetchone()
     if row is None or now - row[1] > cfg.delay_forget_hours * 3600:
         return 0.0
-    return max(0.0, row[1] + delay_s(row[0], cfg) - now)
+    delay = delay_s(row[0], cfg)
+    return 0.0 if delay == 0 else max(0.0, row[1] + delay - now)  # free failures never wait
 
 
 def delay_s(failures: int, cfg: AuthSettings) -> float:
