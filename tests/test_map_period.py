@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from playwright.sync_api import Page
@@ -44,6 +45,17 @@ def test_breaks_are_fixed_across_months() -> None:
     assert change.colours == list(DIVERGING)  # worse (more open risks) is red
     assert change.index.tolist() == [2, 3, 4]  # +1 is about no change; +7 and +25 worse, much worse
     assert classify_change(pd.Series([0.0]), ind, "zh", pool=pool).index.iloc[0] == 2  # zero sits in the middle
+
+
+def test_natural_breaks_are_the_same_on_every_call() -> None:
+    """k-means from a fixed seed: one pool, one set of breaks, however often the page asks."""
+    ind = BY_KEY["monitored_open_households"]
+    assert ind.scheme == "natural"
+    values = pd.Series(np.random.default_rng(7).gamma(2.0, 3.0, 2400).round())
+    first = classify(values, ind, Settings(), "zh").labels
+    np.random.seed(None)  # whatever the global random state, the breaks stay
+    assert all(classify(values, ind, Settings(), "zh").labels == first for _ in range(5))
+    assert len(first) == 5
 
 
 def pick(page: Page, dropdown: str, option: str) -> None:
