@@ -11,6 +11,7 @@ import pandas as pd
 from analytics import compute_indicators
 from analytics.build_state import INDICATOR_TABLES, is_current
 from analytics.townships import townships
+from analytics.unit_table import by_unit
 from battlemap_cli.analysis_commands import read_inputs
 from geodata._errors import InputError
 from geodata.store import Store, open_store
@@ -54,8 +55,8 @@ def cmd_export_map(args: argparse.Namespace) -> int:
         raise InputError(msg)
     level = "village" if args.town or args.level == "village" else "town"
     shapes = unit_polygons(villages, townships(villages, store.read_or_none("towns")), level)
-    table = tables[f"{level}_indicators"]
-    view = choropleth_view(shapes, table.set_index(table.columns[0]), layer=args.layer, lang=args.lang, town=args.town)
+    table = by_unit(tables[f"{level}_indicators"])
+    view = choropleth_view(shapes, table, layer=args.layer, lang=args.lang, town=args.town)
     bounds = view.shapes.total_bounds
     roads, facilities = (features_within(store.read_or_none(name), bounds) for name in ("roads", "facilities"))
     out = Path(args.out)

@@ -14,6 +14,7 @@ import re
 import pandas as pd
 
 from analytics import INPUT_LAYERS, compute_indicators
+from analytics.unit_table import by_unit
 from geodata._errors import InputError
 from geodata.store import Store
 from geodata.store.snapshots import read_snapshot
@@ -37,13 +38,7 @@ def previous_month_end(as_of: dt.date) -> dt.date:
 
 def indexed(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """``{level: table}`` indexed by unit code, with the spending gap the map shows (target − rate, ≥ 0)."""
-    out = {}
-    for level in LEVELS:
-        frame = pd.DataFrame(tables[f"{level}_indicators"])
-        table = frame.set_index(frame.columns[0])
-        table["spend_gap"] = (table["spend_target"] - table["spend_rate"]).clip(lower=0)
-        out[level] = table
-    return out
+    return {level: by_unit(tables[f"{level}_indicators"]) for level in LEVELS}
 
 
 def input_layers(store: Store) -> dict[str, pd.DataFrame]:

@@ -22,6 +22,7 @@ from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
 from analytics.build_state import INDICATOR_TABLES, is_current
 from analytics.history import compute_history, last_months, previous_month_end, snapshot_before
 from analytics.townships import townships
+from analytics.unit_table import by_unit
 from callbacks.shared_cache import SharedCache
 from geodata.demo import DEMO_AS_OF
 from geodata.private.jobs import JobBoard
@@ -247,7 +248,7 @@ class StoreData:
             if rows is None or not len(rows):
                 msg = f"no {level} snapshot as of {period}"
                 raise KeyError(msg)
-            return _by_unit(rows)
+            return by_unit(rows)
 
         return self.cached(f"indicators@period{period}:{level}", table, shared=True)
 
@@ -318,7 +319,7 @@ class StoreData:
         settings = get_settings()
         built = self._built_tables() if as_of is None else None
         tables = built or compute_indicators(self._inputs(), as_of=as_of or self.as_of(), settings=settings)
-        return {name: _by_unit(frame) for name, frame in tables.items()}
+        return {name: by_unit(frame) for name, frame in tables.items()}
 
     def _built_tables(self) -> dict[str, pd.DataFrame] | None:
         """The stored tables of the last build, if still current (see :func:`analytics.build_state.is_current`)."""
@@ -346,10 +347,3 @@ class StoreData:
 
     def _shapes(self, level: str) -> gpd.GeoDataFrame:
         return unit_polygons(self.layer("villages"), self.towns(), level)
-
-
-def _by_unit(frame: pd.DataFrame) -> pd.DataFrame:
-    """An indicator table indexed by unit code, with the spending gap the map shows."""
-    table = pd.DataFrame(frame).set_index(frame.columns[0])
-    table["spend_gap"] = (table["spend_target"] - table["spend_rate"]).clip(lower=0)
-    return table

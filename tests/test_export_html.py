@@ -9,6 +9,7 @@ import pytest
 
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium
+from layers.catalog import BY_KEY
 from tests.importing import run
 
 
@@ -38,3 +39,11 @@ def test_exported_map_works_offline(demo_store_path: Path, tmp_path: Path) -> No
 
 def test_export_refuses_an_unknown_layer(demo_store_path: Path, tmp_path: Path) -> None:
     assert run(demo_store_path, "export-map", "--layer", "nonsense", "--out", str(tmp_path / "x.html")) == 2
+
+
+def test_every_map_indicator_exports(demo_store_path: Path, tmp_path: Path) -> None:
+    """Each indicator the map offers exports too, the derived spending gap among them."""
+    for key, ind in BY_KEY.items():
+        out = tmp_path / f"{key}.html"
+        assert run(demo_store_path, "export-map", "--layer", key, "--out", str(out)) == 0, key
+        assert ind.zh in out.read_text(encoding="utf-8"), key
