@@ -11,10 +11,12 @@ it pickles cheaply.
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from geodata._errors import StoreError
 from geodata.store import Filter, Frame, InLayer, Prefix, Store, open_store
 
 _CODE = re.compile(r"^\d{6}$")
@@ -31,8 +33,15 @@ class CountyReader:
 
     @property
     def store(self) -> Store:
-        """The store being read."""
-        return open_store(self.target)
+        """The store being read; a StoreError naming this machine when it cannot be found from here."""
+        store = open_store(self.target)
+        if not store.exists():
+            msg = (
+                f"{store.label} cannot be found from {socket.gethostname()}: every dask worker must reach the "
+                "store — use PostGIS (or a folder shared at the same path) for a build on several machines"
+            )
+            raise StoreError(msg)
+        return store
 
     def counties(self) -> list[str]:
         """The 6-digit county codes present in the villages layer."""

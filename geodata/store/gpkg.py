@@ -64,8 +64,8 @@ class GeoPackageStore(StoreReads):
 
     @property
     def target(self) -> str:
-        """What :func:`open_store` takes to open this store again (e.g. on a dask worker)."""
-        return str(self.path)
+        """What :func:`open_store` takes to open this store again (e.g. on a dask worker, whatever its folder)."""
+        return str(self.path.absolute())
 
     def sidecar(self, suffix: str, *, hidden: bool = False) -> Path:
         """A local file or folder that belongs to the store (private SQLite, jobs, uploads).
