@@ -13,13 +13,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import dask.dataframe as dd
 import geopandas as gpd
 import pandas as pd
 
 from analytics import compute_indicators
+from geodata._errors import InputError
 from geodata.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from dask.distributed import Client
 
 LEVEL_TABLES = {"village": "village_indicators", "town": "town_indicators", "county": "county_indicators"}
 HouseholdLoader = Callable[[str], gpd.GeoDataFrame]
@@ -27,19 +32,50 @@ ContextLoader = Callable[[str], dict[str, pd.DataFrame]]
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str | None = None, *, workers: int | None = None) -> Iterator[object]:
-    """A client on the cluster at ``scheduler``, or on a new local cluster (one process per core)."""
+def dask_client(
+    scheduler: str | None = None, *, workers: int | None = None, settings: Settings | None = None
+) -> Iterator[Client]:
+    """A client on the cluster at ``scheduler`` (with at least one worker), or on a new local cluster.
+
+    A scheduler that cannot be reached, or has no worker after ``[cluster] worker_wait_s``,
+    is an InputError naming the address and what to start, not a hang.
+    """
     from dask.distributed import Client, LocalCluster  # noqa: PLC0415 - distributed only for this engine
 
-    if scheduler:
-        with Client(scheduler) as client:
+    if not scheduler:
+        with (
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
         return
-    with (
-        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
-        Client(cluster) as client,
-    ):
+    s = (settings or get_settings()).cluster
+    try:
+        client = Client(scheduler, timeout=s.connect_timeout_s)
+    except (OSError, TimeoutError, ValueError) as exc:
+        msg = (
+            f"cannot reach the dask scheduler at {scheduler} within {s.connect_timeout_s:g} s ({exc}); start it "
+            "there with `dask scheduler`, or check the address (tcp://HOST:PORT) and the firewall "
+            "([cluster] connect_timeout_s)"
+        )
+        raise InputError(msg) from exc
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=s.worker_wait_s)
+        except TimeoutError as exc:
+            msg = (
+                f"the dask scheduler at {scheduler} has no worker after {s.worker_wait_s:g} s: start "
+                f"`dask worker {scheduler}` on each machine ([cluster] worker_wait_s)"
+            )
+            raise InputError(msg) from exc
         yield client
+
+
+def _county_tables(
+    county: str, *, households: HouseholdLoader, context: ContextLoader, as_of: dt.date, settings: Settings
+) -> dict[str, pd.DataFrame]:
+    """One county built in memory (on a worker: it gives the frame's columns without the client reading it)."""
+    return compute_indicators({**context(county), "households": households(county)}, as_of=as_of, settings=settings)
 
 
 def _county_rows(
@@ -78,13 +114,14 @@ def compute_indicators_dask(
 ) -> dict[str, pd.DataFrame]:
     """The three indicator tables for every county, built in parallel; same columns as the in-memory build."""
     settings = settings or get_settings()
-    first = counties[0]
-    sample = compute_indicators({**context(first), "households": households(first)}, as_of=as_of, settings=settings)
-    meta = long_form(sample).iloc[:0]
-    frame = household_partitions(counties, households).map_partitions(
-        _county_rows, context=context, as_of=as_of, settings=settings, meta=meta, enforce_metadata=False
-    )
-    with dask_client(scheduler):
+    with dask_client(scheduler, settings=settings) as client:
+        sample = client.submit(
+            _county_tables, counties[0], households=households, context=context, as_of=as_of, settings=settings
+        ).result()
+        meta = long_form(sample).iloc[:0]
+        frame = household_partitions(counties, households).map_partitions(
+            _county_rows, context=context, as_of=as_of, settings=settings, meta=meta, enforce_metadata=False
+        )
         rows = frame.compute()
     out = {}
     for level, name in LEVEL_TABLES.items():

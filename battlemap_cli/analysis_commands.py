@@ -53,11 +53,16 @@ def _date(text: str) -> dt.date:
 
 def read_inputs(store_arg: str | None) -> dict[str, pd.DataFrame]:
     """The layers the analytics use, from the store (absent optional layers are left out)."""
-    store = open_store(store_arg)
+    store = require_villages(open_store(store_arg))
+    return {name: frame for name in INPUT_LAYERS if (frame := store.read_or_none(name)) is not None}
+
+
+def require_villages(store: Store) -> Store:
+    """``store``, refused (InputError) when it has no villages layer to build from; reads nothing."""
     if not store.exists() or not store.has("villages"):
         msg = f"{store.label} has no villages layer: import villages (or run `battlemap demo`) first"
         raise InputError(msg)
-    return {name: frame for name in INPUT_LAYERS if (frame := store.read_or_none(name)) is not None}
+    return store
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -69,8 +74,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         if args.engine == "dask":
             from analytics.dask_engine import compute_indicators_dask  # noqa: PLC0415 - dask only when asked
 
-            read_inputs(args.store)  # refuses an empty store with the same message
-            reader = CountyReader(store.target)
+            reader = CountyReader(require_villages(store).target)  # the workers read the layers, not this process
             _advance(bar, "read")
             tables = compute_indicators_dask(
                 reader.counties(), reader.households, reader.context, as_of=as_of, scheduler=args.scheduler

@@ -1,4 +1,4 @@
-"""The /sites panel of the relocation sites already built (已建安置点评估): one row per site, on request.
+"""The /sites tab of the relocation sites already built (已建安置点评估): one row per site, made when the tab opens.
 
 Thin: the audit itself is :func:`analytics.site_audit.audit_sites`, cached per store version.
 """
@@ -11,25 +11,27 @@ from typing import Any
 import dash
 import numpy as np
 import pandas as pd
-from dash import Input, Output, State, html
+from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from analytics.site_audit import FLAGS, audit_sites
 from callbacks.store_data import StoreData
 from geodata._errors import InputError, without_paths
 from layers.i18n import t
 
-BUTTON = "sites-audit-run"
+TABS = "sites-tabs"  # the page's tabs: RANKING (candidates and map) and AUDIT
+RANKING, AUDIT = "ranking", "audit"
 OUT = "sites-audit"
 
 
-def audit_section(lang: str) -> html.Details:
-    """The collapsed section with its button; the table comes when the planner asks for it."""
-    return html.Details(
+def audit_tab(lang: str) -> html.Div:
+    """The tab's content: what the audit shows, then its table (a spinner while it is made)."""
+    return html.Div(
         [
-            html.Summary(t("audit_built", lang)),
             html.P(t("audit_help", lang), className="summary"),
-            html.Button(t("audit_run", lang), id=BUTTON, className="btn"),
-            html.Div(id=OUT),
+            dcc.Loading(
+                html.Div(id=OUT, className="sites-table"), type="circle", delay_show=200, id="sites-audit-loading"
+            ),
         ],
         className="sites-audit-panel",
         id="sites-audit-panel",
@@ -37,12 +39,12 @@ def audit_section(lang: str) -> html.Details:
 
 
 def register(app: dash.Dash, data: StoreData, site_model: Callable[[StoreData], Any]) -> None:
-    """Wire the button to the cached audit."""
+    """Make the audit (cached per store version) when its tab is opened, also from ``?tab=audit``."""
 
-    @app.callback(
-        Output(OUT, "children"), Input(BUTTON, "n_clicks"), State("sites-lang", "data"), prevent_initial_call=True
-    )
-    def run(_n: int, lang: str) -> Any:
+    @app.callback(Output(OUT, "children"), Input(TABS, "value"), State("sites-lang", "data"))
+    def run(tab: str, lang: str) -> Any:
+        if tab != AUDIT:
+            raise PreventUpdate
         try:
             audit = data.cached("sites:audit", lambda: _audit(data, site_model(data)))
         except InputError as exc:

@@ -81,6 +81,7 @@ STATUS_KEYS = {"optimal": "assign_optimal", "feasible": "assign_feasible"}
 CAPACITY_EXAMPLE = "S1=80, S2=60"
 SAATY = ("9", "7", "5", "3", "1", "1/3", "1/5", "1/7", "1/9")
 PAIRS = list(combinations(CRITERIA, 2))
+JUDGEMENTS = "sites-judgements"  # the AHP judgements last applied (Saaty texts in PAIRS order)
 
 
 def register(app: dash.Dash, data: StoreData) -> None:
@@ -127,17 +128,21 @@ class Controls:
     method: str = "dirichlet"
     sites: int | None = None  # sites chosen together (None: no assignment)
     capacity: tuple[str, ...] = ()  # typed capacities, "S1=80" each
+    judged: tuple[str, ...] = ()  # the applied AHP judgements, while the sliders still hold the weights they gave
 
     @classmethod
     def parse(cls, values: list[Any]) -> Controls:
         """Controls from the callback's values in ``CONTROL_INPUTS`` order (None falls back to the settings)."""
-        weights, slope, buffer, top, households, add, drop, add_hh, drop_hh, draws, method, k, capacity = values
+        weights, slope, buffer, top, households, add, drop, add_hh, drop_hh, draws, method, k, capacity, *judged = (
+            values
+        )
         s = get_settings().sites
         n = int(households) if households else s.page_households
         top_k = int(min(max(top or s.top_k, 1), s.max_top_k))
         check_length(capacity, what="site capacities", setting="site_capacities_chars")
+        chosen = dict(zip(CRITERIA, (float(w or 0) for w in weights), strict=True))
         return cls(
-            weights=dict(zip(CRITERIA, (float(w or 0) for w in weights), strict=True)),
+            weights=chosen,
             slope_limit=float(slope if slope is not None else s.slope_limit_deg),
             hazard_buffer=float(buffer if buffer is not None else s.hazard_buffer_m),
             top_k=top_k,
@@ -152,7 +157,33 @@ class Controls:
             method=method if method in METHODS else s.sensitivity_method,
             sites=int(k) if k else None,
             capacity=_items(capacity),
+            judged=_still_applied(judged[0] if judged else None, chosen),
         )
+
+    @property
+    def judgements(self) -> np.ndarray | None:
+        """The pairwise matrix behind the weights (None when the weights were set on the sliders)."""
+        return judgement_matrix(list(self.judged)) if self.judged else None
+
+
+def _still_applied(stored: Any, weights: dict[str, float]) -> tuple[str, ...]:
+    """The applied judgements if the sliders still hold the weights they gave; () once a slider moved.
+
+    The store comes from the browser, so only Saaty texts are taken and the weights are
+    derived again here rather than trusted.
+    """
+    if not isinstance(stored, list) or len(stored) != len(PAIRS) or not all(v in SAATY for v in stored):
+        return ()
+    derived = consistency(CRITERIA, judgement_matrix(stored))
+    if derived.cr > get_settings().sites.ahp_cr_limit:
+        return ()
+    on_sliders = all(abs(_slider_weight(derived.weights[c]) - weights[c]) < 1e-6 for c in CRITERIA)
+    return tuple(stored) if on_sliders else ()
+
+
+def _slider_weight(weight: float) -> float:
+    """A derived weight as the apply button puts it on its slider."""
+    return round(weight, 2)
 
 
 def _ids(text: str | None) -> tuple[str, ...]:
@@ -196,21 +227,24 @@ class Extras:
     robustness: Robustness | None = None
     assignment: Assignment | None = None
     refused: str | None = None  # the assignment's refusal (capacities, whole villages, …)
+    judgements: np.ndarray | None = None  # the planner's AHP matrix behind the weights (for the report)
 
 
 def compute_extras(model: SiteModel, plan: MoverPlan, result: SiteResult, controls: Controls) -> Extras:
     """Rank robustness (when draws are asked for) and the assignment (when several sites are)."""
-    robustness = None
+    robustness, judgements = None, controls.judgements
     if controls.draws and len(result.candidates):
-        robustness = site_robustness(model, plan, result, draws=controls.draws, method=controls.method)
+        robustness = site_robustness(
+            model, plan, result, draws=controls.draws, method=controls.method, judgements=judgements
+        )
     if not controls.sites:
-        return Extras(robustness)
+        return Extras(robustness, judgements=judgements)
     try:
         capacity = parse_capacities(controls.capacity)
         assignment = assign_movers(model, plan, result, k=controls.sites, capacity=capacity)
     except InputError as exc:
-        return Extras(robustness, refused=without_paths(str(exc)))
-    return Extras(robustness, assignment)
+        return Extras(robustness, refused=without_paths(str(exc)), judgements=judgements)
+    return Extras(robustness, assignment, judgements=judgements)
 
 
 def _view(model: SiteModel, plan: MoverPlan, result: SiteResult, lang: str, extras: Extras | None = None) -> SiteView:
@@ -222,8 +256,8 @@ def _view(model: SiteModel, plan: MoverPlan, result: SiteResult, lang: str, extr
 # ---- layout -------------------------------------------------------------------------------------------------------
 
 
-def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.Div:
-    """The page: controls on the left, the map and the comparison table on the right."""
+def layout(data: StoreData, /, lang: str | None = None, tab: str | None = None, **_query: Any) -> html.Div:
+    """Two tabs: the ranking (controls left, map and comparison right) and the audit of the built sites."""
     lang = lang_of(lang)
     s = get_settings().sites
     other = "en" if lang == "zh" else "zh"
@@ -255,8 +289,27 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                 ],
                 className="map-header",
             ),
-            html.Div([_controls(s, options, lang), _results(data, lang)], className="map-body"),
+            dcc.Tabs(
+                [
+                    dcc.Tab(
+                        html.Div([_controls(s, options, lang), _results(data, lang)], className="map-body"),
+                        label=t("tab_ranking", lang),
+                        value=sites_audit.RANKING,
+                        id="sites-tab-ranking",
+                    ),
+                    dcc.Tab(
+                        sites_audit.audit_tab(lang),
+                        label=t("audit_built", lang),
+                        value=sites_audit.AUDIT,
+                        id="sites-tab-audit",
+                    ),
+                ],
+                id=sites_audit.TABS,
+                value=sites_audit.AUDIT if tab == sites_audit.AUDIT else sites_audit.RANKING,
+                className="sites-tabs",
+            ),
             dcc.Store(id="sites-lang", data=lang),
+            dcc.Store(id=JUDGEMENTS),
         ],
         className="map-page sites-page",
         lang="en" if lang == "en" else "zh-CN",
@@ -402,7 +455,6 @@ def _results(data: StoreData, lang: str) -> html.Div:
                     html.Div(id="sites-table", className="sites-table"),
                     html.Div(id="sites-robust", className="sites-robust"),
                     html.Div(id="sites-assign", className="sites-assign"),
-                    sites_audit.audit_section(lang),
                 ],
                 type="circle",
                 delay_show=200,
@@ -450,6 +502,7 @@ CONTROL_INPUTS = [
     Input("sites-method", "value"),
     Input("sites-k", "value"),
     Input("sites-capacity", "value"),
+    Input(JUDGEMENTS, "data"),
 ]
 CONTROL_STATES = [State(i.component_id, i.component_property) for i in CONTROL_INPUTS]
 
@@ -643,15 +696,17 @@ def _village_names(a: Assignment) -> list[str]:
 
 def _register_ahp(app: dash.Dash) -> None:
     @app.callback(
-        Output("ahp-cr", "children"), Input({"type": "ahp-pair", "pair": ALL}, "value"), State("sites-lang", "data")
+        Output("ahp-cr", "children"),
+        Output("ahp-cr", "className"),
+        Input({"type": "ahp-pair", "pair": ALL}, "value"),
+        State("sites-lang", "data"),
     )
-    def show_cr(values: list[str], lang: str) -> str:
-        result = consistency(CRITERIA, _matrix(values))
-        limit = get_settings().sites.ahp_cr_limit
-        return f"{t('consistency_ratio', lang)} = {result.cr:.3f} {'≤' if result.cr <= limit else '>'} {limit}"
+    def show_cr(values: list[str], lang: str) -> tuple[list[Any], str]:
+        return ahp_feedback(values, lang)
 
     @app.callback(
         Output({"type": "site-weight", "criterion": ALL}, "value"),
+        Output(JUDGEMENTS, "data"),
         Output("ahp-message", "children"),
         Output("ahp-message", "className"),
         Input("ahp-apply", "n_clicks"),
@@ -659,19 +714,36 @@ def _register_ahp(app: dash.Dash) -> None:
         State("sites-lang", "data"),
         prevent_initial_call=True,
     )
-    def apply(_n: int, values: list[str], lang: str) -> tuple[Any, str, str]:
+    def apply(_n: int, values: list[str], lang: str) -> tuple[Any, Any, str, str]:
         limit = get_settings().sites.ahp_cr_limit
         try:
-            result = ahp_weights(CRITERIA, _matrix(values), limit=limit)
+            result = ahp_weights(CRITERIA, judgement_matrix(values), limit=limit)
         except InconsistentJudgementsError as exc:
             a, b = (criterion_label(c, lang) for c in exc.worst)
             text = f"{t('cr_refused', lang)} CR = {exc.cr:.3f}; {t('ahp_worst', lang)}: {a} — {b}"
-            return [dash.no_update] * len(CRITERIA), text, "ahp-message bad"
-        weights = [round(result.weights[c], 2) for c in CRITERIA]
-        return weights, f"{t('cr_ok', lang)} CR = {result.cr:.3f}", "ahp-message ok"
+            return [dash.no_update] * len(CRITERIA), dash.no_update, text, "ahp-message bad"
+        weights = [_slider_weight(result.weights[c]) for c in CRITERIA]
+        kept = [v if v in SAATY else "1" for v in values]
+        return weights, kept, f"{t('cr_ok', lang)} CR = {result.cr:.3f} · {t('ahp_kept', lang)}", "ahp-message ok"
 
 
-def _matrix(values: list[str]) -> np.ndarray:
+def ahp_feedback(values: list[str], lang: str) -> tuple[list[Any], str]:
+    """The live consistency ratio against the limit and the weights the judgements give; a warning above it."""
+    result = consistency(CRITERIA, judgement_matrix(values))
+    limit = get_settings().sites.ahp_cr_limit
+    ok = result.cr <= limit
+    sep = "、" if lang == "zh" else ", "
+    weights = sep.join(f"{criterion_label(c, lang)} {w:.0%}" for c, w in result.weights.items())
+    lines: list[Any] = [
+        html.Div(f"{t('consistency_ratio', lang)} = {result.cr:.3f} {'≤' if ok else '>'} {limit}"),
+        html.Div(t("ahp_live_weights", lang) + weights, className="ahp-weights"),
+    ]
+    if not ok:
+        lines.append(html.Div(t("cr_warning", lang), role="alert"))
+    return lines, "ahp-cr" if ok else "ahp-cr bad"
+
+
+def judgement_matrix(values: list[str]) -> np.ndarray:
     """The pairwise matrix from the dropdowns (in the order of ``PAIRS``)."""
     judgements = {pair: _saaty(v) for pair, v in zip(PAIRS, values, strict=True)}
     return pairwise_matrix(CRITERIA, judgements)
@@ -769,10 +841,12 @@ def _export_file(  # noqa: PLR0917 - the ranked result and how to write it
 def _report_docx(
     data: StoreData, model: SiteModel, plan: MoverPlan, ranked: tuple[SiteResult, Extras], lang: str
 ) -> bytes:
-    """The site-selection report of what the page shows, as Word (the weights as set: no AHP matrix of the page's)."""
+    """The site-selection report of what the page shows, as Word (with the AHP matrix the planner applied)."""
     result, extras = ranked
     county = county_name(data.layer("villages"), data.layer_or_none("regions"))
-    report = SiteReport(model, plan, result, None, extras.robustness, extras.assignment, county, dt.date.today())
+    report = SiteReport(
+        model, plan, result, extras.judgements, extras.robustness, extras.assignment, county, dt.date.today()
+    )
     return report_bytes(report, docx=True, lang=lang)
 
 

@@ -873,6 +873,20 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """How `battlemap build --engine dask --scheduler ADDRESS` waits for a dask cluster on other machines."""
+
+    connect_timeout_s: float = _doc(
+        20.0, "Seconds to reach the dask scheduler at --scheduler before the build stops with an error (exit 2)."
+    )
+    worker_wait_s: float = _doc(
+        60.0,
+        "Seconds to wait for the first `dask worker` to join the scheduler before the build stops with an error "
+        "(a scheduler without workers would wait forever).",
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; see each group for the policy numbers it holds."""
 
@@ -896,6 +910,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     print: PrintSettings = field(default_factory=PrintSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     default_store: str = _doc("data/battlemap.gpkg", "Store used when neither --store nor BATTLEMAP_STORE is given.")

@@ -220,6 +220,8 @@ def _sites_state(add_households: str) -> list[Any]:
         ("sites-method", None),
         ("sites-k", None),
         ("sites-capacity", None),
+        ("sites-judgements", None),
         ("sites-lang", "zh"),
     ]
-    return [weights, *({"id": i, "property": "data" if i == "sites-lang" else "value", "value": v} for i, v in simple)]
+    stores = ("sites-judgements", "sites-lang")
+    return [weights, *({"id": i, "property": "data" if i in stores else "value", "value": v} for i, v in simple)]

@@ -8,11 +8,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from dash import dcc
 
 from analytics.site_audit import audit_sites
 from analytics.sites import build_landscape, site_model
 from battlemap_cli.main import main
-from callbacks.sites_audit import audit_table
+from callbacks.sites_audit import AUDIT, RANKING, TABS, audit_table
+from callbacks.sites_page import layout
+from callbacks.store_data import StoreData
 from geodata._errors import InputError
 from geodata.settings import Settings
 from geodata.store import GeoPackageStore
@@ -110,3 +113,12 @@ def test_page_audit_table_says_what_is_unknown(county: tuple) -> None:
     bare = audit_table(pd.DataFrame(audit_sites(model, layers["facilities"])), "en", has_follow_up=False)
     assert "unknown" in bare[0].children
     assert [c.children for c in bare[-1].children[1].children[0].children][2:4] == ["—", "—"]  # no data, not 0
+
+
+def test_the_audit_is_a_tab_beside_the_ranking_and_opens_from_the_address(demo_store_path: Path) -> None:
+    data = StoreData(GeoPackageStore(demo_store_path))
+    for query, shown in (({}, RANKING), ({"tab": "audit"}, AUDIT), ({"tab": "<b>"}, RANKING)):
+        tabs = next(c for c in layout(data, lang="zh", **query).children if getattr(c, "id", None) == TABS)
+        assert [tab.value for tab in tabs.children] == [RANKING, AUDIT] and tabs.value == shown
+    audit = tabs.children[1].children
+    assert isinstance(audit.children[1], dcc.Loading)  # a spinner while the audit is made

@@ -7,14 +7,17 @@ import io
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import docx
 import pandas as pd
 import pypdf
 import pytest
 
+from analytics.ahp import consistency
 from analytics.suitability import CRITERIA
 from app import create_app
+from callbacks.sites_page import JUDGEMENTS, PAIRS, judgement_matrix
 from geodata.store import GeoPackageStore
 from layers.i18n import t
 from layers.site_text import criterion_label
@@ -136,3 +139,48 @@ def test_sites_page_button_downloads_the_report(demo_store_path: Path, tmp_path:
     assert len(document.inline_shapes) == 1
     viewer = post_callback(client_for(app, path, "leader"), key, click, _sites_state(None))
     assert viewer.status_code == 403
+
+
+def _page_report(app: Any, path: Path, judged: Any, weights: dict[str, float]) -> docx.Document:
+    """The report the /sites button sends for these slider weights and applied judgements (the store's value)."""
+    state = _sites_state(None)
+    state[0] = [
+        {"id": {"type": "site-weight", "criterion": c}, "property": "value", "value": weights[c]} for c in CRITERIA
+    ]
+    next(s for s in state[1:] if s["id"] == JUDGEMENTS)["value"] = judged
+    click = [{"id": "sites-export_site_report", "property": "n_clicks", "value": 1}]
+    key = callback_key(app, "sites-report-download")
+    response = post_callback(client_for(app, path, "planner"), key, click, state)
+    assert response.status_code == 200, response.status_code
+    sent = response.json["response"]["sites-report-download"]["data"]
+    return docx.Document(io.BytesIO(base64.b64decode(sent["content"])))
+
+
+def _matrix_table(document: docx.Document) -> list[list[str]]:
+    return next(
+        [[c.text for c in row.cells] for row in table.rows] for table in document.tables if table.cell(0, 0).text == ""
+    )
+
+
+def test_the_page_report_shows_the_judgements_the_planner_applied(demo_store_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "county.gpkg"
+    shutil.copyfile(demo_store_path, path)
+    app = create_app(str(path))
+    judged = ["1"] * len(PAIRS)
+    judged[PAIRS.index(("road", "clinic"))] = "5"
+    judged[PAIRS.index(("school", "water"))] = "1/3"
+    result = consistency(CRITERIA, judgement_matrix(judged))
+    applied = {c: round(w, 2) for c, w in result.weights.items()}  # what the apply button puts on the sliders
+
+    document = _page_report(app, path, judged, applied)
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert t("site_report_ahp_given", "zh") in text and f"CR = {result.cr:.3f}" in text
+    matrix = _matrix_table(document)
+    road, clinic, school, water = (1 + CRITERIA.index(c) for c in ("road", "clinic", "school", "water"))
+    assert matrix[road][clinic] == "5" and matrix[clinic][road] == "1/5"
+    assert matrix[school][water] == "1/3" and matrix[water][school] == "3"
+
+    moved = {**applied, "road": applied["road"] + 0.05}  # a slider moved after applying: the sliders' weights count
+    for store, weights in ((judged, moved), (["9"] * (len(PAIRS) - 1) + ["<b>"], applied), ("junk", applied)):
+        text = "\n".join(p.text for p in _page_report(app, path, store, weights).paragraphs)
+        assert t("site_report_ahp_derived", "zh") in text and t("site_report_ahp_given", "zh") not in text

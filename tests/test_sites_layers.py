@@ -13,10 +13,10 @@ from analytics.sites import CRITERIA, Selection, plan_movers, rank_sites
 from callbacks.sites_page import (
     PAIRS,
     Controls,
-    _matrix,
     assignment_panel,
     comparison_table,
     compute_extras,
+    judgement_matrix,
     robustness_panel,
 )
 from geodata.settings import Settings
@@ -104,7 +104,7 @@ def test_page_controls_table_and_ahp_matrix(view: SiteView) -> None:
     table = comparison_table(view.result, "zh")
     assert table.id == "sites-comparison"
     assert len(table.children[1].children) == 2 * len(view.result.candidates)  # a row and its reason per site
-    m = _matrix(["1/3" if i == 0 else "1" for i in range(len(PAIRS))])
+    m = judgement_matrix(["1/3" if i == 0 else "1" for i in range(len(PAIRS))])
     assert m[0, 1] == pytest.approx(1 / 3) and m[1, 0] == pytest.approx(3)
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import docx
 import pytest
 from playwright.sync_api import Page
 
 from analytics.sites import CRITERIA
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium, login, serving
+from layers.i18n import t
 
 ROWS = "#sites-comparison .site-row"
+GRAPH = "#sites-graph"
 
 
 def ranking(page: Page) -> list[str]:
@@ -118,12 +121,17 @@ def _robustness_and_assignment(page: Page) -> None:
 
 
 def _built_sites_audited(page: Page, built: int) -> None:
-    """The built sites' audit: one row per relocation_site facility of the demo, with its follow-up figures."""
-    page.click("#sites-audit-panel summary")
-    page.click("#sites-audit-run")
+    """The audit tab: one row per relocation_site facility of the demo, with its follow-up figures; then back."""
+    before = ranking(page)
+    page.click("#sites-tab-audit")
     page.wait_for_selector("#sites-audit-table tbody tr", timeout=60_000)
     assert page.locator("#sites-audit-table tbody tr").count() == built
     assert "%" in (page.text_content("#sites-audit-table tbody tr") or "")  # occupancy from the demo's ledger
+    assert not page.is_visible(GRAPH)
+    page.screenshot(path=str(SCREENSHOTS / "sites_audit_tab.png"), full_page=True)
+    page.click("#sites-tab-ranking")
+    page.wait_for_selector(ROWS)
+    assert ranking(page) == before and page.is_visible(GRAPH)  # the ranking kept while the audit was shown
 
 
 def choose(page: Page, pair: int, value: str) -> None:
@@ -148,9 +156,15 @@ def _ahp_applies_consistent_and_refuses_inconsistent(page: Page) -> None:
         "old => document.querySelector('#weight-road [role=slider]').getAttribute('aria-valuenow') !== old", arg=old
     )
     applied = road_weight(page)
+    page.wait_for_timeout(1500)  # the recompute after the apply has settled
+    with page.expect_download(timeout=90_000) as report:
+        page.click("#sites-export_site_report")
+    text = "\n".join(p.text for p in docx.Document(report.value.path()).paragraphs)
+    assert t("site_report_ahp_given", "zh") in text  # the judgements just applied, not the weights' ratios
     choose(page, 7, "9")  # township ≫ school ...
     choose(page, 1, "1/9")  # ... yet school ≫ road: a circle
     page.wait_for_function("() => document.querySelector('#ahp-cr').textContent.includes('>')")
+    assert "判断不一致" in (page.text_content("#ahp-cr.bad [role=alert]") or "")  # warned before applying
     page.click("#ahp-apply")
     page.wait_for_selector(".ahp-message.bad")
     assert "CR > 0.1" in (page.text_content("#ahp-message") or "")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from geodata._errors import StoreError
 from geodata.settings import get_settings
-from geodata.store.base import IMPORT_LOG, STORED_CRS, Filter, Frame, Prefix, conform, os_user
+from geodata.store.base import IMPORT_LOG, STORED_CRS, Filter, Frame, InLayer, Prefix, conform, os_user
 from geodata.store.gpkg import GeoPackageStore, is_geopackage
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ __all__ = [
     "Filter",
     "Frame",
     "GeoPackageStore",
+    "InLayer",
     "Prefix",
     "Store",
     "StoreError",

@@ -34,11 +34,26 @@ class Prefix:
     text: str
 
 
-Filter: TypeAlias = Mapping[str, "str | int | float | Prefix | None"]
+@dataclass(frozen=True)
+class InLayer:
+    """A filter value meaning "the column's value is one of ``column`` in the rows of ``layer`` matching ``where``".
+
+    A semi-join the store does itself (a sub-select), so a dask worker reads only its
+    county's rows of a layer keyed by household (``housing`` by ``household_id``)
+    without the household IDs travelling or the whole layer being read.
+    """
+
+    layer: str
+    column: str
+    where: Mapping[str, str | int | float | Prefix | None]
+
+
+Filter: TypeAlias = Mapping[str, "str | int | float | Prefix | InLayer | None"]
 """An attribute filter for a store's ``read``: column → value, all must hold.
 
-A plain value means equality, ``None`` means the column is NULL and :class:`Prefix`
-means starts-with. Both stores bind the values; nothing is pasted into SQL unquoted.
+A plain value means equality, ``None`` means the column is NULL, :class:`Prefix`
+means starts-with and :class:`InLayer` means in another layer's matching rows. Both
+stores bind the values; nothing is pasted into SQL unquoted.
 """
 
 

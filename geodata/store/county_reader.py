@@ -2,19 +2,22 @@
 
 A province store holds many counties; the dask engine gives each county to a worker,
 which reads only that county's rows (an attribute filter on the 6-digit code prefix,
-or a bounding box for layers without village codes) instead of receiving them from
-the client. :class:`CountyReader` holds only what opens the store (a path or a database
-URL), so it pickles cheaply.
+a sub-select of its households for the layers keyed by household, or a bounding box
+for layers without village codes) instead of receiving them from the client.
+:class:`CountyReader` holds only what opens the store (a path or a database URL), so
+it pickles cheaply.
 """
 
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from geodata.store import Frame, Prefix, Store, open_store
+from geodata._errors import StoreError
+from geodata.store import Filter, Frame, InLayer, Prefix, Store, open_store
 
 _CODE = re.compile(r"^\d{6}$")
 BY_CODE = ("villages", "households", "water_tests", "projects", "teams", "inspections", "tasks")
@@ -30,8 +33,15 @@ class CountyReader:
 
     @property
     def store(self) -> Store:
-        """The store being read."""
-        return open_store(self.target)
+        """The store being read; a StoreError naming this machine when it cannot be found from here."""
+        store = open_store(self.target)
+        if not store.exists():
+            msg = (
+                f"{store.label} cannot be found from {socket.gethostname()}: every dask worker must reach the "
+                "store — use PostGIS (or a folder shared at the same path) for a build on several machines"
+            )
+            raise StoreError(msg)
+        return store
 
     def counties(self) -> list[str]:
         """The 6-digit county codes present in the villages layer."""
@@ -55,17 +65,21 @@ class CountyReader:
                 layers[name] = store.read(name, bbox=bbox)  # type: ignore[arg-type]
         several = len(self.counties()) > 1
         for name in BY_HOUSEHOLD:
-            if not store.has(name):
-                continue
-            frame = pd.DataFrame(store.read(name))
-            if several:  # the only county also counts the rows whose household is not registered
-                ids = set(self.households(county)["household_id"])
-                frame = frame[frame["household_id"].isin(ids)].reset_index(drop=True)
-            layers[name] = frame
+            if store.has(name):  # the only county also counts the rows whose household is not registered
+                layers[name] = pd.DataFrame(store.read(name, where=self._by_household(county) if several else None))
         return layers
 
+    def _by_household(self, county: str) -> Filter:
+        """The rows whose household lives in ``county``: a sub-select the store runs, not a list of IDs."""
+        self._check(county)
+        return {"household_id": InLayer("households", "household_id", {"village_code": Prefix(county)})}
+
     def _by_code(self, layer: str, county: str) -> Frame:
+        self._check(county)
+        return self.store.read(layer, where={"village_code": Prefix(county)})
+
+    @staticmethod
+    def _check(county: str) -> None:
         if not _CODE.match(county):
             msg = f"county code must be 6 digits, got {county!r}"
             raise ValueError(msg)
-        return self.store.read(layer, where={"village_code": Prefix(county)})

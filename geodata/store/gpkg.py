@@ -33,6 +33,7 @@ from geodata.store.base import (
     IMPORT_LOG,
     Filter,
     Frame,
+    InLayer,
     LogQueue,
     Prefix,
     StoreReads,
@@ -63,8 +64,8 @@ class GeoPackageStore(StoreReads):
 
     @property
     def target(self) -> str:
-        """What :func:`open_store` takes to open this store again (e.g. on a dask worker)."""
-        return str(self.path)
+        """What :func:`open_store` takes to open this store again (e.g. on a dask worker, whatever its folder)."""
+        return str(self.path.absolute())
 
     def sidecar(self, suffix: str, *, hidden: bool = False) -> Path:
         """A local file or folder that belongs to the store (private SQLite, jobs, uploads).
@@ -118,6 +119,10 @@ class GeoPackageStore(StoreReads):
             msg = (
                 f"store {self.path} has no layer {layer!r}; it has {self.layers()}. Import it or run `battlemap demo`."
             )
+            raise StoreError(msg)
+        joined = [v.layer for v in (where or {}).values() if isinstance(v, InLayer) and not self.has(v.layer)]
+        if joined:
+            msg = f"store {self.path} has no layer {joined[0]!r} to filter {layer!r} by; it has {self.layers()}"
             raise StoreError(msg)
         frame = pyogrio.read_dataframe(self.path, layer=layer, columns=columns, where=_ogr_where(where), bbox=bbox)
         return conform(_exact_prefixes(frame, where), layer)
@@ -179,22 +184,30 @@ def _ogr_where(where: Filter | None) -> str | None:
     """The filter as a GeoPackage (SQLite) WHERE clause: checked names, quoted values."""
     if not where:
         return None
-    parts = []
-    for name, value in where.items():
-        column = f'"{check_identifier(name, "a filter column")}"'
-        if value is None:
-            parts.append(f"{column} IS NULL")
-        elif isinstance(value, Prefix):
-            escaped = value.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            parts.append(f"{column} LIKE {_quote(escaped + '%')} ESCAPE '\\'")
-        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            msg = f"filter value for {name!r} must be text, a number, None or Prefix, got {value!r}"
-            raise StoreError(msg)
-        elif isinstance(value, str):
-            parts.append(f"{column} = {_quote(value)}")
-        else:
-            parts.append(f"{column} = {float(value)!r}")
-    return " AND ".join(parts)
+    return " AND ".join(_condition(name, value) for name, value in where.items())
+
+
+def _condition(name: str, value: Any, *, exact: bool = False) -> str:
+    """One condition on column ``name``; ``exact`` writes a prefix as a case-sensitive ``substr`` test."""
+    column = f'"{check_identifier(name, "a filter column")}"'
+    if value is None:
+        return f"{column} IS NULL"
+    if isinstance(value, InLayer):  # SQLite runs the sub-select: only the matching rows leave the file
+        layer = check_identifier(value.layer, "a filter layer")
+        key = check_identifier(value.column, "a filter column")
+        inner = " AND ".join(_condition(k, v, exact=True) for k, v in value.where.items()) or "1"
+        return f'{column} IN (SELECT "{key}" FROM "{layer}" WHERE {inner})'
+    if isinstance(value, Prefix):
+        if exact:  # inside a sub-select the rows cannot be re-checked afterwards (see _exact_prefixes)
+            return f"substr({column}, 1, {len(value.text)}) = {_quote(value.text)}"
+        escaped = value.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"{column} LIKE {_quote(escaped + '%')} ESCAPE '\\'"
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        msg = f"filter value for {name!r} must be text, a number, None, Prefix or InLayer, got {value!r}"
+        raise StoreError(msg)
+    if isinstance(value, str):
+        return f"{column} = {_quote(value)}"
+    return f"{column} = {float(value)!r}"
 
 
 def _quote(text: str) -> str:

@@ -35,6 +35,7 @@ from geodata.store.base import (
     IMPORT_LOG,
     Filter,
     Frame,
+    InLayer,
     LogQueue,
     Prefix,
     StoreReads,
@@ -190,7 +191,7 @@ class PostGISStore(StoreReads):
             selected = [_column(table, n) for n in names]
             if geom is not None:  # plain WKB, decoded at once below (per-row decoding is 5x slower)
                 selected.append(sa.func.ST_AsBinary(geom, type_=sa.LargeBinary).label(geom.name))
-            stmt = sa.select(*selected).where(*_conditions(table, where or {}))
+            stmt = sa.select(*selected).where(*_conditions(table, where or {}, conn))
             if bbox is not None and geom is not None:
                 stmt = stmt.where(geom.intersects(sa.func.ST_MakeEnvelope(*map(float, bbox), geom.type.srid)))
             if ROW in table.columns:
@@ -337,17 +338,26 @@ def _column(table: sa.Table, name: str) -> sa.Column:
     return table.c[name]
 
 
-def _conditions(table: sa.Table, where: Filter) -> list[sa.ColumnElement[bool]]:
-    """The filter as SQLAlchemy conditions (values bound, never pasted)."""
+def _conditions(table: sa.Table, where: Filter, conn: sa.Connection) -> list[sa.ColumnElement[bool]]:
+    """The filter as SQLAlchemy conditions (values bound, never pasted; an InLayer as a sub-select)."""
     out = []
     for name, value in where.items():
         col = _column(table, name)
         if value is None:
             out.append(col.is_(None))
+        elif isinstance(value, InLayer):
+            if not sa.inspect(conn).has_table(value.layer) or value.layer in HIDDEN:
+                msg = (
+                    f"filter layer {value.layer!r} is not in store; it has {sorted(sa.inspect(conn).get_table_names())}"
+                )
+                raise StoreError(msg)
+            other = sa.Table(value.layer, sa.MetaData(), autoload_with=conn)
+            inner = sa.select(_column(other, value.column)).where(*_conditions(other, value.where, conn))
+            out.append(col.in_(inner))
         elif isinstance(value, Prefix):
             out.append(col.startswith(value.text, autoescape=True))
         elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            msg = f"filter value for {name!r} must be text, a number, None or Prefix, got {value!r}"
+            msg = f"filter value for {name!r} must be text, a number, None, Prefix or InLayer, got {value!r}"
             raise StoreError(msg)
         else:
             out.append(col == value)
