@@ -144,6 +144,12 @@ def _same_build(table: pd.DataFrame, county: pd.DataFrame) -> bool:
 
 def _snapshot(store: Store, level: str, as_of: dt.date) -> pd.DataFrame:
     """The snapshot of ``level`` as of ``as_of``; without one, an error that lists the dates there are."""
+    if level in UPPER_LEVELS:
+        msg = (
+            f"month-end snapshots are kept for village, town and county; the {level} table exists for the "
+            "current build only: drop --as-of"
+        )
+        raise InputError(msg)
     frame = read_snapshot(store, level, as_of)
     if frame is None:
         dates = snapshot_dates(store)
