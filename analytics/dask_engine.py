@@ -6,6 +6,8 @@ each worker loads its county's households and context with the loaders it is giv
 (:class:`geodata.store.county_reader.CountyReader` for a store, or a synthetic generator in
 the benchmark), runs exactly the in-memory build, and returns its rows. Nothing large
 travels from the client. On one county the result equals :func:`compute_indicators`.
+For several counties the city and province tables are rolled up on the client from
+the county rows and small per-county parts (:mod:`analytics.rollup`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import dask.dataframe as dd
 import geopandas as gpd
 import pandas as pd
 
-from analytics import compute_indicators
+from analytics import compute_indicators, prepare_records
+from analytics.indicators import UPPER_LEVELS, build_indicators
+from analytics.rollup import PART_COLUMNS, county_parts, roll_up
 from geodata._errors import InputError
 from geodata.settings import Settings, get_settings
 
@@ -81,10 +85,13 @@ def _county_tables(
 def _county_rows(
     households: gpd.GeoDataFrame, *, context: ContextLoader, as_of: dt.date, settings: Settings
 ) -> pd.DataFrame:
-    """One partition (one county's households) built into the long form: a ``level`` column, one row per unit."""
+    """One partition (one county's households) built into the long form, one row per unit, then its parts.
+
+    Unit rows carry a ``level``; the rows of :func:`analytics.rollup.county_parts` carry a ``part`` instead.
+    """
     county = str(households["village_code"].iloc[0])[:6]
-    layers = {**context(county), "households": households}
-    return long_form(compute_indicators(layers, as_of=as_of, settings=settings))
+    records = prepare_records({**context(county), "households": households}, as_of=as_of, settings=settings)
+    return pd.concat([long_form(build_indicators(records)), county_parts(records)], ignore_index=True)
 
 
 def long_form(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -112,18 +119,18 @@ def compute_indicators_dask(
     settings: Settings | None = None,
     scheduler: str | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The three indicator tables for every county, built in parallel; same columns as the in-memory build."""
+    """The indicator tables of every county, built in parallel; same tables and columns as the in-memory build."""
     settings = settings or get_settings()
     with dask_client(scheduler, settings=settings) as client:
         sample = client.submit(
             _county_tables, counties[0], households=households, context=context, as_of=as_of, settings=settings
         ).result()
-        meta = long_form(sample).iloc[:0]
+        meta = pd.concat([long_form(sample).iloc[:0], pd.DataFrame(columns=list(PART_COLUMNS))], axis=1)
         frame = household_partitions(counties, households).map_partitions(
             _county_rows, context=context, as_of=as_of, settings=settings, meta=meta, enforce_metadata=False
         )
         rows = frame.compute()
-    out = {}
+    out: dict[str, pd.DataFrame] = {}
     for level, name in LEVEL_TABLES.items():
         part = rows[rows["level"] == level].drop(columns=f"{level}_code", errors="ignore")
         part = part.rename(columns={"unit_code": f"{level}_code"})
@@ -132,4 +139,9 @@ def compute_indicators_dask(
         # a count unknown in some county (a column it lacks) stays float, as in the in-memory build of them all
         dtypes = {c: t for c, t in sample[name].dtypes.items() if not (t.kind in "iu" and part[c].isna().any())}
         out[name] = part.astype(dtypes).copy()  # copy: one block per dtype again, not one per column
+    if len(counties) > 1:
+        parts = rows[rows["part"].notna()]
+        for level in UPPER_LEVELS:
+            table = roll_up(out["county_indicators"], parts, level, as_of=as_of, settings=settings)
+            out[f"{level}_indicators"] = table
     return out

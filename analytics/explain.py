@@ -52,14 +52,16 @@ def missing_layer(records: Records, indicator: str) -> str | None:
 
 
 def explain(records: Records, unit_code: str, indicator: str) -> pd.DataFrame:
-    """The rows behind ``indicator`` for the village, township or county ``unit_code``.
+    """The rows behind ``indicator`` for the village, township, county, city or province ``unit_code``.
 
     Returns a frame with ``table`` (households, samples, …), ``id`` and ``value`` (the
     number that row contributes). Raises ``KeyError`` for an unknown indicator or unit.
     """
     digits = len(unit_code)
     if digits not in LEVELS.values():
-        msg = f"unit code {unit_code!r} must have 6 (county), 9 (township) or 12 (village) digits"
+        msg = (
+            f"unit code {unit_code!r} must have 2 (province), 4 (city), 6 (county), 9 (township) or 12 (village) digits"
+        )
         raise KeyError(msg)
     name = RISK_SOURCES.get(indicator, indicator)
     name = RATIO_BY_NAME[name].numerator if name in RATIO_BY_NAME else name

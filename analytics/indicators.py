@@ -1,9 +1,11 @@
 """Village, township and county indicator tables from the record tables.
 
-Every level is the same group-by over the same records, keyed by the first 12, 9 or 6
-digits of the village code, so roll-ups are sums of counts and ratios of sums by
-construction. Medians, the worst water indicator and the last inspection are taken
-from the records of the unit too, never from village results.
+Every level is the same group-by over the same records, keyed by the first 12, 9, 6, 4
+or 2 digits of the village code (village, township, county, city, province), so
+roll-ups are sums of counts and ratios of sums by construction. City and province
+tables are written when the store holds several counties. Medians, the worst water
+indicator and the last inspection are taken from the records of the unit too, never
+from village results.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import pandas as pd
 from analytics.measures import MEASURES, RATIOS, Measure, source_layer
 from analytics.records import Records
 from analytics.risk import add_risk
+from geodata.divisions import LEVELS as DIVISION_LEVELS
 from geodata.settings import Settings
 
-LEVELS = {"village": 12, "town": 9, "county": 6}
+LEVELS = dict(reversed(DIVISION_LEVELS.items()))  # village (12 digits) up to province (2)
+UPPER_LEVELS = ("city", "province")  # tabled only for a store of several counties
 KM_COLUMNS = {"km_to_clinic": "km_clinic", "km_to_school": "km_school", "km_to_township": "km_township"}
 
 
@@ -65,7 +69,7 @@ def aggregate(records: Records, level: str) -> pd.DataFrame:
     whole = {
         "poverty_incidence_base": incidence_base(out),
         "income_median": _median_income(records, level).reindex(units),
-        "water_worst_indicator": _worst_indicator(records, level).reindex(units),
+        "water_worst_indicator": worst_indicator(failing_counts(records, level)).reindex(units),
         "days_since_inspection": _days_since_inspection(records, level).reindex(units),
         "spend_target": spend_target(records.as_of, records.settings),
     }
@@ -84,8 +88,24 @@ def _measure_values(measure: Measure, sums: pd.Series, records: Records) -> pd.S
     column = sums if measure.keep_unknown else sums.fillna(0.0)
     if measure.columns:  # counties that did not bring the columns at all: unknown
         known = records.known_counties(measure.table, measure.columns)
-        column = column.where(sums.index.str[:6].isin(known))
+        column = column.where(_known_units(sums.index, known, records))
     return column.round().astype("int64") if measure.integer and column.notna().all() else column
+
+
+def _known_units(units: pd.Index, known: frozenset[str], records: Records) -> np.ndarray:
+    """Which ``units`` are known: a county (or a part of one) when its county is; a city or province when all are."""
+    digits = len(units[0]) if len(units) else 6
+    if digits >= 6:
+        return units.str[:6].isin(known)
+    counties = pd.Series(records.unit_key("villages", 6).unique())
+    every = counties.isin(known).groupby(counties.str[:digits].to_numpy()).all()
+    return every.reindex(units, fill_value=False).to_numpy(dtype=bool)
+
+
+def table_levels(records: Records) -> list[str]:
+    """The levels :func:`build_indicators` tables: village to county, and city and province for several counties."""
+    several = records.unit_key("villages", 6).nunique() > 1
+    return [level for level in LEVELS if several or level not in UPPER_LEVELS]
 
 
 def incidence_base(frame: pd.DataFrame) -> pd.Series:
@@ -114,14 +134,44 @@ def _median_income(records: Records, level: str) -> pd.Series:
     return pd.to_numeric(h["per_capita_income"], errors="coerce").groupby(_key(records, "households", level)).median()
 
 
-def _worst_indicator(records: Records, level: str) -> pd.Series:
-    """The GB 5749 indicator failing in most samples of the window (ties: alphabetical code)."""
+def income_counts(records: Records, level: str) -> pd.DataFrame:
+    """``unit``, ``value``, ``n``: households of each unit per per-capita income (exact medians from parts)."""
+    h = records["households"]
+    if not len(h) or "per_capita_income" not in h:
+        return pd.DataFrame({"unit": pd.Series(dtype=str), "value": pd.Series(dtype=float), "n": pd.Series(dtype=int)})
+    income = pd.to_numeric(h["per_capita_income"], errors="coerce").rename("value")
+    counts = income.groupby([_key(records, "households", level).rename("unit"), income]).size()
+    return counts.rename("n").reset_index()
+
+
+def median_from_counts(counts: pd.DataFrame) -> pd.Series:
+    """The median ``value`` of each ``unit`` from value counts (the mean of the two middle values for an even total)."""
+    out = {}
+    for unit, group in counts.groupby("unit"):
+        summed = group.groupby("value")["n"].sum().sort_index()
+        total = int(summed.sum())
+        ends = summed.cumsum().to_numpy()
+        values = summed.index.to_numpy(dtype=float)
+        middle = values[np.searchsorted(ends, [(total - 1) // 2 + 1, total // 2 + 1])]
+        out[unit] = float(np.mean(middle))
+    return pd.Series(out, dtype=float)
+
+
+def failing_counts(records: Records, level: str) -> pd.DataFrame:
+    """``unit``, ``code``, ``n``: in how many failing samples of the window each GB 5749 indicator failed, per unit."""
     s = records["samples"]
     failing = s[s["failing_in_window"].astype(bool)] if len(s) else s
     if not len(failing):
-        return pd.Series(dtype=object)
+        return pd.DataFrame({"unit": pd.Series(dtype=str), "code": pd.Series(dtype=str), "n": pd.Series(dtype=int)})
     codes = failing.assign(unit=unit_key(failing, level), code=failing["failed_indicators"].str.split(";"))
-    counts = codes.explode("code").groupby(["unit", "code"]).size().rename("n").reset_index()
+    return codes.explode("code").groupby(["unit", "code"]).size().rename("n").reset_index()
+
+
+def worst_indicator(counts: pd.DataFrame) -> pd.Series:
+    """Per unit, the indicator of :func:`failing_counts` failing in most samples (ties: alphabetical code)."""
+    if not len(counts):
+        return pd.Series(dtype=object)
+    counts = counts.groupby(["unit", "code"], as_index=False)["n"].sum()
     counts = counts.sort_values(["unit", "n", "code"], ascending=[True, False, True])
     return counts.drop_duplicates("unit").set_index("unit")["code"]
 
@@ -152,7 +202,7 @@ def poor_village_flags(village: pd.DataFrame, settings: Settings) -> pd.Series:
 
 
 def build_indicators(records: Records) -> dict[str, pd.DataFrame]:
-    """The three indicator tables, each with identity columns, ``computed_at``, ``as_of`` and the settings used."""
+    """The indicator tables of :func:`table_levels`, with identity columns, ``computed_at``, ``as_of`` and settings."""
     villages = records["villages"].set_index("village_code")
     tables: dict[str, pd.DataFrame] = {}
     village = aggregate(records, "village")
@@ -161,7 +211,7 @@ def build_indicators(records: Records) -> dict[str, pd.DataFrame]:
     village.insert(0, "name", villages["name"].reindex(village.index))
     village.insert(1, "town_code", village.index.str[:9])
     tables["village_indicators"] = village
-    for level in ("town", "county"):
+    for level in table_levels(records)[1:]:
         frame = aggregate(records, level)
         frame["poor_villages"] = village["poor_villages"].groupby(village.index.str[: LEVELS[level]]).sum()
         frame["poor_village_flag"] = frame["poor_villages"] > 0

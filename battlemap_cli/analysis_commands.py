@@ -12,14 +12,17 @@ from tqdm import tqdm
 
 from analytics import INPUT_LAYERS, compute_indicators, explain, prepare_records
 from analytics.explain import missing_layer
+from analytics.indicators import LEVELS, UPPER_LEVELS
+from analytics.levels import top_level, top_units
 from geodata._errors import InputError
+from geodata.divisions import level_of
 from geodata.io.spreadsheet import safe_cells, safe_csv
 from geodata.settings import get_settings
 from geodata.store import Store, open_store, write_computed
 from geodata.store.county_reader import CountyReader
 from geodata.store.snapshots import read_snapshot, snapshot_dates
 
-TABLES = {"village": "village_indicators", "town": "town_indicators", "county": "county_indicators"}
+TABLES = {level: f"{level}_indicators" for level in LEVELS}  # village, town, county, city, province
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -37,7 +40,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_indicators)
 
     p = sub.add_parser("explain", parents=[common], help="list the records behind one number")
-    p.add_argument("unit", help="village (12 digits), township (9) or county (6) code")
+    p.add_argument("unit", help="village (12 digits), township (9), county (6), city (4) or province (2) code")
     p.add_argument("indicator", help="indicator column, e.g. cd_cases_overdue")
     p.add_argument("--as-of", type=_date, default=None, help="reference date (default: that of the last build)")
     p.set_defaults(func=cmd_explain)
@@ -87,11 +90,13 @@ def cmd_build(args: argparse.Namespace) -> int:
             tables = compute_indicators(layers, as_of=as_of, progress=lambda s: _advance(bar, s))
         write_computed(store, tables, as_of=as_of, detail={"engine": args.engine})
         _advance(bar, "written")
-    county = tables["county_indicators"].iloc[0]
+    level = top_level(tables["village_indicators"]["village_code"])
+    top = tables[TABLES[level]]
+    risk = ", ".join(f"{code} {value}" for code, value in zip(top[f"{level}_code"], top["risk_index"], strict=True))
     print(
         f"built indicators as of {as_of} in {time.perf_counter() - started:.1f} s: "
-        f"{len(tables['village_indicators'])} villages, {len(tables['town_indicators'])} townships; "
-        f"county risk index {county['risk_index']}"
+        f"{len(tables['village_indicators'])} villages, {len(tables['town_indicators'])} townships, "
+        f"{len(tables['county_indicators'])} counties; {level} risk index {risk}"
     )
     return 0
 
@@ -104,14 +109,7 @@ def _advance(bar: tqdm, label: str) -> None:  # type: ignore[type-arg]
 def cmd_indicators(args: argparse.Namespace) -> int:
     """Print one indicator table as CSV or JSON records."""
     store = open_store(args.store)
-    name = TABLES[args.level]
-    if args.as_of is not None:
-        frame = _snapshot(store, args.level, args.as_of)
-    elif not store.has(name):
-        msg = f"{store.label} has no {name}: run `battlemap build` first"
-        raise InputError(msg)
-    else:
-        frame = pd.DataFrame(store.read(name))
+    frame = _current_table(store, args.level) if args.as_of is None else _snapshot(store, args.level, args.as_of)
     frame = frame.drop(columns=[c for c in ("geometry",) if c in frame])
     if args.format == "json":
         sys.stdout.write(
@@ -123,8 +121,39 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     return 0
 
 
+def _current_table(store: Store, level: str) -> pd.DataFrame:
+    """The ``level`` table of the last build (not a city or province table an older build of more counties left)."""
+    name = TABLES[level]
+    if not store.has("county_indicators"):
+        msg = f"{store.label} has no {name}: run `battlemap build` first"
+        raise InputError(msg)
+    county = store.read("county_indicators")
+    several = len(county) > 1
+    built = store.has(name) and (
+        level not in UPPER_LEVELS or (several and _same_build(store.read(name, columns=["computed_at"]), county))
+    )
+    if not built:
+        msg = (
+            f"{store.label} has no {level} table: the store holds one county ({county['county_code'].iloc[0]}); "
+            "city and province tables are built for several counties. Levels: village, town, county"
+        )
+        raise InputError(msg)
+    return pd.DataFrame(store.read(name))
+
+
+def _same_build(table: pd.DataFrame, county: pd.DataFrame) -> bool:
+    """True when ``table`` was written by the build that wrote ``county`` (the same ``computed_at``)."""
+    return len(table) > 0 and table["computed_at"].iloc[0] == county["computed_at"].iloc[0]
+
+
 def _snapshot(store: Store, level: str, as_of: dt.date) -> pd.DataFrame:
     """The snapshot of ``level`` as of ``as_of``; without one, an error that lists the dates there are."""
+    if level in UPPER_LEVELS:
+        msg = (
+            f"month-end snapshots are kept for village, town and county; the {level} table exists for the "
+            "current build only: drop --as-of"
+        )
+        raise InputError(msg)
     frame = read_snapshot(store, level, as_of)
     if frame is None:
         dates = snapshot_dates(store)
@@ -142,7 +171,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     as_of = args.as_of
     if as_of is None and store.has("county_indicators"):
         as_of = pd.Timestamp(store.read("county_indicators")["as_of"].iloc[0]).date()
-    records = prepare_records(read_inputs(args.store), as_of=as_of or dt.date.today(), settings=get_settings())
+    layers = read_inputs(args.store)
+    codes = layers["villages"]["village_code"].astype("str")
+    level_of(args.unit)  # a code of the wrong length is refused before anything is computed
+    if not codes.str.startswith(args.unit).any():
+        msg = f"unit {args.unit!r} is not in {store.label}; its top units are {', '.join(top_units(codes))}"
+        raise InputError(msg)
+    records = prepare_records(layers, as_of=as_of or dt.date.today(), settings=get_settings())
     if layer := missing_layer(records, args.indicator):
         print(f"{args.indicator} of {args.unit} (as of {records.as_of}): no data (无数据), no {layer!r} layer imported")
         return 0

@@ -14,7 +14,7 @@ from battlemap_cli.analysis_commands import read_inputs
 from battlemap_cli.history_command import write_history
 from geodata._errors import InputError
 from geodata.demo import DEMO_AS_OF
-from geodata.demo.store import DEMO_STEPS, write_demo
+from geodata.demo.store import demo_steps, write_demo
 from geodata.io.importer import import_layer, prepare_layer
 from geodata.io.templates import template_workbook
 from geodata.schemas import SCHEMAS
@@ -26,7 +26,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     """Add the data commands to the parser."""
     p = sub.add_parser("demo", parents=[common], help="write the deterministic demo county into the store")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: settings demo_seed)")
-    p.add_argument("--households", type=int, default=60000, help="number of households (default 60000)")
+    p.add_argument("--households", type=int, default=60000, help="households per county (default 60000)")
+    p.add_argument(
+        "--counties", type=int, default=1, help="counties of the demo city (default 1: the demo county alone)"
+    )
     p.set_defaults(func=cmd_demo)
     for name, func, helptext in (
         ("import", cmd_import, "import a file into a layer"),
@@ -64,10 +67,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     seed = get_settings().demo_seed if args.seed is None else args.seed
     started = time.perf_counter()
-    with tqdm(total=len(DEMO_STEPS), desc="demo county", unit="step", file=sys.stderr) as bar:
-        counts = write_demo(store, seed=seed, households=args.households, progress=lambda s: _step(bar, s))
+    what = "demo county" if args.counties == 1 else f"demo city ({args.counties} counties)"
+    with tqdm(total=demo_steps(args.counties), desc=what, unit="step", file=sys.stderr) as bar:
+        counts = write_demo(
+            store, seed=seed, households=args.households, counties=args.counties, progress=lambda s: _step(bar, s)
+        )
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
-    print(f"demo county (seed {seed}) written to {store.label} in {time.perf_counter() - started:.1f} s: {summary}")
+    print(f"{what} (seed {seed}) written to {store.label} in {time.perf_counter() - started:.1f} s: {summary}")
     dates = last_months(DEMO_AS_OF, get_settings().demo_history_months)
     if dates:
         started = time.perf_counter()

@@ -61,6 +61,7 @@ class LayerSchema:
     columns: tuple[Column, ...]
     coords: tuple[str, str] | None = None  # lon/lat columns that may carry point geometry
     village_column: str | None = None  # column checked against the villages layer
+    geometry_optional: bool = False  # rows may come without geometry (a sheet of names)
 
     def column(self, name: str) -> Column:
         """The column called ``name``; KeyError names the layer's columns."""
@@ -645,6 +646,42 @@ HOUSEHOLD_MEASURES = LayerSchema(
     ),
 )
 
+# Names (and outlines, when given) of the units above the township: provinces (2 digits), cities (4), counties (6).
+REGIONS = LayerSchema(
+    "regions",
+    "行政区划",
+    "polygon",
+    ("code",),
+    (
+        _c(
+            "code",
+            "code",
+            "区划代码(省市县)",
+            "省市县代码",
+            "市州代码",
+            "县区代码",
+            "地区代码",
+            "区域代码",
+            required=True,
+        ),
+        _c("name", "str", "区划名称", "省市县名称", "市州名称", "县区名称", "地区名称", "区域名称", required=True),
+        _c(
+            "level",
+            "enum",
+            "区划级别",
+            "级别",
+            "层级",
+            required=True,
+            choices={
+                "province": ("省", "省级", "自治区", "直辖市"),
+                "city": ("市", "市级", "州", "市州", "地级"),
+                "county": ("县", "县级", "区", "县区", "县(区)"),
+            },
+        ),
+    ),
+    geometry_optional=True,
+)
+
 SCHEMAS: dict[str, LayerSchema] = {
     s.name: s
     for s in (
@@ -663,6 +700,7 @@ SCHEMAS: dict[str, LayerSchema] = {
         RELOCATED_HOUSEHOLDS,
         TASKS,
         HOUSEHOLD_MEASURES,
+        REGIONS,
     )
 }
 

@@ -103,6 +103,11 @@ class ImportSettings:
         30.0, "A household point this close to its coded village is accepted as inside it (digitising error)."
     )
     county_buffer_m: float = _doc(2000.0, "Points within this distance of the county outline count as inside it.")
+    same_county_overlap: float = _doc(
+        0.5,
+        "Appended villages of a county already stored must cover at least this share of their area with the stored "
+        "villages of that county; less means another county under the same code, refused.",
+    )
     earliest_year: int = _doc(1990, "Dates before this year are refused as typos (0224-03-05 for 2024-03-05).")
     latest_years_ahead: int = _doc(
         5, "Dates more than this many years after today are refused as typos (deadlines may lie ahead)."

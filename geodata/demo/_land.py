@@ -208,9 +208,15 @@ def hamlets_for(rng: np.random.Generator, terrain: Terrain, polygon: Polygon, se
     return np.vstack([seat[None, :], np.array(far).reshape(-1, 2)])
 
 
-def make_land(rng: np.random.Generator, centre: tuple[float, float], area_km2: float) -> Land:
-    """Outline, rivers, terrain, township and village polygons with seats and hamlets."""
-    outline = make_outline(rng, centre, area_km2)
+def make_land(
+    rng: np.random.Generator, centre: tuple[float, float], area_km2: float, *, outline: Polygon | None = None
+) -> Land:
+    """Outline, rivers, terrain, township and village polygons with seats and hamlets.
+
+    ``outline`` (metres) replaces the drawn one for a county that must fit beside others;
+    ``centre`` is then a point inside it, where the county seat is sought.
+    """
+    outline = make_outline(rng, centre, area_km2) if outline is None else outline
     main, gullies = make_rivers(rng, outline)
     gullies = [g.intersection(outline.buffer(2500)) for g in gullies]
     gullies = [g for g in gullies if not g.is_empty and g.geom_type == "LineString" and g.length > 1500]

@@ -57,10 +57,28 @@ def make_demo_county(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Frame]:
     """Every layer of the demo county, keyed by layer name, geometries in EPSG:4490."""
+    return generate_county(seed=seed, households=households, as_of=as_of, progress=progress)[0]
+
+
+def generate_county(
+    *,
+    seed: int,
+    households: int,
+    as_of: dt.date,
+    progress: Callable[[str], None] | None = None,
+    outline: shapely.Polygon | None = None,
+    centre: tuple[float, float] | None = None,
+) -> tuple[dict[str, Frame], Land]:
+    """The layers of a demo county and its land (metres), optionally inside a given ``outline`` around ``centre``.
+
+    Without ``outline`` this is the demo county of :func:`make_demo_county`; with one (a
+    neighbour in the demo city) the land fills it and the county seat is sought near
+    ``centre`` (metres in :data:`GK_EPSG`).
+    """
     step = progress or (lambda _label: None)
     rng = {name: np.random.default_rng([seed, k]) for k, name in enumerate(_STEPS)}
     to_gk = Transformer.from_crs(4490, GK_EPSG, always_xy=True)
-    land = make_land(rng["land"], to_gk.transform(*CENTRE_LONLAT), AREA_KM2)
+    land = make_land(rng["land"], centre or to_gk.transform(*CENTRE_LONLAT), AREA_KM2, outline=outline)
     step("land")
     towns, villages = _administer(rng["names"], land, households)
     facilities = make_facilities(rng["infra"], land, villages)
@@ -90,7 +108,7 @@ def make_demo_county(
     tasks = make_tasks(rng["plans"], villages, people, _unhardened_share(roads, villages), as_of)
     measures = make_measures(rng["plans"], people, as_of)
     step("ledgers")
-    to_geo = _Geo()
+    to_geo = GeoFrames()
     layers = {
         "towns": to_geo.frame(
             pd.DataFrame({"town_code": [t["town_code"] for t in towns], "name": [t["name"] for t in towns]}),
@@ -133,7 +151,7 @@ def make_demo_county(
     }
     layers["relocated_households"] = make_relocated(rng["relocated"], layers["facilities"], layers["households"])
     step("projected")
-    return layers
+    return layers, land
 
 
 def _unhardened_share(roads: list[dict], villages: list[dict]) -> np.ndarray:
@@ -148,7 +166,7 @@ def _unhardened_share(roads: list[dict], villages: list[dict]) -> np.ndarray:
     return np.divide(unhardened, total, out=np.zeros(len(villages)), where=total > 0)
 
 
-class _Geo:
+class GeoFrames:
     """Turns metric GK geometries into EPSG:4490 frames."""
 
     def __init__(self) -> None:
@@ -299,7 +317,7 @@ def _water_sites(rng: np.random.Generator, villages: list[dict], facilities: lis
     return sites
 
 
-def _water_frame(geo: _Geo, samples: pd.DataFrame, sites: list[dict]) -> gpd.GeoDataFrame:
+def _water_frame(geo: GeoFrames, samples: pd.DataFrame, sites: list[dict]) -> gpd.GeoDataFrame:
     """Lab results joined to their sites' names, types, villages and positions."""
     site_table = pd.DataFrame(
         {
@@ -331,7 +349,7 @@ def _water_frame(geo: _Geo, samples: pd.DataFrame, sites: list[dict]) -> gpd.Geo
 
 
 def _villages_frame(
-    geo: _Geo, villages: list[dict], population: np.ndarray, town_name_of: dict[str, str]
+    geo: GeoFrames, villages: list[dict], population: np.ndarray, town_name_of: dict[str, str]
 ) -> gpd.GeoDataFrame:
     """The villages layer; registered ``population`` exceeds resident members (people working away)."""
     return geo.frame(
@@ -350,7 +368,7 @@ def _villages_frame(
     )
 
 
-def _facilities_frame(geo: _Geo, facilities: list[dict], villages: list[dict]) -> gpd.GeoDataFrame:
+def _facilities_frame(geo: GeoFrames, facilities: list[dict], villages: list[dict]) -> gpd.GeoDataFrame:
     """Facilities with the code of the village that contains them."""
     xy = np.array([f["xy"] for f in facilities])
     tree = shapely.STRtree([v["polygon"] for v in villages])
@@ -373,7 +391,7 @@ def _facilities_frame(geo: _Geo, facilities: list[dict], villages: list[dict]) -
     return geo.points(table)
 
 
-def _elevation_frame(geo: _Geo, land: Land) -> gpd.GeoDataFrame:
+def _elevation_frame(geo: GeoFrames, land: Land) -> gpd.GeoDataFrame:
     """The elevation layer: a 200 m grid of points over the county and a 1 km margin."""
     gx, gy = land.terrain.cell_centres()
     sub = (slice(None, None, ELEVATION_STEP), slice(None, None, ELEVATION_STEP))

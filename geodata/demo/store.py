@@ -6,7 +6,8 @@ import logging
 from collections.abc import Callable
 
 from geodata._errors import ConfigError
-from geodata.demo.county import GENERATION_STEPS, make_demo_county
+from geodata.demo.city import make_demo_city
+from geodata.demo.county import GENERATION_STEPS
 from geodata.schemas import DERIVED_COLUMNS
 from geodata.store import Frame, Store, conform
 
@@ -14,15 +15,26 @@ log = logging.getLogger(__name__)
 DEMO_STEPS = (*GENERATION_STEPS, "written", "committed")
 
 
-def write_demo(
-    store: Store, *, seed: int, households: int = 60000, progress: Callable[[str], None] | None = None
-) -> dict[str, int]:
-    """Generate the demo county and replace every layer of the store with it.
+def demo_steps(counties: int) -> int:
+    """How many times :func:`write_demo` calls ``progress`` for ``counties`` counties."""
+    return counties * len(GENERATION_STEPS) + len(DEMO_STEPS) - len(GENERATION_STEPS)
 
-    ``progress`` is called after each of :data:`DEMO_STEPS`. Returns the rows written per layer.
+
+def write_demo(
+    store: Store,
+    *,
+    seed: int,
+    households: int = 60000,
+    counties: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Generate the demo county (or ``counties`` counties of the demo city) and replace every layer of the store.
+
+    ``progress`` is called after each of :data:`DEMO_STEPS` (the generation steps once per
+    county). ``households`` is per county. Returns the rows written per layer.
     """
     step = progress or (lambda _label: None)
-    layers = make_demo_county(seed=seed, households=households, progress=step)
+    layers = make_demo_city(counties=counties, seed=seed, households=households, progress=step)
     with store.transaction() as tx:
         for name, frame in layers.items():
             tx.write(name, conform(_with_derived(frame, name), name))
@@ -31,7 +43,7 @@ def write_demo(
             layer="*",
             rows=sum(len(f) for f in layers.values()),
             source=f"demo seed {seed}",
-            detail={"seed": seed, "households": households},
+            detail={"seed": seed, "households": households, "counties": counties},
         )
         step("written")
     step("committed")

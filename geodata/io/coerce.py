@@ -63,11 +63,13 @@ def coerce_str(raw: pd.Series, col: Column, settings: Settings) -> Coerced:
 
 
 def coerce_code(raw: pd.Series, col: Column, settings: Settings) -> Coerced:
-    """Administrative codes: exactly ``col.digits`` digits, kept as text."""
+    """Administrative codes: exactly ``col.digits`` digits (2, 4 or 6 without a fixed length), kept as text."""
+    lengths = (col.digits,) if col.digits else (2, 4, 6)
     out = raw.map(lambda v: re.sub(r"\s", "", _text(v)), na_action="ignore").astype("object")
-    ok = out.map(lambda s: isinstance(s, str) and s.isdigit() and len(s) == col.digits, na_action="ignore")
+    ok = out.map(lambda s: isinstance(s, str) and s.isdigit() and len(s) in lengths, na_action="ignore")
     bad = raw.notna() & ~ok.fillna(False).astype(bool)
-    return out, bad, f"expected a {col.digits}-digit code (统计用区划代码)"
+    expected = f"a {col.digits}-digit code" if col.digits else "a 2-digit province, 4-digit city or 6-digit county code"
+    return out, bad, f"expected {expected} (统计用区划代码)"
 
 
 def coerce_float(raw: pd.Series, col: Column, settings: Settings) -> Coerced:

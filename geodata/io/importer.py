@@ -198,6 +198,8 @@ def write_layer(
         if new_keys_only and old is not None:
             _refuse_taken_keys(old, frame, spec)
         if mode == "append" and old is not None:
+            if spec.name == "villages":
+                _refuse_county_elsewhere(old, frame, prepared.report.file)
             frame, conflicts = merge_by_key(old, frame, spec, prepared.report)
             detail["conflicts"] = conflicts
         lookup = village_lookup(store.read_or_none("households")) if "village_code" not in frame else None
@@ -234,6 +236,30 @@ def _refuse_taken_keys(old: Frame, new: Frame, spec: LayerSchema) -> None:
     if len(taken):
         msg = f"{spec.name}: key {'/'.join(map(str, taken[0]))} is already stored"
         raise KeyTaken(msg)
+
+
+def _refuse_county_elsewhere(old: Frame, new: Frame, file: str | None) -> None:
+    """Refuse appended villages whose county code is stored already for another place (two counties, one code).
+
+    The same county imported again overlaps its stored villages; a different county
+    given the same 6-digit code lies elsewhere, and merging the two would mix their villages.
+    """
+    old_county = old["village_code"].astype("str").str[:6]
+    new_county = new["village_code"].astype("str").str[:6]
+    clashes = []
+    for code in sorted(set(new_county) & set(old_county)):
+        stored = shapely.union_all(old.geometry[(old_county == code).to_numpy()].to_numpy())
+        incoming = shapely.union_all(new.geometry[(new_county == code).to_numpy()].to_numpy())
+        # a ratio of two areas of the same place: degrees serve (an edge shared with a neighbour overlaps by ~0)
+        if stored.intersection(incoming).area < get_settings().imports.same_county_overlap * incoming.area:
+            clashes.append(code)
+    if clashes:
+        msg = (
+            f"{file or 'the file'}: county code {', '.join(clashes)} is already in the store for villages "
+            "that do not overlap these: two counties cannot share one code. Check the file's village codes "
+            "(the first 6 digits are the county), or replace the layer with --mode replace"
+        )
+        raise InputError(msg)
 
 
 def merge_by_key(old: Frame, new: Frame, spec: LayerSchema, report: Report) -> tuple[Frame, int]:
@@ -377,6 +403,8 @@ def _attach_geometry(
         return _grid_points(frame)
     rows = frame[ROW].to_numpy()
     if spec.geometry in ("polygon", "line"):
+        if raw.geometry is None and spec.geometry_optional:
+            return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([None] * len(frame), index=frame.index), crs=STORED)
         if raw.geometry is None:
             msg = (
                 f"layer {spec.name!r} needs {spec.geometry} geometry: give a shapefile, GeoJSON or GeoPackage, "

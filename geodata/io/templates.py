@@ -68,6 +68,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
               "status": "推进中", "budget": 50},
     "household_measures": {"measure": "安排公益性岗位", "category": "就业", "helper": "李四",
                            "deadline": dt.date(2026, 10, 31), "done": "是", "done_on": dt.date(2026, 4, 20)},
+    "regions": {"name": "示例市", "level": "市"},
 }  # fmt: skip
 
 
@@ -122,6 +123,7 @@ def example_row(layer: str, place: ExamplePlace) -> dict[str, object]:
         "y": gk_y,
         "gk_epsg": gk_zone_epsg(place.lon),
         "project_id": place.project_id or "",  # empty without a stored project: a link to nothing is warned
+        "code": place.village_code[:4],  # regions: the example village's city
     }
     row = {c.name: _example_value(c, spec, special) for c in spec.columns}
     if spec.geometry in ("polygon", "line"):

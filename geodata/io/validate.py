@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from geodata.divisions import LEVELS
 from geodata.io.coerce import COERCERS, is_missing, out_of_range
 from geodata.io.columns import ColumnMapping, match_columns
 from geodata.io.idcard import id_checksums_ok
@@ -197,14 +198,32 @@ def _check_layer_rules(out: pd.DataFrame, layer: LayerSchema, sink: RowProblems)
         derived = out["village_code"].str[:9]
         given = out["town_code"]
         clash = given.notna() & derived.notna() & (given != derived)
+        county_clash = clash & (given.str[:6] != derived.str[:6])
+        sink.flag(
+            "code_mismatch",
+            "the village code's first 6 digits (its county) differ from the county of town_code: "
+            "a village code of another county, or a wrong town_code",
+            county_clash,
+            column="town_code",
+            values=given,
+        )
         sink.flag(
             "code_mismatch",
             "town_code must be the first 9 digits of village_code",
-            clash,
+            clash & ~county_clash,
             column="town_code",
             values=given,
         )
         out["town_code"] = given.where(given.notna(), derived)
+    if layer.name == "regions":
+        wrong = out["code"].notna() & out["level"].notna() & (out["code"].str.len() != out["level"].map(LEVELS))
+        sink.flag(
+            "code_mismatch",
+            "a province code has 2 digits, a city code 4, a county code 6: the code's length does not match its level",
+            wrong,
+            column="code",
+            values=out["code"],
+        )
     if layer.name == "households":
         ids = out["id_number"].str.upper()  # the check character x is X
         out["id_number"] = ids

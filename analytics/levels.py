@@ -1,0 +1,129 @@
+"""The hierarchy a store holds, from its village codes: its levels, the top one, children, names and outlines.
+
+Pages start at :func:`top_level` and drill down with :func:`children`; :func:`units`
+gives the rows to draw at a level (code, name, parent, outline). Names above the
+township come from the ``regions`` layer, else from the division table shipped with
+the project, else they are the code itself; outlines above the township come from the
+``regions`` layer when it has them, else they are dissolved from the villages.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from analytics.townships import townships
+from geodata.divisions import LEVELS, child_level, known_level, level_of, parent_level, shipped_names, unit_codes
+
+# The levels a page can start from: below the county a store always holds a single county's parts.
+ROOT_LEVELS = ("county", "city", "province")
+
+
+def top_level(village_codes: pd.Series) -> str:
+    """The highest level worth showing: the county for one county, the city for one city's counties, else the province.
+
+    A store whose villages all share one unit at a level does not need the level above
+    it (a one-county store starts at 全县); a store spanning several provinces starts at
+    the province level with several units side by side.
+    """
+    codes = village_codes.astype("str")
+    for level in ROOT_LEVELS:
+        if unit_codes(codes, level).nunique() <= 1:
+            return level
+    return "province"
+
+
+def levels_below(level: str) -> list[str]:
+    """``level`` and every level under it, top to bottom (``city`` → city, county, town, village)."""
+    names = list(LEVELS)
+    return names[names.index(level) :]
+
+
+def store_levels(village_codes: pd.Series) -> list[str]:
+    """The levels a store's indicator tables and pages cover, top to bottom (from :func:`top_level` to village)."""
+    return levels_below(top_level(village_codes))
+
+
+def top_units(village_codes: pd.Series) -> list[str]:
+    """The codes of the units at the top level (one, except for a store spanning several provinces)."""
+    return sorted(unit_codes(village_codes, top_level(village_codes)).unique())
+
+
+def children(village_codes: pd.Series, code: str) -> list[str]:
+    """The codes of the units directly under ``code`` (a province, city, county or township) that the store holds.
+
+    Raises :class:`geodata._errors.InputError` for a code of the wrong length.
+    """
+    below = child_level(level_of(code))
+    if below is None:
+        return []
+    codes = village_codes.astype("str")
+    inside = codes[codes.str.startswith(code)]
+    return sorted(unit_codes(inside, below).unique())
+
+
+def parent(code: str) -> str | None:
+    """The code of the unit above ``code`` (its prefix), None for a province."""
+    above = parent_level(level_of(code))
+    return code[: LEVELS[above]] if above else None
+
+
+def unit_names(
+    codes: list[str], *, regions: pd.DataFrame | None = None, towns: gpd.GeoDataFrame | None = None
+) -> dict[str, str]:
+    """A name for each of ``codes`` (any level): ``regions`` layer, ``towns`` layer, shipped table, else the code."""
+    names = {code: code for code in codes}
+    names.update(shipped_names(codes))
+    if towns is not None and len(towns):
+        given = towns.drop_duplicates("town_code").set_index(towns["town_code"].astype("str"))["name"]
+        names.update({c: str(given[c]) for c in codes if c in given.index and pd.notna(given[c])})
+    if regions is not None and len(regions):
+        given = regions.drop_duplicates("code").set_index(regions["code"].astype("str"))["name"]
+        names.update({c: str(given[c]) for c in codes if c in given.index and pd.notna(given[c])})
+    return names
+
+
+def units(
+    villages: gpd.GeoDataFrame,
+    level: str,
+    *,
+    regions: gpd.GeoDataFrame | None = None,
+    towns: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Every unit of ``level`` the villages reach: ``code``, ``name``, ``level``, ``parent_code``, ``geometry``.
+
+    Sorted by code. Townships are :func:`analytics.townships.townships`; villages are
+    the villages layer itself; above the township the outline is the ``regions``
+    layer's where it has one, else the union of the unit's villages.
+    """
+    known_level(level)
+    if level == "village":
+        out = villages[["village_code", "name", "geometry"]].rename(columns={"village_code": "code"})
+    elif level == "town":
+        out = townships(villages, towns).rename(columns={"town_code": "code"})
+    else:
+        coded = villages[["geometry"]].assign(code=unit_codes(villages["village_code"], level))
+        out = coded.dissolve("code").reset_index()
+        out = _given_outlines(out, regions)
+        names = unit_names(list(out["code"]), regions=regions)
+        out.insert(1, "name", out["code"].map(names))
+    above = parent_level(level)
+    out = out.assign(
+        code=out["code"].astype("str"),
+        level=level,
+        parent_code=out["code"].astype("str").str[: LEVELS[above]] if above else None,
+    )
+    columns = ["code", "name", "level", "parent_code", "geometry"]
+    return gpd.GeoDataFrame(out[columns], geometry="geometry", crs=villages.crs).sort_values("code", ignore_index=True)
+
+
+def _given_outlines(derived: gpd.GeoDataFrame, regions: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """``derived`` with the outline of the ``regions`` layer wherever it gives one for the unit."""
+    if regions is None or not len(regions) or "geometry" not in regions:
+        return derived
+    given = regions.dropna(subset=["geometry"])
+    given = given[~given.geometry.is_empty].drop_duplicates("code")
+    outline = given.set_index(given["code"].astype("str")).geometry.reindex(derived["code"].astype("str"))
+    keep = outline.isna().to_numpy()
+    geometry = derived.geometry.where(keep, gpd.GeoSeries(outline.to_numpy(), index=derived.index, crs=derived.crs))
+    return derived.set_geometry(geometry)
