@@ -165,6 +165,8 @@ class TileText:
     delta: str
     detail: str
     mark: str
+    alert: str = ""  # a count that must catch the eye (overdue findings), shown in red when above 0
+    alert_red: bool = False
 
 
 def tile_text(kpi: Kpi, lang: str) -> TileText:
@@ -183,6 +185,7 @@ def tile_text(kpi: Kpi, lang: str) -> TileText:
         delta=_delta(kpi, lang),
         detail=_detail(kpi, lang),
         mark=STATUS_MARK[kpi.status],
+        **_alert(kpi, lang),
     )
 
 
@@ -203,6 +206,14 @@ def _delta(kpi: Kpi, lang: str) -> str:
     if kpi.kind == "share":
         return f"{t('vs_last_month', lang)} {kpi.delta * 100:+.1f}{'个百分点' if lang == 'zh' else ' pts'}"
     return f"{t('vs_last_month', lang)} {kpi.delta:+,.0f}"
+
+
+def _alert(kpi: Kpi, lang: str) -> dict[str, str | bool]:
+    """The inspections tile's overdue findings (逾期未整改), red when there are any; nothing for other tiles."""
+    if kpi.key != "kpi_inspections":
+        return {}
+    overdue = _extra(kpi, "overdue_findings")
+    return {"alert": f"{t('overdue_findings', lang)} {_fmt(overdue, 'count')}", "alert_red": bool(overdue)}
 
 
 def _detail(kpi: Kpi, lang: str) -> str:
