@@ -212,7 +212,7 @@ def _tile(kpi: Kpi, lang: str, trend: pd.Series | None) -> html.Div:
             html.Div([text.value, html.Span(text.suffix, className="tile-suffix"), *spark], className="tile-value"),
             html.Div(html.Div(className="bar-fill", style={"width": f"{progress}%"}), className="tile-bar"),
             html.Div([html.Span(text.target), html.Span(text.delta, className="tile-delta")], className="tile-meta"),
-            html.Div([text.detail, *_alert_span(text)], className="tile-detail"),
+            html.Div([*_alert_span(text), text.detail], className="tile-detail"),
         ],
         className=f"tile {kpi.status}",
         id=f"tile-{kpi.key}",
@@ -220,10 +220,10 @@ def _tile(kpi: Kpi, lang: str, trend: pd.Series | None) -> html.Div:
 
 
 def _alert_span(text: TileText) -> list[html.Span]:
-    """The tile's alert count after its detail (overdue findings), red when above 0."""
+    """The tile's alert count before its detail (overdue findings, never cut off by the ellipsis), red when above 0."""
     if not text.alert:
         return []
-    return [html.Span(" · "), html.Span(text.alert, className="tile-alert red" if text.alert_red else "tile-alert")]
+    return [html.Span(text.alert, className="tile-alert red" if text.alert_red else "tile-alert"), html.Span(" · ")]
 
 
 def _red_item(entry: RedEntry, lang: str) -> html.Li:

@@ -219,7 +219,7 @@ def _alert(kpi: Kpi, lang: str) -> dict[str, str | bool]:
 def _detail(kpi: Kpi, lang: str) -> str:
     if kpi.key == "kpi_inspections":
         visits = t("inspection_visits", lang, n=_fmt(_extra(kpi, "visits"), "count"))
-        return f"{visits} · {t('open_findings', lang)} {_fmt(_extra(kpi, 'open_findings'), 'count')}"
+        return f"{t('open_findings', lang)} {_fmt(_extra(kpi, 'open_findings'), 'count')} · {visits}"
     if kpi.key == "kpi_cd_closed":
         return f"{t('close_by', lang)} {kpi.extra.get('close_by', '')}"
     if kpi.key == "kpi_timeliness":
