@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analytics.findings import finding_ledger
+from geodata.finding_steps import DONE
+from geodata.settings import Settings
+
 # County figures the summary compares with last month: column, and whether a higher value is worse.
 SUMMARY = {
     "monitored_open_households": True,
@@ -37,6 +41,15 @@ OVERDUE = (
     "team_days_due",
     "inspection_findings_open",
     "plan_tasks_overdue",
+)
+# The rectification ledger (整改销号进度) per township: findings at each step, then those overdue.
+LEDGER = (
+    "inspection_findings_step_open",
+    "inspection_findings_rectifying",
+    "inspection_findings_unverified",
+    "inspection_findings_verified",
+    "inspection_findings_closed",
+    "inspection_findings_overdue",
 )
 # The appendix: one row per township.
 APPENDIX = (
@@ -68,6 +81,7 @@ class Bulletin:
     findings: pd.DataFrame | None  # date, town, village, finding, deadline, status; None without an inspections layer
     appendix: pd.DataFrame  # name + APPENDIX, every township
     tasks: pd.DataFrame | None = None  # the overdue 一村一策 tasks (see overdue_tasks); None without a tasks layer
+    ledger: pd.DataFrame | None = None  # name + LEDGER per township with findings; None without an inspections layer
 
 
 def ranking(now: pd.DataFrame, before: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
@@ -97,42 +111,44 @@ def overdue(now: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     return kept.rename_axis("town_code").reset_index()
 
 
+def ledger(now: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """Findings per township at each step of rectification and overdue (cells of the township table).
+
+    Townships with no finding at any step are left out; a month-end table from before the
+    steps existed (no such columns) gives an empty ledger.
+    """
+    table = now.reindex(columns=list(LEDGER))
+    table.insert(0, "name", names.reindex(table.index))
+    kept = table[table[list(LEDGER[:-1])].fillna(0).sum(axis=1) > 0]
+    return kept.rename_axis("town_code").reset_index()
+
+
 def month_findings(
     inspections: pd.DataFrame | None,
     *,
     as_of: dt.date,
-    rectify_days: int,
+    settings: Settings,
     town_names: pd.Series,
     village_names: pd.Series,
 ) -> pd.DataFrame | None:
     """The problems found by inspections in ``as_of``'s month: township, village, deadline and status.
 
-    The deadline is the record's ``deadline`` where it has one, else the visit plus
-    ``rectify_days``; the status is rectified (with its date), overdue, or being rectified.
-    Inspectors' names and households are left out (personal data). None without inspection records.
+    Deadlines and statuses come from the rectification ledger (:func:`analytics.findings.finding_ledger`):
+    rectified (with its date; verified and closed findings too), overdue, or being rectified.
+    The township is the responsible one. Inspectors' names and households are left out
+    (personal data). None without inspection records.
     """
     columns = ["date", "town_code", "town", "village", "finding", "deadline", "status", "rectified_on"]
-    if inspections is None:
+    rows = finding_ledger(inspections, as_of=as_of, settings=settings)
+    if rows is None:
         return None
-    if not len(inspections) or "finding" not in inspections:
-        return pd.DataFrame(columns=columns)
-    rows = pd.DataFrame(inspections)
-    dates = pd.to_datetime(rows["date"], errors="coerce")
-    start = pd.Timestamp(as_of.replace(day=1))
-    text = rows["finding"].astype("string").str.strip()
-    rows = rows[(dates >= start) & (dates <= pd.Timestamp(as_of)) & text.notna() & (text != "")].copy()
-    rows["date"] = pd.to_datetime(rows["date"]).dt.date
-    given = pd.to_datetime(rows["deadline"], errors="coerce") if "deadline" in rows else pd.Series(pd.NaT, rows.index)
-    rows["deadline"] = given.fillna(pd.to_datetime(rows["date"]) + pd.Timedelta(days=rectify_days)).dt.date
-    done_on = pd.to_datetime(rows.get("rectified_on"), errors="coerce")
-    done = rows["rectified"].fillna(False).astype(bool) & (done_on.isna() | (done_on <= pd.Timestamp(as_of)))
-    late = pd.to_datetime(rows["deadline"]) < pd.Timestamp(as_of)
+    rows = rows[pd.to_datetime(rows["date"]) >= pd.Timestamp(as_of.replace(day=1))].copy()
+    done = rows["status"].isin(DONE).to_numpy()
+    rows["rectified_on"] = rows["rectified_on"].where(done)
+    late = rows["overdue"].to_numpy()
     rows["status"] = ["rectified" if d else "overdue" if lt else "rectifying" for d, lt in zip(done, late, strict=True)]
-    rows["rectified_on"] = done_on.where(done).dt.date
-    codes = rows["village_code"].astype(str)
-    rows["town_code"] = codes.str[:9]
     rows["town"] = town_names.reindex(rows["town_code"]).to_numpy()
-    rows["village"] = village_names.reindex(codes).to_numpy()
+    rows["village"] = village_names.reindex(rows["village_code"].astype(str)).to_numpy()
     return rows.sort_values(["date", "town_code"]).reset_index(drop=True)[columns]
 
 
@@ -189,6 +205,7 @@ def bulletin(
         ranking=ranking(now["town"], before["town"], town_names),
         overdue=overdue(towns_now, town_names),
         findings=findings,
+        ledger=None if findings is None else ledger(towns_now, town_names),
         appendix=appendix.rename_axis("town_code").reset_index(),
         tasks=tasks,
     )

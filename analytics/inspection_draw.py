@@ -1,21 +1,22 @@
 """Whom an unannounced inspection (四不两直) visits: a risk-weighted random draw of villages, teams and households.
 
-Each candidate is a village (with its work teams, if any). Its weight is a base weight
-plus risk components scaled 0–1 (check-in and days-in-village shortfall, time since the
-last inspection, open findings, open monitored households, open C/D cases, failing water
-samples; see ``settings.inspection``). Villages inspected in the last ``exclude_days``
-are left out. So that every team is seen once per cycle — by default as many calendar
-months as the county's teams need at ``inspection.teams_per_month`` (about 30 teams a
-month: 81 teams make 3-month cycles, 196 teams 7-month ones), not every team every month —
-the teams not yet visited this cycle are spread over the inspection days left in it:
-each draw first takes its share of them, then fills the rest by weight. So that a day's
-stops fit its hours, they are drawn around one area (``inspection.cluster_km``): the first
-stop is drawn county-wide, the others with their weights damped by distance from it.
+Each candidate is a village (with its work teams, if any). Its weight is a base weight plus
+risk components scaled 0–1 (check-in and days-in-village shortfall, time since the last
+inspection, open findings, overdue findings — open past their rectification deadline — and
+rectified findings not yet verified by a follow-up visit (回访), open monitored households,
+open C/D cases, failing water samples; see ``settings.inspection``). Villages inspected in
+the last ``exclude_days`` are left out. So that every team is seen once per cycle — by
+default as many calendar months as the county's teams need at ``inspection.teams_per_month``
+(about 30 teams a month: 81 teams make 3-month cycles, 196 teams 7-month ones), not every
+team every month — the teams not yet visited this cycle are spread over the inspection days
+left in it: each draw first takes its share of them, then fills the rest by weight. So that
+a day's stops fit its hours, they are drawn around one area (``inspection.cluster_km``): the
+first stop is drawn county-wide, the others with their weights damped by distance from it.
 
-The draw must not be predictable by those inspected: without a seed it uses the
-operating system's randomness (:class:`secrets.SystemRandom`); with a seed it is
-reproducible, for tests and for re-checking a plan. Sampling without replacement uses
-Efraimidis–Spirakis keys ``u ** (1 / w)``.
+The draw must not be predictable by those inspected: without a seed it uses the operating
+system's randomness (:class:`secrets.SystemRandom`); with a seed it is reproducible, for
+tests and for re-checking a plan. Sampling without replacement uses Efraimidis–Spirakis keys
+``u ** (1 / w)``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,17 @@ import pandas as pd
 from analytics.records import Records
 from geodata.settings import InspectionSettings, Settings
 
-COMPONENTS = ("checkin", "days", "since_inspected", "open_findings", "monitored_open", "cd_open", "water_failing")
+COMPONENTS = (
+    "checkin",
+    "days",
+    "since_inspected",
+    "open_findings",
+    "overdue_findings",
+    "unverified_findings",
+    "monitored_open",
+    "cd_open",
+    "water_failing",
+)
 HOUSEHOLD_FLAGS = ("monitored_open", "cd", "water_unsafe", "education_gap", "uninsured", "poor")
 
 
@@ -156,6 +167,8 @@ def _raw_components(
     visits = records["inspections"]
     visits = visits[pd.to_datetime(visits["date"]) <= pd.Timestamp(date)]
     out["open_findings"] = _count(visits, "open_finding", index)
+    out["overdue_findings"] = _count(visits, "overdue_finding", index)  # past the deadline: drawn sooner
+    out["unverified_findings"] = _count(visits, "unverified_finding", index)  # a follow-up visit (回访) is due
     out["monitored_open"] = _count(records["households"], "monitored_open", index)
     out["cd_open"] = _count(records["cases"], "open", index)
     out["water_failing"] = _count(records["samples"], "failing_in_window", index)

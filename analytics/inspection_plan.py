@@ -116,7 +116,7 @@ def records_on(records: Records, inspections: pd.DataFrame | None, date: dt.date
     """``records`` with every inspection up to ``date`` (records prepared as of an earlier day miss the latest)."""
     if date <= records.as_of:
         return records
-    tables = {**records.tables, "inspections": inspection_records(inspections, date)}
+    tables = {**records.tables, "inspections": inspection_records(inspections, date, records.settings)}
     return dataclasses.replace(records, tables=tables, _keys={})
 
 

@@ -162,6 +162,7 @@ def wall_kpis(
             before=float(len(inspected_before)),
             **count,
             open_findings=_num(now, "inspection_findings_open"),
+            overdue_findings=_num(now, "inspection_findings_overdue"),
             month_target=month_target,
             visits=float(len(_month_visits(records, as_of))),
         ),

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from analytics.findings import FLAGS, finding_flags
 from analytics.plans import measure_records, task_records
 from analytics.roads import RoadGraph, build_road_graph, distance_to_nearest
 from analytics.water import judge_each_sample, samples_in_window
@@ -160,7 +161,7 @@ def prepare_records(
     rec.tables["samples"] = _samples(placed.samples, as_of)
     rec.tables["projects"] = _projects(layers.get("projects"), settings, as_of)
     rec.tables["teams"] = _teams(layers.get("teams"), settings, as_of)
-    rec.tables["inspections"] = inspection_records(layers.get("inspections"), as_of)
+    rec.tables["inspections"] = inspection_records(layers.get("inspections"), as_of, settings)
     rec.tables["tasks"] = task_records(layers.get("tasks"), settings, as_of)
     orphan = None if county is None else county + ORPHAN_VILLAGE
     rec.tables["measures"] = measure_records(layers.get("household_measures"), hh, as_of, orphan_village=orphan)
@@ -636,16 +637,21 @@ def _optional_number(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype(float)
 
 
-def inspection_records(inspections: pd.DataFrame | None, as_of: dt.date) -> pd.DataFrame:
-    """Inspections up to ``as_of``; a finding is open until rectified."""
+def inspection_records(inspections: pd.DataFrame | None, as_of: dt.date, settings: Settings) -> pd.DataFrame:
+    """Inspections up to ``as_of`` with each finding's status then and its flags (see ``finding_flags``).
+
+    A finding is open until rectified, overdue when open past its deadline, unverified
+    when rectified but not yet verified by a follow-up visit.
+    """
     if inspections is None or not len(inspections):
-        return pd.DataFrame(columns=["inspection_id", "village_code", "date", "open_finding"])
+        return pd.DataFrame(columns=["inspection_id", "village_code", "date", *FLAGS])
     out = pd.DataFrame(inspections).copy()
     out["date"] = pd.to_datetime(out["date"])
     out = out[out["date"] <= pd.Timestamp(as_of)]
-    rectified_later = (_optional_date(out, "rectified_on") > pd.Timestamp(as_of)).to_numpy()
-    rectified = out["rectified"].astype("boolean").fillna(False).astype(bool) & ~rectified_later
-    out["open_finding"] = out["finding"].notna() & out["finding"].astype("str").str.strip().ne("") & ~rectified
+    flags = finding_flags(out, as_of=as_of, settings=settings)
+    out["status"] = flags["status"]
+    for column in FLAGS:
+        out[column] = flags[column]
     return out.reset_index(drop=True)
 
 

@@ -224,7 +224,7 @@ def bulletin_bytes(
     town_names = county.towns.set_index("town_code")["name"]
     village_names = county.villages.set_index("village_code")["name"]
     findings = month_findings(
-        inspections, as_of=as_of, rectify_days=settings.rectify_days, town_names=town_names, village_names=village_names
+        inspections, as_of=as_of, settings=get_settings(), town_names=town_names, village_names=village_names
     )
     late = overdue_tasks(
         None if tasks is None else task_records(tasks, get_settings(), as_of),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -12,8 +11,9 @@ from tqdm import tqdm
 from analytics import prepare_records
 from analytics.inspection_plan import parse_lonlat, plan_inspection, route_context
 from battlemap_cli.analysis_commands import _date, read_inputs
+from battlemap_cli.finding_commands import register_steps
 from geodata._errors import InputError
-from geodata.private.findings import add_finding, rectify_finding
+from geodata.private.findings import add_finding
 from geodata.private.plan_store import PlanStore
 from geodata.settings import get_settings
 from geodata.store import open_store, os_user
@@ -63,13 +63,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     a.add_argument("--household", default=None, help="household id, for a home visit")
     a.add_argument("--finding", default=None, help="the problem found (发现问题); omit when nothing was found")
     a.add_argument("--inspector", default=None, help="who inspected (default: --user)")
+    a.add_argument("--category", default=None, help="check category of the finding ([findings] categories)")
+    a.add_argument("--deadline", type=_date, default=None, help="rectify by (default: [findings] deadline_days)")
+    a.add_argument("--township", default=None, help="responsible township code (default: the village's)")
     a.add_argument("--user", default=None, help="who records it (default: the OS user)")
     a.set_defaults(func=cmd_inspections_add)
-    r = isub.add_parser("rectify", parents=[common], help="tick a finding off as rectified (销号)")
-    r.add_argument("inspection_id", help="e.g. DC00042")
-    r.add_argument("--on", type=_date, default=None, help="date of rectification (default: today)")
-    r.add_argument("--user", default=None, help="who records it (default: the OS user)")
-    r.set_defaults(func=cmd_inspections_rectify)
+    register_steps(isub, common)
 
 
 def _outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
@@ -177,15 +176,9 @@ def cmd_inspections_add(args: argparse.Namespace) -> int:
         finding=args.finding,
         inspector=args.inspector,
         who=who,
+        category=args.category,
+        deadline=args.deadline,
+        township_code=args.township,
     )
     print(f"recorded {new_id} in {store.label}" + ("" if args.finding else " (no finding)"))
-    return 0
-
-
-def cmd_inspections_rectify(args: argparse.Namespace) -> int:
-    """Tick one finding off."""
-    store = open_store(args.store)
-    on = args.on or dt.date.today()
-    rectify_finding(store, args.inspection_id, on=on, who=args.user or os_user())
-    print(f"{args.inspection_id} rectified on {on} (销号)")
     return 0

@@ -35,7 +35,7 @@ from layers.catalog import BY_KEY
 from layers.figure_json import json_ready
 from layers.i18n import lang_of, pick, t
 from layers.sparkline import sparkline_svg
-from layers.wall import BACKGROUND, RedEntry, poor_villages_text, red_list, tile_text, wall_figure
+from layers.wall import BACKGROUND, RedEntry, TileText, poor_villages_text, red_list, tile_text, wall_figure
 
 log = logging.getLogger(__name__)
 PATH = "/wall"
@@ -212,11 +212,18 @@ def _tile(kpi: Kpi, lang: str, trend: pd.Series | None) -> html.Div:
             html.Div([text.value, html.Span(text.suffix, className="tile-suffix"), *spark], className="tile-value"),
             html.Div(html.Div(className="bar-fill", style={"width": f"{progress}%"}), className="tile-bar"),
             html.Div([html.Span(text.target), html.Span(text.delta, className="tile-delta")], className="tile-meta"),
-            html.Div(text.detail, className="tile-detail"),
+            html.Div([*_alert_span(text), text.detail], className="tile-detail"),
         ],
         className=f"tile {kpi.status}",
         id=f"tile-{kpi.key}",
     )
+
+
+def _alert_span(text: TileText) -> list[html.Span]:
+    """The tile's alert count before its detail (overdue findings, never cut off by the ellipsis), red when above 0."""
+    if not text.alert:
+        return []
+    return [html.Span(text.alert, className="tile-alert red" if text.alert_red else "tile-alert"), html.Span(" · ")]
 
 
 def _red_item(entry: RedEntry, lang: str) -> html.Li:

@@ -537,7 +537,27 @@ INSPECTIONS = LayerSchema(
         _c("household_id", "str", "户编号"),
         _c("finding", "str", "发现问题", "问题", "存在问题"),
         _c("rectified", "bool", "是否整改", "整改完成", "已整改"),
-        _c("rectified_on", "date", "整改日期", "销号日期"),
+        _c("rectified_on", "date", "整改日期", "销号日期", "整改完成日期"),
+        # The rectification steps (geodata/finding_steps.py); files with only rectified/rectified_on still load.
+        _c("category", "str", "问题类别", "检查类别", "问题类型"),
+        _c("township_code", "code", "责任乡镇代码", "责任乡镇", digits=9),
+        _c("deadline", "date", "整改时限", "整改期限", "整改截止日期"),
+        _c(
+            "status",
+            "enum",
+            "整改状态",
+            "销号状态",
+            choices={
+                "open": ("待整改", "未整改"),
+                "rectifying": ("整改中", "正在整改"),
+                "rectified": ("已整改", "整改完成待回访"),
+                "verified": ("已回访", "回访通过"),
+                "closed": ("已销号", "销号"),
+            },
+        ),
+        _c("rectifying_on", "date", "开始整改日期"),
+        _c("verified_on", "date", "回访日期"),
+        _c("closed_on", "date", "销号完成日期", "销号时间"),
     ),
     village_column="village_code",
 )

@@ -356,13 +356,17 @@ class InspectionSettings:
             "days": 1.0,
             "since_inspected": 1.0,
             "open_findings": 1.5,
+            "overdue_findings": 2.0,
+            "unverified_findings": 1.0,
             "monitored_open": 1.0,
             "cd_open": 0.8,
             "water_failing": 0.8,
         },
         "Weight of each risk component of a stop (each scaled 0–1): check-in shortfall against the target, days in "
-        "village short of those due, time since the last inspection, open findings, open monitored households, "
-        "open C/D cases, failing water samples in the water window.",
+        "village short of those due, time since the last inspection, open findings, findings past their "
+        "rectification deadline and not rectified (overdue, [findings] deadline_days), findings reported rectified "
+        "but not yet verified by a follow-up visit (回访), open monitored households, open C/D cases, failing water "
+        "samples in the water window. An overdue finding counts as open too, so it weighs open + overdue.",
     )
     full_scale: dict[str, float] = _doc(
         {
@@ -370,13 +374,15 @@ class InspectionSettings:
             "days": 0.20,
             "since_inspected": 60.0,
             "open_findings": 2.0,
+            "overdue_findings": 1.0,
+            "unverified_findings": 1.0,
             "monitored_open": 10.0,
             "cd_open": 3.0,
             "water_failing": 2.0,
         },
         "Value at which a component reaches 1: check-in shortfall, days shortfall (share of days due), days since "
-        "the last inspection (never = full), open findings, open monitored households, open C/D cases, "
-        "failing samples.",
+        "the last inspection (never = full), open findings, overdue findings, unverified findings, open monitored "
+        "households, open C/D cases, failing samples.",
     )
     households_per_stop: int = _doc(1, "Households drawn for a home visit at each stop (0 = teams only).")
     household_base_weight: float = _doc(0.1, "Weight of a household before its risk flags are added.")
@@ -384,6 +390,34 @@ class InspectionSettings:
         {"monitored_open": 3.0, "cd": 2.0, "water_unsafe": 1.5, "education_gap": 1.5, "uninsured": 1.0, "poor": 1.0},
         "Weight added by each flag of a household: open monitoring, C/D house, unsafe water, education gap, "
         "not insured, income below the poverty line.",
+    )
+
+
+@dataclass(frozen=True)
+class FindingSettings:
+    """Inspection findings (暗访发现问题): their check categories and rectification deadlines (整改时限)."""
+
+    categories: dict[str, str] = _doc(
+        {
+            "两不愁三保障": "two no-worries and three guarantees",
+            "饮水安全": "drinking water safety",
+            "住房安全": "housing safety",
+            "监测帮扶": "monitoring and assistance",
+            "驻村工作队": "work team attendance",
+            "十清零": "the 10 清零 checks",
+        },
+        "The checks the county's inspectors file findings under (seed 000: 两不愁三保障, 饮水安全, 住房安全, "
+        "防返贫监测帮扶, 驻村工作队在岗, 问题清零台账10项): Chinese label = English label. A finding's category is one "
+        "of these (the Chinese or the English label); add a county's own in the TOML table.",
+    )
+    deadline_days: dict[str, int] = _doc(
+        {},
+        'Rectification deadline (整改时限) per category in days after the visit, e.g. {"饮水安全" = 7}; a category '
+        "not named here, or a finding without one, gets default_deadline_days. A deadline typed with the finding "
+        "(--deadline) wins.",
+    )
+    default_deadline_days: int = _doc(
+        15, "Rectification deadline in days after the visit for a category without its own deadline_days."
     )
 
 
@@ -848,9 +882,13 @@ class LimitSettings:
     task_note_chars: int = _doc(
         1000, "Longest note on a 一村一策 task's progress report typed in on /map (characters)."
     )
+    step_note_chars: int = _doc(
+        2000, "Longest note on a finding's rectification step (what the township did, 整改情况), in characters."
+    )
     photo_bytes: int = _doc(
         1024 * 1024,
-        "Largest photo attached to a task's progress report (bytes, JPEG or PNG); it travels base64-encoded in a "
+        "Largest photo attached to a task's progress report or a finding's rectification step (bytes, JPEG or "
+        "PNG); it travels base64-encoded in a "
         "callback body, so it stays under callback_body_bytes.",
     )
     label_chars: int = _doc(100, "Longest label of a kiosk token (the wall screen's name), in characters.")
@@ -908,6 +946,7 @@ class Settings:
     risk: RiskSettings = field(default_factory=RiskSettings)
     plans: PlanSettings = field(default_factory=PlanSettings)
     inspection: InspectionSettings = field(default_factory=InspectionSettings)
+    findings: FindingSettings = field(default_factory=FindingSettings)
     route: RouteSettings = field(default_factory=RouteSettings)
     map: MapSettings = field(default_factory=MapSettings)
     wall: WallSettings = field(default_factory=WallSettings)

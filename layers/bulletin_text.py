@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analytics.bulletin import APPENDIX, SUMMARY, Bulletin
+from analytics.bulletin import APPENDIX, LEDGER, SUMMARY, Bulletin
 from analytics.measures import MEASURES, RATIOS
 from geodata.settings import Settings, get_settings
 from layers.catalog import BY_KEY
@@ -87,6 +87,7 @@ def bulletin_doc(
         _ranking(b, lang, s.print.rank_list_length),
         Section(t("bulletin_h_maps", lang), maps=True),
         _findings(b, lang),
+        _ledger(b, lang),
         _overdue(b, lang),
         _tasks(b, lang),
         Section(t("bulletin_h_demands", lang), [t("bulletin_demands", lang, deadline=f"{deadline:%Y-%m-%d}")]),
@@ -205,6 +206,24 @@ def _findings(b: Bulletin, lang: str) -> Section:
     ]
     header = [t(f"bulletin_col_{c}", lang) for c in ("date", "town", "village", "finding", "deadline", "status")]
     return Section(heading, [count], Table(header, rows, [1, 1.6, 1.6, 4, 1.8, 1.8]))
+
+
+def _ledger(b: Bulletin, lang: str) -> Section:
+    """Every finding up to the month-end by step of rectification (整改销号), county total and per township.
+
+    Each number is a cell of the month-end tables (the county or township row and the
+    township rows), so it equals what /map and the wall show for that date.
+    """
+    heading = t("bulletin_h_ledger", lang)
+    if b.ledger is None:
+        return Section(heading, [t("bulletin_findings_no_data", lang)])
+    counts = {c: cell(c, b.county.get(c)) for c in LEDGER}
+    total = t("bulletin_ledger_total", lang, **{c.removeprefix("inspection_findings_"): v for c, v in counts.items()})
+    if not len(b.ledger):
+        return Section(heading, [total])
+    rows = [[str(row["name"]), *(cell(c, row[c]) for c in LEDGER)] for _, row in b.ledger.iterrows()]
+    header = [t("bulletin_col_town", lang)] + [column_name(c, lang) for c in LEDGER]
+    return Section(heading, [total], Table(header, rows, [1.6, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2]))
 
 
 def _overdue(b: Bulletin, lang: str) -> Section:

@@ -71,6 +71,10 @@ CATALOG = [
                  "quantiles", higher_is_worse=False),
     MapIndicator("plan_tasks_overdue", "plan_tasks_overdue", "一村一策逾期任务", "Village plan tasks overdue", "项",
                  "tasks", "count", "natural"),
+    MapIndicator("inspection_findings_open", "inspection_findings_open", "暗访问题未整改", "Open inspection findings",
+                 "个", "findings", "count", "natural"),
+    MapIndicator("inspection_findings_overdue", "inspection_findings_overdue", "暗访问题逾期未整改",
+                 "Inspection findings overdue", "个", "findings", "count", "natural"),
 ]  # fmt: skip
 BY_KEY = {m.key: m for m in CATALOG}
 DEFAULT_INDICATOR = "risk_index"

@@ -165,6 +165,8 @@ class TileText:
     delta: str
     detail: str
     mark: str
+    alert: str = ""  # a count that must catch the eye (overdue findings), shown in red when above 0
+    alert_red: bool = False
 
 
 def tile_text(kpi: Kpi, lang: str) -> TileText:
@@ -183,6 +185,7 @@ def tile_text(kpi: Kpi, lang: str) -> TileText:
         delta=_delta(kpi, lang),
         detail=_detail(kpi, lang),
         mark=STATUS_MARK[kpi.status],
+        **_alert(kpi, lang),
     )
 
 
@@ -205,10 +208,18 @@ def _delta(kpi: Kpi, lang: str) -> str:
     return f"{t('vs_last_month', lang)} {kpi.delta:+,.0f}"
 
 
+def _alert(kpi: Kpi, lang: str) -> dict[str, str | bool]:
+    """The inspections tile's overdue findings (逾期未整改), red when there are any; nothing for other tiles."""
+    if kpi.key != "kpi_inspections":
+        return {}
+    overdue = _extra(kpi, "overdue_findings")
+    return {"alert": f"{t('overdue_findings', lang)} {_fmt(overdue, 'count')}", "alert_red": bool(overdue)}
+
+
 def _detail(kpi: Kpi, lang: str) -> str:
     if kpi.key == "kpi_inspections":
         visits = t("inspection_visits", lang, n=_fmt(_extra(kpi, "visits"), "count"))
-        return f"{visits} · {t('open_findings', lang)} {_fmt(_extra(kpi, 'open_findings'), 'count')}"
+        return f"{t('open_findings', lang)} {_fmt(_extra(kpi, 'open_findings'), 'count')} · {visits}"
     if kpi.key == "kpi_cd_closed":
         return f"{t('close_by', lang)} {kpi.extra.get('close_by', '')}"
     if kpi.key == "kpi_timeliness":

@@ -151,10 +151,12 @@ def test_findings_are_added_validated_and_rectified(store_path: str, capsys: pyt
     assert main([*base, "add", "--date", "2026-12-01", "--team", team["team_id"], "--village", "621199999999"]) == 2
     assert store.stamp() == before, "a refused finding leaves the store as it was"
 
-    assert main([*base, "rectify", new_id, "--on", "2026-12-09"]) == 0
+    assert main([*base, "rectify", new_id, "--on", "2026-12-09"]) == 2  # open: the township reports first
+    assert main([*base, "rectifying", new_id, "--on", "2026-12-05", "--note", "日志已补齐"]) == 0
+    assert main([*base, "rectify", new_id, "--on", "2026-12-09"]) == 0  # the old name of `rectified`
     row = store.read("inspections").set_index("inspection_id").loc[new_id]
-    assert row["rectified"] and str(row["rectified_on"])[:10] == "2026-12-09"
-    assert main([*base, "rectify", new_id]) == 2  # already ticked off
+    assert row["rectified"] and str(row["rectified_on"])[:10] == "2026-12-09" and row["status"] == "rectified"
+    assert main([*base, "rectify", new_id]) == 2  # already rectified
     assert main([*base, "rectify", "DC99999"]) == 2
 
 

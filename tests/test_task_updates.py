@@ -9,7 +9,8 @@ import pytest
 
 from geodata._errors import InputError
 from geodata.private.db import PrivateDB
-from geodata.private.task_updates import OutOfScope, photo_dir, task_history, update_task
+from geodata.private.photos import photo_dir
+from geodata.private.task_updates import OutOfScope, task_history, update_task
 from geodata.store import Store
 from tests.conftest import snapshot
 from tests.test_plans import TASKS

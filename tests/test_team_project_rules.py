@@ -90,7 +90,8 @@ def test_the_wall_counts_distinct_teams_inspected_this_month() -> None:
     # T1 and T2 in July (4 visits), T4 alone in 1–15 June; the 30-team target is capped at the county's 4 teams
     assert (inspections.value, inspections.delta, inspections.extra["visits"]) == (2, 1, 4)
     assert inspections.target == round(4 * 15 / 31) == 2 and inspections.status == "ok"
-    assert tile_text(inspections, "zh").detail == "暗访 4 次 · 未整改问题 1"
+    assert tile_text(inspections, "zh").detail == "未整改问题 1 · 暗访 4 次"
+    assert tile_text(inspections, "zh").alert == "逾期 —"  # a table from before the count: unknown, not 0
     fewer = Settings().replace(inspection=InspectionSettings(teams_per_month=3))
     tile = {k.key: k for k in wall_kpis(row, None, visit_records(as_of, fewer), as_of=as_of, settings=fewer)}
     assert tile["kpi_inspections"].target == round(3 * 15 / 31) == 1

@@ -339,6 +339,13 @@ FINDINGS = [
     "监测对象识别不及时", "信息采集录入超时限", "饮水问题反映后未及时整改", "危房改造进度滞后",
     "帮扶责任人对户情不熟悉", "公示公告未按要求张贴", "三会一课记录缺失", "请销假制度执行不严",
 ]  # fmt: skip
+FINDING_CATEGORY = {  # the check each demo finding is filed under ([findings] categories)
+    "驻村不住村，工作队员连续多日不在岗": "驻村工作队", "工作日志记录不完整": "十清零",
+    "打卡记录与实际在岗不符": "驻村工作队",
+    "一户一策帮扶计划未更新": "监测帮扶", "监测对象识别不及时": "监测帮扶", "信息采集录入超时限": "监测帮扶",
+    "饮水问题反映后未及时整改": "饮水安全", "危房改造进度滞后": "住房安全", "帮扶责任人对户情不熟悉": "两不愁三保障",
+    "公示公告未按要求张贴": "十清零", "三会一课记录缺失": "十清零", "请销假制度执行不严": "驻村工作队",
+}  # fmt: skip
 
 
 def make_inspections(
@@ -385,7 +392,23 @@ def make_inspections(
         ],
     ).sort_values(["date", "team_id"], ignore_index=True)
     frame.insert(0, "inspection_id", [f"DC{i + 1:05d}" for i in range(len(frame))])
-    for col in ("date", "rectified_on"):
+    return _with_steps(frame)
+
+
+def _with_steps(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rectification columns: a rectified finding went through every step on its date (closed), the rest open.
+
+    Deadline and township are left empty, so they follow the settings and the village.
+    """
+    found = frame["finding"].notna()
+    done = found & frame["rectified_on"].notna()
+    frame["category"] = frame["finding"].map(FINDING_CATEGORY)
+    frame["township_code"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    frame["deadline"] = pd.NaT
+    frame["status"] = np.where(done, "closed", np.where(found, "open", None))
+    for col in ("rectifying_on", "verified_on", "closed_on"):
+        frame[col] = frame["rectified_on"].where(done)
+    for col in ("date", "rectified_on", "deadline", "rectifying_on", "verified_on", "closed_on"):
         frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ms]")
     return frame
 

@@ -1,11 +1,12 @@
-"""The private SQLite file beside the store: accounts, sessions, route plans and the one append-only audit log.
+"""The private SQLite file beside the store: accounts, sessions, route plans, finding steps and the audit log.
 
 Records that must not travel with the layers (password hashes, unannounced-visit plans,
 who looked at what) live in ``battlemap.private.sqlite`` next to ``battlemap.gpkg``, not
 in the GeoPackage that ``/wall`` and ``/map`` read. Every module that keeps records here
 (:mod:`geodata.private.plan_store`, :mod:`geodata.private.accounts`) subclasses :class:`PrivateDB`, so
 there is one schema, one connection rule and one ``audit_log``, whose rows SQLite
-triggers forbid to update or delete. Writing here never changes the layer store's
+triggers forbid to update or delete (so do they for ``finding_steps``, the record of each
+rectification step of :mod:`geodata.private.findings`). Writing here never changes the layer store's
 change stamp, so the map's caches stay warm.
 """
 
@@ -94,6 +95,23 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TABLE IF NOT EXISTS finding_steps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    inspection_id TEXT NOT NULL,
+    status_before TEXT NOT NULL,
+    status TEXT NOT NULL,
+    on_date TEXT NOT NULL,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    township_code TEXT,
+    note TEXT,
+    photo TEXT
+);
+CREATE INDEX IF NOT EXISTS finding_steps_inspection ON finding_steps (inspection_id, id);
+CREATE TRIGGER IF NOT EXISTS finding_steps_no_update BEFORE UPDATE ON finding_steps
+BEGIN SELECT RAISE(ABORT, 'finding_steps is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS finding_steps_no_delete BEFORE DELETE ON finding_steps
+BEGIN SELECT RAISE(ABORT, 'finding_steps is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS route_plans_no_update BEFORE UPDATE ON route_plans
 BEGIN SELECT RAISE(ABORT, 'a stored plan never changes; make a new one'); END;
 """

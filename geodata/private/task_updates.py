@@ -11,37 +11,27 @@ An optional photo is kept in a private folder beside the store, never in the sto
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import math
 import sqlite3
-from pathlib import Path
 
 import pandas as pd
 
 from geodata._errors import InputError
 from geodata.private.db import PrivateDB
-from geodata.private.files import private_dir, private_file
+from geodata.private.photos import photo_name, photo_suffix, save_photo
 from geodata.schemas import TASKS
-from geodata.settings import get_settings
 from geodata.store import Store
 from geodata.text_limits import check_length
 
 log = logging.getLogger(__name__)
 LAYER = "tasks"
 HISTORY = "task_history"
-PHOTO_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG\r\n\x1a\n": ".png"}
 STATUSES = tuple(TASKS.column("status").choices)
 
 
 class OutOfScope(InputError):
     """A township account asked to change a task of another township."""
-
-
-def photo_dir(store: Store) -> Path:
-    """The private folder of task photos, beside the store's private file."""
-    path = PrivateDB.beside(store).path
-    return private_dir(path.parent / f"{path.stem}.photos")
 
 
 def update_task(
@@ -61,16 +51,14 @@ def update_task(
     Refused with :class:`~geodata._errors.InputError`: an unknown task or status,
     progress outside 0–100, 已完成 below 100 % or without a note, a note over
     ``[limits] task_note_chars``, a photo that is not a JPEG or PNG or over
-    ``[limits] photo_bytes``; :class:`OutOfScope` for another township's task.
+    ``[limits] photo_bytes`` (:mod:`geodata.private.photos`); :class:`OutOfScope` for another township's task.
     """
     note = (note or "").strip() or None
     check_length(note, what="note", setting="task_note_chars")
     progress = _checked(progress, status, note)
-    suffix = _photo_suffix(photo)
+    suffix = photo_suffix(photo)
     now = pd.Timestamp.now().floor("s")
-    photo_name = (
-        None if photo is None else f"{task_id}-{now:%Y%m%d%H%M%S}-{hashlib.sha256(photo).hexdigest()[:12]}{suffix}"
-    )
+    name = None if photo is None else photo_name(f"{task_id}-{now:%Y%m%d%H%M%S}", photo, suffix)
     with store.transaction() as tx:  # holds the writers' lock: read, change and write the stored version
         tasks = store.read(LAYER) if store.has(LAYER) else None
         hit = tasks["task_id"].astype(str) == str(task_id) if tasks is not None else None
@@ -92,7 +80,7 @@ def update_task(
             "status_before": row["status"],
             "status": status,
             "note": note,
-            "photo": photo_name,
+            "photo": name,
         }
         tasks.loc[hit, "progress"] = progress
         tasks.loc[hit, "status"] = status
@@ -103,8 +91,8 @@ def update_task(
         tx.write(LAYER, tasks)
         tx.write(HISTORY, new)
         tx.log(action="task:update", layer=LAYER, rows=1, source=str(task_id), detail=_detail(entry), who=who)
-    if photo is not None and photo_name is not None:  # after the commit: a refused report leaves no file behind
-        private_file(photo_dir(store) / photo_name).write_bytes(photo)
+    if photo is not None and name is not None:  # after the commit: a refused report leaves no file behind
+        save_photo(store, name, photo)
     try:  # stored already: an audit file that cannot be written must not look like a failed update
         PrivateDB.beside(store).audit(who=who, action="task:update", target=str(task_id), detail=_detail(entry))
     except (OSError, sqlite3.Error):
@@ -129,21 +117,6 @@ def _checked(progress: float | None, status: str, note: str | None) -> float | N
             raise InputError(msg)
         return 100.0
     return None if progress is None else float(progress)
-
-
-def _photo_suffix(photo: bytes | None) -> str:
-    """The file suffix of a JPEG or PNG photo; anything else, or too large, is refused."""
-    if photo is None:
-        return ""
-    limit = get_settings().limits.photo_bytes
-    if len(photo) > limit:
-        msg = f"photo of {len(photo):,} bytes is over the limit of {limit:,} ([limits] photo_bytes)"
-        raise InputError(msg)
-    for magic, suffix in PHOTO_TYPES.items():
-        if photo.startswith(magic):
-            return suffix
-    msg = "the photo must be a JPEG or PNG image"
-    raise InputError(msg)
 
 
 def _number(value: object) -> float | None:
