@@ -77,6 +77,7 @@ margin:0 0 .7rem;padding:.5rem .7rem}
 .fp-label{color:#4a5260}.fp-actions{display:flex;flex-wrap:wrap;gap:.4rem;margin:.5rem 0}
 .fp-actions .fp-btn{flex:1 1 8rem}
 .fp-checks summary{min-height:44px;display:flex;align-items:center;cursor:pointer;font-weight:600}
+.fp-checks summary::before{content:"▸";margin-right:.4rem}.fp-checks[open] summary::before{content:"▾"}
 .fp-checks h4{font-size:.92rem;margin:.4rem 0 .1rem;color:#4a5260}.fp-checks ul{margin:0;padding-left:1rem;
 list-style:none;font-size:.9rem}
 .fp-findings{border-top:1px dashed #c5cbd3;margin-top:.5rem;padding-top:.3rem}
