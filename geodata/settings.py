@@ -437,6 +437,11 @@ class FieldSettings:
     simplify_m: float = _doc(
         10.0, "Roads in the field pack are simplified to this tolerance (m): smaller packs, the same road network."
     )
+    network_wait_s: float = _doc(
+        4.0,
+        "On a weak signal the field pack waits this long (s) for the server before it shows the copy kept on the "
+        "phone (a fresh copy still replaces it when the server answers later).",
+    )
 
 
 @dataclass(frozen=True)

@@ -141,18 +141,19 @@ def field_page(
     )
     messages = " ".join(f'data-msg-{k}="{esc(template(key, lang))}"' for k, key in MESSAGES.items())
     other = "en" if lang == "zh" else "zh"
+    query = "" if lang == "zh" else "?lang=en"
     title = f"{t('field_title', lang)} · {plan['date']}"
     return (
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="theme-color" content="{THEME}"><title>{esc(title)}</title>'
-        '<link rel="manifest" href="manifest.webmanifest" crossorigin="use-credentials">'
+        f'<link rel="manifest" href="manifest.webmanifest{query}" crossorigin="use-credentials">'
         '<link rel="icon" href="icon.svg" type="image/svg+xml">'
         f'<style>{STYLE}</style><script src="field.js" defer></script></head>'
-        f'<body data-plan="{esc(plan["plan_id"])}" {messages}><main>'
+        f'<body data-plan="{esc(plan["plan_id"])}" data-network-wait="{settings.network_wait_s:g}" {messages}><main>'
         f'<header class="fp-head"><div><h1>{esc(title)}</h1><p class="fp-sub">{esc(t("plan_id", lang))}: '
         f'{esc(plan["plan_id"])}</p></div><a class="fp-btn lang-switch" id="fp-lang" '
-        f'href="{"./" if other == "zh" else "?lang=en"}">{esc(t("language", lang))}</a></header>'
+        f'href="{"?lang=en" if other == "en" else "./"}">{esc(t("language", lang))}</a></header>'
         f'<p class="fp-intro">{esc(t("field_intro", lang))}</p><p id="fp-status" class="fp-status" role="status"></p>'
         f'<section class="fp-map"><div class="fp-map-box">{svg}</div><div class="fp-tools">{tools}</div>'
         f'<p id="fp-here" class="fp-here" role="status"></p>{missing}</section>'

@@ -80,8 +80,10 @@ def test_the_page_lists_the_stops_with_times_checklists_navigation_and_a_place_f
     assert not any("<button" in f or "<input" in f for f in findings)  # no control that does nothing yet
     assert 'src="field.js"' in page and "<script>" not in page  # the policy allows no inline script
     assert 'href="manifest.webmanifest" crossorigin="use-credentials"' in page
+    assert 'data-network-wait="4"' in page  # [field_pack] network_wait_s, handed to the service worker
     english = field_page(two_stop_plan(), roads=None, outlines=outlines, lang="en")
     assert "Navigate (AMap)" in english and t("field_no_roads", "en") in english  # no roads said, not hidden
+    assert 'href="manifest.webmanifest?lang=en"' in english
 
 
 def test_navigation_links_open_amap_in_gcj02_and_baidu_in_bd09() -> None:

@@ -58,9 +58,14 @@ def test_the_field_pack_on_a_phone_with_and_without_network(demo_store_path: Pat
             baidu = page.locator("#stop-1 a[href^='baidumap://map/marker?']")
             assert amap.count() == 1 and baidu.count() == 1
             assert "coordinate=gaode" in (amap.get_attribute("href") or "")
+            context.clear_cookies()  # the login has ended (a trip outlasts it): the kept copy answers the 401
+            response = page.reload()
+            assert response is not None and response.from_service_worker and response.status == 200
+            assert page.locator(".fp-stop").count() == stops
         # the server is gone: nothing answers on its port any more
         context.set_offline(True)
-        page.reload()
+        response = page.reload()
+        assert response is not None and response.from_service_worker
         page.wait_for_selector(".fp-stop")
         assert page.locator(".fp-stop").count() == stops
         assert "无网络" in page.text_content("#fp-status")

@@ -14,7 +14,8 @@
   function keepOffline() {
     if (!("serviceWorker" in navigator)) { say(msg("no-offline")); return; }
     say(navigator.onLine ? msg("saving") : msg("offline"));
-    navigator.serviceWorker.register("sw.js", { scope: "./" })
+    var wait = encodeURIComponent(body.getAttribute("data-network-wait") || "");
+    navigator.serviceWorker.register("sw.js?wait=" + wait, { scope: "./" })
       .then(function () { return navigator.serviceWorker.ready; })
       .then(function () {
         body.setAttribute("data-offline-ready", "1");
