@@ -25,7 +25,7 @@ import geopandas as gpd
 
 from geodata.io.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geodata.settings import FieldSettings, get_settings
-from layers.checklist import day_lines, reasons_text, stop_sections
+from layers.checklist import day_lines, day_places, reasons_text, stop_sections
 from layers.field_map import field_svg
 from layers.i18n import t, template
 from layers.route_export import DAY_COLOURS
@@ -80,39 +80,40 @@ margin:0 0 .7rem;padding:.5rem .7rem}
 .fp-checks summary::before{content:"▸";margin-right:.4rem}.fp-checks[open] summary::before{content:"▾"}
 .fp-checks h4{font-size:.92rem;margin:.4rem 0 .1rem;color:#4a5260}.fp-checks ul{margin:0;padding-left:1rem;
 list-style:none;font-size:.9rem}
+.fp-night{background:#fff;border:1px dashed #9aa3ad;border-radius:4px;padding:.4rem .7rem}
 .fp-findings{border-top:1px dashed #c5cbd3;margin-top:.5rem;padding-top:.3rem}
 .fp-findings h4{font-size:.92rem;margin:.2rem 0}
 """
 
 
-def navigation_links(stop: dict[str, Any], lang: str) -> list[tuple[str, str]]:
-    """(label, address) of the links that open AMap and Baidu Maps at the stop's village.
+def navigation_links(place: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """(label, address) of the links that open AMap and Baidu Maps at a place (``name``, ``lon``, ``lat``).
 
     AMap's marker URI takes GCJ-02 (``coordinate=gaode``) and opens the app when it is
     installed (``callnative=1``), the web page otherwise; Baidu's app URI takes BD-09
     (``coord_type=bd09ll``). The store's CGCS2000 is taken as WGS84 (within a metre).
     """
-    (g_lon,), (g_lat,) = wgs84_to_gcj02(stop["lon"], stop["lat"])
-    (b_lon,), (b_lat,) = wgs84_to_bd09(stop["lon"], stop["lat"])
-    name = str(stop["village"])
-    amap = {
-        "position": f"{g_lon:.6f},{g_lat:.6f}",
-        "name": name,
-        "src": "battlemap",
-        "coordinate": "gaode",
-        "callnative": "1",
-    }
-    baidu = {
-        "location": f"{b_lat:.6f},{b_lon:.6f}",
-        "title": name,
-        "content": str(stop["village_code"]),
-        "coord_type": "bd09ll",
-        "src": "battlemap",
-    }
+    (g_lon,), (g_lat,) = wgs84_to_gcj02(place["lon"], place["lat"])
+    (b_lon,), (b_lat,) = wgs84_to_bd09(place["lon"], place["lat"])
+    name = str(place["name"])
+    amap = {"position": f"{g_lon:.6f},{g_lat:.6f}", "name": name, "src": "battlemap", "coordinate": "gaode"}
+    baidu = {"location": f"{b_lat:.6f},{b_lon:.6f}", "title": name, "coord_type": "bd09ll", "src": "battlemap"}
     return [
-        (t("field_nav_amap", lang), "https://uri.amap.com/marker?" + urlencode(amap, quote_via=quote, safe=",")),
-        (t("field_nav_baidu", lang), "baidumap://map/marker?" + urlencode(baidu, quote_via=quote, safe=",")),
+        (t("field_nav_amap", lang), "https://uri.amap.com/marker?" + _query({**amap, "callnative": "1"})),
+        (t("field_nav_baidu", lang), "baidumap://map/marker?" + _query({**baidu, "content": name})),
     ]
+
+
+def _query(values: dict[str, str]) -> str:
+    return urlencode(values, quote_via=quote, safe=",")
+
+
+def _links(place: dict[str, Any], lang: str) -> str:
+    """The navigation links of a place as buttons (addresses and labels escaped)."""
+    return "".join(
+        f'<a class="fp-btn" href="{html.escape(href)}">{html.escape(label)}</a>'
+        for label, href in navigation_links(place, lang)
+    )
 
 
 def field_page(
@@ -164,14 +165,23 @@ def field_page(
 
 
 def _days(plan: dict[str, Any], lang: str) -> str:
-    """Per day its summary line and its stops in visiting order."""
+    """Per day its summary, where it starts and ends, its stops in visiting order, and the night's seat."""
     out = []
+    last = len(plan["day_summary"])
     for summary, line in zip(plan["day_summary"], day_lines(plan, lang), strict=True):
         stops = [s for s in plan["stops"] if s["day"] == summary["day"]]
         items = "".join(_stop(stop, lang) for stop in stops)
+        night = summary.get("end_place") if plan.get("overnight") and summary["day"] < last else None
+        stay = (
+            f'<div class="fp-night"><p><span class="fp-label">{html.escape(t("overnight_at", lang))}:</span> '
+            f'{html.escape(night["name"])}</p><div class="fp-actions">{_links(night, lang)}</div></div>'
+            if night
+            else ""
+        )
         out.append(
             f'<section class="fp-day" id="day-{int(summary["day"])}"><h2>{html.escape(line)}</h2>'
-            f'<ol class="fp-stops">{items}</ol></section>'
+            f'<p class="fp-label">{html.escape(day_places(plan, summary, lang))}</p>'
+            f'<ol class="fp-stops">{items}</ol>{stay}</section>'
         )
     return "".join(out)
 
@@ -188,9 +198,7 @@ def _stop(stop: dict[str, Any], lang: str) -> str:
         (t("teams", lang), teams or "—"),
         (t("households_to_visit", lang), homes or "—"),
     ]
-    links = "".join(
-        f'<a class="fp-btn" href="{esc(href)}">{esc(label)}</a>' for label, href in navigation_links(stop, lang)
-    )
+    links = _links({**stop, "name": stop["village"]}, lang)
     checks = stop_sections(stop, lang)
     items = sum(len(s.items) for s in checks)
     sections = "".join(_section(s.heading, s.items, tick=not s.form) for s in checks)

@@ -86,9 +86,22 @@ def test_the_page_lists_the_stops_with_times_checklists_navigation_and_a_place_f
     assert 'href="manifest.webmanifest?lang=en"' in english
 
 
+def test_an_overnight_trip_says_where_each_day_starts_and_where_the_night_is_spent() -> None:
+    plan = two_stop_plan()
+    plan["stops"][1]["day"] = 2
+    seat = {"name": "马营镇人民政府", "lon": 104.615, "lat": 35.615}
+    first = {**plan["day_summary"][0], "start_place": {**plan["start"], "name": "县城"}, "end_place": seat}
+    second = {**first, "day": 2, "date": "2026-12-02", "start_place": seat, "end_place": seat}
+    plan |= {"overnight": True, "days": 2, "day_summary": [first, second], "paths": plan["paths"] * 2}
+    page = field_page(plan, roads=None, outlines=None, lang="zh")
+    assert "出发: 县城 → 马营镇人民政府 · 08:30–09:45" in page
+    assert page.count("住宿（乡镇政府）") == 1  # after day 1; the last day goes home
+    assert page.count("uri.amap.com") == 3 and page.count('class="fp-day"') == 2
+
+
 def test_navigation_links_open_amap_in_gcj02_and_baidu_in_bd09() -> None:
     stop = hand_plan()["stops"][0]
-    (_, amap), (_, baidu) = navigation_links(stop, "zh")
+    (_, amap), (_, baidu) = navigation_links({**stop, "name": stop["village"]}, "zh")
     a = parse_qs(urlsplit(amap).query)
     lon, lat = map(float, a["position"][0].split(","))
     ref = prcoords.wgs_gcj(prcoords.Coords(stop["lat"], stop["lon"]))

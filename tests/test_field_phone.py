@@ -116,7 +116,8 @@ def _open_pack_from_route(page: Any, url: str) -> None:
 
 def _empty_plan() -> dict[str, Any]:
     """A one-day plan with no stops (all it takes to keep a pack) at the county seat."""
-    day = {"day": 1, "date": "2026-12-01", "stops": 0, "distance_km": 0.0, "travel_h": 0.0, "end": "2026-12-01 08:30"}
+    day = {"day": 1, "date": "2026-12-01", "stops": 0, "distance_km": 0.0, "travel_h": 0.0}
+    day |= {"leave": "2026-12-01 08:30", "end": "2026-12-01 08:30"}
     start = {"lon": 104.60, "lat": 35.59, "name": "县城"}
     plan = {"date": "2026-12-01", "stops": [], "days": 1, "seed": 1, "unfitted": [], "start": start}
     return {**plan, "day_summary": [day], "paths": [[]], "warnings": []}
