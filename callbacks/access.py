@@ -77,7 +77,7 @@ PAGE_RULES: dict[str, Rule] = {
     "/audit": Rule(ADMIN, scoped=False),
 }
 
-SUBPAGES = {"/route/map/": "/route"}  # served beside a page, with the page's rule
+SUBPAGES = {"/route/map/": "/route", "/field/": "/route"}  # served beside a page, with the page's rule
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,10 +3,11 @@
 ``GET /login`` shows the form, ``POST /login`` checks name and password through
 :meth:`geodata.private.accounts.AccountStore.authenticate` (throttled and audited) and starts a
 fresh server-side session (:mod:`geodata.private.sessions`); ``POST /logout`` ends it on the
-server. Both forms carry a per-session CSRF token. A page asked for without a login is
-answered with status 401 and this same form, which returns to the page afterwards; a
-page the role may not see gets 403. Requests from scripts (callbacks, the shell) get the
-status with a short JSON body. All text is escaped.
+server and tells the browser to drop what it kept of the site (``Clear-Site-Data``: the field
+packs' offline copies, :mod:`callbacks.field_page`). Both forms carry a per-session CSRF
+token. A page asked for without a login is answered with status 401 and this same form,
+which returns to the page afterwards; a page the role may not see gets 403. Requests from
+scripts (callbacks, the shell) get the status with a short JSON body. All text is escaped.
 """
 
 from __future__ import annotations
@@ -92,7 +93,10 @@ def register(server: flask.Flask, data: StoreData) -> None:
             PrivateDB.beside(data.store).audit(who=user.account.name, action="logout", target="")
             flask_login.logout_user()
         flask.session.clear()
-        return flask.redirect(f"/login?lang={lang}" if lang != "zh" else "/login", code=303)
+        response = flask.redirect(f"/login?lang={lang}" if lang != "zh" else "/login", code=303)
+        # the browser drops what it kept of this site: the field packs' offline copies and their service workers
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
 
 def refusal(status: int, who: Identity) -> flask.Response:

@@ -16,7 +16,6 @@ an admin every plan.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from concurrent.futures import Executor
 from enum import StrEnum
 from typing import Any
@@ -28,13 +27,14 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.inspection_plan import RouteContext, parse_lonlat, plan_inspection, records_on, route_context
-from callbacks import security_headers
+from callbacks import field_page, security_headers
 from callbacks.access import current_user, is_admin
+from callbacks.field_page import field_href
 from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
 from geodata._errors import BattlemapError, TextTooLong, without_paths
 from geodata.private.findings import add_finding
-from geodata.private.plan_store import PlanAccessError, PlanStore
+from geodata.private.plan_store import PLAN_ID, PlanAccessError, PlanStore
 from geodata.settings import get_settings
 from geodata.text_limits import check_length, text_limit
 from layers.checklist import day_lines, reasons_text, stop_sections, stop_title, warning_text
@@ -44,7 +44,6 @@ from layers.route_kml import plan_kml
 
 PATH = "/route"
 MAP_PATH = "/route/map/"  # + plan id: the map page (access: callbacks.access.SUBPAGES)
-PLAN_ID = re.compile(r"R\d{8}-[0-9a-f]{10}")  # as PlanStore.save makes them
 
 
 class Ids(StrEnum):
@@ -87,6 +86,7 @@ def register(app: dash.Dash, data: StoreData) -> None:
     _register_downloads(app, data)
     _register_findings(app, data)
     app.server.add_url_rule(f"{MAP_PATH}<plan_id>", "route_map", lambda plan_id: map_page(data, plan_id))
+    field_page.register(app.server, data)  # the plan's phone page for the trip, offline
 
 
 def _plans(data: StoreData) -> PlanStore:
@@ -300,6 +300,9 @@ def plan_view(data: StoreData, plan: dict[str, Any], lang: str) -> tuple[Any, ..
     """Map address, summary, stop table, checklist and finding-stop options of a stored plan."""
     doc = map_src(plan["plan_id"], lang)
     summary = [html.Div(f"{t('plan_id', lang)}: {plan['plan_id']}", id="route-plan-label")]
+    summary.append(  # the phone page for the trip; kept on the phone once opened (layers/field_pack.py)
+        html.A(t("field_link", lang), href=field_href(plan["plan_id"], lang), className="btn", id="route-field-link")
+    )
     summary += [html.Div(line) for line in day_lines(plan, lang)]
     if plan["unfitted"]:
         names = "、".join(f"{s['village']}" for s in plan["unfitted"])

@@ -467,6 +467,23 @@ class RouteSettings:
 
 
 @dataclass(frozen=True)
+class FieldSettings:
+    """The field pack (/field/<plan_id>/): the offline page and map an inspector carries on the phone for a trip."""
+
+    margin_km: float = _doc(
+        3.0, "Roads and village outlines this far beyond the box of a plan's stops and paths go into its field pack."
+    )
+    simplify_m: float = _doc(
+        10.0, "Roads in the field pack are simplified to this tolerance (m): smaller packs, the same road network."
+    )
+    network_wait_s: float = _doc(
+        4.0,
+        "On a weak signal the field pack waits this long (s) for the server before it shows the copy kept on the "
+        "phone (a fresh copy still replaces it when the server answers later).",
+    )
+
+
+@dataclass(frozen=True)
 class RiskSettings:
     """The composite village risk index (0–100): weighted mean of components, each scaled 0–100."""
 
@@ -948,6 +965,7 @@ class Settings:
     inspection: InspectionSettings = field(default_factory=InspectionSettings)
     findings: FindingSettings = field(default_factory=FindingSettings)
     route: RouteSettings = field(default_factory=RouteSettings)
+    field_pack: FieldSettings = field(default_factory=FieldSettings)
     map: MapSettings = field(default_factory=MapSettings)
     wall: WallSettings = field(default_factory=WallSettings)
     sites: SiteSettings = field(default_factory=SiteSettings)

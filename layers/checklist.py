@@ -85,6 +85,19 @@ def day_lines(plan: dict[str, Any], lang: str) -> list[str]:
     ]
 
 
+def start_name(plan: dict[str, Any], lang: str) -> str:
+    """The start's name, or 'start' in words when it is a bare point."""
+    return plan["start"]["name"] or t("start_point", lang)
+
+
+def day_places(plan: dict[str, Any], day: dict[str, Any], lang: str) -> str:
+    """'出发: 城关镇人民政府 → 马营镇人民政府 · 08:30–16:18': where a day starts and ends, and when."""
+    start = start_name(plan, lang)
+    first = (day.get("start_place") or {}).get("name") or start  # plans stored before day places existed
+    last = (day.get("end_place") or {}).get("name") or start
+    return f"{t('start_point', lang)}: {first} → {last} · {day['leave'][-5:]}–{day['end'][-5:]}"
+
+
 def checklist_html(plan: dict[str, Any], lang: str) -> str:
     """Every stop's checklist as printable HTML (one stop per printed page); all text escaped."""
     blocks = []

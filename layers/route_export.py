@@ -24,7 +24,7 @@ import numpy as np
 from geodata.io.crs import wgs84_to_gcj02
 from geodata.settings import MapSettings
 from layers.basemap import to_gcj02_frame
-from layers.checklist import checklist_html, day_lines, reasons_text
+from layers.checklist import checklist_html, day_lines, reasons_text, start_name
 from layers.export_html import offline_map
 from layers.i18n import t
 from layers.leaflet_text import with_tooltip
@@ -42,11 +42,6 @@ NUMBER_CSS = (
 def plan_json(plan: dict[str, Any]) -> str:
     """The plan as indented UTF-8 JSON."""
     return json.dumps(plan, ensure_ascii=False, indent=1)
-
-
-def start_name(plan: dict[str, Any], lang: str) -> str:
-    """The start's name, or 'start' in words when it is a bare point."""
-    return plan["start"]["name"] or t("start_point", lang)
 
 
 def plan_gpx(plan: dict[str, Any], lang: str = "zh") -> str:

@@ -14,9 +14,9 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from layers.checklist import day_places
 from layers.i18n import t
 from layers.print_pdf import FONT, new_pdf, pdf_bytes
-from layers.route_export import start_name
 
 MARGIN = 15.0
 WIDTH = 210.0 - 2 * MARGIN
@@ -44,9 +44,7 @@ def route_sheet_pdf(plan: dict[str, Any], lang: str = "zh") -> bytes:
 def _day_page(pdf: FPDF, plan: dict[str, Any], day: dict[str, Any], stops: list[dict[str, Any]], lang: str) -> None:
     pdf.add_page()
     _text(pdf, f"{t('route_title', lang)} · {t('day_n', lang, n=day['day'])} {day['date']}", 15, bold=True)
-    start = (day.get("start_place") or {}).get("name") or start_name(plan, lang)
-    end = (day.get("end_place") or {}).get("name") or start_name(plan, lang)
-    _text(pdf, f"{t('start_point', lang)}: {start} → {end} · {day['leave'][-5:]}–{day['end'][-5:]}", 10.5)
+    _text(pdf, day_places(plan, day, lang), 10.5)
     _text(pdf, t("day_total", lang, km=day["distance_km"], travel=day["travel_h"], end=day["end"][-5:]), 10.5)
     pdf.ln(2)
     pdf.set_font(FONT, "", 8.5)

@@ -10,6 +10,7 @@ view — is written to the audit log.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from typing import Any
 
@@ -19,7 +20,9 @@ from geodata._errors import BattlemapError
 from geodata.private.db import PrivateDB, audit_row, now_text, private_path
 from geodata.store import Store
 
-__all__ = ["PlanAccessError", "PlanStore", "private_path"]
+__all__ = ["PLAN_ID", "PlanAccessError", "PlanStore", "private_path"]
+
+PLAN_ID = re.compile(r"R\d{8}-[0-9a-f]{10}")  # as PlanStore.save makes them: R + date + 10 hex digits
 
 
 class PlanAccessError(BattlemapError):
