@@ -26,9 +26,9 @@ from geodata.demo._people import REGION
 from geodata.demo.county import (
     DEMO_AS_OF,
     ELEVATION_STEP,
-    GK_EPSG,
     Frame,
     GeoFrames,
+    elevation_points,
     generate_county,
     make_demo_county,
 )
@@ -201,18 +201,7 @@ def city_elevation(geo: GeoFrames, lands: list[Land]) -> gpd.GeoDataFrame:
         mine = owner == k
         elev[mine] = land.terrain.sample(land.terrain.elev, gx[mine], gy[mine])
     keep = owner >= 0
-    table = pd.DataFrame(
-        {
-            "row": rows[keep].astype("int64"),
-            "col": cols[keep].astype("int64"),
-            "x": gx[keep],
-            "y": gy[keep],
-            "elev_m": np.round(elev[keep], 1),
-            "gk_epsg": np.full(int(keep.sum()), GK_EPSG, dtype="int64"),
-        }
-    )
-    lon, lat = geo.lonlat(table["x"], table["y"])
-    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(lon, lat), crs=4490)
+    return elevation_points(geo, rows=rows[keep], cols=cols[keep], x=gx[keep], y=gy[keep], elev=elev[keep])
 
 
 def _regions(geo: GeoFrames, outlines: list[shapely.Polygon]) -> gpd.GeoDataFrame:

@@ -398,14 +398,21 @@ def _elevation_frame(geo: GeoFrames, land: Land) -> gpd.GeoDataFrame:
     x, y, e = gx[sub], gy[sub], land.terrain.elev[sub]
     rows, cols = np.indices(x.shape)
     keep = shapely.contains_xy(land.outline.buffer(1000), x, y)
+    return elevation_points(geo, rows=rows[keep], cols=cols[keep], x=x[keep], y=y[keep], elev=e[keep])
+
+
+def elevation_points(
+    geo: GeoFrames, *, rows: np.ndarray, cols: np.ndarray, x: np.ndarray, y: np.ndarray, elev: np.ndarray
+) -> gpd.GeoDataFrame:
+    """The elevation layer's rows from grid cells kept (row, column, Gauss-Krüger x/y, metres)."""
     table = pd.DataFrame(
         {
-            "row": rows[keep].astype("int64"),
-            "col": cols[keep].astype("int64"),
-            "x": x[keep],
-            "y": y[keep],
-            "elev_m": np.round(e[keep], 1),
-            "gk_epsg": np.full(int(keep.sum()), GK_EPSG, dtype="int64"),
+            "row": rows.astype("int64"),
+            "col": cols.astype("int64"),
+            "x": x,
+            "y": y,
+            "elev_m": np.round(elev, 1),
+            "gk_epsg": np.full(len(x), GK_EPSG, dtype="int64"),
         }
     )
     lon, lat = geo.lonlat(table["x"], table["y"])
