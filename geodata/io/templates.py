@@ -115,6 +115,7 @@ def example_row(layer: str, place: ExamplePlace) -> dict[str, object]:
     special: dict[str, object] = {
         "village_code": place.village_code,
         "town_code": place.town_code,
+        "township_code": place.town_code,  # inspections: the responsible township
         "lon": place.lon,
         "lat": place.lat,
         "household_id": place.household_id or f"{place.village_code}0001",
