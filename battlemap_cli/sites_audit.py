@@ -11,9 +11,9 @@ from analytics.site_audit import audit_sites
 from analytics.sites import SITE_LAYERS, build_site_model
 from battlemap_cli._files import write_text
 from geodata._errors import InputError
-from geodata.io.spreadsheet import safe_csv
 from geodata.settings import Settings
 from geodata.store import Store
+from layers.site_text import audit_csv
 
 RELOCATED = "relocated_households"
 
@@ -34,7 +34,7 @@ def run_audit(store: Store, settings: Settings, outs: list[Path], lang: str) -> 
     )
     for path in outs:
         if path.suffix.lower() == ".csv":
-            write_text(path, safe_csv(pd.DataFrame(audit.drop(columns="geometry")).round(3), index=False))
+            write_text(path, audit_csv(audit))
         else:
             write_text(path, json.dumps(json.loads(audit.round(4).to_json(drop_id=True)), ensure_ascii=False, indent=1))
     shown = audit[["site_id", "name", "capacity", "slope_deg", "hazard_m", "minutes_school", "minutes_clinic"]]

@@ -15,13 +15,17 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.site_audit import FLAGS, audit_sites
+from callbacks.access import audit_export
 from callbacks.store_data import StoreData
 from geodata._errors import InputError, without_paths
 from layers.i18n import t
+from layers.site_text import audit_csv
 
 TABS = "sites-tabs"  # the page's tabs: RANKING (candidates and map) and AUDIT
 RANKING, AUDIT = "ranking", "audit"
 OUT = "sites-audit"
+RANKING_EXPORTS = "sites-ranking-exports"  # the ranking tab's export buttons in the page header
+AUDIT_CSV, AUDIT_DOWNLOAD = "sites-audit-csv", "sites-audit-download"
 
 
 def audit_tab(lang: str) -> html.Div:
@@ -29,6 +33,8 @@ def audit_tab(lang: str) -> html.Div:
     return html.Div(
         [
             html.P(t("audit_help", lang), className="summary"),
+            html.Button(t("audit_csv", lang), id=AUDIT_CSV, className="btn"),
+            dcc.Download(id=AUDIT_DOWNLOAD),
             dcc.Loading(
                 html.Div(id=OUT, className="sites-table"), type="circle", delay_show=200, id="sites-audit-loading"
             ),
@@ -41,15 +47,31 @@ def audit_tab(lang: str) -> html.Div:
 def register(app: dash.Dash, data: StoreData, site_model: Callable[[StoreData], Any]) -> None:
     """Make the audit (cached per store version) when its tab is opened, also from ``?tab=audit``."""
 
+    def cached_audit() -> pd.DataFrame:
+        return data.cached("sites:audit", lambda: _audit(data, site_model(data)))
+
     @app.callback(Output(OUT, "children"), Input(TABS, "value"), State("sites-lang", "data"))
     def run(tab: str, lang: str) -> Any:
         if tab != AUDIT:
             raise PreventUpdate
         try:
-            audit = data.cached("sites:audit", lambda: _audit(data, site_model(data)))
+            audit = cached_audit()
         except InputError as exc:
             return html.P(without_paths(str(exc)), className="bad", id="sites-audit-error")
         return audit_table(audit, lang, has_follow_up=data.layer_or_none("relocated_households") is not None)
+
+    @app.callback(Output(RANKING_EXPORTS, "hidden"), Input(TABS, "value"))
+    def exports_shown(tab: str) -> bool:
+        return tab == AUDIT
+
+    @app.callback(Output(AUDIT_DOWNLOAD, "data"), Input(AUDIT_CSV, "n_clicks"), prevent_initial_call=True)
+    def download(_n: int) -> Any:
+        try:
+            audit = cached_audit()
+        except InputError:
+            raise PreventUpdate from None  # the tab already says why there is no audit
+        audit_export(data, "export:sites", "audit_csv", sites=len(audit))
+        return dcc.send_string(audit_csv(audit), "built_sites_audit.csv")
 
 
 def _audit(data: StoreData, model: Any) -> pd.DataFrame:

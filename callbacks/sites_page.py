@@ -276,9 +276,13 @@ def layout(data: StoreData, /, lang: str | None = None, tab: str | None = None, 
                                 id="lang-switch",
                                 className="lang-switch",
                             ),
-                            *(
-                                html.Button(t(k, lang), id=f"sites-{k}", className="btn")
-                                for k in ("export_geojson", "export_sites_csv", "export_html", "export_site_report")
+                            html.Span(  # the ranking's exports: hidden while the audit tab is shown
+                                [
+                                    html.Button(t(k, lang), id=f"sites-{k}", className="btn")
+                                    for k in ("export_geojson", "export_sites_csv", "export_html", "export_site_report")
+                                ],
+                                id=sites_audit.RANKING_EXPORTS,
+                                hidden=tab == sites_audit.AUDIT,
                             ),
                             dcc.Download(id="sites-download"),
                             dcc.Download(id=REPORT_DOWNLOAD),

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from analytics.site_assignment import Assignment
 from analytics.site_robustness import Robustness
 from analytics.suitability import CRITERIA, UNITS
+from geodata.io.spreadsheet import safe_csv
 from layers.i18n import SITE_CRITERIA, pick
 
 MIN_POINTS = 0.05  # differences below this are noise, not a reason
@@ -187,3 +189,8 @@ def assignment_rows(assignment: Assignment, lang: str) -> pd.DataFrame:
             "min_max": a["minutes_max"].round(1),
         }
     )
+
+
+def audit_csv(audit: gpd.GeoDataFrame) -> str:
+    """The audit as CSV text (no geometry, 3 decimals), as `battlemap sites --audit --out` and /sites write it."""
+    return safe_csv(pd.DataFrame(audit.drop(columns="geometry")).round(3), index=False)

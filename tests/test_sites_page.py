@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import docx
+import pandas as pd
 import pytest
 from playwright.sync_api import Page
 
@@ -128,9 +129,15 @@ def _built_sites_audited(page: Page, built: int) -> None:
     assert page.locator("#sites-audit-table tbody tr").count() == built
     assert "%" in (page.text_content("#sites-audit-table tbody tr") or "")  # occupancy from the demo's ledger
     assert not page.is_visible(GRAPH)
+    page.wait_for_selector("#sites-export_sites_csv", state="hidden")  # the ranking's exports are not the audit's
+    with page.expect_download() as download:
+        page.click("#sites-audit-csv")
+    table = pd.read_csv(download.value.path(), dtype={"site_id": str})
+    assert len(table) == built and {"site_id", "occupancy", "flags"} <= set(table.columns)
     page.screenshot(path=str(SCREENSHOTS / "sites_audit_tab.png"), full_page=True)
     page.click("#sites-tab-ranking")
     page.wait_for_selector(ROWS)
+    assert page.is_visible("#sites-export_sites_csv")
     assert ranking(page) == before and page.is_visible(GRAPH)  # the ranking kept while the audit was shown
 
 
