@@ -63,7 +63,7 @@ def plan_days(problem: DayProblem, time_limit_s: float, patience_s: float, polis
     orders = search_orders(problem, days, stops, optional=True, time_limit_s=time_limit_s, patience_s=patience_s)
     orders = repair(problem, orders)
     return [
-        polish(problem, day, order, time_limit_s, patience_s) if len(order) >= polish_min else order
+        polish(problem, day, order, time_limit_s, patience_s, polish_min) if len(order) >= polish_min else order
         for day, order in enumerate(orders)
     ]
 
@@ -188,16 +188,32 @@ def _make_room(problem: DayProblem, orders: list[list[int]], s: int) -> None:
         orders[best[1]] = best[2]
 
 
-def polish(problem: DayProblem, day: int, order: list[int], time_limit_s: float, patience_s: float) -> list[int]:
-    """The day's order searched again from another start (Christofides), stops fixed; the shorter order is kept.
+def polish(  # noqa: PLR0917 - the search's limits travel together
+    problem: DayProblem, day: int, order: list[int], time_limit_s: float, patience_s: float, polish_min: int
+) -> list[int]:
+    """The day's order searched again from other starts, stops fixed; the shortest order is kept.
 
-    A second start catches the local optima where guided local search from the cheapest-arc
-    start stalls on long days; a shorter drive never breaks the budget (time on site is the same).
+    A second start (Christofides) catches the local optima where guided local search from the
+    cheapest-arc start stalls on long days; tours of :data:`MORE_STARTS_FACTOR` times the
+    polish threshold (60 stops: +1.11 % → +0.27 % over LKH-3 at worst, bench_route) also try
+    savings and local cheapest insertion. A shorter drive never breaks the budget (time on
+    site is the same).
     """
-    christofides = routing_enums_pb2.FirstSolutionStrategy.CHRISTOFIDES
-    (found,) = search_orders(
-        problem, [day], order, optional=False, time_limit_s=time_limit_s, patience_s=patience_s, first=christofides
-    )
-    if sorted(found) == sorted(order) and problem.day_travel(day, found) < problem.day_travel(day, order):
-        return found
-    return order
+    best = order
+    for first in _starts(len(order), polish_min):
+        (found,) = search_orders(
+            problem, [day], best, optional=False, time_limit_s=time_limit_s, patience_s=patience_s, first=first
+        )
+        if sorted(found) == sorted(order) and problem.day_travel(day, found) < problem.day_travel(day, best):
+            best = found
+    return best
+
+
+MORE_STARTS_FACTOR = 3  # a day of 3 × polish_min_stops (36 by default) stops or more gets all starts
+
+
+def _starts(stops: int, polish_min: int) -> list[int]:
+    """The first-solution strategies a polish tries: Christofides, and two more on very long days."""
+    strategy = routing_enums_pb2.FirstSolutionStrategy
+    more = stops >= MORE_STARTS_FACTOR * polish_min
+    return [strategy.CHRISTOFIDES, *((strategy.SAVINGS, strategy.LOCAL_CHEAPEST_INSERTION) if more else ())]

@@ -454,7 +454,8 @@ class RouteSettings:
         12,
         "A day of at least this many stops has its order searched again from a second start (Christofides), "
         "with the same patience; the shorter order is kept. One-day plans of about 8 stops are already at the "
-        "best known tour; long days and tours gain (bench/bench_route.py).",
+        "best known tour; long days and tours gain (bench/bench_route.py). Days of 3 × this many stops also try "
+        "savings and local cheapest insertion starts.",
     )
     overnight_rounds: int = _doc(
         2,
