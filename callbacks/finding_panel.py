@@ -20,6 +20,7 @@ import datetime as dt
 from typing import Any
 
 import dash
+import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
@@ -104,7 +105,8 @@ def _parts(data: StoreData, code: str | None, lang: str) -> tuple[Any, Any, list
     unit = unit_ledger(ledger, code)
     counts = finding_counts(unit) or {}
     line = " · ".join(f"{t(f'findings_count_{k}', lang)} {counts[k]}" for k in COUNTS)
-    names = data.indicators("village")["name"]
+    villages = data.layer_or_none("villages")
+    names = pd.Series(dtype=str) if villages is None else villages.set_index("village_code")["name"]
     cards = finding_cards(unit, finding_steps(data.store), names=names, lang=lang)
     account = current_account()
     options = [
