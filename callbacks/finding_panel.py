@@ -47,19 +47,19 @@ PHOTO_ROLES = frozenset({"inspector", "admin"})
 
 
 class Ids:
-    """Component ids of the findings section."""
+    """Component ids of the findings section (``rect-``: apart from the ids of /route's finding form)."""
 
-    SECTION = "finding-section"
-    COUNTS = "finding-counts"
-    LIST = "finding-list"
-    PICK = "finding-pick"
-    NOTE = "finding-note"
-    PHOTO = "finding-photo"
-    SAVE = "finding-save"
-    MESSAGE = "finding-message"
-    CODE = "finding-unit"
-    DOWNLOAD = "finding-photo-download"
-    OPEN_PHOTO = "finding-photo-open"  # pattern: {"type": OPEN_PHOTO, "index": "<inspection_id>/<photo>"}
+    SECTION = "rect-section"
+    COUNTS = "rect-counts"
+    LIST = "rect-list"
+    PICK = "rect-pick"
+    NOTE = "rect-note"
+    PHOTO = "rect-photo"
+    SAVE = "rect-save"
+    MESSAGE = "rect-message"
+    CODE = "rect-unit"
+    DOWNLOAD = "rect-photo-download"
+    OPEN_PHOTO = "rect-photo-open"  # pattern: {"type": OPEN_PHOTO, "index": "<inspection_id>/<photo>"}
 
 
 def today() -> dt.date:
@@ -150,7 +150,7 @@ def _card_list(data: StoreData, cards: list[dict[str, Any]], lang: str) -> Any:
                     html.Ul(steps, className="finding-steps") if steps else None,
                 ],
                 className="finding-card overdue" if c["overdue"] else "finding-card",
-                id=f"finding-row-{c['inspection_id']}",
+                id=f"rect-row-{c['inspection_id']}",
             )
         )
     return html.Ul(items, className="finding-cards")

@@ -105,23 +105,23 @@ def test_the_village_panel_counts_its_findings_and_lists_the_open_ones_overdue_f
     _finding(store, V3, "另一乡镇的问题")
     request_as("leader", T100)
     panel = section(data, MapState(town=T100, village=V1, lang="en"))
-    assert _find(panel, "finding-counts").children == "open 2 · overdue 1 · closed 1"
-    cards = _find(panel, "finding-list").children.children
-    assert [c.id for c in cards] == [f"finding-row-{late}", f"finding-row-{fresh}"]  # overdue first, closed left out
+    assert _find(panel, "rect-counts").children == "open 2 · overdue 1 · closed 1"
+    cards = _find(panel, "rect-list").children.children
+    assert [c.id for c in cards] == [f"rect-row-{late}", f"rect-row-{fresh}"]  # overdue first, closed left out
     assert cards[0].className == "finding-card overdue" and cards[1].className == "finding-card"
     assert "饮水设施损坏 <script>alert(1)</script>" in _texts(cards[0])  # a plain text child: React escapes it
-    options = _find(panel, "finding-pick").options
+    options = _find(panel, "rect-pick").options
     assert [o["value"] for o in options] == [f"{late}|rectifying", f"{fresh}|rectifying"]
 
     township = section(data, MapState(town=T100, lang="zh"))  # the township's view: what it is responsible for
-    assert _find(township, "finding-counts").children == "未整改 2 · 逾期 1 · 已销号 1"
+    assert _find(township, "rect-counts").children == "未整改 2 · 逾期 1 · 已销号 1"
 
 
 def test_without_an_inspections_layer_the_panel_says_no_data_never_zero(data: StoreData, request_as: Any) -> None:
     request_as("admin")
     panel = section(data, MapState(town=T100, village=V1, lang="zh"))
-    assert _find(panel, "finding-counts").children == "无数据"
-    assert _find(panel, "finding-list").children == []
+    assert _find(panel, "rect-counts").children == "无数据"
+    assert _find(panel, "rect-list").children == []
 
 
 def test_a_unit_outside_the_township_shows_nothing_and_a_planner_gets_no_form(data: StoreData, request_as: Any) -> None:
@@ -130,7 +130,7 @@ def test_a_unit_outside_the_township_shows_nothing_and_a_planner_gets_no_form(da
     assert section(data, MapState(town=T201, village=V3)).children is None
     request_as("planner")
     panel = section(data, MapState(town=T201, village=V3))
-    assert _find(panel, "finding-counts") is not None and _find(panel, "finding-pick") is None
+    assert _find(panel, "rect-counts") is not None and _find(panel, "rect-pick") is None
 
 
 def test_a_township_reports_its_own_findings_with_a_note_and_nothing_else(data: StoreData, request_as: Any) -> None:
@@ -170,7 +170,7 @@ def test_inspectors_verify_and_close_and_open_only_their_own_photos(data: StoreD
     request_as("inspector", name="insp-a")
     assert record_step(data, f"{mine}|verified", note=None, photo=None, lang="en") is None
     assert record_step(data, f"{mine}|closed", note=None, photo=None, lang="en") is None
-    assert finding_panel._photo_openers(data) == {mine}  # noqa: SLF001 - the rule behind the photo buttons
+    assert finding_panel._photo_openers(data) == {mine}  # the rule behind the photo buttons
     panel = section(data, MapState(town=T100, lang="en"))
     buttons = [c.id for c in _all(panel) if isinstance(getattr(c, "id", None), dict)]
     assert [b["index"].split("/")[0] for b in buttons] == []  # mine is closed (not listed); theirs: no button
@@ -178,7 +178,7 @@ def test_inspectors_verify_and_close_and_open_only_their_own_photos(data: StoreD
     panel = section(data, MapState(town=T100, lang="en"))
     buttons = [c.id for c in _all(panel) if isinstance(getattr(c, "id", None), dict)]
     assert [b["index"].split("/")[0] for b in buttons] == [theirs]
-    assert _find(panel, "finding-counts").children == "open 0 · overdue 0 · closed 1"
+    assert _find(panel, "rect-counts").children == "open 0 · overdue 0 · closed 1"
 
 
 def _all(component: Any) -> Iterator[Any]:
