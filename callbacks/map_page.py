@@ -25,7 +25,7 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.kpis import month_ranking
-from callbacks import documents, plan_panel
+from callbacks import documents, finding_panel, plan_panel
 from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, township_scope
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
@@ -209,7 +209,10 @@ def layout(data: StoreData, /, shown: str | None = None, **query: Any) -> Any:
                         className="map-column",
                     ),
                     html.Aside(
-                        dcc.Loading(html.Div(id="unit-panel-body"), type="dot"),
+                        [
+                            html.Div(id=finding_panel.Ids.SECTION),  # per account: outside the panel's shared cache
+                            dcc.Loading(html.Div(id="unit-panel-body"), type="dot"),
+                        ],
                         className="unit-panel",
                         id="unit-panel",
                     ),
@@ -551,6 +554,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
     _register_navigation(app, data)
     _register_view(app, data)
     plan_panel.register(app, data)
+    finding_panel.register(app, data, lambda state: _from_store(data, state))
     documents.register(app, data, lambda state: _from_store(data, state))
 
 

@@ -177,7 +177,7 @@ def _save(
     if status == "done" and not (note or "").strip():  # refused where it is stored too; said here in the page's words
         return t("task_done_needs_note", lang), dash.no_update
     try:  # the village comes from the stored task: update_task refuses a task outside the township
-        picture = _decode(photo)
+        picture = decode_photo(photo)
         update_task(
             data.store,
             task_id,
@@ -196,7 +196,7 @@ def _save(
     return t("task_saved", lang), task_table(data, code, lang)
 
 
-def _decode(contents: str | None) -> bytes | None:
+def decode_photo(contents: str | None) -> bytes | None:
     """The bytes of an uploaded photo (a data URL), or None."""
     if not contents:
         return None

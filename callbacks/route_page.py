@@ -41,6 +41,7 @@ from layers.checklist import day_lines, reasons_text, stop_sections, stop_title,
 from layers.i18n import lang_of, t
 from layers.route_export import plan_gpx, plan_html, plan_json, plan_map
 from layers.route_kml import plan_kml
+from layers.route_sheet import route_sheet_pdf
 
 PATH = "/route"
 MAP_PATH = "/route/map/"  # + plan id: the map page (access: callbacks.access.SUBPAGES)
@@ -71,6 +72,7 @@ class Ids(StrEnum):
     HTML = "route-html"
     JSON = "route-json"
     KML = "route-kml"
+    SHEET = "route-sheet"  # the A4 route sheet per day (PDF)
     PRINT = "route-print"
     DOWNLOAD = "route-download"
     FINDING_STOP = "finding-stop"
@@ -140,6 +142,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                 ("download_html", Ids.HTML),
                 ("download_json", Ids.JSON),
                 ("download_kml", Ids.KML),
+                ("download_sheet", Ids.SHEET),
                 ("print", Ids.PRINT),
             )
         ],
@@ -429,7 +432,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         Output(Ids.STOPS_TABLE, "children"),
         Output(Ids.CHECKLIST, "children"),
         Output(Ids.FINDING_STOP, "options"),
-        *[Output(b, "disabled") for b in (Ids.GPX, Ids.HTML, Ids.JSON, Ids.KML, Ids.PRINT)],
+        *[Output(b, "disabled") for b in (Ids.GPX, Ids.HTML, Ids.JSON, Ids.KML, Ids.SHEET, Ids.PRINT)],
         Input(Ids.PLAN_ID, "data"),
         State(Ids.LANG, "data"),
         prevent_initial_call=True,
@@ -440,8 +443,8 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         try:  # an audited view; another inspector's plan is refused (and the refusal audited)
             plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin())
         except PlanAccessError as exc:
-            return None, str(exc), [], [], [], True, True, True, True, True
-        return (*plan_view(data, plan, lang), False, False, False, False, False)
+            return None, str(exc), [], [], [], True, True, True, True, True, True
+        return (*plan_view(data, plan, lang), False, False, False, False, False, False)
 
     app.clientside_callback(
         "function(n) { if (n) { window.print(); } return window.dash_clientside.no_update; }",
@@ -460,7 +463,7 @@ def _date(text: str | None) -> dt.date:
 
 
 def _register_downloads(app: dash.Dash, data: StoreData) -> None:
-    """GPX, HTML, JSON and KML of the shown plan, each fetched through the owner check and audited."""
+    """GPX, HTML, JSON, KML and the A4 route sheet (PDF) of the shown plan, each through the owner check, audited."""
 
     @app.callback(
         Output(Ids.DOWNLOAD, "data"),
@@ -468,20 +471,25 @@ def _register_downloads(app: dash.Dash, data: StoreData) -> None:
         Input(Ids.HTML, "n_clicks"),
         Input(Ids.JSON, "n_clicks"),
         Input(Ids.KML, "n_clicks"),
+        Input(Ids.SHEET, "n_clicks"),
         State(Ids.PLAN_ID, "data"),
         State(Ids.LANG, "data"),
         prevent_initial_call=True,
     )
     def download(
-        _g: int | None, _h: int | None, _j: int | None, _k: int | None, plan_id: str | None, lang: str
+        _g: int | None, _h: int | None, _j: int | None, _k: int | None, _s: int | None, plan_id: str | None, lang: str
     ) -> dict:
-        kind = {Ids.GPX: "gpx", Ids.HTML: "html", Ids.JSON: "json", Ids.KML: "kml"}.get(dash.ctx.triggered_id)
+        kind = {Ids.GPX: "gpx", Ids.HTML: "html", Ids.JSON: "json", Ids.KML: "kml", Ids.SHEET: "pdf"}.get(
+            dash.ctx.triggered_id
+        )
         if not plan_id or kind is None:
             raise PreventUpdate
         try:
             plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin(), action=f"route:export:{kind}")
         except PlanAccessError:
             raise PreventUpdate from None
+        if kind == "pdf":  # the inspector carries it where phones have no signal
+            return dcc.send_bytes(route_sheet_pdf(plan, lang), f"{plan_id}.pdf")
         if kind == "gpx":
             text = plan_gpx(plan, lang)
         elif kind == "json":

@@ -80,13 +80,25 @@ def category_label(value: str | None, settings: FindingSettings) -> str | None:
     """The Chinese label of a category given in Chinese or English (None when not given); unknown is refused."""
     if value is None or not str(value).strip():
         return None
-    text = str(value).strip()
-    for zh, en in settings.categories.items():
-        if text in (zh, en) or text.casefold() == en.casefold():
-            return zh
+    label = category_labels(pd.Series([value]), settings).iloc[0]
+    if pd.isna(label):
+        msg = f"unknown finding category {str(value).strip()!r}; {category_choices(settings)}"
+        raise InputError(msg)
+    return str(label)
+
+
+def category_labels(values: pd.Series, settings: FindingSettings) -> pd.Series:
+    """Each value's Chinese category label (Chinese or English given, English in any case); NA when unknown or blank."""
+    lookup = {zh: zh for zh in settings.categories}
+    lookup |= {en.casefold(): zh for zh, en in settings.categories.items()}
+    text = values.astype("string").str.strip()
+    return text.map(lambda v: pd.NA if pd.isna(v) else lookup.get(v, lookup.get(v.casefold(), pd.NA))).astype("string")
+
+
+def category_choices(settings: FindingSettings) -> str:
+    """The allowed categories, for a refusal: "choose one of: 饮水安全 (drinking water safety); …"."""
     choices = "; ".join(f"{zh} ({en})" for zh, en in settings.categories.items())
-    msg = f"unknown finding category {text!r}; choose one of: {choices} (settings [findings] categories)"
-    raise InputError(msg)
+    return f"choose one of: {choices} (settings [findings] categories)"
 
 
 def deadline_days(category: object, settings: FindingSettings) -> int:

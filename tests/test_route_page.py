@@ -80,6 +80,10 @@ def _assert_kml_download(page: Any, rows: int) -> None:
     marks = [m for m in kml.iter(f"{KML}Placemark") if m.find(f"{KML}Point") is not None]
     assert len(marks) == rows + 1  # the start and every stop
     assert page.locator("#route-overnight input").is_enabled()  # the demo county has township seats
+    with page.expect_download() as sheet:  # the A4 route sheet beside the GPX/KML downloads
+        page.click("#route-sheet")
+    assert sheet.value.suggested_filename.endswith(".pdf")
+    assert Path(sheet.value.path()).read_bytes().startswith(b"%PDF")
 
 
 def _assert_stored_and_audited(store_path: Path, inspector: str) -> None:
@@ -90,7 +94,7 @@ def _assert_stored_and_audited(store_path: Path, inspector: str) -> None:
     actions = log[log["action"].str.startswith("route:")]
     assert set(actions["who"]) == {inspector}
     assert actions["action"].iloc[0] == "route:create"
-    assert {"route:view", "route:export:gpx"} <= set(actions["action"])
+    assert {"route:view", "route:export:gpx", "route:export:pdf"} <= set(actions["action"])
     findings = GeoPackageStore(store_path).read("inspections")
     assert (findings["finding"] == "暗访测试第一书记不在岗").sum() == 1
 

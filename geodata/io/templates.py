@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from geodata.io.crs import from_cgcs2000, gk_zone_epsg, parse_crs
 from geodata.io.idcard import check_char
 from geodata.schemas import SCHEMAS, Column, LayerSchema, schema
+from geodata.settings import get_settings
 from geodata.store import Store
 
 WKT_HEADER = "几何"
@@ -126,6 +127,8 @@ def example_row(layer: str, place: ExamplePlace) -> dict[str, object]:
         "project_id": place.project_id or "",  # empty without a stored project: a link to nothing is warned
         "code": place.village_code[:4],  # regions: the example village's city
     }
+    if layer == "inspections":  # a category the import accepts: the first of the county's [findings] categories
+        special["category"] = next(iter(get_settings().findings.categories), None)
     row = {c.name: _example_value(c, spec, special) for c in spec.columns}
     if spec.geometry in ("polygon", "line"):
         row[WKT_HEADER] = _example_wkt(spec, place)

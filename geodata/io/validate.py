@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.divisions import LEVELS
+from geodata.finding_steps import category_choices, category_labels
 from geodata.io.coerce import COERCERS, is_missing, out_of_range
 from geodata.io.columns import ColumnMapping, match_columns
 from geodata.io.idcard import id_checksums_ok
@@ -61,7 +62,19 @@ def normalise_table(
         PLAN_RULES[layer.name](out, sink)
     _check_keys(out, layer, sink)
     _check_layer_rules(out, layer, sink)
+    if layer.name == "inspections" and "category" in mapping.found:
+        _check_categories(out, mapping.found["category"], sink, settings)
     return out, mapping
+
+
+def _check_categories(out: pd.DataFrame, header: str, sink: RowProblems, settings: Settings) -> None:
+    """A finding's category must be one of ``[findings] categories`` (Chinese or English); stored as the Chinese."""
+    given = out["category"]
+    labels = category_labels(given, settings.findings)
+    unknown = given.notna() & given.astype("string").str.strip().ne("") & labels.isna()
+    reason = f"unknown finding category; {category_choices(settings.findings)}"
+    sink.flag("bad_value", reason, unknown.fillna(False), column=header, values=given)
+    out["category"] = labels.astype(object).where(labels.notna(), None)
 
 
 def _unit_factor(col: Column, header: str, sink: RowProblems) -> float:
