@@ -10,7 +10,8 @@ phone's position, and per stop navigation links that open AMap (高德, GCJ-02) 
 visited, findings and photos offline (:mod:`layers.field_record`). Its service worker
 (``layers/field_static/sw.js``, scoped to the plan) keeps the page and its scripts on the
 phone; the web manifest makes it installable. Styles are inline (the app's policy allows
-them), the scripts are files (it does not allow inline scripts). Every text is escaped; the plan's persons are already masked.
+them), the scripts are files (it does not allow inline scripts). Every text is escaped;
+the plan's persons are already masked.
 """
 
 from __future__ import annotations
