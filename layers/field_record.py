@@ -103,7 +103,7 @@ def record_controls(stop: dict[str, Any], lang: str) -> str:
             else ""
         )
         + f'<label>{esc(t("field_finding_text", lang))}<textarea name="text" maxlength="{limit}"></textarea></label>'
-        f'<label class="fp-btn fp-file">📷 {esc(t("field_photo", lang))}'
+        f'<label class="fp-btn fp-file">{esc(t("field_photo", lang))}'
         '<input type="file" name="photo" accept="image/*" capture="environment" multiple></label>'
         '<p class="fp-picked"></p>'
         f'<button type="submit" class="fp-btn fp-primary">{esc(t("field_save_finding", lang))}</button></form>'

@@ -68,19 +68,7 @@ def test_a_finding_recorded_offline_arrives_once_with_its_photo(demo_store_path:
         page.wait_for_selector("body[data-offline-ready][data-unsent='0']", timeout=30_000)
         assert "未发送：0条" in page.text_content("#fp-unsent")
 
-        context.set_offline(True)
-        context.set_geolocation(here)
-        page.locator("#stop-1 button[data-act='arrival']").tap()
-        page.wait_for_selector("body[data-unsent='1']")
-        form = page.locator("#stop-1 form.fp-finding")
-        form.locator("select[name='category']").select_option("饮水安全")
-        form.locator("textarea[name='text']").fill(TEXT)
-        form.locator("input[name='photo']").set_input_files(photo_file())
-        form.locator("button[type='submit']").tap()
-        page.wait_for_selector("body[data-unsent='3']")  # the arrival, the finding and its photo, on the phone
-        assert "未发送：3条" in page.text_content("#fp-unsent") and page.is_visible(".fp-warn")
-        assert "已到达" in page.text_content("#stop-1 .fp-arrived")
-        assert page.locator("#stop-1 .fp-saved li.queued").count() == 3
+        _record_offline(page, context, here)
         assert len(store.read("inspections")) == before  # nothing has left the phone
         _assert_fits(page)
         page.locator("#stop-1 .fp-findings").scroll_into_view_if_needed()
@@ -107,16 +95,7 @@ def test_a_finding_recorded_offline_arrives_once_with_its_photo(demo_store_path:
         page.locator("#stop-1 .fp-findings").scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / "field_record_sent.png"))
         context.close()
-    records, photos = FieldRecords.beside(store).records(plan["plan_id"])
-    assert sorted(records["kind"]) == ["arrival", "finding"] and not records["flagged"].any()
-    rows = store.read("inspections")
-    found = rows[rows["inspection_id"] == records["inspection_id"].dropna().iloc[0]]
-    assert len(rows) == before + 1 and list(found["finding"]) == [TEXT]
-    assert found["status"].iloc[0] == "open" and found["village_code"].iloc[0] == stop["village_code"]
-    assert len(photos) == 1 and photos["inspection_id"].iloc[0] == found["inspection_id"].iloc[0]
-    side = max(Image.open(io.BytesIO(FieldRecords.beside(store).photo(
-        store, plan["plan_id"], photos["uuid"].iloc[0], who="test")[0])).size)  # fmt: skip
-    assert side == 1600  # [field_pack] photo_max_side_px: resized on the phone
+    _assert_arrived_once(store, plan, before)
     assert not errors, errors
 
 
@@ -129,3 +108,35 @@ def _assert_fits(page: Any) -> None:
     assert not small, small
     outside = [c for c in controls if c["left"] < 0 or c["right"] > PHONE["viewport"]["width"]]
     assert not outside, outside
+
+
+def _assert_arrived_once(store: GeoPackageStore, plan: dict[str, Any], before: int) -> None:
+    """One arrival and one finding (open, in the stop's village), one photo of it, resized on the phone."""
+    stop = plan["stops"][0]
+    records, photos = FieldRecords.beside(store).records(plan["plan_id"])
+    assert sorted(records["kind"]) == ["arrival", "finding"] and not records["flagged"].any()
+    rows = store.read("inspections")
+    found = rows[rows["inspection_id"] == records["inspection_id"].dropna().iloc[0]]
+    assert len(rows) == before + 1 and list(found["finding"]) == [TEXT]
+    assert found["status"].iloc[0] == "open" and found["village_code"].iloc[0] == stop["village_code"]
+    assert len(photos) == 1 and photos["inspection_id"].iloc[0] == found["inspection_id"].iloc[0]
+    side = max(Image.open(io.BytesIO(FieldRecords.beside(store).photo(
+        store, plan["plan_id"], photos["uuid"].iloc[0], who="test")[0])).size)  # fmt: skip
+    assert side == 1600  # [field_pack] photo_max_side_px: resized on the phone
+
+
+def _record_offline(page: Any, context: Any, here: dict[str, float]) -> None:
+    """With no network: tap Arrived at stop 1, save a finding with a photo; all three wait on the phone."""
+    context.set_offline(True)
+    context.set_geolocation(here)
+    page.locator("#stop-1 button[data-act='arrival']").tap()
+    page.wait_for_selector("body[data-unsent='1']")
+    form = page.locator("#stop-1 form.fp-finding")
+    form.locator("select[name='category']").select_option("饮水安全")
+    form.locator("textarea[name='text']").fill(TEXT)
+    form.locator("input[name='photo']").set_input_files(photo_file())
+    form.locator("button[type='submit']").tap()
+    page.wait_for_selector("body[data-unsent='3']")  # the arrival, the finding and its photo, on the phone
+    assert "未发送：3条" in page.text_content("#fp-unsent") and page.is_visible(".fp-warn")
+    assert "已到达" in page.text_content("#stop-1 .fp-arrived")
+    assert page.locator("#stop-1 .fp-saved li.queued").count() == 3
