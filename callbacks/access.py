@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -78,6 +79,7 @@ PAGE_RULES: dict[str, Rule] = {
 }
 
 SUBPAGES = {"/route/map/": "/route", "/field/": "/route"}  # served beside a page, with the page's rule
+POSTS = re.compile(r"/field/[^/]+/sync")  # the field pack's records (callbacks.field_sync): the /route rule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,7 +249,7 @@ def _rule(rules: AccessRules, path: str) -> Rule | None:
     if path.startswith("/_"):
         return None  # Dash internals not listed above are not served to anyone
     if flask.request.method != "GET":
-        return None
+        return page_rule(path) if POSTS.fullmatch(path) else None
     return page_rule(path)
 
 

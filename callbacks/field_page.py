@@ -2,8 +2,10 @@
 
 - ``/field/<plan_id>/`` the page (:func:`layers.field_pack.field_page`), ``?lang=en`` in English;
 - ``/field/<plan_id>/manifest.webmanifest`` its web manifest, ``icon.svg`` its icon;
-- ``/field/<plan_id>/field.js`` and ``sw.js`` its script and service worker, served under
-  the plan's own path so that the worker's scope is that plan alone.
+- ``/field/<plan_id>/field.js``, ``record.js`` and ``sw.js`` its scripts and service worker,
+  served under the plan's own path so that the worker's scope is that plan alone;
+- ``/field/<plan_id>/sync`` (POST), ``records`` and ``photo/<uuid>``: what the inspector
+  records on the phone (:mod:`callbacks.field_sync`).
 
 The guard (:mod:`callbacks.access`, ``SUBPAGES``) lets only inspectors and admins reach
 ``/field/``; the page and the manifest are then fetched through the plan store's owner
@@ -19,6 +21,7 @@ from typing import Any
 
 import flask
 
+from callbacks import field_sync
 from callbacks.access import current_user, is_admin
 from callbacks.store_data import StoreData
 from geodata.private.plan_store import PLAN_ID, PlanAccessError, PlanStore
@@ -35,7 +38,8 @@ def field_href(plan_id: str, lang: str = "zh") -> str:
 
 
 def register(server: flask.Flask, data: StoreData) -> None:
-    """Add the field pack's addresses to the Flask server."""
+    """Add the field pack's addresses to the Flask server (and its records' sync, :mod:`callbacks.field_sync`)."""
+    field_sync.register(server, data)
 
     def plan_of(plan_id: str, action: str) -> dict[str, Any]:
         if not PLAN_ID.fullmatch(plan_id):
@@ -62,7 +66,7 @@ def register(server: flask.Flask, data: StoreData) -> None:
         plan = plan_of(plan_id, "route:field:manifest")
         return answer(field_manifest(plan, lang_of(flask.request.args.get("lang"))), "application/manifest+json")
 
-    @server.route(f"{PATH}<plan_id>/<any(field.js, sw.js):name>")
+    @server.route(f"{PATH}<plan_id>/<any(field.js, record.js, sw.js):name>")
     def field_pack_script(plan_id: str, name: str) -> flask.Response:
         if not PLAN_ID.fullmatch(plan_id):  # no plan data in these: the guard's role check is enough
             flask.abort(404)

@@ -8,7 +8,8 @@ server parse a body of any size and depth before its 401. So, ahead of the guard
    the session cookie alone, its body never read;
 2. every request gets a body limit by route (``[limits]``: callbacks, login form, the rest;
    the /data upload's size, ``[imports] max_upload_bytes``, only to accounts that may open
-   /data); a declared length over it is answered 413 unread, an undeclared one stops at it;
+   /data; a field pack record, a photo in base64, :mod:`callbacks.field_sync`); a declared
+   length over it is answered 413 unread, an undeclared one stops at it;
 3. a callback body nesting deeper than ``[limits] json_depth`` is answered 400 before it
    is parsed (Python's JSON parser recurses: 100 000 ``[`` end in RecursionError), and a
    body that is not a JSON object with a callback's fields is answered 400 too.
@@ -58,6 +59,8 @@ def body_limit(path: str, who: access.Identity) -> int:
     limits = get_settings().limits
     if path in FORM_PATHS:
         return limits.login_body_bytes
+    if access.POSTS.fullmatch(path):  # one field record: a photo in base64 (3 bytes become 4) and its fields
+        return limits.photo_bytes * 4 // 3 + limits.other_body_bytes
     if path != access.CALLBACK_PATH:
         return limits.other_body_bytes
     if access.allowed(access.page_rule(UPLOAD_PAGE), who):  # base64 makes 3 bytes 4, plus the callback's own fields

@@ -482,6 +482,17 @@ class FieldSettings:
         "On a weak signal the field pack waits this long (s) for the server before it shows the copy kept on the "
         "phone (a fresh copy still replaces it when the server answers later).",
     )
+    arrival_tolerance_m: float = _doc(
+        500.0,
+        "An arrival (到达) recorded on the phone farther than this (m) from the stop's village outline is kept and "
+        "flagged (位置偏离), never refused: the phone's position may be poor, or the team met elsewhere.",
+    )
+    photo_max_side_px: int = _doc(
+        1600, "Photos taken in the field pack are resized on the phone to at most this many pixels on the long side."
+    )
+    photo_quality: float = _doc(
+        0.8, "JPEG quality (0–1) of the photos resized on the phone; with photo_max_side_px it sets their size."
+    )
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,12 @@ households, the checklist per stop, the map of the county's own roads and villag
 outlines around the route (:mod:`layers.field_map`, no tiles), "you are here" from the
 phone's position, and per stop navigation links that open AMap (高德, GCJ-02) and Baidu
 (百度, BD-09) at the village — the store's CGCS2000 is converted for each
-(:mod:`geodata.io.crs`). Its service worker (``layers/field_static/sw.js``, scoped to the
-plan) keeps the page and its script on the phone; the web manifest makes it installable.
-Styles are inline (the app's policy allows them), the script is a file (it does not
-allow inline scripts). Every text is escaped; the plan's persons are already masked.
+(:mod:`geodata.io.crs`), and per stop the controls that record the arrival, households
+visited, findings and photos offline (:mod:`layers.field_record`). Its service worker
+(``layers/field_static/sw.js``, scoped to the plan) keeps the page and its scripts on the
+phone; the web manifest makes it installable. Styles are inline (the app's policy allows
+them), the scripts are files (it does not allow inline scripts). Every text is escaped;
+the plan's persons are already masked.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ import geopandas as gpd
 
 from geodata.io.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geodata.settings import FieldSettings, get_settings
+from layers import field_record
 from layers.checklist import day_lines, day_places, reasons_text, stop_sections
 from layers.field_map import field_svg
 from layers.i18n import t, template
 from layers.route_export import DAY_COLOURS
 
-STATIC_FILES = ("field.js", "sw.js")  # layers/field_static, served under each plan's scope
+STATIC_FILES = ("field.js", "record.js", "sw.js")  # layers/field_static, served under each plan's scope
 THEME = "#1f4e79"
 MESSAGES = {  # data-msg-* of <body>: the script's words (filled in by the script where they have {m})
     "saving": "field_saving",
@@ -150,12 +153,15 @@ def field_page(
         f'<meta name="theme-color" content="{THEME}"><title>{esc(title)}</title>'
         f'<link rel="manifest" href="manifest.webmanifest{query}" crossorigin="use-credentials">'
         '<link rel="icon" href="icon.svg" type="image/svg+xml">'
-        f'<style>{STYLE}</style><script src="field.js" defer></script></head>'
-        f'<body data-plan="{esc(plan["plan_id"])}" data-network-wait="{settings.network_wait_s:g}" {messages}><main>'
+        f'<style>{STYLE}{field_record.STYLE}</style><script src="field.js" defer></script>'
+        '<script src="record.js" defer></script></head>'
+        f'<body data-plan="{esc(plan["plan_id"])}" data-network-wait="{settings.network_wait_s:g}" {messages} '
+        f"{field_record.body_attributes(lang, settings)}><main>"
         f'<header class="fp-head"><div><h1>{esc(title)}</h1><p class="fp-sub">{esc(t("plan_id", lang))}: '
         f'{esc(plan["plan_id"])}</p></div><a class="fp-btn lang-switch" id="fp-lang" '
         f'href="{"?lang=en" if other == "en" else "./"}">{esc(t("language", lang))}</a></header>'
         f'<p class="fp-intro">{esc(t("field_intro", lang))}</p><p id="fp-status" class="fp-status" role="status"></p>'
+        f"{field_record.queue_bar(lang)}"
         f'<section class="fp-map"><div class="fp-map-box">{svg}</div><div class="fp-tools">{tools}</div>'
         f'<p id="fp-here" class="fp-here" role="status"></p>{missing}</section>'
         f"{_days(plan, lang)}"
@@ -187,7 +193,7 @@ def _days(plan: dict[str, Any], lang: str) -> str:
 
 
 def _stop(stop: dict[str, Any], lang: str) -> str:
-    """One stop: number, village, times, why drawn, teams, households, navigation, checklist, findings."""
+    """One stop: number, village, times, why drawn, teams, households, navigation, checklist, recording."""
     esc = html.escape
     number = int(stop["number"])
     colour = DAY_COLOURS[(stop["day"] - 1) % len(DAY_COLOURS)]
@@ -212,7 +218,8 @@ def _stop(stop: dict[str, Any], lang: str) -> str:
         f"{esc(t('field_on_map', lang))}</button></div>"
         f'<details class="fp-checks"><summary>{esc(t("checklist", lang))} ({items})</summary>{sections}</details>'
         f'<section class="fp-findings" data-stop="{number}"><h4>{esc(t("field_findings", lang))}</h4>'
-        f'<p class="fp-label">{esc(t("field_findings_note", lang))}</p></section></li>'
+        f'<p class="fp-label">{esc(t("field_findings_note", lang))}</p>{field_record.record_controls(stop, lang)}'
+        "</section></li>"
     )
 
 

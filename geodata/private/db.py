@@ -6,8 +6,9 @@ in the GeoPackage that ``/wall`` and ``/map`` read. Every module that keeps reco
 (:mod:`geodata.private.plan_store`, :mod:`geodata.private.accounts`) subclasses :class:`PrivateDB`, so
 there is one schema, one connection rule and one ``audit_log``, whose rows SQLite
 triggers forbid to update or delete (so do they for ``finding_steps``, the record of each
-rectification step of :mod:`geodata.private.findings`). Writing here never changes the layer store's
-change stamp, so the map's caches stay warm.
+rectification step of :mod:`geodata.private.findings`). ``field_records`` and ``field_photos``
+hold what the field pack sent (:mod:`geodata.private.field_records`), keyed by the phone's
+UUIDs. Writing here never changes the layer store's change stamp, so the map's caches stay warm.
 """
 
 from __future__ import annotations
@@ -112,6 +113,39 @@ CREATE TRIGGER IF NOT EXISTS finding_steps_no_update BEFORE UPDATE ON finding_st
 BEGIN SELECT RAISE(ABORT, 'finding_steps is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS finding_steps_no_delete BEFORE DELETE ON finding_steps
 BEGIN SELECT RAISE(ABORT, 'finding_steps is append-only'); END;
+CREATE TABLE IF NOT EXISTS field_records (
+    uuid TEXT PRIMARY KEY,
+    plan_id TEXT NOT NULL,
+    stop INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    who TEXT NOT NULL,
+    at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    lon REAL,
+    lat REAL,
+    accuracy_m REAL,
+    distance_m REAL,
+    flagged INTEGER NOT NULL DEFAULT 0,
+    households TEXT,
+    category TEXT,
+    inspection_id TEXT
+);
+CREATE INDEX IF NOT EXISTS field_records_plan ON field_records (plan_id, stop);
+CREATE TABLE IF NOT EXISTS field_photos (
+    uuid TEXT PRIMARY KEY,
+    plan_id TEXT NOT NULL,
+    finding_uuid TEXT NOT NULL,
+    inspection_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    who TEXT NOT NULL,
+    at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    lon REAL,
+    lat REAL,
+    accuracy_m REAL,
+    bytes INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS field_photos_plan ON field_photos (plan_id, finding_uuid);
 CREATE TRIGGER IF NOT EXISTS route_plans_no_update BEFORE UPDATE ON route_plans
 BEGIN SELECT RAISE(ABORT, 'a stored plan never changes; make a new one'); END;
 """

@@ -4,11 +4,12 @@
 // from the cache when there is none, when the server has not answered within ?wait= seconds (a weak
 // signal; [field_pack] network_wait_s), or when the login has ended (401: a trip outlasts a login). A
 // 403 or 404 (the plan is not this account's, or no longer exists) deletes the cache and this worker.
-// Logging out clears both (the server's Clear-Site-Data header on /logout).
+// Logging out clears both (the server's Clear-Site-Data header on /logout), and the unsent records too.
+// The records sent (POST sync) and read back (records, photo/…: private, never kept) pass by untouched.
 "use strict";
 var SCOPE = self.registration.scope;
 var CACHE = "battlemap-field-" + new URL(SCOPE).pathname.split("/").filter(Boolean).pop();
-var FILES = ["", "field.js", "manifest.webmanifest", "icon.svg"].map(function (name) { return SCOPE + name; });
+var FILES = ["", "field.js", "record.js", "manifest.webmanifest", "icon.svg"].map(function (name) { return SCOPE + name; });
 var WAIT_MS = 1000 * parseFloat(new URL(self.location.href).searchParams.get("wait"));  // NaN: wait on
 
 self.addEventListener("install", function (event) {
@@ -53,6 +54,7 @@ function fromNetwork(request) {
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   if (request.method !== "GET" || request.url.indexOf(SCOPE) !== 0) { return; }
+  if (/^(records|photo\/)/.test(request.url.slice(SCOPE.length))) { return; }
   event.respondWith(new Promise(function (resolve) {
     var done = false;
     function settle(response) { if (!done && response) { done = true; resolve(response); } }

@@ -1,0 +1,94 @@
+"""The field pack's records reach the server: ``POST /field/<plan_id>/sync``, and who may read them back.
+
+- ``POST /field/<plan_id>/sync`` one record of the phone's queue as JSON (arrival,
+  households, finding, or photo in base64; :mod:`geodata.private.field_records`). 200 with
+  what is stored (``duplicate`` when the UUID was stored before: a retry stores nothing
+  new); a refusal is JSON ``{"error": "<中文> <English>", "detail": …}`` and stores nothing.
+  Its body limit is ``[limits] photo_bytes`` in base64 plus ``other_body_bytes``
+  (:mod:`callbacks.request_limits`).
+- ``GET /field/<plan_id>/records`` the records and photos received for the plan (JSON).
+- ``GET /field/<plan_id>/photo/<uuid>`` one photo, audited as ``field:photo``.
+
+Only the plan's inspector and admins get past the plan store's owner check (anyone else:
+404, as for the pack itself). The guard (:mod:`callbacks.access`) lets the POST through
+for inspectors and admins only; the session cookie is ``SameSite=Lax`` and the route takes
+JSON only, so another site cannot post to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+
+from callbacks.access import current_user, is_admin
+from callbacks.store_data import StoreData
+from geodata._errors import InputError
+from geodata.private.field_records import FieldRecords, FieldRefused, check_record
+from geodata.private.plan_store import PLAN_ID, PlanAccessError, PlanStore
+from layers.i18n import t
+
+NO_STORE = "private, no-store"
+
+
+def refusal(key: str, detail: str, status: int) -> flask.Response:
+    """A JSON refusal: the bilingual message of ``field_refused_<key>`` and the exact detail."""
+    message = f"field_refused_{key}"
+    response = flask.jsonify({"error": f"{t(message, 'zh')} {t(message, 'en')}", "detail": detail})
+    response.status_code = status
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+def register(server: flask.Flask, data: StoreData) -> None:
+    """Add the sync and read-back addresses to the Flask server."""
+
+    def plan_of(plan_id: str, action: str) -> dict[str, Any]:
+        if not PLAN_ID.fullmatch(plan_id):
+            raise FieldRefused("plan", f"{plan_id!r} is not a plan id", 404)
+        try:
+            return PlanStore.beside(data.store).get(plan_id, viewer=current_user(), admin=is_admin(), action=action)
+        except PlanAccessError:
+            raise FieldRefused("plan", f"no plan {plan_id} of yours", 404) from None
+
+    def answer(value: Any) -> flask.Response:
+        response = flask.jsonify(value)
+        response.headers["Cache-Control"] = NO_STORE
+        return response
+
+    @server.errorhandler(FieldRefused)
+    def refused(exc: FieldRefused) -> flask.Response:
+        return refusal(exc.key, str(exc), exc.status)
+
+    @server.route("/field/<plan_id>/sync", methods=["POST"])
+    def field_sync(plan_id: str) -> flask.Response:
+        plan = plan_of(plan_id, "field:sync")
+        if not flask.request.is_json:
+            raise FieldRefused("malformed", "send the record as JSON (Content-Type: application/json)", 415)
+        record = check_record(plan, flask.request.get_json(silent=True))
+        try:
+            stored = FieldRecords.beside(data.store).store_record(data.store, plan, record, who=current_user())
+        except FieldRefused:
+            raise
+        except InputError as exc:  # the inspections layer's own checks (add_finding): nothing was written
+            raise FieldRefused("finding", str(exc)) from None
+        return answer(stored)
+
+    @server.route("/field/<plan_id>/records")
+    def field_records(plan_id: str) -> flask.Response:
+        plan = plan_of(plan_id, "field:records")
+        records, photos = FieldRecords.beside(data.store).records(plan["plan_id"])
+        return answer({"records": _rows(records), "photos": _rows(photos)})
+
+    @server.route("/field/<plan_id>/photo/<uuid>")
+    def field_photo(plan_id: str, uuid: str) -> flask.Response:
+        plan_of(plan_id, "field:photo:open")
+        photo, name = FieldRecords.beside(data.store).photo(data.store, plan_id, uuid.lower(), who=current_user())
+        response = flask.Response(photo, mimetype="image/png" if name.endswith(".png") else "image/jpeg")
+        response.headers["Cache-Control"] = NO_STORE
+        return response
+
+
+def _rows(frame: Any) -> list[dict[str, Any]]:
+    """A table as JSON rows (missing values as null)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
