@@ -1,7 +1,7 @@
 """The plans in the /map panel: a unit's 一村一策 tasks, a household's 一户一法 measures, and the progress form.
 
 The task list and the measures are built by :mod:`layers.plan_views` (persons masked);
-township accounts (a leader scoped to a township, in their own villages) and admins get a
+scoped leaders (an account scoped to a township, county or city, in its own villages) and admins get a
 form under a village's tasks to report progress: the change is written by
 :func:`geodata.private.task_updates.update_task` (history kept, audited), the task list is
 redrawn at once and the indicators are rebuilt in the background.
@@ -27,7 +27,7 @@ from geodata.text_limits import text_limit
 from layers import plan_views
 from layers.i18n import t
 
-UPDATE_ROLES = frozenset({"leader", "admin"})  # a leader only with a township scope, in it (may_update)
+UPDATE_ROLES = frozenset({"leader", "admin"})  # a leader only with a scope, inside it (may_update)
 
 
 class Ids:
@@ -52,7 +52,7 @@ def may_update(code: str) -> bool:
         return False
     if account.role == "admin":
         return True
-    return account.role == "leader" and account.township is not None and code[:9] == account.township
+    return account.role == "leader" and account.scope is not None and account.sees(code)
 
 
 def plan_section(data: StoreData, code: str, lang: str) -> html.Div:
@@ -173,7 +173,7 @@ def _save(
     account = current_account()
     if account is None or not may_update(code):
         return t("task_not_allowed", lang), dash.no_update
-    township = None if account.role == "admin" else account.township
+    township = None if account.role == "admin" else account.scope
     if status == "done" and not (note or "").strip():  # refused where it is stored too; said here in the page's words
         return t("task_done_needs_note", lang), dash.no_update
     try:  # the village comes from the stored task: update_task refuses a task outside the township
