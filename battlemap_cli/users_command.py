@@ -44,9 +44,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         q = actions.add_parser(action, parents=[common], help=helptext)
         q.add_argument("name")
         q.set_defaults(func=cmd_disable if action == "disable" else cmd_enable)
-    actions.add_parser("list", parents=[common], help="accounts with role, scope and state").set_defaults(
-        func=cmd_list
-    )
+    actions.add_parser("list", parents=[common], help="accounts with role, scope and state").set_defaults(func=cmd_list)
 
 
 SCOPE_HELP = "division code (区划代码) of the part a leader sees: city 4, county 6 or township 9 digits (province 2)"

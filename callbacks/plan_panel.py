@@ -1,7 +1,7 @@
 """The plans in the /map panel: a unit's 一村一策 tasks, a household's 一户一法 measures, and the progress form.
 
 The task list and the measures are built by :mod:`layers.plan_views` (persons masked);
-scoped leaders (an account scoped to a township, county or city, in its own villages) and admins get a
+township accounts (a leader scoped to a township, in their own villages) and admins get a
 form under a village's tasks to report progress: the change is written by
 :func:`geodata.private.task_updates.update_task` (history kept, audited), the task list is
 redrawn at once and the indicators are rebuilt in the background.
@@ -21,13 +21,14 @@ from analytics import Records
 from callbacks.access import current_account, restricted
 from callbacks.store_data import StoreData
 from geodata._errors import BattlemapError, TextTooLong, without_paths
+from geodata.divisions import level_of
 from geodata.private.task_updates import STATUSES, update_task
 from geodata.settings import get_settings
 from geodata.text_limits import text_limit
 from layers import plan_views
 from layers.i18n import t
 
-UPDATE_ROLES = frozenset({"leader", "admin"})  # a leader only with a scope, inside it (may_update)
+UPDATE_ROLES = frozenset({"leader", "admin"})  # a leader only with a township scope, in it (may_update)
 
 
 class Ids:
@@ -52,7 +53,8 @@ def may_update(code: str) -> bool:
         return False
     if account.role == "admin":
         return True
-    return account.role == "leader" and account.scope is not None and account.sees(code)
+    township = account.scope is not None and level_of(account.scope) == "town"  # the township reports its progress
+    return account.role == "leader" and township and account.sees(code)
 
 
 def plan_section(data: StoreData, code: str, lang: str) -> html.Div:

@@ -268,7 +268,8 @@ def _check_role(role: str, scope: str | None) -> None:
     if scope is not None:
         check_scope(scope)
         if role not in SCOPED_ROLES:
-            msg = f"a {role} works on the whole store (county-wide work); only {', '.join(SCOPED_ROLES)} accounts take --scope"
+            only = ", ".join(SCOPED_ROLES)
+            msg = f"a {role} works on the whole store (county-wide work); only {only} accounts take --scope"
             raise InputError(msg)
 
 
