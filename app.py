@@ -131,7 +131,7 @@ def _user_bar() -> Any:
     if account is None:
         return html.Div(id="user-bar", hidden=True)
     role = f"{t(f'role_{account.role}', 'zh')} {t(f'role_{account.role}', 'en')}"
-    scope = [html.Span(account.township, className="user-scope")] if account.township else []
+    scope = [html.Span(account.scope, className="user-scope")] if account.scope else []
     nav = [
         dcc.Link(f"{t(key, 'zh')} {t(key, 'en')}", href=path, className="nav-item")
         for path, key in NAV

@@ -53,16 +53,23 @@ PUBLIC_PATHS = ("/login", "/logout", "/_favicon.ico", "/wall/alive")  # /wall/al
 ROUTER_OUTPUT = "_pages_content.children"
 ROUTER_PATH_ID = "_pages_location"  # the router's first input: the path it renders
 EXTENSION = "battlemap_access"
+DATA_EXTENSION = "battlemap_access_data"  # the StoreData the guard checks scopes against
 KIOSK_KEY = "kiosk"  # the cookie's kiosk session id
 
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
-    """Who may reach something: account roles, kiosk sessions, township-scoped accounts."""
+    """Who may reach something: account roles, kiosk sessions, scoped accounts.
+
+    ``scoped=False`` marks what shows the whole store (the wall, site selection, routes,
+    data and audit pages): refused to an account whose scope is only a part of the store
+    (a county of a city store, a township); allowed to one whose scope holds every
+    village of the store (a city account on a store of that city's counties).
+    """
 
     roles: frozenset[str]
     kiosk: bool = False
-    scoped: bool = True  # False: county-wide data, refused to township-scoped accounts
+    scoped: bool = True  # False: the whole store, refused to accounts scoped to a part of it
 
 
 ANY_ACCOUNT = Rule(ALL_ROLES)
@@ -186,30 +193,67 @@ def is_admin() -> bool:
     return account is not None and account.role == "admin"
 
 
-def township_scope() -> str | None:
-    """The township a scoped account is limited to, or None for county-wide access."""
+def account_scope() -> str | None:
+    """The division code prefix the logged-in account is limited to (2, 4, 6 or 9 digits), or None: no limit.
+
+    None too for a kiosk session or nobody (the guard lets those reach only what needs no scope).
+    """
     account = current_account()
-    return account.township if account else None
+    return account.scope if account else None
 
 
 def in_scope(code: str | None) -> bool:
-    """True when the unit (a township or village code, or a village's household) is within the account's township."""
-    scope = township_scope()
-    return scope is None or (code is not None and str(code)[:9] == scope)
+    """True when the unit ``code`` (any level; a household by its village's code) lies within the account's scope.
+
+    Inside means the scope is a prefix of the code: a village or township is inside its
+    county's and city's scopes; a county or city is not inside a township's scope, so
+    their totals are not shown to it.
+    """
+    account = current_account()
+    return account is None or account.sees(code)
 
 
-def allowed(rule: Rule, who: Identity) -> bool:
-    """True when ``who`` satisfies ``rule``."""
+def covers_store(data: StoreData, scope: str | None) -> bool:
+    """True when ``scope`` holds every village of the store (None does); a scope of a part of the store does not."""
+    if scope is None:
+        return True
+    digits = len(scope)
+    units = data.cached(f"scope-units:{digits}", lambda: sorted({str(c)[:digits] for c in data.village_names()}))
+    return units == [scope]
+
+
+def scoped_part() -> str | None:
+    """The account's scope when it is a part of the store only (what a page must then cut to), else None."""
+    data = _data()
+    scope = account_scope()
+    return None if data is None or covers_store(data, scope) else scope
+
+
+def allowed(rule: Rule, who: Identity, data: StoreData | None = None) -> bool:
+    """True when ``who`` satisfies ``rule``; ``data`` (default: the app's store) tells whether a scope covers it."""
     if isinstance(who, Kiosk):
         return rule.kiosk
     if isinstance(who, Account):
-        return who.role in rule.roles and (rule.scoped or who.township is None)
+        if who.role not in rule.roles:
+            return False
+        if rule.scoped or who.scope is None:
+            return True
+        data = data or _data()
+        return data is not None and covers_store(data, who.scope)
     return False
+
+
+def _data() -> StoreData | None:
+    """The store of the app serving this request (set by :func:`install`)."""
+    if not flask.has_app_context():
+        return None
+    return flask.current_app.extensions.get(DATA_EXTENSION)
 
 
 def install(app: dash.Dash, data: StoreData, *, refuse: Callable[[int, Identity], flask.Response]) -> AccessRules:
     """Set up flask-login and the guard on ``app``; ``refuse(status, who)`` builds the 401/403 answers."""
     rules = AccessRules(app)
+    app.server.extensions[DATA_EXTENSION] = data
     manager = flask_login.LoginManager()
     manager.init_app(app.server)
     sessions = SessionStore.beside(data.store)
@@ -229,7 +273,7 @@ def install(app: dash.Dash, data: StoreData, *, refuse: Callable[[int, Identity]
             return _exchange_kiosk(data, refuse)
         who = request_identity(data)
         rule = _rule(rules, path)
-        if rule is not None and allowed(rule, who):
+        if rule is not None and allowed(rule, who, data):
             return None
         status = 401 if who is None else 403
         if isinstance(who, Account):

@@ -53,13 +53,14 @@ def register(app: dash.Dash, data: StoreData, state_of: Callable[[dict], MapStat
                   prevent_initial_call=True)  # fmt: skip
     def on_poster(_n: int, state: dict) -> dict:
         current = state_of(state)
+        villages = _part(data.layer("villages"), current.scope, "village_code")
         county = CountyMaps(
-            villages=data.layer("villages"),
-            towns=data.towns(),
-            name=county_name(data.layer("villages"), data.layer_or_none("regions")),
+            villages=villages,
+            towns=_part(data.towns(), current.scope, "town_code"),
+            name=county_name(villages, data.layer_or_none("regions")),
             sources=tuple(name for name in SOURCE_LAYERS if data.store.has(name)),
         )
-        tables = {level: data.indicators(level) for level in ("village", "town", "county")}
+        tables = {level: _part(data.indicators(level), current.scope) for level in ("village", "town", "county")}
         paper = get_settings().print.page_paper
         pdf = _or_nothing(
             lambda: (
@@ -85,6 +86,9 @@ def register(app: dash.Dash, data: StoreData, state_of: Callable[[dict], MapStat
                       State("map-state", "data"), prevent_initial_call=True)  # fmt: skip
         def on_bulletin(_n: int, state: dict) -> dict:
             current = state_of(state)
+            if current.scope:  # the bulletin covers the whole store or one township: not a scoped part above it
+                log.info("no bulletin for the part %s of the store", current.scope)
+                raise PreventUpdate
             month = last_month()
             docx, _ = _or_nothing(
                 lambda: bulletin_document(data.store, month=month, town=current.town, docx=True, lang=current.lang)
@@ -92,6 +96,14 @@ def register(app: dash.Dash, data: StoreData, state_of: Callable[[dict], MapStat
             name = current.town or "county"
             audit_export(data, "export:bulletin", name, month=month)
             return dcc.send_bytes(docx, f"battlemap-bulletin-{name}-{month}.docx")
+
+
+def _part(frame: Any, scope: str | None, column: str | None = None) -> Any:
+    """The rows of ``frame`` inside ``scope`` (by ``column``, else by the index of unit codes); all without a scope."""
+    if not scope:
+        return frame
+    codes = frame[column] if column else frame.index.to_series()
+    return frame[codes.astype(str).str.startswith(scope).to_numpy()]
 
 
 def _or_nothing(build: Callable[[], Any]) -> Any:

@@ -25,7 +25,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.findings import finding_ledger
-from callbacks.access import current_account, in_scope, restricted, township_scope
+from callbacks.access import account_scope, current_account, in_scope, restricted
 from callbacks.map_state import MapState
 from callbacks.plan_panel import decode_photo
 from callbacks.store_data import StoreData
@@ -75,8 +75,8 @@ def steps_for(account: Account | None, town_code: str) -> tuple[str, ...]:
         return STATUSES[1:]
     if account.role == "inspector":
         return VISIT_STEPS
-    scope = township_scope()
-    return TOWNSHIP_STEPS if account.role == "leader" and scope is not None and town_code == scope else ()
+    scope = account_scope()  # a leader scoped to the township, or to its county or city
+    return TOWNSHIP_STEPS if account.role == "leader" and scope is not None and town_code.startswith(scope) else ()
 
 
 def section(data: StoreData, state: MapState) -> html.Div:
@@ -276,7 +276,7 @@ def record_step(data: StoreData, pick: str, *, note: str | None, photo: str | No
             who=account.name,
             note=note,
             photo=picture,
-            township=None if account.role != "leader" else township_scope(),
+            township=_own_township(account),
         )
     except WrongStep:
         return t("findings_wrong_step", lang, id=inspection_id)
@@ -302,3 +302,9 @@ def _refusal(
     if photo is not None and step not in PHOTO_STEPS:  # advance_finding's rule, said in the page's words
         return "findings_photo_step"
     return None
+
+
+def _own_township(account: Account) -> str | None:
+    """The township a leader's step must belong to (checked again by advance_finding), None above a township."""
+    scope = account_scope()
+    return scope if account.role == "leader" and scope is not None and len(scope) == 9 else None

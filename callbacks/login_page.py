@@ -82,7 +82,7 @@ def register(server: flask.Flask, data: StoreData) -> None:
         sid = sessions.start(ACCOUNT, account.name, address=address)
         flask_login.login_user(WebUser(account, sid))
         flask.session.permanent = True
-        return flask.redirect(target if target != "/" or account.township is None else "/map", code=303)
+        return flask.redirect(target if target != "/" or account.scope is None else "/map", code=303)
 
     @server.route("/logout", methods=["POST"])
     def logout() -> flask.Response:

@@ -26,11 +26,12 @@ from dash.exceptions import PreventUpdate
 
 from analytics.kpis import month_ranking
 from callbacks import documents, finding_panel, plan_panel
-from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, township_scope
+from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, scoped_part
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
 from callbacks.store_data import StoreData, warm_cache
 from callbacks.views import choropleth_view, compare_view, export_html, legend_items
+from geodata.divisions import level_of
 from geodata.io.privacy import MASKERS
 from geodata.private.db import PrivateDB
 from geodata.settings import get_settings
@@ -69,14 +70,20 @@ def register(app: dash.Dash, data: StoreData) -> None:
 
 
 def _state(data: StoreData, query: dict[str, Any]) -> MapState:
-    """The state asked for in the URL, kept within a township-scoped account's township."""
+    """The state asked for in the URL, kept within a scoped account's part of the store.
+
+    A township account stays in its township; a county or city account whose scope is
+    a part of the store sees, at the top, only that part's townships (``scope``).
+    """
     towns = {c for c in data.indicators("town").index if in_scope(c)}
     villages = {c for c in data.indicators("village").index if in_scope(c)}
     state = MapState.from_query(query, towns=towns, villages=villages, periods=frozenset(data.periods()))
-    scope = township_scope()
-    if scope is not None and state.town != scope:
-        state = dataclasses.replace(state, town=scope, village=None)
-    return state
+    scope = scoped_part()
+    if scope is None:
+        return state
+    if level_of(scope) == "town" and state.town != scope:
+        return dataclasses.replace(state, town=scope, village=None)
+    return dataclasses.replace(state, scope=scope) if state.town is None else state
 
 
 @dataclass(frozen=True)
@@ -92,14 +99,14 @@ class MapContent:
 
 def map_content(data: StoreData, state: MapState) -> MapContent:
     """The map and what goes with it for ``state``, built once per store version (see :func:`warm_views`)."""
-    key = f"{state.town}:{state.village}:{state.layer}:{state.lang}:{_when(state)}"
+    key = f"{state.scope}:{state.town}:{state.village}:{state.layer}:{state.lang}:{_when(state)}"
     keep = get_settings().limits.view_cache_entries
     return data.cached_recent("map-content", key, lambda: _build_content(data, state), keep=keep, shared=True)
 
 
 def panel_content(data: StoreData, state: MapState) -> list[Any]:
     """The unit panel for ``state``, built once per store version."""
-    key = f"{state.town}:{state.village}:{state.lang}:{state.period}"
+    key = f"{state.scope}:{state.town}:{state.village}:{state.lang}:{state.period}"
     keep = get_settings().limits.view_cache_entries
     return data.cached_recent("map-panel", key, lambda: _panel(data, state), keep=keep, shared=True)
 
@@ -336,6 +343,8 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
     level, code = (
         ("village", state.village) if state.village else ("town", state.town) if state.town else ("county", None)
     )
+    if state.scope:  # the top of a scoped account's part: its own unit's row, never the whole store's
+        level, code = level_of(state.scope), state.scope
     table = data.indicators_in(level, state.period)
     row = table.iloc[0] if code is None else table.loc[code]
     code = code or str(table.index[0])

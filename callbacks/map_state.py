@@ -26,6 +26,7 @@ class MapState:
     period: str | None = None  # a snapshot's month-end (YYYY-MM-DD); None: the current tables
     compare: str | None = None  # a snapshot's month-end to compare the period with
     mode: str = "change"  # with ``compare``: "change" since that month, or "side" by side
+    scope: str | None = None  # the part of the store a scoped account's top view is cut to; never from the URL
 
     @classmethod
     def from_query(

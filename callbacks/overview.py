@@ -8,7 +8,7 @@ import dash
 import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
 
-from callbacks.access import in_scope, township_scope
+from callbacks.access import account_scope, in_scope
 from callbacks.store_data import StoreData
 from geodata.settings import get_settings
 from layers.overview import village_overview_figure
@@ -40,9 +40,9 @@ def _figure(data: StoreData) -> go.Figure:
 
 
 def _units(data: StoreData) -> tuple[Any, Any]:
-    """Villages and townships, only the account's own township for a township-scoped account."""
+    """Villages and townships, only those inside the account's scope for a scoped account."""
     villages, towns = data.layer("villages"), data.towns()
-    if township_scope() is None:
+    if account_scope() is None:
         return villages, towns
     return (
         villages[villages["village_code"].astype(str).map(in_scope)],

@@ -21,6 +21,7 @@ from analytics import Records
 from callbacks.access import current_account, restricted
 from callbacks.store_data import StoreData
 from geodata._errors import BattlemapError, TextTooLong, without_paths
+from geodata.divisions import level_of
 from geodata.private.task_updates import STATUSES, update_task
 from geodata.settings import get_settings
 from geodata.text_limits import text_limit
@@ -52,7 +53,8 @@ def may_update(code: str) -> bool:
         return False
     if account.role == "admin":
         return True
-    return account.role == "leader" and account.township is not None and code[:9] == account.township
+    township = account.scope is not None and level_of(account.scope) == "town"  # the township reports its progress
+    return account.role == "leader" and township and account.sees(code)
 
 
 def plan_section(data: StoreData, code: str, lang: str) -> html.Div:
@@ -173,7 +175,7 @@ def _save(
     account = current_account()
     if account is None or not may_update(code):
         return t("task_not_allowed", lang), dash.no_update
-    township = None if account.role == "admin" else account.township
+    township = None if account.role == "admin" else account.scope
     if status == "done" and not (note or "").strip():  # refused where it is stored too; said here in the page's words
         return t("task_done_needs_note", lang), dash.no_update
     try:  # the village comes from the stored task: update_task refuses a task outside the township

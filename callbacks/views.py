@@ -24,11 +24,14 @@ def choropleth_view(data: StoreData, state: MapState, *, all_villages: bool = Fa
     ``all_villages`` shows every village of the county instead of its townships.
     """
     unit_level = "village" if all_villages else UNIT_LEVEL[state.level]
+    shapes = data.shapes(unit_level)
+    if state.scope:  # a scoped account's part of the store only
+        shapes = shapes[shapes["code"].str.startswith(state.scope)]
     before = None
     if state.compare and state.mode == "change" and state.compare != state.period:
         before = data.indicators_in(unit_level, state.compare)
     return choropleth.choropleth_view(
-        data.shapes(unit_level),
+        shapes,
         data.indicators_in(unit_level, state.period),
         layer=state.layer,
         lang=state.lang,

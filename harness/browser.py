@@ -32,15 +32,21 @@ SCREENSHOTS = Path(os.environ.get("BATTLEMAP_SCREENSHOTS") or Path(tempfile.gett
 TEST_PASSWORD = "correct horse battery staple"
 
 
-def account(store: Path | str, role: str, *, township: str | None = None, name: str | None = None) -> str:
-    """An account with ``role`` (and township) in the store's private file, made once; returns its name."""
+def account(
+    store: Path | str, role: str, *, scope: str | None = None, township: str | None = None, name: str | None = None
+) -> str:
+    """An account with ``role`` (and ``scope``, or its older name ``township``) in the store's private file, made once.
+
+    Returns its name.
+    """
     from geodata.private.accounts import AccountStore
     from geodata.store import open_store
 
-    name = name or f"test-{role}" + (f"-{township}" if township else "")
+    scope = scope or township
+    name = name or f"test-{role}" + (f"-{scope}" if scope else "")
     accounts = AccountStore.beside(open_store(str(store)))
     if accounts.get(name) is None:
-        accounts.add(name, role=role, township=township, password=TEST_PASSWORD, who="tests")
+        accounts.add(name, role=role, scope=scope, password=TEST_PASSWORD, who="tests")
     return name
 
 

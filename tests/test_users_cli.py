@@ -46,7 +46,7 @@ def test_add_list_disable_reset(
     assert accounts.authenticate("admin1", generated, address="t").role == "admin"
     assert users(mini_store, monkeypatch, "list") == 0
     listed = capsys.readouterr().out
-    assert "王科长  leader  621121100" in listed and "admin1  admin  county-wide" in listed
+    assert "王科长  leader  township 621121100" in listed and "admin1  admin  whole store" in listed
     assert "argon2" not in listed and generated not in listed
     stored = accounts.users()
     assert "password_hash" not in stored
@@ -56,7 +56,7 @@ def test_add_list_disable_reset(
         accounts.authenticate("王科长", "a long enough one", address="t")
     assert users(mini_store, monkeypatch, "enable", "王科长") == 0
     assert users(mini_store, monkeypatch, "reset", "王科长", "--password-stdin", password="another long one") == 0
-    assert accounts.authenticate("王科长", "another long one", address="t").township == "621121100"
+    assert accounts.authenticate("王科长", "another long one", address="t").scope == "621121100"
     actions = list(accounts.audit_log(action="user:")["action"])
     assert actions == ["user:add", "user:add", "user:disable", "user:enable", "user:reset"]
     with accounts._connect() as con:  # only argon2id hashes are stored

@@ -1,4 +1,4 @@
-"""User accounts: roles, township scope, argon2id password hashes and throttled, audited logins.
+"""User accounts: roles, scopes (a city, county or township), argon2id password hashes and throttled, audited logins.
 
 Accounts live in the private file beside the store (:mod:`geodata.private.db`), never in
 the GeoPackage. Passwords are stored only as argon2id hashes (argon2-cffi, memory-hard).
@@ -26,15 +26,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from geodata._errors import BattlemapError, InputError
+from geodata.divisions import LEVEL_BY_DIGITS, LEVELS
 from geodata.private import login_limits as limits
 from geodata.private.db import PrivateDB, audit_row, end_sessions, now_text, private_path
 from geodata.settings import Settings, get_settings
 from geodata.store import Store
 
 ROLES = ("leader", "planner", "inspector", "admin")
-SCOPED_ROLES = ("leader",)  # planning, inspection and administration are county-wide work
+SCOPED_ROLES = ("leader",)  # planning, inspection and administration cover the whole store
 NAME_PATTERN = re.compile(r"^[^\s/\\<>&\"']{1,64}$")
-TOWN_PATTERN = re.compile(r"^\d{9}$")
+SCOPE_LEVELS = ("province", "city", "county", "town")  # a scope names a unit above the village
 
 
 class LoginRefused(BattlemapError):
@@ -52,12 +53,16 @@ class Account:
 
     name: str
     role: str
-    township: str | None
+    scope: str | None  # a division code prefix (2, 4, 6 or 9 digits); None: the whole store
     disabled: bool
 
-    def sees_town(self, town_code: str | None) -> bool:
-        """True when the account may see the township (a county-wide account sees every one)."""
-        return self.township is None or town_code == self.township
+    def sees(self, code: str | None) -> bool:
+        """True when the unit ``code`` (any level) lies inside the account's scope (an unscoped account sees all).
+
+        A unit is inside when the scope is a prefix of its code: a village (12 digits) is
+        inside its city's scope (4 digits), a city is not inside one of its townships.
+        """
+        return self.scope is None or (code is not None and str(code).startswith(self.scope))
 
 
 def hasher(settings: Settings | None = None) -> PasswordHasher:
@@ -74,10 +79,10 @@ class AccountStore(PrivateDB):
         """The account store that belongs to a layer store."""
         return cls(private_path(store))
 
-    def add(self, name: str, *, role: str, password: str, township: str | None = None, who: str) -> Account:
-        """Create an account (refused when the name exists, the role is unknown or the password is short)."""
+    def add(self, name: str, *, role: str, password: str, scope: str | None = None, who: str) -> Account:
+        """Create an account (refused when the name exists, the role or scope is wrong or the password is short)."""
         _check_name(name)
-        _check_role(role, township)
+        _check_role(role, scope)
         _check_password(password)
         digest = hasher().hash(password)
         now = now_text()
@@ -86,12 +91,26 @@ class AccountStore(PrivateDB):
                 msg = f"user {name!r} exists; use `battlemap users reset {name}` to set a new password"
                 raise InputError(msg)
             con.execute(
-                "INSERT INTO users (name, role, township, password_hash, created_at, disabled_at, password_set_at)"
+                "INSERT INTO users (name, role, scope, password_hash, created_at, disabled_at, password_set_at)"
                 " VALUES (?, ?, ?, ?, ?, NULL, ?)",
-                (name, role, township, digest, now, _password_stamp()),
+                (name, role, scope, digest, now, _password_stamp()),
             )
-            audit_row(con, who=who, action="user:add", target=name, detail={"role": role, "township": township})
-        return Account(name, role, township, disabled=False)
+            audit_row(con, who=who, action="user:add", target=name, detail={"role": role, "scope": scope})
+        return Account(name, role, scope, disabled=False)
+
+    def set_scope(self, name: str, *, scope: str | None, who: str) -> Account:
+        """Give an account another scope (None: the whole store); its sessions end so the new scope holds at once."""
+        with self._connect() as con:
+            self._require(con, name)
+            role, before = con.execute("SELECT role, scope FROM users WHERE name = ?", (name,)).fetchone()
+            _check_role(role, scope)
+            con.execute("UPDATE users SET scope = ? WHERE name = ?", (scope, name))
+            ended = end_sessions(con, name)
+            detail = {"before": before, "scope": scope, "sessions_ended": ended}
+            audit_row(con, who=who, action="user:scope", target=name, detail=detail)
+        account = self.get(name)
+        assert account is not None  # checked above, in the same file
+        return account
 
     def set_disabled(self, name: str, *, disabled: bool, who: str) -> None:
         """Disable an account (its sessions end at once) or enable it again."""
@@ -125,7 +144,7 @@ class AccountStore(PrivateDB):
         """Every account, without hashes, by name."""
         with self._connect() as con:
             return pd.read_sql_query(
-                "SELECT name, role, township, created_at, disabled_at, password_set_at FROM users ORDER BY name", con
+                "SELECT name, role, scope, created_at, disabled_at, password_set_at FROM users ORDER BY name", con
             )
 
     def authenticate(self, name: str, password: str, *, address: str, settings: Settings | None = None) -> Account:
@@ -233,7 +252,7 @@ def _verify(stored: str | None, password: str) -> bool:
 
 
 def _account(row: dict[str, Any]) -> Account:
-    return Account(row["name"], row["role"], row["township"] or None, disabled=bool(row["disabled_at"]))
+    return Account(row["name"], row["role"], row["scope"] or None, disabled=bool(row["disabled_at"]))
 
 
 def _check_name(name: str) -> None:
@@ -242,17 +261,26 @@ def _check_name(name: str) -> None:
         raise InputError(msg)
 
 
-def _check_role(role: str, township: str | None) -> None:
+def _check_role(role: str, scope: str | None) -> None:
     if role not in ROLES:
         msg = f"role {role!r} unknown; choose one of {', '.join(ROLES)}"
         raise InputError(msg)
-    if township is not None:
-        if not TOWN_PATTERN.match(township):
-            msg = f"--township {township!r}: expected a 9-digit township code (乡镇代码)"
-            raise InputError(msg)
+    if scope is not None:
+        check_scope(scope)
         if role not in SCOPED_ROLES:
-            msg = f"a {role} works county-wide; only {', '.join(SCOPED_ROLES)} accounts take --township"
+            only = ", ".join(SCOPED_ROLES)
+            msg = f"a {role} works on the whole store (county-wide work); only {only} accounts take --scope"
             raise InputError(msg)
+
+
+def check_scope(scope: str) -> str:
+    """``scope`` when it is a province, city, county or township code (2, 4, 6 or 9 digits); else InputError."""
+    wanted = ", ".join(f"{LEVELS[level]} digits ({level})" for level in SCOPE_LEVELS)
+    text = str(scope)
+    if not text.isdigit() or LEVEL_BY_DIGITS.get(len(text)) not in SCOPE_LEVELS:
+        msg = f"--scope {scope!r}: expected a division code (区划代码) of {wanted}"
+        raise InputError(msg)
+    return text
 
 
 def _check_password(password: str) -> None:

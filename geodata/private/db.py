@@ -43,7 +43,7 @@ CREATE INDEX IF NOT EXISTS route_plans_owner ON route_plans (owner, created_at);
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
     role TEXT NOT NULL,
-    township TEXT,
+    scope TEXT,
     password_hash TEXT NOT NULL,
     created_at TEXT NOT NULL,
     disabled_at TEXT,
@@ -179,6 +179,7 @@ class PrivateDB:
         con = sqlite3.connect(private_file(self.path), timeout=30)  # 0600: hashes, plans and the audit log
         try:
             con.executescript(SCHEMA)
+            _migrate(con)
             with con:
                 yield con
         finally:
@@ -210,6 +211,22 @@ class PrivateDB:
         with self._connect() as con:
             frame = pd.read_sql_query(query, con, params=args)
         return frame.iloc[::-1].reset_index(drop=True)
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring a file written by an older version up to :data:`SCHEMA`, keeping every row.
+
+    ``users.township`` (a 9-digit township or NULL) became ``users.scope`` (any division
+    code prefix or NULL): the column is renamed, its values stay as they were.
+    """
+    columns = {row[1] for row in con.execute("PRAGMA table_info(users)")}
+    if "township" in columns and "scope" not in columns:
+        try:
+            with con:
+                con.execute("ALTER TABLE users RENAME COLUMN township TO scope")
+        except sqlite3.OperationalError:  # another process renamed it first
+            if "scope" not in {row[1] for row in con.execute("PRAGMA table_info(users)")}:
+                raise
 
 
 def audit_row(

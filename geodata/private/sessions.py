@@ -85,20 +85,20 @@ class SessionStore(PrivateDB):
         key = sid_digest(sid)
         with self._connect() as con:
             row = con.execute(
-                "SELECT s.kind, s.subject, s.created_at, s.seen_at, u.role, u.township, u.disabled_at"
+                "SELECT s.kind, s.subject, s.created_at, s.seen_at, u.role, u.scope, u.disabled_at"
                 " FROM web_sessions s LEFT JOIN users u ON s.kind = ? AND u.name = s.subject WHERE s.sid_sha256 = ?",
                 (ACCOUNT, key),
             ).fetchone()
             if row is None:
                 return None
-            kind, subject, created, seen, role, township, disabled = row
+            kind, subject, created, seen, role, scope, disabled = row
             expired = now - seen > _idle_s(kind, cfg) or (kind == ACCOUNT and now - created > cfg.session_hours * 3600)
             if expired or (kind == ACCOUNT and (role is None or disabled)):
                 con.execute("DELETE FROM web_sessions WHERE sid_sha256 = ?", (key,))
                 return None
             if now - seen >= cfg.session_touch_s:
                 con.execute("UPDATE web_sessions SET seen_at = ? WHERE sid_sha256 = ?", (now, key))
-        account = Account(subject, role, township or None, disabled=False) if kind == ACCOUNT else None
+        account = Account(subject, role, scope or None, disabled=False) if kind == ACCOUNT else None
         return Session(kind, subject, account)
 
     def end(self, sid: str) -> None:
