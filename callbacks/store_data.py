@@ -275,17 +275,24 @@ class StoreData:
         rows = series[series[series.columns[0]].astype(str) == code]
         return rows.set_index("as_of").sort_index().tail(get_settings().wall.sparkline_months) if len(rows) else None
 
-    def county_last_month(self) -> pd.Series:
-        """The county's indicators at the end of the month before the current date ("较上月").
+    def top_row(self, top: Top) -> pd.Series:
+        """The indicators of the ``top`` unit (a city's row is the sum of its counties, built so)."""
+        table = self.indicators(top.level)
+        return table.loc[top.code] if top.code in table.index else table.iloc[0]
 
-        The snapshot of that month-end when the store has one, else the same figures
-        computed from the dated records as of that day (the code path of the snapshots).
+    def county_last_month(self, top: Top | None = None) -> pd.Series:
+        """The indicators of the ``top`` unit (default: the store's) at the end of the month before ("较上月").
+
+        The snapshot of that month-end when the store has one (snapshots stop at the
+        county), else the same figures computed from the dated records as of that day.
         """
+        top = top or self.top(None)
         end = previous_month_end(self.as_of())
-        snapshot = snapshot_before(self.snapshots("county"), end)
+        snapshot = snapshot_before(self.snapshots(top.level), end)
         if snapshot is not None and pd.Timestamp(snapshot["as_of"]).date() == end:
             return snapshot
-        return self.indicators_at("county", end).iloc[0]
+        table = self.indicators_at(top.level, end)
+        return table.loc[top.code] if top.code in table.index else table.iloc[0]
 
     def villages_last_month(self) -> pd.DataFrame | None:
         """The village table at the end of the previous month (indexed by code), for the red list's moves.
