@@ -179,7 +179,7 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     households = masked_households(data, state.village) if state.level == "village" else None
     hh_traces = household_traces(households, lang) if households is not None else []
     all_traces = [*traces, *ctx_traces, *hh_traces]
-    name = state.code or "top"
+    name = state.code or state.top
     fig = map_figure(all_traces, bounds, view=f"{name}-side" if earlier else name, basemap=get_settings().map)
     if earlier is not None:
         before = unit_traces(shapes, earlier.values, ind, earlier.classes, lang, opacity=opacity)
@@ -691,7 +691,7 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
     """Register the panel and register fill-ins, selection, context-layer toggles and CSV export."""
     app.clientside_callback(  # the panel waits for the map: both drawing at once makes both slower
         """function(state) {
-            const view = state.village || state.town || state.area || 'top';
+            const view = state.village || state.town || state.area || state.top || 'county';
             const started = Date.now();
             return new Promise(resolve => {
                 const check = () => {
@@ -777,7 +777,7 @@ def _register_selection(app: dash.Dash, data: StoreData) -> None:
     def on_export_html(_n: int, state: dict) -> dict:
         current = _from_store(data, state)
         households = masked_households(data, current.village) if current.level == "village" else None
-        name = current.code or "top"
+        name = current.code or current.top
         audit_export(data, "export:html", name, layer=current.layer)
         return dcc.send_string(
             export_html(data, current, households=households), f"battlemap-{name}-{current.layer}.html"
