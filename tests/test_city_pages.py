@@ -94,9 +94,13 @@ def test_city_store_through_every_page(city_store: Path) -> None:
         assert sorted(ranked) == sorted(counties["name"])
         page.screenshot(path=str(SCREENSHOTS / "city_wall.png"))
 
-        for path in ("/sites", "/route", "/data"):
+        for path, ready in (("/sites", "#sites-comparison .site-row"), ("/route", None), ("/data", None)):
             page.goto(f"{url}{path}")
+            if ready:  # the site model of three counties takes a while
+                page.wait_for_selector(ready, timeout=240_000)
             settle(page)
             assert page.locator(OVERLAY).count() == 0, path
+            if path == "/route":  # a plan is drawn in one county: the first is chosen
+                assert counties.loc[county_code(0), "name"] in (page.text_content("#route-county") or "")
             page.screenshot(path=str(SCREENSHOTS / f"city_{path.strip('/')}.png"))
     assert not errors, errors
