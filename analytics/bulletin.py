@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.findings import finding_ledger
+from geodata._errors import InputError
 from geodata.finding_steps import DONE
 from geodata.settings import Settings
 
@@ -193,6 +194,9 @@ def bulletin(
         if tasks is not None:
             tasks = tasks[tasks["town_code"] == town].reset_index(drop=True)
         county, county_before = now["town"].loc[town], before["town"].reindex([town]).iloc[0]
+    elif len(now["county"]) > 1:  # month-end snapshots stop at the county: no city figures to report
+        msg = f"the monthly bulletin covers one county, this store holds {len(now['county'])}: give a township"
+        raise InputError(msg)
     else:
         county, county_before = now["county"].iloc[0], before["county"].iloc[0]
     appendix = towns_now.reindex(columns=list(APPENDIX))

@@ -9,10 +9,13 @@ the project, else they are the code itself; outlines above the township come fro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import pandas as pd
 
 from analytics.townships import townships
+from geodata._errors import InputError
 from geodata.divisions import LEVELS, child_level, known_level, level_of, parent_level, shipped_names, unit_codes
 
 # The levels a page can start from: below the county a store always holds a single county's parts.
@@ -127,3 +130,49 @@ def _given_outlines(derived: gpd.GeoDataFrame, regions: gpd.GeoDataFrame | None)
     keep = outline.isna().to_numpy()
     geometry = derived.geometry.where(keep, gpd.GeoSeries(outline.to_numpy(), index=derived.index, crs=derived.crs))
     return derived.set_geometry(geometry)
+
+
+@dataclass(frozen=True)
+class Top:
+    """Where the pages start: the level and code of the unit at the top (``code`` None: several provinces)."""
+
+    level: str
+    code: str | None
+
+
+def top_unit(village_codes: pd.Series, scope: str | None = None) -> Top:
+    """The unit every page starts from: the store's top (:func:`top_level`), or ``scope`` when it lies below it.
+
+    ``scope`` is an account's division code at any level (4, 6, 9 digits …): a scope
+    above what the store holds leaves the store's top, a scope inside it becomes the
+    top. Raises :class:`geodata._errors.InputError` for a code of the wrong length or a
+    scope the store holds no village of.
+    """
+    codes = village_codes.astype("str")
+    level = top_level(codes)
+    tops = top_units(codes)
+    store_top = Top(level, tops[0] if len(tops) == 1 else None)
+    if scope is None:
+        return store_top
+    scope = str(scope).strip()
+    scope_level = level_of(scope)
+    if not codes.str.startswith(scope).any():
+        msg = f"scope {scope} ({scope_level}) holds no village of this store (its top is {store_top.code or level})"
+        raise InputError(msg)
+    if LEVELS[scope_level] <= LEVELS[level]:
+        return store_top
+    return Top(scope_level, scope)
+
+
+def chain(top: Top, code: str | None) -> list[str]:
+    """The codes from ``top`` down to ``code`` (included), each one level below the last: the breadcrumb's units.
+
+    ``code`` None is the top itself; a code outside ``top`` gives the top alone.
+    """
+    start = [] if top.code is None else [top.code]
+    if code is None or (top.code is not None and not code.startswith(top.code)):
+        return start
+    below = [code[:digits] for name, digits in LEVELS.items() if LEVELS[top.level] < digits <= len(code)]
+    if top.code is None:  # several provinces: the chain starts at the province
+        below = [code[: LEVELS["province"]], *below]
+    return [*start, *below]

@@ -11,6 +11,7 @@ tables, and every number can be traced back to the rows behind it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -71,6 +72,15 @@ class Records:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
+
+    def within(self, code: str) -> Records:
+        """These records cut to the unit ``code`` (any level): e.g. one county of a city store for a plan."""
+        keep = {n: f["village_code"].astype("str").str.startswith(code) for n, f in self.tables.items()}
+        tables = {n: f[keep[n]].reset_index(drop=True) for n, f in self.tables.items()}
+        access = self.village_access
+        if access is not None and "villages" in keep:
+            access = access[keep["villages"].to_numpy()].reset_index(drop=True)
+        return dataclasses.replace(self, tables=tables, village_access=access, _keys={})
 
     def unit_key(self, table: str, digits: int) -> pd.Series:
         """The first ``digits`` of each row's village code (the unit at that level), computed once."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
+from analytics.levels import top_unit, unit_names
 from analytics.townships import townships
 from battlemap_cli.month_tables import input_layers, month_end, month_tables, previous_month_end
 from geodata._errors import InputError
@@ -58,8 +59,16 @@ def county_maps(store: Store) -> CountyMaps:
 
 
 def county_name(villages: gpd.GeoDataFrame, regions: pd.DataFrame | None) -> str:
-    """The county's name: the ``[print] county_name`` setting, else the ``regions`` layer's, else its code."""
-    code = str(villages["village_code"].iloc[0])[:6]
+    """The name of the store's top unit (a county, or the city of several counties) for titles.
+
+    A county: the ``[print] county_name`` setting, else the ``regions`` layer's, else its
+    code; above the county the ``regions`` layer's or the shipped table's name, else the code.
+    """
+    top = top_unit(villages["village_code"])
+    if top.level != "county":
+        code = top.code or ""
+        return unit_names([code], regions=regions).get(code, code)
+    code = str(top.code)
     if get_settings().print.county_name:
         return get_settings().print.county_name
     if regions is not None and len(regions) and {"code", "name"} <= set(regions.columns):
@@ -67,6 +76,14 @@ def county_name(villages: gpd.GeoDataFrame, regions: pd.DataFrame | None) -> str
         if len(match):
             return str(match["name"].iloc[0])
     return code
+
+
+def top_row(tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """The indicators of the store's top unit: the highest table of one row (a city's, else the county's)."""
+    for level in ("province", "city"):
+        if level in tables and len(tables[level]) == 1 and len(tables["county"]) > 1:
+            return tables[level].iloc[0]
+    return tables["county"].iloc[0]
 
 
 def check_output(out: str, formats: tuple[str, ...]) -> Path:
@@ -133,7 +150,7 @@ def build_poster(
         shown_towns = towns[towns["town_code"] == town].reset_index(drop=True)
         row, title = tables["town"].loc[town], f"{county.name}{shown_towns['name'].iloc[0]}"
     else:
-        shown_towns, row, title = towns, tables["county"].iloc[0], county.name
+        shown_towns, row, title = towns, top_row(tables), county.name
     content = PosterContent(
         title=title,
         layer=layer,

@@ -60,7 +60,7 @@ def register(app: dash.Dash, data: StoreData, state_of: Callable[[dict], MapStat
             name=county_name(villages, data.layer_or_none("regions")),
             sources=tuple(name for name in SOURCE_LAYERS if data.store.has(name)),
         )
-        tables = {level: _part(data.indicators(level), current.scope) for level in ("village", "town", "county")}
+        tables = {level: _part(data.indicators(level), current.scope) for level in data.levels()}
         paper = get_settings().print.page_paper
         pdf = _or_nothing(
             lambda: (

@@ -1,4 +1,8 @@
-"""The /map page: indicator choropleths with drill-down county → township → village → household.
+"""The /map page: indicator choropleths with drill-down from the store's top → township → village → household.
+
+The top is the county for a one-county store; a store of several counties starts at
+their city (or province) with each county a unit, and a click on a county drills into
+its townships (:func:`callbacks.top.page_top`).
 
 The layout is a function of the URL (see :mod:`callbacks.map_state`): navigating is a
 URL change, so the breadcrumb, shared links and the back button all work. Callbacks
@@ -24,12 +28,15 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from analytics.indicators import UPPER_LEVELS
 from analytics.kpis import month_ranking
+from analytics.levels import ROOT_LEVELS, Top, chain
 from callbacks import documents, finding_panel, plan_panel
 from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, scoped_part
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
 from callbacks.store_data import StoreData, warm_cache
+from callbacks.top import page_top
 from callbacks.views import choropleth_view, compare_view, export_html, legend_items
 from geodata.divisions import level_of
 from geodata.io.privacy import MASKERS
@@ -57,6 +64,8 @@ log = logging.getLogger(__name__)
 GRAPH = "map-graph"
 NOW = "now"  # the period picker's value for the current tables (a dropdown value cannot be None)
 DEFAULT_CONTEXT = {
+    "province": [],
+    "city": ["hazards"],
     "county": ["roads", "hazards"],
     "town": ["roads", "facilities", "hazards"],
     "village": list(CONTEXT_GROUPS),
@@ -69,21 +78,31 @@ def register(app: dash.Dash, data: StoreData) -> None:
     _register_callbacks(app, data)
 
 
-def _state(data: StoreData, query: dict[str, Any]) -> MapState:
-    """The state asked for in the URL, kept within a scoped account's part of the store.
+def _root(data: StoreData) -> Top:
+    """Where the map starts: the account's top, or a township-scoped account's county (the breadcrumb root)."""
+    top = page_top(data)
+    return top if top.level in ROOT_LEVELS else Top("county", str(top.code)[:6])
 
-    A township account stays in its township; a county or city account whose scope is
-    a part of the store sees, at the top, only that part's townships (``scope``).
-    """
+
+def _state(data: StoreData, query: dict[str, Any]) -> MapState:
+    """The state asked for in the URL, kept within the account's top unit (a township-scoped account's township)."""
+    top, root = page_top(data), _root(data)
     towns = {c for c in data.indicators("town").index if in_scope(c)}
     villages = {c for c in data.indicators("village").index if in_scope(c)}
-    state = MapState.from_query(query, towns=towns, villages=villages, periods=frozenset(data.periods()))
-    scope = scoped_part()
-    if scope is None:
-        return state
-    if level_of(scope) == "town" and state.town != scope:
-        return dataclasses.replace(state, town=scope, village=None)
-    return dataclasses.replace(state, scope=scope) if state.town is None else state
+    areas = frozenset(c for c in _areas(data) if root.code is None or (c.startswith(root.code) and c != root.code))
+    periods = frozenset(data.periods())
+    state = MapState.from_query(query, towns=towns, villages=villages, periods=periods, areas=areas, top=root.level)
+    if top.level not in ROOT_LEVELS and state.town != top.code:
+        state = dataclasses.replace(state, town=top.code, village=None)
+    scope = scoped_part()  # a county or city account's part: the top view cut to it
+    if scope is not None and level_of(scope) != "town":
+        state = dataclasses.replace(state, scope=scope)
+    return state
+
+
+def _areas(data: StoreData) -> list[str]:
+    """The codes of the units above the township that have an indicator table (counties, cities, provinces)."""
+    return [str(c) for level in ROOT_LEVELS if level in data.levels() for c in data.indicators(level).index]
 
 
 @dataclass(frozen=True)
@@ -99,14 +118,15 @@ class MapContent:
 
 def map_content(data: StoreData, state: MapState) -> MapContent:
     """The map and what goes with it for ``state``, built once per store version (see :func:`warm_views`)."""
-    key = f"{state.scope}:{state.town}:{state.village}:{state.layer}:{state.lang}:{_when(state)}"
+    where = f"{state.scope}:{state.top}:{state.area}:{state.town}:{state.village}"
+    key = f"{where}:{state.layer}:{state.lang}:{_when(state)}"
     keep = get_settings().limits.view_cache_entries
     return data.cached_recent("map-content", key, lambda: _build_content(data, state), keep=keep, shared=True)
 
 
 def panel_content(data: StoreData, state: MapState) -> list[Any]:
     """The unit panel for ``state``, built once per store version."""
-    key = f"{state.scope}:{state.town}:{state.village}:{state.lang}:{state.period}"
+    key = f"{state.scope}:{state.top}:{state.area}:{state.town}:{state.village}:{state.lang}:{state.period}"
     keep = get_settings().limits.view_cache_entries
     return data.cached_recent("map-panel", key, lambda: _panel(data, state), keep=keep, shared=True)
 
@@ -117,7 +137,7 @@ def _when(state: MapState) -> str:
 
 
 def warm_views(data: StoreData) -> None:
-    """Build every view of the default layer (county, townships, villages) and its panel ahead of the clicks.
+    """Build every view of the default layer (the top, counties, townships, villages) and panels ahead of the clicks.
 
     About 0.15 s per village; under gunicorn this runs once in the master before the
     workers fork, and a restart on the same store version reads it from the shared cache.
@@ -126,16 +146,19 @@ def warm_views(data: StoreData) -> None:
 
     def every_view() -> None:
         villages = [str(code) for code in data.indicators("village").index]
+        top = data.top(None)
+        below = [str(c) for c in data.indicators("county").index] if top.level != "county" else []
         states = [
-            MapState(),
-            *(MapState(town=str(t)) for t in data.indicators("town").index),
-            *(MapState(town=v[:9], village=v) for v in villages),
+            MapState(top=top.level),
+            *(MapState(top=top.level, area=c) for c in below),
+            *(MapState(top=top.level, town=str(t)) for t in data.indicators("town").index),
+            *(MapState(top=top.level, town=v[:9], village=v) for v in villages),
         ]
         for state in states:
             map_content(data, state)
             panel_content(data, state)
         for period in data.periods():  # the county in every month: switching months needs no computing
-            map_content(data, MapState(period=period))
+            map_content(data, MapState(top=top.level, period=period))
 
     warm_cache("the map views", every_view)
 
@@ -148,10 +171,9 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     opacity = 0.3 if state.level == "village" else 0.85
     traces = unit_traces(shapes, view.values, ind, classes, lang, opacity=opacity, change=view.change)
     bounds = shapes.total_bounds
-    if state.level != "county":
-        outline = data.shapes("town" if state.level == "town" else "village")
-        code = state.town if state.level == "town" else state.village
-        traces.append(outline_trace(outline[outline["code"] == code].geometry, code or ""))
+    if state.code is not None:  # the unit drilled into
+        outline = data.shapes(state.level)
+        traces.append(outline_trace(outline[outline["code"] == state.code].geometry, state.code))
     ctx_traces = context_traces(_context(data, bounds), lang)
     visible = DEFAULT_CONTEXT[state.level]
     for tr in ctx_traces:
@@ -161,7 +183,7 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     households = masked_households(data, state.village) if state.level == "village" else None
     hh_traces = household_traces(households, lang) if households is not None else []
     all_traces = [*traces, *ctx_traces, *hh_traces]
-    name = state.village or state.town or "county"
+    name = state.code or state.top
     fig = map_figure(all_traces, bounds, view=f"{name}-side" if earlier else name, basemap=get_settings().map)
     if earlier is not None:
         before = unit_traces(shapes, earlier.values, ind, earlier.classes, lang, opacity=opacity)
@@ -170,6 +192,8 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
         side_by_side(fig, before, bounds, titles=(state.compare or "", state.period or f"{data.as_of():%Y-%m-%d}"))
     drill = {} if state.level == "village" else {str(code): state.drill(str(code)) for code in shapes["code"]}
     store = {
+        "area": state.area,
+        "top": state.top,
         "town": state.town,
         "village": state.village,
         "layer": state.layer,
@@ -239,25 +263,27 @@ def layout(data: StoreData, /, shown: str | None = None, **query: Any) -> Any:
     )
 
 
-def _name(data: StoreData, level: str, code: str | None) -> str:
-    table = data.indicators(level)
-    if code is None or code not in table.index:
-        return ""
-    if level == "town":
-        shapes = data.shapes("town")
-        match = shapes[shapes["code"] == code]["name"]
-        return str(match.iloc[0]) if len(match) else code
-    return str(table.loc[code, "name"])
-
-
 def _crumbs(data: StoreData, state: MapState) -> list[Any]:
-    """County › township › village, each a link back up."""
-    lang = state.lang
-    crumbs: list[Any] = [dcc.Link(t("county", lang), href=state.href(town=None, village=None), id="crumb-county")]
-    if state.town:
-        crumbs += [" › ", dcc.Link(_name(data, "town", state.town), href=state.href(village=None), id="crumb-town")]
-    if state.village:
-        crumbs += [" › ", html.Span(_name(data, "village", state.village), id="crumb-village")]
+    """The top › county › township › village, each a link back up (the unit on screen is plain text).
+
+    A one-county store's top reads "全县" as it always did; a city's or province's top is
+    its name (e.g. 示例市 › 演示一县 › 某镇 › 某村).
+    """
+    root = _root(data)
+    names = data.unit_names()
+    crumbs: list[Any] = []
+    codes = chain(root, state.code)
+    for i, code in enumerate(codes):
+        level = level_of(code)
+        top = i == 0
+        label = t("county", state.lang) if top and level == "county" else names.get(code, code)
+        last = i == len(codes) - 1
+        crumb_id = f"crumb-{level}"
+        if last and level == "village":
+            item: Any = html.Span(label, id=crumb_id)
+        else:
+            item = dcc.Link(label, href=state.drill(None if top else code), id=crumb_id)
+        crumbs += [" › ", item] if crumbs else [item]
     return crumbs
 
 
@@ -340,12 +366,9 @@ def _controls(state: MapState, visible: list[str]) -> html.Div:
 def _panel(data: StoreData, state: MapState) -> list[Any]:
     """Key indicators against targets and the unit's charts (filled after the map has drawn)."""
     lang, settings = state.lang, get_settings()
-    level, code = (
-        ("village", state.village) if state.village else ("town", state.town) if state.town else ("county", None)
-    )
-    if state.scope:  # the top of a scoped account's part: its own unit's row, never the whole store's
-        level, code = level_of(state.scope), state.scope
-    table = data.indicators_in(level, state.period)
+    level, code = state.level, state.code or _root(data).code
+    period = state.period if level not in UPPER_LEVELS else None  # snapshots stop at the county
+    table = data.indicators_in(level, period)
     row = table.iloc[0] if code is None else table.loc[code]
     code = code or str(table.index[0])
     trends = data.unit_trend(level, code)
@@ -592,7 +615,7 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
         state = _state(data, dict(parse_qsl((search or "").lstrip("?"))))
         if state.lang != shown.get("lang"):
             raise PreventUpdate  # the language link reloads the page
-        keys = ("town", "village", "layer", "period", "compare", "mode")
+        keys = ("area", "town", "village", "layer", "period", "compare", "mode")
         if all(getattr(state, k) == shown.get(k) for k in keys):
             raise PreventUpdate  # the page was just drawn for this URL (the Location reports it on mount)
         content = map_content(data, state)
@@ -676,7 +699,7 @@ def _register_view(app: dash.Dash, data: StoreData) -> None:
     """Register the panel and register fill-ins, selection, context-layer toggles and CSV export."""
     app.clientside_callback(  # the panel waits for the map: both drawing at once makes both slower
         """function(state) {
-            const view = state.village || state.town || 'county';
+            const view = state.village || state.town || state.area || state.top || 'county';
             const started = Date.now();
             return new Promise(resolve => {
                 const check = () => {
@@ -762,7 +785,7 @@ def _register_selection(app: dash.Dash, data: StoreData) -> None:
     def on_export_html(_n: int, state: dict) -> dict:
         current = _from_store(data, state)
         households = masked_households(data, current.village) if current.level == "village" else None
-        name = current.village or current.town or "county"
+        name = current.code or current.top
         audit_export(data, "export:html", name, layer=current.layer)
         return dcc.send_string(
             export_html(data, current, households=households), f"battlemap-{name}-{current.layer}.html"
@@ -781,6 +804,7 @@ def _from_store(data: StoreData, state: dict) -> MapState:
     """
     asked = state if isinstance(state, dict) else {}
     current = _state(data, asked)
-    if (current.town, current.village) != (asked.get("town") or None, asked.get("village") or None):
-        raise PreventUpdate  # a code the store does not have, or outside the township scope
+    shown = (current.area, current.town, current.village)
+    if shown != tuple(asked.get(k) or None for k in ("area", "town", "village")):
+        raise PreventUpdate  # a code the store does not have, or outside the account's scope
     return current

@@ -32,6 +32,7 @@ from callbacks.access import current_user, is_admin
 from callbacks.field_page import field_href
 from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
+from callbacks.top import page_top
 from geodata._errors import BattlemapError, TextTooLong, without_paths
 from geodata.private.findings import add_finding
 from geodata.private.plan_store import PLAN_ID, PlanAccessError, PlanStore
@@ -55,6 +56,7 @@ class Ids(StrEnum):
     DAYS = "route-days"
     HOURS = "route-hours"
     START = "route-start"
+    COUNTY = "route-county"
     SEED = "route-seed"
     RETURN = "route-return"
     OVERNIGHT = "route-overnight"
@@ -105,8 +107,21 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
     def field(label: str, control: Any) -> html.Label:
         return html.Label([html.Span(t(label, lang)), control], className="route-field")
 
+    counties = county_options(data)
     inputs = html.Aside(
         [
+            html.Div(  # a store of several counties: a plan is drawn and routed in one county
+                field(
+                    "plan_county",
+                    dcc.Dropdown(
+                        id=Ids.COUNTY,
+                        options=counties,
+                        value=counties[0]["value"] if counties else None,
+                        clearable=False,
+                    ),
+                ),
+                hidden=not counties,
+            ),
             field("plan_date", dcc.Input(id=Ids.DATE, type="date", value=dt.date.today().isoformat())),
             field("plan_stops", dcc.Input(id=Ids.STOPS, type="number", min=1, max=cfg.max_stops, value=cfg.stops)),
             field("plan_days", dcc.Input(id=Ids.DAYS, type="number", min=1, max=cfg.max_days, value=1)),
@@ -116,7 +131,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                 dcc.Input(
                     id=Ids.START,
                     type="text",
-                    placeholder=_start_hint(data),
+                    placeholder=_start_hint(data, counties[0]["value"] if counties else None),
                     debounce=True,
                     maxLength=text_limit("short_text_chars"),
                 ),
@@ -127,7 +142,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                 options=[{"label": t("plan_return", lang), "value": "return"}],
                 value=["return"] if cfg.return_to_start else [],
             ),
-            _overnight_box(data, lang),
+            _overnight_box(data, lang, counties[0]["value"] if counties else None),
             html.Button(t("plan_button", lang), id=Ids.PLAN, className="btn btn-primary", n_clicks=0),
             html.Div(id=Ids.MESSAGE, className="route-message"),
             field("plan_id", dcc.Dropdown(id=Ids.MINE, options=_plan_options(mine), placeholder="—", clearable=False)),
@@ -183,9 +198,27 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
     )
 
 
-def _overnight_box(data: StoreData, lang: str) -> html.Div:
+def county_options(data: StoreData) -> list[dict[str, str]]:
+    """The counties a plan may be drawn in when the page's top is above the county (else none: the county itself)."""
+    top = page_top(data)
+    if top.level in ("county", "town", "village"):
+        return []
+    names = data.unit_names()
+    codes = [str(c) for c in data.indicators("county").index if top.code is None or str(c).startswith(top.code)]
+    return [{"label": names.get(c, c), "value": c} for c in codes]
+
+
+def _county(data: StoreData, county: str | None) -> str | None:
+    """``county`` when the page offers it (the first county when none is chosen); None for a one-county store."""
+    options = [o["value"] for o in county_options(data)]
+    if not options:
+        return None
+    return county if county in options else options[0]
+
+
+def _overnight_box(data: StoreData, lang: str, county: str | None = None) -> html.Div:
     """The overnight checkbox; disabled, with the reason shown, when the store has no township seats."""
-    unavailable = not len(_context(data).seats)
+    unavailable = not len(_context(data, county).seats)
     box = dcc.Checklist(
         id=Ids.OVERNIGHT,
         options=[{"label": t("plan_overnight", lang), "value": "overnight", "disabled": unavailable}],
@@ -230,16 +263,19 @@ def make_plan(
     back: bool,
     overnight: bool = False,
     executor: Executor | None = None,
+    county: str | None = None,
 ) -> dict[str, Any]:
     """Draw and route a plan on the store's data (the spatial context cached per store version).
 
-    ``executor`` runs the route search (the web app's :class:`~callbacks.solver_pool.SolverPool`).
+    ``executor`` runs the route search (the web app's :class:`~callbacks.solver_pool.SolverPool`);
+    ``county`` draws it in that county of a store of several counties (default: the first).
     """
     settings = get_settings()
+    county = _county(data, county)
     records = records_on(data.records(), data.layer_or_none("inspections"), date)
     return plan_inspection(
-        records,
-        _context(data),
+        records if county is None else records.within(county),
+        _context(data, county),
         date=date,
         stops=stops,
         days=days,
@@ -253,24 +289,23 @@ def make_plan(
     )
 
 
-def _context(data: StoreData) -> RouteContext:
-    """The road graph, visit points and default start of the store (cached per store version and settings)."""
+def _context(data: StoreData, county: str | None = None) -> RouteContext:
+    """The road graph, visit points and default start of the store or ``county`` (cached per store version)."""
     settings = get_settings()
-    return data.cached(
-        f"route_context:{settings.roads!r}:{settings.route!r}",
-        lambda: route_context(
-            data.layer("villages"),
-            data.layer_or_none("roads"),
-            data.layer_or_none("facilities"),
-            data.records(),
-            settings,
-        ),
-    )
+
+    def build() -> RouteContext:
+        villages, records = data.layer("villages"), data.records()
+        if county is not None:
+            villages = villages[villages["village_code"].astype("str").str.startswith(county)]
+            records = records.within(county)
+        return route_context(villages, data.layer_or_none("roads"), data.layer_or_none("facilities"), records, settings)
+
+    return data.cached(f"route_context:{county}:{settings.roads!r}:{settings.route!r}", build)
 
 
-def _start_hint(data: StoreData) -> str:
+def _start_hint(data: StoreData, county: str | None = None) -> str:
     """The default start as the placeholder of the start box: where a plan starts when it is left empty."""
-    lon, lat, name = _context(data).start
+    lon, lat, name = _context(data, county).start
     return f"{lon:.4f},{lat:.4f}" + (f" ({name})" if name else "")
 
 
@@ -381,6 +416,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         State(Ids.RETURN, "value"),
         State(Ids.OVERNIGHT, "value"),
         State(Ids.LANG, "data"),
+        State(Ids.COUNTY, "value"),
         prevent_initial_call=True,
         running=[(Output(Ids.PLAN, "disabled"), True, False)],
     )
@@ -395,6 +431,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         back: list[str] | None,
         overnight: list[str] | None,
         lang: str,
+        county: str | None,
     ) -> tuple[Any, ...]:
         try:
             check_length(start, what="start", setting="short_text_chars")
@@ -409,6 +446,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
                 back="return" in (back or []),
                 overnight="overnight" in (overnight or []),
                 executor=solvers.executor(),
+                county=county,
             )
         except TextTooLong as exc:
             return dash.no_update, t(f"too_long_{exc.setting}", lang), dash.no_update
@@ -417,6 +455,10 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         plans = _plans(data)
         plan_id = plans.save(plan, owner=current_user())["plan_id"]
         return plan_id, "", _plan_options(plans.plans(viewer=current_user(), admin=is_admin()))
+
+    @app.callback(Output(Ids.START, "placeholder"), Input(Ids.COUNTY, "value"), prevent_initial_call=True)
+    def on_county(county: str | None) -> str:
+        return _start_hint(data, _county(data, county))
 
     @app.callback(
         Output(Ids.PLAN_ID, "data", allow_duplicate=True), Input(Ids.MINE, "value"), prevent_initial_call=True

@@ -21,15 +21,18 @@ import pandas as pd
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
 from analytics.build_state import INDICATOR_TABLES, is_current
 from analytics.history import compute_history, last_months, previous_month_end, snapshot_before
+from analytics.indicators import UPPER_LEVELS
+from analytics.levels import Top, store_levels, top_unit, unit_names, units
 from analytics.townships import townships
 from analytics.unit_table import by_unit
 from callbacks.shared_cache import SharedCache
 from geodata.demo import DEMO_AS_OF
+from geodata.divisions import unit_codes
 from geodata.private.jobs import JobBoard
 from geodata.settings import get_settings
 from geodata.store import Frame, Store, write_computed
 from geodata.store.snapshots import read_series, write_snapshots
-from layers.geometry import features_within, unit_polygons
+from layers.geometry import browser_polygons, features_within, unit_polygons
 
 log = logging.getLogger(__name__)
 REBUILD_STEPS = 5  # read, joined, aggregated, written, warmed
@@ -220,7 +223,7 @@ class StoreData:
         return dt.date.today()
 
     def indicators(self, level: str) -> pd.DataFrame:
-        """The indicator table of ``level`` (village, town or county), indexed by unit code."""
+        """The indicator table of ``level`` (village, town, county; city and province for several counties), by code."""
         return self.cached(f"indicators:{level}", lambda: self._indicator_tables()[f"{level}_indicators"], shared=True)
 
     def indicators_at(self, level: str, as_of: dt.date) -> pd.DataFrame:
@@ -230,6 +233,8 @@ class StoreData:
 
     def snapshots(self, level: str) -> pd.DataFrame | None:
         """Every month-end snapshot of ``level`` (``battlemap history``), oldest first; None without any."""
+        if level in UPPER_LEVELS:
+            return None  # snapshots stop at the county
         return self.cached(f"snapshots:{level}", lambda: read_series(self.store, level), shared=True)
 
     def periods(self) -> list[str]:
@@ -270,17 +275,24 @@ class StoreData:
         rows = series[series[series.columns[0]].astype(str) == code]
         return rows.set_index("as_of").sort_index().tail(get_settings().wall.sparkline_months) if len(rows) else None
 
-    def county_last_month(self) -> pd.Series:
-        """The county's indicators at the end of the month before the current date ("较上月").
+    def top_row(self, top: Top) -> pd.Series:
+        """The indicators of the ``top`` unit (a city's row is the sum of its counties, built so)."""
+        table = self.indicators(top.level)
+        return table.loc[top.code] if top.code in table.index else table.iloc[0]
 
-        The snapshot of that month-end when the store has one, else the same figures
-        computed from the dated records as of that day (the code path of the snapshots).
+    def county_last_month(self, top: Top | None = None) -> pd.Series:
+        """The indicators of the ``top`` unit (default: the store's) at the end of the month before ("较上月").
+
+        The snapshot of that month-end when the store has one (snapshots stop at the
+        county), else the same figures computed from the dated records as of that day.
         """
+        top = top or self.top(None)
         end = previous_month_end(self.as_of())
-        snapshot = snapshot_before(self.snapshots("county"), end)
+        snapshot = snapshot_before(self.snapshots(top.level), end)
         if snapshot is not None and pd.Timestamp(snapshot["as_of"]).date() == end:
             return snapshot
-        return self.indicators_at("county", end).iloc[0]
+        table = self.indicators_at(top.level, end)
+        return table.loc[top.code] if top.code in table.index else table.iloc[0]
 
     def villages_last_month(self) -> pd.DataFrame | None:
         """The village table at the end of the previous month (indexed by code), for the red list's moves.
@@ -325,7 +337,8 @@ class StoreData:
         """The stored tables of the last build, if still current (see :func:`analytics.build_state.is_current`)."""
         if not all(self.store.has(t) for t in INDICATOR_TABLES):
             return None
-        tables = {t: pd.DataFrame(self.layer(t)) for t in INDICATOR_TABLES}
+        names = [*INDICATOR_TABLES, *(f"{level}_indicators" for level in UPPER_LEVELS)]
+        tables = {t: pd.DataFrame(self.layer(t)) for t in names if self.store.has(t)}
         return tables if is_current(tables, self.store.import_log()) else None
 
     def _inputs(self) -> dict[str, Frame]:
@@ -346,4 +359,28 @@ class StoreData:
         return self.cached(f"shapes:{level}", lambda: self._shapes(level), shared=True)
 
     def _shapes(self, level: str) -> gpd.GeoDataFrame:
-        return unit_polygons(self.layer("villages"), self.towns(), level)
+        if level in ("village", "town"):
+            return unit_polygons(self.layer("villages"), self.towns(), level)
+        outlines = units(self.layer("villages"), level, regions=self.layer_or_none("regions"))
+        return browser_polygons(outlines[["code", "name", "geometry"]])  # dissolved once per store version
+
+    def levels(self) -> list[str]:
+        """The levels the store's pages and tables cover, top to bottom (county … village, or city … village)."""
+        return self.cached("levels", lambda: store_levels(self.layer("villages")["village_code"]))
+
+    def top(self, scope: str | None) -> Top:
+        """The unit the pages start from for an account scoped to ``scope`` (None: the whole store)."""
+        return self.cached(f"top:{scope}", lambda: top_unit(self.layer("villages")["village_code"], scope))
+
+    def unit_names(self) -> dict[str, str]:
+        """A name for every unit code of every level the store holds (regions layer, townships, shipped table)."""
+
+        def names() -> dict[str, str]:
+            codes = self.layer("villages")["village_code"].astype("str")
+            above = [c for level in ("province", "city", "county") for c in unit_codes(codes, level).unique()]
+            named = unit_names(above, regions=self.layer_or_none("regions"))
+            named.update(zip(self.towns()["town_code"].astype("str"), self.towns()["name"].astype("str"), strict=True))
+            named.update(self.village_names())
+            return named
+
+        return self.cached("unit_names", names, shared=True)

@@ -15,11 +15,11 @@ from layers.catalog import indicator, unit_label
 from layers.export_html import ChoroplethView
 from layers.i18n import pick, t
 
-UNIT_LEVEL = {"county": "town", "town": "village", "village": "village"}
+UNIT_LEVEL = {"province": "city", "city": "county", "county": "town", "town": "village", "village": "village"}
 
 
 def choropleth_view(data: StoreData, state: MapState, *, all_villages: bool = False) -> ChoroplethView:
-    """The units on screen for ``state`` (a county's townships, a township's villages, one village), classified.
+    """The units on screen for ``state`` (a city's counties, a county's townships, a township's villages …), classified.
 
     ``all_villages`` shows every village of the county instead of its townships.
     """
@@ -35,7 +35,7 @@ def choropleth_view(data: StoreData, state: MapState, *, all_villages: bool = Fa
         data.indicators_in(unit_level, state.period),
         layer=state.layer,
         lang=state.lang,
-        town=state.town if state.level == "town" else None,
+        within=state.code if state.level != "village" else None,
         village=state.village if state.level == "village" else None,
         pool=data.indicator_pool(unit_level, indicator(state.layer).column),
         before=before,

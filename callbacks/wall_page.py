@@ -29,13 +29,24 @@ from analytics.risk import counted_inputs
 from callbacks.access import WALL, allowed, identity, request_identity
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData, warm_cache
+from callbacks.top import store_top
 from callbacks.views import choropleth_view, legend_items
+from geodata.divisions import child_level
 from geodata.settings import get_settings
 from layers.catalog import BY_KEY
 from layers.figure_json import json_ready
 from layers.i18n import lang_of, pick, t
 from layers.sparkline import sparkline_svg
-from layers.wall import BACKGROUND, RedEntry, TileText, poor_villages_text, red_list, tile_text, wall_figure
+from layers.wall import (
+    BACKGROUND,
+    RedEntry,
+    TileText,
+    poor_villages_text,
+    red_list,
+    tile_text,
+    unit_ranking,
+    wall_figure,
+)
 
 log = logging.getLogger(__name__)
 PATH = "/wall"
@@ -91,7 +102,7 @@ def layout(
             dcc.Location(id="wall-url", refresh=False),
             html.Header(
                 [
-                    html.H1(t("wall_title", language), className="wall-title"),
+                    html.H1(wall_title(data, language), className="wall-title"),
                     html.Div(id="wall-indicator", className="wall-indicator"),
                     html.Div(t("paused", language), id="wall-paused", className="wall-paused", hidden=True),
                     html.Div(id="wall-asof", className="wall-asof"),
@@ -119,6 +130,7 @@ def layout(
                     ),
                     html.Section(
                         [
+                            html.Ol(id="wall-ranking", className="wall-ranking"),
                             html.H2(t("red_list", language)),
                             html.P(id="wall-poor", className="wall-poor"),
                             html.Ol(id="wall-red-list"),
@@ -145,6 +157,14 @@ def layout(
     )
 
 
+def wall_title(data: StoreData, lang: str) -> str:
+    """The wall's title; above the county it names the unit on the wall (乡村振兴作战图 · 示例市)."""
+    top = store_top(data)
+    if top.level == "county" or top.code is None:
+        return t("wall_title", lang)
+    return f"{t('wall_title', lang)} · {data.unit_names().get(top.code, top.code)}"
+
+
 def _refusal(lang: str) -> html.Div:
     return html.Div(html.P(t("kiosk_refused", lang)), className="wall wall-refused", id="wall-refused")
 
@@ -158,6 +178,7 @@ class WallData:
     title: str
     tiles: list[Any]
     red_list: list[Any]
+    ranking: list[Any]  # the top's units (counties of a city) ranked by the indicator; empty for one county
     poor: str  # how many villages are poor by 一高一低一无
 
 
@@ -176,7 +197,9 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallD
     units = data.indicators(level)
     red_codes = [str(c) for c in units.index[units["risk_red"].fillna(False).astype(bool)]]
     width, height = size
-    figure = wall_figure(view, red_codes, data.shapes("town"), width_px=width, height_px=height)
+    top = store_top(data)
+    parts = data.shapes(child_level(top.level) or "town")  # a county's townships, a city's counties
+    figure = wall_figure(view, red_codes, parts, width_px=width, height_px=height)
     town_names = dict(zip(data.shapes("town")["code"], data.shapes("town")["name"], strict=True))
     villages = data.indicators("village")
     raw = pd.DataFrame(counted_inputs(villages, settings))  # a component of weight 0 names no reason
@@ -187,16 +210,26 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallD
         villages, raw, town_names, lang, length=settings.wall.red_list_length, last_month=last_month, tasks=tasks
     )
     as_of = data.as_of()
-    county = data.indicators("county").iloc[0]
-    kpis = wall_kpis(county, data.county_last_month(), data.records(), as_of=as_of, settings=settings)
-    trends = kpi_trends(data.snapshots("county"), data.records(), months=settings.wall.sparkline_months)
+    county = data.top_row(top)
+    kpis = wall_kpis(county, data.county_last_month(top), data.records(), as_of=as_of, settings=settings)
+    trends = kpi_trends(data.snapshots(top.level), data.records(), months=settings.wall.sparkline_months)
     ind = BY_KEY[key]
+    ranking = []
+    if top.level != "county":
+        below = str(child_level(top.level))
+        lines = unit_ranking(data.indicators(below), data.unit_names(), ind, lang)
+        head = t("unit_ranking", lang, level=t(f"units_{below}", lang), indicator=pick((ind.zh, ind.en), lang))
+        ranking = [html.Li(head, className="ranking-title")]
+        ranking += [
+            html.Li([html.Span(r, className="rank"), html.B(n), html.Span(v, className="value")]) for r, n, v in lines
+        ]
     return WallData(
         figure=json_ready(figure),
         legend=legend_items(view.ind, view.classes, lang),
         title=pick((ind.zh, ind.en), lang),
         tiles=[_tile(k, lang, trends.get(k.key)) for k in kpis],
         red_list=[_red_item(e, lang) for e in entries],
+        ranking=ranking,
         poor=poor_villages_text(county, lang),
     )
 
@@ -307,6 +340,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         Output("wall-indicator", "children"),
         Output("wall-tiles", "children"),
         Output("wall-red-list", "children"),
+        Output("wall-ranking", "children"),
         Output("wall-poor", "children"),
         Output("wall-asof", "children"),
         Output("wall-asof", "className"),
@@ -331,7 +365,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
         asof, asof_class = as_of_text(data, lang, dt.datetime.now())
         changed = stamp != state.get("stamp") or trigger in ("wall-size", "wall-rotate")
         if not changed:  # nothing new: only the "as of" line (it turns stale with time)
-            return (*([dash.no_update] * 6), asof, asof_class, dash.no_update)
+            return (*([dash.no_update] * 7), asof, asof_class, dash.no_update)
         new_state = {**state, "i": index, "stamp": stamp, "size": screen}
         return (
             content.figure,
@@ -339,6 +373,7 @@ def _register_callbacks(app: dash.Dash, data: StoreData) -> None:
             content.title,
             content.tiles,
             content.red_list,
+            content.ranking,
             content.poor,
             asof,
             asof_class,

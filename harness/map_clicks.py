@@ -17,9 +17,10 @@ RENDERED = """([level, code]) => {
   const gd = document.querySelector('#map-graph .js-plotly-plot');
   if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd._fullLayout.map._subplot) return false;
   const map = gd._fullLayout.map._subplot.map;
-  if (gd.layout.uirevision !== (code || 'county')) return false;  // the figure drawn for this view
+  if (gd.layout.uirevision !== (code || level)) return false;  // the figure drawn for this view (the top: its level)
   if (Math.abs(map.getZoom() - gd.layout.map.zoom) > 0.01 || !map.loaded()) return false;
   const units = gd.data.filter(t => t.meta === 'units').flatMap(t => Array.from(t.locations).map(String));
+  if (level === 'city') return units.length > 0 && units.every(c => c.length === 6);
   if (level === 'county') return units.length > 0 && units.every(c => c.length === 9);
   if (level === 'town') return units.length > 0 && units.every(c => c.length === 12 && c.startsWith(code));
   return units.length === 1 && units[0] === code && gd.data.some(t => t.meta === 'households');

@@ -26,20 +26,22 @@ def choropleth_view(
     lang: str,
     town: str | None = None,
     village: str | None = None,
+    within: str | None = None,
     pool: pd.Series | None = None,
     before: pd.DataFrame | None = None,
 ) -> ChoroplethView:
     """The units of ``shapes`` (``code``, ``name``, geometry) coloured by ``layer`` from ``table`` (indexed by code).
 
-    ``town`` keeps that township's units, ``village`` that one village. ``pool`` (the
+    ``town`` keeps that township's units, ``within`` the units whose code starts with it
+    (a city's counties, a county's townships), ``village`` that one village. ``pool`` (the
     indicator's values in every month) fixes the class breaks across months; with
     ``before`` (the table of an earlier month) the map shows the change since then.
     """
     ind = indicator(layer)
     if village:
         shapes = shapes[shapes["code"] == village]
-    elif town:
-        shapes = shapes[shapes["code"].str[:9] == town]
+    elif town or within:
+        shapes = shapes[shapes["code"].str.startswith(str(town or within))]
     values = table[ind.column].reindex(shapes["code"]).astype(float)
     values.index = shapes["code"].to_numpy()
     if before is not None:

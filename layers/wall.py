@@ -14,6 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.kpis import Kpi
+from layers.catalog import MapIndicator, format_value
+from layers.classify import ranks
 from layers.export_html import ChoroplethView
 from layers.geometry import centre, fit_zoom
 from layers.i18n import t
@@ -139,6 +141,22 @@ def red_list(
             )
         )
     return entries
+
+
+def unit_ranking(
+    table: pd.DataFrame, names: dict[str, str], ind: MapIndicator, lang: str
+) -> list[tuple[str, str, str]]:
+    """(rank, name, value) of every unit of ``table`` by ``ind``, worst first: a city's counties on its wall.
+
+    Units without the figure come last with "—" (no data is not zero, and ranks no one).
+    """
+    values = table[ind.column].astype(float)
+    rank = ranks(values, ind)
+    order = rank.sort_values(na_position="last").index
+    return [
+        (f"{int(rank[c])}" if pd.notna(rank[c]) else "—", names.get(str(c), str(c)), format_value(values[c], ind, lang))
+        for c in order
+    ]
 
 
 def poor_villages_text(county: pd.Series, lang: str) -> str:

@@ -10,8 +10,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from analytics.levels import children, parent, store_levels, top_level, top_units, units
+from analytics.levels import Top, chain, children, parent, store_levels, top_level, top_unit, top_units, units
 from analytics.measures import MEASURES, RATIOS
+from geodata._errors import InputError
 from geodata.demo import make_demo_county
 from geodata.demo.city import CITY_CODE, county_code, make_demo_city
 from geodata.divisions import division_table
@@ -230,3 +231,25 @@ def test_regions_layer_codes_must_match_their_level(store: Store, tmp_path: Path
     rows = ["区划代码(省市县),区划名称,区划级别", "6299,塬州示范市,市", "629,坏代码,县", "62,甘肃省,市"]
     table.write_text("\n".join(rows) + "\n", encoding="utf-8")
     assert run(store.target, "validate", "regions", str(table)) == 2
+
+
+def test_top_unit_of_a_store_and_of_a_scope(city: Store) -> None:
+    codes = city.read("villages")["village_code"]
+    town = str(codes[codes.str.startswith("629902")].iloc[0])[:9]
+    assert top_unit(codes) == Top("city", "6299")
+    assert top_unit(codes, None) == top_unit(codes, "6299") == top_unit(codes, "62") == Top("city", "6299")
+    assert top_unit(codes, "629902") == Top("county", "629902")
+    assert top_unit(codes, town) == Top("town", town)
+    one = codes[codes.str.startswith("629901")]
+    assert top_unit(one) == top_unit(one, "6299") == Top("county", "629901")
+    with pytest.raises(InputError, match="holds no village"):
+        top_unit(codes, "629909")
+    with pytest.raises(InputError, match="expected digits only"):
+        top_unit(codes, "62990")
+    two_provinces = pd.concat([codes, pd.Series(["510101001001"])])
+    assert top_unit(two_provinces) == Top("province", None)
+    assert chain(Top("city", "6299"), None) == ["6299"]
+    assert chain(Top("city", "6299"), f"{town}001") == ["6299", town[:6], town, f"{town}001"]
+    assert chain(Top("county", "629901"), "629901101") == ["629901", "629901101"]
+    assert chain(Top("city", "6299"), "519901") == ["6299"]  # outside the top: the top alone
+    assert chain(Top("province", None), "629901") == ["62", "6299", "629901"]

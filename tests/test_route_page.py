@@ -101,7 +101,7 @@ def _assert_stored_and_audited(store_path: Path, inspector: str) -> None:
 
 def test_the_overnight_box_says_why_it_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without township government seats the checkbox is disabled and a note explains it."""
-    monkeypatch.setattr(route_page, "_context", lambda _data: SimpleNamespace(seats=township_seats(None)))
+    monkeypatch.setattr(route_page, "_context", lambda _data, _county=None: SimpleNamespace(seats=township_seats(None)))
     box = route_page._overnight_box(None, "zh")  # type: ignore[arg-type]
     checklist, note = box.children
     assert checklist.options[0]["disabled"] is True
