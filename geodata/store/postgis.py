@@ -253,20 +253,35 @@ class PostGISWriter(LogQueue):
 
     def write(self, layer: str, frame: Frame) -> None:
         """Replace ``layer`` with ``frame`` (geometries must already be EPSG:4490)."""
-        check_identifier(layer, "a layer name")
-        if layer in HIDDEN:
-            msg = f"{layer!r} is reserved by the store"
-            raise StoreError(msg)
-        check_stored_crs(layer, frame)
+        _check_writable(layer, frame)
         _insert(self.conn, layer, frame, replace=True)
         self.written.append(layer)
         pause_point("store.write")
+
+    def append(self, layer: str, frame: Frame) -> None:
+        """Add ``frame``'s rows to ``layer`` (made from them when missing), e.g. one county at a time.
+
+        No merge by key: the caller knows the rows are new (a bulk load; imports merge).
+        """
+        _check_writable(layer, frame)
+        _insert(self.conn, layer, frame, replace=False)
+        if layer not in self.written:
+            self.written.append(layer)
 
     def flush_log(self) -> None:
         """Append queued log entries to the import log table."""
         new = self._take_log()
         if new is not None:
             _insert(self.conn, IMPORT_LOG, new, replace=False)
+
+
+def _check_writable(layer: str, frame: Frame) -> None:
+    """A StoreError unless ``layer`` is a plain name the store does not reserve and ``frame`` is in EPSG:4490."""
+    check_identifier(layer, "a layer name")
+    if layer in HIDDEN:
+        msg = f"{layer!r} is reserved by the store"
+        raise StoreError(msg)
+    check_stored_crs(layer, frame)
 
 
 def _insert(conn: Connection, layer: str, frame: Frame, *, replace: bool) -> None:
