@@ -305,7 +305,9 @@ def _insert(conn: Connection, layer: str, frame: Frame, *, replace: bool) -> Non
     if replace or not existed:
         table = sa.Table(layer, sa.MetaData(), autoload_with=conn)
         if "village_code" in table.columns:  # pandas indexes fid; GeoAlchemy2 adds the GiST index on geometry
-            sa.Index(f"ix_{layer}_village_code", table.c["village_code"]).create(conn)
+            # pattern ops: a county's rows (LIKE '620102%') use the index in any collation, not only "C"
+            ops = {"village_code": "text_pattern_ops"} if isinstance(table.c["village_code"].type, sa.Text) else {}
+            sa.Index(f"ix_{layer}_village_code", table.c["village_code"], postgresql_ops=ops).create(conn)
 
 
 def _with_wkb(frame: Frame) -> tuple[pd.DataFrame, dict[str, Geometry]]:
