@@ -77,9 +77,15 @@ def dask_client(
 
 def _county_tables(
     county: str, *, households: HouseholdLoader, context: ContextLoader, as_of: dt.date, settings: Settings
-) -> dict[str, pd.DataFrame]:
-    """One county built in memory (on a worker: it gives the frame's columns without the client reading it)."""
-    return compute_indicators({**context(county), "households": households(county)}, as_of=as_of, settings=settings)
+) -> tuple[dict[str, pd.DataFrame], gpd.GeoDataFrame]:
+    """One county built in memory, and its households' empty frame.
+
+    Run on a worker: it gives the columns of the tables and of the household partitions
+    without the client reading a county.
+    """
+    rows = households(county)
+    tables = compute_indicators({**context(county), "households": rows}, as_of=as_of, settings=settings)
+    return tables, rows.iloc[:0]
 
 
 def _county_rows(
@@ -103,11 +109,14 @@ def long_form(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def household_partitions(counties: list[str], load: HouseholdLoader) -> dd.DataFrame:
-    """Households as a dask-geopandas frame with one partition per county, loaded on the workers."""
+def household_partitions(counties: list[str], load: HouseholdLoader, meta: gpd.GeoDataFrame) -> dd.DataFrame:
+    """Households as a dask-geopandas frame with one partition per county, loaded on the workers.
+
+    ``meta`` (the empty frame) is given: without it dask calls ``load`` on the client for the first county.
+    """
     import dask_geopandas  # noqa: F401, PLC0415 - registers the GeoDataFrame backend
 
-    return dd.from_map(load, counties, label="households")
+    return dd.from_map(load, counties, label="households", meta=meta)
 
 
 def compute_indicators_dask(
@@ -122,11 +131,11 @@ def compute_indicators_dask(
     """The indicator tables of every county, built in parallel; same tables and columns as the in-memory build."""
     settings = settings or get_settings()
     with dask_client(scheduler, settings=settings) as client:
-        sample = client.submit(
+        sample, empty = client.submit(
             _county_tables, counties[0], households=households, context=context, as_of=as_of, settings=settings
         ).result()
         meta = pd.concat([long_form(sample).iloc[:0], pd.DataFrame(columns=list(PART_COLUMNS))], axis=1)
-        frame = household_partitions(counties, households).map_partitions(
+        frame = household_partitions(counties, households, empty).map_partitions(
             _county_rows, context=context, as_of=as_of, settings=settings, meta=meta, enforce_metadata=False
         )
         rows = frame.compute()

@@ -11,43 +11,14 @@ children, sampled every 0.2 s), then the same for the in-memory pandas engine on
 from __future__ import annotations
 
 import argparse
-import contextlib
-import threading
 import time
 
 import pandas as pd
-import psutil
 
 from analytics import compute_indicators
 from analytics.dask_engine import compute_indicators_dask
+from bench.memory import PeakMemory
 from bench.synthetic_province import AS_OF, HouseholdLoader, context, county_code, households
-
-
-class PeakMemory:
-    """Samples the resident memory of this process tree in a background thread."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for p in [me, *me.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):  # a worker may exit between listing and reading
-                    total += p.memory_info().rss
-            self.peak = max(self.peak, total)
-            self._stop.wait(0.2)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def report(label: str, n: int, seconds: float, peak: int) -> None:

@@ -207,7 +207,7 @@ def test_postgis_has_spatial_and_code_indexes(postgis_url: str) -> None:
             sa.text("SELECT indexdef FROM pg_indexes WHERE tablename = :t"), {"t": "villages"}
         ).scalars()
         defs = " | ".join(indexes)
-    assert "USING gist (geometry)" in defs and "(village_code)" in defs
+    assert "USING gist (geometry)" in defs and "(village_code text_pattern_ops)" in defs  # LIKE prefix uses it
 
 
 def test_postgis_writers_are_serialised(postgis_url: str) -> None:

@@ -253,20 +253,35 @@ class PostGISWriter(LogQueue):
 
     def write(self, layer: str, frame: Frame) -> None:
         """Replace ``layer`` with ``frame`` (geometries must already be EPSG:4490)."""
-        check_identifier(layer, "a layer name")
-        if layer in HIDDEN:
-            msg = f"{layer!r} is reserved by the store"
-            raise StoreError(msg)
-        check_stored_crs(layer, frame)
+        _check_writable(layer, frame)
         _insert(self.conn, layer, frame, replace=True)
         self.written.append(layer)
         pause_point("store.write")
+
+    def append(self, layer: str, frame: Frame) -> None:
+        """Add ``frame``'s rows to ``layer`` (made from them when missing), e.g. one county at a time.
+
+        No merge by key: the caller knows the rows are new (a bulk load; imports merge).
+        """
+        _check_writable(layer, frame)
+        _insert(self.conn, layer, frame, replace=False)
+        if layer not in self.written:
+            self.written.append(layer)
 
     def flush_log(self) -> None:
         """Append queued log entries to the import log table."""
         new = self._take_log()
         if new is not None:
             _insert(self.conn, IMPORT_LOG, new, replace=False)
+
+
+def _check_writable(layer: str, frame: Frame) -> None:
+    """A StoreError unless ``layer`` is a plain name the store does not reserve and ``frame`` is in EPSG:4490."""
+    check_identifier(layer, "a layer name")
+    if layer in HIDDEN:
+        msg = f"{layer!r} is reserved by the store"
+        raise StoreError(msg)
+    check_stored_crs(layer, frame)
 
 
 def _insert(conn: Connection, layer: str, frame: Frame, *, replace: bool) -> None:
@@ -290,7 +305,9 @@ def _insert(conn: Connection, layer: str, frame: Frame, *, replace: bool) -> Non
     if replace or not existed:
         table = sa.Table(layer, sa.MetaData(), autoload_with=conn)
         if "village_code" in table.columns:  # pandas indexes fid; GeoAlchemy2 adds the GiST index on geometry
-            sa.Index(f"ix_{layer}_village_code", table.c["village_code"]).create(conn)
+            # pattern ops: a county's rows (LIKE '620102%') use the index in any collation, not only "C"
+            ops = {"village_code": "text_pattern_ops"} if isinstance(table.c["village_code"].type, sa.Text) else {}
+            sa.Index(f"ix_{layer}_village_code", table.c["village_code"], postgresql_ops=ops).create(conn)
 
 
 def _with_wkb(frame: Frame) -> tuple[pd.DataFrame, dict[str, Geometry]]:
