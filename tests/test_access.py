@@ -228,6 +228,7 @@ def test_an_inspector_cannot_fetch_another_inspectors_plan(served: tuple[Any, Pa
             {"id": "route-html", "property": "n_clicks", "value": None},
             {"id": "route-json", "property": "n_clicks", "value": None},
             {"id": "route-kml", "property": "n_clicks", "value": None},
+            {"id": "route-sheet", "property": "n_clicks", "value": None},
         ],
         [
             {"id": "route-plan-id", "property": "data", "value": plan_id},
