@@ -50,8 +50,9 @@ def test_a_finding_recorded_offline_arrives_once_with_its_photo(demo_store_path:
     store_path = tmp_path / "county.gpkg"
     shutil.copyfile(demo_store_path, store_path)
     store = GeoPackageStore(store_path)
-    plan = make_plan(StoreData(store), date=dt.date(2026, 12, 1), stops=3, days=1, hours=8.0, start=None, seed=4,
-                     back=True)  # fmt: skip
+    plan = make_plan(
+        StoreData(store), date=dt.date(2026, 12, 1), stops=3, days=1, hours=8.0, start=None, seed=4, back=True
+    )
     plan = PlanStore.beside(store).save(plan, owner="test-inspector")
     stop = plan["stops"][0]
     here = {"latitude": stop["lat"], "longitude": stop["lon"], "accuracy": 15}
@@ -120,8 +121,11 @@ def _assert_arrived_once(store: GeoPackageStore, plan: dict[str, Any], before: i
     assert len(rows) == before + 1 and list(found["finding"]) == [TEXT]
     assert found["status"].iloc[0] == "open" and found["village_code"].iloc[0] == stop["village_code"]
     assert len(photos) == 1 and photos["inspection_id"].iloc[0] == found["inspection_id"].iloc[0]
-    side = max(Image.open(io.BytesIO(FieldRecords.beside(store).photo(
-        store, plan["plan_id"], photos["uuid"].iloc[0], who="test")[0])).size)  # fmt: skip
+    side = max(
+        Image.open(
+            io.BytesIO(FieldRecords.beside(store).photo(store, plan["plan_id"], photos["uuid"].iloc[0], who="test")[0])
+        ).size
+    )
     assert side == 1600  # [field_pack] photo_max_side_px: resized on the phone
 
 

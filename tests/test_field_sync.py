@@ -56,15 +56,32 @@ def served(demo_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 def finding(stop: dict, /, **extra: Any) -> dict[str, Any]:
-    return {"uuid": str(uuid.uuid4()), "kind": "finding", "stop": stop["number"], "at": WHEN,
-            "lon": stop["lon"], "lat": stop["lat"], "accuracy": 12, "category": "饮水安全",
-            "text": "自来水停水三天未报修", **extra}  # fmt: skip
+    return {
+        "uuid": str(uuid.uuid4()),
+        "kind": "finding",
+        "stop": stop["number"],
+        "at": WHEN,
+        "lon": stop["lon"],
+        "lat": stop["lat"],
+        "accuracy": 12,
+        "category": "饮水安全",
+        "text": "自来水停水三天未报修",
+        **extra,
+    }
 
 
 def photo(of: dict, data: bytes | None = None) -> dict[str, Any]:
     raw = jpeg() if data is None else data
-    return {"uuid": str(uuid.uuid4()), "kind": "photo", "stop": of["stop"], "at": WHEN, "finding": of["uuid"],
-            "lon": of["lon"], "lat": of["lat"], "data": base64.b64encode(raw).decode()}  # fmt: skip
+    return {
+        "uuid": str(uuid.uuid4()),
+        "kind": "photo",
+        "stop": of["stop"],
+        "at": WHEN,
+        "finding": of["uuid"],
+        "lon": of["lon"],
+        "lat": of["lat"],
+        "data": base64.b64encode(raw).decode(),
+    }
 
 
 def inspections(path: Path) -> Any:
@@ -105,8 +122,15 @@ def test_an_arrival_far_from_the_village_is_kept_and_flagged(served: Any) -> Non
     app, path, plan = served
     client = client_for(app, path, "inspector")
     stop = plan["stops"][1]
-    near = {"uuid": str(uuid.uuid4()), "kind": "arrival", "stop": stop["number"], "at": WHEN,
-            "lon": stop["lon"], "lat": stop["lat"], "accuracy": 10}  # fmt: skip
+    near = {
+        "uuid": str(uuid.uuid4()),
+        "kind": "arrival",
+        "stop": stop["number"],
+        "at": WHEN,
+        "lon": stop["lon"],
+        "lat": stop["lat"],
+        "accuracy": 10,
+    }
     far = {**near, "uuid": str(uuid.uuid4()), "lon": stop["lon"] + 0.2}  # ~18 km east
     blind = {key: value for key, value in near.items() if key not in ("lon", "lat", "accuracy")}
     blind["uuid"] = str(uuid.uuid4())

@@ -51,8 +51,9 @@ def test_an_unknown_category_refuses_the_file_saying_where_and_what_is_allowed(g
     report = refused.value.report
     bad = [(p.file, p.row, p.column, p.value) for p in report.errors]
     assert bad == [(str(path), 3, "问题类别", "卫生"), (str(path), 5, "问题类别", "住房")]
-    assert all("饮水安全 (drinking water safety)" in p.reason and "[findings] categories" in p.reason
-               for p in report.errors)  # fmt: skip
+    assert all(
+        "饮水安全 (drinking water safety)" in p.reason and "[findings] categories" in p.reason for p in report.errors
+    )
     assert snapshot(gpkg) == before
 
 

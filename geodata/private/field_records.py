@@ -273,18 +273,35 @@ class FieldRecords(PrivateDB):
             )
         lon, lat, accuracy = position or (None, None, None)
         row = {
-            "uuid": record.uuid, "plan_id": plan["plan_id"], "stop": int(stop["number"]), "kind": record.kind,
-            "who": who, "at": record.at.isoformat(), "received_at": now_text(), "lon": lon, "lat": lat,
-            "accuracy_m": accuracy, "distance_m": distance, "flagged": int(bool(flagged)),
+            "uuid": record.uuid,
+            "plan_id": plan["plan_id"],
+            "stop": int(stop["number"]),
+            "kind": record.kind,
+            "who": who,
+            "at": record.at.isoformat(),
+            "received_at": now_text(),
+            "lon": lon,
+            "lat": lat,
+            "accuracy_m": accuracy,
+            "distance_m": distance,
+            "flagged": int(bool(flagged)),
             "households": json.dumps(record.fields.get("households")) if record.kind == "households" else None,
-            "category": record.fields.get("category"), "inspection_id": inspection_id,
-        }  # fmt: skip
+            "category": record.fields.get("category"),
+            "inspection_id": inspection_id,
+        }
         with self._connect() as con:
-            con.execute(f"INSERT INTO field_records ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                        tuple(row.values()))  # fmt: skip
+            con.execute(
+                f"INSERT INTO field_records ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
             detail = {"stop": row["stop"], "flagged": row["flagged"], "distance_m": distance, "uuid": record.uuid}
-            audit_row(con, who=who, action=f"field:{record.kind}", target=plan["plan_id"],
-                      detail={**detail, "inspection_id": inspection_id})  # fmt: skip
+            audit_row(
+                con,
+                who=who,
+                action=f"field:{record.kind}",
+                target=plan["plan_id"],
+                detail={**detail, "inspection_id": inspection_id},
+            )
 
     def _photo(self, store: Store, plan: dict[str, Any], record: Record, *, who: str) -> None:
         """A photo of a finding already received: the file first, then its row."""
@@ -297,12 +314,29 @@ class FieldRecords(PrivateDB):
         name = photo_name(f"{inspection_id}-field-{record.at:%Y%m%d}", data, record.fields["suffix"])
         save_photo(store, name, data)
         lon, lat, accuracy = record.position or (None, None, None)
-        row = (record.uuid, plan["plan_id"], record.fields["finding"], inspection_id, name, who,
-               record.at.isoformat(), now_text(), lon, lat, accuracy, len(data))  # fmt: skip
+        row = (
+            record.uuid,
+            plan["plan_id"],
+            record.fields["finding"],
+            inspection_id,
+            name,
+            who,
+            record.at.isoformat(),
+            now_text(),
+            lon,
+            lat,
+            accuracy,
+            len(data),
+        )
         with self._connect() as con:
             con.execute(f"INSERT INTO field_photos VALUES ({', '.join('?' * len(row))})", row)
-            audit_row(con, who=who, action="field:photo:add", target=plan["plan_id"],
-                      detail={"inspection_id": inspection_id, "photo": name, "uuid": record.uuid})  # fmt: skip
+            audit_row(
+                con,
+                who=who,
+                action="field:photo:add",
+                target=plan["plan_id"],
+                detail={"inspection_id": inspection_id, "photo": name, "uuid": record.uuid},
+            )
 
     def records(self, plan_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The records and the photos (without their bytes) received for a plan, oldest first."""
@@ -323,6 +357,11 @@ class FieldRecords(PrivateDB):
             ).fetchone()
             if row is None:
                 raise FieldRefused("photo_missing", f"plan {plan_id} has no photo {uuid}", 404)
-            audit_row(con, who=who, action="field:photo", target=plan_id,
-                      detail={"photo": row[0], "inspection_id": row[1], "uuid": uuid})  # fmt: skip
+            audit_row(
+                con,
+                who=who,
+                action="field:photo",
+                target=plan_id,
+                detail={"photo": row[0], "inspection_id": row[1], "uuid": uuid},
+            )
         return (photo_dir(store) / row[0]).read_bytes(), row[0]
