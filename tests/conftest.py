@@ -141,6 +141,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
 
 
 @pytest.fixture
+def gpkg(tmp_path: Path) -> Store:
+    """The mini county's towns and villages in a GeoPackage (for the tests that need one kind only)."""
+    store = GeoPackageStore(tmp_path / "mini.gpkg")
+    with store.transaction() as tx:
+        tx.write("towns", town_frame())
+        tx.write("villages", village_frame())
+    return store
+
+
+@pytest.fixture
 def mini_store(store: Store) -> Store:
     """A store (of each kind) holding the mini county's towns and villages."""
     with store.transaction() as tx:

@@ -14,19 +14,10 @@ import pytest
 
 from geodata._errors import InputError
 from geodata.io.importer import import_layer
-from geodata.store import GeoPackageStore, Store
-from tests.conftest import snapshot, town_frame, village_frame
+from geodata.store import Store
+from tests.conftest import snapshot
 
 V1 = "621121100201"
-
-
-@pytest.fixture
-def gpkg(tmp_path: Path) -> Store:
-    store = GeoPackageStore(tmp_path / "mini.gpkg")
-    with store.transaction() as tx:
-        tx.write("towns", town_frame())
-        tx.write("villages", village_frame())
-    return store
 
 
 def _sheet(tmp_path: Path, categories: list[str | None]) -> Path:

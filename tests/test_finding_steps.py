@@ -30,7 +30,7 @@ from geodata.private.db import PrivateDB
 from geodata.private.findings import NotAllowed, WrongStep, add_finding, advance_finding, finding_steps, step_photo
 from geodata.private.photos import photo_dir
 from geodata.settings import FindingSettings, Settings
-from geodata.store import GeoPackageStore, Store
+from geodata.store import Store
 from layers.bulletin_text import bulletin_doc
 from layers.i18n import t
 from layers.wall import tile_text
@@ -41,16 +41,6 @@ V1, V2, V3, V4 = "621121100201", "621121100202", "621121201201", "621121201202"
 T100, T201 = "621121100", "621121201"
 VISIT = dt.date(2026, 6, 1)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture
-def gpkg(tmp_path: Path) -> Store:
-    """The mini county's towns and villages in a GeoPackage (for the tests that need one kind only)."""
-    store = GeoPackageStore(tmp_path / "mini.gpkg")
-    with store.transaction() as tx:
-        tx.write("towns", town_frame())
-        tx.write("villages", village_frame())
-    return store
 
 
 def _finding(store: Store, village: str = V1, **kw: object) -> str:
