@@ -1,8 +1,9 @@
 """``battlemap users``: add, scope, disable, enable, reset and list the accounts of the web app.
 
-A leader's account may be limited to one part of the store (``--scope``): a province
-(2 digits), city (4), county (6) or township (9) division code that some village of the
-store starts with. ``--township`` is the older spelling of a township scope.
+A leader's, planner's or inspector's account may be limited to one part of the store
+(``--scope``): a province (2 digits), city (4), county (6) or township (9) division code
+that some village of the store starts with; an admin always holds the whole store.
+``--township`` is the older spelling of a township scope.
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     actions.add_parser("list", parents=[common], help="accounts with role, scope and state").set_defaults(func=cmd_list)
 
 
-SCOPE_HELP = "division code (区划代码) of the part a leader sees: city 4, county 6 or township 9 digits (province 2)"
+SCOPE_HELP = (
+    "division code (区划代码) of the part a leader, planner or inspector works on:"
+    " city 4, county 6 or township 9 digits (province 2); admins always hold the whole store"
+)
 
 
 def _password_options(p: argparse.ArgumentParser) -> None:

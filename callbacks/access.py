@@ -37,6 +37,7 @@ import flask
 import flask_login
 
 from callbacks.store_data import StoreData
+from geodata.divisions import LEVELS
 from geodata.private.accounts import ROLES, Account
 from geodata.private.db import PrivateDB
 from geodata.private.kiosk import TABLE as KIOSK_TABLE
@@ -61,28 +62,30 @@ KIOSK_KEY = "kiosk"  # the cookie's kiosk session id
 class Rule:
     """Who may reach something: account roles, kiosk sessions, scoped accounts.
 
-    ``scoped=False`` marks what shows the whole store (the wall, site selection, routes,
-    data and audit pages): refused to an account whose scope is only a part of the store
-    (a county of a city store, a township); allowed to one whose scope holds every
-    village of the store (a city account on a store of that city's counties).
+    ``narrowest`` is the narrowest scope level (``"town"``, ``"county"``, ``"city"`` …) whose
+    account still gets its part of what the rule covers (the page cuts itself to that
+    part); an account scoped narrower is refused. None: the whole store only (the data
+    and audit pages, admins', who are never scoped). An account whose scope holds every
+    village of the store (a city account on a store of that city's counties) is never
+    refused for its scope.
     """
 
     roles: frozenset[str]
     kiosk: bool = False
-    scoped: bool = True  # False: the whole store, refused to accounts scoped to a part of it
+    narrowest: str | None = "town"  # the narrowest scope level let in (cut to its part); None: whole store only
 
 
 ANY_ACCOUNT = Rule(ALL_ROLES)
 SHELL = Rule(ALL_ROLES, kiosk=True)
-WALL = Rule(ALL_ROLES, kiosk=True, scoped=False)
+WALL = Rule(ALL_ROLES, kiosk=True, narrowest="county")  # a county's or city's wall; a township has none
 PAGE_RULES: dict[str, Rule] = {
     "/": ANY_ACCOUNT,
     "/map": ANY_ACCOUNT,
     "/wall": WALL,
-    "/sites": Rule(frozenset({"planner", "admin"}), scoped=False),
-    "/route": Rule(frozenset({"inspector", "admin"}), scoped=False),
-    "/data": Rule(ADMIN, scoped=False),
-    "/audit": Rule(ADMIN, scoped=False),
+    "/sites": Rule(frozenset({"planner", "admin"})),  # cut to a planner's scope (callbacks.sites_page)
+    "/route": Rule(frozenset({"inspector", "admin"})),  # drawn within an inspector's scope (callbacks.route_page)
+    "/data": Rule(ADMIN, narrowest=None),
+    "/audit": Rule(ADMIN, narrowest=None),
 }
 
 SUBPAGES = {"/route/map/": "/route", "/field/": "/route"}  # served beside a page, with the page's rule
@@ -236,7 +239,7 @@ def allowed(rule: Rule, who: Identity, data: StoreData | None = None) -> bool:
     if isinstance(who, Account):
         if who.role not in rule.roles:
             return False
-        if rule.scoped or who.scope is None:
+        if who.scope is None or (rule.narrowest is not None and len(who.scope) <= LEVELS[rule.narrowest]):
             return True
         data = data or _data()
         return data is not None and covers_store(data, who.scope)

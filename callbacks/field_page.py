@@ -22,9 +22,9 @@ from typing import Any
 import flask
 
 from callbacks import field_sync
-from callbacks.access import current_user, is_admin
+from callbacks.plan_access import viewer_plan
 from callbacks.store_data import StoreData
-from geodata.private.plan_store import PLAN_ID, PlanAccessError, PlanStore
+from geodata.private.plan_store import PLAN_ID, PlanAccessError
 from layers.field_pack import field_icon, field_manifest, field_page, static_file
 from layers.i18n import lang_of
 
@@ -45,7 +45,7 @@ def register(server: flask.Flask, data: StoreData) -> None:
         if not PLAN_ID.fullmatch(plan_id):
             flask.abort(404)
         try:
-            return PlanStore.beside(data.store).get(plan_id, viewer=current_user(), admin=is_admin(), action=action)
+            return viewer_plan(data, plan_id, action)
         except PlanAccessError:
             flask.abort(404)
 

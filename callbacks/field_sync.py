@@ -21,11 +21,12 @@ from typing import Any
 
 import flask
 
-from callbacks.access import current_user, is_admin
+from callbacks.access import current_user
+from callbacks.plan_access import viewer_plan
 from callbacks.store_data import StoreData
 from geodata._errors import InputError
 from geodata.private.field_records import FieldRecords, FieldRefused, check_record
-from geodata.private.plan_store import PLAN_ID, PlanAccessError, PlanStore
+from geodata.private.plan_store import PLAN_ID, PlanAccessError
 from layers.i18n import t
 
 NO_STORE = "private, no-store"
@@ -47,7 +48,7 @@ def register(server: flask.Flask, data: StoreData) -> None:
         if not PLAN_ID.fullmatch(plan_id):
             raise FieldRefused("plan", f"{plan_id!r} is not a plan id", 404)
         try:
-            return PlanStore.beside(data.store).get(plan_id, viewer=current_user(), admin=is_admin(), action=action)
+            return viewer_plan(data, plan_id, action)
         except PlanAccessError:
             raise FieldRefused("plan", f"no plan {plan_id} of yours", 404) from None
 

@@ -28,12 +28,13 @@ from dash.exceptions import PreventUpdate
 
 from analytics.inspection_plan import RouteContext, parse_lonlat, plan_inspection, records_on, route_context
 from callbacks import field_page, security_headers
-from callbacks.access import current_user, is_admin
+from callbacks.access import current_user, is_admin, scoped_part
 from callbacks.field_page import field_href
+from callbacks.plan_access import viewer_plan
 from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
 from callbacks.top import page_top
-from geodata._errors import BattlemapError, TextTooLong, without_paths
+from geodata._errors import BattlemapError, InputError, TextTooLong, without_paths
 from geodata.private.findings import add_finding
 from geodata.private.plan_store import PLAN_ID, PlanAccessError, PlanStore
 from geodata.settings import get_settings
@@ -108,6 +109,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
         return html.Label([html.Span(t(label, lang)), control], className="route-field")
 
     counties = county_options(data)
+    first = _county(data, None)  # the first county offered, or the account's part of the store
     inputs = html.Aside(
         [
             html.Div(  # a store of several counties: a plan is drawn and routed in one county
@@ -131,7 +133,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                 dcc.Input(
                     id=Ids.START,
                     type="text",
-                    placeholder=_start_hint(data, counties[0]["value"] if counties else None),
+                    placeholder=_start_hint(data, first),
                     debounce=True,
                     maxLength=text_limit("short_text_chars"),
                 ),
@@ -142,7 +144,7 @@ def layout(data: StoreData, /, lang: str | None = None, **_query: Any) -> html.D
                 options=[{"label": t("plan_return", lang), "value": "return"}],
                 value=["return"] if cfg.return_to_start else [],
             ),
-            _overnight_box(data, lang, counties[0]["value"] if counties else None),
+            _overnight_box(data, lang, first),
             html.Button(t("plan_button", lang), id=Ids.PLAN, className="btn btn-primary", n_clicks=0),
             html.Div(id=Ids.MESSAGE, className="route-message"),
             field("plan_id", dcc.Dropdown(id=Ids.MINE, options=_plan_options(mine), placeholder="—", clearable=False)),
@@ -209,11 +211,23 @@ def county_options(data: StoreData) -> list[dict[str, str]]:
 
 
 def _county(data: StoreData, county: str | None) -> str | None:
-    """``county`` when the page offers it (the first county when none is chosen); None for a one-county store."""
+    """The unit a plan is drawn in: ``county`` of those the page offers (the first when none is chosen).
+
+    Without a choice, the account's part of a larger store (its county or township: a
+    township-scoped inspector draws stops in their township only), else None (the whole
+    one-county store). A county the page does not offer (asked for around the page) is
+    refused with InputError, never drawn.
+    """
     options = [o["value"] for o in county_options(data)]
-    if not options:
-        return None
-    return county if county in options else options[0]
+    part = scoped_part()
+    if county in (None, ""):
+        return options[0] if options else part
+    if not options and (part is None or part.startswith(county)):
+        return part  # the county the page is about (or a one-county store's own): nothing to choose
+    if county not in options:
+        msg = f"county {county!r} is not one you may plan in; plan in {', '.join(options) or part}"
+        raise InputError(msg)
+    return county
 
 
 def _overnight_box(data: StoreData, lang: str, county: str | None = None) -> html.Div:
@@ -325,7 +339,7 @@ def map_page(data: StoreData, plan_id: str) -> flask.Response:
         flask.abort(404)
     lang = lang_of(flask.request.args.get("lang"))
     try:
-        plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin(), action="route:map")
+        plan = viewer_plan(data, plan_id, "route:map")
     except PlanAccessError:
         flask.abort(404)
     doc = plan_map(plan, lang, basemap=get_settings().map, outlines=data.shapes("village"))
@@ -458,7 +472,10 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
 
     @app.callback(Output(Ids.START, "placeholder"), Input(Ids.COUNTY, "value"), prevent_initial_call=True)
     def on_county(county: str | None) -> str:
-        return _start_hint(data, _county(data, county))
+        try:
+            return _start_hint(data, _county(data, county))
+        except InputError:
+            return ""  # a county the page does not offer: no hint
 
     @app.callback(
         Output(Ids.PLAN_ID, "data", allow_duplicate=True), Input(Ids.MINE, "value"), prevent_initial_call=True
@@ -483,7 +500,7 @@ def _register_planning(app: dash.Dash, data: StoreData, solvers: SolverPool) -> 
         if not plan_id:
             raise PreventUpdate
         try:  # an audited view; another inspector's plan is refused (and the refusal audited)
-            plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin())
+            plan = viewer_plan(data, plan_id)
         except PlanAccessError as exc:
             return None, str(exc), [], [], [], True, True, True, True, True, True
         return (*plan_view(data, plan, lang), False, False, False, False, False, False)
@@ -527,7 +544,7 @@ def _register_downloads(app: dash.Dash, data: StoreData) -> None:
         if not plan_id or kind is None:
             raise PreventUpdate
         try:
-            plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin(), action=f"route:export:{kind}")
+            plan = viewer_plan(data, plan_id, f"route:export:{kind}")
         except PlanAccessError:
             raise PreventUpdate from None
         if kind == "pdf":  # the inspector carries it where phones have no signal
@@ -560,7 +577,7 @@ def _register_findings(app: dash.Dash, data: StoreData) -> None:
         if not plan_id or stop in (None, ""):
             raise PreventUpdate
         try:  # the stop is looked up in the inspector's own plan, never taken from the browser
-            plan = _plans(data).get(plan_id, viewer=current_user(), admin=is_admin(), action="route:finding")
+            plan = viewer_plan(data, plan_id, "route:finding")
             village, team = _stop(plan, stop)
             new_id = add_finding(
                 data.store, date=dt.date.today(), team_id=team, village_code=village, finding=text, who=current_user()

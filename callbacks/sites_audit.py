@@ -1,6 +1,7 @@
 """The /sites tab of the relocation sites already built (已建安置点评估): one row per site, made when the tab opens.
 
-Thin: the audit itself is :func:`analytics.site_audit.audit_sites`, cached per store version.
+Thin: the audit itself is :func:`analytics.site_audit.audit_sites`, cached per store version
+and planner's part: a planner scoped to a part of the store audits the sites inside it only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.site_audit import FLAGS, audit_sites
-from callbacks.access import audit_export
+from callbacks.access import audit_export, scoped_part
 from callbacks.store_data import StoreData
 from geodata._errors import InputError, without_paths
 from layers.i18n import t
@@ -48,7 +49,8 @@ def register(app: dash.Dash, data: StoreData, site_model: Callable[[StoreData], 
     """Make the audit (cached per store version) when its tab is opened, also from ``?tab=audit``."""
 
     def cached_audit() -> pd.DataFrame:
-        return data.cached("sites:audit", lambda: _audit(data, site_model(data)))
+        part = scoped_part()
+        return data.cached(f"sites:audit:{part or ''}", lambda: _audit(data, site_model(data), part))
 
     @app.callback(Output(OUT, "children"), Input(TABS, "value"), State("sites-lang", "data"))
     def run(tab: str, lang: str) -> Any:
@@ -74,11 +76,15 @@ def register(app: dash.Dash, data: StoreData, site_model: Callable[[StoreData], 
         return dcc.send_string(audit_csv(audit), "built_sites_audit.csv")
 
 
-def _audit(data: StoreData, model: Any) -> pd.DataFrame:
+def _audit(data: StoreData, model: Any, part: str | None = None) -> pd.DataFrame:
     facilities = data.layer_or_none("facilities")
     if facilities is None:
         msg = "no facilities layer: import facilities with the built relocation sites (安置点)"
         raise InputError(msg)
+    if part is not None:  # the sites that lie in the planner's part (its villages' area)
+        villages = data.layer("villages")
+        area = villages[villages["village_code"].astype("str").str.startswith(part)].to_crs(facilities.crs)
+        facilities = facilities[facilities.within(area.union_all())]
     relocated = data.layer_or_none("relocated_households")
     return pd.DataFrame(
         audit_sites(

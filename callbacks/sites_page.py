@@ -39,7 +39,7 @@ from analytics.sites import (
 from battlemap_cli.documents import county_name
 from battlemap_cli.sites_report import report_bytes
 from callbacks import sites_audit
-from callbacks.access import audit_export
+from callbacks.access import audit_export, in_scope, scoped_part
 from callbacks.store_data import StoreData, warm_cache
 from geodata._errors import InputError, TextTooLong, without_paths
 from geodata.io.spreadsheet import safe_csv
@@ -94,13 +94,30 @@ def register(app: dash.Dash, data: StoreData) -> None:
 
 
 def site_model(data: StoreData) -> SiteModel:
-    """The site model of the store (built once per store version, with the indicator records reused)."""
+    """The site model of the store, or of the planner's part of it (built once per store version and part).
+
+    A planner scoped to a part of the store (a county of a city store, a township) gets
+    a model of that part only: its villages frame the landscape and only its households
+    may move, so the surface, the candidates, the ranking and every export stay inside it.
+    The other layers (roads, facilities, hazards, terrain) stay whole: a school across the
+    county line is still reachable.
+    """
+    part = scoped_part()
 
     def build() -> SiteModel:
         layers = {n: f for n in SITE_LAYERS if (f := data.layer_or_none(n)) is not None}
-        return build_site_model(layers, settings=get_settings(), records=data.records())
+        records = data.records()
+        if part is not None:
+            layers.update({n: in_part(layers[n], part) for n in ("villages", "households") if n in layers})
+            records = records.within(part)
+        return build_site_model(layers, settings=get_settings(), records=records)
 
-    return data.cached("sites:model", build)
+    return data.cached(f"sites:model:{part or ''}", build)
+
+
+def in_part(frame: Any, part: str) -> Any:
+    """The rows of ``frame`` whose village code starts with the division code ``part``."""
+    return frame[frame["village_code"].astype("str").str.startswith(part)]
 
 
 def warm(data: StoreData) -> None:
@@ -110,9 +127,8 @@ def warm(data: StoreData) -> None:
 
 def mover_plan(data: StoreData, selection: Selection) -> MoverPlan:
     """The movers' plan for ``selection`` (cached per selection and store version)."""
-    return data.cached_recent(
-        "sites:plan", repr(selection), lambda: plan_movers(site_model(data), selection), keep=PLANS_KEPT
-    )
+    key = f"{scoped_part() or ''}:{selection!r}"  # a scoped planner's movers come from their part only
+    return data.cached_recent("sites:plan", key, lambda: plan_movers(site_model(data), selection), keep=PLANS_KEPT)
 
 
 @dataclass(frozen=True)
@@ -198,10 +214,8 @@ def _items(text: str | None) -> tuple[str, ...]:
 
 
 def _household_ids(data: StoreData) -> frozenset[str]:
-    """Every household ID of the store (to name the ones typed in that do not exist)."""
-    return data.cached(
-        "sites:household_ids", lambda: frozenset(data.records()["households"]["household_id"].astype(str))
-    )
+    """Every household ID of the store or the planner's part (to name the ones typed in that are not there)."""
+    return frozenset(site_model(data).households["household_id"].astype(str))
 
 
 def compute(data: StoreData, controls: Controls) -> tuple[SiteModel, MoverPlan, SiteResult]:
@@ -262,6 +276,7 @@ def layout(data: StoreData, /, lang: str | None = None, tab: str | None = None, 
     s = get_settings().sites
     other = "en" if lang == "zh" else "zh"
     villages = data.shapes("village")
+    villages = villages[villages["code"].map(in_scope)]  # a scoped planner moves households of their part only
     options = [{"label": f"{n} ({c})", "value": c} for c, n in zip(villages["code"], villages["name"], strict=True)]
     return html.Div(
         [
@@ -474,8 +489,8 @@ def _results(data: StoreData, lang: str) -> html.Div:
 def _empty_figure(data: StoreData, lang: str) -> Any:
     """The map before the first result: context layers and empty result slots, framed on the county."""
     settings = get_settings()
-    county = data.shapes("county")
-    bounds = county.total_bounds
+    villages = data.shapes("village")
+    bounds = villages[villages["code"].map(in_scope)].total_bounds  # the store, or the planner's part
     # facilities are left off: the criteria already measure them, and their dots would hide the candidates
     context = Context(roads=data.layer_or_none("roads"), hazards=data.layer_or_none("hazards"))
     model = site_model(data)

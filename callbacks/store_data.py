@@ -237,6 +237,14 @@ class StoreData:
             return None  # snapshots stop at the county
         return self.cached(f"snapshots:{level}", lambda: read_series(self.store, level), shared=True)
 
+    def unit_snapshots(self, top: Top) -> pd.DataFrame | None:
+        """The snapshots of the ``top`` unit only (a county of a city store: its own rows, not its neighbours')."""
+        series = self.snapshots(top.level)
+        if series is None or top.code is None:
+            return series
+        rows = series[series[series.columns[0]].astype("str") == top.code]  # the unit code comes first
+        return rows if len(rows) else None
+
     def periods(self) -> list[str]:
         """The month-ends (YYYY-MM-DD) the store has snapshots of, oldest first."""
         series = self.snapshots("county")
@@ -288,7 +296,7 @@ class StoreData:
         """
         top = top or self.top(None)
         end = previous_month_end(self.as_of())
-        snapshot = snapshot_before(self.snapshots(top.level), end)
+        snapshot = snapshot_before(self.unit_snapshots(top), end)
         if snapshot is not None and pd.Timestamp(snapshot["as_of"]).date() == end:
             return snapshot
         table = self.indicators_at(top.level, end)

@@ -15,8 +15,3 @@ from callbacks.store_data import StoreData
 def page_top(data: StoreData) -> Top:
     """The top unit of ``data`` as the current account may see it (a kiosk or no scope: the whole store)."""
     return data.top(account_scope())
-
-
-def store_top(data: StoreData) -> Top:
-    """The top unit of the whole store, whoever asks (titles of documents written for the store)."""
-    return data.top(None)

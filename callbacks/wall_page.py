@@ -26,10 +26,10 @@ from dash.exceptions import PreventUpdate
 
 from analytics.kpis import Kpi, kpi_trends, wall_kpis
 from analytics.risk import counted_inputs
-from callbacks.access import WALL, allowed, identity, request_identity
+from callbacks.access import WALL, allowed, identity, request_identity, scoped_part
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData, warm_cache
-from callbacks.top import store_top
+from callbacks.top import page_top
 from callbacks.views import choropleth_view, legend_items
 from geodata.divisions import child_level
 from geodata.settings import get_settings
@@ -158,9 +158,9 @@ def layout(
 
 
 def wall_title(data: StoreData, lang: str) -> str:
-    """The wall's title; above the county it names the unit on the wall (乡村振兴作战图 · 示例市)."""
-    top = store_top(data)
-    if top.level == "county" or top.code is None:
+    """The wall's title; above the county, or for a county of a larger store, it names the unit on the wall."""
+    top = page_top(data)
+    if (top.level == "county" and scoped_part() is None) or top.code is None:
         return t("wall_title", lang)
     return f"{t('wall_title', lang)} · {data.unit_names().get(top.code, top.code)}"
 
@@ -183,41 +183,56 @@ class WallData:
 
 
 def wall_data(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallData:
-    """Build (once per store version) the map, legend, tiles and red list."""
+    """Build (once per store version and part) the map, legend, tiles and red list.
+
+    A kiosk and an account holding the whole store see the store's top; an account scoped
+    to a county or city of a larger store sees the wall of that unit (its map, figures,
+    red list and ranking), never its neighbours'.
+    """
     keep = get_settings().limits.wall_cache_entries  # a screen size is what the browser says: keep the recent ones
+    part = scoped_part()
     return data.cached_recent(
-        "wall", f"{key}:{lang}:{size}", lambda: _build(data, key, lang, size), keep=keep, shared=True
+        "wall", f"{part}:{key}:{lang}:{size}", lambda: _build(data, key, lang, size, part), keep=keep, shared=True
     )
 
 
-def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallData:
+def _cut(frame: pd.DataFrame | None, part: str | None) -> pd.DataFrame | None:
+    """The rows of a table indexed by unit code that lie in ``part`` (None: every row)."""
+    if frame is None or part is None:
+        return frame
+    return frame[frame.index.astype("str").str.startswith(part)]
+
+
+def _build(data: StoreData, key: str, lang: str, size: tuple[int, int], part: str | None = None) -> WallData:
     settings = get_settings()
     level = "town" if settings.wall.level == "town" else "village"
-    view = choropleth_view(data, MapState(layer=key, lang=lang), all_villages=level == "village")
-    units = data.indicators(level)
+    view = choropleth_view(data, MapState(layer=key, lang=lang, scope=part), all_villages=level == "village")
+    units = _cut(data.indicators(level), part)
     red_codes = [str(c) for c in units.index[units["risk_red"].fillna(False).astype(bool)]]
     width, height = size
-    top = store_top(data)
+    top = data.top(part)
     parts = data.shapes(child_level(top.level) or "town")  # a county's townships, a city's counties
+    if part is not None:
+        parts = parts[parts["code"].str.startswith(part)]
     figure = wall_figure(view, red_codes, parts, width_px=width, height_px=height)
     town_names = dict(zip(data.shapes("town")["code"], data.shapes("town")["name"], strict=True))
-    villages = data.indicators("village")
+    villages = _cut(data.indicators("village"), part)
     raw = pd.DataFrame(counted_inputs(villages, settings))  # a component of weight 0 names no reason
-    last_month = data.villages_last_month()
-    rec = data.records()
+    last_month = _cut(data.villages_last_month(), part)
+    rec = data.records() if part is None else data.records().within(part)
     tasks = None if "tasks" in rec.absent else rec["tasks"]
     entries = red_list(
         villages, raw, town_names, lang, length=settings.wall.red_list_length, last_month=last_month, tasks=tasks
     )
     as_of = data.as_of()
     county = data.top_row(top)
-    kpis = wall_kpis(county, data.county_last_month(top), data.records(), as_of=as_of, settings=settings)
-    trends = kpi_trends(data.snapshots(top.level), data.records(), months=settings.wall.sparkline_months)
+    kpis = wall_kpis(county, data.county_last_month(top), rec, as_of=as_of, settings=settings)
+    trends = kpi_trends(data.unit_snapshots(top), rec, months=settings.wall.sparkline_months)
     ind = BY_KEY[key]
     ranking = []
     if top.level != "county":
         below = str(child_level(top.level))
-        lines = unit_ranking(data.indicators(below), data.unit_names(), ind, lang)
+        lines = unit_ranking(_cut(data.indicators(below), part), data.unit_names(), ind, lang)
         head = t("unit_ranking", lang, level=t(f"units_{below}", lang), indicator=pick((ind.zh, ind.en), lang))
         ranking = [html.Li(head, className="ranking-title")]
         ranking += [

@@ -2,8 +2,9 @@
 
 A city account (6299) holds the whole store, a county account (629902) one of its three
 counties, a township account one township of 629903; each sees only its part on /map, in
-the household export and in the HTML export, and the whole-store pages (the wall) are
-refused to the county and township accounts.
+the household export and in the HTML export; the wall is the county's wall for the county
+account and refused to the township account. Planners and inspectors scoped the same way:
+tests/test_scope_roles.py.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def test_township_is_still_a_township_scope_and_scopes_change(
         ("leader", ("--scope", "629902999"), "no such township"),
         ("leader", ("--township", "629902"), "expected a 9-digit township code"),
         ("leader", ("--scope", "629902", "--township", "629902100"), "not allowed with argument"),
-        ("planner", ("--scope", COUNTY), "only leader accounts take --scope"),
+        ("admin", ("--scope", COUNTY), "only leader, planner, inspector accounts take --scope"),
     ],
 )
 def test_bad_scopes_are_refused_and_nothing_is_written(  # noqa: PLR0917 - pytest passes them
@@ -179,7 +180,7 @@ def test_access_helpers_work_by_prefix_at_each_level(served: Any, town: str, lev
             assert access.in_scope(county) == (county in inside), county  # a county row: not in a township scope
         assert access.in_scope(CITY) == (level == "city")
         assert not access.in_scope(None)
-        assert access.allowed(access.WALL, who) == (level == "city")  # the whole store: only the city holds it
+        assert access.allowed(access.WALL, who) == (level != "township")  # a city's or county's wall; no township's
         assert access.allowed(access.page_rule("/map"), who)
         assert access.scoped_part() == (None if level == "city" else scope)
         flask.g.battlemap_identity = Account("y", "leader", None, disabled=False)
@@ -201,7 +202,7 @@ def towns_on(page: str) -> set[str]:
 def test_the_map_shows_only_the_scoped_part(served: Any, city_path: Path, town: str, level: str) -> None:
     scope = scopes(town)[level]
     c = client(served, city_path, scope)
-    assert c.get("/wall").status_code == (200 if level == "city" else 403)
+    assert c.get("/wall").status_code == (403 if level == "township" else 200)  # a county gets its county's wall
     assert c.get("/map").status_code == 200
     page = text(route_page(c, "/map"))
     drilled = towns_on(page)

@@ -33,7 +33,7 @@ from geodata.settings import Settings, get_settings
 from geodata.store import Store
 
 ROLES = ("leader", "planner", "inspector", "admin")
-SCOPED_ROLES = ("leader",)  # planning, inspection and administration cover the whole store
+SCOPED_ROLES = ("leader", "planner", "inspector")  # an admin manages the whole store (accounts, data, audit)
 NAME_PATTERN = re.compile(r"^[^\s/\\<>&\"']{1,64}$")
 SCOPE_LEVELS = ("province", "city", "county", "town")  # a scope names a unit above the village
 
@@ -269,7 +269,7 @@ def _check_role(role: str, scope: str | None) -> None:
         check_scope(scope)
         if role not in SCOPED_ROLES:
             only = ", ".join(SCOPED_ROLES)
-            msg = f"a {role} works on the whole store (county-wide work); only {only} accounts take --scope"
+            msg = f"an {role} manages the whole store (accounts, data, audit log); only {only} accounts take --scope"
             raise InputError(msg)
 
 
