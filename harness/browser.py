@@ -50,9 +50,21 @@ def account(
     return name
 
 
-def login(page: Page, url: str, store: Path | str, role: str, *, township: str | None = None, then: str = "/") -> str:
-    """Log ``page`` in through the login form as a test account with ``role``; lands on ``then``. Returns the name."""
-    name = account(store, role, township=township)
+def login(
+    page: Page,
+    url: str,
+    store: Path | str,
+    role: str,
+    *,
+    township: str | None = None,
+    then: str = "/",
+    scope: str | None = None,
+) -> str:
+    """Log ``page`` in through the login form as a test account with ``role`` (and ``scope``); lands on ``then``.
+
+    Returns the name.
+    """
+    name = account(store, role, scope=scope, township=township)
     page.goto(f"{url}/login?next={urllib.parse.quote(then)}")
     page.fill("#login-name", name)
     page.fill("#login-password", TEST_PASSWORD)

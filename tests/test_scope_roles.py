@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import shapely
+from playwright.sync_api import Page
 
 from battlemap_cli.main import main
 from callbacks import access
@@ -24,8 +25,9 @@ from geodata.private.accounts import Account, AccountStore
 from geodata.private.plan_store import PlanStore
 from geodata.settings import get_settings
 from geodata.store import GeoPackageStore
-from harness.browser import account
+from harness.browser import SCREENSHOTS, account, chromium, login, serving
 from tests.test_access import callback_key, log_in, post_callback, route_page, text
+from tests.test_pages_minimal_store import settle
 from tests.test_scope import CITY, COUNTIES, COUNTY, city_path, served, town  # noqa: F401 - fixtures
 
 LEVELS = ("city", "county", "township")
@@ -291,3 +293,48 @@ def test_the_wall_is_the_wall_of_the_scope(
     else:  # one county: nothing to rank, and no neighbour named
         assert not shown["wall-ranking"]["children"]
         assert not any(names[county] in json.dumps(shown, ensure_ascii=False) for county in COUNTIES if county != scope)
+
+
+# ---- Chromium --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_scoped_accounts_in_chromium(city_path: Path, town: str) -> None:  # noqa: F811
+    """A county leader's wall, a county planner's /sites and a township inspector's plan, as each one sees it."""
+    names = GeoPackageStore(city_path).read("regions").set_index("code")["name"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with serving(city_path) as url, chromium() as browser:
+        errors: list[str] = []
+
+        def page_for(role: str, scope: str) -> Page:
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+            page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+            login(page, url, city_path, role, scope=scope)
+            return page
+
+        wall = page_for("leader", COUNTY)
+        wall.goto(f"{url}/wall")
+        wall.wait_for_selector("#wall-tiles .tile", timeout=60_000)
+        assert names[COUNTY] in (wall.text_content(".wall-title") or "")
+        assert wall.locator("#wall-ranking li").count() == 0  # one county: nothing to rank
+        wall.screenshot(path=str(SCREENSHOTS / "scope_county_wall.png"))
+
+        sites = page_for("planner", COUNTY)
+        sites.goto(f"{url}/sites")
+        sites.wait_for_selector("#sites-comparison .site-row", timeout=240_000)
+        settle(sites)
+        sites.screenshot(path=str(SCREENSHOTS / "scope_county_sites.png"))
+
+        route = page_for("inspector", town)
+        route.goto(f"{url}/route?lang=en")
+        route.wait_for_selector("#route-plan")
+        assert not route.locator("#route-county").is_visible()  # a township: no county to choose
+        route.fill("#route-stops", "5")
+        route.click("#route-plan")
+        route.wait_for_selector("#route-stop-rows tbody tr", timeout=120_000)
+        cells = route.locator("#route-stop-rows tbody tr td:nth-child(5)").all_text_contents()
+        codes = [re.search(r"\((\d{12})\)", c)[1] for c in cells]  # type: ignore[index]
+        assert codes and all(code.startswith(town) for code in codes), codes
+        route.screenshot(path=str(SCREENSHOTS / "scope_township_route.png"))
+    assert not errors, errors
