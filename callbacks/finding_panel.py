@@ -73,8 +73,8 @@ def steps_for(account: Account | None, town_code: str) -> tuple[str, ...]:
         return ()
     if account.role == "admin":
         return STATUSES[1:]
-    if account.role == "inspector":
-        return VISIT_STEPS
+    if account.role == "inspector":  # a scoped inspector visits findings inside the scope only
+        return VISIT_STEPS if account.sees(town_code) else ()
     scope = account_scope()  # a leader scoped to the township, or to its county or city
     return TOWNSHIP_STEPS if account.role == "leader" and scope is not None and town_code.startswith(scope) else ()
 

@@ -20,6 +20,7 @@ from playwright.sync_api import Page
 
 from battlemap_cli.main import main
 from callbacks import access
+from callbacks.finding_panel import VISIT_STEPS, steps_for
 from callbacks.sites_page import CONTROL_INPUTS
 from geodata.private.accounts import Account, AccountStore
 from geodata.private.plan_store import PlanStore
@@ -73,6 +74,14 @@ def test_page_rules_per_role_and_level(served: Any, town: str, level: str) -> No
             assert access.allowed(access.WALL, who) == (level != "township")
         admin = Account("a", "admin", None, disabled=False)
         assert all(access.allowed(access.page_rule(p), admin) for p in ("/sites", "/route", "/data", "/audit"))
+
+
+@pytest.mark.parametrize("scope", [CITY, COUNTY, "629902100"])
+def test_a_scoped_inspector_takes_finding_steps_inside_the_scope_only(scope: str) -> None:
+    who = Account("x", "inspector", scope, disabled=False)
+    assert steps_for(who, "629902100") == VISIT_STEPS  # a township of 629902: inside every scope here
+    assert steps_for(who, "629902101") == (() if len(scope) == 9 else VISIT_STEPS)
+    assert steps_for(who, "629901100") == (VISIT_STEPS if scope == CITY else ())
 
 
 # ---- /route ---------------------------------------------------------------------------------------------------------
