@@ -70,9 +70,9 @@ def test_add_list_disable_reset(
         (("add", "x", "--role", "boss", "--password-stdin"), "a long enough one", "invalid choice"),
         (("add", "x", "--role", "leader", "--password-stdin"), "short", "too short"),
         (
-            ("add", "x", "--role", "inspector", "--township", "621121100", "--password-stdin"),
+            ("add", "x", "--role", "admin", "--township", "621121100", "--password-stdin"),
             "a long enough one",
-            "county-wide",
+            "an admin manages the whole store",
         ),
         (
             ("add", "x", "--role", "leader", "--township", "999999999", "--password-stdin"),
