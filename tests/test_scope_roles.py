@@ -18,15 +18,18 @@ import pytest
 import shapely
 from playwright.sync_api import Page
 
+from analytics.levels import Top
 from battlemap_cli.main import main
 from callbacks import access
 from callbacks.finding_panel import VISIT_STEPS, steps_for
 from callbacks.sites_page import CONTROL_INPUTS
+from callbacks.store_data import StoreData
 from geodata.private.accounts import Account, AccountStore
 from geodata.private.plan_store import PlanStore
 from geodata.settings import get_settings
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, account, chromium, login, serving
+from tests.importing import run
 from tests.test_access import callback_key, log_in, post_callback, route_page, text
 from tests.test_pages_minimal_store import settle
 from tests.test_scope import CITY, COUNTIES, COUNTY, city_path, served, town  # noqa: F401 - fixtures
@@ -302,6 +305,19 @@ def test_the_wall_is_the_wall_of_the_scope(
     else:  # one county: nothing to rank, and no neighbour named
         assert not shown["wall-ranking"]["children"]
         assert not any(names[county] in json.dumps(shown, ensure_ascii=False) for county in COUNTIES if county != scope)
+
+
+def test_a_county_wall_compares_with_its_own_county_last_month(city_path: Path, tmp_path: Path) -> None:  # noqa: F811
+    """With month-end snapshots of three counties, a county's "较上月" and trends come from its own rows."""
+    copy = tmp_path / "city.gpkg"
+    copy.write_bytes(city_path.read_bytes())
+    assert run(str(copy), "history", "--from", "2026-09", "--to", "2026-10") == 0
+    data = StoreData(GeoPackageStore(copy))
+    for county in COUNTIES:
+        top = Top("county", county)
+        assert str(data.county_last_month(top)["county_code"]) == county
+        assert set(data.unit_snapshots(top)["county_code"].astype(str)) == {county}  # type: ignore[index]
+    assert data.unit_snapshots(Top("city", CITY)) is None  # snapshots stop at the county
 
 
 # ---- Chromium --------------------------------------------------------------------------------------------------------
