@@ -862,7 +862,11 @@ def _report_docx(
 ) -> bytes:
     """The site-selection report of what the page shows, as Word (with the AHP matrix the planner applied)."""
     result, extras = ranked
-    county = county_name(data.layer("villages"), data.layer_or_none("regions"))
+    part = scoped_part()  # a scoped planner's report names their part (county or township), not the store
+    if part is None:
+        county = county_name(data.layer("villages"), data.layer_or_none("regions"))
+    else:
+        county = data.unit_names().get(part, part)
     report = SiteReport(
         model, plan, result, extras.judgements, extras.robustness, extras.assignment, county, dt.date.today()
     )

@@ -8,12 +8,14 @@ Admins stay whole-store (``battlemap users add … --role admin --scope`` exits 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 import shapely
 from playwright.sync_api import Page
@@ -256,6 +258,24 @@ def test_sites_rank_and_export_only_inside_the_scope(
         assert "sites-download" in crafted.get_json()["response"]
     else:
         assert "sites-download" not in crafted.get_json()["response"] and outside in shown  # refused: unknown here
+
+
+def test_a_county_planners_site_report_names_the_county(served: Any, city_path: Path) -> None:  # noqa: F811
+    c = client(served, city_path, "planner", COUNTY)
+    report = post_callback(
+        c,
+        callback_key(served, "sites-report-download.data"),
+        [{"id": "sites-export_site_report", "property": "n_clicks", "value": 1}],
+        [*site_controls(), {"id": "sites-lang", "property": "data", "value": "zh"}],
+    )
+    assert report.status_code == 200, text(report)
+    content = report.get_json()["response"]["sites-report-download"]["data"]
+    assert content["base64"]
+    document = docx.Document(io.BytesIO(base64.b64decode(content["content"])))
+    words = "\n".join(p.text for p in document.paragraphs)
+    names = GeoPackageStore(city_path).read("regions").set_index("code")["name"]
+    assert names[COUNTY] in words and names[CITY] not in words
+    assert not any(names[county] in words for county in COUNTIES if county != COUNTY)
 
 
 # ---- /wall ----------------------------------------------------------------------------------------------------------
