@@ -80,7 +80,7 @@ def field_svg(
 ) -> str:
     """The map of a plan as one ``<svg>`` element: outlines, roads, village names, each day's path, the stops.
 
-    ``roads`` (``road_class``, lines) and ``outlines`` (``name``, village polygons) are in
+    ``roads`` (``road_class``, lines) and ``outlines`` (``code``, ``name``, village polygons) are in
     EPSG:4490; either may be None (a store without the layer): the map then has the route
     alone, and says so in its caption.
     """
@@ -118,7 +118,7 @@ def village_rings(frame: MapFrame, outlines: gpd.GeoDataFrame | None, code: str)
     parts count) and how far outside, in the frame's metres (``data-unit-m``); empty
     without the village. Not cut to the frame: a stop's village may reach past it.
     """
-    if outlines is None or not len(outlines):
+    if outlines is None or not len(outlines) or "code" not in outlines:
         return ""
     rings = shapely.get_parts(outlines.geometry[outlines["code"].astype(str) == code].boundary.array)
     out = []
