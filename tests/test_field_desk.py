@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from app import create_app
-from callbacks.route_page import make_plan
+from callbacks.route_page import make_plan, plan_view
 from callbacks.store_data import StoreData
 from geodata.private.field_records import FieldRecords, check_record
 from geodata.private.plan_store import PlanStore
@@ -102,3 +102,6 @@ def test_only_the_plans_inspector_and_admins_get_the_page_and_json_stays_json(sy
     assert client_for(app, path, "leader").get(address, headers=page).status_code in (403, 404)
     plain = client_for(app, path, "inspector").get(address)
     assert plain.mimetype == "application/json" and {r["uuid"] for r in plain.json["records"]} >= {made["finding"]}
+    _, summary, *_ = plan_view(StoreData(GeoPackageStore(path)), plan, "en")  # /route links to the page
+    links = {c.id: c.href for c in summary if getattr(c, "id", None) in ("route-field-link", "route-desk-link")}
+    assert links["route-desk-link"] == address + "?lang=en"
