@@ -37,8 +37,12 @@ def known_indicators() -> list[str]:
     return sorted({*MEASURE_BY_NAME, *RATIO_BY_NAME, *WHOLE_TABLE, *RISK_SOURCES})
 
 
-def missing_layer(records: Records, indicator: str) -> str | None:
-    """The absent optional layer that leaves ``indicator`` with no data (None when it has its sources)."""
+def missing_layer(records: Records, indicator: str, unit_code: str = "") -> str | None:
+    """The optional layer that leaves ``indicator`` with no data (None when it has its sources).
+
+    Absent from the store, or — on a store of several counties — without rows for the county
+    of ``unit_code`` (for a city or province: for one of its counties), as the tables say.
+    """
     name = RISK_SOURCES.get(indicator, indicator)
     names = [RATIO_BY_NAME[name].numerator, RATIO_BY_NAME[name].denominator] if name in RATIO_BY_NAME else [name]
     for part in names:
@@ -46,9 +50,18 @@ def missing_layer(records: Records, indicator: str) -> str | None:
             layer = source_layer(MEASURE_BY_NAME[part])
         else:
             layer = SOURCE_LAYER.get(WHOLE_TABLE[part][0]) if part in WHOLE_TABLE else None
-        if layer in records.absent:
+        if layer in records.absent or _unknown_in(records, layer, unit_code):
             return layer
     return None
+
+
+def _unknown_in(records: Records, layer: str | None, unit_code: str) -> bool:
+    """Whether a county of ``unit_code`` imported none of ``layer``'s rows on a store of several counties."""
+    if not unit_code or layer not in records.layer_counties:
+        return False
+    counties = records.unit_key("villages", 6)
+    within = counties[counties.str.startswith(unit_code[:6])].unique()
+    return not set(within) <= records.layer_counties[layer]
 
 
 def explain(records: Records, unit_code: str, indicator: str) -> pd.DataFrame:

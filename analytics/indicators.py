@@ -83,9 +83,12 @@ def _numbers(column: pd.Series) -> pd.Series:
 
 def _measure_values(measure: Measure, sums: pd.Series, records: Records) -> pd.Series:
     """A measure's unit sums as the table shows them: NaN where unknown, whole numbers as integers."""
-    if source_layer(measure) in records.absent:
+    layer = source_layer(measure)
+    if layer in records.absent:
         return pd.Series(np.nan, index=sums.index)  # no data is not 0
     column = sums if measure.keep_unknown else sums.fillna(0.0)
+    if layer in records.layer_counties:  # counties that imported none of the layer's rows: unknown
+        column = column.where(_known_units(sums.index, records.layer_counties[layer], records))
     if measure.columns:  # counties that did not bring the columns at all: unknown
         known = records.known_counties(measure.table, measure.columns)
         column = column.where(_known_units(sums.index, known, records))

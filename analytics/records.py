@@ -67,6 +67,8 @@ class Records:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     village_access: pd.DataFrame | None = None  # km_* from each village's inner point (villages with no households)
     absent: frozenset[str] = frozenset()  # optional input layers missing or empty: their figures are unknown
+    # several counties: the counties each optional layer has rows in; elsewhere its figures are unknown
+    layer_counties: dict[str, frozenset[str]] = field(default_factory=dict)
 
     _keys: dict[tuple[str, int], pd.Series] = field(default_factory=dict, repr=False)
 
@@ -177,7 +179,38 @@ def prepare_records(
     rec.tables["measures"] = measure_records(layers.get("household_measures"), hh, as_of, orphan_village=orphan)
     rec.tables["roads"] = placed.roads
     rec.village_access = placed.village_access
+    if county is None:
+        rec.layer_counties = _layer_counties(layers, rec.tables["samples"])
     return rec
+
+
+def _layer_counties(layers: dict[str, pd.DataFrame], samples: pd.DataFrame) -> dict[str, frozenset[str]]:
+    """The counties each optional layer keyed by village or household has rows in (a store of several counties).
+
+    A county that imported none of a layer's rows has no data for it, exactly as when it is
+    built alone (the dask engine's partitions), not zero. Layers placed by position (roads,
+    facilities, hazards) are left out; water samples count where they were placed too.
+    """
+    households = layers.get("households")
+    county_of = pd.Series(dtype=str)
+    if households is not None and len(households):
+        ids = households.drop_duplicates("household_id")
+        county_of = pd.Series(ids["village_code"].astype("str").str[:6].to_numpy(), index=ids["household_id"])
+    out: dict[str, frozenset[str]] = {}
+    for name in OPTIONAL_LAYERS:
+        frame = layers.get(name)
+        if frame is None or not len(frame):
+            continue
+        if "village_code" in frame:
+            codes = frame["village_code"].dropna().astype("str").str[:6]
+        elif "household_id" in frame:
+            codes = frame["household_id"].map(county_of).dropna()
+        else:
+            continue
+        if name == "water_tests":
+            codes = pd.concat([codes, samples["village_code"].dropna().astype("str").str[:6]])
+        out[name] = frozenset(codes.unique())
+    return out
 
 
 def _villages(villages: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -178,8 +178,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         msg = f"unit {args.unit!r} is not in {store.label}; its top units are {', '.join(top_units(codes))}"
         raise InputError(msg)
     records = prepare_records(layers, as_of=as_of or dt.date.today(), settings=get_settings())
-    if layer := missing_layer(records, args.indicator):
-        print(f"{args.indicator} of {args.unit} (as of {records.as_of}): no data (无数据), no {layer!r} layer imported")
+    if layer := missing_layer(records, args.indicator, args.unit):
+        unit = args.unit if len(args.unit) >= 6 else f"a county of {args.unit}"
+        why = f"no {layer!r} layer imported" if layer in records.absent else f"no {layer!r} rows for {unit}"
+        print(f"{args.indicator} of {args.unit} (as of {records.as_of}): no data (无数据), {why}")
         return 0
     try:
         rows = explain(records, args.unit, args.indicator)

@@ -37,6 +37,11 @@ def field_href(plan_id: str, lang: str = "zh") -> str:
     return f"{PATH}{plan_id}/" + ("" if lang_of(lang) == "zh" else "?lang=en")
 
 
+def desk_href(plan_id: str, lang: str = "zh") -> str:
+    """The address of a plan's field records as a page (:mod:`layers.field_desk`)."""
+    return f"{PATH}{plan_id}/records" + ("" if lang_of(lang) == "zh" else "?lang=en")
+
+
 def register(server: flask.Flask, data: StoreData) -> None:
     """Add the field pack's addresses to the Flask server (and its records' sync, :mod:`callbacks.field_sync`)."""
     field_sync.register(server, data)

@@ -11,7 +11,9 @@ dates, scope, photo rules, writers' lock, audit). Photos of a step are opened on
 admins and the finding's inspector, audited (:func:`geodata.private.findings.step_photo`).
 
 The section depends on who is asking, so it is built per request, outside the panel's
-shared cache, from the live inspections layer as of today.
+shared cache, from the live inspections layer as of today: a step shows at once, while the
+map's colours and the wall read the built indicator tables until their next update, so
+the section says when it read the ledger (``findings_as_of``).
 """
 
 from __future__ import annotations
@@ -59,12 +61,18 @@ class Ids:
     MESSAGE = "rect-message"
     CODE = "rect-unit"
     DOWNLOAD = "rect-photo-download"
+    AS_OF = "rect-as-of"
     OPEN_PHOTO = "rect-photo-open"  # pattern: {"type": OPEN_PHOTO, "index": "<inspection_id>/<photo>"}
 
 
 def today() -> dt.date:
     """The date a step is recorded on and the ledger is read at (the CLI's default too)."""
     return dt.date.today()
+
+
+def now() -> dt.datetime:
+    """When the panel read the ledger: it reads the live layer, the map's colours the last built tables."""
+    return dt.datetime.now()
 
 
 def steps_for(account: Account | None, town_code: str) -> tuple[str, ...]:
@@ -89,6 +97,7 @@ def section(data: StoreData, state: MapState) -> html.Div:
     parts: list[Any] = [
         html.H4(t("findings_heading", lang)),
         html.P(counts, id=Ids.COUNTS, className="finding-counts"),
+        html.P(t("findings_as_of", lang, at=f"{now():%Y-%m-%d %H:%M}"), id=Ids.AS_OF, className="finding-as-of"),
         html.Div(cards, id=Ids.LIST),
     ]
     if current_account() is not None and current_account().role in STEP_ROLES:  # type: ignore[union-attr]

@@ -29,7 +29,7 @@ from dash.exceptions import PreventUpdate
 from analytics.inspection_plan import RouteContext, parse_lonlat, plan_inspection, records_on, route_context
 from callbacks import field_page, security_headers
 from callbacks.access import current_user, is_admin, scoped_part
-from callbacks.field_page import field_href
+from callbacks.field_page import desk_href, field_href
 from callbacks.plan_access import viewer_plan
 from callbacks.solver_pool import SolverPool
 from callbacks.store_data import StoreData
@@ -354,6 +354,9 @@ def plan_view(data: StoreData, plan: dict[str, Any], lang: str) -> tuple[Any, ..
     summary = [html.Div(f"{t('plan_id', lang)}: {plan['plan_id']}", id="route-plan-label")]
     summary.append(  # the phone page for the trip; kept on the phone once opened (layers/field_pack.py)
         html.A(t("field_link", lang), href=field_href(plan["plan_id"], lang), className="btn", id="route-field-link")
+    )
+    summary.append(  # what the phone has sent for the plan, per stop (layers/field_desk.py)
+        html.A(t("field_desk_link", lang), href=desk_href(plan["plan_id"], lang), className="btn", id="route-desk-link")
     )
     summary += [html.Div(line) for line in day_lines(plan, lang)]
     if plan["unfitted"]:

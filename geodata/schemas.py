@@ -558,6 +558,8 @@ INSPECTIONS = LayerSchema(
         _c("rectifying_on", "date", "开始整改日期"),
         _c("verified_on", "date", "回访日期"),
         _c("closed_on", "date", "销号完成日期", "销号时间"),
+        # The UUID the field pack's phone made for a finding (empty when typed at a desk): a sync stores it once.
+        _c("record_uuid", "str", "现场记录编号", "记录编号"),
     ),
     village_column="village_code",
 )

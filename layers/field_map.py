@@ -80,11 +80,11 @@ def field_svg(
 ) -> str:
     """The map of a plan as one ``<svg>`` element: outlines, roads, village names, each day's path, the stops.
 
-    ``roads`` (``road_class``, lines) and ``outlines`` (``name``, village polygons) are in
+    ``roads`` (``road_class``, lines) and ``outlines`` (``code``, ``name``, village polygons) are in
     EPSG:4490; either may be None (a store without the layer): the map then has the route
     alone, and says so in its caption.
     """
-    frame = MapFrame.around(plan_bounds(plan), margin_km=settings.margin_km)
+    frame = plan_frame(plan, settings)
     parts = [_outlines(frame, outlines), _roads(frame, roads, settings.simplify_m), _names(frame, outlines)]
     parts += [_day_path(frame, day, path) for day, path in enumerate(plan["paths"], start=1) if path]
     parts.append(_start(frame, plan, lang))
@@ -104,6 +104,29 @@ def field_svg(
     }
     head = " ".join(f'{k}="{html.escape(v)}"' for k, v in attrs.items())
     return f'<svg xmlns="http://www.w3.org/2000/svg" {head}>{"".join(parts)}{here}</svg>'
+
+
+def plan_frame(plan: dict[str, Any], settings: FieldSettings) -> MapFrame:
+    """The frame of a plan's map: its stops and paths plus ``[field_pack] margin_km``."""
+    return MapFrame.around(plan_bounds(plan), margin_km=settings.margin_km)
+
+
+def village_rings(frame: MapFrame, outlines: gpd.GeoDataFrame | None, code: str) -> str:
+    """The rings of village ``code`` in the frame's whole units: ``x y x y …`` per ring, rings joined by ``;``.
+
+    The phone tells whether an arrival lies inside (even–odd over every ring, so holes and
+    parts count) and how far outside, in the frame's metres (``data-unit-m``); empty
+    without the village. Not cut to the frame: a stop's village may reach past it.
+    """
+    if outlines is None or not len(outlines) or "code" not in outlines:
+        return ""
+    rings = shapely.get_parts(outlines.geometry[outlines["code"].astype(str) == code].boundary.array)
+    out = []
+    for ring in rings:
+        coords = np.rint(frame.xy(shapely.get_coordinates(ring))).astype(int)
+        if len(coords) >= 3:
+            out.append(" ".join(f"{x} {y}" for x, y in coords))
+    return ";".join(out)
 
 
 def _path_data(frame: MapFrame, lines: Iterable[shapely.Geometry], *, tolerance: float = 0.0) -> str:

@@ -29,7 +29,7 @@ from geodata.io.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geodata.settings import FieldSettings, get_settings
 from layers import field_record
 from layers.checklist import day_lines, day_places, reasons_text, stop_sections
-from layers.field_map import field_svg
+from layers.field_map import field_svg, plan_frame, village_rings
 from layers.i18n import t, template
 from layers.route_export import DAY_COLOURS
 
@@ -164,19 +164,25 @@ def field_page(
         f"{field_record.queue_bar(lang)}"
         f'<section class="fp-map"><div class="fp-map-box">{svg}</div><div class="fp-tools">{tools}</div>'
         f'<p id="fp-here" class="fp-here" role="status"></p>{missing}</section>'
-        f"{_days(plan, lang)}"
+        f"{_days(plan, lang, _rings(plan, outlines, settings))}"
         f'<p class="fp-built">{esc(t("field_built", lang, at=built.strftime("%Y-%m-%d %H:%M")))}</p>'
         "</main></body></html>"
     )
 
 
-def _days(plan: dict[str, Any], lang: str) -> str:
+def _rings(plan: dict[str, Any], outlines: gpd.GeoDataFrame | None, settings: FieldSettings) -> dict[int, str]:
+    """Each stop's village outline in the map's units, for the phone's arrival check (:func:`village_rings`)."""
+    frame = plan_frame(plan, settings)
+    return {int(s["number"]): village_rings(frame, outlines, str(s["village_code"])) for s in plan["stops"]}
+
+
+def _days(plan: dict[str, Any], lang: str, rings: dict[int, str]) -> str:
     """Per day its summary, where it starts and ends, its stops in visiting order, and the night's seat."""
     out = []
     last = len(plan["day_summary"])
     for summary, line in zip(plan["day_summary"], day_lines(plan, lang), strict=True):
         stops = [s for s in plan["stops"] if s["day"] == summary["day"]]
-        items = "".join(_stop(stop, lang) for stop in stops)
+        items = "".join(_stop(stop, lang, rings.get(int(stop["number"]), "")) for stop in stops)
         night = summary.get("end_place") if plan.get("overnight") and summary["day"] < last else None
         stay = (
             f'<div class="fp-night"><p><span class="fp-label">{html.escape(t("overnight_at", lang))}:</span> '
@@ -192,7 +198,7 @@ def _days(plan: dict[str, Any], lang: str) -> str:
     return "".join(out)
 
 
-def _stop(stop: dict[str, Any], lang: str) -> str:
+def _stop(stop: dict[str, Any], lang: str, rings: str) -> str:
     """One stop: number, village, times, why drawn, teams, households, navigation, checklist, recording."""
     esc = html.escape
     number = int(stop["number"])
@@ -218,7 +224,8 @@ def _stop(stop: dict[str, Any], lang: str) -> str:
         f"{esc(t('field_on_map', lang))}</button></div>"
         f'<details class="fp-checks"><summary>{esc(t("checklist", lang))} ({items})</summary>{sections}</details>'
         f'<section class="fp-findings" data-stop="{number}"><h4>{esc(t("field_findings", lang))}</h4>'
-        f'<p class="fp-label">{esc(t("field_findings_note", lang))}</p>{field_record.record_controls(stop, lang)}'
+        f'<p class="fp-label">{esc(t("field_findings_note", lang))}</p>'
+        f"{field_record.record_controls(stop, lang, rings)}"
         "</section></li>"
     )
 

@@ -32,6 +32,7 @@ MESSAGES = {  # data-msg-* of <body> read by record.js
     "kind-households": "field_kind_households",
     "kind-finding": "field_kind_finding",
     "kind-photo": "field_kind_photo",
+    "outside": "field_outside_village",
 }
 STYLE = """
 .fp-queue{position:sticky;top:0;z-index:5;display:flex;flex-wrap:wrap;align-items:center;gap:.4rem;
@@ -47,16 +48,17 @@ min-height:44px}.fp-tick input{width:24px;height:24px}.fp-file input{position:ab
 .fp-file{position:relative}.fp-picked{font-size:.88rem;color:#4a5260}.fp-saved{list-style:none;margin:.3rem 0 0;
 padding:0;font-size:.9rem}.fp-saved li{display:flex;flex-wrap:wrap;align-items:center;gap:.2rem .5rem;
 padding:.25rem 0;border-top:1px dotted #dde1e6}.fp-saved .st{color:#4a5260}.fp-saved .sent .st{color:#21723a}
-.fp-saved .refused .st,.fp-saved .flag{color:#a4261d}.fp-arrived{font-size:.9rem;margin:.2rem 0}
+.fp-saved .refused .st,.fp-saved .flag,.fp-arrived .flag{color:#a4261d}.fp-arrived{font-size:.9rem;margin:.2rem 0}
 """
 
 
 def body_attributes(lang: str, settings: FieldSettings) -> str:
-    """The <body> attributes record.js reads: its words and the photo size settings."""
+    """The <body> attributes record.js reads: its words, the photo size and the arrival tolerance settings."""
     words = " ".join(f'data-msg-{k}="{html.escape(template(key, lang))}"' for k, key in MESSAGES.items())
     flagged = html.escape(t("field_flagged", lang))  # names a setting: filled here, not in the script
     size = f'data-photo-side="{int(settings.photo_max_side_px)}" data-photo-quality="{settings.photo_quality:g}"'
-    return f'{words} data-msg-flagged="{flagged}" {size}'
+    tolerance = f'data-arrival-tolerance-m="{settings.arrival_tolerance_m:g}"'
+    return f'{words} data-msg-flagged="{flagged}" {size} {tolerance}'
 
 
 def queue_bar(lang: str) -> str:
@@ -71,8 +73,12 @@ def queue_bar(lang: str) -> str:
     )
 
 
-def record_controls(stop: dict[str, Any], lang: str) -> str:
-    """A stop's arrival button, households to tick, the finding form and the list of what was recorded."""
+def record_controls(stop: dict[str, Any], lang: str, rings: str = "") -> str:
+    """A stop's arrival button, households to tick, the finding form and the list of what was recorded.
+
+    ``rings`` is the village outline in the map's units (:func:`layers.field_map.village_rings`):
+    the phone flags an arrival outside it at once, before the server (the authority) answers.
+    """
     esc = html.escape
     homes = [(str(h["household_id"]), f"{h['household_id']} {h.get('head') or ''}".strip()) for h in stop["households"]]
     ticks = "".join(
@@ -92,7 +98,8 @@ def record_controls(stop: dict[str, Any], lang: str) -> str:
     choose = "".join(f'<option value="{esc(hid)}">{esc(label)}</option>' for hid, label in homes)
     limit = get_settings().limits.finding_chars
     return (
-        f'<div class="fp-record"><button type="button" class="fp-btn fp-primary" data-act="arrival">'
+        f'<div class="fp-record" data-outline="{esc(rings)}">'
+        '<button type="button" class="fp-btn fp-primary" data-act="arrival">'
         f'{esc(t("field_arrived", lang))}</button><p class="fp-arrived"></p>{households}'
         f'<form class="fp-record fp-finding"><label>{esc(t("field_category", lang))}'
         f'<select name="category">{categories}</select></label>'

@@ -30,7 +30,7 @@ from geodata.settings import FieldSettings
 from geodata.store import GeoPackageStore
 from harness.browser import account
 from layers.checklist import ZERO_OUT_CHECKS
-from layers.field_map import MapFrame, field_svg
+from layers.field_map import MapFrame, field_svg, plan_frame
 from layers.field_pack import field_manifest, field_page, navigation_links
 from layers.i18n import t
 from tests.test_access import client_for
@@ -60,7 +60,7 @@ def roads_and_outlines() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         crs=4490,
     )
     outlines = gpd.GeoDataFrame(
-        {"name": [EVIL, "南村"]},
+        {"code": ["621121100201", "621121100299"], "name": [EVIL, "南村"]},
         geometry=[shapely.box(104.60, 35.60, 104.62, 35.62), shapely.box(104.60, 35.58, 104.62, 35.60)],
         crs=4490,
     )
@@ -82,6 +82,12 @@ def test_the_page_lists_the_stops_with_times_checklists_navigation_and_a_place_f
     assert 'src="field.js"' in page and "<script>" not in page  # the policy allows no inline script
     assert 'href="manifest.webmanifest" crossorigin="use-credentials"' in page
     assert 'data-network-wait="4"' in page  # [field_pack] network_wait_s, handed to the service worker
+    frame = plan_frame(two_stop_plan(), SETTINGS)
+    ring = " ".join(
+        f"{x} {y}" for c in shapely.box(104.60, 35.60, 104.62, 35.62).exterior.coords for x, y in [frame.point(*c)]
+    )
+    assert f'data-outline="{ring}"' in page and 'data-outline=""' in page  # stop 1's village; stop 2's is not given
+    assert 'data-arrival-tolerance-m="500"' in page  # [field_pack] arrival_tolerance_m, for the phone's own flag
     english = field_page(two_stop_plan(), roads=None, outlines=outlines, lang="en")
     assert "Navigate (AMap)" in english and t("field_no_roads", "en") in english  # no roads said, not hidden
     assert 'href="manifest.webmanifest?lang=en"' in english

@@ -115,6 +115,8 @@ def test_the_village_panel_counts_its_findings_and_lists_the_open_ones_overdue_f
 
     township = section(data, MapState(town=T100, lang="zh"))  # the township's view: what it is responsible for
     assert _find(township, "rect-counts").children == "未整改 2 · 逾期 1 · 已销号 1"
+    as_of = _find(township, "rect-as-of").children  # read live, unlike the map's built tables: it says when
+    assert as_of.startswith(f"实时台账，截至{dt.date.today():%Y-%m-%d} ") and "最近一次指标更新" in as_of
 
 
 def test_without_an_inspections_layer_the_panel_says_no_data_never_zero(data: StoreData, request_as: Any) -> None:

@@ -398,7 +398,8 @@ def make_inspections(
 def _with_steps(frame: pd.DataFrame) -> pd.DataFrame:
     """The rectification columns: a rectified finding went through every step on its date (closed), the rest open.
 
-    Deadline and township are left empty, so they follow the settings and the village.
+    Deadline and township are left empty, so they follow the settings and the village; no
+    finding came from the field pack (``record_uuid`` empty).
     """
     found = frame["finding"].notna()
     done = found & frame["rectified_on"].notna()
@@ -410,6 +411,7 @@ def _with_steps(frame: pd.DataFrame) -> pd.DataFrame:
         frame[col] = frame["rectified_on"].where(done)
     for col in ("date", "rectified_on", "deadline", "rectifying_on", "verified_on", "closed_on"):
         frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ms]")
+    frame["record_uuid"] = pd.Series(pd.NA, index=frame.index, dtype="string")  # typed at a desk, not synced
     return frame
 
 

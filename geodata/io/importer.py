@@ -181,6 +181,7 @@ def write_layer(
     who: str | None = None,
     source: str | None = None,
     new_keys_only: bool = False,
+    once: str | None = None,
 ) -> LayerDiff:
     """Store a prepared layer in one transaction (append merges by key, incoming rows win).
 
@@ -188,7 +189,10 @@ def write_layer(
     with who imported, when, and ``source`` (default: the file's path). With
     ``new_keys_only`` an append whose key is already stored is refused with
     :class:`KeyTaken` instead (checked under the writers' lock, so two writers that
-    chose the same new key cannot overwrite each other).
+    chose the same new key cannot overwrite each other). ``once`` names a column whose
+    values may be stored only once (a phone record's UUID): a row whose value is stored
+    already is refused with :class:`AlreadyStored`, naming the stored row's key, under the
+    same lock.
     """
     spec = schema(prepared.layer)
     frame = prepared.frame
@@ -197,6 +201,8 @@ def write_layer(
         old = store.read_or_none(spec.name)
         if new_keys_only and old is not None:
             _refuse_taken_keys(old, frame, spec)
+        if once is not None and old is not None:
+            _refuse_stored_once(old, frame, spec, once)
         if mode == "append" and old is not None:
             if spec.name == "villages":
                 _refuse_county_elsewhere(old, frame, prepared.report.file)
@@ -236,6 +242,25 @@ def _refuse_taken_keys(old: Frame, new: Frame, spec: LayerSchema) -> None:
     if len(taken):
         msg = f"{spec.name}: key {'/'.join(map(str, taken[0]))} is already stored"
         raise KeyTaken(msg)
+
+
+class AlreadyStored(InputError):
+    """An append of a row whose once-only value is stored already; ``key`` is the stored row's key."""
+
+    def __init__(self, msg: str, key: tuple[str, ...]) -> None:
+        super().__init__(msg)
+        self.key = key
+
+
+def _refuse_stored_once(old: Frame, new: Frame, spec: LayerSchema, column: str) -> None:
+    if column not in old or column not in new:
+        return
+    values = set(new[column].dropna().astype(str))
+    stored = old[old[column].notna() & old[column].astype(str).isin(values)]
+    if len(stored):
+        key = tuple(str(stored[k].iloc[0]) for k in spec.key)
+        msg = f"{spec.name}: {column} {stored[column].iloc[0]} is already stored as {'/'.join(key)}"
+        raise AlreadyStored(msg, key)
 
 
 def _refuse_county_elsewhere(old: Frame, new: Frame, file: str | None) -> None:

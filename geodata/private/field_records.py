@@ -12,9 +12,14 @@ first one stored. Kinds:
 - ``households`` (走访农户): the households of the stop visited (their ids, from the pack);
 - ``finding`` (发现问题): a category of ``[findings] categories`` and text; it becomes a row of
   the ``inspections`` layer through :func:`geodata.private.findings.add_finding`, so it gets
-  its township, deadline and ``open`` status and enters the rectification flow;
+  its township, deadline and ``open`` status and enters the rectification flow. The store
+  and the private file are two databases: the row carries the record's UUID
+  (``record_uuid``), so a server that stopped after writing it and before remembering the
+  UUID finds that row on the retry instead of adding a second one;
 - ``photo``: a JPEG or PNG of a finding already received, kept in the private photo folder
-  (:mod:`geodata.private.photos`), with the time and position it was taken.
+  (:mod:`geodata.private.photos`), with the time and position it was taken. Its file name
+  is made of the finding and the photo's hash, so a retry after a crash writes the same
+  file again, and its one row is the only record of it.
 
 Every record is checked in full before anything is written (:func:`check_record`): an
 unknown stop, category or household, a bad time, a photo that is not an image or is too
@@ -270,6 +275,7 @@ class FieldRecords(PrivateDB):
                 inspector=plan["owner"],
                 who=who,
                 category=record.fields["category"],
+                record_uuid=record.uuid,  # a retry after a crash before the row below finds the stored finding
             )
         lon, lat, accuracy = position or (None, None, None)
         row = {

@@ -23,7 +23,7 @@ import pandas as pd
 
 from geodata._errors import InputError
 from geodata.finding_steps import STATUSES, STEP_DATE, category_label, deadline_days, next_status, stored_status
-from geodata.io.importer import KeyTaken, prepare_rows, write_layer
+from geodata.io.importer import AlreadyStored, KeyTaken, prepare_rows, write_layer
 from geodata.private.db import PrivateDB, audit_row, now_text
 from geodata.private.photos import photo_dir, photo_name, photo_suffix, save_photo
 from geodata.settings import get_settings
@@ -58,6 +58,7 @@ def add_finding(
     category: str | None = None,
     deadline: dt.date | None = None,
     township_code: str | None = None,
+    record_uuid: str | None = None,
 ) -> str:
     """Record one inspection visit (with or without a finding); returns its new ``inspection_id``.
 
@@ -67,7 +68,10 @@ def add_finding(
     ``deadline`` (default: the visit plus its category's ``[findings] deadline_days``), the
     responsibility of ``township_code`` (default: the village's township). An unknown
     category or township, a deadline before the visit, or any of the three without a
-    finding is refused.
+    finding is refused. ``record_uuid`` (the field pack's record, see
+    :mod:`geodata.private.field_records`) is stored with the row, once: when a row with it
+    is stored already (a sync retried after a crash), that row's id is returned and
+    nothing is written.
     """
     check_length(finding, what="finding", setting="finding_chars")
     village_code = _village_of(store, team_id=team_id, village_code=village_code, household_id=household_id)
@@ -90,6 +94,7 @@ def add_finding(
             deadline=deadline,
             township_code=township_code,
         ),
+        "record_uuid": record_uuid,
     }
     for _attempt in range(ID_ATTEMPTS):  # another writer may take the next id between choosing and writing
         row["inspection_id"] = next_inspection_id(store)
@@ -98,9 +103,11 @@ def add_finding(
             msg = f"finding refused: {len(prepared.report.errors)} error(s)"
             raise InputError(msg, prepared.report)
         try:
-            write_layer(prepared, store=store, mode="append", who=who, new_keys_only=True)
+            write_layer(prepared, store=store, mode="append", who=who, new_keys_only=True, once="record_uuid")
         except KeyTaken:
             continue
+        except AlreadyStored as stored:
+            return stored.key[0]
         return str(row["inspection_id"])
     msg = f"could not find a free inspection id in {ID_ATTEMPTS} attempts (many findings saved at once); try again"
     raise InputError(msg)

@@ -9,6 +9,8 @@
   var plan = body.getAttribute("data-plan");
   var maxSide = parseInt(body.getAttribute("data-photo-side"), 10) || 1600;
   var quality = parseFloat(body.getAttribute("data-photo-quality")) || 0.8;
+  var tolerance = parseFloat(body.getAttribute("data-arrival-tolerance-m"));
+  var map = document.getElementById("field-map");
   var bar = document.getElementById("fp-queue");
   var unsent = document.getElementById("fp-unsent");
   var status = document.getElementById("fp-sync-status");
@@ -72,6 +74,34 @@
     return made;
   }
 
+  // --- the arrival's distance from the stop's village, here at once (the server's answer replaces it)
+  function num(name) { return parseFloat(map.getAttribute("data-" + name)); }
+  function segment(x, y, ax, ay, bx, by) {  // the distance from (x, y) to the segment a–b
+    var dx = bx - ax, dy = by - ay, len = dx * dx + dy * dy;
+    var k = len ? Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / len)) : 0;
+    return Math.hypot(x - ax - k * dx, y - ay - k * dy);
+  }
+  function distance(section, pos) {  // metres outside the outline (0 inside), or null (no position or outline)
+    var rings = (section.querySelector(".fp-record").getAttribute("data-outline") || "").split(";");
+    if (!pos || !map || !rings[0]) { return null; }
+    var x = (pos.lon - num("west")) * num("kx"), y = (num("north") - pos.lat) * num("ky");
+    var inside = false, best = Infinity;
+    rings.forEach(function (ring) {
+      var v = ring.split(" ").map(Number);
+      for (var i = 0, j = v.length - 2; i < v.length; j = i, i += 2) {
+        if ((v[i + 1] > y) !== (v[j + 1] > y) && x < (v[j] - v[i]) * (y - v[i + 1]) / (v[j + 1] - v[i + 1]) + v[i]) {
+          inside = !inside;
+        }
+        best = Math.min(best, segment(x, y, v[j], v[j + 1], v[i], v[i + 1]));
+      }
+    });
+    return inside ? 0 : best * num("unit-m");
+  }
+  function outside(it) {  // "outside the village (N m)" for an arrival beyond the tolerance, else ""
+    if (it.kind !== "arrival" || typeof it.distance !== "number" || !(it.distance > tolerance)) { return ""; }
+    return msg("outside").replace("{m}", String(Math.round(it.distance)));
+  }
+
   // --- photos: drawn smaller on a canvas and kept as JPEG
   function resize(file) {
     return new Promise(function (resolve, reject) {
@@ -114,10 +144,10 @@
     st.className = "st";
     st.textContent = it.state === "refused" ? msg("sync-refused").replace("{m}", it.error || "") : msg(it.state);
     li.appendChild(st);
-    if (it.flagged) {
+    if (it.flagged || outside(it)) {
       var flag = document.createElement("span");
       flag.className = "flag";
-      flag.textContent = msg("flagged");
+      flag.textContent = outside(it) || msg("flagged");
       li.appendChild(flag);
     }
     if (it.state === "refused") {
@@ -141,8 +171,14 @@
         list.textContent = "";
         mine.forEach(function (it) { list.appendChild(line(it)); });
         var arrivals = mine.filter(function (it) { return it.kind === "arrival"; });
-        section.querySelector(".fp-arrived").textContent = arrivals.length ?
-          msg("arrived-at").replace("{at}", time(arrivals[arrivals.length - 1].at)) : "";
+        var last = arrivals[arrivals.length - 1], arrived = section.querySelector(".fp-arrived");
+        arrived.textContent = last ? msg("arrived-at").replace("{at}", time(last.at)) : "";
+        if (last && outside(last)) {
+          var flag = document.createElement("span");
+          flag.className = "flag";
+          flag.textContent = " · " + outside(last);
+          arrived.appendChild(flag);
+        }
       });
     });
   }
@@ -151,7 +187,7 @@
   function payload(it) {
     var out = {};
     Object.keys(it).forEach(function (k) {
-      if (["seq", "state", "error", "blob", "flagged"].indexOf(k) < 0) { out[k] = it[k]; }
+      if (["seq", "state", "error", "blob", "flagged", "distance"].indexOf(k) < 0) { out[k] = it[k]; }
     });
     return it.blob ? base64(it.blob).then(function (data) { out.data = data; return out; }) : Promise.resolve(out);
   }
@@ -164,6 +200,7 @@
       return response.json().catch(function () { return { error: String(response.status) }; }).then(function (a) {
         if (response.ok) {
           it.state = "sent"; it.flagged = !!a.flagged; delete it.blob; delete it.error;
+          if (typeof a.distance_m === "number") { it.distance = a.distance_m; }
         } else {
           it.state = "refused"; it.error = a.error + (a.detail ? " (" + a.detail + ")" : "");
         }
@@ -209,7 +246,11 @@
       fields.households = Array.prototype.map.call(section.querySelectorAll(".fp-homes input:checked"),
         function (box) { return box.value; });
     }
-    position().then(function (pos) { return keep(item(stop, act, fields, pos)); })
+    position().then(function (pos) {
+      var made = item(stop, act, fields, pos);
+      if (act === "arrival") { made.distance = distance(section, pos); }
+      return keep(made);
+    })
       .then(function () { button.disabled = false; }, function () { button.disabled = false; });
   });
   document.addEventListener("change", function (e) {
