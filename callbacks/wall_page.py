@@ -212,7 +212,7 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> WallD
     as_of = data.as_of()
     county = data.top_row(top)
     kpis = wall_kpis(county, data.county_last_month(top), data.records(), as_of=as_of, settings=settings)
-    trends = kpi_trends(data.snapshots(top.level), data.records(), months=settings.wall.sparkline_months)
+    trends = kpi_trends(data.unit_snapshots(top.level, top.code), data.records(), months=settings.wall.sparkline_months)
     ind = BY_KEY[key]
     ranking = []
     if top.level != "county":
