@@ -27,21 +27,13 @@ from geodata.store.snapshots import SNAPSHOT_TABLES, read_snapshot, snapshot_dat
 from layers.panel import key_indicators
 from tests.importing import run
 
-AS_OF = "2026-11-01"
-HOUSEHOLDS = 150  # per county
 SEPTEMBER, OCTOBER = dt.date(2026, 9, 30), dt.date(2026, 10, 31)
 
 
 @pytest.fixture(scope="module")
-def city_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 3-county demo city, built as of ``AS_OF``, with the snapshots of September and October."""
-    from geodata.demo.store import write_demo
-
-    store = GeoPackageStore(tmp_path_factory.mktemp("city-history") / "city.gpkg")
-    write_demo(store, seed=2026, households=HOUSEHOLDS, counties=3)
-    assert run(store.target, "build", "--as-of", AS_OF) == 0
-    assert run(store.target, "history", "--from", "2026-09", "--to", "2026-10") == 0
-    return store.path
+def city_path(city_history_path: Path) -> Path:
+    """The 3-county demo city with the snapshots of September and October (tests/conftest.py)."""
+    return city_history_path
 
 
 def comparable(frame: pd.DataFrame) -> pd.DataFrame:
