@@ -22,8 +22,8 @@ from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
 from geodata.demo.city import CITY_CODE
 from geodata.settings import get_settings
-from geodata.store import GeoPackageStore
-from geodata.store.snapshots import SNAPSHOT_TABLES, read_snapshot, snapshot_dates
+from geodata.store import GeoPackageStore, Store
+from geodata.store.snapshots import SNAPSHOT_TABLES, read_snapshot, snapshot_dates, write_snapshots
 from layers.panel import key_indicators
 from tests.importing import run
 
@@ -128,3 +128,22 @@ def test_city_wall_tiles_have_the_city_sparklines(city_path: Path) -> None:
 def read_snapshot_series(data: StoreData, column: str) -> np.ndarray:
     """The city's ``column`` at each snapshot date, read table by table."""
     return np.array([float(read_snapshot(data.store, "city", d).iloc[0][column]) for d in (SEPTEMBER, OCTOBER)])
+
+
+def test_city_snapshots_round_trip_through_either_store(city_path: Path, store: Store) -> None:
+    """Written with the other levels in one transaction and read back as they were, on GeoPackage and PostGIS."""
+    source = GeoPackageStore(city_path)
+    levels = ("village", "town", "county", "city", "province")
+    tables = {f"{level}_indicators": read_snapshot(source, level, OCTOBER) for level in levels}
+    write_snapshots(store, {OCTOBER: tables})
+    assert snapshot_dates(store) == [OCTOBER]
+    for level in ("city", "province"):
+        pd.testing.assert_frame_equal(
+            comparable(read_snapshot(store, level, OCTOBER)),
+            comparable(tables[f"{level}_indicators"]),
+            check_dtype=False,
+        )
+    one = {name: table for name, table in tables.items() if not name.startswith(("city", "province"))}
+    write_snapshots(store, {SEPTEMBER: one})  # a one-county write: no city table, the kept city rows stay
+    assert read_snapshot(store, "city", SEPTEMBER) is None
+    assert read_snapshot(store, "city", OCTOBER) is not None
