@@ -1,9 +1,11 @@
 """What the monthly bulletin (月通报) reports, from two month-ends' indicator tables and the month's inspections.
 
-Pure: tables in, tables out. The township ranking (红黑榜) reuses the composite risk index
-of the indicator tables (its weights are the ``[risk]`` settings): rank 1 is the lowest
-risk. Nothing here is recomputed from households: every figure is a cell of the tables
-of that month-end (or of the month before, for the changes).
+Pure: tables in, tables out. A county's bulletin ranks and tables its townships; a city's
+(a store of several counties) its counties, from the city and county rows. The ranking
+(红黑榜) reuses the composite risk index of the indicator tables (its weights are the
+``[risk]`` settings): rank 1 is the lowest risk. Nothing here is recomputed from
+households: every figure is a cell of the tables of that month-end (or of the month
+before, for the changes).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ SUMMARY = {
     "inspection_findings_open": True,
     "risk_index": True,
 }
-# The overdue and lagging items per township (逾期及滞后事项).
+# The overdue and lagging items per township, or per county of a city (逾期及滞后事项).
 OVERDUE = (
     "cd_cases_overdue",
     "water_unsafe_households",
@@ -71,35 +73,41 @@ APPENDIX = (
 
 @dataclass(frozen=True)
 class Bulletin:
-    """The bulletin's content: the county now and a month earlier, the ranking, the overdue items, the findings."""
+    """The bulletin's content: the unit now and a month earlier, the ranking, the overdue items, the findings.
+
+    ``county`` is the row of the unit reported (a county, a township, or a city); the
+    ranking, overdue, ledger and appendix tables hold its ``part`` units (townships, or
+    the counties of a city), keyed by ``{part}_code``.
+    """
 
     as_of: dt.date
     before: dt.date
     county: pd.Series
     county_before: pd.Series
-    ranking: pd.DataFrame  # town_code, name, risk_index, rank, risk_before, rank_before, rank_change
-    overdue: pd.DataFrame  # name + OVERDUE, townships with anything overdue or behind
+    ranking: pd.DataFrame  # {part}_code, name, risk_index, rank, risk_before, rank_before, rank_change
+    overdue: pd.DataFrame  # name + OVERDUE, parts with anything overdue or behind
     findings: pd.DataFrame | None  # date, town, village, finding, deadline, status; None without an inspections layer
-    appendix: pd.DataFrame  # name + APPENDIX, every township
+    appendix: pd.DataFrame  # name + APPENDIX, every part
     tasks: pd.DataFrame | None = None  # the overdue 一村一策 tasks (see overdue_tasks); None without a tasks layer
-    ledger: pd.DataFrame | None = None  # name + LEDGER per township with findings; None without an inspections layer
+    ledger: pd.DataFrame | None = None  # name + LEDGER per part with findings; None without an inspections layer
+    part: str = "town"  # the level of the units ranked and tabled: town, or county for a city
 
 
-def ranking(now: pd.DataFrame, before: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
-    """Townships by composite risk index, lowest first, with last month's index and rank and the change of rank.
+def ranking(now: pd.DataFrame, before: pd.DataFrame, names: pd.Series, key: str = "town_code") -> pd.DataFrame:
+    """Units (townships, or counties) by composite risk index, lowest first, with last month's index and rank.
 
-    ``rank_change`` > 0 means the township moved up (a better place than last month).
+    ``rank_change`` > 0 means the unit moved up (a better place than last month); ``key`` names the code column.
     """
     out = pd.DataFrame({"name": names.reindex(now.index), "risk_index": now["risk_index"]})
     out["rank"] = out["risk_index"].rank(method="min").astype("Int64")
     out["risk_before"] = before["risk_index"].reindex(out.index)
     out["rank_before"] = out["risk_before"].rank(method="min").astype("Int64")
     out["rank_change"] = out["rank_before"] - out["rank"]
-    return out.rename_axis("town_code").reset_index().sort_values(["rank", "town_code"], ignore_index=True)
+    return out.rename_axis(key).reset_index().sort_values(["rank", key], ignore_index=True)
 
 
-def overdue(now: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
-    """Townships with C/D cases past their deadline, unsafe water, open risks, spending or team days behind.
+def overdue(now: pd.DataFrame, names: pd.Series, key: str = "town_code") -> pd.DataFrame:
+    """Townships (or counties) with overdue C/D cases, unsafe water, open risks, or spending or team days behind.
 
     Also those with 一村一策 tasks overdue (``plan_tasks_overdue``, empty without a tasks layer).
     """
@@ -109,19 +117,19 @@ def overdue(now: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     counts = table[late].fillna(0).sum(axis=1)
     table.insert(0, "name", names.reindex(table.index))
     kept = table[(counts > 0) | behind.fillna(False) | (table["inspection_findings_open"].fillna(0) > 0)]
-    return kept.rename_axis("town_code").reset_index()
+    return kept.rename_axis(key).reset_index()
 
 
-def ledger(now: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
-    """Findings per township at each step of rectification and overdue (cells of the township table).
+def ledger(now: pd.DataFrame, names: pd.Series, key: str = "town_code") -> pd.DataFrame:
+    """Findings per township (or county) at each step of rectification and overdue (cells of its table).
 
-    Townships with no finding at any step are left out; a month-end table from before the
+    Units with no finding at any step are left out; a month-end table from before the
     steps existed (no such columns) gives an empty ledger.
     """
     table = now.reindex(columns=list(LEDGER))
     table.insert(0, "name", names.reindex(table.index))
     kept = table[table[list(LEDGER[:-1])].fillna(0).sum(axis=1) > 0]
-    return kept.rename_axis("town_code").reset_index()
+    return kept.rename_axis(key).reset_index()
 
 
 def month_findings(
@@ -184,32 +192,54 @@ def bulletin(
     town_names: pd.Series,
     town: str | None = None,
     tasks: pd.DataFrame | None = None,
+    county_names: pd.Series | None = None,
 ) -> Bulletin:
-    """The bulletin of the county (or of ``town``) from ``{level: table}`` of this month-end and the one before."""
-    towns_now, towns_before = now["town"], before["town"]
+    """The bulletin of the store's top (a county, or the city of several counties), or of ``town``.
+
+    ``now`` and ``before`` are ``{level: table}`` of this month-end and the one before. A
+    city's bulletin reports the city row and ranks and tables its counties (named by
+    ``county_names``, else by code); a store spanning several cities is refused.
+    """
+    part = "town"
     if town:
-        towns_now, towns_before = towns_now.loc[[town]], towns_before.reindex([town])
         if findings is not None:
             findings = findings[findings["town_code"] == town].reset_index(drop=True)
         if tasks is not None:
             tasks = tasks[tasks["town_code"] == town].reset_index(drop=True)
+        shown = now["town"].loc[[town]]
         county, county_before = now["town"].loc[town], before["town"].reindex([town]).iloc[0]
-    elif len(now["county"]) > 1:  # month-end snapshots stop at the county: no city figures to report
-        msg = f"the monthly bulletin covers one county, this store holds {len(now['county'])}: give a township"
-        raise InputError(msg)
+    elif len(now["county"]) > 1:
+        if len(now.get("city", ())) != 1:
+            msg = (
+                f"the monthly bulletin covers a county or a city; this store spans {len(now.get('city', ()))} "
+                "cities: give a township"
+            )
+            raise InputError(msg)
+        part, shown = "county", now["county"]
+        county, county_before = now["city"].iloc[0], before["city"].iloc[0]
     else:
+        shown = now["town"]
         county, county_before = now["county"].iloc[0], before["county"].iloc[0]
-    appendix = towns_now.reindex(columns=list(APPENDIX))
-    appendix.insert(0, "name", town_names.reindex(appendix.index))
+    names = town_names if part == "town" else _names(county_names, shown.index)
+    key = f"{part}_code"
+    appendix = shown.reindex(columns=list(APPENDIX))
+    appendix.insert(0, "name", names.reindex(appendix.index))
     return Bulletin(
         as_of=as_of,
         before=before_as_of,
         county=county,
         county_before=county_before,
-        ranking=ranking(now["town"], before["town"], town_names),
-        overdue=overdue(towns_now, town_names),
+        ranking=ranking(now[part], before[part], names, key),
+        overdue=overdue(shown, names, key),
         findings=findings,
-        ledger=None if findings is None else ledger(towns_now, town_names),
-        appendix=appendix.rename_axis("town_code").reset_index(),
+        ledger=None if findings is None else ledger(shown, names, key),
+        appendix=appendix.rename_axis(key).reset_index(),
         tasks=tasks,
+        part=part,
     )
+
+
+def _names(given: pd.Series | None, codes: pd.Index) -> pd.Series:
+    """A name for each of ``codes``: the one given, else the code itself."""
+    known = given.reindex(codes) if given is not None else pd.Series(index=codes, dtype=object)
+    return known.fillna(pd.Series(codes.astype(str), index=codes))

@@ -292,7 +292,7 @@ TREND = {
 
 
 def kpi_trends(snapshots: pd.DataFrame | None, records: Records, *, months: int) -> dict[str, pd.Series]:
-    """Each tile's values at the last ``months`` month-end snapshots (county rows), indexed by date.
+    """Each tile's values at the last ``months`` month-end snapshots of the top unit (one row each), by date.
 
     No snapshots give no series (never zeros); a value unknown at a date is NaN there. The
     teams inspected are counted from the dated inspection records for each month.

@@ -148,13 +148,16 @@ def _same_build(table: pd.DataFrame, county: pd.DataFrame) -> bool:
 
 def _snapshot(store: Store, level: str, as_of: dt.date) -> pd.DataFrame:
     """The snapshot of ``level`` as of ``as_of``; without one, an error that lists the dates there are."""
-    if level in UPPER_LEVELS:
+    frame = read_snapshot(store, level, as_of)
+    if level in UPPER_LEVELS and frame is not None:
+        counties = read_snapshot(store, "county", as_of)
+        frame = frame if counties is not None and len(counties) > 1 else None  # left by a history of more counties
+    if frame is None and level in UPPER_LEVELS and snapshot_dates(store):
         msg = (
-            f"month-end snapshots are kept for village, town and county; the {level} table exists for the "
-            "current build only: drop --as-of"
+            f"{store.label} has no {level} snapshot as of {as_of}: {level} snapshots are kept for a store of "
+            "several counties (`battlemap history` after importing them); levels: village, town, county"
         )
         raise InputError(msg)
-    frame = read_snapshot(store, level, as_of)
     if frame is None:
         dates = snapshot_dates(store)
         have = (

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from analytics.levels import top_unit, unit_names
+from analytics.levels import top_unit, unit_names, units
 from analytics.townships import townships
 from battlemap_cli.month_tables import input_layers, month_end, month_tables, previous_month_end
 from geodata._errors import InputError
@@ -36,12 +36,13 @@ SOURCE_LAYERS = ("villages", "households", "housing", "water_tests", "projects",
 
 @dataclass(frozen=True)
 class CountyMaps:
-    """The county's villages and townships (EPSG:4490) and its name, as every document needs them."""
+    """The store's villages and townships (EPSG:4490) and its top unit's name, as every document needs them."""
 
     villages: gpd.GeoDataFrame
     towns: gpd.GeoDataFrame  # analytics.townships.townships(): town_code, name, geometry
     name: str
     sources: tuple[str, ...]  # the layers the store holds, of those the figures come from
+    regions: pd.DataFrame | None = None  # the regions layer: names and outlines above the township
 
 
 def county_maps(store: Store) -> CountyMaps:
@@ -50,11 +51,13 @@ def county_maps(store: Store) -> CountyMaps:
         msg = f"{store.label} has no villages layer: import villages (or run `battlemap demo`) first"
         raise InputError(msg)
     villages = store.read("villages")
+    regions = store.read_or_none("regions")
     return CountyMaps(
         villages=villages,
         towns=townships(villages, store.read_or_none("towns")),
-        name=county_name(villages, store.read_or_none("regions")),
+        name=county_name(villages, regions),
         sources=tuple(name for name in SOURCE_LAYERS if store.has(name)),
+        regions=regions,
     )
 
 
@@ -228,7 +231,11 @@ def bulletin_bytes(
     lang: str = "zh",
     tasks: pd.DataFrame | None = None,
 ) -> bytes:
-    """The bulletin of ``as_of``'s month for the county (or ``town``) as .docx or .pdf bytes."""
+    """The bulletin of ``as_of``'s month for the store's top (or ``town``) as .docx or .pdf bytes.
+
+    The top is a county, or the city of a store of several counties: its bulletin ranks
+    and maps the counties, and names each township with its county.
+    """
     from analytics.bulletin import bulletin, month_findings, overdue_tasks  # noqa: PLC0415
     from analytics.plans import task_records  # noqa: PLC0415
     from layers.bulletin_docx import bulletin_docx  # noqa: PLC0415 - python-docx only when writing Word
@@ -239,6 +246,10 @@ def bulletin_bytes(
 
     settings = get_settings().print
     town_names = county.towns.set_index("town_code")["name"]
+    parts = None if town else _counties_of_a_city(county)
+    if parts is not None:
+        county_names = parts.set_index("code")["name"]
+        town_names = county_names.reindex(town_names.index.str[:6]).set_axis(town_names.index) + town_names
     village_names = county.villages.set_index("village_code")["name"]
     findings = month_findings(
         inspections, as_of=as_of, settings=get_settings(), town_names=town_names, village_names=village_names
@@ -257,11 +268,12 @@ def bulletin_bytes(
         town_names=town_names,
         town=town,
         tasks=late,
+        county_names=None if parts is None else county_names,
     )
     unit = f"{county.name}{town_names[town]}" if town else county.name
     text = bulletin_doc(content, county=county.name, unit=unit, lang=lang)
     villages = projected(county.villages[["village_code", "name", "geometry"]].rename(columns={"village_code": "code"}))
-    towns = projected(county.towns, villages.crs.to_epsg())
+    towns = projected(county.towns if parts is None else parts, villages.crs.to_epsg())  # outlines drawn and named
     if town:
         villages, towns = villages[villages["code"].str[:9] == town], towns[towns["town_code"] == town]
     layer = settings.bulletin_layer
@@ -273,6 +285,13 @@ def bulletin_bytes(
         return bulletin_pdf(text, views, lang=lang)
     pictures = [map_png(v, width_mm=166, height_mm=120, dpi=settings.image_dpi, size=6.5, lang=lang) for v in views]
     return bulletin_docx(text, pictures)
+
+
+def _counties_of_a_city(county: CountyMaps) -> gpd.GeoDataFrame | None:
+    """The counties (``code``, ``name``, outline) when the store's top is above the county, else None."""
+    if top_unit(county.villages["village_code"]).level == "county":
+        return None
+    return units(county.villages, "county", regions=county.regions)
 
 
 def bulletin_document(

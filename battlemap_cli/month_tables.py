@@ -20,6 +20,7 @@ from geodata.store import Store
 from geodata.store.snapshots import read_snapshot
 
 LEVELS = ("village", "town", "county")
+UPPER = ("city", "province")  # tabled for a store of several counties
 
 
 def month_end(month: str) -> dt.date:
@@ -37,8 +38,12 @@ def previous_month_end(as_of: dt.date) -> dt.date:
 
 
 def indexed(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """``{level: table}`` indexed by unit code, with the spending gap the map shows (target − rate, ≥ 0)."""
-    return {level: by_unit(tables[f"{level}_indicators"]) for level in LEVELS}
+    """``{level: table}`` indexed by unit code, with the spending gap the map shows (target − rate, ≥ 0).
+
+    Village, town and county always; city and province when ``tables`` hold them.
+    """
+    levels = [*LEVELS, *(level for level in UPPER if f"{level}_indicators" in tables)]
+    return {level: by_unit(tables[f"{level}_indicators"]) for level in levels}
 
 
 def input_layers(store: Store) -> dict[str, pd.DataFrame]:
@@ -49,11 +54,14 @@ def input_layers(store: Store) -> dict[str, pd.DataFrame]:
 def month_tables(
     store: Store, as_of: dt.date, *, layers: dict[str, pd.DataFrame] | None = None
 ) -> dict[str, pd.DataFrame]:
-    """The village, township and county indicator tables of ``as_of`` (``{level: table}`` indexed by code).
+    """The indicator tables of ``as_of`` (``{level: table}`` indexed by code), village to the store's top.
 
-    ``layers`` are the store's input layers when the caller has read them already.
+    A snapshot missing at any level (a history kept before city snapshots were) is
+    computed anew, all levels together. ``layers`` are the store's input layers when the caller has read them already.
     """
     kept = {f"{level}_indicators": read_snapshot(store, level, as_of) for level in LEVELS}
+    if kept["county_indicators"] is not None and len(kept["county_indicators"]) > 1:  # a city's: its rows too
+        kept.update({f"{level}_indicators": read_snapshot(store, level, as_of) for level in UPPER})
     if all(table is not None for table in kept.values()):
         return indexed(kept)
     return indexed(compute_indicators(layers if layers is not None else input_layers(store), as_of=as_of))

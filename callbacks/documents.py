@@ -76,7 +76,7 @@ def register(app: dash.Dash, data: StoreData, state_of: Callable[[dict], MapStat
                 ).pdf
             )
         )
-        name = current.town or "county"
+        name = _file_part(data, current)
         audit_export(data, "export:poster", name, layer=current.layer)
         return dcc.send_bytes(pdf, f"battlemap-poster-{name}-{current.layer}.pdf")
 
@@ -86,16 +86,21 @@ def register(app: dash.Dash, data: StoreData, state_of: Callable[[dict], MapStat
                       State("map-state", "data"), prevent_initial_call=True)  # fmt: skip
         def on_bulletin(_n: int, state: dict) -> dict:
             current = state_of(state)
-            if current.scope:  # the bulletin covers the whole store or one township: not a scoped part above it
+            if current.scope:  # the bulletin covers the store's top (county or city) or one township, not a part
                 log.info("no bulletin for the part %s of the store", current.scope)
                 raise PreventUpdate
             month = last_month()
             docx, _ = _or_nothing(
                 lambda: bulletin_document(data.store, month=month, town=current.town, docx=True, lang=current.lang)
             )
-            name = current.town or "county"
+            name = _file_part(data, current)
             audit_export(data, "export:bulletin", name, month=month)
             return dcc.send_bytes(docx, f"battlemap-bulletin-{name}-{month}.docx")
+
+
+def _file_part(data: StoreData, current: MapState) -> str:
+    """What a download's file name says it covers: the township, else the store's top level (county, city)."""
+    return current.town or data.top(None).level
 
 
 def _part(frame: Any, scope: str | None, column: str | None = None) -> Any:

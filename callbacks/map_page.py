@@ -14,6 +14,7 @@ ever reach the browser, with personal data masked.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import html as html_lib
 import json
 import logging
@@ -28,7 +29,6 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from analytics.indicators import UPPER_LEVELS
 from analytics.kpis import month_ranking
 from analytics.levels import ROOT_LEVELS, Top, chain
 from callbacks import documents, finding_panel, plan_panel
@@ -367,8 +367,7 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
     """Key indicators against targets and the unit's charts (filled after the map has drawn)."""
     lang, settings = state.lang, get_settings()
     level, code = state.level, state.code or _root(data).code
-    period = state.period if level not in UPPER_LEVELS else None  # snapshots stop at the county
-    table = data.indicators_in(level, period)
+    table = _period_table(data, level, state.period)
     row = table.iloc[0] if code is None else table.loc[code]
     code = code or str(table.index[0])
     trends = data.unit_trend(level, code)
@@ -414,6 +413,14 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
         plan_panel.plan_section(data, code, lang),
         *graphs,
     ]
+
+
+def _period_table(data: StoreData, level: str, period: str | None) -> pd.DataFrame:
+    """The ``level`` table of the month shown: its snapshot, else (history kept without that level) computed then."""
+    try:
+        return data.indicators_in(level, period)
+    except KeyError:
+        return data.indicators_at(level, dt.date.fromisoformat(str(period)))
 
 
 def _trend(trends: pd.DataFrame | None, item: dict[str, Any], lang: str) -> Any:

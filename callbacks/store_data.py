@@ -232,17 +232,18 @@ class StoreData:
         return tables[f"{level}_indicators"]  # one computation for the three levels
 
     def snapshots(self, level: str) -> pd.DataFrame | None:
-        """Every month-end snapshot of ``level`` (``battlemap history``), oldest first; None without any."""
-        if level in UPPER_LEVELS:
-            return None  # snapshots stop at the county
+        """Every month-end snapshot of ``level`` (``battlemap history``), oldest first; None without any.
+
+        City and province snapshots are kept for a store of several counties only.
+        """
         return self.cached(f"snapshots:{level}", lambda: read_series(self.store, level), shared=True)
 
-    def unit_snapshots(self, top: Top) -> pd.DataFrame | None:
-        """The snapshots of the ``top`` unit only (a county of a city store: its own rows, not its neighbours')."""
-        series = self.snapshots(top.level)
-        if series is None or top.code is None:
+    def unit_snapshots(self, level: str, code: str | None) -> pd.DataFrame | None:
+        """The snapshots of one unit of ``level`` (``code`` None: the level's only unit), oldest first; None without."""
+        series = self.snapshots(level)
+        if series is None or code is None:
             return series
-        rows = series[series[series.columns[0]].astype("str") == top.code]  # the unit code comes first
+        rows = series[series[series.columns[0]].astype(str) == code]
         return rows if len(rows) else None
 
     def periods(self) -> list[str]:
@@ -277,11 +278,8 @@ class StoreData:
 
     def unit_trend(self, level: str, code: str) -> pd.DataFrame | None:
         """One unit's rows in the last ``[wall] sparkline_months`` snapshots, indexed by month-end; None without any."""
-        series = self.snapshots(level)
-        if series is None:
-            return None
-        rows = series[series[series.columns[0]].astype(str) == code]
-        return rows.set_index("as_of").sort_index().tail(get_settings().wall.sparkline_months) if len(rows) else None
+        rows = self.unit_snapshots(level, code)
+        return None if rows is None else rows.set_index("as_of").sort_index().tail(get_settings().wall.sparkline_months)
 
     def top_row(self, top: Top) -> pd.Series:
         """The indicators of the ``top`` unit (a city's row is the sum of its counties, built so)."""
@@ -291,12 +289,12 @@ class StoreData:
     def county_last_month(self, top: Top | None = None) -> pd.Series:
         """The indicators of the ``top`` unit (default: the store's) at the end of the month before ("较上月").
 
-        The snapshot of that month-end when the store has one (snapshots stop at the
-        county), else the same figures computed from the dated records as of that day.
+        The snapshot of that month-end when the store has one, else the same figures
+        computed from the dated records as of that day.
         """
         top = top or self.top(None)
         end = previous_month_end(self.as_of())
-        snapshot = snapshot_before(self.unit_snapshots(top), end)
+        snapshot = snapshot_before(self.unit_snapshots(top.level, top.code), end)
         if snapshot is not None and pd.Timestamp(snapshot["as_of"]).date() == end:
             return snapshot
         table = self.indicators_at(top.level, end)

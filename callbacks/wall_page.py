@@ -227,7 +227,7 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int], part: st
     as_of = data.as_of()
     county = data.top_row(top)
     kpis = wall_kpis(county, data.county_last_month(top), rec, as_of=as_of, settings=settings)
-    trends = kpi_trends(data.unit_snapshots(top), rec, months=settings.wall.sparkline_months)
+    trends = kpi_trends(data.unit_snapshots(top.level, top.code), rec, months=settings.wall.sparkline_months)
     ind = BY_KEY[key]
     ranking = []
     if top.level != "county":

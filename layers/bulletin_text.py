@@ -78,7 +78,7 @@ def cell(column: str, value: object) -> str:
 def bulletin_doc(
     b: Bulletin, *, county: str, unit: str, lang: str = "zh", settings: Settings | None = None
 ) -> BulletinDoc:
-    """The bulletin's text for the county ``county`` (``unit`` = the county or township it covers)."""
+    """The bulletin's text for ``county`` (the store's top: a county or a city; ``unit`` = the unit it covers)."""
     s = settings or get_settings()
     date = f"{b.as_of:%Y-%m-%d}"
     deadline = b.as_of + dt.timedelta(days=s.print.rectify_days)
@@ -90,7 +90,7 @@ def bulletin_doc(
         _ledger(b, lang),
         _overdue(b, lang),
         _tasks(b, lang),
-        Section(t("bulletin_h_demands", lang), [t("bulletin_demands", lang, deadline=f"{deadline:%Y-%m-%d}")]),
+        Section(t("bulletin_h_demands", lang), [t(_of(b, "bulletin_demands"), lang, deadline=f"{deadline:%Y-%m-%d}")]),
         _appendix(b, lang, date),
     ]
     return BulletinDoc(
@@ -101,6 +101,16 @@ def bulletin_doc(
         sections=sections,
         signature=[t("bulletin_issuer", lang, county=county, issuer=s.print.issuer), date],
     )
+
+
+def _of(b: Bulletin, key: str) -> str:
+    """The message key for ``b``'s parts: ``key`` for townships, ``key_county`` for the counties of a city."""
+    return key if b.part == "town" else f"{key}_{b.part}"
+
+
+def _part_column(b: Bulletin, lang: str) -> str:
+    """The heading of the column naming the parts: 乡镇, or 县区 in a city's bulletin."""
+    return t(f"bulletin_col_{b.part}", lang)
 
 
 def _summary(b: Bulletin, *, unit: str, lang: str, settings: Settings) -> list[str]:
@@ -164,13 +174,16 @@ def _ranking(b: Bulletin, lang: str, length: int) -> Section:
         ]
         for _, row in r.iterrows()
     ]
-    header = [t(f"bulletin_col_{c}", lang) for c in ("rank", "town", "risk", "risk_before", "rank_before", "change")]
+    header = [t(f"bulletin_col_{c}", lang) for c in ("rank", "risk", "risk_before", "rank_before", "change")]
+    header.insert(1, _part_column(b, lang))
     names = r["name"].astype(str).tolist()
+    if b.part != "town":  # a city's few counties: none on both lists
+        length = min(length, max(1, len(names) // 2))
     paragraphs = [
         t("bulletin_red", lang, names="、".join(names[:length])),
         t("bulletin_black", lang, names="、".join(reversed(names[-length:]))),
     ]
-    return Section(t("bulletin_h_ranking", lang), paragraphs, Table(header, rows, [1, 2.4, 1.6, 1.6, 1.4, 1.4]))
+    return Section(t(_of(b, "bulletin_h_ranking"), lang), paragraphs, Table(header, rows, [1, 2.4, 1.6, 1.6, 1.4, 1.4]))
 
 
 def _arrow(change: object) -> str:
@@ -209,10 +222,10 @@ def _findings(b: Bulletin, lang: str) -> Section:
 
 
 def _ledger(b: Bulletin, lang: str) -> Section:
-    """Every finding up to the month-end by step of rectification (整改销号), county total and per township.
+    """Every finding up to the month-end by step of rectification (整改销号), the unit's total and per part.
 
-    Each number is a cell of the month-end tables (the county or township row and the
-    township rows), so it equals what /map and the wall show for that date.
+    Each number is a cell of the month-end tables (the county, city or township row and
+    the rows of its parts), so it equals what /map and the wall show for that date.
     """
     heading = t("bulletin_h_ledger", lang)
     if b.ledger is None:
@@ -222,7 +235,7 @@ def _ledger(b: Bulletin, lang: str) -> Section:
     if not len(b.ledger):
         return Section(heading, [total])
     rows = [[str(row["name"]), *(cell(c, row[c]) for c in LEDGER)] for _, row in b.ledger.iterrows()]
-    header = [t("bulletin_col_town", lang)] + [column_name(c, lang) for c in LEDGER]
+    header = [_part_column(b, lang)] + [column_name(c, lang) for c in LEDGER]
     return Section(heading, [total], Table(header, rows, [1.6, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2]))
 
 
@@ -244,7 +257,7 @@ def _overdue(b: Bulletin, lang: str) -> Section:
         ]
         for _, row in o.iterrows()
     ]
-    header = [t("bulletin_col_town", lang)] + [
+    header = [_part_column(b, lang)] + [
         column_name(c, lang) for c in ("cd_cases_overdue", "water_unsafe_households", "monitored_open_households")
     ]
     header += [t("bulletin_col_spend", lang), t("bulletin_col_team_days", lang), t("bulletin_col_findings_open", lang)]
@@ -280,6 +293,6 @@ def _tasks(b: Bulletin, lang: str) -> Section:
 def _appendix(b: Bulletin, lang: str, date: str) -> Section:
     a = b.appendix
     rows = [[str(row["name"]), *(cell(c, row[c]) for c in APPENDIX)] for _, row in a.iterrows()]
-    header = [t("bulletin_col_town", lang), *(column_name(c, lang) for c in APPENDIX)]
+    header = [_part_column(b, lang), *(column_name(c, lang) for c in APPENDIX)]
     table = Table(header, rows, [1.6] + [1.0] * len(APPENDIX))
-    return Section(t("bulletin_h_appendix", lang, date=date), [], table, new_page=True)
+    return Section(t(_of(b, "bulletin_h_appendix"), lang, date=date), [], table, new_page=True)

@@ -193,3 +193,19 @@ def copy_store(source: Store, target: Store) -> None:
     with target.transaction() as tx:
         for layer in source.layers():
             tx.write(layer, source.read(layer))
+
+
+CITY_HOUSEHOLDS = 150  # per county: every county still has households, C/D cases, findings and tasks
+
+
+@pytest.fixture(scope="session")
+def city_history_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 3-county demo city (6299), built as of 2026-11-01, with snapshots of 2026-09 and 2026-10 (do not modify)."""
+    from battlemap_cli.main import main
+    from geodata.demo.store import write_demo
+
+    store = GeoPackageStore(tmp_path_factory.mktemp("city-history") / "city.gpkg")
+    write_demo(store, seed=2026, households=CITY_HOUSEHOLDS, counties=3)
+    assert main(["--store", store.target, "build", "--as-of", "2026-11-01"]) == 0
+    assert main(["--store", store.target, "history", "--from", "2026-09", "--to", "2026-10"]) == 0
+    return store.path

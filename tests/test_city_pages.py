@@ -1,39 +1,40 @@
 """A store of three counties through every page in Chromium: each page starts at the city.
 
-/map opens on the city with each county a unit (coloured from the city-level tables),
+/map opens on the city with each county a unit (coloured from the city-level tables; with
+October picked the panel shows October's city row),
 a click on a county drills into its townships, and the breadcrumb's city link comes
-back up; /wall shows the city's totals and ranks its counties; /sites, /route and /data
+back up; /wall shows the city's totals with their trends and ranks its counties; /sites, /route and /data
 open without an error. Any console error, page error, 5xx response or Dash error
 overlay fails the test; screenshots go to :data:`harness.browser.SCREENSHOTS`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
 from geodata.demo.city import CITY_CODE, county_code
+from geodata.settings import get_settings
 from geodata.store import GeoPackageStore
+from geodata.store.snapshots import read_snapshot
 from harness.browser import SCREENSHOTS, chromium, login, serving
 from harness.map_clicks import drill, rendered
-from tests.importing import run
+from layers.panel import key_indicators
 from tests.test_pages_minimal_store import settle
 
-HOUSEHOLDS = 150  # per county: small and fast, every page still has households and cases
 OVERLAY = ".dash-fe-error__title, .dash-error-card, .dash-debug-menu__error"
 
 
 @pytest.fixture(scope="module")
-def city_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 3-county demo city (6299), built."""
-    from geodata.demo.store import write_demo
-
-    store = GeoPackageStore(tmp_path_factory.mktemp("city-pages") / "city.gpkg")
-    write_demo(store, seed=2026, households=HOUSEHOLDS, counties=3)
-    assert run(store.target, "build", "--as-of", "2026-11-01") == 0
-    return store.path
+def city_store(city_history_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the 3-county demo city (6299), built, with the snapshots of 2026-09 and 2026-10 (tests/conftest.py)."""
+    path = tmp_path_factory.mktemp("city-pages") / "city.gpkg"
+    shutil.copyfile(city_history_path, path)
+    return path
 
 
 def _watch(page: Page) -> list[str]:
@@ -49,6 +50,18 @@ def _units(page: Page) -> list[str]:
         "() => document.querySelector('#map-graph .js-plotly-plot').data"
         ".filter(t => t.meta === 'units').flatMap(t => Array.from(t.locations).map(String))"
     )
+
+
+def _city_in_october(page: Page, url: str, store: GeoPackageStore) -> None:
+    """/map with October picked: the counties from their snapshots, the panel October's city row and its trends."""
+    page.goto(f"{url}/map?period=2026-10-31")
+    rendered(page, "city")
+    page.wait_for_selector("#kpi-table img.panel-spark", timeout=60_000)
+    october = read_snapshot(store, "city", dt.date(2026, 10, 31)).iloc[0]
+    shown = page.locator("#kpi-table tbody tr td:nth-child(2)").all_text_contents()
+    assert shown == [str(i["value"]) for i in key_indicators(october, get_settings(), "zh")]
+    settle(page)
+    page.screenshot(path=str(SCREENSHOTS / "city_map_october.png"))
 
 
 @pytest.mark.browser
@@ -82,6 +95,7 @@ def test_city_store_through_every_page(city_store: Path) -> None:
         page.click("#crumb-city")
         rendered(page, "city")
         assert page.url.endswith("/map")
+        _city_in_october(page, url, store)
 
         page.goto(f"{url}/map?lang=en&area={second}")
         rendered(page, "county", second)
@@ -92,6 +106,7 @@ def test_city_store_through_every_page(city_store: Path) -> None:
         assert regions.loc[CITY_CODE, "name"] in (page.text_content(".wall-title") or "")
         ranked = page.locator("#wall-ranking li b").all_text_contents()
         assert sorted(ranked) == sorted(counties["name"])
+        page.wait_for_selector("#tile-kpi_monitoring img.tile-spark", timeout=30_000)  # the city's trends
         page.screenshot(path=str(SCREENSHOTS / "city_wall.png"))
 
         for path, ready in (("/sites", "#sites-comparison .site-row"), ("/route", None), ("/data", None)):

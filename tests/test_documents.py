@@ -165,12 +165,16 @@ def assert_fonts_embedded(reader: pypdf.PdfReader) -> None:
     assert seen
 
 
-def test_no_personal_data_in_either_document(documents: dict[str, Path], demo_store_path: Path) -> None:
-    store = GeoPackageStore(demo_store_path)
+def personal_values(store: GeoPackageStore) -> set[str]:
+    """The ID numbers, phones, names of heads of household, inspectors and team leaders a document must not show."""
     households = store.read("households")
     secrets = set(households["id_number"].dropna()) | set(households["phone"].dropna())
     secrets |= {n for n in households["head_name"].dropna() if len(n) >= 2}
-    secrets |= set(store.read("inspections")["inspector"].dropna()) | set(store.read("teams")["leader"].dropna())
+    return secrets | set(store.read("inspections")["inspector"].dropna()) | set(store.read("teams")["leader"].dropna())
+
+
+def test_no_personal_data_in_either_document(documents: dict[str, Path], demo_store_path: Path) -> None:
+    secrets = personal_values(GeoPackageStore(demo_store_path))
     texts = {
         "docx": docx_text(documents["bulletin.docx"]),
         "pdf": pdf_text(documents["bulletin.pdf"]),

@@ -174,7 +174,7 @@ def test_explain_at_every_level(city_path: Path, unit: str, capsys: pytest.Captu
         (("explain", "62990", "households"), "has 5 characters"),
         (("explain", "6298", "households"), "not in"),
         (("demo", "--counties", "0"), "between 1 and"),
-        (("indicators", "--level", "city", "--as-of", "2026-10-31"), "current build only"),
+        (("indicators", "--level", "city", "--as-of", "2026-10-31"), "has no snapshot as of 2026-10-31"),
     ],
 )
 def test_bad_codes_exit_2_and_write_nothing(

@@ -1,10 +1,11 @@
 """Month-end snapshots of the indicator tables, kept beside the current tables (``battlemap history``).
 
-One table per level (``village_snapshots``, ``town_snapshots``, ``county_snapshots``),
-each holding the rows of ``{level}_indicators`` for every snapshot date, told apart by
-``as_of``. The settings used (a few kilobytes of JSON) are kept once per date, on the
-county row, and given back to every row on reading. Writing a date replaces that date's
-rows and nothing else, for all three levels in one transaction.
+One table per level (``village_snapshots``, ``town_snapshots``, ``county_snapshots``, and
+``city_snapshots``/``province_snapshots`` for a store of several counties), each holding
+the rows of ``{level}_indicators`` for every snapshot date, told apart by ``as_of``. The
+settings used (a few kilobytes of JSON) are kept once per date, on the county rows, and
+given back to every row on reading. Writing a date replaces that date's rows and nothing
+else, for every level in one transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from geodata._errors import InputError
 if TYPE_CHECKING:
     from geodata.store import Store
 
-LEVELS = ("village", "town", "county")
+LEVELS = ("village", "town", "county", "city", "province")
+UPPER = ("city", "province")  # written only when the tables hold them (a store of several counties)
 SNAPSHOT_TABLES = {level: f"{level}_snapshots" for level in LEVELS}
 AS_OF = "as_of"
 SETTINGS = "settings"  # kept on the county rows only
@@ -35,7 +37,7 @@ def snapshot_dates(store: Store) -> list[dt.date]:
 
 
 def read_snapshot(store: Store, level: str, as_of: dt.date) -> pd.DataFrame | None:
-    """The ``level`` indicator table (village, town or county) as of ``as_of``, or None without that snapshot."""
+    """The ``level`` indicator table (village … province) as of ``as_of``, or None without that snapshot."""
     series = read_series(store, level)
     if series is None:
         return None
@@ -69,6 +71,7 @@ def write_snapshots(
     """Write the tables of each date (``{date: {"village_indicators": …, …}}``) as snapshots, in one transaction.
 
     The rows of those dates are replaced at every level; other dates stay as they were.
+    A city or province table is written only when the snapshots carry it.
     """
     if not snapshots:
         msg = "no snapshot dates to write"
@@ -77,6 +80,8 @@ def write_snapshots(
     with store.transaction() as tx:
         rows = 0
         for level in LEVELS:
+            if level in UPPER and not all(f"{level}_indicators" in tables for tables in snapshots.values()):
+                continue
             new = [_stamped(tables[f"{level}_indicators"], as_of, level) for as_of, tables in snapshots.items()]
             kept = _kept(store, level, dates)
             frame = pd.concat([*([kept] if kept is not None else []), *new], ignore_index=True)
