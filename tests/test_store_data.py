@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import flask
 import pytest
 
 from analytics import compute_indicators
@@ -88,8 +89,6 @@ def test_tables_built_by_an_older_version_are_recomputed(demo_store_path: Path, 
 
 def test_a_request_reads_the_stamp_once_and_again_after_its_own_write(mini_store: Store) -> None:
     """Within a web request the stamp is memoised, but a write by this process is seen at once."""
-    import flask  # noqa: PLC0415 - only this test needs a request context
-
     data = StoreData(mini_store)
     reads: list[int] = []
     stamp = mini_store.stamp
