@@ -211,11 +211,15 @@ def load(setup: Setup, results: Results, *, users: int, minutes: float) -> None:
         print(f"  error: {sample}")
 
 
-def _settings(folder: Path) -> None:
-    """Keep the store's local files (accounts, caches) in ``folder`` unless a settings file is already chosen."""
+def _settings(folder: Path, warm_views: int | None) -> None:
+    """Keep the store's local files (accounts, caches) in ``folder`` unless a settings file is already chosen.
+
+    ``warm_views`` (when given) is the ``[server] warm_views`` of the served store.
+    """
     if not os.environ.get("BATTLEMAP_SETTINGS"):
         path = folder / "battlemap.toml"
-        path.write_text(f"[store]\nstate_dir = {str(folder / 'state')!r}\n", "utf-8")
+        server = "" if warm_views is None else f"[server]\nwarm_views = {warm_views}\n"
+        path.write_text(f"[store]\nstate_dir = {str(folder / 'state')!r}\n{server}", "utf-8")
         os.environ["BATTLEMAP_SETTINGS"] = str(path)  # the server processes inherit it
 
 
@@ -229,11 +233,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="drill-down clicks per level")
     ap.add_argument("--users", type=int, default=100)
     ap.add_argument("--load-minutes", type=float, default=3.0)
+    ap.add_argument("--warm-views", type=int, default=None, help="[server] warm_views (default: the setting)")
+    ap.add_argument("--up-timeout", type=float, default=3600.0, help="seconds gunicorn may take to warm up")
     args = ap.parse_args()
     counties = [county_code(i) for i in range(args.counties)]
     results = Results()
     with tempfile.TemporaryDirectory() as tmp, postgis_store(args.store) as url:
-        _settings(Path(tmp))
+        _settings(Path(tmp), args.warm_views)
         store = PostGISStore(url)
         print(f"store {store.label}; {len(counties)} counties × {args.households_per_county:,} households")
         started = time.perf_counter()
@@ -245,7 +251,7 @@ def main() -> None:
         results.add("build: peak memory (this process tree)", peak, 8 * 2**30, "GiB")
         token, accounts, county = prepare(url)
         started = time.perf_counter()
-        with gunicorn_server(url, args.workers) as (server, _pid):
+        with gunicorn_server(url, args.workers, timeout_s=args.up_timeout) as (server, _pid):
             results.add("gunicorn start-up (warm)", time.perf_counter() - started, None, "s")
             browse(server, store, results, repeat=args.repeat)
             load(Setup(server, token, county, accounts), results, users=args.users, minutes=args.load_minutes)
