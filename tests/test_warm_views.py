@@ -17,8 +17,8 @@ def test_warm_up_builds_at_most_warm_views_views_top_first(
     monkeypatch.setenv("BATTLEMAP_SETTINGS", str(settings))
     data = StoreData(GeoPackageStore(demo_store_path))  # read only
     map_page.warm_views(data)
-    views = [k.split(":", 1)[1] for k in data._cache if k.startswith("map-content:")]  # noqa: SLF001 - what was built
-    panels = [k for k in data._cache if k.startswith("map-panel:")]  # noqa: SLF001
+    views = [k.split(":", 1)[1] for k in data._cache if k.startswith("map-content:")]
+    panels = [k for k in data._cache if k.startswith("map-panel:")]
     towns = sorted(str(t) for t in data.indicators("town").index)
     assert len(views) == 3 and len(panels) == 3, views
     assert views[0].startswith("None:county:None:None:None:"), views  # the top (a one-county store)
