@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html as html_lib
+import itertools
 import json
 import logging
 from dataclasses import dataclass
@@ -137,28 +138,32 @@ def _when(state: MapState) -> str:
 
 
 def warm_views(data: StoreData) -> None:
-    """Build every view of the default layer (the top, counties, townships, villages) and panels ahead of the clicks.
+    """Build the first ``[server] warm_views`` views of the default layer (top, counties, townships, villages).
 
-    About 0.15 s per village; under gunicorn this runs once in the master before the
+    About 0.2 s per view and panel; under gunicorn this runs once in the master before the
     workers fork, and a restart on the same store version reads it from the shared cache.
+    The bound keeps a province's start-up short: its other views are built on first click.
     """
     data.warm()
 
     def every_view() -> None:
-        villages = [str(code) for code in data.indicators("village").index]
         top = data.top(None)
         below = [str(c) for c in data.indicators("county").index] if top.level != "county" else []
-        states = [
-            MapState(top=top.level),
-            *(MapState(top=top.level, area=c) for c in below),
-            *(MapState(top=top.level, town=str(t)) for t in data.indicators("town").index),
-            *(MapState(top=top.level, town=v[:9], village=v) for v in villages),
-        ]
-        for state in states:
-            map_content(data, state)
-            panel_content(data, state)
+        towns = [str(t) for t in data.indicators("town").index]
+        villages = [str(code) for code in data.indicators("village").index]
+        states = itertools.chain(
+            [MapState(top=top.level)],
+            (MapState(top=top.level, area=c) for c in below),
+            (MapState(top=top.level, town=t) for t in towns),
+            (MapState(top=top.level, town=v[:9], village=v) for v in villages),
+        )
+        for state in itertools.islice(states, get_settings().server.warm_views):
+            with data.pinned():
+                map_content(data, state)
+                panel_content(data, state)
         for period in data.periods():  # the county in every month: switching months needs no computing
-            map_content(data, MapState(top=top.level, period=period))
+            with data.pinned():
+                map_content(data, MapState(top=top.level, period=period))
 
     warm_cache("the map views", every_view)
 

@@ -8,13 +8,16 @@ after it, otherwise they are computed here (as of today) and cached like the lay
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import flask
 import geopandas as gpd
 import pandas as pd
 
@@ -30,11 +33,14 @@ from geodata.demo import DEMO_AS_OF
 from geodata.divisions import unit_codes
 from geodata.private.jobs import JobBoard
 from geodata.settings import get_settings
-from geodata.store import Frame, Store, write_computed
+from geodata.store import Frame, Store, commits, write_computed
 from geodata.store.snapshots import read_series, write_snapshots
 from layers.geometry import browser_polygons, features_within, unit_polygons
 
 log = logging.getLogger(__name__)
+_PINNED: contextvars.ContextVar[dict[int, tuple[int, str]] | None] = contextvars.ContextVar(
+    "battlemap_pinned_versions", default=None
+)
 REBUILD_STEPS = 5  # read, joined, aggregated, written, warmed
 
 
@@ -70,8 +76,8 @@ class StoreData:
         ``shared`` (a picklable value, the same for every user) a miss here is looked up
         in the cache the server's processes share, and computed by one process only.
         """
+        stamp = self.version()
         with self._lock:
-            stamp = self.version()
             new_version = stamp != self._stamp
             if new_version:
                 self._cache.clear()
@@ -121,8 +127,31 @@ class StoreData:
 
         The date is part of it because indicators not from a build are "as of today", and
         ageing measures (overdue cases, months since a visit) move with the calendar even
-        when no data change: a long-running server recomputes once a day.
+        when no data change: a long-running server recomputes once a day. Within a web
+        request or :meth:`pinned` the stamp is read once (a PostGIS stamp is a database round
+        trip and a view asks for dozens of values), and again after this process commits a write.
         """
+        seen = _PINNED.get()
+        if seen is None and flask.has_request_context():
+            seen = flask.g.setdefault("battlemap_versions", {})  # one stamp query per request, not one per value
+        if seen is None:
+            return self._read_version()
+        memo = seen.get(id(self))
+        if memo is None or memo[0] != commits():  # this process wrote since: read the new stamp
+            memo = seen[id(self)] = (commits(), self._read_version())
+        return memo[1]
+
+    @staticmethod
+    @contextlib.contextmanager
+    def pinned() -> Iterator[None]:
+        """Read each store's stamp once for what is computed inside (one view while warming), like a request."""
+        token = _PINNED.set({})
+        try:
+            yield
+        finally:
+            _PINNED.reset(token)
+
+    def _read_version(self) -> str:
         return f"{self.store.stamp()}@{dt.date.today().isoformat()}"
 
     def warm(self) -> None:
@@ -130,9 +159,11 @@ class StoreData:
 
         def first_page() -> None:
             for level in ("county", "town", "village"):
-                self.indicators(level)
-                self.shapes(level)
-            self.records()
+                with self.pinned():
+                    self.indicators(level)
+                    self.shapes(level)
+            with self.pinned():
+                self.records()
 
         warm_cache("the cache", first_page)
 

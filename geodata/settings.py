@@ -726,6 +726,12 @@ class ServerSettings:
     shared_cache_mb: int = _doc(
         1024, "Size limit of the shared cache (MB); entries of older store versions are dropped first."
     )
+    warm_views: int = _doc(
+        1000,
+        "/map views (with their unit panels) built before the server answers, top first, then the counties, "
+        "townships and villages in code order; a larger store builds the rest on their first click (a county's "
+        "few hundred villages fit, a province's 16,000 would take hours).",
+    )
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ RENDERED = """([level, code]) => {
   if (gd.layout.uirevision !== (code || level)) return false;  // the figure drawn for this view (the top: its level)
   if (Math.abs(map.getZoom() - gd.layout.map.zoom) > 0.01 || !map.loaded()) return false;
   const units = gd.data.filter(t => t.meta === 'units').flatMap(t => Array.from(t.locations).map(String));
+  if (level === 'province') return units.length > 0 && units.every(c => c.length === 4);
   if (level === 'city') return units.length > 0 && units.every(c => c.length === 6);
   if (level === 'county') return units.length > 0 && units.every(c => c.length === 9);
   if (level === 'town') return units.length > 0 && units.every(c => c.length === 12 && c.startsWith(code));

@@ -254,3 +254,35 @@ def test_the_demo_never_overwrites_a_store_or_fills_one_in_production(store: Sto
     with pytest.raises(ConfigError, match="no villages layer"):
         ensure_demo_store(store, seed=1)
     assert store.has("towns") and not store.has("villages"), "the towns stay as they were"
+
+
+def test_a_layer_replaced_with_other_columns_reads_back_new(filled: Store) -> None:
+    """The catalogue kept per stamp (PostGIS) never serves an older version's columns or layer list."""
+    assert "population" not in filled.read("facilities").columns  # the old layout is reflected and kept
+    with filled.transaction() as tx:
+        tx.write("facilities", _points(2).assign(population=[10, 20]).drop(columns="capacity"))
+        tx.write("roads_new", _points(1))
+    back = filled.read("facilities")
+    assert list(back["population"]) == [10, 20] and "capacity" not in back.columns
+    assert filled.has("roads_new") and "roads_new" in filled.layers()
+    other = open_store(filled.target) if isinstance(filled, PostGISStore) else filled  # a second store object
+    assert list(other.read("facilities")["population"]) == [10, 20]
+
+
+def test_postgis_reads_reflect_the_catalogue_once_per_version(postgis_url: str, tmp_path: Path) -> None:
+    """After the first read of a version, a read costs the stamp query and the select, no catalogue queries."""
+    store = PostGISStore(postgis_url, state_dir=tmp_path / "state")
+    with store.transaction() as tx:
+        tx.write("facilities", _points(3))
+    store.read("facilities")
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        assert len(store.read("facilities")) == 3 and store.has("facilities")
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", seen)
+    assert statements and not [s for s in statements if "pg_catalog" in s or "information_schema" in s], statements

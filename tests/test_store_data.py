@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import flask
 import pytest
 
 from analytics import compute_indicators
@@ -84,3 +85,19 @@ def test_tables_built_by_an_older_version_are_recomputed(demo_store_path: Path, 
     old = {name: frame.drop(columns=["project_completion_rate"]) for name, frame in tables.items()}
     write_computed(store, old, as_of=dt.date.today(), detail={"engine": "older version"})
     assert "project_completion_rate" in StoreData(store).indicators("village")
+
+
+def test_a_request_reads_the_stamp_once_and_again_after_its_own_write(mini_store: Store) -> None:
+    """Within a web request the stamp is memoised, but a write by this process is seen at once."""
+    data = StoreData(mini_store)
+    reads: list[int] = []
+    stamp = mini_store.stamp
+    mini_store.stamp = lambda: reads.append(1) or stamp()  # type: ignore[method-assign]
+    with flask.Flask(__name__).test_request_context("/map"):
+        first = data.cached("villages", lambda: len(mini_store.read("villages")))
+        assert data.cached("villages", lambda: -1) == first and len(reads) == 1
+        with mini_store.transaction() as tx:
+            tx.write("villages", mini_store.read("villages").iloc[:1])
+        assert data.cached("villages", lambda: len(mini_store.read("villages"))) == 1, "a stale value after a write"
+    with flask.Flask(__name__).test_request_context("/map"), data.pinned():
+        assert data.version() == data.version()

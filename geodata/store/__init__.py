@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from geodata._errors import StoreError
 from geodata.settings import get_settings
-from geodata.store.base import IMPORT_LOG, STORED_CRS, Filter, Frame, InLayer, Prefix, conform, os_user
+from geodata.store.base import IMPORT_LOG, STORED_CRS, Filter, Frame, InLayer, Prefix, commits, conform, os_user
 from geodata.store.gpkg import GeoPackageStore, is_geopackage
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "Prefix",
     "Store",
     "StoreError",
+    "commits",
     "conform",
     "is_geopackage",
     "is_postgis_url",

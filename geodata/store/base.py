@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import getpass
+import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -25,6 +26,18 @@ STORED_CRS = "EPSG:4490"
 IMPORT_LOG = "import_log"
 Frame = gpd.GeoDataFrame | pd.DataFrame
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_COMMITS = itertools.count(1)  # next() is atomic under the GIL
+_commits_seen = [0]
+
+
+def note_commit() -> None:
+    """Count a transaction committed by this process (both stores call it after their commit)."""
+    _commits_seen[0] = next(_COMMITS)
+
+
+def commits() -> int:
+    """How many transactions this process has committed: a reader that memoises a stamp re-reads it when this moves."""
+    return _commits_seen[0]
 
 
 @dataclass(frozen=True)

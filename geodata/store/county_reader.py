@@ -10,6 +10,7 @@ it pickles cheaply.
 
 from __future__ import annotations
 
+import functools
 import re
 import socket
 from dataclasses import dataclass, field
@@ -44,9 +45,9 @@ class CountyReader:
         return store
 
     def counties(self) -> list[str]:
-        """The 6-digit county codes present in the villages layer."""
-        codes = self.store.read("villages", columns=["village_code"])["village_code"]
-        return sorted(codes.astype("str").str[:6].unique())
+        """The 6-digit county codes present in the villages layer (read once per store version and process)."""
+        store = self.store
+        return _counties(self.target, store.stamp())
 
     def households(self, county: str) -> Frame:
         """The county's households."""
@@ -55,17 +56,18 @@ class CountyReader:
     def context(self, county: str) -> dict[str, Frame]:
         """Every other layer the analytics use, cut to the county."""
         store = self.store
-        layers = {name: self._by_code(name, county) for name in BY_CODE if name != "households" and store.has(name)}
+        present = set(store.layers())
+        layers = {name: self._read(store, name, county) for name in BY_CODE if name != "households" and name in present}
         bbox = tuple(float(v) for v in layers["villages"].total_bounds)
         if "water_tests" in layers:  # sites without a village code are placed by position later
             unplaced = store.read("water_tests", where={"village_code": None}, bbox=bbox)  # type: ignore[arg-type]
             layers["water_tests"] = pd.concat([layers["water_tests"], unplaced], ignore_index=True)
         for name in BY_BBOX:
-            if store.has(name):
+            if name in present:
                 layers[name] = store.read(name, bbox=bbox)  # type: ignore[arg-type]
         several = len(self.counties()) > 1
         for name in BY_HOUSEHOLD:
-            if store.has(name):  # the only county also counts the rows whose household is not registered
+            if name in present:  # the only county also counts the rows whose household is not registered
                 layers[name] = pd.DataFrame(store.read(name, where=self._by_household(county) if several else None))
         return layers
 
@@ -75,11 +77,21 @@ class CountyReader:
         return {"household_id": InLayer("households", "household_id", {"village_code": Prefix(county)})}
 
     def _by_code(self, layer: str, county: str) -> Frame:
+        return self._read(self.store, layer, county)
+
+    def _read(self, store: Store, layer: str, county: str) -> Frame:
         self._check(county)
-        return self.store.read(layer, where={"village_code": Prefix(county)})
+        return store.read(layer, where={"village_code": Prefix(county)})
 
     @staticmethod
     def _check(county: str) -> None:
         if not _CODE.match(county):
             msg = f"county code must be 6 digits, got {county!r}"
             raise ValueError(msg)
+
+
+@functools.lru_cache(maxsize=8)
+def _counties(target: str, stamp: str) -> list[str]:
+    """The county codes of the store at ``target`` in version ``stamp``: every partition asks, one read answers."""
+    codes = open_store(target).read("villages", columns=["village_code"])["village_code"]
+    return sorted(codes.astype("str").str[:6].unique())

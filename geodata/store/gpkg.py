@@ -42,6 +42,7 @@ from geodata.store.base import (
     conform,
     disk_full_error,
     is_disk_full,
+    note_commit,
 )
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ class GeoPackageStore(StoreReads):
                 _fsync(tmp)
                 os.replace(tmp, self.path)
                 _fsync_dir(self.path.parent)
+                note_commit()
                 log.info("store %s: committed %s", self.path, writer.written)
             except (OSError, RuntimeError) as exc:  # GDAL and SQLite report a full disk as RuntimeErrors
                 if is_disk_full(exc) or self._short_of_space():

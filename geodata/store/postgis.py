@@ -7,6 +7,11 @@ one-row meta table counts commits; :meth:`PostGISStore.stamp` reads it, so reade
 cache on it cheaply. SQL is built with SQLAlchemy Core on reflected tables: table and
 column names must be plain identifiers and every value is a bound parameter. What reads
 back has the dtypes the GeoPackage path gives (pyogrio's, then :func:`conform`).
+
+The catalogue (the layer names and each reflected table) is kept per stamp
+(:class:`_Catalogue`): every Battlemap write bumps the stamp in its own transaction, so a
+read costs one stamp query instead of a dozen catalogue queries, and a changed store is
+reflected again.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import datetime as dt
 import logging
 import os
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +51,7 @@ from geodata.store.base import (
     conform,
     disk_full_error,
     is_disk_full,
+    note_commit,
 )
 
 log = logging.getLogger(__name__)
@@ -52,6 +60,7 @@ META = "battlemap_meta"
 ROW = "fid"  # insertion order, like a GeoPackage feature id; never returned by read()
 HIDDEN = frozenset({META, "spatial_ref_sys"})
 DISK_FULL = "53100"  # SQLSTATE disk_full
+UNDEFINED_TABLE = "42P01"
 LOCK_KEY = 0x42_4D_53_54  # "BMST": the advisory lock that serialises writers
 _META = sa.Table(
     META,
@@ -90,6 +99,19 @@ def _forget_parent_connections() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_parent_connections)
+
+
+@dataclass
+class _Catalogue:
+    """The layer names and reflected tables of one store version (its stamp); filled as they are asked for."""
+
+    stamp: str
+    names: list[str] | None = None
+    tables: dict[str, sa.Table] = field(default_factory=dict)
+
+
+_CATALOGUES: dict[str, _Catalogue] = {}  # per database URL, shared by the stores opened on it in this process
+_CATALOGUE_LOCK = threading.Lock()
 
 
 class PostGISStore(StoreReads):
@@ -141,13 +163,12 @@ class PostGISStore(StoreReads):
 
     def exists(self) -> bool:
         """True when the database has been written by Battlemap (its meta table exists)."""
-        with self._connect() as conn:
-            return sa.inspect(conn).has_table(META)
+        return self.stamp() != "missing"
 
     def layers(self) -> list[str]:
         """Names of the layers and tables in the store (sorted)."""
         with self._connect() as conn:
-            return sorted(n for n in sa.inspect(conn).get_table_names() if n not in HIDDEN)
+            return list(self._names(conn))
 
     def has(self, layer: str) -> bool:
         """True when ``layer`` is in the store."""
@@ -156,14 +177,37 @@ class PostGISStore(StoreReads):
     def stamp(self) -> str:
         """A change stamp: the commit counter, bumped by every committed transaction."""
         with self._connect() as conn:
-            if not sa.inspect(conn).has_table(META):
-                return "missing"
-            return f"v{conn.execute(sa.select(_META.c.version)).scalar_one()}"
+            return _stamp(conn)
 
     def modified_at(self) -> dt.datetime:
         """When the last transaction was committed (local time)."""
         with self._connect() as conn:
             return conn.execute(sa.select(_META.c.changed_at)).scalar_one()
+
+    def _current(self, conn: Connection) -> _Catalogue:
+        """The catalogue of the store version ``conn`` sees (a new, empty one after any commit)."""
+        stamp = _stamp(conn)
+        with _CATALOGUE_LOCK:
+            catalogue = _CATALOGUES.get(self.target)
+            if catalogue is None or catalogue.stamp != stamp or stamp == "missing":  # never kept without meta
+                catalogue = _CATALOGUES[self.target] = _Catalogue(stamp)
+            return catalogue
+
+    def _names(self, conn: Connection, catalogue: _Catalogue | None = None) -> list[str]:
+        """The layer names of the current version (one catalogue query per version)."""
+        catalogue = catalogue or self._current(conn)
+        if catalogue.names is None:
+            catalogue.names = sorted(n for n in sa.inspect(conn).get_table_names() if n not in HIDDEN)
+        return catalogue.names
+
+    def _table(self, conn: Connection, layer: str) -> sa.Table | None:
+        """The reflected table of ``layer`` in the current version, None when the store lacks it."""
+        catalogue = self._current(conn)
+        if layer in HIDDEN or layer not in self._names(conn, catalogue):
+            return None
+        if layer not in catalogue.tables:
+            catalogue.tables[layer] = sa.Table(layer, sa.MetaData(), autoload_with=conn)
+        return catalogue.tables[layer]
 
     def read(
         self,
@@ -179,24 +223,24 @@ class PostGISStore(StoreReads):
         ``bbox`` (lon/lat) keeps features whose envelope meets it (``&&``, GiST index).
         """
         with self._connect() as conn:
-            if not sa.inspect(conn).has_table(layer) or layer in HIDDEN:
+            table = self._table(conn, layer)
+            if table is None:
                 msg = (
-                    f"store {self.label} has no layer {layer!r}; it has {self.layers()}. "
+                    f"store {self.label} has no layer {layer!r}; it has {self._names(conn)}. "
                     "Import it or run `battlemap demo`."
                 )
                 raise StoreError(msg)
-            table = sa.Table(layer, sa.MetaData(), autoload_with=conn)
             geom = next((c for c in table.columns if isinstance(c.type, Geometry)), None)
             names = [c.name for c in table.columns if c.name != ROW and c is not geom] if columns is None else columns
             selected = [_column(table, n) for n in names]
             if geom is not None:  # plain WKB, decoded at once below (per-row decoding is 5x slower)
                 selected.append(sa.func.ST_AsBinary(geom, type_=sa.LargeBinary).label(geom.name))
-            stmt = sa.select(*selected).where(*_conditions(table, where or {}, conn))
+            stmt = sa.select(*selected).where(*_conditions(table, where or {}, lambda name: self._table(conn, name)))
             if bbox is not None and geom is not None:
                 stmt = stmt.where(geom.intersects(sa.func.ST_MakeEnvelope(*map(float, bbox), geom.type.srid)))
             if ROW in table.columns:
                 stmt = stmt.order_by(table.c[ROW])
-            frame: Frame = pd.read_sql(stmt, conn)
+            frame: Frame = pd.read_sql_query(stmt, conn)  # read_sql would ask the catalogue whether stmt names a table
             if geom is not None:
                 crs = f"EPSG:{geom.type.srid}" if (geom.type.srid or 0) > 0 else None
                 shapes = shapely.from_wkb(frame.pop(geom.name).to_numpy(dtype=object))
@@ -222,6 +266,7 @@ class PostGISStore(StoreReads):
                 raise disk_full_error(f"the database server of {self.label}") from None
             msg = f"cannot write to the PostGIS store {self.label}: {str(reason).strip().splitlines()[0]}"
             raise StoreError(msg) from None
+        note_commit()
         log.info("store %s: committed %s", self.label, writer.written)
 
     def _ensure_postgis(self) -> None:
@@ -355,21 +400,35 @@ def _column(table: sa.Table, name: str) -> sa.Column:
     return table.c[name]
 
 
-def _conditions(table: sa.Table, where: Filter, conn: sa.Connection) -> list[sa.ColumnElement[bool]]:
-    """The filter as SQLAlchemy conditions (values bound, never pasted; an InLayer as a sub-select)."""
+def _stamp(conn: Connection) -> str:
+    """The commit counter as ``v<N>``, or ``missing`` before the first Battlemap write (one query)."""
+    try:
+        return f"v{conn.execute(sa.select(_META.c.version)).scalar_one()}"
+    except sa.exc.ProgrammingError as exc:
+        if getattr(exc.orig, "sqlstate", None) != UNDEFINED_TABLE:
+            raise
+        conn.rollback()  # the failed statement aborted the read transaction; the next query starts a new one
+        return "missing"
+
+
+def _conditions(
+    table: sa.Table, where: Filter, reflect: Callable[[str], sa.Table | None]
+) -> list[sa.ColumnElement[bool]]:
+    """The filter as SQLAlchemy conditions (values bound, never pasted; an InLayer as a sub-select).
+
+    ``reflect`` gives another layer's table (None when the store lacks it).
+    """
     out = []
     for name, value in where.items():
         col = _column(table, name)
         if value is None:
             out.append(col.is_(None))
         elif isinstance(value, InLayer):
-            if not sa.inspect(conn).has_table(value.layer) or value.layer in HIDDEN:
-                msg = (
-                    f"filter layer {value.layer!r} is not in store; it has {sorted(sa.inspect(conn).get_table_names())}"
-                )
+            other = reflect(value.layer)
+            if other is None:
+                msg = f"filter layer {value.layer!r} is not in store"
                 raise StoreError(msg)
-            other = sa.Table(value.layer, sa.MetaData(), autoload_with=conn)
-            inner = sa.select(_column(other, value.column)).where(*_conditions(other, value.where, conn))
+            inner = sa.select(_column(other, value.column)).where(*_conditions(other, value.where, reflect))
             out.append(col.in_(inner))
         elif isinstance(value, Prefix):
             out.append(col.startswith(value.text, autoescape=True))
