@@ -9,21 +9,17 @@ and its distance is within a few map units of the phone's.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import shapely
 
-from callbacks.route_page import make_plan
-from callbacks.store_data import StoreData
 from geodata.private.field_records import FieldRecords, village_distance_m
-from geodata.private.plan_store import PlanStore
 from geodata.settings import get_settings
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium, login, serving
+from tests.field_plans import demo_with_plan
 from tests.test_route_phone import PHONE
 
 
@@ -39,12 +35,7 @@ def test_an_arrival_outside_the_village_is_flagged_offline_before_the_server_ans
     demo_store_path: Path, tmp_path: Path
 ) -> None:
     store_path = tmp_path / "county.gpkg"
-    shutil.copyfile(demo_store_path, store_path)
-    store = GeoPackageStore(store_path)
-    plan = make_plan(
-        StoreData(store), date=dt.date(2026, 12, 1), stops=3, days=1, hours=8.0, start=None, seed=4, back=True
-    )
-    plan = PlanStore.beside(store).save(plan, owner="test-inspector")
+    store, plan = demo_with_plan(demo_store_path, store_path)
     first, second = plan["stops"][:2]
     lon, lat = inside_point(store, first["village_code"])
     far = (second["lon"] + 0.03, second["lat"])  # ~3 km east of the stop's point

@@ -9,8 +9,6 @@ inspector and admins see it; a plain request still gets the JSON.
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,12 +16,13 @@ from typing import Any
 import pytest
 
 from app import create_app
-from callbacks.route_page import make_plan, plan_view
+from callbacks.route_page import plan_view
 from callbacks.store_data import StoreData
 from geodata.private.field_records import FieldRecords, check_record
 from geodata.private.plan_store import PlanStore
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, account, chromium, login, serving
+from tests.field_plans import demo_with_plan
 from tests.test_access import client_for
 from tests.test_field_sync import WHEN, finding, photo
 from tests.test_route_phone import PHONE
@@ -35,12 +34,7 @@ TEXT = "<b>水管</b>漏水 & 未修"  # markup typed by an inspector is shown a
 def synced(demo_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict]:
     """A demo store copy with a plan of the test inspector's and its records stored; the uuids by kind."""
     path = tmp_path_factory.mktemp("desk") / "county.gpkg"
-    shutil.copyfile(demo_store_path, path)
-    store = GeoPackageStore(path)
-    plan = make_plan(
-        StoreData(store), date=dt.date(2026, 12, 1), stops=3, days=1, hours=8.0, start=None, seed=4, back=True
-    )
-    plan = PlanStore.beside(store).save(plan, owner="test-inspector")
+    store, plan = demo_with_plan(demo_store_path, path)
     stop = plan["stops"][0]
     arrival = {"uuid": str(uuid.uuid4()), "kind": "arrival", "stop": 1, "at": WHEN, "lon": stop["lon"] + 0.05,
                "lat": stop["lat"], "accuracy": 8}  # fmt: skip

@@ -10,21 +10,17 @@ on "Send" changes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from callbacks.route_page import make_plan
-from callbacks.store_data import StoreData
 from geodata.private.field_records import FieldRecords
-from geodata.private.plan_store import PlanStore
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium, login, serving
+from tests.field_plans import demo_with_plan
 from tests.test_route_phone import PHONE, TOUCH_PX
 
 TEXT = "自来水停水三天未报修"  # the importer folds full-width punctuation (NFKC): none here
@@ -48,12 +44,7 @@ def photo_file() -> dict[str, Any]:
 @pytest.mark.browser
 def test_a_finding_recorded_offline_arrives_once_with_its_photo(demo_store_path: Path, tmp_path: Path) -> None:
     store_path = tmp_path / "county.gpkg"
-    shutil.copyfile(demo_store_path, store_path)
-    store = GeoPackageStore(store_path)
-    plan = make_plan(
-        StoreData(store), date=dt.date(2026, 12, 1), stops=3, days=1, hours=8.0, start=None, seed=4, back=True
-    )
-    plan = PlanStore.beside(store).save(plan, owner="test-inspector")
+    store, plan = demo_with_plan(demo_store_path, store_path)
     stop = plan["stops"][0]
     here = {"latitude": stop["lat"], "longitude": stop["lon"], "accuracy": 15}
     before = len(store.read("inspections"))

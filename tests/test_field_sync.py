@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +18,13 @@ import pytest
 from PIL import Image
 
 from app import create_app
-from callbacks.route_page import make_plan
-from callbacks.store_data import StoreData
 from geodata.finding_steps import STATUSES
 from geodata.private.field_records import FieldRecords
 from geodata.private.plan_store import PlanStore
 from geodata.settings import get_settings
 from geodata.store import GeoPackageStore
 from harness.browser import account
+from tests.field_plans import demo_with_plan
 from tests.test_access import client_for
 
 WHEN = "2026-12-01T10:15:00+08:00"
@@ -43,15 +41,10 @@ def jpeg(size: tuple[int, int] = (40, 30)) -> bytes:
 def served(demo_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path, dict]]:
     """The app on a copy of the demo store and a saved 4-stop plan of the test inspector's."""
     path = tmp_path_factory.mktemp("sync") / "county.gpkg"
-    shutil.copyfile(demo_store_path, path)
+    _, saved = demo_with_plan(demo_store_path, path, stops=4)
     for role in ("inspector", "admin"):
         account(path, role)
     account(path, "inspector", name="other-inspector")
-    store = GeoPackageStore(path)
-    plan = make_plan(
-        StoreData(store), date=dt.date(2026, 12, 1), stops=4, days=1, hours=8.0, start=None, seed=4, back=True
-    )
-    saved = PlanStore.beside(store).save(plan, owner="test-inspector")
     yield create_app(str(path)), path, saved
 
 

@@ -15,16 +15,14 @@ from typing import Any
 import pytest
 
 from app import create_app
-from callbacks.route_page import make_plan
-from callbacks.store_data import StoreData
 from geodata.private import field_records
 from geodata.private.field_records import FieldRecords, check_record
 from geodata.private.findings import add_finding
 from geodata.private.photos import photo_dir
-from geodata.private.plan_store import PlanStore
 from geodata.store import GeoPackageStore, Store
 from harness.browser import account
 from tests.conftest import copy_store
+from tests.field_plans import saved_plan
 from tests.test_access import client_for
 from tests.test_field_sync import finding, photo
 
@@ -38,10 +36,7 @@ def served(store: Store, demo_store_path: Path) -> Iterator[tuple[Any, Store, di
     """The app on the demo county in ``store`` (each kind) and a saved 3-stop plan of the test inspector's."""
     copy_store(GeoPackageStore(demo_store_path), store)
     account(store.target, "inspector")
-    plan = make_plan(
-        StoreData(store), date=dt.date(2026, 12, 1), stops=3, days=1, hours=8.0, start=None, seed=4, back=True
-    )
-    saved = PlanStore.beside(store).save(plan, owner="test-inspector")
+    saved = saved_plan(store)
     yield create_app(store.target), store, saved
 
 
