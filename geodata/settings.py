@@ -962,6 +962,12 @@ class ClusterSettings:
         "Seconds to wait for the first `dask worker` to join the scheduler before the build stops with an error "
         "(a scheduler without workers would wait forever).",
     )
+    context_margin_km: float = _doc(
+        30.0,
+        "Kilometres around a county's villages within which a dask worker reads roads, facilities and hazards: "
+        "the nearest school or clinic, and the road to it, may lie in the next county, as the whole-store build "
+        "sees them.",
+    )
 
 
 @dataclass(frozen=True)

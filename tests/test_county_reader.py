@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
@@ -83,3 +84,20 @@ def test_an_in_layer_filter_is_a_semi_join_with_checked_names(store: Store) -> N
         store.read("housing", where={"household_id": InLayer("households", 'x" OR 1=1 --', {})})
     with pytest.raises(StoreError, match="no_such_layer"):
         store.read("housing", where={"household_id": InLayer("no_such_layer", "household_id", {})})
+
+
+@pytest.mark.parametrize(("margin_km", "seen"), [(30.0, True), (0.0, False)])
+def test_layers_read_by_position_reach_across_the_county_border(store: Store, margin_km: float, seen: bool) -> None:
+    """A school 9 km beyond the county's villages is as near to a worker as to the whole-store build."""
+    two_counties(store)
+    mine = store.read("villages")
+    mine = mine[mine["village_code"].str.startswith("621121")]
+    _, south, east, north = mine.total_bounds
+    school = shapely.Point(east + 0.1, (south + north) / 2)  # ~9 km east, in nobody's village
+    facilities = pd.DataFrame(
+        {"facility_id": ["S1"], "name": ["邻县中学"], "kind": ["school"], "lon": [school.x], "lat": [school.y]}
+    )
+    with store.transaction() as tx:
+        tx.write("facilities", gpd.GeoDataFrame(facilities, geometry=[school], crs=mine.crs))
+    context = CountyReader(store.target, margin_km=margin_km).context("621121")
+    assert ("S1" in set(context["facilities"]["facility_id"])) is seen

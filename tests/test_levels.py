@@ -140,8 +140,9 @@ def test_city_row_is_the_sum_of_its_counties(city: Store) -> None:
 
 @pytest.mark.slow
 def test_dask_engine_equals_pandas_at_every_level(city: Store, store: Store) -> None:
-    # A known gap of the per-county workers, not of the roll-up (seen with seed 7, 150 households per county):
-    # road access near a county border can differ. A county with no rows of a layer: tests/test_county_gaps.py.
+    # Seed 7 with 150 households per county once differed near a county border (the workers read roads and
+    # facilities only within their villages' box; now [cluster] context_margin_km around it, test_county_reader.py);
+    # a county with no rows of a layer: tests/test_county_gaps.py.
     assert run(store.target, "build", "--engine", "dask", "--as-of", AS_OF) == 0
     for level in ("village", "town", "county", "city", "province"):
         got = pd.DataFrame(store.read(f"{level}_indicators")).drop(columns="computed_at")

@@ -3,7 +3,9 @@
 A province store holds many counties; the dask engine gives each county to a worker,
 which reads only that county's rows (an attribute filter on the 6-digit code prefix,
 a sub-select of its households for the layers keyed by household, or a bounding box
-for layers without village codes) instead of receiving them from the client.
+for layers without village codes, widened by ``[cluster] context_margin_km`` so that a
+school across the county border is as near as in the whole-store build) instead of
+receiving them from the client.
 :class:`CountyReader` holds only what opens the store (a path or a database URL), so
 it pickles cheaply.
 """
@@ -11,6 +13,7 @@ it pickles cheaply.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import socket
 from dataclasses import dataclass, field
@@ -31,6 +34,7 @@ class CountyReader:
     """Reads the layers of single counties from the store that ``target`` opens (see ``Store.target``)."""
 
     target: str = field(repr=False)  # a PostGIS URL may hold a password
+    margin_km: float = 30.0  # around the county, for the layers read by position ([cluster] context_margin_km)
 
     @property
     def store(self) -> Store:
@@ -62,9 +66,10 @@ class CountyReader:
         if "water_tests" in layers:  # sites without a village code are placed by position later
             unplaced = store.read("water_tests", where={"village_code": None}, bbox=bbox)  # type: ignore[arg-type]
             layers["water_tests"] = pd.concat([layers["water_tests"], unplaced], ignore_index=True)
+        around = widened(bbox, self.margin_km)
         for name in BY_BBOX:
             if name in present:
-                layers[name] = store.read(name, bbox=bbox)  # type: ignore[arg-type]
+                layers[name] = store.read(name, bbox=around)  # type: ignore[arg-type]
         several = len(self.counties()) > 1
         for name in BY_HOUSEHOLD:
             if name in present:  # the only county also counts the rows whose household is not registered
@@ -88,6 +93,14 @@ class CountyReader:
         if not _CODE.match(county):
             msg = f"county code must be 6 digits, got {county!r}"
             raise ValueError(msg)
+
+
+def widened(bbox: tuple[float, ...], km: float) -> tuple[float, float, float, float]:
+    """``bbox`` (degrees, EPSG:4490) grown by at least ``km`` on every side (longitude at its northern edge)."""
+    west, south, east, north = bbox
+    dlat = km / 111.0
+    dlon = km / (111.32 * max(math.cos(math.radians(max(abs(south), abs(north)))), 0.01))
+    return (west - dlon, south - dlat, east + dlon, north + dlat)
 
 
 @functools.lru_cache(maxsize=8)
