@@ -77,6 +77,8 @@ class StoreData:
         in the cache the server's processes share, and computed by one process only.
         """
         stamp = self.version()
+        if self._stamp not in (None, stamp) and self._read_version() != stamp:
+            return compute()  # this request read the stamp before a write: never cache (or evict) by it
         with self._lock:
             new_version = stamp != self._stamp
             if new_version:
@@ -94,7 +96,7 @@ class StoreData:
                 if self._stamp == stamp and key in self._cache:  # computed while this request waited
                     return self._cache[key]
             if shared and self.shared is not None:
-                value = self.shared.get_or_compute(stamp, key, compute, current=self.version)
+                value = self.shared.get_or_compute(stamp, key, compute, current=self._read_version)
             else:
                 value = compute()
             with self._lock:

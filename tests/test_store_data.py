@@ -101,3 +101,22 @@ def test_a_request_reads_the_stamp_once_and_again_after_its_own_write(mini_store
         assert data.cached("villages", lambda: len(mini_store.read("villages"))) == 1, "a stale value after a write"
     with flask.Flask(__name__).test_request_context("/map"), data.pinned():
         assert data.version() == data.version()
+
+
+def test_a_request_that_read_the_stamp_before_a_write_neither_caches_nor_evicts(
+    mini_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process writes while a slow request runs: the request's old stamp must not roll the cache back."""
+    data = StoreData(mini_store)
+    live = ["v1"]
+    monkeypatch.setattr(data, "_read_version", lambda: live[0])
+    with StoreData.pinned():
+        assert data.version() == "v1"  # the slow request read its stamp
+        live[0] = "v2"  # another process commits
+        with StoreData.pinned():  # a newer request
+            assert data.cached("k", lambda: "new") == "new"
+        assert data.cached("other", lambda: "old") == "old"  # the slow request still gets its answer …
+        assert data.cached("k", lambda: "old") == "old"
+    with StoreData.pinned():
+        assert data.cached("k", lambda: "again") == "new"  # … but the cache kept the newer version's value
+        assert data.cached("other", lambda: "fresh") == "fresh"  # and nothing computed on the old stamp
