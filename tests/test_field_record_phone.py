@@ -3,9 +3,9 @@
 The pack is opened online, then the browser context is set offline (the page stays; its
 fetches fail) while the inspector records an arrival and a finding with a photo; the unsent
 count shows them queued. Back online the queue is sent by itself. The first answer to the
-finding is lost on the way back (the request reached the server, the phone never heard), so
-the phone sends it again: the server still holds one finding and one photo, and another tap
-on "Send" changes nothing.
+finding is lost on the way back (the request reached the server, a proxy answered 502 Bad
+Gateway), so the finding stays queued and the phone sends it again: the server still holds
+one finding and one photo, and another tap on "Send" changes nothing.
 """
 
 from __future__ import annotations
@@ -66,11 +66,11 @@ def test_a_finding_recorded_offline_arrives_once_with_its_photo(demo_store_path:
         page.locator("#stop-1 .fp-findings").scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / "field_record_offline.png"))
 
-        def lose_first_answer(route: Any) -> None:  # the server gets the finding, the phone hears nothing
+        def lose_first_answer(route: Any) -> None:  # the server stores the finding, a proxy answers 502
             if not lost and '"kind":"finding"' in (route.request.post_data or ""):
                 route.fetch()
                 lost.append(route.request.url)
-                route.abort()
+                route.fulfill(status=502, body="Bad Gateway")  # kept queued, not refused
                 return
             route.continue_()
 

@@ -19,7 +19,7 @@ from PIL import Image
 
 from app import create_app
 from geodata.finding_steps import STATUSES
-from geodata.private.field_records import FieldRecords
+from geodata.private.field_records import FieldRecords, check_record
 from geodata.private.plan_store import PlanStore
 from geodata.settings import get_settings
 from geodata.store import GeoPackageStore
@@ -109,6 +109,33 @@ def test_a_retried_finding_and_photo_are_stored_once_and_enter_the_rectification
     log = PlanStore.beside(GeoPackageStore(path)).audit_log(action="field:photo")
     opened = log[log["action"] == "field:photo"]
     assert list(opened["who"]) == ["test-inspector"] and picture["uuid"] in opened["detail"].iloc[0]
+
+
+def test_a_uuid_stored_by_another_server_process_meanwhile_answers_duplicate(
+    served: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two gunicorn workers take the same retry: the second finds the UUID row taken and answers what is stored."""
+    _, path, plan = served
+    store = GeoPackageStore(path)
+    records = FieldRecords.beside(store)
+    original = FieldRecords.answer
+    looked: list[str] = []
+
+    def first_look_misses(self: FieldRecords, uuid: str, plan_id: str) -> dict[str, Any] | None:
+        """This process looked before the other one wrote: its first look finds nothing."""
+        if uuid not in looked:
+            looked.append(uuid)
+            return None
+        return original(self, uuid, plan_id)
+
+    for item in (record := finding(plan["stops"][1]), photo(record)):
+        first = records.store_record(store, plan, check_record(plan, item), who="test-inspector")
+        with monkeypatch.context() as patch:
+            patch.setattr(FieldRecords, "answer", first_look_misses)
+            again = records.store_record(store, plan, check_record(plan, item), who="test-inspector")
+        assert again == {**first, "duplicate": True}
+    assert looked == [record["uuid"], photo_uuid := looked[1]] and photo_uuid != record["uuid"]
+    assert len(inspections(path)[lambda f: f["record_uuid"] == record["uuid"]]) == 1
 
 
 def test_an_arrival_far_from_the_village_is_kept_and_flagged(served: Any) -> None:

@@ -34,6 +34,7 @@ import datetime as dt
 import io
 import json
 import math
+import sqlite3
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -228,10 +229,16 @@ class FieldRecords(PrivateDB):
             done = self.answer(record.uuid, plan["plan_id"])
             if done is not None:
                 return {**done, "duplicate": True}
-            if record.kind == "photo":
-                self._photo(store, plan, record, who=who)
-            else:
-                self._record(store, plan, record, who=who)
+            try:
+                if record.kind == "photo":
+                    self._photo(store, plan, record, who=who)
+                else:
+                    self._record(store, plan, record, who=who)
+            except sqlite3.IntegrityError:  # another server process stored the same UUID meanwhile
+                stored = self.answer(record.uuid, plan["plan_id"])
+                if stored is None:
+                    raise
+                return {**stored, "duplicate": True}
             answer = self.answer(record.uuid, plan["plan_id"])
         assert answer is not None  # written just above
         return {**answer, "duplicate": False}

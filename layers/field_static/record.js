@@ -191,12 +191,13 @@
     });
     return it.blob ? base64(it.blob).then(function (data) { out.data = data; return out; }) : Promise.resolve(out);
   }
-  function send(it) {  // resolves to "ok", "refused", "login" or "offline"
+  function send(it) {  // resolves to "ok", "refused", "login" or "offline" (also a 5xx: retried, never refused)
     return payload(it).then(function (data) {
       return fetch("sync", { method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
     }).then(function (response) {
       if (response.status === 401) { return "login"; }
+      if (response.status >= 500) { return "offline"; }  // the server or a proxy failed: keep it queued, retry later
       return response.json().catch(function () { return { error: String(response.status) }; }).then(function (a) {
         if (response.ok) {
           it.state = "sent"; it.flagged = !!a.flagged; delete it.blob; delete it.error;
