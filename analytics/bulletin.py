@@ -216,7 +216,9 @@ def bulletin(
             )
             raise InputError(msg)
         part, shown = "county", now["county"]
-        county, county_before = now["city"].iloc[0], before["city"].iloc[0]
+        # a month before the store held several counties has no city row: its changes are unknown
+        earlier = before.get("city", now["city"].iloc[:0]).reindex(now["city"].index)
+        county, county_before = now["city"].iloc[0], earlier.iloc[0]
     else:
         shown = now["town"]
         county, county_before = now["county"].iloc[0], before["county"].iloc[0]

@@ -28,6 +28,7 @@ from geodata._errors import InputError
 from geodata.io.crs import county_epsg
 from geodata.settings import Settings
 
+PLACED_BY_POSITION = ("roads", "facilities", "hazards")  # used where they lie, whatever county code a row has
 # Every input layer but villages and households may be absent (a county imports what it has).
 OPTIONAL_LAYERS = (
     "housing",
@@ -199,7 +200,7 @@ def _layer_counties(layers: dict[str, pd.DataFrame], samples: pd.DataFrame) -> d
     out: dict[str, frozenset[str]] = {}
     for name in OPTIONAL_LAYERS:
         frame = layers.get(name)
-        if frame is None or not len(frame):
+        if name in PLACED_BY_POSITION or frame is None or not len(frame):
             continue
         if "village_code" in frame:
             codes = frame["village_code"].dropna().astype("str").str[:6]

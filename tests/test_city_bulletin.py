@@ -20,7 +20,7 @@ import pandas as pd
 import pypdf
 import pytest
 
-from analytics.bulletin import APPENDIX
+from analytics.bulletin import APPENDIX, bulletin
 from app import create_app
 from battlemap_cli.documents import county_maps
 from battlemap_cli.month_tables import month_tables
@@ -178,3 +178,20 @@ def test_a_city_leader_downloads_the_city_bulletin_from_the_map(city_history_pat
     county_leader = app.server.test_client()
     log_in(county_leader, account(path, "leader", scope="629902", name="county-leader"))
     assert _bulletin_download(app, county_leader).status_code == 204  # a part of the store: no city bulletin
+
+
+def test_a_month_before_the_store_held_several_counties_leaves_the_changes_unknown(
+    tables: dict[str, pd.DataFrame],
+) -> None:
+    """Last month's snapshot of a one-county store has no city row: the bulletin says no change, not a KeyError."""
+    one_county = {level: table for level, table in tables.items() if level not in ("city", "province")}
+    made = bulletin(
+        tables,
+        one_county,
+        as_of=OCTOBER,
+        before_as_of=dt.date(2026, 9, 30),
+        findings=None,
+        town_names=pd.Series(dtype=str),
+    )
+    assert made.part == "county" and made.county["households"] == tables["city"].iloc[0]["households"]
+    assert made.county_before.isna().all()
