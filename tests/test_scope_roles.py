@@ -190,6 +190,12 @@ def test_a_plan_outside_the_scope_is_refused_everywhere(served: Any, city_path: 
         ],
     )
     assert "outside the account's scope" in text(finding)
+    log = PlanStore.beside(GeoPackageStore(city_path)).audit_log(who=name)
+    log = log[log["target"] == plan_id].sort_values("id")
+    refused = log["action"].str.endswith(":refused")
+    assert refused.sum() >= 5 and not refused[log["id"] > log.loc[refused, "id"].min()].eq(False).any(), list(
+        log["action"]
+    )  # after the narrowing every attempt is audited as refused, none as opened
 
 
 DOWNLOADS = ("route-gpx", "route-html", "route-json", "route-kml", "route-sheet")

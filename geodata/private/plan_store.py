@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -70,20 +71,29 @@ class PlanStore(PrivateDB):
             audit_row(con, who=owner, action="route:create", target=plan_id, detail=detail)
         return plan
 
-    def get(self, plan_id: str, *, viewer: str, admin: bool = False, action: str = "route:view") -> dict[str, Any]:
-        """The plan, if ``viewer`` owns it (or is an admin); audited as ``action``. Otherwise PlanAccessError."""
+    def get(
+        self,
+        plan_id: str,
+        *,
+        viewer: str,
+        admin: bool = False,
+        action: str = "route:view",
+        allowed: Callable[[dict[str, Any]], bool] = lambda _plan: True,
+    ) -> dict[str, Any]:
+        """The plan, if ``viewer`` owns it (or is an admin) and ``allowed`` accepts it; audited as ``action``.
+
+        Otherwise PlanAccessError, audited as ``{action}:refused``.
+        """
         with self._connect() as con:
             row = con.execute("SELECT owner, plan FROM route_plans WHERE plan_id = ?", (plan_id,)).fetchone()
-            if row is None or (row[0] != viewer and not admin):
-                audit_row(con, who=viewer, action=f"{action}:refused", target=plan_id, detail={})
-                refused = True
-            else:
-                audit_row(con, who=viewer, action=action, target=plan_id, detail={"owner": row[0]})
-                refused = False
-        if refused:
+            plan = None if row is None or (row[0] != viewer and not admin) else json.loads(row[1])
+            refused = plan is None or not allowed(plan)
+            detail = {} if refused else {"owner": row[0]}
+            audit_row(con, who=viewer, action=f"{action}:refused" if refused else action, target=plan_id, detail=detail)
+        if refused:  # raised after the audit row is committed
             msg = f"no plan {plan_id!r} for {viewer!r}"
             raise PlanAccessError(msg)
-        return json.loads(row[1])
+        return plan
 
     def plans(self, *, viewer: str, admin: bool = False) -> pd.DataFrame:
         """The plans ``viewer`` may see (all of them for an admin), newest first, without their content."""
