@@ -201,9 +201,9 @@ def test_the_wall_cache_stays_bounded(
     built: list[tuple[int, int]] = []
     real = wall_page._build
 
-    def counting(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> Any:
+    def counting(data: StoreData, key: str, lang: str, size: tuple[int, int], part: str | None) -> Any:
         built.append(size)
-        return real(data, key, lang, size)
+        return real(data, key, lang, size, part)
 
     monkeypatch.setattr(wall_page, "_build", counting)
     data = StoreData(GeoPackageStore(store))  # no shared cache: what stays is what this process keeps
