@@ -18,9 +18,8 @@ import shapely
 from geodata.private.field_records import FieldRecords, village_distance_m
 from geodata.settings import get_settings
 from geodata.store import GeoPackageStore
-from harness.browser import SCREENSHOTS, chromium, login, serving
-from tests.field_plans import demo_with_plan
-from tests.test_route_phone import PHONE
+from harness.browser import SCREENSHOTS, chromium, serving
+from tests.field_plans import demo_with_plan, open_pack
 
 
 def inside_point(store: GeoPackageStore, code: str) -> tuple[float, float]:
@@ -46,12 +45,7 @@ def test_an_arrival_outside_the_village_is_flagged_offline_before_the_server_ans
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with serving(store_path) as url, chromium() as browser:
         here = {"latitude": lat, "longitude": lon, "accuracy": 10}
-        context = browser.new_context(**PHONE, geolocation=here, permissions=["geolocation"])
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        login(page, url, store_path, "inspector", then="/route")
-        page.goto(f"{url}/field/{plan['plan_id']}/")
-        page.wait_for_selector("body[data-offline-ready][data-unsent='0']", timeout=30_000)
+        context, page = open_pack(browser, url, store_path, plan, here=here, errors=errors)
         context.set_offline(True)
         page.locator("#stop-1 button[data-act='arrival']").tap()
         page.wait_for_selector("body[data-unsent='1']")

@@ -19,8 +19,8 @@ from PIL import Image
 
 from geodata.private.field_records import FieldRecords
 from geodata.store import GeoPackageStore
-from harness.browser import SCREENSHOTS, chromium, login, serving
-from tests.field_plans import demo_with_plan
+from harness.browser import SCREENSHOTS, chromium, serving
+from tests.field_plans import demo_with_plan, open_pack
 from tests.test_route_phone import PHONE, TOUCH_PX
 
 TEXT = "自来水停水三天未报修"  # the importer folds full-width punctuation (NFKC): none here
@@ -52,12 +52,7 @@ def test_a_finding_recorded_offline_arrives_once_with_its_photo(demo_store_path:
     lost: list[str] = []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with serving(store_path) as url, chromium() as browser:
-        context = browser.new_context(**PHONE, geolocation=here, permissions=["geolocation"])
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        login(page, url, store_path, "inspector", then="/route")
-        page.goto(f"{url}/field/{plan['plan_id']}/")
-        page.wait_for_selector("body[data-offline-ready][data-unsent='0']", timeout=30_000)
+        context, page = open_pack(browser, url, store_path, plan, here=here, errors=errors)
         assert "未发送：0条" in page.text_content("#fp-unsent")
 
         _record_offline(page, context, here)
