@@ -36,8 +36,15 @@ def synced(demo_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     path = tmp_path_factory.mktemp("desk") / "county.gpkg"
     store, plan = demo_with_plan(demo_store_path, path)
     stop = plan["stops"][0]
-    arrival = {"uuid": str(uuid.uuid4()), "kind": "arrival", "stop": 1, "at": WHEN, "lon": stop["lon"] + 0.05,
-               "lat": stop["lat"], "accuracy": 8}  # fmt: skip
+    arrival = {
+        "uuid": str(uuid.uuid4()),
+        "kind": "arrival",
+        "stop": 1,
+        "at": WHEN,
+        "lon": stop["lon"] + 0.05,
+        "lat": stop["lat"],
+        "accuracy": 8,
+    }
     homes = [h["household_id"] for h in stop["households"]]
     visited = {"uuid": str(uuid.uuid4()), "kind": "households", "stop": 1, "at": WHEN, "households": homes}
     found = finding(stop, text=TEXT)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import flask
@@ -24,7 +23,7 @@ from geodata.private.accounts import Account
 from geodata.private.db import PrivateDB
 from geodata.private.findings import add_finding, advance_finding, finding_steps
 from geodata.store import GeoPackageStore, Store
-from tests.conftest import snapshot, town_frame, village_frame
+from tests.conftest import snapshot
 
 V1, V2, V3 = "621121100201", "621121100202", "621121201201"
 T100, T201 = "621121100", "621121201"
@@ -34,12 +33,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-def data(tmp_path: Path) -> StoreData:
-    store = GeoPackageStore(tmp_path / "mini.gpkg")
-    with store.transaction() as tx:
-        tx.write("towns", town_frame())
-        tx.write("villages", village_frame())
-    return StoreData(store)
+def data(gpkg: GeoPackageStore) -> StoreData:
+    return StoreData(gpkg)
 
 
 @pytest.fixture
