@@ -77,9 +77,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         if args.engine == "dask":
             from analytics.dask_engine import compute_indicators_dask  # noqa: PLC0415 - dask only when asked
 
-            margin = get_settings().cluster.context_margin_km
-            # the workers read the layers, not this process
-            reader = CountyReader(require_villages(store).target, margin_km=margin)
+            reader = CountyReader(require_villages(store).target)  # the workers read the layers, not this process
             _advance(bar, "read")
             tables = compute_indicators_dask(
                 reader.counties(), reader.households, reader.context, as_of=as_of, scheduler=args.scheduler

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from geodata._errors import StoreError
+from geodata.settings import get_settings
 from geodata.store import Filter, Frame, InLayer, Prefix, Store, open_store
 
 _CODE = re.compile(r"^\d{6}$")
@@ -34,7 +35,8 @@ class CountyReader:
     """Reads the layers of single counties from the store that ``target`` opens (see ``Store.target``)."""
 
     target: str = field(repr=False)  # a PostGIS URL may hold a password
-    margin_km: float = 30.0  # around the county, for the layers read by position ([cluster] context_margin_km)
+    # around the county, for the layers read by position: taken on the client, so every worker uses the same
+    margin_km: float = field(default_factory=lambda: get_settings().cluster.context_margin_km)
 
     @property
     def store(self) -> Store:
@@ -55,7 +57,7 @@ class CountyReader:
 
     def households(self, county: str) -> Frame:
         """The county's households."""
-        return self._by_code("households", county)
+        return self._read(self.store, "households", county)
 
     def context(self, county: str) -> dict[str, Frame]:
         """Every other layer the analytics use, cut to the county."""
@@ -80,9 +82,6 @@ class CountyReader:
         """The rows whose household lives in ``county``: a sub-select the store runs, not a list of IDs."""
         self._check(county)
         return {"household_id": InLayer("households", "household_id", {"village_code": Prefix(county)})}
-
-    def _by_code(self, layer: str, county: str) -> Frame:
-        return self._read(self.store, layer, county)
 
     def _read(self, store: Store, layer: str, county: str) -> Frame:
         self._check(county)
