@@ -6,7 +6,10 @@ the guard in front of the Flask server answers 401/403 before any page code runs
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import os
 import sys
 import threading
 from typing import Any
@@ -40,6 +43,7 @@ from geodata.store import open_store
 from layers.i18n import t
 
 log = logging.getLogger(__name__)
+WARM_REST = "battlemap.warm_rest"  # the server's extension: what warm_rest starts in each server process
 PAGES = (  # module, path: each page's callbacks get the path's access rule
     (overview, "/"),
     (map_page, "/map"),
@@ -65,7 +69,8 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
 
     An absent store is filled with the demo county first, so a fresh checkout shows a map.
     ``production`` (default: ``BATTLEMAP_ENV=production``) refuses to start without a safe secret key.
-    The caches are warmed in a background thread, or before returning with ``warm_now``.
+    The caches are warmed in a background thread; with ``warm_now`` what the first /map
+    needs is built before returning and the rest is left to :func:`warm_rest`.
     """
     is_production = server_config.production_mode(production)
     server = flask.Flask(__name__)
@@ -91,7 +96,8 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
     log_masking.install()  # kiosk tokens in werkzeug's request lines are written as kiosk=***
     login_page.register(server, data)
     if warm_now:
-        _warm(data)
+        map_page.warm_top(data)
+        server.extensions[WARM_REST] = functools.partial(_warm_rest, data)
     else:  # the first page and the first clicks without the wait
         threading.Thread(target=_warm, args=(data,), name="warm-cache", daemon=True).start()
     for module, path in PAGES:
@@ -105,11 +111,12 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
 
 
 def create_server(store: str | None = None, *, production: bool = True) -> flask.Flask:
-    """The Flask server for a WSGI host, in production mode, warm when it returns.
+    """The Flask server for a WSGI host, in production mode, its first /map built when it returns.
 
     Under gunicorn with ``preload_app`` (``battlemap serve --workers N``, or ``gunicorn -c
-    python:battlemap_cli.gunicorn_conf``) it is built and warmed once in the master, and
-    every worker starts warm; no thread runs across the fork.
+    python:battlemap_cli.gunicorn_conf``) it is built once in the master, every worker
+    starts with the first page warm (no thread runs across the fork), and each worker
+    calls :func:`warm_rest` once forked. Another WSGI host should call it per process too.
     """
     return create_app(store, production=production, warm_now=True).server
 
@@ -167,8 +174,28 @@ def _user_bar() -> Any:
     )
 
 
+def warm_rest(server: flask.Flask) -> None:
+    """In a server process: build the other map views, the wall and the site model in a background thread.
+
+    The server answers meanwhile; a province's views take minutes. With the shared cache
+    one process of the server builds them and the others read its work.
+    """
+    if rest := server.extensions.get(WARM_REST):
+        threading.Thread(target=rest, name="warm-rest", daemon=True).start()
+
+
+def _warm_rest(data: StoreData) -> None:
+    """Everything but the first /map, by one process of the server, at a lower CPU priority than requests."""
+    with contextlib.suppress(OSError):  # Linux: a thread has its own nice value
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    with data.first_process("warm") as mine:
+        if mine:
+            _warm(data)
+
+
 def _warm(data: StoreData) -> None:
     """Compute what the first pages and clicks need, in the background."""
+    map_page.warm_top(data)
     map_page.warm_views(data)
     wall_page.warm(data)
     sites_page.warm(data)

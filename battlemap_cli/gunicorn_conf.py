@@ -2,8 +2,10 @@
 
 Threaded workers (``gthread``), as many processes and threads as ``[server]`` settings say
 (one process per core: the callbacks are CPU-bound Python). The app is built and its
-caches warmed once in the master (``preload_app``), so every worker forks warm; after an
-import the workers share what one of them computes (:mod:`callbacks.shared_cache`).
+first /map warmed once in the master (``preload_app``), so every worker forks warm and
+answers at once; one worker then builds the other views in the background
+(``post_worker_init``, :func:`app.warm_rest`), and the workers share what one of them
+computes (:mod:`callbacks.shared_cache`).
 The store, secret key and settings come from the environment (``BATTLEMAP_STORE``,
 ``BATTLEMAP_SECRET_KEY_FILE``, ``BATTLEMAP_SETTINGS``), the address from
 ``BATTLEMAP_BIND`` (default 127.0.0.1:8050; put nginx in front, see the README).
@@ -45,3 +47,10 @@ proc_name = "battlemap"
 errorlog = "-"
 logger_class = MaskingLogger  # kiosk tokens in logged URLs become kiosk=***
 control_socket_disable = True  # one per host user otherwise: a second instance would take it over
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once a worker has forked and loaded the app: build the other views in the background."""
+    from app import warm_rest  # noqa: PLC0415 - the app module is loaded by then (preload_app)
+
+    warm_rest(worker.wsgi)

@@ -137,14 +137,26 @@ def _when(state: MapState) -> str:
     return f"{state.period}:{state.compare}:{state.mode if state.compare else ''}"
 
 
+def warm_top(data: StoreData) -> None:
+    """Build what the first /map needs: the store's tables and shapes, and its top view with its panel."""
+    data.warm()
+
+    def top_view() -> None:
+        with data.pinned():
+            state = MapState(top=data.top(None).level)
+            map_content(data, state)
+            panel_content(data, state)
+
+    warm_cache("the top map view", top_view)
+
+
 def warm_views(data: StoreData) -> None:
     """Build the first ``[server] warm_views`` views of the default layer (top, counties, townships, villages).
 
-    About 0.2 s per view and panel; under gunicorn this runs once in the master before the
-    workers fork, and a restart on the same store version reads it from the shared cache.
-    The bound keeps a province's start-up short: its other views are built on first click.
+    About 0.2 s per view and panel, in the background while the server answers (under
+    gunicorn one worker builds them into the shared cache, see :func:`app.warm_rest`).
+    The bound keeps a province's warming short: its other views are built on first click.
     """
-    data.warm()
 
     def every_view() -> None:
         top = data.top(None)

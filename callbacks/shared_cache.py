@@ -131,14 +131,22 @@ class SharedCache:
             return value
 
     @contextlib.contextmanager
-    def lock(self, key: str) -> Iterator[None]:
-        """An exclusive lock on ``key`` across processes (a blocking file lock, released if the process dies)."""
+    def lock(self, key: str, *, wait: bool = True) -> Iterator[bool]:
+        """An exclusive lock on ``key`` across processes (a file lock, released if the process dies).
+
+        Yields whether this process holds it: always after waiting, and without ``wait``
+        only when no other process held it.
+        """
         self.cache  # noqa: B018 - makes the directory
         name = hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()
         with open(self.directory / "locks" / f"{name}.lock", "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                yield
+                fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 

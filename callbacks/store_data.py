@@ -156,6 +156,19 @@ class StoreData:
     def _read_version(self) -> str:
         return f"{self.store.stamp()}@{dt.date.today().isoformat()}"
 
+    @contextlib.contextmanager
+    def first_process(self, name: str) -> Iterator[bool]:
+        """Whether this process is the one of the server's processes to do ``name`` (while the block runs).
+
+        The first to ask holds a lock in the shared cache and the others are told no;
+        without a shared cache every process does its own.
+        """
+        if self.shared is None:
+            yield True
+            return
+        with self.shared.lock(f"process:{name}", wait=False) as mine:
+            yield mine
+
     def warm(self) -> None:
         """Compute what the first page needs (indicators, records, shapes) ahead of the first request."""
 

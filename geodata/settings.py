@@ -728,9 +728,9 @@ class ServerSettings:
     )
     warm_views: int = _doc(
         1000,
-        "/map views (with their unit panels) built before the server answers, top first, then the counties, "
-        "townships and villages in code order; a larger store builds the rest on their first click (a county's "
-        "few hundred villages fit, a province's 16,000 would take hours).",
+        "/map views (with their unit panels) built in the background once the server answers (the top view is "
+        "built before), then the counties, townships and villages in code order; a larger store builds the rest "
+        "on their first click (a county's few hundred villages fit, a province's 16,000 would take hours).",
     )
 
 
