@@ -31,7 +31,8 @@ def warm_store(demo_store_path: Path, tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_the_first_map_is_built_before_answering_and_the_rest_by_one_process(warm_store: GeoPackageStore) -> None:
     server = create_app(str(warm_store.path), warm_now=True).server
-    assert _views(warm_store) == {"map-content:None:county:None:None:None:risk_index:zh:None:None:"}, "only the top view before answering"
+    top = "map-content:None:county:None:None:None:risk_index:zh:None:None:"  # scope, top, area, town, village, ...
+    assert _views(warm_store) == {top}, "only the top view is built before the server answers"
 
     other = SharedCache.for_store(warm_store)  # another server process, already building the rest
     with other.lock("process:warm", wait=False) as theirs:
