@@ -256,7 +256,7 @@ def month_ranking(records: Records, unit_code: str) -> pd.DataFrame:
     teams = records["teams"]
     if not len(teams) or "monthly_score" not in teams:
         return pd.DataFrame(columns=columns)
-    own = teams[records.unit_key("teams", len(unit_code)) == unit_code]
+    own = records.rows_in("teams", unit_code)
     parts = [
         own[own[flag].astype(bool)].assign(end=end).sort_values(["monthly_score", "team_id"], ascending=[low, True])
         for flag, end, low in (("month_best", "best", False), ("month_worst", "worst", True))

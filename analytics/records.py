@@ -72,6 +72,7 @@ class Records:
     layer_counties: dict[str, frozenset[str]] = field(default_factory=dict)
 
     _keys: dict[tuple[str, int], pd.Series] = field(default_factory=dict, repr=False)
+    _rows: dict[tuple[str, int], dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -83,13 +84,24 @@ class Records:
         access = self.village_access
         if access is not None and "villages" in keep:
             access = access[keep["villages"].to_numpy()].reset_index(drop=True)
-        return dataclasses.replace(self, tables=tables, village_access=access, _keys={})
+        return dataclasses.replace(self, tables=tables, village_access=access, _keys={}, _rows={})
 
     def unit_key(self, table: str, digits: int) -> pd.Series:
         """The first ``digits`` of each row's village code (the unit at that level), computed once."""
         if (table, digits) not in self._keys:
             self._keys[table, digits] = self.tables[table]["village_code"].astype("str").str[:digits]
         return self._keys[table, digits]
+
+    def rows_in(self, table: str, code: str) -> pd.DataFrame:
+        """The rows of ``table`` in the unit ``code`` (any level), found by an index built once per level.
+
+        A panel asks for one unit's rows on every click; comparing every row's code would
+        scan a province's ten million households each time.
+        """
+        digits = len(code)
+        if (table, digits) not in self._rows:
+            self._rows[table, digits] = self.unit_key(table, digits).groupby(self.unit_key(table, digits)).indices
+        return self.tables[table].iloc[self._rows[table, digits].get(code, np.array([], dtype=np.intp))]
 
     def known_counties(self, table: str, columns: tuple[str, ...]) -> frozenset[str]:
         """Counties (6-digit codes) where a row of ``table`` has a value in any of the optional input ``columns``.

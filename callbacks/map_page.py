@@ -389,9 +389,7 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
     code = code or str(table.index[0])
     trends = data.unit_trend(level, code)
     rec = data.records()
-    households = rec["households"][rec.unit_key("households", len(code)) == code]
-    cases = rec["cases"][rec.unit_key("cases", len(code)) == code]
-    samples = rec["samples"][rec.unit_key("samples", len(code)) == code]
+    households, cases, samples = (rec.rows_in(table, code) for table in ("households", "cases", "samples"))
     rows = [
         html.Tr(
             [

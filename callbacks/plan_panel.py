@@ -74,7 +74,7 @@ def task_table(data: StoreData, code: str, lang: str) -> Any:
     """The unit's tasks (a village's, overdue first; a township's or the county's overdue ones), overdue in red."""
     rec = data.records()
     village = len(code) == 12
-    tasks = rec["tasks"][rec.unit_key("tasks", len(code)) == code]
+    tasks = rec.rows_in("tasks", code)
     rows = plan_views.task_rows(tasks, village=village, lang=lang, limit=get_settings().plans.panel_tasks)
     if not rows:
         return html.P(t("plan_no_tasks", lang))

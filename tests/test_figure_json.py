@@ -30,3 +30,14 @@ def test_json_ready_writes_the_same_json_with_coordinates_as_arrays() -> None:
     assert isinstance(coordinates[0], np.ndarray) and coordinates[0].shape == (12, 2)
     assert isinstance(ready["data"][1]["lon"], np.ndarray) and np.isnan(ready["data"][1]["lon"][3])
     assert '"lon":[104.0,104.1,104.2,null' in to_json_plotly(ready)
+
+
+def test_numpy_values_are_typed_arrays_as_plotly_writes_them_except_under_skipped_keys() -> None:
+    """Read without Plotly's deep copy, the figure still writes Plotly's own JSON (base64 typed arrays included)."""
+    fig = go.Figure([go.Bar(x=np.arange(20), y=np.linspace(0, 1, 20)), go.Scatter(x=["甲", "乙"], y=[1, 2])])
+    fig.update_layout(xaxis_range=np.array([0.0, 5.0]), yaxis_range=[0, 105], title="标题")
+    ready = json_ready(fig)
+    assert json.loads(to_json_plotly(ready)) == json.loads(to_json_plotly(fig))
+    assert set(ready["data"][0]["y"]) == {"dtype", "bdata"}, "a numpy column was not written as a typed array"
+    ready["data"][1]["x"].append("丙")
+    assert list(fig.data[1].x) == ["甲", "乙"], "the cached dict shares lists with the figure"
