@@ -50,8 +50,7 @@ _NUMBER_TESTS = {
 
 def masked_households(data: StoreData, village: str) -> pd.DataFrame:
     """The village's household records with names, ID numbers, phones and helpers masked."""
-    h = data.records()["households"]
-    rows = h[h["village_code"] == village].copy()
+    rows = data.records().rows_in("households", village).copy()
     for column, mask in {**MASKERS, "helper": MASKERS["head_name"]}.items():
         if column in rows:
             rows[column] = rows[column].map(mask, na_action="ignore")
