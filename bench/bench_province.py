@@ -169,14 +169,19 @@ def check_written(store: PostGISStore, counties: list[str], per_county: int) -> 
         found = dict(conn.exec_driver_sql("SELECT left(village_code, 6), count(*) FROM households GROUP BY 1").all())
     wanted = dict.fromkeys(counties, per_county)
     if found != wanted:
-        missing = sorted(set(wanted) - set(found))
-        extra = sorted(set(found) - set(wanted))
-        other = sorted(c for c in set(found) & set(wanted) if found[c] != per_county)
+        differs = {
+            "counties missing": sorted(set(wanted) - set(found)),
+            "counties not asked for": sorted(set(found) - set(wanted)),
+            "counties with another number of households": [
+                f"{c}: {found[c]:,}" for c in sorted(set(found) & set(wanted)) if found[c] != per_county
+            ],
+        }
+        said = "; ".join(
+            f"{what} {', '.join(codes[:5])}{' …' if len(codes) > 5 else ''}" for what, codes in differs.items() if codes
+        )
         sys.exit(
             f"--skip-write: {store.label} does not hold the province asked for ({len(counties)} counties × "
-            f"{per_county:,} households): counties missing {missing[:5]}{'…' if len(missing) > 5 else ''}, "
-            f"not asked for {extra[:5]}{'…' if len(extra) > 5 else ''}, with another number of households "
-            f"{[(c, found[c]) for c in other[:5]]}; give the sizes it was written with, or write it again "
+            f"{per_county:,} households): {said}. Give the sizes it was written with, or write it again "
             "(without --skip-write)"
         )
     return sum(found.values())
