@@ -1,11 +1,12 @@
-"""The province path: the same indicator build, one county per partition, on a dask.distributed cluster.
+"""The province path: the same indicator build, one county per task, on a dask.distributed cluster.
 
 Every indicator is computed within a county (a township or village never spans two),
-so a province is built as a dask-geopandas frame of households partitioned by county:
-each worker loads its county's households and context with the loaders it is given
-(:class:`geodata.store.county_reader.CountyReader` for a store, or a synthetic generator in
-the benchmark), runs exactly the in-memory build, and returns its rows. Nothing large
-travels from the client. On one county the result equals :func:`compute_indicators`.
+so a province is built as one task per county: each worker loads its county's households
+and context with the loaders it is given (:class:`geodata.store.county_reader.CountyReader`
+for a store, or a synthetic generator in the benchmark), runs exactly the in-memory build,
+and returns its rows with the tables' empty frames (their columns and dtypes). Nothing
+large travels from the client, and no county is read or built twice (no sample county to
+learn the schema). On one county the result equals :func:`analytics.compute_indicators`.
 For several counties the city and province tables are rolled up on the client from
 the county rows and small per-county parts (:mod:`analytics.rollup`).
 """
@@ -15,15 +16,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import dask.dataframe as dd
 import geopandas as gpd
 import pandas as pd
 
-from analytics import compute_indicators, prepare_records
+from analytics import prepare_records
 from analytics.indicators import UPPER_LEVELS, build_indicators
-from analytics.rollup import PART_COLUMNS, county_parts, roll_up
+from analytics.rollup import county_parts, roll_up
 from geodata._errors import InputError
 from geodata.settings import Settings, get_settings
 
@@ -75,29 +76,29 @@ def dask_client(
         yield client
 
 
-def _county_tables(
-    county: str, *, households: HouseholdLoader, context: ContextLoader, as_of: dt.date, settings: Settings
-) -> tuple[dict[str, pd.DataFrame], gpd.GeoDataFrame]:
-    """One county built in memory, and its households' empty frame.
+@dataclass
+class CountyBuild:
+    """One county built on a worker: its unit rows in the long form with its parts, and its tables' empty frames.
 
-    Run on a worker: it gives the columns of the tables and of the household partitions
-    without the client reading a county.
+    The empty frames give the client the columns and dtypes of the tables, so no county is
+    built twice (once as a sample) nor read on the client.
     """
-    rows = households(county)
-    tables = compute_indicators({**context(county), "households": rows}, as_of=as_of, settings=settings)
-    return tables, rows.iloc[:0]
+
+    rows: pd.DataFrame
+    schema: dict[str, pd.DataFrame]
 
 
-def _county_rows(
-    households: gpd.GeoDataFrame, *, context: ContextLoader, as_of: dt.date, settings: Settings
-) -> pd.DataFrame:
-    """One partition (one county's households) built into the long form, one row per unit, then its parts.
+def _build_county(
+    county: str, *, households: HouseholdLoader, context: ContextLoader, as_of: dt.date, settings: Settings
+) -> CountyBuild:
+    """One county (read on this worker with the loaders) built into the long form, one row per unit, then its parts.
 
     Unit rows carry a ``level``; the rows of :func:`analytics.rollup.county_parts` carry a ``part`` instead.
     """
-    county = str(households["village_code"].iloc[0])[:6]
-    records = prepare_records({**context(county), "households": households}, as_of=as_of, settings=settings)
-    return pd.concat([long_form(build_indicators(records)), county_parts(records)], ignore_index=True)
+    records = prepare_records({**context(county), "households": households(county)}, as_of=as_of, settings=settings)
+    tables = build_indicators(records)
+    rows = pd.concat([long_form(tables), county_parts(records)], ignore_index=True)
+    return CountyBuild(rows, {name: tables[name].iloc[:0] for name in LEVEL_TABLES.values()})
 
 
 def long_form(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -107,16 +108,6 @@ def long_form(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         for level, name in LEVEL_TABLES.items()
     ]
     return pd.concat(parts, ignore_index=True)
-
-
-def household_partitions(counties: list[str], load: HouseholdLoader, meta: gpd.GeoDataFrame) -> dd.DataFrame:
-    """Households as a dask-geopandas frame with one partition per county, loaded on the workers.
-
-    ``meta`` (the empty frame) is given: without it dask calls ``load`` on the client for the first county.
-    """
-    import dask_geopandas  # noqa: F401, PLC0415 - registers the GeoDataFrame backend
-
-    return dd.from_map(load, counties, label="households", meta=meta)
 
 
 def compute_indicators_dask(
@@ -131,14 +122,13 @@ def compute_indicators_dask(
     """The indicator tables of every county, built in parallel; same tables and columns as the in-memory build."""
     settings = settings or get_settings()
     with dask_client(scheduler, settings=settings) as client:
-        sample, empty = client.submit(
-            _county_tables, counties[0], households=households, context=context, as_of=as_of, settings=settings
-        ).result()
-        meta = pd.concat([long_form(sample).iloc[:0], pd.DataFrame(columns=list(PART_COLUMNS))], axis=1)
-        frame = household_partitions(counties, households, empty).map_partitions(
-            _county_rows, context=context, as_of=as_of, settings=settings, meta=meta, enforce_metadata=False
+        futures = client.map(  # not pure: the same county is read again (the store may have changed since)
+            _build_county, counties, households=households, context=context, as_of=as_of, settings=settings, pure=False
         )
-        rows = frame.compute()
+        built: list[CountyBuild] = client.gather(futures)
+    sample = built[0].schema  # the tables' columns and dtypes, as the first county has them
+    rows = pd.concat([b.rows for b in built], ignore_index=True)
+    del built
     out: dict[str, pd.DataFrame] = {}
     for level, name in LEVEL_TABLES.items():
         part = rows[rows["level"] == level].drop(columns=f"{level}_code", errors="ignore")

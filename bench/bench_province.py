@@ -1,8 +1,16 @@
 """The synthetic province on PostGIS: write it, build it with dask from and to the database, serve it, load it.
 
 Run: ``python -m bench.bench_province [--counties 100] [--households-per-county 100000]
-[--store URL] [--users 100] [--load-minutes 3]``. Without ``--store`` a throwaway
-PostgreSQL + PostGIS server is started in a temporary folder (and removed after). Steps:
+[--store URL | --keep-data DIR] [--skip-write] [--users 100] [--load-minutes 3]``. Without
+``--store`` a throwaway PostgreSQL + PostGIS server is started in a temporary folder and
+stopped and removed at the end, also when the bench is ended by SIGTERM, SIGINT (Ctrl-C)
+or SIGHUP (only SIGKILL leaves it running: ``python -m harness.postgis_server stop DIR``).
+
+Staged runs: ``--keep-data DIR`` keeps the server's cluster in DIR (stopped at the end, kept
+on disk; a later run with the same DIR starts it again), and ``--skip-write`` uses the store
+as written (checking that it holds exactly ``--counties`` counties of
+``--households-per-county`` households each), so build, serve and load can be measured
+again without the hour-long write of the full size. Steps:
 
 1. write the synthetic province (:mod:`bench.synthetic_province`: villages with their
    outlines, households and every context layer it makes) into the store, county by
@@ -25,9 +33,11 @@ every level; 100 users p95 < 0.5 s with 0 errors.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -98,24 +108,83 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.2f} {unit}"
 
 
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def exit_on_signals() -> None:
+    """End the bench by SystemExit on SIGTERM, SIGINT or SIGHUP, so that every ``finally`` (the server's stop) runs.
+
+    Once one arrived the others are ignored: a second Ctrl-C does not cut the clean-up short.
+    """
+
+    def _exit(signum: int, _frame: object) -> None:
+        for ending in ENDING_SIGNALS:
+            signal.signal(ending, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    for ending in ENDING_SIGNALS:
+        signal.signal(ending, _exit)
+
+
 @contextlib.contextmanager
-def postgis_store(url: str | None) -> Iterator[str]:
-    """``url``, or a fresh database with PostGIS on a throwaway server (stopped and removed afterwards)."""
+def postgis_store(url: str | None, keep: Path | None = None) -> Iterator[str]:
+    """``url``, or a database with PostGIS on a server of our own, stopped when this ends (and at exit).
+
+    The server's cluster is a temporary folder, removed afterwards, or ``keep``: kept on disk
+    and started again by the next run with the same folder (the database is made once).
+    """
     if url:
         yield url
         return
-    root = Path(tempfile.mkdtemp(prefix="battlemap-province-pg-"))
+    root = keep or Path(tempfile.mkdtemp(prefix="battlemap-province-pg-"))
+
+    def _stop() -> None:
+        postgis_server.stop(root)
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+    atexit.register(_stop)  # should the ``finally`` below be skipped; stopping twice is harmless
     try:
-        admin = postgis_server.start(root)
+        admin = postgis_server.resume(root) if keep else postgis_server.start(root)
         with psycopg.connect(admin, autocommit=True) as con:
-            con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+            if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
+                con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
         target = normalise_url(admin).set(database=DATABASE).render_as_string(hide_password=False)
         with psycopg.connect(admin.rsplit("/", 1)[0] + f"/{DATABASE}", autocommit=True) as con:
             con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         yield target
     finally:
-        postgis_server.stop(root)
-        shutil.rmtree(root, ignore_errors=True)
+        _stop()
+        atexit.unregister(_stop)
+
+
+def check_written(store: PostGISStore, counties: list[str], per_county: int) -> int:
+    """The rows of the province already in ``store`` (for ``--skip-write``); SystemExit saying what differs.
+
+    The store must hold households in exactly ``counties``, ``per_county`` in each.
+    """
+    if "households" not in store.layers():
+        sys.exit(f"--skip-write: {store.label} holds no households; run once without --skip-write to write them")
+    with store.engine.connect() as conn:
+        found = dict(conn.exec_driver_sql("SELECT left(village_code, 6), count(*) FROM households GROUP BY 1").all())
+    wanted = dict.fromkeys(counties, per_county)
+    if found != wanted:
+        differs = {
+            "counties missing": sorted(set(wanted) - set(found)),
+            "counties not asked for": sorted(set(found) - set(wanted)),
+            "counties with another number of households": [
+                f"{c}: {found[c]:,}" for c in sorted(set(found) & set(wanted)) if found[c] != per_county
+            ],
+        }
+        said = "; ".join(
+            f"{what} {', '.join(codes[:5])}{' …' if len(codes) > 5 else ''}" for what, codes in differs.items() if codes
+        )
+        sys.exit(
+            f"--skip-write: {store.label} does not hold the province asked for ({len(counties)} counties × "
+            f"{per_county:,} households): {said}. Give the sizes it was written with, or write it again "
+            "(without --skip-write)"
+        )
+    return sum(found.values())
 
 
 def write_province(store: PostGISStore, counties: list[str], per_county: int) -> int:
@@ -228,6 +297,10 @@ def main() -> None:
     ap.add_argument("--counties", type=int, default=100)
     ap.add_argument("--households-per-county", type=int, default=100_000)
     ap.add_argument("--store", help="PostGIS URL to write into (layers replaced); default: a throwaway server")
+    ap.add_argument(
+        "--keep-data", type=Path, metavar="DIR", help="keep the server's cluster in DIR (started again by a later run)"
+    )
+    ap.add_argument("--skip-write", action="store_true", help="use the province already in the store (staged runs)")
     ap.add_argument("--scheduler", default=None, help="address of a dask scheduler (default: a local cluster)")
     ap.add_argument("--workers", type=int, default=0, help="gunicorn workers (0 = [server] workers setting)")
     ap.add_argument("--repeat", type=int, default=5, help="drill-down clicks per level")
@@ -236,15 +309,24 @@ def main() -> None:
     ap.add_argument("--warm-views", type=int, default=None, help="[server] warm_views (default: the setting)")
     ap.add_argument("--up-timeout", type=float, default=3600.0, help="seconds gunicorn may take to warm up")
     args = ap.parse_args()
+    if args.store and args.keep_data:
+        ap.error("--keep-data is for the bench's own server: not with --store")
+    if args.skip_write and not (args.store or args.keep_data):
+        ap.error("--skip-write needs a written store: --store URL or --keep-data DIR of an earlier run")
     counties = [county_code(i) for i in range(args.counties)]
     results = Results()
-    with tempfile.TemporaryDirectory() as tmp, postgis_store(args.store) as url:
+    exit_on_signals()
+    keep = args.keep_data.resolve() if args.keep_data else None
+    with tempfile.TemporaryDirectory() as tmp, postgis_store(args.store, keep) as url:
         _settings(Path(tmp), args.warm_views)
         store = PostGISStore(url)
-        print(f"store {store.label}; {len(counties)} counties × {args.households_per_county:,} households")
-        started = time.perf_counter()
-        rows = write_province(store, counties, args.households_per_county)
-        results.add(f"write province ({rows:,} rows, COPY)", time.perf_counter() - started, None, "s")
+        print(f"store {store.label}; {len(counties)} counties × {args.households_per_county:,} households", flush=True)
+        if args.skip_write:
+            print(f"  write skipped: {check_written(store, counties, args.households_per_county):,} households there")
+        else:
+            started = time.perf_counter()
+            rows = write_province(store, counties, args.households_per_county)
+            results.add(f"write province ({rows:,} rows, COPY)", time.perf_counter() - started, None, "s")
         seconds, peak, villages = build(store, args.scheduler)
         print(f"  built {villages:,} villages with {os.cpu_count()} cores")
         results.add("build: dask, PostGIS → PostGIS", seconds, 60.0, "s")

@@ -2,7 +2,8 @@
 
 Used by ``.ci/run`` (``python -m harness.postgis_server start DIR`` prints the admin URL,
 ``... stop DIR`` stops it) and by ``tests/conftest.py`` when ``BATTLEMAP_TEST_POSTGIS``
-is not set. The cluster lives in DIR (trust authentication, loopback only, no fsync);
+is not set; :func:`resume` (a cluster kept between runs) by ``bench.bench_province --keep-data``.
+The cluster lives in DIR (trust authentication, loopback only, no fsync);
 as root the server runs as the ``postgres`` user, since PostgreSQL refuses root.
 """
 
@@ -62,14 +63,54 @@ def start(root: str | os.PathLike[str]) -> str:
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
         os.chown(root, user.pw_uid, user.pw_gid)
-    bindir, port = pg_bin(), _free_port()
-    _run([str(bindir / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
+    _run([str(pg_bin() / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8"])
+    return _launch(root, _free_port())
+
+
+def resume(root: str | os.PathLike[str]) -> str:
+    """The admin URL of the cluster kept in ``root``: created when absent, started when not running.
+
+    A restarted server takes its former port when that is free (else another free one),
+    so staged runs (``bench.bench_province --keep-data``) can reuse a cluster written once.
+    """
+    root = Path(root)
+    if not (root / "data" / "PG_VERSION").exists():
+        return start(root)
+    port = int((root / "port").read_text()) if (root / "port").exists() else 0
+    if port and (root / "data" / "postmaster.pid").exists() and _answers(_url(port)):
+        return _url(port)
+    return _launch(root, port if port and _is_free(port) else _free_port())
+
+
+def _launch(root: Path, port: int) -> str:
+    """Start the cluster in ``root`` on ``port`` and return its admin URL (after checking PostGIS)."""
     options = f"-k {root} -h 127.0.0.1 -p {port} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    _run([str(bindir / "pg_ctl"), "-D", str(root / "data"), "-o", options, "-l", str(root / "log"), "-w", "start"])
+    _run([str(pg_bin() / "pg_ctl"), "-D", str(root / "data"), "-o", options, "-l", str(root / "log"), "-w", "start"])
     (root / "port").write_text(str(port))
-    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    url = _url(port)
     _check_postgis(url)
     return url
+
+
+def _url(port: int) -> str:
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _answers(url: str) -> bool:
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.OperationalError:
+        return False
+    return True
 
 
 def _check_postgis(url: str) -> None:
