@@ -176,3 +176,19 @@ def chain(top: Top, code: str | None) -> list[str]:
     if top.code is None:  # several provinces: the chain starts at the province
         below = [code[: LEVELS["province"]], *below]
     return [*start, *below]
+
+
+def inside(frame: pd.DataFrame, code: str | None, column: str | None = None) -> pd.DataFrame:
+    """The rows of ``frame`` within the unit ``code`` (by ``column``'s codes, else the index's); all for None.
+
+    A unit's code is the prefix of every code under it, so a row is inside when its code starts with ``code``.
+    """
+    if not code:
+        return frame
+    codes = frame[column] if column else frame.index.to_series()
+    return frame[codes.astype("str").str.startswith(code).to_numpy()]
+
+
+def within(tables: dict[str, pd.DataFrame], code: str) -> dict[str, pd.DataFrame]:
+    """``{level: table}`` cut to the unit ``code``: its own row and those under it, no level above it."""
+    return {level: inside(table, code) for level, table in tables.items() if LEVELS[level] >= len(code)}
