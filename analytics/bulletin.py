@@ -250,7 +250,7 @@ def bulletin(
         before=before_as_of,
         county=county,
         county_before=county_before,
-        ranking=ranking(shown, before.get(part, shown.iloc[:0]), names, key),
+        ranking=ranking(now[part], before.get(part, now[part].iloc[:0]), names, key),  # a township among all
         overdue=overdue(shown, names, key),
         findings=findings,
         ledger=None if findings is None else ledger(shown, names, key),
