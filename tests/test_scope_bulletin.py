@@ -20,6 +20,8 @@ import pypdf
 import pytest
 
 from analytics.bulletin import APPENDIX, bulletin
+from analytics.levels import within
+from battlemap_cli.documents import bulletin_part, county_maps
 from battlemap_cli.month_tables import month_tables
 from geodata._errors import InputError
 from geodata.demo.city import COUNTY_NAMES
@@ -220,3 +222,23 @@ def test_several_provinces_are_refused_with_what_to_give(tables: dict[str, pd.Da
     two["province"] = pd.concat([two["province"], two["province"].rename(index={"62": "63"})])
     with pytest.raises(InputError, match=r"spans 2 provinces \(62, 63\): give --scope"):
         bulletin(two, two, as_of=OCTOBER, before_as_of=OCTOBER, findings=None, town_names=pd.Series(dtype=str))
+
+
+def test_a_township_scope_is_that_township_within_its_county(province_path: Path) -> None:
+    county = county_maps(GeoPackageStore(province_path))
+    assert bulletin_part(county, "629902100", None) == ("629902", "629902100")
+    assert bulletin_part(county, "62", None) == (None, None)  # the store's own province: the whole store
+    assert bulletin_part(county, "6299", "629901100") == ("6299", "629901100")
+    with pytest.raises(InputError, match="outside the scope 629902100"):
+        bulletin_part(county, "629902100", "629902101")
+
+
+def test_a_townships_bulletin_ranks_it_among_its_countys_townships(tables: dict[str, pd.DataFrame]) -> None:
+    part = within(tables, "629902")
+    assert set(part) == {"county", "town", "village"} and list(part["county"].index) == ["629902"]
+    town = str(part["town"].index[0])
+    made = bulletin(
+        part, part, as_of=OCTOBER, before_as_of=OCTOBER, findings=None, town_names=pd.Series(dtype=str), town=town
+    )
+    assert made.part == "town" and list(made.appendix["town_code"]) == [town]
+    assert set(made.ranking["town_code"]) == set(part["town"].index)
