@@ -21,7 +21,7 @@ import pytest
 
 from analytics.bulletin import APPENDIX, bulletin
 from analytics.levels import within
-from battlemap_cli.documents import bulletin_part, county_maps
+from battlemap_cli.documents import CountyMaps, bulletin_part, county_maps
 from battlemap_cli.month_tables import month_tables
 from geodata._errors import InputError
 from geodata.demo.city import COUNTY_NAMES
@@ -242,3 +242,12 @@ def test_a_townships_bulletin_ranks_it_among_its_countys_townships(tables: dict[
     )
     assert made.part == "town" and list(made.appendix["town_code"]) == [town]
     assert set(made.ranking["town_code"]) == set(part["town"].index)
+
+
+def test_a_store_of_several_provinces_needs_a_scope_or_a_township() -> None:
+    villages = pd.DataFrame({"village_code": ["629901100001", "639901100001"]})
+    county = CountyMaps(villages=villages, towns=villages, name="", sources=())  # bulletin_part reads the codes only
+    with pytest.raises(InputError, match=r"spans 2 provinces \(62, 63\): give --scope"):
+        bulletin_part(county, None, None)
+    assert bulletin_part(county, "63", None) == ("63", None)
+    assert bulletin_part(county, None, "629901100") == ("62", "629901100")
