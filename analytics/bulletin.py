@@ -1,7 +1,8 @@
 """What the monthly bulletin (月通报) reports, from two month-ends' indicator tables and the month's inspections.
 
 Pure: tables in, tables out. A county's bulletin ranks and tables its townships; a city's
-(a store of several counties) its counties, from the city and county rows. The ranking
+(a store of several counties) its counties, from the city and county rows; a province's
+(several cities) its cities, from the province and city rows. The ranking
 (红黑榜) reuses the composite risk index of the indicator tables (its weights are the
 ``[risk]`` settings): rank 1 is the lowest risk. Nothing here is recomputed from
 households: every figure is a cell of the tables of that month-end (or of the month
@@ -54,6 +55,8 @@ LEDGER = (
     "inspection_findings_closed",
     "inspection_findings_overdue",
 )
+# The units a bulletin ranks and tables, by the level of the unit it covers (lowest first).
+PARTS = {"county": "town", "city": "county", "province": "city"}
 # The appendix: one row per township.
 APPENDIX = (
     "villages",
@@ -75,9 +78,9 @@ APPENDIX = (
 class Bulletin:
     """The bulletin's content: the unit now and a month earlier, the ranking, the overdue items, the findings.
 
-    ``county`` is the row of the unit reported (a county, a township, or a city); the
-    ranking, overdue, ledger and appendix tables hold its ``part`` units (townships, or
-    the counties of a city), keyed by ``{part}_code``.
+    ``county`` is the row of the unit reported (a township, county, city or province);
+    the ranking, overdue, ledger and appendix tables hold its ``part`` units (townships,
+    the counties of a city, the cities of a province), keyed by ``{part}_code``.
     """
 
     as_of: dt.date
@@ -90,7 +93,7 @@ class Bulletin:
     appendix: pd.DataFrame  # name + APPENDIX, every part
     tasks: pd.DataFrame | None = None  # the overdue 一村一策 tasks (see overdue_tasks); None without a tasks layer
     ledger: pd.DataFrame | None = None  # name + LEDGER per part with findings; None without an inspections layer
-    part: str = "town"  # the level of the units ranked and tabled: town, or county for a city
+    part: str = "town"  # the level of the units ranked and tabled: town, county for a city, city for a province
 
 
 def ranking(now: pd.DataFrame, before: pd.DataFrame, names: pd.Series, key: str = "town_code") -> pd.DataFrame:
@@ -182,6 +185,29 @@ def overdue_tasks(
     return rows.sort_values(["town_code", "deadline", "village"]).reset_index(drop=True)[columns]
 
 
+def reported_unit(now: dict[str, pd.DataFrame]) -> tuple[str, str]:
+    """The level and code of the unit a bulletin of these tables covers: the lowest level holding a single unit.
+
+    A county's tables give the county, a city's (several counties) the city, a
+    province's (several cities) the province; a store spanning several provinces is
+    refused with what to give instead (:func:`several_provinces`).
+    """
+    for level in PARTS:
+        table = now.get(level)
+        if table is not None and len(table) == 1:
+            return level, str(table.index[0])
+    raise several_provinces(list(now.get("province", pd.DataFrame()).index.astype(str)))
+
+
+def several_provinces(codes: list[str]) -> InputError:
+    """The refusal of a bulletin for a store spanning the provinces ``codes``: it covers one province at most."""
+    return InputError(
+        f"the monthly bulletin covers one province at most; this store spans {len(codes)} provinces "
+        f"({', '.join(codes)}): give --scope with one province's code (2 digits), or a city (4), county (6) "
+        "or township (9) code"
+    )
+
+
 def bulletin(
     now: dict[str, pd.DataFrame],
     before: dict[str, pd.DataFrame],
@@ -192,13 +218,14 @@ def bulletin(
     town_names: pd.Series,
     town: str | None = None,
     tasks: pd.DataFrame | None = None,
-    county_names: pd.Series | None = None,
+    part_names: pd.Series | None = None,
 ) -> Bulletin:
-    """The bulletin of the store's top (a county, or the city of several counties), or of ``town``.
+    """The bulletin of the tables' top (a county, a city or a province: :func:`reported_unit`), or of ``town``.
 
-    ``now`` and ``before`` are ``{level: table}`` of this month-end and the one before. A
-    city's bulletin reports the city row and ranks and tables its counties (named by
-    ``county_names``, else by code); a store spanning several cities is refused.
+    ``now`` and ``before`` are ``{level: table}`` of this month-end and the one before,
+    cut to the part reported (:func:`analytics.levels.within`) for a scoped account. A
+    city's bulletin ranks and tables its counties, a province's its cities (named by
+    ``part_names``, else by code).
     """
     part = "town"
     if town:
@@ -208,21 +235,13 @@ def bulletin(
             tasks = tasks[tasks["town_code"] == town].reset_index(drop=True)
         shown = now["town"].loc[[town]]
         county, county_before = now["town"].loc[town], before["town"].reindex([town]).iloc[0]
-    elif len(now["county"]) > 1:
-        if len(now.get("city", ())) != 1:
-            msg = (
-                f"the monthly bulletin covers a county or a city; this store spans {len(now.get('city', ()))} "
-                "cities: give a township"
-            )
-            raise InputError(msg)
-        part, shown = "county", now["county"]
-        # a month before the store held several counties has no city row: its changes are unknown
-        earlier = before.get("city", now["city"].iloc[:0]).reindex(now["city"].index)
-        county, county_before = now["city"].iloc[0], earlier.iloc[0]
     else:
-        shown = now["town"]
-        county, county_before = now["county"].iloc[0], before["county"].iloc[0]
-    names = town_names if part == "town" else _names(county_names, shown.index)
+        level, code = reported_unit(now)
+        part, shown = PARTS[level], now[PARTS[level]]
+        # a month before the store reached this level (e.g. held one county) has no row: its changes are unknown
+        earlier = before.get(level, now[level].iloc[:0]).reindex([code])
+        county, county_before = now[level].loc[code], earlier.iloc[0]
+    names = town_names if part == "town" else _names(part_names, shown.index)
     key = f"{part}_code"
     appendix = shown.reindex(columns=list(APPENDIX))
     appendix.insert(0, "name", names.reindex(appendix.index))
@@ -231,7 +250,7 @@ def bulletin(
         before=before_as_of,
         county=county,
         county_before=county_before,
-        ranking=ranking(now[part], before[part], names, key),
+        ranking=ranking(now[part], before.get(part, now[part].iloc[:0]), names, key),  # a township among all
         overdue=overdue(shown, names, key),
         findings=findings,
         ledger=None if findings is None else ledger(shown, names, key),

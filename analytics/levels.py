@@ -144,9 +144,10 @@ def top_unit(village_codes: pd.Series, scope: str | None = None) -> Top:
     """The unit every page starts from: the store's top (:func:`top_level`), or ``scope`` when it lies below it.
 
     ``scope`` is an account's division code at any level (4, 6, 9 digits …): a scope
-    above what the store holds leaves the store's top, a scope inside it becomes the
-    top. Raises :class:`geodata._errors.InputError` for a code of the wrong length or a
-    scope the store holds no village of.
+    above what the store holds leaves the store's top, a scope inside it (or one
+    province of a store spanning several) becomes the top. Raises
+    :class:`geodata._errors.InputError` for a code of the wrong length or a scope the
+    store holds no village of.
     """
     codes = village_codes.astype("str")
     level = top_level(codes)
@@ -159,7 +160,7 @@ def top_unit(village_codes: pd.Series, scope: str | None = None) -> Top:
     if not codes.str.startswith(scope).any():
         msg = f"scope {scope} ({scope_level}) holds no village of this store (its top is {store_top.code or level})"
         raise InputError(msg)
-    if LEVELS[scope_level] <= LEVELS[level]:
+    if LEVELS[scope_level] <= LEVELS[level] and store_top.code is not None:  # one province of several narrows
         return store_top
     return Top(scope_level, scope)
 
@@ -176,3 +177,19 @@ def chain(top: Top, code: str | None) -> list[str]:
     if top.code is None:  # several provinces: the chain starts at the province
         below = [code[: LEVELS["province"]], *below]
     return [*start, *below]
+
+
+def inside(frame: pd.DataFrame, code: str | None, column: str | None = None) -> pd.DataFrame:
+    """The rows of ``frame`` within the unit ``code`` (by ``column``'s codes, else the index's); all for None.
+
+    A unit's code is the prefix of every code under it, so a row is inside when its code starts with ``code``.
+    """
+    if not code:
+        return frame
+    codes = frame[column] if column else frame.index.to_series()
+    return frame[codes.astype("str").str.startswith(code).to_numpy()]
+
+
+def within(tables: dict[str, pd.DataFrame], code: str) -> dict[str, pd.DataFrame]:
+    """``{level: table}`` cut to the unit ``code``: its own row and those under it, no level above it."""
+    return {level: inside(table, code) for level, table in tables.items() if LEVELS[level] >= len(code)}

@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("bulletin", parents=[common], help="write the monthly bulletin (月通报) as Word or PDF")
     p.add_argument("--month", required=True, help="the month reported, YYYY-MM (ended, within the data)")
     p.add_argument("--town", default=None, help="only this township (9-digit code)")
+    p.add_argument(
+        "--scope", default=None, help="only this part of the store: a city (4 digits), county (6) or township (9)"
+    )
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--out", required=True, help="FILE.docx (to edit) or FILE.pdf")
     p.set_defaults(func=cmd_bulletin)
@@ -67,13 +70,19 @@ def cmd_poster(args: argparse.Namespace) -> int:
 
 
 def cmd_bulletin(args: argparse.Namespace) -> int:
-    """Check the month, township and output, compute both month-ends, render, then write in one step."""
+    """Check the month, township, scope and output, compute both month-ends, render, then write in one step."""
     out = check_output(args.out, BULLETIN_FORMATS)
     started = time.perf_counter()
     store = open_store(args.store)
     with tqdm(total=4, desc="bulletin", unit="step", file=sys.stderr, leave=False) as bar:
         data, as_of = bulletin_document(
-            store, month=args.month, town=args.town, docx=out.suffix.lower() == ".docx", lang=args.lang, step=bar.update
+            store,
+            month=args.month,
+            town=args.town,
+            scope=args.scope,
+            docx=out.suffix.lower() == ".docx",
+            lang=args.lang,
+            step=bar.update,
         )
         write_atomically(out, data)
         bar.update(1)

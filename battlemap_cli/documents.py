@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from analytics.levels import top_unit, unit_names, units
+from analytics.levels import inside, top_unit, unit_names, units, within
 from analytics.townships import townships
 from battlemap_cli.month_tables import input_layers, month_end, month_tables, previous_month_end
 from geodata._errors import InputError
+from geodata.finding_steps import township_of
 from geodata.settings import get_settings
 from geodata.store import Store
 from layers.catalog import BY_KEY
@@ -233,8 +234,10 @@ def bulletin_bytes(
 ) -> bytes:
     """The bulletin of ``as_of``'s month for the store's top (or ``town``) as .docx or .pdf bytes.
 
-    The top is a county, or the city of a store of several counties: its bulletin ranks
-    and maps the counties, and names each township with its county.
+    The top is a county, the city of a store of several counties (its bulletin ranks and
+    maps the counties) or the province of several cities (its cities); above the county
+    each township is named with its county. A scoped account's part comes as a store of
+    its own (:func:`cut_to` and :func:`analytics.levels.within`).
     """
     from analytics.bulletin import bulletin, month_findings, overdue_tasks  # noqa: PLC0415
     from analytics.plans import task_records  # noqa: PLC0415
@@ -246,9 +249,10 @@ def bulletin_bytes(
 
     settings = get_settings().print
     town_names = county.towns.set_index("town_code")["name"]
-    parts = None if town else _counties_of_a_city(county)
+    parts = None if town else _parts(county)
     if parts is not None:
-        county_names = parts.set_index("code")["name"]
+        codes = sorted(town_names.index.str[:6].unique())
+        county_names = pd.Series(unit_names(codes, regions=county.regions))
         town_names = county_names.reindex(town_names.index.str[:6]).set_axis(town_names.index) + town_names
     village_names = county.villages.set_index("village_code")["name"]
     findings = month_findings(
@@ -268,7 +272,7 @@ def bulletin_bytes(
         town_names=town_names,
         town=town,
         tasks=late,
-        county_names=None if parts is None else county_names,
+        part_names=None if parts is None else parts.set_index("code")["name"],
     )
     unit = f"{county.name}{town_names[town]}" if town else county.name
     text = bulletin_doc(content, county=county.name, unit=unit, lang=lang)
@@ -287,24 +291,97 @@ def bulletin_bytes(
     return bulletin_docx(text, pictures)
 
 
-def _counties_of_a_city(county: CountyMaps) -> gpd.GeoDataFrame | None:
-    """The counties (``code``, ``name``, outline) when the store's top is above the county, else None."""
-    if top_unit(county.villages["village_code"]).level == "county":
+def _parts(county: CountyMaps) -> gpd.GeoDataFrame | None:
+    """The units a bulletin of the store's top ranks when above the county (``code``, ``name``, outline), else None.
+
+    A city's counties, a province's cities (:data:`analytics.bulletin.PARTS`).
+    """
+    from analytics.bulletin import PARTS  # noqa: PLC0415
+
+    level = top_unit(county.villages["village_code"]).level
+    if level == "county":
         return None
-    return units(county.villages, "county", regions=county.regions)
+    return units(county.villages, PARTS[level], regions=county.regions)
+
+
+def cut_to(county: CountyMaps, code: str) -> CountyMaps:
+    """The store's maps cut to the unit ``code`` under its top: that unit's villages, townships, regions and name.
+
+    A document of the part then names nothing outside it (no neighbouring county).
+    """
+    villages = inside(county.villages, code, "village_code").reset_index(drop=True)
+    regions = None if county.regions is None else inside(county.regions, code, "code").reset_index(drop=True)
+    top = str(top_unit(villages["village_code"]).code)
+    return CountyMaps(
+        villages=villages,
+        towns=inside(county.towns, code, "town_code").reset_index(drop=True),
+        name=unit_names([top], regions=regions)[top],
+        sources=county.sources,
+        regions=regions,
+    )
+
+
+def bulletin_part(county: CountyMaps, scope: str | None, town: str | None) -> tuple[str | None, str | None]:
+    """The unit a scoped bulletin cuts the store to (None: the whole store) and its township, once checked.
+
+    ``scope`` is a division code (a scoped account's, or ``--scope``): a code of the wrong
+    length or one the store holds no village of is refused; one that covers the store
+    (its top or above) leaves the whole store. A township scope gives that township's
+    bulletin within its county; a ``town`` outside the scope is refused. A store spanning
+    several provinces needs a scope or a township (one province at most).
+    """
+    from analytics.bulletin import several_provinces  # noqa: PLC0415
+
+    codes = county.villages["village_code"].astype(str)
+    store_top, top = top_unit(codes), top_unit(codes, scope)
+    if top.level == "village":
+        msg = f"--scope {scope} is a village: the monthly bulletin covers a township at the narrowest (9 digits)"
+        raise InputError(msg)
+    if top.level == "town" and town not in (None, top.code):
+        msg = f"township {town} is outside the scope {scope}: give {top.code} or no --town"
+        raise InputError(msg)
+    if top.code is not None and town is not None and not town.startswith(top.code):
+        msg = f"township {town} is outside the scope {scope}: give a township whose code starts with {scope}"
+        raise InputError(msg)
+    if top.level == "town":  # a township account's bulletin is titled with its county: cut to it
+        county_code = str(top.code)[:6]
+        return (None if store_top.code == county_code else county_code), top.code
+    if top.code is None:  # several provinces: one township's bulletin is within its province
+        if town is None:
+            raise several_provinces(sorted(codes.str[:2].unique()))
+        return town[:2], town
+    return (None if top == store_top else top.code), town
 
 
 def bulletin_document(
-    store: Store, *, month: str, town: str | None, docx: bool, lang: str = "zh", step: Callable[[], None] = lambda: None
+    store: Store,
+    *,
+    month: str,
+    town: str | None,
+    docx: bool,
+    lang: str = "zh",
+    scope: str | None = None,
+    step: Callable[[], None] = lambda: None,
 ) -> tuple[bytes, dt.date]:
-    """The bulletin of ``month`` from the store, checked first (bad month or township: InputError), and its date."""
+    """The bulletin of ``month`` from the store (or its part ``scope``), checked first (InputError), and its date.
+
+    A scope below the store's top cuts everything to that part before anything is
+    computed: its villages, townships, regions, tables, inspections and tasks.
+    """
     county = county_maps(store)
     check_town(county.towns, town)
+    code, town = bulletin_part(county, scope, town)
     layers = input_layers(store)
     as_of = check_month(month, layers)
     before = previous_month_end(as_of)
     step()
     now, earlier = (month_tables(store, date, layers=layers) for date in (as_of, before))
+    inspections, tasks = layers.get("inspections"), layers.get("tasks")
+    if code is not None:
+        county, now, earlier = cut_to(county, code), within(now, code), within(earlier, code)
+        if inspections is not None:  # by the responsible township: a township's own findings have no village
+            inspections = inspections[township_of(inspections).str.startswith(code).fillna(False).to_numpy()]
+        tasks = None if tasks is None else inside(tasks, code, "village_code")
     step()
     data = bulletin_bytes(
         county,
@@ -312,8 +389,8 @@ def bulletin_document(
         earlier,
         as_of=as_of,
         before_as_of=before,
-        inspections=layers.get("inspections"),
-        tasks=layers.get("tasks"),
+        inspections=inspections,
+        tasks=tasks,
         town=town,
         docx=docx,
         lang=lang,

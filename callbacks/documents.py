@@ -2,7 +2,8 @@
 
 Thin: the page state in, :mod:`battlemap_cli.documents` builds the bytes, a download out.
 Every account may print the poster (aggregates only); the bulletin is for leaders and
-admins (the button is hidden from others and its callback refuses them).
+admins (the button is hidden from others and its callback refuses them); a scoped
+account's documents cover its part of the store only.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from analytics.levels import inside
 from battlemap_cli.documents import SOURCE_LAYERS, CountyMaps, build_poster, bulletin_document, county_name
 from callbacks.access import audit_export, current_account, restricted
 from callbacks.map_state import MapState
@@ -53,14 +55,14 @@ def register(app: dash.Dash, data: StoreData, state_of: Callable[[dict], MapStat
                   prevent_initial_call=True)  # fmt: skip
     def on_poster(_n: int, state: dict) -> dict:
         current = state_of(state)
-        villages = _part(data.layer("villages"), current.scope, "village_code")
+        villages = inside(data.layer("villages"), current.scope, "village_code")
         county = CountyMaps(
             villages=villages,
-            towns=_part(data.towns(), current.scope, "town_code"),
+            towns=inside(data.towns(), current.scope, "town_code"),
             name=county_name(villages, data.layer_or_none("regions")),
             sources=tuple(name for name in SOURCE_LAYERS if data.store.has(name)),
         )
-        tables = {level: _part(data.indicators(level), current.scope) for level in data.levels()}
+        tables = {level: inside(data.indicators(level), current.scope) for level in data.levels()}
         paper = get_settings().print.page_paper
         pdf = _or_nothing(
             lambda: (
@@ -86,12 +88,11 @@ def register(app: dash.Dash, data: StoreData, state_of: Callable[[dict], MapStat
                       State("map-state", "data"), prevent_initial_call=True)  # fmt: skip
         def on_bulletin(_n: int, state: dict) -> dict:
             current = state_of(state)
-            if current.scope:  # the bulletin covers the store's top (county or city) or one township, not a part
-                log.info("no bulletin for the part %s of the store", current.scope)
-                raise PreventUpdate
             month = last_month()
             docx, _ = _or_nothing(
-                lambda: bulletin_document(data.store, month=month, town=current.town, docx=True, lang=current.lang)
+                lambda: bulletin_document(
+                    data.store, month=month, town=current.town, scope=current.scope, docx=True, lang=current.lang
+                )
             )
             name = _file_part(data, current)
             audit_export(data, "export:bulletin", name, month=month)
@@ -99,16 +100,8 @@ def register(app: dash.Dash, data: StoreData, state_of: Callable[[dict], MapStat
 
 
 def _file_part(data: StoreData, current: MapState) -> str:
-    """What a download's file name says it covers: the township, else the store's top level (county, city)."""
-    return current.town or data.top(None).level
-
-
-def _part(frame: Any, scope: str | None, column: str | None = None) -> Any:
-    """The rows of ``frame`` inside ``scope`` (by ``column``, else by the index of unit codes); all without a scope."""
-    if not scope:
-        return frame
-    codes = frame[column] if column else frame.index.to_series()
-    return frame[codes.astype(str).str.startswith(scope).to_numpy()]
+    """What a download's file name says it covers: the township, else a scoped account's part, else the store's top."""
+    return current.town or current.scope or data.top(None).level
 
 
 def _or_nothing(build: Callable[[], Any]) -> Any:

@@ -78,7 +78,7 @@ def cell(column: str, value: object) -> str:
 def bulletin_doc(
     b: Bulletin, *, county: str, unit: str, lang: str = "zh", settings: Settings | None = None
 ) -> BulletinDoc:
-    """The bulletin's text for ``county`` (the store's top: a county or a city; ``unit`` = the unit it covers)."""
+    """The bulletin's text for ``county`` (its top: a county, city or province; ``unit`` = the unit it covers)."""
     s = settings or get_settings()
     date = f"{b.as_of:%Y-%m-%d}"
     deadline = b.as_of + dt.timedelta(days=s.print.rectify_days)
@@ -104,12 +104,12 @@ def bulletin_doc(
 
 
 def _of(b: Bulletin, key: str) -> str:
-    """The message key for ``b``'s parts: ``key`` for townships, ``key_county`` for the counties of a city."""
+    """The message key for ``b``'s parts: ``key`` (townships), ``key_county`` (a city's), ``key_city``."""
     return key if b.part == "town" else f"{key}_{b.part}"
 
 
 def _part_column(b: Bulletin, lang: str) -> str:
-    """The heading of the column naming the parts: 乡镇, or 县区 in a city's bulletin."""
+    """The heading of the column naming the parts: 乡镇, 县区 in a city's bulletin, 市州 in a province's."""
     return t(f"bulletin_col_{b.part}", lang)
 
 
@@ -177,7 +177,7 @@ def _ranking(b: Bulletin, lang: str, length: int) -> Section:
     header = [t(f"bulletin_col_{c}", lang) for c in ("rank", "risk", "risk_before", "rank_before", "change")]
     header.insert(1, _part_column(b, lang))
     names = r["name"].astype(str).tolist()
-    if b.part != "town":  # a city's few counties: none on both lists
+    if b.part != "town":  # a city's few counties, a province's few cities: none on both lists
         length = min(length, max(1, len(names) // 2))
     paragraphs = [
         t("bulletin_red", lang, names="、".join(names[:length])),

@@ -25,6 +25,8 @@ from app import create_app
 from battlemap_cli.documents import county_maps
 from battlemap_cli.month_tables import month_tables
 from callbacks.documents import last_month
+from geodata.demo.city import COUNTY_NAMES
+from geodata.private.db import PrivateDB
 from geodata.store import GeoPackageStore
 from geodata.store.snapshots import read_snapshot
 from harness.browser import account
@@ -175,9 +177,26 @@ def test_a_city_leader_downloads_the_city_bulletin_from_the_map(city_history_pat
     assert sent["filename"] == f"battlemap-bulletin-city-{last_month()}.docx"
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(base64.b64decode(sent["content"]))).paragraphs)
     assert f"{CITY_NAME}乡村振兴工作月通报" in text
-    county_leader = app.server.test_client()
-    log_in(county_leader, account(path, "leader", scope="629902", name="county-leader"))
-    assert _bulletin_download(app, county_leader).status_code == 204  # a part of the store: no city bulletin
+
+
+def test_a_county_leader_downloads_the_bulletin_of_the_county_alone(city_history_path: Path, tmp_path: Path) -> None:
+    """An account scoped to a county of the city gets its county's bulletin (townships ranked), audited."""
+    path = tmp_path / "city.gpkg"
+    shutil.copyfile(city_history_path, path)
+    app = create_app(str(path))
+    client = app.server.test_client()
+    log_in(client, account(path, "leader", scope="629902", name="county-leader"))
+    response = _bulletin_download(app, client)
+    assert response.status_code == 200
+    sent = response.get_json()["response"]["documents-download"]["data"]
+    assert sent["filename"] == f"battlemap-bulletin-629902-{last_month()}.docx"
+    (tmp_path / "sent.docx").write_bytes(base64.b64decode(sent["content"]))
+    text = docx_text(tmp_path / "sent.docx")
+    assert f"{COUNTY_NAMES[1]}乡村振兴工作月通报" in text and "二、乡镇综合排名（红黑榜）" in text
+    for other in (CITY_NAME, COUNTY_NAMES[0], COUNTY_NAMES[2]):
+        assert other not in text, other
+    audit = PrivateDB.beside(GeoPackageStore(path)).audit_log(action="export:bulletin")
+    assert list(audit["who"]) == ["county-leader"] and list(audit["target"]) == ["629902"]
 
 
 def test_a_month_before_the_store_held_several_counties_leaves_the_changes_unknown(

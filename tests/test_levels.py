@@ -249,6 +249,7 @@ def test_top_unit_of_a_store_and_of_a_scope(city: Store) -> None:
         top_unit(codes, "62990")
     two_provinces = pd.concat([codes, pd.Series(["510101001001"])])
     assert top_unit(two_provinces) == Top("province", None)
+    assert top_unit(two_provinces, "51") == Top("province", "51")  # one province of several: its own top
     assert chain(Top("city", "6299"), None) == ["6299"]
     assert chain(Top("city", "6299"), f"{town}001") == ["6299", town[:6], town, f"{town}001"]
     assert chain(Top("county", "629901"), "629901101") == ["629901", "629901101"]
