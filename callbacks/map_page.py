@@ -71,6 +71,8 @@ DEFAULT_CONTEXT = {
     "town": ["roads", "facilities", "hazards"],
     "village": list(CONTEXT_GROUPS),
 }
+# above the county the other context groups are not sent: a city's roads would be megabytes for lines a few pixels long
+SENT_ABOVE_COUNTY = ("city", "province")
 
 
 def register(app: dash.Dash, data: StoreData) -> None:
@@ -115,6 +117,7 @@ class MapContent:
     crumbs: list[Any]
     visible: list[str]
     store: dict[str, Any]
+    offered: list[str]  # the context groups the figure holds (the others' boxes are disabled)
 
 
 def map_content(data: StoreData, state: MapState) -> MapContent:
@@ -191,8 +194,9 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     if state.code is not None:  # the unit drilled into
         outline = data.shapes(state.level)
         traces.append(outline_trace(outline[outline["code"] == state.code].geometry, state.code))
-    ctx_traces = context_traces(_context(data, bounds), lang)
     visible = DEFAULT_CONTEXT[state.level]
+    offered = visible if state.level in SENT_ABOVE_COUNTY else list(CONTEXT_GROUPS)
+    ctx_traces = [tr for tr in context_traces(_context(data, bounds), lang) if tr.meta in offered]
     for tr in ctx_traces:
         tr.visible = True if tr.meta in visible else "legendonly"
         if state.level != "village":
@@ -228,7 +232,7 @@ def _build_content(data: StoreData, state: MapState) -> MapContent:
     ]
     if state.period and households is not None:  # the ledgers keep no past positions or statuses of households
         legend.append(html.Div(t("households_as_recorded", lang), className="period-note", id="period-note"))
-    return MapContent(json_ready(fig), legend, _crumbs(data, state), visible, store)
+    return MapContent(json_ready(fig), legend, _crumbs(data, state), visible, store, offered)
 
 
 def layout(data: StoreData, /, shown: str | None = None, **query: Any) -> Any:
@@ -252,7 +256,7 @@ def layout(data: StoreData, /, shown: str | None = None, **query: Any) -> Any:
                                 style={"height": "640px"},
                             ),
                             html.Div(content.legend, className="map-legend", id="map-legend"),
-                            _controls(state, content.visible),
+                            _controls(state, content.visible, content.offered),
                         ],
                         className="map-column",
                     ),
@@ -369,15 +373,26 @@ def _key_items(key: list[tuple[str, str]]) -> list[Any]:
     ]
 
 
-def _controls(state: MapState, visible: list[str]) -> html.Div:
-    options = [{"label": t(g, state.lang), "value": g} for g in CONTEXT_GROUPS]
+def _controls(state: MapState, visible: list[str], offered: list[str]) -> html.Div:
     return html.Div(
         [
             html.Span(t("context_layers", state.lang)),
-            dcc.Checklist(id="context-layers", options=options, value=visible, inline=True),
+            dcc.Checklist(
+                id="context-layers", options=_context_options(offered, state.lang), value=visible, inline=True
+            ),
         ],
         className="context-controls",
     )
+
+
+def _context_options(offered: list[str], lang: str) -> list[dict[str, Any]]:
+    """The context checkboxes; a group the view does not hold is disabled, saying where it is shown."""
+    return [
+        {"label": t(g, lang), "value": g}
+        if g in offered
+        else {"label": html.Span(t(g, lang), title=t("context_from_county", lang)), "value": g, "disabled": True}
+        for g in CONTEXT_GROUPS
+    ]
 
 
 def _panel(data: StoreData, state: MapState) -> list[Any]:
@@ -622,6 +637,7 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
         Output("layer-picker", "value"),
         Output("map-state", "data"),
         Output("context-layers", "value"),
+        Output("context-layers", "options"),
         Output("household-card", "children", allow_duplicate=True),
         Output("period-picker", "value"),
         Output("compare-picker", "value"),
@@ -649,6 +665,7 @@ def _register_navigation(app: dash.Dash, data: StoreData) -> None:
             layer,
             content.store,
             content.visible,
+            _context_options(content.offered, state.lang),
             t("click_household", state.lang),
             *(dash.no_update if getattr(state, k) == shown.get(k) else v for k, v in _pickers(state).items()),
         )
