@@ -17,17 +17,24 @@ from playwright.sync_api import Page
 
 from geodata.demo.city import county_code
 from harness.browser import SCREENSHOTS, chromium, login, serving
+from layers.i18n import t
 from layers.wall import TileText, detail_parts, figure_em
 from tests.test_wall_page import MAP_DRAWN
 
-# Problems of every tile on screen, as a list of strings (empty: every tile reads cleanly).
-TILE_PROBLEMS = r"""() => {
+# Problems of the wall on screen, as a list of strings (empty: the header, the columns and every tile fit).
+WALL_PROBLEMS = r"""() => {
     const box = el => el.getBoundingClientRect();
     const apart = (a, b) => a.right <= b.left + 0.5 || b.right <= a.left + 0.5
         || a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5;
     const inside = (r, t) => r.left >= t.left - 0.5 && r.right <= t.right + 0.5 && r.top >= t.top - 0.5
         && r.bottom <= t.bottom + 0.5;
     const problems = [];
+    for (const el of document.querySelectorAll('.wall-header > *, .wall-body > *')) {
+        const r = box(el);
+        if (r.width && (r.right > innerWidth + 0.5 || r.bottom > innerHeight + 0.5)) {
+            problems.push(`.${el.className} "${el.textContent.slice(0, 30)}" runs off the screen`);
+        }
+    }
     const tiles = [...document.querySelectorAll('#wall-tiles .tile')];
     if (tiles.length < 8) { problems.push(`only ${tiles.length} tiles`); }
     for (const tile of tiles) {
@@ -90,8 +97,8 @@ def test_figure_em_grows_with_the_figure() -> None:
     assert parts == ["识别 82.6%", "录入 90.9%"]
 
 
-def _open(page: Page, url: str) -> None:
-    page.goto(f"{url}/wall?indicator=poverty_incidence")
+def _open(page: Page, url: str, lang: str) -> None:
+    page.goto(f"{url}/wall?indicator=poverty_incidence&lang={lang}")
     page.wait_for_selector("#tile-kpi_monitoring img.tile-spark", timeout=60_000)
     page.wait_for_function("() => [...document.querySelectorAll('img.tile-spark')].every(i => i.complete)")
     page.wait_for_function(MAP_DRAWN, timeout=60_000)
@@ -100,7 +107,7 @@ def _open(page: Page, url: str) -> None:
 
 def _check(page: Page, name: str) -> list[Any]:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-    return [f"{name}: {p}" for p in page.evaluate(TILE_PROBLEMS)]
+    return [f"{name}: {p}" for p in page.evaluate(WALL_PROBLEMS)]
 
 
 @pytest.mark.browser
@@ -110,15 +117,16 @@ def test_city_and_county_wall_tiles_fit(city_copy: Path) -> None:
     errors: list[str] = []
     long = TileText(value="12,345", suffix=" / 23,456", target="", delta="", detail="", mark="")
     with serving(city_copy) as url, chromium() as browser:
-        for width, height, scope in ((1400, 900, None), (1920, 1080, None), (1400, 900, county_code(1))):
+        screens = ((1400, 900, None, "zh"), (1920, 1080, None, "zh"), (1400, 900, county_code(1), "zh"))
+        for width, height, scope, lang in (*screens, (1400, 900, None, "en")):
             page = browser.new_context(viewport={"width": width, "height": height}).new_page()
             page.on("pageerror", lambda e: errors.append(str(e)))
             login(page, url, city_copy, "leader", scope=scope)
-            _open(page, url)
-            name = f"wall_fit_{'county' if scope else 'city'}_{width}x{height}"
-            assert "较上月" in (page.text_content("#tile-kpi_water_pass .tile-delta") or "")
+            _open(page, url, lang)
+            name = f"wall_fit_{'county' if scope else 'city'}_{width}x{height}_{lang}"
+            assert t("vs_last_month", lang) in (page.text_content("#tile-kpi_water_pass .tile-delta") or "")
             problems += _check(page, name)
-            if scope is None:  # a big city's count: the figure shrinks, the sparkline stays beside it
+            if scope is None and lang == "zh":  # a big city's count: the figure shrinks, the sparkline stays beside it
                 page.evaluate(
                     """em => { const v = document.querySelector('#tile-kpi_monitoring .tile-value');
                         v.style.setProperty('--figure-em', em);
