@@ -45,6 +45,7 @@ from layers.wall import (
     figure_em,
     poor_villages_text,
     red_list,
+    text_em,
     tile_text,
     unit_ranking,
     wall_figure,
@@ -257,11 +258,15 @@ def _tile(kpi: Kpi, lang: str, trend: pd.Series | None) -> html.Div:
     progress = 0 if kpi.progress is None else round(kpi.progress * 100)
     line = sparkline_svg(trend) if trend is not None and kpi.status != "nodata" else None
     spark = [html.Img(src=line, className="tile-spark", alt=t("trend_months", lang, n=len(trend)))] if line else []
+    name = t(kpi.key, lang)
     figure = html.Span([text.value, html.Span(text.suffix, className="tile-suffix")], className="tile-figure")
     return html.Div(
         [
             html.Div(
-                [html.Span(t(kpi.key, lang), className="tile-name"), html.Span(text.mark, className="mark")],
+                [
+                    html.Span(name, className="tile-name", style={"--label-em": f"{max(text_em(name), 1.0)}"}),
+                    html.Span(text.mark, className="mark"),
+                ],
                 className="tile-label",
             ),
             html.Div([figure, *spark], className="tile-value", style={"--figure-em": f"{figure_em(text)}"}),

@@ -194,6 +194,11 @@ SUFFIX_SCALE = 0.54
 _EM = {"%": 1.0, ",": 0.3, ".": 0.3, " ": 0.27, "/": 0.42, "—": 1.0, "+": 0.6, "-": 0.4}
 
 
+def text_em(chars: str) -> float:
+    """About how many em ``chars`` are wide in the wall's bold sans (CJK a full em, Latin letters about half)."""
+    return round(sum(1.0 if ord(c) >= 0x2E80 else _EM.get(c, 0.52 if c.isalpha() else 0.58) for c in chars), 2)
+
+
 def figure_em(text: TileText) -> float:
     """About how many em the tile's big figure (value and suffix) is wide.
 
@@ -201,11 +206,7 @@ def figure_em(text: TileText) -> float:
     tile's width: a long city count ("12,345 / 23,456") gets a smaller font instead of
     running under the sparkline.
     """
-
-    def em(chars: str) -> float:
-        return sum(1.0 if ord(c) >= 0x2E80 else _EM.get(c, 0.58) for c in chars)
-
-    return round(max(em(text.value) + SUFFIX_SCALE * em(text.suffix), 1.0), 2)
+    return round(max(text_em(text.value) + SUFFIX_SCALE * text_em(text.suffix), 1.0), 2)
 
 
 def detail_parts(text: TileText) -> list[str]:
