@@ -41,8 +41,11 @@ from layers.wall import (
     BACKGROUND,
     RedEntry,
     TileText,
+    detail_parts,
+    figure_em,
     poor_villages_text,
     red_list,
+    text_em,
     tile_text,
     unit_ranking,
     wall_figure,
@@ -250,28 +253,49 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int], part: st
 
 
 def _tile(kpi: Kpi, lang: str, trend: pd.Series | None) -> html.Div:
+    """One KPI tile; assets/wall.css fits its figure, sparkline, 较上月 and detail to the tile's width."""
     text = tile_text(kpi, lang)
     progress = 0 if kpi.progress is None else round(kpi.progress * 100)
     line = sparkline_svg(trend) if trend is not None and kpi.status != "nodata" else None
     spark = [html.Img(src=line, className="tile-spark", alt=t("trend_months", lang, n=len(trend)))] if line else []
+    name = t(kpi.key, lang)
+    figure = html.Span([text.value, html.Span(text.suffix, className="tile-suffix")], className="tile-figure")
     return html.Div(
         [
-            html.Div([html.Span(t(kpi.key, lang)), html.Span(text.mark, className="mark")], className="tile-label"),
-            html.Div([text.value, html.Span(text.suffix, className="tile-suffix"), *spark], className="tile-value"),
+            html.Div(
+                [
+                    html.Span(name, className="tile-name", style={"--label-em": f"{max(text_em(name), 1.0)}"}),
+                    html.Span(text.mark, className="mark"),
+                ],
+                className="tile-label",
+            ),
+            html.Div([figure, *spark], className="tile-value", style={"--figure-em": f"{figure_em(text)}"}),
             html.Div(html.Div(className="bar-fill", style={"width": f"{progress}%"}), className="tile-bar"),
-            html.Div([html.Span(text.target), html.Span(text.delta, className="tile-delta")], className="tile-meta"),
-            html.Div([*_alert_span(text), text.detail], className="tile-detail"),
+            html.Div(
+                [html.Span(text.target, className="tile-target"), html.Span(text.delta, className="tile-delta")],
+                className="tile-meta",
+            ),
+            html.Div(_detail_spans(text), className="tile-detail"),
         ],
         className=f"tile {kpi.status}",
         id=f"tile-{kpi.key}",
     )
 
 
-def _alert_span(text: TileText) -> list[html.Span]:
-    """The tile's alert count before its detail (overdue findings, never cut off by the ellipsis), red when above 0."""
-    if not text.alert:
-        return []
-    return [html.Span(text.alert, className="tile-alert red" if text.alert_red else "tile-alert"), html.Span(" · ")]
+def _detail_spans(text: TileText) -> list[Any]:
+    """The detail line's parts, each unbreakable, " · " between: the line wraps between parts, never inside one.
+
+    The alert count (overdue findings) comes first, red when above 0.
+    """
+    parts = [html.Span(part, className="tile-part") for part in detail_parts(text)]
+    if text.alert:
+        parts.insert(
+            0, html.Span(text.alert, className="tile-part tile-alert red" if text.alert_red else "tile-part tile-alert")
+        )
+    out: list[Any] = []
+    for part in parts:
+        out += [" · ", part] if out else [part]
+    return out
 
 
 def _red_item(entry: RedEntry, lang: str) -> html.Li:

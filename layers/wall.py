@@ -187,6 +187,33 @@ class TileText:
     alert_red: bool = False
 
 
+# The suffix ("/ 22") is drawn at this fraction of the big number's size (assets/wall.css, .tile-suffix).
+SUFFIX_SCALE = 0.54
+# Advance widths in em of the characters a tile's figure is made of (bold sans, tabular digits);
+# anything else counts as a digit, CJK (暂无数据) as a full em.
+_EM = {"%": 1.0, ",": 0.3, ".": 0.3, " ": 0.27, "/": 0.42, "—": 1.0, "+": 0.6, "-": 0.4}
+
+
+def text_em(chars: str) -> float:
+    """About how many em ``chars`` are wide in the wall's bold sans (CJK a full em, Latin letters about half)."""
+    return round(sum(1.0 if ord(c) >= 0x2E80 else _EM.get(c, 0.52 if c.isalpha() else 0.58) for c in chars), 2)
+
+
+def figure_em(text: TileText) -> float:
+    """About how many em the tile's big figure (value and suffix) is wide.
+
+    The wall's CSS sizes the figure so this many em take at most a set share of the
+    tile's width: a long city count ("12,345 / 23,456") gets a smaller font instead of
+    running under the sparkline.
+    """
+    return round(max(text_em(text.value) + SUFFIX_SCALE * text_em(text.suffix), 1.0), 2)
+
+
+def detail_parts(text: TileText) -> list[str]:
+    """The tile's detail line in its " · " separated parts, each kept whole when the line wraps."""
+    return [part for part in text.detail.split(" · ") if part]
+
+
 def tile_text(kpi: Kpi, lang: str) -> TileText:
     """The numbers of one tile written for the wall (shares as %, counts with thousands separators)."""
     if kpi.status == "nodata":

@@ -30,6 +30,13 @@ def wall_store(demo_store_path: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     return GeoPackageStore(path)
 
 
+# True once the map has drawn the villages (MapLibre has loaded its sources).
+MAP_DRAWN = (
+    "() => { const gd = document.querySelector('#wall-map .js-plotly-plot');"
+    " return gd && gd.data && gd.data.some(t => t.meta === 'units') && gd._fullLayout.map._subplot.map.loaded(); }"
+)
+
+
 def tile_value(page: Page, key: str) -> str:
     return (page.text_content(f"#tile-{key} .tile-value") or "").strip()
 
@@ -37,11 +44,7 @@ def tile_value(page: Page, key: str) -> str:
 def open_wall(page: Page, url: str, token: str) -> None:
     page.goto(f"{url}/wall?kiosk={token}")
     page.wait_for_selector("#tile-kpi_cd_closed .tile-value", timeout=60_000)
-    page.wait_for_function(  # the map has drawn the county's villages
-        "() => { const gd = document.querySelector('#wall-map .js-plotly-plot');"
-        " return gd && gd.data && gd.data.some(t => t.meta === 'units') && gd._fullLayout.map._subplot.map.loaded(); }",
-        timeout=60_000,
-    )
+    page.wait_for_function(MAP_DRAWN, timeout=60_000)
 
 
 # True once every village on the map (MapLibre's own features) is filled with a colour of the
