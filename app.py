@@ -194,10 +194,14 @@ def _warm_rest(data: StoreData) -> None:
 
 
 def _warm(data: StoreData) -> None:
-    """Compute what the first pages and clicks need, in the background."""
+    """Compute what the first pages and clicks need, in the background.
+
+    The wall's last month before the map's other views: a kiosk screen polls it, and
+    without history a city's last month is computed from the records (minutes).
+    """
     map_page.warm_top(data)
-    map_page.warm_views(data)
     wall_page.warm(data)
+    map_page.warm_views(data)
     sites_page.warm(data)
 
 
