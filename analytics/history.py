@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -20,6 +20,7 @@ from analytics.indicators import LEVELS, UPPER_LEVELS, build_indicators
 from analytics.records import place_records, prepare_records
 from analytics.rollup import PART_COLUMNS, STAMPS, roll_up
 from geodata._errors import InputError
+from geodata.divisions import unit_codes
 from geodata.settings import Settings, get_settings, settings_from_json
 
 log = logging.getLogger(__name__)
@@ -80,12 +81,12 @@ def compute_history(
 
 
 def past_table(
-    level: str, kept: pd.DataFrame | None, counties: pd.DataFrame | None, held: Sequence[str]
+    level: str, kept: pd.DataFrame | None, counties: pd.DataFrame | None, village_codes: pd.Series
 ) -> pd.DataFrame | None:
     """``level``'s table of one month-end (code first, as stored) from that month's snapshot rows: the one rule.
 
     ``kept`` are the level's own snapshot rows of the month, ``counties`` the county rows
-    and ``held`` the county codes the store holds now. Village, town and county: ``kept``.
+    and ``village_codes`` the store's villages now (which counties each city holds). Village, town and county: ``kept``.
     City and province: one row per unit ``held`` reaches — its kept row, else the sum of its
     counties' rows with ratios recomputed (:func:`analytics.rollup.roll_up`); a unit with a
     county missing that month is unknown (every figure NaN), never today's figures or 0.
@@ -96,7 +97,7 @@ def past_table(
     if counties is None or not len(counties):
         return None
     code = f"{level}_code"
-    held_codes = pd.Series(sorted({str(c) for c in held}), dtype="str")
+    held_codes = pd.Series(sorted(unit_codes(village_codes, "county").unique()), dtype="str")
     units = held_codes.str[: LEVELS[level]]
     have = set(counties["county_code"].astype("str"))
     complete = sorted(set(units) - set(units[~held_codes.isin(have)]))

@@ -306,7 +306,8 @@ class StoreData:
             return self.indicators(level)
 
         def table() -> pd.DataFrame:
-            rows = past_table(level, self._month_rows(level, period), self._month_rows("county", period), self._held())
+            villages = self.layer("villages")["village_code"]  # which counties each city holds now
+            rows = past_table(level, self._month_rows(level, period), self._month_rows("county", period), villages)
             if rows is None:
                 msg = f"no {level} snapshot as of {period}"
                 raise KeyError(msg)
@@ -318,12 +319,6 @@ class StoreData:
         """The stored snapshot rows of ``level`` of one month-end (None without any)."""
         series = self.snapshots(level)
         return None if series is None else series[series["as_of"] == pd.Timestamp(period)]
-
-    def _held(self) -> list[str]:
-        """The county codes the store holds now: the counties a city or province of any month sums."""
-        return self.cached(
-            "held_counties", lambda: sorted(unit_codes(self.layer("villages")["village_code"], "county").unique())
-        )
 
     def indicator_pool(self, level: str, column: str) -> pd.Series:
         """Every value ``column`` takes at ``level`` now and in every snapshot: map breaks the same each month."""

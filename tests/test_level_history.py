@@ -12,6 +12,7 @@ values, the city's sparklines and the wall's 较上月 all read it so.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import flask
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 
 from analytics.measures import MEASURES, RATIOS
+from battlemap_cli.month_tables import month_tables
 from callbacks import map_page
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
@@ -28,6 +30,7 @@ from geodata.store import GeoPackageStore
 from geodata.store.snapshots import SNAPSHOT_TABLES, read_snapshot
 from layers.i18n import t
 from layers.panel import key_indicators
+from tests.importing import run
 
 SEPTEMBER, OCTOBER = dt.date(2026, 9, 30), dt.date(2026, 10, 31)
 KEPT_COUNTY = "629901"
@@ -160,6 +163,23 @@ def test_city_sparklines_and_last_month_follow_the_rule(gap: GeoPackageStore, on
     data = StoreData(one)
     trend = data.unit_trend("city", CITY_CODE)
     assert [pd.Timestamp(d).date() for d in trend.index] == [SEPTEMBER, OCTOBER]
-    assert trend["monitored_households"].iloc[0] == read_snapshot(one, "city", SEPTEMBER).iloc[0]["monitored_households"]
+    assert (
+        trend["monitored_households"].iloc[0] == read_snapshot(one, "city", SEPTEMBER).iloc[0]["monitored_households"]
+    )
     assert pd.isna(trend["monitored_households"].iloc[1])
     assert pd.isna(data.county_last_month(data.top(None))["monitored_households"])
+
+
+def test_cli_and_documents_read_the_month_by_the_same_rule(
+    gap: GeoPackageStore, one: GeoPackageStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    october_sum = read_snapshot(gap, "county", OCTOBER)["monitored_households"].sum()
+    capsys.readouterr()
+    assert run(gap.target, "indicators", "--level", "city", "--as-of", OCTOBER.isoformat(), "--format", "json") == 0
+    rows = pd.read_json(io.StringIO(capsys.readouterr().out), dtype={"city_code": str})
+    assert rows["city_code"].tolist() == [CITY_CODE]
+    assert rows["monitored_households"].tolist() == [october_sum]
+    assert month_tables(gap, OCTOBER)["city"].loc[CITY_CODE, "monitored_households"] == october_sum
+    assert month_tables(gap, OCTOBER)["province"].loc[PROVINCE, "monitored_households"] == october_sum
+    unknown = month_tables(one, OCTOBER)["city"].loc[CITY_CODE]
+    assert pd.isna(unknown["monitored_households"]) and pd.isna(unknown["poverty_incidence"])
