@@ -85,11 +85,13 @@ def past_table(
 ) -> pd.DataFrame | None:
     """``level``'s table of one month-end (code first, as stored) from that month's snapshot rows: the one rule.
 
-    ``kept`` are the level's own snapshot rows of the month, ``counties`` the county rows
-    and ``village_codes`` the store's villages now (which counties each city holds). Village, town and county: ``kept``.
-    City and province: one row per unit ``held`` reaches — its kept row, else the sum of its
-    counties' rows with ratios recomputed (:func:`analytics.rollup.roll_up`); a unit with a
-    county missing that month is unknown (every figure NaN), never today's figures or 0.
+    ``kept`` are the level's own snapshot rows of the month, ``counties`` its county rows and
+    ``village_codes`` the store's villages now (which counties each city holds). Village,
+    town and county: ``kept``. City and province: one row per unit the villages reach — its
+    kept row, else the sum of its counties' rows with ratios recomputed
+    (:func:`analytics.rollup.roll_up`; the income median and the worst water indicator,
+    which county rows cannot give, unknown); a unit with a county missing that month is
+    unknown (every figure NaN), never today's figures or 0.
     None when the month has no rows of the level (no county rows, for the upper levels).
     """
     if level not in UPPER_LEVELS:
