@@ -19,9 +19,10 @@ import flask
 import pandas as pd
 import pytest
 
+from analytics.kpis import wall_kpis
 from analytics.measures import MEASURES, RATIOS
 from battlemap_cli.month_tables import month_tables
-from callbacks import map_page
+from callbacks import map_page, wall_page
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
 from geodata.demo.city import CITY_CODE
@@ -183,3 +184,21 @@ def test_cli_and_documents_read_the_month_by_the_same_rule(
     assert month_tables(gap, OCTOBER)["province"].loc[PROVINCE, "monitored_households"] == october_sum
     unknown = month_tables(one, OCTOBER)["city"].loc[CITY_CODE]
     assert pd.isna(unknown["monitored_households"]) and pd.isna(unknown["poverty_incidence"])
+
+
+def test_wall_tiles_compare_with_last_month_by_the_rule(gap: GeoPackageStore, one: GeoPackageStore) -> None:
+    """较上月 of the water tile: now − October's city (the counties' sum), none when October misses a county."""
+    deltas = {}
+    for name, store in (("gap", gap), ("one", one)):
+        data = StoreData(store)
+        top = data.top(None)
+        kpis = wall_kpis(
+            data.top_row(top), data.county_last_month(top), data.records(), as_of=data.as_of(), settings=get_settings()
+        )
+        deltas[name] = next(k.delta for k in kpis if k.key == "kpi_water_unsafe")
+        with flask.Flask(__name__).test_request_context():
+            assert wall_page._build(data, "poverty_incidence", "zh", (1920, 1080)).tiles  # the wall draws either way
+    now = StoreData(gap).top_row(StoreData(gap).top(None))["water_unsafe_households"]
+    october = read_snapshot(gap, "county", OCTOBER)["water_unsafe_households"].sum()
+    assert deltas["gap"] == now - october
+    assert deltas["one"] is None
