@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import logging
 from collections.abc import Callable
 
 import pandas as pd
 
-from analytics.indicators import build_indicators
+from analytics.indicators import LEVELS, UPPER_LEVELS, build_indicators
 from analytics.records import place_records, prepare_records
-from geodata.settings import Settings
+from analytics.rollup import PART_COLUMNS, STAMPS, roll_up
+from geodata._errors import InputError
+from geodata.divisions import unit_codes
+from geodata.settings import Settings, get_settings, settings_from_json
+
+log = logging.getLogger(__name__)
 
 AS_OF = "as_of"
 # The dated columns that say when the data begin: before the first of them a month-end has no records.
@@ -74,15 +80,60 @@ def compute_history(
     return out
 
 
-def snapshot_before(history: pd.DataFrame | None, date: dt.date) -> pd.Series | None:
-    """The newest row of ``history`` (rows with ``as_of``) dated on or before ``date``, or None when there is none."""
-    if history is None or not len(history):
+def past_table(
+    level: str, kept: pd.DataFrame | None, counties: pd.DataFrame | None, village_codes: pd.Series
+) -> pd.DataFrame | None:
+    """``level``'s table of one month-end (code first, as stored) from that month's snapshot rows: the one rule.
+
+    ``kept`` are the level's own snapshot rows of the month, ``counties`` its county rows and
+    ``village_codes`` the store's villages now (which counties each city holds). Village,
+    town and county: ``kept``. City and province: one row per unit the villages reach — its
+    kept row, else the sum of its counties' rows with ratios recomputed
+    (:func:`analytics.rollup.roll_up`; the income median and the worst water indicator,
+    which county rows cannot give, unknown); a unit with a county missing that month is
+    unknown (every figure NaN), never today's figures or 0.
+    None when the month has no rows of the level (no county rows, for the upper levels).
+    """
+    if level not in UPPER_LEVELS:
+        return kept if kept is not None and len(kept) else None
+    if counties is None or not len(counties):
         return None
-    dates = pd.to_datetime(history[AS_OF])
-    earlier = history[dates <= pd.Timestamp(date)]
-    if not len(earlier):
-        return None
-    return earlier.loc[pd.to_datetime(earlier[AS_OF]).idxmax()]
+    code = f"{level}_code"
+    held_codes = pd.Series(sorted(unit_codes(village_codes, "county").unique()), dtype="str")
+    units = held_codes.str[: LEVELS[level]]
+    have = set(counties["county_code"].astype("str"))
+    complete = sorted(set(units) - set(units[~held_codes.isin(have)]))
+    county_codes = counties["county_code"].astype("str")
+    rows = counties[county_codes.isin(held_codes) & county_codes.str[: LEVELS[level]].isin(complete)]
+    stamps = {name: counties[name].iloc[0] for name in STAMPS if name in counties}
+    if len(rows):
+        as_of = pd.Timestamp(stamps[AS_OF]).date()
+        table = roll_up(rows, pd.DataFrame(columns=list(PART_COLUMNS)), level, as_of=as_of, settings=_settings(stamps))
+    else:
+        table = counties.iloc[:0].rename(columns={"county_code": code})
+    written = None  # as `history` wrote them: with the median and the worst water indicator
+    if kept is not None and len(kept):
+        written = kept[kept[code].astype("str").isin(complete)]
+        table = table[~table[code].isin(written[code].astype("str"))]
+    unknown = pd.DataFrame({code: sorted(set(units) - set(complete))}).assign(**stamps)
+    frames = [frame for frame in (table, written, unknown) if frame is not None and len(frame)]
+    out = pd.concat(frames, ignore_index=True).reindex(columns=table.columns)
+    return out.sort_values(code, ignore_index=True)
+
+
+def _settings(stamps: dict[str, object]) -> Settings:
+    """The settings a month's snapshot was computed with (the current ones when this version cannot read them)."""
+    text = stamps.get("settings")
+    if not isinstance(text, str):
+        return get_settings()
+    try:
+        return settings_from_json(text)
+    except InputError:
+        log.warning(
+            "the snapshot of %s has settings this version cannot read: rolled up with the current ones",
+            stamps.get(AS_OF),
+        )
+        return get_settings()
 
 
 def previous_month_end(as_of: dt.date) -> dt.date:

@@ -14,13 +14,14 @@ from analytics import INPUT_LAYERS, compute_indicators, explain, prepare_records
 from analytics.explain import missing_layer
 from analytics.indicators import LEVELS, UPPER_LEVELS
 from analytics.levels import top_level, top_units
+from battlemap_cli.month_tables import kept_table, village_codes
 from geodata._errors import InputError
 from geodata.divisions import level_of
 from geodata.io.spreadsheet import safe_cells, safe_csv
 from geodata.settings import get_settings
 from geodata.store import Store, open_store, write_computed
 from geodata.store.county_reader import CountyReader
-from geodata.store.snapshots import read_snapshot, snapshot_dates
+from geodata.store.snapshots import snapshot_dates
 
 TABLES = {level: f"{level}_indicators" for level in LEVELS}  # village, town, county, city, province
 
@@ -147,17 +148,15 @@ def _same_build(table: pd.DataFrame, county: pd.DataFrame) -> bool:
 
 
 def _snapshot(store: Store, level: str, as_of: dt.date) -> pd.DataFrame:
-    """The snapshot of ``level`` as of ``as_of``; without one, an error that lists the dates there are."""
-    frame = read_snapshot(store, level, as_of)
-    if level in UPPER_LEVELS and frame is not None:
-        counties = read_snapshot(store, "county", as_of)
-        frame = frame if counties is not None and len(counties) > 1 else None  # left by a history of more counties
-    if frame is None and level in UPPER_LEVELS and snapshot_dates(store):
+    """The ``level`` table of the month-end ``as_of`` (:func:`kept_table`); without one, an error listing the dates."""
+    villages = village_codes(store)
+    if level in UPPER_LEVELS and top_level(villages) == "county" and snapshot_dates(store):
         msg = (
             f"{store.label} has no {level} snapshot as of {as_of}: {level} snapshots are kept for a store of "
             "several counties (`battlemap history` after importing them); levels: village, town, county"
         )
         raise InputError(msg)
+    frame = kept_table(store, level, as_of, villages=villages)
     if frame is None:
         dates = snapshot_dates(store)
         have = (

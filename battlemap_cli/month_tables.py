@@ -1,7 +1,8 @@
 """The indicator tables of a month-end: the one place documents look them up.
 
 The month-end snapshots ``battlemap history`` kept are read when the store has that date
-(so a document's figures equal ``battlemap indicators --as-of``); otherwise the tables are
+(so a document's figures equal ``battlemap indicators --as-of``, by the same roll-up rule
+as the pages); otherwise the tables are
 computed from the store's layers exactly as ``battlemap build --as-of`` computes them.
 """
 
@@ -14,6 +15,8 @@ import re
 import pandas as pd
 
 from analytics import INPUT_LAYERS, compute_indicators
+from analytics.history import past_table
+from analytics.levels import top_level
 from analytics.unit_table import by_unit
 from geodata._errors import InputError
 from geodata.store import Store
@@ -56,12 +59,30 @@ def month_tables(
 ) -> dict[str, pd.DataFrame]:
     """The indicator tables of ``as_of`` (``{level: table}`` indexed by code), village to the store's top.
 
-    A snapshot missing at any level (a history kept before city snapshots were) is
+    A month with snapshots gives :func:`kept_table` at every level (a city kept without its
+    own rows is its counties' sum, unknown with a county missing); a month without any is
     computed anew, all levels together. ``layers`` are the store's input layers when the caller has read them already.
     """
-    kept = {f"{level}_indicators": read_snapshot(store, level, as_of) for level in LEVELS}
-    if kept["county_indicators"] is not None and len(kept["county_indicators"]) > 1:  # a city's: its rows too
-        kept.update({f"{level}_indicators": read_snapshot(store, level, as_of) for level in UPPER})
+    villages = village_codes(store)
+    levels = [*LEVELS, *(UPPER if top_level(villages) != "county" else ())]  # a city's: its rows too
+    kept = {f"{level}_indicators": kept_table(store, level, as_of, villages=villages) for level in levels}
     if all(table is not None for table in kept.values()):
         return indexed(kept)
     return indexed(compute_indicators(layers if layers is not None else input_layers(store), as_of=as_of))
+
+
+def kept_table(store: Store, level: str, as_of: dt.date, *, villages: pd.Series | None = None) -> pd.DataFrame | None:
+    """``level``'s table of the month-end ``as_of`` from the snapshots kept (code first); None without that month.
+
+    The one rule of :func:`analytics.history.past_table`; ``villages`` are the store's
+    village codes when the caller has read them already.
+    """
+    counties = read_snapshot(store, "county", as_of)
+    own = counties if level == "county" else read_snapshot(store, level, as_of)
+    return past_table(level, own, counties, village_codes(store) if villages is None else villages)
+
+
+def village_codes(store: Store) -> pd.Series:
+    """The codes of the store's villages (empty without a villages layer)."""
+    villages = store.read_or_none("villages", columns=["village_code"])
+    return pd.Series([], dtype="str") if villages is None else villages["village_code"].astype("str")

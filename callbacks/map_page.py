@@ -14,7 +14,6 @@ ever reach the browser, with personal data masked.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import html as html_lib
 import itertools
 import json
@@ -399,7 +398,7 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
     """Key indicators against targets and the unit's charts (filled after the map has drawn)."""
     lang, settings = state.lang, get_settings()
     level, code = state.level, state.code or _root(data).code
-    table = _period_table(data, level, state.period)
+    table = data.indicators_in(level, state.period)  # a past month by the roll-up rule
     row = table.iloc[0] if code is None else table.loc[code]
     code = code or str(table.index[0])
     trends = data.unit_trend(level, code)
@@ -443,14 +442,6 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
         plan_panel.plan_section(data, code, lang),
         *graphs,
     ]
-
-
-def _period_table(data: StoreData, level: str, period: str | None) -> pd.DataFrame:
-    """The ``level`` table of the month shown: its snapshot, else (history kept without that level) computed then."""
-    try:
-        return data.indicators_in(level, period)
-    except KeyError:
-        return data.indicators_at(level, dt.date.fromisoformat(str(period)))
 
 
 def _trend(trends: pd.DataFrame | None, item: dict[str, Any], lang: str) -> Any:

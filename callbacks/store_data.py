@@ -23,7 +23,7 @@ import pandas as pd
 
 from analytics import INPUT_LAYERS, Records, compute_indicators, prepare_records
 from analytics.build_state import INDICATOR_TABLES, is_current
-from analytics.history import compute_history, last_months, previous_month_end, snapshot_before
+from analytics.history import compute_history, last_months, past_table, previous_month_end
 from analytics.indicators import UPPER_LEVELS
 from analytics.levels import Top, store_levels, top_unit, unit_names, units
 from analytics.townships import townships
@@ -278,19 +278,30 @@ class StoreData:
         return tables[f"{level}_indicators"]  # one computation for the three levels
 
     def snapshots(self, level: str) -> pd.DataFrame | None:
-        """Every month-end snapshot of ``level`` (``battlemap history``), oldest first; None without any.
+        """Every month-end snapshot of ``level`` as stored (``battlemap history``), oldest first; None without any.
 
-        City and province snapshots are kept for a store of several counties only.
+        City and province snapshots are kept for a store of several counties only; pages
+        read a past month through :meth:`indicators_in`, which fills the gaps by the roll-up rule.
         """
         return self.cached(f"snapshots:{level}", lambda: read_series(self.store, level), shared=True)
 
     def unit_snapshots(self, level: str, code: str | None) -> pd.DataFrame | None:
-        """The snapshots of one unit of ``level`` (``code`` None: the level's only unit), oldest first; None without."""
-        series = self.snapshots(level)
-        if series is None or code is None:
-            return series
-        rows = series[series[series.columns[0]].astype(str) == code]
-        return rows if len(rows) else None
+        """One unit of ``level`` (``code`` None: every unit) in every month-end, oldest first; None without any.
+
+        Each month is :meth:`indicators_in`'s: a city of a month kept without its city row is
+        its counties' sum, or unknown when one of them lacks that month.
+        """
+        rows = self.cached(f"series:{level}", lambda: self._series(level), shared=True)
+        if rows is None:
+            return None
+        if code is not None:
+            rows = rows[rows.index.astype(str) == code]
+        return rows.reset_index() if len(rows) else None
+
+    def _series(self, level: str) -> pd.DataFrame | None:
+        """Every month-end's :meth:`indicators_in` table of ``level``, one after the other (indexed by code)."""
+        months = [self.indicators_in(level, p) for p in self.periods()]
+        return pd.concat(months).rename_axis(f"{level}_code") if months else None
 
     def periods(self) -> list[str]:
         """The month-ends (YYYY-MM-DD) the store has snapshots of, oldest first."""
@@ -298,19 +309,29 @@ class StoreData:
         return [] if series is None else sorted({f"{pd.Timestamp(d):%Y-%m-%d}" for d in series["as_of"]})
 
     def indicators_in(self, level: str, period: str | None) -> pd.DataFrame:
-        """The indicator table of ``level`` in ``period`` (a snapshot's month-end), or the current one for None."""
+        """The indicator table of ``level`` in ``period`` (a snapshot's month-end), or the current one for None.
+
+        Every read of a past month goes through here: :func:`analytics.history.past_table`
+        gives a city or province kept without its own rows from its counties' rows. Raises
+        KeyError for a month without snapshots.
+        """
         if period is None:
             return self.indicators(level)
 
         def table() -> pd.DataFrame:
-            series = self.snapshots(level)
-            rows = series[series["as_of"] == pd.Timestamp(period)] if series is not None else None
-            if rows is None or not len(rows):
+            villages = self.layer("villages")["village_code"]  # which counties each city holds now
+            rows = past_table(level, self._month_rows(level, period), self._month_rows("county", period), villages)
+            if rows is None:
                 msg = f"no {level} snapshot as of {period}"
                 raise KeyError(msg)
             return by_unit(rows)
 
         return self.cached(f"indicators@period{period}:{level}", table, shared=True)
+
+    def _month_rows(self, level: str, period: str) -> pd.DataFrame | None:
+        """The stored snapshot rows of ``level`` of one month-end (None without any)."""
+        series = self.snapshots(level)
+        return None if series is None else series[series["as_of"] == pd.Timestamp(period)]
 
     def indicator_pool(self, level: str, column: str) -> pd.Series:
         """Every value ``column`` takes at ``level`` now and in every snapshot: map breaks the same each month."""
@@ -333,29 +354,25 @@ class StoreData:
         return table.loc[top.code] if top.code in table.index else table.iloc[0]
 
     def county_last_month(self, top: Top | None = None) -> pd.Series:
-        """The indicators of the ``top`` unit (default: the store's) at the end of the month before ("较上月").
-
-        The snapshot of that month-end when the store has one, else the same figures
-        computed from the dated records as of that day.
-        """
+        """The indicators of the ``top`` unit (default: the store's) at the end of the month before ("较上月")."""
         top = top or self.top(None)
-        end = previous_month_end(self.as_of())
-        snapshot = snapshot_before(self.unit_snapshots(top.level, top.code), end)
-        if snapshot is not None and pd.Timestamp(snapshot["as_of"]).date() == end:
-            return snapshot
-        table = self.indicators_at(top.level, end)
+        table = self._last_month(top.level)
         return table.loc[top.code] if top.code in table.index else table.iloc[0]
 
     def villages_last_month(self) -> pd.DataFrame | None:
-        """The village table at the end of the previous month (indexed by code), for the red list's moves.
+        """The village table at the end of the previous month (indexed by code), for the red list's moves."""
+        return self._last_month("village")
 
-        From the snapshot of that month-end, else computed from the dated records as of it.
+    def _last_month(self, level: str) -> pd.DataFrame:
+        """``level``'s table at the end of the previous month: that month's snapshots when the store has them.
+
+        Without any snapshot of that month-end (no ``battlemap history``), the figures are
+        computed from the dated records as of that day.
         """
         end = previous_month_end(self.as_of())
-        series = self.snapshots("village")
-        if series is not None and (rows := series[series["as_of"] == pd.Timestamp(end)]).shape[0]:
-            return rows.set_index("village_code")
-        return self.indicators_at("village", end)
+        if f"{end:%Y-%m-%d}" in self.periods():
+            return self.indicators_in(level, f"{end:%Y-%m-%d}")
+        return self.indicators_at(level, end)
 
     def write_demo_history(self) -> None:
         """Compute and store the demo county's month-end snapshots (``demo_history_months`` before its date).

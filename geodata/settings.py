@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -1042,6 +1043,14 @@ def load_settings(path: str | Path | None) -> Settings:
         msg = f"settings file {path} cannot be read: {exc}"
         raise InputError(msg) from exc
     return _from_mapping(Settings, raw, where=str(path))
+
+
+def settings_from_json(text: str) -> Settings:
+    """The settings a stored table was computed with (its ``settings`` column) back as :class:`Settings`.
+
+    Raises :class:`geodata._errors.InputError` when they name a setting this version no longer has.
+    """
+    return _from_mapping(Settings, json.loads(text), where="the stored settings")
 
 
 def _from_mapping(cls: type, raw: dict[str, Any], *, where: str) -> Any:

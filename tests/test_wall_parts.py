@@ -194,7 +194,6 @@ def test_quantiles_with_many_ties_merge_classes_quietly() -> None:
 
 
 def test_last_month_comes_from_the_snapshot_or_the_same_computation(tmp_path: Path) -> None:
-    from analytics.history import snapshot_before
     from callbacks.store_data import StoreData
     from tests.test_indicators_mini import layers
 
@@ -211,7 +210,3 @@ def test_last_month_comes_from_the_snapshot_or_the_same_computation(tmp_path: Pa
     assert pd.Timestamp(before["as_of"]).date() == dt.date(2026, 5, 31)
     assert before["households"] == computed["households"]
     assert before["monitored_households"] == computed["monitored_households"]
-
-    assert snapshot_before(None, dt.date(2026, 1, 1)) is None
-    one = pd.DataFrame({"households": [5], "as_of": [pd.Timestamp("2026-01-31")]})
-    assert snapshot_before(one, dt.date(2026, 1, 30)) is None
