@@ -22,14 +22,17 @@ CELL = 0.02  # degrees per village square
 AS_OF = dt.date(2026, 6, 30)
 
 
+COUNTIES_PER_CITY = 8  # a real province's ~100 counties sit in ~14 prefectures (市/州) of 7-17 counties
+
+
 def county_code(i: int) -> str:
-    """The 6-digit code of county number ``i`` (province 62, 100 counties per prefecture)."""
-    return f"62{i // 100 + 1:02d}{i % 100 + 1:02d}"
+    """The 6-digit code of county number ``i`` (province 62, :data:`COUNTIES_PER_CITY` counties per prefecture)."""
+    return f"62{i // COUNTIES_PER_CITY + 1:02d}{i % COUNTIES_PER_CITY + 1:02d}"
 
 
 def county_index(code: str) -> int:
     """Inverse of :func:`county_code`."""
-    return (int(code[2:4]) - 1) * 100 + int(code[4:6]) - 1
+    return (int(code[2:4]) - 1) * COUNTIES_PER_CITY + int(code[4:6]) - 1
 
 
 def _origin(i: int) -> tuple[float, float]:
