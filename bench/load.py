@@ -37,6 +37,7 @@ import os
 import random
 import re
 import secrets
+import signal
 import subprocess
 import tempfile
 import threading
@@ -54,6 +55,7 @@ from battlemap_cli.serve_command import gunicorn_command
 from geodata.demo.store import write_demo
 from geodata.private.accounts import AccountStore
 from geodata.private.kiosk import create_token
+from geodata.settings import get_settings
 from geodata.store import open_store
 from harness.browser import TEST_PASSWORD, free_port
 
@@ -417,16 +419,18 @@ def gunicorn_server(store: str, workers: int, *, timeout_s: float = 600.0) -> It
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # master and workers in one process group, stopped together below
         )
         try:
             _wait_until_up(url, proc, log, timeout_s)
             yield url, proc.pid
         finally:
             proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(get_settings().server.graceful_timeout_s + 15)
+            with contextlib.suppress(ProcessLookupError):  # a worker outliving a killed master would keep serving
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, log: Any, timeout_s: float) -> None:
