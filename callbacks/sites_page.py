@@ -23,6 +23,7 @@ import pandas as pd
 from dash import ALL, Input, Output, Patch, State, dcc, html
 
 from analytics.ahp import InconsistentJudgementsError, ahp_weights, consistency, pairwise_matrix
+from analytics.levels import inside
 from analytics.site_assignment import Assignment, assign_movers, parse_capacities, with_assignment
 from analytics.site_robustness import METHODS, QUANTILES, TOP, Robustness, site_robustness, with_robustness
 from analytics.sites import (
@@ -108,16 +109,13 @@ def site_model(data: StoreData) -> SiteModel:
         layers = {n: f for n in SITE_LAYERS if (f := data.layer_or_none(n)) is not None}
         records = data.records()
         if part is not None:
-            layers.update({n: in_part(layers[n], part) for n in ("villages", "households") if n in layers})
+            layers.update(
+                {n: inside(layers[n], part, "village_code") for n in ("villages", "households") if n in layers}
+            )
             records = records.within(part)
         return build_site_model(layers, settings=get_settings(), records=records)
 
     return data.cached(f"sites:model:{part or ''}", build)
-
-
-def in_part(frame: Any, part: str) -> Any:
-    """The rows of ``frame`` whose village code starts with the division code ``part``."""
-    return frame[frame["village_code"].astype("str").str.startswith(part)]
 
 
 def warm(data: StoreData) -> None:

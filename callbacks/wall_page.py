@@ -25,6 +25,7 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics.kpis import Kpi, kpi_trends, wall_kpis
+from analytics.levels import inside
 from analytics.risk import counted_inputs
 from callbacks.access import WALL, allowed, identity, request_identity, scoped_part
 from callbacks.map_state import MapState
@@ -201,9 +202,7 @@ def wall_data(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> Wa
 
 def _cut(frame: pd.DataFrame | None, part: str | None) -> pd.DataFrame | None:
     """The rows of a table indexed by unit code that lie in ``part`` (None: every row)."""
-    if frame is None or part is None:
-        return frame
-    return frame[frame.index.astype("str").str.startswith(part)]
+    return frame if frame is None else inside(frame, part)
 
 
 def _build(data: StoreData, key: str, lang: str, size: tuple[int, int], part: str | None = None) -> WallData:
