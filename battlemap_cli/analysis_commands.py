@@ -14,7 +14,7 @@ from analytics import INPUT_LAYERS, compute_indicators, explain, prepare_records
 from analytics.explain import missing_layer
 from analytics.indicators import LEVELS, UPPER_LEVELS
 from analytics.levels import top_level, top_units
-from battlemap_cli.month_tables import kept_table, village_codes
+from battlemap_cli.month_tables import kept_tables, village_codes
 from geodata._errors import InputError
 from geodata.divisions import level_of
 from geodata.io.spreadsheet import safe_cells, safe_csv
@@ -148,7 +148,7 @@ def _same_build(table: pd.DataFrame, county: pd.DataFrame) -> bool:
 
 
 def _snapshot(store: Store, level: str, as_of: dt.date) -> pd.DataFrame:
-    """The ``level`` table of the month-end ``as_of`` (:func:`kept_table`); without one, an error listing the dates."""
+    """The ``level`` table of the month-end ``as_of`` (:func:`kept_tables`); without one, an error listing the dates."""
     villages = village_codes(store)
     if level in UPPER_LEVELS and top_level(villages) == "county" and snapshot_dates(store):
         msg = (
@@ -156,7 +156,7 @@ def _snapshot(store: Store, level: str, as_of: dt.date) -> pd.DataFrame:
             "several counties (`battlemap history` after importing them); levels: village, town, county"
         )
         raise InputError(msg)
-    frame = kept_table(store, level, as_of, villages=villages)
+    frame = kept_tables(store, [level], as_of, villages)[level]
     if frame is None:
         dates = snapshot_dates(store)
         have = (

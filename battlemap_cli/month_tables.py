@@ -59,27 +59,31 @@ def month_tables(
 ) -> dict[str, pd.DataFrame]:
     """The indicator tables of ``as_of`` (``{level: table}`` indexed by code), village to the store's top.
 
-    A month with snapshots gives :func:`kept_table` at every level (a city kept without its
+    A month with snapshots gives :func:`kept_tables` at every level (a city kept without its
     own rows is its counties' sum, unknown with a county missing); a month without any is
     computed anew, all levels together. ``layers`` are the store's input layers when the caller has read them already.
     """
     villages = village_codes(store)
     levels = [*LEVELS, *(UPPER if top_level(villages) != "county" else ())]  # a city's: its rows too
-    kept = {f"{level}_indicators": kept_table(store, level, as_of, villages=villages) for level in levels}
+    kept = {f"{level}_indicators": table for level, table in kept_tables(store, levels, as_of, villages).items()}
     if all(table is not None for table in kept.values()):
         return indexed(kept)
     return indexed(compute_indicators(layers if layers is not None else input_layers(store), as_of=as_of))
 
 
-def kept_table(store: Store, level: str, as_of: dt.date, *, villages: pd.Series | None = None) -> pd.DataFrame | None:
-    """``level``'s table of the month-end ``as_of`` from the snapshots kept (code first); None without that month.
+def kept_tables(store: Store, levels: list[str], as_of: dt.date, villages: pd.Series) -> dict[str, pd.DataFrame | None]:
+    """Each of ``levels``' table of the month-end ``as_of`` from the snapshots kept (code first); None without it.
 
-    The one rule of :func:`analytics.history.past_table`; ``villages`` are the store's
-    village codes when the caller has read them already.
+    The one rule of :func:`analytics.history.past_table`; the county rows every level
+    needs are read once. ``villages`` are the store's village codes (:func:`village_codes`).
     """
     counties = read_snapshot(store, "county", as_of)
-    own = counties if level == "county" else read_snapshot(store, level, as_of)
-    return past_table(level, own, counties, village_codes(store) if villages is None else villages)
+    return {
+        level: past_table(
+            level, counties if level == "county" else read_snapshot(store, level, as_of), counties, villages
+        )
+        for level in levels
+    }
 
 
 def village_codes(store: Store) -> pd.Series:
