@@ -100,7 +100,8 @@ class Records:
         """
         digits = len(code)
         if (table, digits) not in self._rows:
-            self._rows[table, digits] = self.unit_key(table, digits).groupby(self.unit_key(table, digits)).indices
+            key = self.unit_key(table, digits)
+            self._rows[table, digits] = key.groupby(key).indices
         return self.tables[table].iloc[self._rows[table, digits].get(code, np.array([], dtype=np.intp))]
 
     def known_counties(self, table: str, columns: tuple[str, ...]) -> frozenset[str]:

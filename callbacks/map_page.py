@@ -403,7 +403,7 @@ def _panel(data: StoreData, state: MapState) -> list[Any]:
     code = code or str(table.index[0])
     trends = data.unit_trend(level, code)
     rec = data.records()
-    households, cases, samples = (rec.rows_in(table, code) for table in ("households", "cases", "samples"))
+    households, cases, samples = (rec.rows_in(name, code) for name in ("households", "cases", "samples"))
     rows = [
         html.Tr(
             [
