@@ -28,7 +28,7 @@ from analytics.indicators import UPPER_LEVELS
 from analytics.levels import Top, store_levels, top_unit, unit_names, units
 from analytics.townships import townships
 from analytics.unit_table import by_unit
-from callbacks.shared_cache import SharedCache
+from callbacks.shared_cache import MISSING, SharedCache
 from geodata.demo import DEMO_AS_OF
 from geodata.divisions import unit_codes
 from geodata.private.jobs import JobBoard
@@ -66,6 +66,7 @@ class StoreData:
         self._cache: dict[str, Any] = {}
         self._computing: dict[str, threading.RLock] = {}
         self._recent: dict[str, OrderedDict[str, None]] = {}  # per group, the keys of cached_recent, oldest first
+        self._later: set[str] = set()  # keys being computed in the background (compute_later)
         self.jobs = JobBoard.beside(store)  # one board per store: rebuilds run one at a time
 
     def cached(self, key: str, compute: Callable[[], Any], *, shared: bool = False) -> Any:
@@ -295,13 +296,17 @@ class StoreData:
         if rows is None:
             return None
         if code is not None:
-            rows = rows[rows.index.astype(str) == code]
+            rows = rows.loc[[code]] if code in rows.index else rows.iloc[:0]  # sorted by code: a binary search
         return rows.reset_index() if len(rows) else None
 
     def _series(self, level: str) -> pd.DataFrame | None:
-        """Every month-end's :meth:`indicators_in` table of ``level``, one after the other (indexed by code)."""
+        """Every month-end's :meth:`indicators_in` table of ``level``, by code (as text) and month within it."""
         months = [self.indicators_in(level, p) for p in self.periods()]
-        return pd.concat(months).rename_axis(f"{level}_code") if months else None
+        if not months:
+            return None
+        rows = pd.concat(months)
+        rows.index = rows.index.astype(str).rename(f"{level}_code")
+        return rows.sort_index(kind="stable")  # months stay oldest first within a code
 
     def periods(self) -> list[str]:
         """The month-ends (YYYY-MM-DD) the store has snapshots of, oldest first."""
@@ -353,26 +358,66 @@ class StoreData:
         table = self.indicators(top.level)
         return table.loc[top.code] if top.code in table.index else table.iloc[0]
 
-    def county_last_month(self, top: Top | None = None) -> pd.Series:
-        """The indicators of the ``top`` unit (default: the store's) at the end of the month before ("较上月")."""
+    def county_last_month(self, top: Top | None = None, *, wait: bool = True) -> pd.Series | None:
+        """The indicators of the ``top`` unit (default: the store's) at the end of the month before ("较上月").
+
+        ``wait=False`` (a request) never computes them: see :meth:`_last_month`.
+        """
         top = top or self.top(None)
-        table = self._last_month(top.level)
+        table = self._last_month(top.level, wait=wait)
+        if table is None:
+            return None
         return table.loc[top.code] if top.code in table.index else table.iloc[0]
 
-    def villages_last_month(self) -> pd.DataFrame | None:
+    def villages_last_month(self, *, wait: bool = True) -> pd.DataFrame | None:
         """The village table at the end of the previous month (indexed by code), for the red list's moves."""
-        return self._last_month("village")
+        return self._last_month("village", wait=wait)
 
-    def _last_month(self, level: str) -> pd.DataFrame:
+    def _last_month(self, level: str, *, wait: bool = True) -> pd.DataFrame | None:
         """``level``'s table at the end of the previous month: that month's snapshots when the store has them.
 
         Without any snapshot of that month-end (no ``battlemap history``), the figures are
-        computed from the dated records as of that day.
+        computed from the dated records as of that day: a minute and gigabytes for a
+        province, so with ``wait=False`` a request that finds them not yet computed gets
+        None (较上月 unknown, never 0) and the computation starts in the background.
         """
         end = previous_month_end(self.as_of())
         if f"{end:%Y-%m-%d}" in self.periods():
             return self.indicators_in(level, f"{end:%Y-%m-%d}")
+        if not wait and not self.last_month_ready():
+            self.compute_later(f"indicators@{end}", lambda: self.indicators_at(level, end))
+            return None
         return self.indicators_at(level, end)
+
+    def last_month_ready(self) -> bool:
+        """Whether last month's tables can be had without computing (a snapshot, or computed already)."""
+        end = previous_month_end(self.as_of())
+        return f"{end:%Y-%m-%d}" in self.periods() or self.is_cached(f"indicators@{end}")
+
+    def is_cached(self, key: str) -> bool:
+        """Whether ``key`` is computed for the current store version, here or in the shared cache (never computes)."""
+        stamp = self.version()
+        with self._lock:
+            if self._stamp == stamp and key in self._cache:
+                return True
+        return self.shared is not None and self.shared.get(stamp, key) is not MISSING
+
+    def compute_later(self, key: str, compute: Callable[[], Any]) -> None:
+        """Run ``compute`` (which fills ``key``) in a background thread, once at a time per key in this process."""
+        with self._lock:
+            if key in self._later:
+                return
+            self._later.add(key)
+
+        def run() -> None:
+            try:
+                with self.pinned():
+                    warm_cache(key, compute)
+            finally:
+                with self._lock:
+                    self._later.discard(key)
+
+        threading.Thread(target=run, name=f"later-{key}", daemon=True).start()
 
     def write_demo_history(self) -> None:
         """Compute and store the demo county's month-end snapshots (``demo_history_months`` before its date).

@@ -195,8 +195,13 @@ def wall_data(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> Wa
     """
     keep = get_settings().limits.wall_cache_entries  # a screen size is what the browser says: keep the recent ones
     part = scoped_part()
+    compared = data.last_month_ready()  # built again once last month's figures are in (a request never waits for them)
     return data.cached_recent(
-        "wall", f"{part}:{key}:{lang}:{size}", lambda: _build(data, key, lang, size, part), keep=keep, shared=True
+        "wall",
+        f"{part}:{key}:{lang}:{size}:{compared}",
+        lambda: _build(data, key, lang, size, part),
+        keep=keep,
+        shared=True,
     )
 
 
@@ -220,7 +225,7 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int], part: st
     town_names = dict(zip(data.shapes("town")["code"], data.shapes("town")["name"], strict=True))
     villages = _cut(data.indicators("village"), part)
     raw = pd.DataFrame(counted_inputs(villages, settings))  # a component of weight 0 names no reason
-    last_month = _cut(data.villages_last_month(), part)
+    last_month = _cut(data.villages_last_month(wait=False), part)
     rec = data.records() if part is None else data.records().within(part)
     tasks = None if "tasks" in rec.absent else rec["tasks"]
     entries = red_list(
@@ -228,7 +233,7 @@ def _build(data: StoreData, key: str, lang: str, size: tuple[int, int], part: st
     )
     as_of = data.as_of()
     county = data.top_row(top)
-    kpis = wall_kpis(county, data.county_last_month(top), rec, as_of=as_of, settings=settings)
+    kpis = wall_kpis(county, data.county_last_month(top, wait=False), rec, as_of=as_of, settings=settings)
     trends = kpi_trends(data.unit_snapshots(top.level, top.code), rec, months=settings.wall.sparkline_months)
     ind = BY_KEY[key]
     ranking = []

@@ -210,3 +210,28 @@ def test_last_month_comes_from_the_snapshot_or_the_same_computation(tmp_path: Pa
     assert pd.Timestamp(before["as_of"]).date() == dt.date(2026, 5, 31)
     assert before["households"] == computed["households"]
     assert before["monitored_households"] == computed["monitored_households"]
+
+
+def test_a_request_never_computes_last_month_itself(tmp_path: Path) -> None:
+    """Without last month's snapshot the wall gets no 较上月 at once; the figures are computed in the background."""
+    import threading
+
+    from callbacks.store_data import StoreData
+    from tests.test_indicators_mini import layers
+
+    store = GeoPackageStore(tmp_path / "s.gpkg")
+    with store.transaction() as tx:
+        for name, frame in layers().items():
+            tx.write(name, frame)
+    assert main(["--store", str(store.path), "build", "--as-of", "2026-06-10"]) == 0
+    data = StoreData(store)
+    assert not data.last_month_ready()
+    assert data.county_last_month(wait=False) is None  # unknown, never 0 (the tiles say so)
+    assert data.villages_last_month(wait=False) is None
+    for thread in [t for t in threading.enumerate() if t.name.startswith("later-indicators@")]:
+        thread.join(timeout=60)
+    assert data.last_month_ready()
+    before = data.county_last_month(wait=False)
+    assert before is not None
+    assert pd.Timestamp(before["as_of"]).date() == dt.date(2026, 5, 31)
+    assert before["households"] == StoreData(store).county_last_month()["households"]  # type: ignore[index]
