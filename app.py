@@ -7,11 +7,14 @@ the guard in front of the Flask server answers 401/403 before any page code runs
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import logging
 import os
+import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import dash
@@ -44,6 +47,7 @@ from layers.i18n import t
 
 log = logging.getLogger(__name__)
 WARM_REST = "battlemap.warm_rest"  # the server's extension: what warm_rest starts in each server process
+WARM_APART = "battlemap.warm_apart"  # whether warm_rest forks a process for it (with a shared cache)
 PAGES = (  # module, path: each page's callbacks get the path's access rule
     (overview, "/"),
     (map_page, "/map"),
@@ -98,6 +102,7 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
     if warm_now:
         map_page.warm_top(data)
         server.extensions[WARM_REST] = functools.partial(_warm_rest, data)
+        server.extensions[WARM_APART] = data.shared is not None  # a process writes what every process reads
     else:  # the first page and the first clicks without the wait
         threading.Thread(target=_warm, args=(data,), name="warm-cache", daemon=True).start()
     for module, path in PAGES:
@@ -174,26 +179,53 @@ def _user_bar() -> Any:
     )
 
 
-def warm_rest(server: flask.Flask) -> None:
-    """In a server process: build the other map views, the wall and the site model in a background thread.
+def warm_rest(server: flask.Flask, *, in_master: bool = False) -> None:
+    """Have the other map views and the wall built in the background while the server answers.
 
-    The server answers meanwhile; a province's views take minutes. With the shared cache
-    one process of the server builds them and the others read its work.
+    gunicorn calls it in its master once the app is loaded (``in_master``: no worker and no
+    thread yet) and in each worker. With the shared cache the master forks one process at
+    a lower CPU priority that builds them for every worker (a worker's thread would hold
+    its GIL against its requests for minutes on a province); without it, each worker's
+    thread builds them, and the site model, for that worker.
     """
-    if rest := server.extensions.get(WARM_REST):
-        threading.Thread(target=rest, name="warm-rest", daemon=True).start()
+    rest = server.extensions.get(WARM_REST)
+    if rest is None:
+        return
+    apart = bool(server.extensions.get(WARM_APART))
+    if apart and in_master:
+        if os.fork() == 0:  # the child never returns into the server
+            try:
+                _apart(rest)
+            finally:
+                os._exit(0)  # failures are logged by warm_cache; a non-zero code would read as a worker's
+    elif not apart and not in_master:
+        threading.Thread(target=rest, kwargs={"site_model": True}, name="warm-rest", daemon=True).start()
 
 
-def _warm_rest(data: StoreData) -> None:
-    """Everything but the first /map, by one process of the server, at a lower CPU priority than requests."""
+def _apart(rest: Callable[[], None]) -> None:
+    """The forked warming process: default signal handling, ended with its parent, nice 10, then ``rest``."""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1, signal.SIGWINCH):
+        signal.signal(sig, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):  # Linux: PR_SET_PDEATHSIG, not outliving the server
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    with contextlib.suppress(OSError):
+        os.nice(10)
+    rest()
+
+
+def _warm_rest(data: StoreData, *, site_model: bool = False) -> None:
+    """Everything but the first /map, by the first process of the server to ask (the others skip).
+
+    The site model is not shared between processes: it is built here only for this process.
+    """
     with contextlib.suppress(OSError):  # Linux: a thread has its own nice value
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     with data.first_process("warm") as mine:
         if mine:
-            _warm(data)
+            _warm(data, site_model=site_model)
 
 
-def _warm(data: StoreData) -> None:
+def _warm(data: StoreData, *, site_model: bool = True) -> None:
     """Compute what the first pages and clicks need, in the background.
 
     The wall's last month before the map's other views: a kiosk screen polls it, and
@@ -202,7 +234,8 @@ def _warm(data: StoreData) -> None:
     map_page.warm_top(data)
     wall_page.warm(data)
     map_page.warm_views(data)
-    sites_page.warm(data)
+    if site_model:
+        sites_page.warm(data)
 
 
 def _shown_page(pathname: str | None) -> str | None:

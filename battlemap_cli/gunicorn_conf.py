@@ -3,8 +3,8 @@
 Threaded workers (``gthread``), as many processes and threads as ``[server]`` settings say
 (one process per core: the callbacks are CPU-bound Python). The app is built and its
 first /map warmed once in the master (``preload_app``), so every worker forks warm and
-answers at once; one worker then builds the other views in the background
-(``post_worker_init``, :func:`app.warm_rest`), and the workers share what one of them
+answers at once; a process forked by the master then builds the other views in the
+background (``when_ready``, :func:`app.warm_rest`), and the workers share what one of them
 computes (:mod:`callbacks.shared_cache`).
 The store, secret key and settings come from the environment (``BATTLEMAP_STORE``,
 ``BATTLEMAP_SECRET_KEY_FILE``, ``BATTLEMAP_SETTINGS``), the address from
@@ -49,8 +49,15 @@ logger_class = MaskingLogger  # kiosk tokens in logged URLs become kiosk=***
 control_socket_disable = True  # one per host user otherwise: a second instance would take it over
 
 
+def when_ready(server: Any) -> None:
+    """In the master, the app loaded and no worker forked yet: fork the process that builds the other views."""
+    from app import warm_rest  # noqa: PLC0415 - the app module is loaded by then (preload_app)
+
+    warm_rest(server.app.wsgi(), in_master=True)
+
+
 def post_worker_init(worker: Any) -> None:
-    """Once a worker has forked and loaded the app: build the other views in the background."""
+    """Once a worker has forked and loaded the app: without a shared cache, build the other views for it."""
     from app import warm_rest  # noqa: PLC0415 - the app module is loaded by then (preload_app)
 
     warm_rest(worker.wsgi)

@@ -32,7 +32,16 @@ from dash.exceptions import PreventUpdate
 from analytics.kpis import month_ranking
 from analytics.levels import ROOT_LEVELS, Top, chain
 from callbacks import documents, finding_panel, plan_panel
-from callbacks.access import ADMIN, audit_export, current_account, in_scope, is_admin, restricted, scoped_part
+from callbacks.access import (
+    ADMIN,
+    account_scope,
+    audit_export,
+    current_account,
+    in_scope,
+    is_admin,
+    restricted,
+    scoped_part,
+)
 from callbacks.map_state import PATH, MapState
 from callbacks.register import masked_households, register_callbacks, register_section, risks_text
 from callbacks.store_data import StoreData, warm_cache
@@ -89,9 +98,7 @@ def _root(data: StoreData) -> Top:
 def _state(data: StoreData, query: dict[str, Any]) -> MapState:
     """The state asked for in the URL, kept within the account's top unit (a township-scoped account's township)."""
     top, root = page_top(data), _root(data)
-    towns = {c for c in data.indicators("town").index if in_scope(c)}
-    villages = {c for c in data.indicators("village").index if in_scope(c)}
-    areas = frozenset(c for c in _areas(data) if root.code is None or (c.startswith(root.code) and c != root.code))
+    towns, villages, areas = data.cached(f"map-units:{account_scope()}", lambda: _units(data, root))
     periods = frozenset(data.periods())
     state = MapState.from_query(query, towns=towns, villages=villages, periods=periods, areas=areas, top=root.level)
     if top.level not in ROOT_LEVELS and state.town != top.code:
@@ -100,6 +107,14 @@ def _state(data: StoreData, query: dict[str, Any]) -> MapState:
     if scope is not None and level_of(scope) != "town":
         state = dataclasses.replace(state, scope=scope)
     return state
+
+
+def _units(data: StoreData, root: Top) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The townships, villages and areas an account may open (once per store version and scope, not per request)."""
+    towns = frozenset(c for c in data.indicators("town").index if in_scope(c))
+    villages = frozenset(c for c in data.indicators("village").index if in_scope(c))
+    areas = frozenset(c for c in _areas(data) if root.code is None or (c.startswith(root.code) and c != root.code))
+    return towns, villages, areas
 
 
 def _areas(data: StoreData) -> list[str]:

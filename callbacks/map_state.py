@@ -8,6 +8,7 @@ without it the map shows the store's top level (``top``: county, city or provinc
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
@@ -38,8 +39,8 @@ class MapState:
         cls,
         query: dict[str, object],
         *,
-        towns: set[str],
-        villages: set[str],
+        towns: AbstractSet[str],
+        villages: AbstractSet[str],
         periods: frozenset[str] = frozenset(),
         areas: frozenset[str] = frozenset(),
         top: str = "county",

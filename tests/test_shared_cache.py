@@ -94,7 +94,8 @@ def test_gunicorn_config_loads_with_the_server_settings() -> None:
     assert config.worker_class_str == "gthread" and config.preload_app
     assert (config.workers, config.threads, config.timeout) == (server.workers, server.threads, server.timeout_s)
     assert config.wsgi_app == "app:create_server()" and config.keepalive == server.keepalive_s
-    assert config.post_worker_init.__name__ == "post_worker_init", "workers would not warm the other views"
+    assert config.when_ready.__name__ == "when_ready", "the master would not fork the process warming the views"
+    assert config.post_worker_init.__name__ == "post_worker_init", "workers without a shared cache would not warm"
 
 
 def test_other_code_or_settings_do_not_read_old_entries(tmp_path: Path) -> None:

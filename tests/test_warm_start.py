@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,20 @@ def test_the_first_map_is_built_before_answering_and_the_rest_by_one_process(war
     server.extensions[WARM_REST]()
     towns = {view.split(":")[4] for view in _views(warm_store)} - {"None"}
     assert len(towns) == 3, "the first warm_views views (top, then townships in code order) were not built"
+
+
+def test_the_rest_is_built_by_a_process_the_master_forks(warm_store: GeoPackageStore) -> None:
+    """A worker's thread would hold its GIL against its requests; the master forks a process that fills the cache."""
+    script = (
+        "import os, sys, threading\n"
+        "from app import create_app, warm_rest\n"
+        "server = create_app(sys.argv[1], warm_now=True).server\n"
+        "warm_rest(server)\n"  # a worker: nothing, the master's process does it
+        "assert threading.active_count() == 1, threading.enumerate()\n"
+        "warm_rest(server, in_master=True)\n"
+        "pid, status = os.wait()\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(warm_store.path)], check=False, timeout=300)
+    assert done.returncode == 0
+    assert len(_views(warm_store)) == 4, "the forked process did not fill the shared cache"
