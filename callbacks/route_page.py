@@ -40,6 +40,7 @@ from geodata.private.plan_store import PLAN_ID, PlanAccessError, PlanStore
 from geodata.settings import get_settings
 from geodata.text_limits import check_length, text_limit
 from layers.checklist import day_lines, reasons_text, stop_sections, stop_title, warning_text
+from layers.geometry import around_bounds, features_within
 from layers.i18n import lang_of, t
 from layers.route_export import plan_gpx, plan_html, plan_json, plan_map
 from layers.route_kml import plan_kml
@@ -309,10 +310,13 @@ def _context(data: StoreData, county: str | None = None) -> RouteContext:
 
     def build() -> RouteContext:
         villages, records = data.layer("villages"), data.records()
+        roads, facilities = data.layer_or_none("roads"), data.layer_or_none("facilities")
         if county is not None:
             villages = villages[villages["village_code"].astype("str").str.startswith(county)]
             records = records.within(county)
-        return route_context(villages, data.layer_or_none("roads"), data.layer_or_none("facilities"), records, settings)
+            around = around_bounds(villages.total_bounds, settings.route.road_margin_km)
+            roads, facilities = features_within(roads, around), features_within(facilities, around)
+        return route_context(villages, roads, facilities, records, settings)
 
     return data.cached(f"route_context:{county}:{settings.roads!r}:{settings.route!r}", build)
 

@@ -434,6 +434,12 @@ class RouteSettings:
     village_service_min: float = _doc(15.0, "Minutes at a stop without a work team (village records).")
     household_service_min: float = _doc(10.0, "Minutes per household home visit at a stop.")
     max_days: int = _doc(7, "Most days one plan may span (--days).")
+    road_margin_km: float = _doc(
+        5.0,
+        "In a store of several counties a county's plans use the roads and facilities within this distance of "
+        "its villages' bounding box (km): a road just across the county line still counts, and one county's road "
+        "graph is not built from the whole city or province.",
+    )
     max_stops: int = _doc(120, "Most stops one plan may draw (--stops).")
     start_lonlat: str = _doc(
         "", "Default start as 'lon,lat' (CGCS2000); empty = the county seat's township government (see seat_town)."

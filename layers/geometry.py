@@ -39,6 +39,14 @@ def features_within(frame: gpd.GeoDataFrame | None, bounds: np.ndarray) -> gpd.G
     return frame.cx[x0:x1, y0:y1]
 
 
+def around_bounds(bounds: np.ndarray, km: float) -> np.ndarray:
+    """``bounds`` (lon/lat) widened by ``km`` on every side (a degree of latitude is about 111 km)."""
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    dy = km / 111.0
+    dx = dy / max(np.cos(np.radians((y0 + y1) / 2)), 0.1)
+    return np.array([x0 - dx, y0 - dy, x1 + dx, y1 + dy])
+
+
 def fit_zoom(bounds: np.ndarray, *, width_px: int = 900, height_px: int = 650, padding: float = 0.9) -> float:
     """The MapLibre zoom (512-px tiles) at which ``bounds`` (lon/lat) fill ``padding`` of a map of the given size."""
     x0, y0, x1, y1 = (float(b) for b in bounds)

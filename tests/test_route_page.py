@@ -106,3 +106,24 @@ def test_the_overnight_box_says_why_it_is_unavailable(monkeypatch: pytest.Monkey
     checklist, note = box.children
     assert checklist.options[0]["disabled"] is True
     assert "township_gov" in note.children and "乡镇政府" in note.children
+
+
+def test_a_county_of_a_city_routes_on_the_roads_around_it_only(city_history_path: Path) -> None:
+    """One county's road graph is built from the roads near its villages, not from the whole city's."""
+    from callbacks.route_page import _context
+    from callbacks.store_data import StoreData
+    from geodata.settings import get_settings
+    from layers.geometry import around_bounds
+
+    data = StoreData(GeoPackageStore(city_history_path), shared=None)
+    villages = data.layer("villages")
+    county = str(villages["village_code"].iloc[0])[:6]
+    own = villages[villages["village_code"].astype(str).str.startswith(county)]
+    x0, y0, x1, y1 = around_bounds(own.total_bounds, get_settings().route.road_margin_km)
+    assert x1 - x0 > own.total_bounds[2] - own.total_bounds[0] + 0.09  # 5 km on each side: about 0.05° of longitude
+    whole, part = _context(data), _context(data, county)
+    assert 0 < len(part.graph.xy) < len(whole.graph.xy)
+    assert len(part.points) == len(own)
+    lon, lat = part.to_lonlat(part.graph.xy).T
+    inside = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    assert inside.mean() > 0.9  # the roads meeting the box (a road leaving it keeps its far end)
