@@ -41,3 +41,16 @@ def test_numpy_values_are_typed_arrays_as_plotly_writes_them_except_under_skippe
     assert set(ready["data"][0]["y"]) == {"dtype", "bdata"}, "a numpy column was not written as a typed array"
     ready["data"][1]["x"].append("丙")
     assert list(fig.data[1].x) == ["甲", "乙"], "the cached dict shares lists with the figure"
+
+
+def test_figures_carry_the_slim_template_only() -> None:
+    """Every figure sends its template: plotly's full one is twice the size of a panel chart's own data."""
+    import plotly.io as pio
+
+    from layers import theme
+
+    fig = go.Figure(go.Bar(x=["a"], y=[1]))
+    assert pio.templates.default == theme.NAME
+    assert set(fig.layout.template.data.to_plotly_json()) <= set(theme.TRACE_TYPES)
+    assert fig.layout.template.layout.font.color == pio.templates["plotly"].layout.font.color  # same look
+    assert len(fig.to_json()) < len(go.Figure(go.Bar(x=["a"], y=[1]), layout={"template": "plotly"}).to_json()) / 2
