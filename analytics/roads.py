@@ -72,11 +72,26 @@ def build_road_graph(roads: gpd.GeoDataFrame, settings: Settings) -> RoadGraph:
 def noded_pieces(roads: gpd.GeoDataFrame, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
     """The roads cut at every crossing and snapped junction, and the roads-frame row of each piece."""
     lines = np.asarray(roads.geometry.values)
-    ends = shapely.multipoints(shapely.get_coordinates(shapely.boundary(shapely.get_parts(lines))))
-    lines = shapely.snap(lines, ends, settings.roads.snap_m)  # T-junctions that stop short or overshoot
+    lines = shapely.snap(lines, _nearby_ends(lines, settings.roads.snap_m), settings.roads.snap_m)  # T-junctions
     pieces = shapely.get_parts(shapely.node(shapely.multilinestrings(shapely.get_parts(lines))))
     pieces = pieces[shapely.length(pieces) > 0]
     return pieces, _source_rows(pieces, lines)
+
+
+def _nearby_ends(lines: np.ndarray, tolerance: float) -> np.ndarray:
+    """For each line, the end points of every road within ``tolerance`` of it (a MultiPoint, empty for an empty line).
+
+    What snapping needs: a T-junction that stops short or overshoots moves to an end within
+    the tolerance, and ends farther away change nothing. Snapping every line against all the
+    network's ends instead took 34 s for a city's 7,500 roads (quadratic); this is linear.
+    """
+    coords = shapely.get_coordinates(shapely.boundary(shapely.get_parts(lines)))
+    line_idx, end_idx = shapely.STRtree(shapely.points(coords)).query(lines, predicate="dwithin", distance=tolerance)
+    refs = np.full(len(lines), shapely.MultiPoint(), dtype=object)
+    if len(line_idx):
+        found = np.unique(line_idx)
+        refs[found] = shapely.multipoints(coords[end_idx], indices=np.searchsorted(found, line_idx))
+    return refs
 
 
 def graph_from_pieces(pieces: np.ndarray, source: np.ndarray, roads: gpd.GeoDataFrame, settings: Settings) -> RoadGraph:

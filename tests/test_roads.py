@@ -58,3 +58,28 @@ def test_unreachable_targets_fall_back_to_straight_lines() -> None:
     # The target sits on the other, unconnected road: no road path, so the straight line counts.
     d = distance_to_nearest(graph, np.array([0.0]), np.array([10.0]), np.array([5500.0]), np.array([0.0]))
     assert d[0] == pytest.approx(np.hypot(5500, 10))
+
+
+def test_snapping_to_nearby_ends_equals_snapping_to_every_end() -> None:
+    """Lines snap to the ends within the tolerance only: the same result as against all ends, in linear time."""
+    import numpy as np
+    import shapely
+
+    from analytics.roads import _nearby_ends
+
+    lines = np.array(
+        [
+            shapely.LineString([(0, 0), (100, 0)]),
+            shapely.LineString([(50, 3), (50, 80)]),  # a T-junction stopping 3 m short
+            shapely.LineString([(0, -2), (-60, -40)]),  # starts 2 m off the first road's end
+            shapely.LineString([(5000, 5000), (5100, 5000)]),  # far away: nothing near it
+            shapely.LineString(),  # an empty geometry stays empty
+        ],
+        dtype=object,
+    )
+    everything = shapely.multipoints(shapely.get_coordinates(shapely.boundary(shapely.get_parts(lines))))
+    refs = _nearby_ends(lines, 5.0)
+    assert shapely.get_num_geometries(refs[3]) == 2 and shapely.is_empty(refs[4])
+    got, want = shapely.snap(lines, refs, 5.0), shapely.snap(lines, everything, 5.0)
+    assert shapely.equals_exact(got, want, 0).all()
+    assert not shapely.intersects(lines[0], lines[1]) and shapely.intersects(got[0], got[1])  # the T-junction meets
