@@ -9,8 +9,11 @@ def by_unit(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` indexed by its first column (the unit code), plus ``spend_gap`` (target − rate, ≥ 0).
 
     The map's "spending behind schedule" is not stored: the page, the documents and the
-    exported map all derive it here, from the same two stored columns.
+    exported map all derive it here, from the same two stored columns. The settings stamp
+    (9 kB of JSON, the same on every row) is kept once, as a category, not once per unit.
     """
     table = pd.DataFrame(frame).set_index(frame.columns[0])
+    if "settings" in table:
+        table["settings"] = table["settings"].astype("category")
     table["spend_gap"] = (table["spend_target"] - table["spend_rate"]).clip(lower=0)
     return table

@@ -26,6 +26,7 @@ from geodata.store import GeoPackageStore, Store
 from geodata.store.snapshots import SNAPSHOT_TABLES, read_snapshot, snapshot_dates, write_snapshots
 from layers.panel import key_indicators
 from tests.importing import run
+from tests.test_history import comparable
 
 SEPTEMBER, OCTOBER = dt.date(2026, 9, 30), dt.date(2026, 10, 31)
 
@@ -34,12 +35,6 @@ SEPTEMBER, OCTOBER = dt.date(2026, 9, 30), dt.date(2026, 10, 31)
 def city_path(city_history_path: Path) -> Path:
     """The 3-county demo city with the snapshots of September and October (tests/conftest.py)."""
     return city_history_path
-
-
-def comparable(frame: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(frame).drop(columns=["computed_at", "geometry"], errors="ignore").reset_index(drop=True)
-    out["as_of"] = pd.to_datetime(out["as_of"]).dt.date
-    return out
 
 
 def test_history_keeps_city_and_province_snapshots(city_path: Path) -> None:
