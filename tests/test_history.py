@@ -21,7 +21,7 @@ from battlemap_cli.analysis_commands import read_inputs
 from battlemap_cli.main import main
 from geodata.settings import Settings, get_settings
 from geodata.store import GeoPackageStore, Store
-from geodata.store.snapshots import SNAPSHOT_TABLES, read_snapshot, snapshot_dates
+from geodata.store.snapshots import SNAPSHOT_TABLES, read_series, read_snapshot, snapshot_dates
 from layers.sparkline import sparkline_svg
 from layers.wall import rank_moves, risk_ranks
 from tests.conftest import snapshot
@@ -179,3 +179,13 @@ def test_rank_moves_since_last_month() -> None:
     assert rank_moves(now, before, length=1, lang="zh") == {"a": "新"}
     assert rank_moves(now, None, length=2, lang="zh") == {}
     assert month_ends(dt.date(2026, 1, 15), dt.date(2026, 3, 1))[-1] == dt.date(2026, 3, 31)
+
+
+def test_the_settings_of_a_month_are_kept_once_not_once_per_unit(store: Store) -> None:
+    """Every row carries the month's settings (9 kB of JSON); read back, the text is held once per month."""
+    fill(store)
+    assert main(["--store", store.target, "history", "--from", "2026-05", "--to", "2026-06"]) == 0
+    for level in ("village", "county"):
+        series = read_series(store, level)
+        assert series is not None and series["settings"].dtype == "category"
+        assert len(series["settings"].cat.categories) <= 2 < len(series) or level == "county"
