@@ -105,6 +105,10 @@ class SharedCache:
         """The value stored for ``key`` at ``stamp``, else :data:`MISSING`."""
         return self.cache.get((self._tag(stamp), key), default=MISSING, retry=True)
 
+    def has(self, stamp: str, key: str) -> bool:
+        """Whether a value is stored for ``key`` at ``stamp`` (without reading it: a city's tables are megabytes)."""
+        return (self._tag(stamp), key) in self.cache
+
     def _tag(self, stamp: str) -> str:
         """The stamp as entries are filed: with the code and settings fingerprint."""
         return f"{stamp}@{self.version}" if self.version else stamp

@@ -28,7 +28,7 @@ from analytics.indicators import UPPER_LEVELS
 from analytics.levels import Top, store_levels, top_unit, unit_names, units
 from analytics.townships import townships
 from analytics.unit_table import by_unit
-from callbacks.shared_cache import MISSING, SharedCache
+from callbacks.shared_cache import SharedCache
 from geodata.demo import DEMO_AS_OF
 from geodata.divisions import unit_codes
 from geodata.private.jobs import JobBoard
@@ -400,7 +400,7 @@ class StoreData:
         with self._lock:
             if self._stamp == stamp and key in self._cache:
                 return True
-        return self.shared is not None and self.shared.get(stamp, key) is not MISSING
+        return self.shared is not None and self.shared.has(stamp, key)
 
     def compute_later(self, key: str, compute: Callable[[], Any]) -> None:
         """Run ``compute`` (which fills ``key``) in a background thread, once at a time per key in this process."""
