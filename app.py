@@ -231,11 +231,11 @@ def _warm(data: StoreData, *, site_model: bool = True) -> None:
     The wall's last month before the map's other views: a kiosk screen polls it, and
     without history a city's last month is computed from the records (minutes).
     """
-    map_page.warm_top(data)
-    wall_page.warm(data)
-    map_page.warm_views(data)
-    if site_model:
-        sites_page.warm(data)
+    steps = [map_page.warm_top, wall_page.warm, map_page.warm_views] + ([sites_page.warm] if site_model else [])
+    for step in steps:
+        if data.stopped.is_set():  # its server stopped
+            return
+        step(data)
 
 
 def _shown_page(pathname: str | None) -> str | None:

@@ -187,6 +187,8 @@ def warm_views(data: StoreData) -> None:
             (MapState(top=top.level, town=v[:9], village=v) for v in villages),
         )
         for state in itertools.islice(states, get_settings().server.warm_views):
+            if data.stopped.is_set():  # its server stopped: the views would serve nobody
+                return
             with data.pinned():
                 map_content(data, state)
                 panel_content(data, state)

@@ -13,6 +13,7 @@ import contextvars
 import datetime as dt
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -42,6 +43,7 @@ _PINNED: contextvars.ContextVar[dict[int, tuple[int, str]] | None] = contextvars
     "battlemap_pinned_versions", default=None
 )
 REBUILD_STEPS = 5  # read, joined, aggregated, written, warmed
+_ALL: weakref.WeakSet[StoreData] = weakref.WeakSet()  # every instance alive, for StoreData.alive
 
 
 def warm_cache(what: str, compute: Callable[[], object]) -> None:
@@ -58,6 +60,11 @@ def warm_cache(what: str, compute: Callable[[], object]) -> None:
 class StoreData:
     """Layers of one store, and what is computed from them, re-read only when the store changed."""
 
+    @staticmethod
+    def alive() -> list[StoreData]:
+        """Every instance not yet garbage-collected (a test stops the warming of those it made)."""
+        return list(_ALL)
+
     def __init__(self, store: Store, *, shared: SharedCache | None = None) -> None:
         self.store = store
         self.shared = shared
@@ -67,6 +74,8 @@ class StoreData:
         self._computing: dict[str, threading.RLock] = {}
         self._recent: dict[str, OrderedDict[str, None]] = {}  # per group, the keys of cached_recent, oldest first
         self._later: set[str] = set()  # keys being computed in the background (compute_later)
+        self.stopped = threading.Event()  # set when its server stops: background warming ends at the next step
+        _ALL.add(self)
         self.jobs = JobBoard.beside(store)  # one board per store: rebuilds run one at a time
 
     def cached(self, key: str, compute: Callable[[], Any], *, shared: bool = False) -> Any:

@@ -87,6 +87,7 @@ def free_port() -> int:
 def serving(store: Path | str) -> Iterator[str]:
     """Serve ``create_app(store)`` in a thread; yields the base URL."""
     from app import create_app
+    from callbacks.access import DATA_EXTENSION
 
     app = create_app(str(store))
     port = free_port()
@@ -98,6 +99,7 @@ def serving(store: Path | str) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(5)
+        app.server.extensions[DATA_EXTENSION].stopped.set()  # its warm-up would go on building views for nobody
 
 
 @contextlib.contextmanager

@@ -209,3 +209,15 @@ def city_history_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main(["--store", store.target, "build", "--as-of", "2026-11-01"]) == 0
     assert main(["--store", store.target, "history", "--from", "2026-09", "--to", "2026-10"]) == 0
     return store.path
+
+
+@pytest.fixture(autouse=True)
+def _stop_background_warming() -> Iterator[None]:
+    """After each test, the warm-up threads of the apps it made stop (they would go on, slowing later tests)."""
+    from callbacks.store_data import StoreData
+
+    before = {id(data) for data in StoreData.alive()}
+    yield
+    for data in StoreData.alive():
+        if id(data) not in before:
+            data.stopped.set()

@@ -24,3 +24,11 @@ def test_warm_up_builds_at_most_warm_views_views_top_first(
     assert views[0].startswith("None:county:None:None:None:"), views  # the top (a one-county store)
     assert [v.split(":")[3] for v in views[1:]] == towns[:2]  # then the townships in code order
     assert not any(v.split(":")[4] != "None" for v in views), "no village before the townships"
+
+
+def test_a_stopped_server_builds_no_more_views(demo_store_path: Path) -> None:
+    """Once its server stopped, the warm-up ends at the next view instead of building views for nobody."""
+    data = StoreData(GeoPackageStore(demo_store_path), shared=None)  # read only
+    data.stopped.set()
+    map_page.warm_views(data)
+    assert not [k for k in data._cache if k.startswith(("map-content:", "map-panel:"))]
