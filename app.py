@@ -47,6 +47,7 @@ from layers.i18n import t
 
 log = logging.getLogger(__name__)
 WARM_REST = "battlemap.warm_rest"  # the server's extension: what warm_rest starts in each server process
+WARM_PROCESS_NAME = "battlemap-warm"  # the forked warming process's name (at most 15 bytes)
 WARM_APART = "battlemap.warm_apart"  # whether warm_rest forks a process for it (with a shared cache)
 PAGES = (  # module, path: each page's callbacks get the path's access rule
     (overview, "/"),
@@ -207,7 +208,9 @@ def _apart(rest: Callable[[], None]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1, signal.SIGWINCH):
         signal.signal(sig, signal.SIG_DFL)
     with contextlib.suppress(OSError, AttributeError):  # Linux: PR_SET_PDEATHSIG, not outliving the server
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+        libc = ctypes.CDLL(None)
+        libc.prctl(1, signal.SIGTERM)
+        libc.prctl(15, WARM_PROCESS_NAME.encode())  # PR_SET_NAME: told apart from the workers in ps and top
     with contextlib.suppress(OSError):
         os.nice(10)
     rest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -15,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from app import WARM_PROCESS_NAME
 from harness.browser import free_port
 
 UP_TIMEOUT_S = 240
@@ -48,11 +50,21 @@ def _wait_until_answering(proc: subprocess.Popen, url: str, log: Path) -> None:
 
 
 def _workers(pid: int, expected: int) -> list[psutil.Process]:
-    """The master and its workers once ``expected`` workers run (gunicorn forks them one after another)."""
+    """The master and its workers once ``expected`` workers run (gunicorn forks them one after another).
+
+    The master's warming process (named ``battlemap-warm``, gone once its work is done) is not a worker.
+    """
     deadline = time.monotonic() + 60
-    while len(family := _family(pid)) - 1 < expected and time.monotonic() < deadline:
+    while len(server := [p for p in _family(pid) if not _warming(p)]) - 1 < expected and time.monotonic() < deadline:
         time.sleep(0.2)
-    return family
+    return server
+
+
+def _warming(p: psutil.Process) -> bool:
+    try:
+        return p.name() == WARM_PROCESS_NAME
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _family(pid: int) -> list[psutil.Process]:
@@ -72,6 +84,15 @@ def _alive(procs: list[psutil.Process]) -> list[str]:
     return out
 
 
+def _kill(proc: subprocess.Popen) -> None:
+    """After a failed check: kill whatever the command still runs, and reap it."""
+    if proc.poll() is None:
+        for p in _family(proc.pid)[::-1]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
+    proc.wait(30)
+
+
 @pytest.fixture
 def served_store(demo_store_path: Path, tmp_path: Path) -> Path:
     path = tmp_path / "serve.gpkg"
@@ -86,14 +107,13 @@ def test_sigterm_to_serve_workers_leaves_no_process(served_store: Path) -> None:
         family = _workers(proc.pid, 2)
         assert len(family) == 3, [p.cmdline() for p in family]  # the master and its two workers
         assert any("gunicorn" in " ".join(p.cmdline()) for p in family)
+        everything = _family(proc.pid)  # with the warming process, if it still runs
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
-        psutil.wait_procs(family, timeout=30)
-        assert not _alive(family), _alive(family)
+        psutil.wait_procs(everything, timeout=30)
+        assert not _alive(everything), _alive(everything)
     finally:
-        if proc.poll() is None:
-            for p in _family(proc.pid)[::-1]:
-                p.kill()
+        _kill(proc)
 
 
 def test_production_without_workers_is_gunicorn_with_the_settings_workers(served_store: Path) -> None:
@@ -108,6 +128,4 @@ def test_production_without_workers_is_gunicorn_with_the_settings_workers(served
         psutil.wait_procs(family, timeout=30)
         assert not _alive(family), _alive(family)
     finally:
-        if proc.poll() is None:
-            for p in _family(proc.pid)[::-1]:
-                p.kill()
+        _kill(proc)

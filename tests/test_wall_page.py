@@ -175,7 +175,11 @@ def test_wall_in_time_trends_and_rank_moves(wall_store: GeoPackageStore) -> None
         wanted = {"tile-kpi_monitoring", "tile-kpi_cd_closed", "tile-kpi_water_pass", "tile-kpi_inspections"}
         assert wanted <= set(sparks), sparks
         assert page.evaluate("() => [...document.querySelectorAll('img.tile-spark')].every(i => i.naturalWidth > 0)")
-        assert "较上月" in (page.text_content("#tile-kpi_cd_closed .tile-delta") or "")
+        # last month's figures are computed in the background (a request never waits): 较上月 follows on a refresh
+        page.wait_for_function(
+            "() => (document.querySelector('#tile-kpi_cd_closed .tile-delta')?.textContent || '').includes('较上月')",
+            timeout=90_000,
+        )
         moves = page.eval_on_selector_all("#wall-red-list .moved", "els => els.map(e => e.textContent)")
         assert len(moves) == get_settings().wall.red_list_length
         assert all(m in {"–", "新"} or m[0] in "↑↓" for m in moves), moves
