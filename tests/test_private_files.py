@@ -11,7 +11,7 @@ import pytest
 
 from callbacks.shared_cache import SharedCache
 from geodata._errors import ConfigError
-from geodata.private.db import PrivateDB
+from geodata.private.db import SCHEMA_STAMP, PrivateDB
 from geodata.private.files import private_dir
 from geodata.private.uploads import UploadArea
 
@@ -58,3 +58,18 @@ def test_a_folder_of_another_user_is_refused(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(os, "getuid", lambda: folder.stat().st_uid + 1)  # as if someone else had made it
     with pytest.raises(ConfigError, match="belongs to another user"):
         private_dir(folder)
+
+
+def test_the_schema_script_runs_once_per_file_and_again_when_it_changes(tmp_path: Path) -> None:
+    """A connection skips the schema script when the file's stamp says it is applied; a new stamp applies it again."""
+    db = PrivateDB(tmp_path / "x.private.sqlite")
+    db.audit(who="a", action="test", target="t")
+    with db._connect() as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_STAMP
+        con.execute("DROP INDEX field_photos_plan")  # what the script would put back
+    with db._connect() as con:
+        assert not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'field_photos_plan'").fetchall()
+        con.execute(f"PRAGMA user_version = {SCHEMA_STAMP - 1}")  # a file of an older version
+    with db._connect() as con:
+        assert con.execute("SELECT 1 FROM sqlite_master WHERE name = 'field_photos_plan'").fetchall()
+        assert len(con.execute("SELECT * FROM audit_log").fetchall()) == 1

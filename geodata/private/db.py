@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,11 @@ BEGIN SELECT RAISE(ABORT, 'a stored plan never changes; make a new one'); END;
 """
 
 
+SCHEMA_STAMP = zlib.crc32(SCHEMA.encode()) & 0x7FFFFFFF
+"""Kept in the file's ``user_version`` once :data:`SCHEMA` is applied: a connection skips the
+script (a millisecond, several times per request) unless the file is new or the schema changed."""
+
+
 def private_path(store: Store) -> Path:
     """The private file of a store: same folder and name, suffix ``.private.sqlite``."""
     return store.sidecar(".private.sqlite")
@@ -178,8 +184,10 @@ class PrivateDB:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(private_file(self.path), timeout=30)  # 0600: hashes, plans and the audit log
         try:
-            con.executescript(SCHEMA)
-            _migrate(con)
+            if con.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_STAMP:  # a new or older file
+                con.executescript(SCHEMA)
+                _migrate(con)
+                con.execute(f"PRAGMA user_version = {SCHEMA_STAMP}")
             with con:
                 yield con
         finally:
