@@ -196,11 +196,12 @@ def warm_rest(server: flask.Flask, *, in_master: bool = False) -> None:
     if apart and in_master:
         if os.fork() == 0:  # the child never returns into the server
             try:
-                _apart(rest)
+                _apart(functools.partial(rest, keep=True))
             finally:
                 os._exit(0)  # failures are logged by warm_cache; a non-zero code would read as a worker's
     elif not apart and not in_master:
-        threading.Thread(target=rest, kwargs={"site_model": True}, name="warm-rest", daemon=True).start()
+        kwargs = {"site_model": True, "keep": True}
+        threading.Thread(target=rest, kwargs=kwargs, name="warm-rest", daemon=True).start()
 
 
 def _apart(rest: Callable[[], None]) -> None:
@@ -216,16 +217,37 @@ def _apart(rest: Callable[[], None]) -> None:
     rest()
 
 
-def _warm_rest(data: StoreData, *, site_model: bool = False) -> None:
+def _warm_rest(data: StoreData, *, site_model: bool = False, keep: bool = False) -> None:
     """Everything but the first /map, by the first process of the server to ask (the others skip).
 
     The site model is not shared between processes: it is built here only for this process.
+    With ``keep`` it stays to build everything again after each new store version.
     """
     with contextlib.suppress(OSError):  # Linux: a thread has its own nice value
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     with data.first_process("warm") as mine:
-        if mine:
+        again = mine
+        while again:
+            seen = data.version()
             _warm(data, site_model=site_model)
+            again = keep and _changed_and_quiet(data, seen, get_settings().server.rewarm_quiet_seconds)
+
+
+def _changed_and_quiet(data: StoreData, seen: str, quiet: float) -> bool:
+    """Wait until the store's version is no longer ``seen`` and then unchanged for ``quiet`` seconds.
+
+    An import writes its layer, then its indicator rebuild writes the tables: the views are
+    built once, after both. False once the server stopped (or with ``quiet`` 0: no rewarming).
+    """
+    if quiet <= 0:
+        return False
+    last = seen
+    while not data.stopped.wait(quiet):
+        now = data.version()
+        if now == last != seen:
+            return True
+        last = now
+    return False
 
 
 def _warm(data: StoreData, *, site_model: bool = True) -> None:

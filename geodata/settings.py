@@ -742,6 +742,12 @@ class ServerSettings:
         "built before), then the counties, townships and villages in code order; a larger store builds the rest "
         "on their first click (a county's few hundred villages fit, a province's 16,000 would take hours).",
     )
+    rewarm_quiet_seconds: int = _doc(
+        120,
+        "A production server builds its views again in the background after the store's version changes (an "
+        "import, a build, midnight: ageing measures move with the date) once it has stayed the same this long "
+        "(seconds; an import's indicator rebuild finishes first); 0 = warm once at start only.",
+    )
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,9 +26,10 @@ def _views(store: GeoPackageStore) -> set[str]:
 
 @pytest.fixture
 def warm_store(demo_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GeoPackageStore:
-    """A copy of the demo county served with ``[server] warm_views = 4``."""
+    """A copy of the demo county served with ``[server] warm_views = 4``, rewarmed 1 s after a change."""
     settings = tmp_path / "battlemap.toml"
-    settings.write_text(f"[store]\nstate_dir = {str(tmp_path / 'state')!r}\n[server]\nwarm_views = 4\n", "utf-8")
+    server = "[server]\nwarm_views = 4\nrewarm_quiet_seconds = 1\n"
+    settings.write_text(f"[store]\nstate_dir = {str(tmp_path / 'state')!r}\n{server}", "utf-8")
     monkeypatch.setenv("BATTLEMAP_SETTINGS", str(settings))
     path = tmp_path / "demo.gpkg"
     shutil.copyfile(demo_store_path, path)
@@ -56,9 +61,47 @@ def test_the_rest_is_built_by_a_process_the_master_forks(warm_store: GeoPackageS
         "warm_rest(server)\n"  # a worker: nothing, the master's process does it
         "assert threading.active_count() == 1, threading.enumerate()\n"
         "warm_rest(server, in_master=True)\n"
-        "pid, status = os.wait()\n"
-        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+        "sys.stdin.read()\n"  # until the test has seen the cache filled
+        "pid, status = os.waitpid(-1, os.WNOHANG)\n"
+        "sys.exit(0 if pid == 0 else 3)\n"  # the warming process stays, to build again after a change
     )
-    done = subprocess.run([sys.executable, "-c", script, str(warm_store.path)], check=False, timeout=300)
-    assert done.returncode == 0
+    proc = subprocess.Popen([sys.executable, "-c", script, str(warm_store.path)], stdin=subprocess.PIPE)
+    try:
+        wait_for(lambda: len(_views(warm_store)) == 4, "the forked process fills the shared cache", timeout=300)
+        proc.stdin.close()  # type: ignore[union-attr]
+        assert proc.wait(60) == 0, "the warming process ended after one pass"  # it ends with its parent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
     assert len(_views(warm_store)) == 4, "the forked process did not fill the shared cache"
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 120) -> None:
+    """Poll ``check`` until it holds; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.2)
+
+
+def test_the_views_are_built_again_after_the_store_changed(warm_store: GeoPackageStore) -> None:
+    """An import or midnight makes a new store version: the warming builds the views again once it is quiet."""
+    server = create_app(str(warm_store.path), warm_now=True).server
+    data = server.extensions[WARM_REST].args[0]
+    warming = threading.Thread(target=server.extensions[WARM_REST], kwargs={"keep": True}, daemon=True)
+    warming.start()
+    wait_for(lambda: len(_views(warm_store)) == 4, "the first warm-up")
+    before = _tags(warm_store)
+    stat = warm_store.path.stat()
+    os.utime(warm_store.path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # what a write does to the stamp
+    wait_for(lambda: len(_views(warm_store)) == 4 and _tags(warm_store) != before, "the views of the new version")
+    data.stopped.set()
+    warming.join(30)
+    assert not warming.is_alive(), "the warming did not end with its server"
+
+
+def _tags(store: GeoPackageStore) -> set[str]:
+    """The store versions the shared cache's /map views were built for."""
+    shared = SharedCache.for_store(store)
+    return {key[0] for key in shared.cache.iterkeys() if str(key[1]).startswith("map-content:")}
