@@ -196,11 +196,11 @@ def warm_rest(server: flask.Flask, *, in_master: bool = False) -> None:
     if apart and in_master:
         if os.fork() == 0:  # the child never returns into the server
             try:
-                _apart(functools.partial(rest, keep=True))
+                _apart(functools.partial(rest, stay=True, apart=True))
             finally:
                 os._exit(0)  # failures are logged by warm_cache; a non-zero code would read as a worker's
     elif not apart and not in_master:
-        kwargs = {"site_model": True, "keep": True}
+        kwargs = {"site_model": True, "stay": True}
         threading.Thread(target=rest, kwargs=kwargs, name="warm-rest", daemon=True).start()
 
 
@@ -217,12 +217,14 @@ def _apart(rest: Callable[[], None]) -> None:
     rest()
 
 
-def _warm_rest(data: StoreData, *, site_model: bool = False, keep: bool = False) -> None:
+def _warm_rest(data: StoreData, *, site_model: bool = False, stay: bool = False, apart: bool = False) -> None:
     """Everything but the first /map, by the first process of the server to ask (the others skip).
 
     The site model is not shared between processes: it is built here only for this process.
-    With ``keep`` it stays to build everything again after each new store version.
+    With ``stay`` it stays to build everything again after each new store version; ``apart``
+    (a process that answers no request) writes the views to the shared cache only.
     """
+    data.keep_recent = not apart
     with contextlib.suppress(OSError):  # Linux: a thread has its own nice value
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     with data.first_process("warm") as mine:
@@ -230,7 +232,7 @@ def _warm_rest(data: StoreData, *, site_model: bool = False, keep: bool = False)
         while again:
             seen = data.version()
             _warm(data, site_model=site_model)
-            again = keep and _changed_and_quiet(data, seen, get_settings().server.rewarm_quiet_seconds)
+            again = stay and _changed_and_quiet(data, seen, get_settings().server.rewarm_quiet_seconds)
 
 
 def _changed_and_quiet(data: StoreData, seen: str, quiet: float) -> bool:

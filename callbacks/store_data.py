@@ -73,6 +73,7 @@ class StoreData:
         self._cache: dict[str, Any] = {}
         self._computing: dict[str, threading.RLock] = {}
         self._recent: dict[str, OrderedDict[str, None]] = {}  # per group, the keys of cached_recent, oldest first
+        self.keep_recent = True  # False in a process that only fills the shared cache: nobody asks it again
         self._later: set[str] = set()  # keys being computed in the background (compute_later)
         self.stopped = threading.Event()  # set when its server stops: background warming ends at the next step
         _ALL.add(self)
@@ -121,9 +122,12 @@ class StoreData:
 
         Only the ``keep`` most recently used keys of ``group`` stay in memory, so a long day
         of different choices does not grow the server without bound (the shared on-disk
-        cache has its own size limit, ``[server] shared_cache_mb``).
+        cache has its own size limit, ``[server] shared_cache_mb``). A shared value is not kept
+        in memory at all by a process that only fills the shared cache (``keep_recent`` False).
         """
         value = self.cached(f"{group}:{key}", compute, shared=shared)
+        if shared and self.shared is not None and not self.keep_recent:
+            keep = 0
         with self._lock:
             order = self._recent.setdefault(group, OrderedDict())
             order[key] = None

@@ -13,6 +13,7 @@ import pytest
 
 from analytics import compute_indicators
 from callbacks import store_data
+from callbacks.shared_cache import SharedCache
 from callbacks.store_data import StoreData
 from geodata.settings import Settings
 from geodata.store import GeoPackageStore, Store, write_computed
@@ -74,6 +75,17 @@ def test_values_of_free_choices_are_kept_for_the_most_recent_only(mini_store: St
     assert data.cached_recent("plan", "4", lambda: 0, keep=2) == 4  # still kept
     assert data.cached_recent("plan", "1", lambda: -1, keep=2) == 1  # still kept (second most recent)
     assert data.cached_recent("plan", "3", lambda: 33, keep=2) == 33  # dropped
+
+
+def test_a_process_that_only_fills_the_shared_cache_keeps_no_view_in_memory(mini_store: Store, tmp_path: Path) -> None:
+    """The warming process writes views for the workers; keeping them too would only grow it (2,000 views)."""
+    data = StoreData(mini_store, shared=SharedCache(tmp_path / "cache"))
+    data.keep_recent = False
+    assert data.cached_recent("view", "a", lambda: "A", keep=10, shared=True) == "A"
+    assert not [k for k in data._cache if k.startswith("view:")], "kept in this process's memory"
+    assert data.cached_recent("view", "a", lambda: "recomputed", keep=10, shared=True) == "A"  # from the shared cache
+    assert data.cached_recent("plan", "b", lambda: "B", keep=10) == "B"
+    assert "plan:b" in data._cache, "a value only this process has is kept as before"
 
 
 def test_tables_built_by_an_older_version_are_recomputed(demo_store_path: Path, tmp_path: Path) -> None:

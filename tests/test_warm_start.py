@@ -89,7 +89,7 @@ def test_the_views_are_built_again_after_the_store_changed(warm_store: GeoPackag
     """An import or midnight makes a new store version: the warming builds the views again once it is quiet."""
     server = create_app(str(warm_store.path), warm_now=True).server
     data = server.extensions[WARM_REST].args[0]
-    warming = threading.Thread(target=server.extensions[WARM_REST], kwargs={"keep": True}, daemon=True)
+    warming = threading.Thread(target=server.extensions[WARM_REST], kwargs={"stay": True}, daemon=True)
     warming.start()
     wait_for(lambda: len(_views(warm_store)) == 4, "the first warm-up")
     before = _tags(warm_store)
