@@ -52,7 +52,7 @@ def _wait_until_answering(proc: subprocess.Popen, url: str, log: Path) -> None:
 def _workers(pid: int, expected: int) -> list[psutil.Process]:
     """The master and its workers once ``expected`` workers run (gunicorn forks them one after another).
 
-    The master's warming process (named ``battlemap-warm``, gone once its work is done) is not a worker.
+    The master's warming process (named ``battlemap-warm``; it lives as long as the master) is not a worker.
     """
     deadline = time.monotonic() + 60
     while len(server := [p for p in _family(pid) if not _warming(p)]) - 1 < expected and time.monotonic() < deadline:

@@ -18,10 +18,19 @@ from callbacks.shared_cache import SharedCache
 from geodata.store import GeoPackageStore
 
 
-def _views(store: GeoPackageStore) -> set[str]:
-    """The /map views in the store's shared cache (what every server process reads)."""
+def _view_keys(store: GeoPackageStore) -> list[tuple[str, str]]:
+    """The (store version, key) of each /map view in the store's shared cache (what every server process reads)."""
     shared = SharedCache.for_store(store)
-    return {key[1] for key in shared.cache.iterkeys() if str(key[1]).startswith("map-content:")}
+    return [key for key in shared.cache.iterkeys() if str(key[1]).startswith("map-content:")]
+
+
+def _views(store: GeoPackageStore) -> set[str]:
+    return {key for _, key in _view_keys(store)}
+
+
+def _tags(store: GeoPackageStore) -> set[str]:
+    """The store versions the views were built for."""
+    return {tag for tag, _ in _view_keys(store)}
 
 
 @pytest.fixture
@@ -67,7 +76,7 @@ def test_the_rest_is_built_by_a_process_the_master_forks(warm_store: GeoPackageS
     )
     proc = subprocess.Popen([sys.executable, "-c", script, str(warm_store.path)], stdin=subprocess.PIPE)
     try:
-        wait_for(lambda: len(_views(warm_store)) == 4, "the forked process fills the shared cache", timeout=300)
+        _wait_for(lambda: len(_views(warm_store)) == 4, "the forked process fills the shared cache", timeout=300)
         proc.stdin.close()  # type: ignore[union-attr]
         assert proc.wait(60) == 0, "the warming process ended after one pass"  # it ends with its parent
     finally:
@@ -77,7 +86,7 @@ def test_the_rest_is_built_by_a_process_the_master_forks(warm_store: GeoPackageS
     assert len(_views(warm_store)) == 4, "the forked process did not fill the shared cache"
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 120) -> None:
+def _wait_for(check: Callable[[], bool], what: str, timeout: float = 120) -> None:
     """Poll ``check`` until it holds; fail with ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not check():
@@ -91,17 +100,11 @@ def test_the_views_are_built_again_after_the_store_changed(warm_store: GeoPackag
     data = server.extensions[WARM_REST].args[0]
     warming = threading.Thread(target=server.extensions[WARM_REST], kwargs={"stay": True}, daemon=True)
     warming.start()
-    wait_for(lambda: len(_views(warm_store)) == 4, "the first warm-up")
+    _wait_for(lambda: len(_views(warm_store)) == 4, "the first warm-up")
     before = _tags(warm_store)
     stat = warm_store.path.stat()
     os.utime(warm_store.path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # what a write does to the stamp
-    wait_for(lambda: len(_views(warm_store)) == 4 and _tags(warm_store) != before, "the views of the new version")
+    _wait_for(lambda: len(_views(warm_store)) == 4 and _tags(warm_store) != before, "the views of the new version")
     data.stopped.set()
     warming.join(30)
     assert not warming.is_alive(), "the warming did not end with its server"
-
-
-def _tags(store: GeoPackageStore) -> set[str]:
-    """The store versions the shared cache's /map views were built for."""
-    shared = SharedCache.for_store(store)
-    return {key[0] for key in shared.cache.iterkeys() if str(key[1]).startswith("map-content:")}
