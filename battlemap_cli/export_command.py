@@ -12,7 +12,7 @@ from analytics import compute_indicators
 from analytics.build_state import INDICATOR_TABLES, is_current
 from analytics.townships import townships
 from analytics.unit_table import by_unit
-from battlemap_cli.analysis_commands import read_inputs
+from battlemap_cli.analysis_commands import read_inputs, require_villages
 from geodata._errors import InputError
 from geodata.store import Store, open_store
 from layers.catalog import BY_KEY
@@ -46,8 +46,8 @@ def cmd_export_map(args: argparse.Namespace) -> int:
     if args.layer not in BY_KEY:
         msg = f"unknown layer {args.layer!r}; choose one of: {', '.join(BY_KEY)}"
         raise InputError(msg)
-    store = open_store(args.store)
-    villages = read_inputs(args.store)["villages"]
+    store = require_villages(open_store(args.store))
+    villages = store.read("villages")  # the other inputs only when the tables are not current
     tables, as_of = current_tables(store)
     towns = sorted(tables["town_indicators"].iloc[:, 0].astype(str))
     if args.town and args.town not in towns:

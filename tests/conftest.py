@@ -15,7 +15,7 @@ import secrets
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -196,17 +196,54 @@ def copy_store(source: Store, target: Store) -> None:
 
 
 CITY_HOUSEHOLDS = 150  # per county: every county still has households, C/D cases, findings and tasks
+CITY_SEED = 2026
+CITY_AS_OF = "2026-11-01"
 
 
 @pytest.fixture(scope="session")
-def city_history_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 3-county demo city (6299), built as of 2026-11-01, with snapshots of 2026-09 and 2026-10 (do not modify)."""
-    from battlemap_cli.main import main
+def demo_city(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """Households per county → a 3-county demo city (6299), unbuilt, written once per session (copy, do not modify).
+
+    Several files need the city with their own changes; writing it is the slow part, so
+    it is written once per household count and copied.
+    """
     from geodata.demo.store import write_demo
 
-    store = GeoPackageStore(tmp_path_factory.mktemp("city-history") / "city.gpkg")
-    write_demo(store, seed=2026, households=CITY_HOUSEHOLDS, counties=3)
-    assert main(["--store", store.target, "build", "--as-of", "2026-11-01"]) == 0
+    written: dict[int, Path] = {}
+
+    def path(households: int) -> Path:
+        if households not in written:
+            store = GeoPackageStore(tmp_path_factory.mktemp(f"demo-city-{households}") / "city.gpkg")
+            write_demo(store, seed=CITY_SEED, households=households, counties=3)
+            written[households] = store.path
+        return written[households]
+
+    return path
+
+
+def copied(source: Path, folder: Path) -> GeoPackageStore:
+    """A copy of the GeoPackage at ``source`` in ``folder``, to change."""
+    target = GeoPackageStore(folder / source.name)
+    shutil.copyfile(source, target.path)
+    return target
+
+
+@pytest.fixture(scope="session")
+def city_path(demo_city: Callable[[int], Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 3-county demo city with :data:`CITY_HOUSEHOLDS` per county, built as of 2026-11-01 (do not modify)."""
+    from battlemap_cli.main import main
+
+    store = copied(demo_city(CITY_HOUSEHOLDS), tmp_path_factory.mktemp("city"))
+    assert main(["--store", store.target, "build", "--as-of", CITY_AS_OF]) == 0
+    return store.path
+
+
+@pytest.fixture(scope="session")
+def city_history_path(city_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`city_path` with month-end snapshots of 2026-09 and 2026-10 (do not modify)."""
+    from battlemap_cli.main import main
+
+    store = copied(city_path, tmp_path_factory.mktemp("city-history"))
     assert main(["--store", store.target, "history", "--from", "2026-09", "--to", "2026-10"]) == 0
     return store.path
 

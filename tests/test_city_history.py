@@ -31,14 +31,8 @@ from tests.test_history import comparable
 SEPTEMBER, OCTOBER = dt.date(2026, 9, 30), dt.date(2026, 10, 31)
 
 
-@pytest.fixture(scope="module")
-def city_path(city_history_path: Path) -> Path:
-    """The 3-county demo city with the snapshots of September and October (tests/conftest.py)."""
-    return city_history_path
-
-
-def test_history_keeps_city_and_province_snapshots(city_path: Path) -> None:
-    store = GeoPackageStore(city_path)
+def test_history_keeps_city_and_province_snapshots(city_history_path: Path) -> None:
+    store = GeoPackageStore(city_history_path)
     assert snapshot_dates(store) == [SEPTEMBER, OCTOBER]
     for level in ("city", "province"):
         assert store.has(SNAPSHOT_TABLES[level])
@@ -48,8 +42,8 @@ def test_history_keeps_city_and_province_snapshots(city_path: Path) -> None:
 
 
 @pytest.mark.parametrize("as_of", [SEPTEMBER, OCTOBER])
-def test_city_snapshot_is_the_sum_of_its_county_snapshots(city_path: Path, as_of: dt.date) -> None:
-    store = GeoPackageStore(city_path)
+def test_city_snapshot_is_the_sum_of_its_county_snapshots(city_history_path: Path, as_of: dt.date) -> None:
+    store = GeoPackageStore(city_history_path)
     city = read_snapshot(store, "city", as_of).iloc[0]
     counties = read_snapshot(store, "county", as_of)
     assert len(counties) == 3
@@ -69,9 +63,9 @@ def test_city_snapshot_is_the_sum_of_its_county_snapshots(city_path: Path, as_of
             assert city[r.name] == pytest.approx(city[r.numerator] / city[r.denominator], rel=1e-12), r.name
 
 
-def test_city_snapshot_equals_build_as_of(city_path: Path, tmp_path: Path) -> None:
+def test_city_snapshot_equals_build_as_of(city_history_path: Path, tmp_path: Path) -> None:
     copy = GeoPackageStore(tmp_path / "copy.gpkg")
-    copy.path.write_bytes(Path(city_path).read_bytes())
+    copy.path.write_bytes(Path(city_history_path).read_bytes())
     assert run(copy.target, "build", "--as-of", OCTOBER.isoformat()) == 0
     for level in ("city", "province"):
         built = comparable(copy.read(f"{level}_indicators"))
@@ -80,36 +74,38 @@ def test_city_snapshot_equals_build_as_of(city_path: Path, tmp_path: Path) -> No
         pd.testing.assert_frame_equal(kept, built, check_dtype=False)
 
 
-def test_cli_indicators_of_the_city_as_of_a_month_end(city_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_indicators_of_the_city_as_of_a_month_end(
+    city_history_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
-    assert run(city_path, "indicators", "--level", "city", "--as-of", "2026-09-30", "--format", "json") == 0
+    assert run(city_history_path, "indicators", "--level", "city", "--as-of", "2026-09-30", "--format", "json") == 0
     rows = pd.read_json(io.StringIO(capsys.readouterr().out))
-    kept = read_snapshot(GeoPackageStore(city_path), "city", SEPTEMBER)
+    kept = read_snapshot(GeoPackageStore(city_history_path), "city", SEPTEMBER)
     assert rows["city_code"].astype(str).tolist() == [CITY_CODE]
     assert rows["monitored_households"].tolist() == kept["monitored_households"].tolist()
 
 
-def _panel_values(city_path: Path, period: str | None) -> list[str]:
-    data = StoreData(GeoPackageStore(city_path))
+def _panel_values(city_history_path: Path, period: str | None) -> list[str]:
+    data = StoreData(GeoPackageStore(city_history_path))
     with flask.Flask(__name__).test_request_context():  # nobody logged in: the whole store
         body = map_page._panel(data, MapState(top="city", period=period))
     table = body[0]  # the key-indicator table: value cells in the second column
     return [str(row.children[1].children) for row in table.children[1].children]
 
 
-def test_map_panel_of_the_city_shows_the_month_picked(city_path: Path) -> None:
-    store = GeoPackageStore(city_path)
+def test_map_panel_of_the_city_shows_the_month_picked(city_history_path: Path) -> None:
+    store = GeoPackageStore(city_history_path)
     october = read_snapshot(store, "city", OCTOBER).iloc[0]
     current = pd.DataFrame(store.read("city_indicators")).iloc[0]
     expected = [str(i["value"]) for i in key_indicators(october, get_settings(), "zh")]
     now = [str(i["value"]) for i in key_indicators(current, get_settings(), "zh")]
     assert expected != now  # the month differs from today: the test can tell them apart
-    assert _panel_values(city_path, OCTOBER.isoformat()) == expected
-    assert _panel_values(city_path, None) == now
+    assert _panel_values(city_history_path, OCTOBER.isoformat()) == expected
+    assert _panel_values(city_history_path, None) == now
 
 
-def test_city_wall_tiles_have_the_city_sparklines(city_path: Path) -> None:
-    data = StoreData(GeoPackageStore(city_path))
+def test_city_wall_tiles_have_the_city_sparklines(city_history_path: Path) -> None:
+    data = StoreData(GeoPackageStore(city_history_path))
     trends = data.unit_snapshots("city", CITY_CODE)
     assert trends is not None and len(trends) == 2
     with flask.Flask(__name__).test_request_context():
@@ -125,9 +121,9 @@ def read_snapshot_series(data: StoreData, column: str) -> np.ndarray:
     return np.array([float(read_snapshot(data.store, "city", d).iloc[0][column]) for d in (SEPTEMBER, OCTOBER)])
 
 
-def test_city_snapshots_round_trip_through_either_store(city_path: Path, store: Store) -> None:
+def test_city_snapshots_round_trip_through_either_store(city_history_path: Path, store: Store) -> None:
     """Written with the other levels in one transaction and read back as they were, on GeoPackage and PostGIS."""
-    source = GeoPackageStore(city_path)
+    source = GeoPackageStore(city_history_path)
     levels = ("village", "town", "county", "city", "province")
     tables = {f"{level}_indicators": read_snapshot(source, level, OCTOBER) for level in levels}
     write_snapshots(store, {OCTOBER: tables})

@@ -8,14 +8,14 @@ the city's figure).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from geodata.demo.store import write_demo
 from geodata.store import GeoPackageStore, Store
-from tests.conftest import copy_store
+from tests.conftest import CITY_HOUSEHOLDS, copied, copy_store
 from tests.importing import run
 
 AS_OF = "2026-11-01"
@@ -26,10 +26,9 @@ UNKNOWN_THERE = ("water_samples", "water_fail_rate", "projects", "budget", "cd_c
 
 
 @pytest.fixture(scope="module")
-def gap_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def gap_path(demo_city: Callable[[int], Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3-county demo city without the middle county's water tests, projects, teams and C/D cases."""
-    store = GeoPackageStore(tmp_path_factory.mktemp("gap") / "gap.gpkg")
-    write_demo(store, seed=2026, households=300, counties=3)
+    store = copied(demo_city(CITY_HOUSEHOLDS), tmp_path_factory.mktemp("gap"))
     households = store.read("households", columns=["household_id", "village_code"])
     theirs = set(households.loc[households["village_code"].astype(str).str.startswith(GAP), "household_id"])
     with store.transaction() as tx:

@@ -17,24 +17,13 @@ from geodata.demo import make_demo_county
 from geodata.demo.city import CITY_CODE, county_code, make_demo_city
 from geodata.divisions import division_table
 from geodata.store import GeoPackageStore, Store
-from tests.conftest import copy_store, snapshot
+from tests.conftest import CITY_HOUSEHOLDS, copy_store, snapshot
 from tests.importing import run
 
 AS_OF = "2026-11-01"
-HOUSEHOLDS = 300  # per county: every figure is still a sum over households, and each county has C/D cases
+HOUSEHOLDS = CITY_HOUSEHOLDS  # per county, in the shared demo city (conftest)
 SEED = 2026
 METRIC = 4544  # the demo's Gauss-Krüger zone
-
-
-@pytest.fixture(scope="module")
-def city_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 3-county demo city, built (in memory) as of ``AS_OF``; do not modify."""
-    from geodata.demo.store import write_demo
-
-    store = GeoPackageStore(tmp_path_factory.mktemp("city") / "city.gpkg")
-    write_demo(store, seed=SEED, households=HOUSEHOLDS, counties=3)
-    assert run(store.target, "build", "--as-of", AS_OF) == 0
-    return store.path
 
 
 @pytest.fixture(scope="module")

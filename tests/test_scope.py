@@ -29,23 +29,10 @@ from geodata.settings import get_settings
 from geodata.store import GeoPackageStore
 from harness.browser import account
 from layers.panel import key_indicators
-from tests.importing import run
 from tests.test_access import log_in, post_callback, route_page, text
 
-HOUSEHOLDS = 120  # per county: enough for every county to have households in most villages
 CITY, COUNTY = "6299", "629902"
 COUNTIES = ("629901", "629902", "629903")
-
-
-@pytest.fixture(scope="module")
-def city_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A built 3-county demo city; do not modify its layers."""
-    from geodata.demo.store import write_demo
-
-    store = GeoPackageStore(tmp_path_factory.mktemp("scope") / "city.gpkg")
-    write_demo(store, seed=2026, households=HOUSEHOLDS, counties=3)
-    assert run(store.target, "build", "--as-of", "2026-11-01") == 0
-    return store.path
 
 
 @pytest.fixture(scope="module")

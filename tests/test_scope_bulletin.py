@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -27,12 +28,14 @@ from geodata._errors import InputError
 from geodata.demo.city import COUNTY_NAMES
 from geodata.io.idcard import check_chars
 from geodata.store import GeoPackageStore
+from geodata.store.base import IMPORT_LOG
 from layers.bulletin_text import cell
+from tests.conftest import CITY_HOUSEHOLDS, copied
 from tests.importing import run
 from tests.test_documents import assert_fonts_embedded, docx_text, number, pdf_text, personal_values
 
 MONTH, OCTOBER = "2026-10", dt.date(2026, 10, 31)
-HOUSEHOLDS = 150  # per county: each still has C/D cases, findings and tasks
+HOUSEHOLDS = CITY_HOUSEHOLDS  # per county: each still has C/D cases, findings and tasks
 MOVED, MOVED_TO = "629903", "629801"  # the demo city's third county, recoded into a second city
 SECOND_CITY, SECOND_CITY_NAME = "6298", "塬北示范市"
 CITY_NAME, PROVINCE_NAME = "塬州示范市", "甘肃省"
@@ -58,14 +61,11 @@ def _moved(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def province_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def province_path(demo_city: Callable[[int], Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two demo cities of one province, built as of 2026-11-01, with snapshots of 2026-09 and 2026-10."""
-    from geodata.demo.store import write_demo
-
-    store = GeoPackageStore(tmp_path_factory.mktemp("province") / "province.gpkg")
-    written = write_demo(store, seed=2026, households=HOUSEHOLDS, counties=3)
+    store = copied(demo_city(HOUSEHOLDS), tmp_path_factory.mktemp("province"))
     with store.transaction() as tx:
-        for name in written:
+        for name in (n for n in store.layers() if n != IMPORT_LOG):
             frame = _moved(store.read(name))
             if name == "regions":  # the second city, outlined by its one county
                 county = frame[frame["code"] == MOVED_TO]

@@ -34,7 +34,7 @@ from harness.browser import SCREENSHOTS, account, chromium, login, serving
 from tests.importing import run
 from tests.test_access import callback_key, log_in, post_callback, route_page, text
 from tests.test_pages_minimal_store import settle
-from tests.test_scope import CITY, COUNTIES, COUNTY, city_path, served, town  # noqa: F401 - fixtures
+from tests.test_scope import CITY, COUNTIES, COUNTY, served, town  # noqa: F401 - fixtures
 
 LEVELS = ("city", "county", "township")
 
@@ -52,7 +52,7 @@ def client(app: Any, store: Path, role: str, scope: str | None) -> Any:
 @pytest.mark.parametrize("role", ["planner", "inspector"])
 @pytest.mark.parametrize("level", LEVELS)
 def test_users_add_scopes_planners_and_inspectors(  # noqa: PLR0917 - pytest passes them
-    city_path: Path,  # noqa: F811 - the fixture
+    city_path: Path,
     town: str,  # noqa: F811
     role: str,
     level: str,
@@ -240,7 +240,7 @@ def area_of(store: Path, part: str) -> Any:
 @pytest.mark.parametrize("level", LEVELS)
 def test_sites_rank_and_export_only_inside_the_scope(
     served: Any,  # noqa: F811
-    city_path: Path,  # noqa: F811
+    city_path: Path,
     town: str,  # noqa: F811
     level: str,
 ) -> None:
@@ -303,7 +303,7 @@ def wall_tick(c: Any, app: Any) -> Any:
 @pytest.mark.parametrize("level", LEVELS)
 def test_the_wall_is_the_wall_of_the_scope(
     served: Any,  # noqa: F811
-    city_path: Path,  # noqa: F811
+    city_path: Path,
     town: str,  # noqa: F811
     role: str,
     level: str,
@@ -333,7 +333,7 @@ def test_the_wall_is_the_wall_of_the_scope(
         assert not any(names[county] in json.dumps(shown, ensure_ascii=False) for county in COUNTIES if county != scope)
 
 
-def test_a_county_wall_compares_with_its_own_county_last_month(city_path: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_county_wall_compares_with_its_own_county_last_month(city_path: Path, tmp_path: Path) -> None:
     """With month-end snapshots of three counties, a county's "较上月" and trends come from its own rows."""
     copy = tmp_path / "city.gpkg"
     copy.write_bytes(city_path.read_bytes())

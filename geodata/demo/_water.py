@@ -85,9 +85,9 @@ def _dl(limit: float) -> str:
 
 
 def site_results(
-    rng: np.random.Generator, *, site_type: str, profile: str, month: int, codes: list[str], limits: pd.DataFrame
+    rng: np.random.Generator, *, site_type: str, profile: str, month: int, codes: list[str], maxes: dict[str, float]
 ) -> list[str]:
-    """Lab results for one sample (one text per indicator code)."""
+    """Lab results for one sample (one text per indicator code; ``maxes`` maps a code to its limit)."""
     summer = month in (6, 7, 8, 9)
     boost = dict(PROFILES.get(profile, {}))
     if site_type == "own_source":
@@ -108,7 +108,7 @@ def site_results(
             centre = 0.65 if site_type == "plant_outlet" else 0.07 if profile == "disinfection" else 0.28
             out.append(f"{centre * np.exp(rng.normal(0, 0.35)):.2f}")
         else:
-            limit = float(limits.at[code, "max"])
+            limit = maxes[code]
             median, spread = _TYPICAL[code]
             factor = boost.get(code, 1.0) * (1.3 if summer and code in ("turbidity", "total_bacteria") else 1)
             value = limit * median * factor * np.exp(rng.normal(0, spread))
@@ -118,7 +118,9 @@ def site_results(
 
 def make_water_samples(rng: np.random.Generator, sites: list[dict], as_of: dt.date, months: int = 12) -> pd.DataFrame:
     """Long-format results: one row per sample × indicator over the ``months`` before ``as_of``."""
-    limits = load_limits()
+    limits = load_limits()  # read into dicts once: a frame lookup per result was most of the demo's time
+    maxes = limits["max"].astype(float).to_dict()
+    names, units = limits["name_zh"].to_dict(), limits["unit"].to_dict()
     first = pd.Timestamp(as_of).to_period("M") - months
     rows: list[tuple] = []
     for site in sites:
@@ -135,11 +137,11 @@ def make_water_samples(rng: np.random.Generator, sites: list[dict], as_of: dt.da
                 profile=site["profile"],
                 month=period.month,
                 codes=codes,
-                limits=limits,
+                maxes=maxes,
             )
             sample_id = f"{site['site_id']}-{period.year}{period.month:02d}"
             rows.extend(
-                (sample_id, site["site_id"], sampled, limits.at[c, "name_zh"], v, limits.at[c, "unit"])
+                (sample_id, site["site_id"], sampled, names[c], v, units[c])
                 for c, v in zip(codes, values, strict=True)
             )
     frame = pd.DataFrame(rows, columns=["sample_id", "site_id", "sampled_on", "indicator", "value", "unit"])

@@ -238,7 +238,7 @@ class StoreWriter(LogQueue):
         """Replace ``layer`` with ``frame`` (geometries must already be EPSG:4490)."""
         check_identifier(layer, "a layer name")  # the same names as on PostGIS
         check_stored_crs(layer, frame)
-        kwargs: dict[str, Any] = {"layer": layer, "driver": "GPKG"}
+        kwargs: dict[str, Any] = {"layer": layer, "driver": "GPKG", "use_arrow": True}  # Arrow: 2-3× faster
         if isinstance(frame, gpd.GeoDataFrame):
             kwargs["promote_to_multi"] = False
         pyogrio.write_dataframe(frame, self.path, **kwargs)  # nullable Int64/boolean are written natively
