@@ -141,8 +141,7 @@ def make_water_samples(rng: np.random.Generator, sites: list[dict], as_of: dt.da
             )
             sample_id = f"{site['site_id']}-{period.year}{period.month:02d}"
             rows.extend(
-                (sample_id, site["site_id"], sampled, names[c], v, units[c])
-                for c, v in zip(codes, values, strict=True)
+                (sample_id, site["site_id"], sampled, names[c], v, units[c]) for c, v in zip(codes, values, strict=True)
             )
     frame = pd.DataFrame(rows, columns=["sample_id", "site_id", "sampled_on", "indicator", "value", "unit"])
     frame["sampled_on"] = pd.to_datetime(frame["sampled_on"]).astype("datetime64[ms]")
