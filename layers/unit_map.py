@@ -291,18 +291,19 @@ def map_figure(
     traces too (:func:`name_traces`).
     """
     name_traces(traces, view)
-    fig = go.Figure(traces, _validate=False)  # each trace was validated as it was built: not again (~50 ms a view)
-    fig.update_layout(
-        map={"style": "white-bg", "center": centre(bounds), "zoom": fit_zoom(bounds, height_px=height_px)},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        showlegend=False,
-        uirevision=view,
-        clickmode="event",
-    )
+    layout = {
+        "map": {"style": "white-bg", "center": centre(bounds), "zoom": fit_zoom(bounds, height_px=height_px)},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "showlegend": False,
+        "uirevision": view,
+        "clickmode": "event",
+    }
     if basemap is not None:
-        fig.update_layout(map_layers=basemap_layers(basemap))
-        shift_for_basemap(fig, basemap)
-    return fig
+        layout["map"]["layers"] = basemap_layers(basemap)
+    # each trace was validated as it was built, and this layout is ours: validating either again
+    # (or the layout in two update_layout calls) cost ~60 ms a view
+    fig = go.Figure(traces, layout=layout, _validate=False)
+    return shift_for_basemap(fig, basemap) if basemap is not None else fig
 
 
 def side_by_side(
