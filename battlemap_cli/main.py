@@ -18,6 +18,7 @@ from battlemap_cli import (
     serve_command,
     sites_command,
     users_command,
+    warm_command,
 )
 from geodata._errors import BattlemapError, InputError, StoreError
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_command.register(sub, common)
     kiosk_command.register(sub, common)
     users_command.register(sub, common)
+    warm_command.register(sub, common)
     return parser
 
 

@@ -18,6 +18,7 @@ import html as html_lib
 import itertools
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -157,41 +158,43 @@ def _when(state: MapState) -> str:
 def warm_top(data: StoreData) -> None:
     """Build what the first /map needs: the store's tables and shapes, and its top view with its panel."""
     data.warm()
+    warm_cache("the top map view", lambda: warm_view(data, MapState(top=data.top(None).level)))
 
-    def top_view() -> None:
-        with data.pinned():
-            state = MapState(top=data.top(None).level)
-            map_content(data, state)
-            panel_content(data, state)
 
-    warm_cache("the top map view", top_view)
+def warm_view(data: StoreData, state: MapState) -> None:
+    """Build the map view and the unit panel of ``state`` into the caches (the shared one under gunicorn)."""
+    with data.pinned():
+        map_content(data, state)
+        panel_content(data, state)
+
+
+def view_states(data: StoreData) -> Iterator[MapState]:
+    """Every /map view of the default layer, in the order they are warmed: the top, counties, townships, villages."""
+    top = data.top(None)
+    below = [str(c) for c in data.indicators("county").index] if top.level != "county" else []
+    towns = [str(t) for t in data.indicators("town").index]
+    villages = [str(code) for code in data.indicators("village").index]
+    yield MapState(top=top.level)
+    yield from (MapState(top=top.level, area=c) for c in below)
+    yield from (MapState(top=top.level, town=t) for t in towns)
+    yield from (MapState(top=top.level, town=v[:9], village=v) for v in villages)
 
 
 def warm_views(data: StoreData) -> None:
-    """Build the first ``[server] warm_views`` views of the default layer (top, counties, townships, villages).
+    """Build the first ``[server] warm_views`` views of the default layer (see :func:`view_states`).
 
     About 0.2 s per view and panel, in the background while the server answers (under
     gunicorn one worker builds them into the shared cache, see :func:`app.warm_rest`).
-    The bound keeps a province's warming short: its other views are built on first click.
+    The bound keeps a province's warming short: its other views are built on first click,
+    unless ``battlemap warm`` built them all first (:mod:`callbacks.prerender`).
     """
 
     def every_view() -> None:
-        top = data.top(None)
-        below = [str(c) for c in data.indicators("county").index] if top.level != "county" else []
-        towns = [str(t) for t in data.indicators("town").index]
-        villages = [str(code) for code in data.indicators("village").index]
-        states = itertools.chain(
-            [MapState(top=top.level)],
-            (MapState(top=top.level, area=c) for c in below),
-            (MapState(top=top.level, town=t) for t in towns),
-            (MapState(top=top.level, town=v[:9], village=v) for v in villages),
-        )
-        for state in itertools.islice(states, get_settings().server.warm_views):
+        for state in itertools.islice(view_states(data), get_settings().server.warm_views):
             if data.stopped.is_set():  # its server stopped: the views would serve nobody
                 return
-            with data.pinned():
-                map_content(data, state)
-                panel_content(data, state)
+            warm_view(data, state)
+        top = data.top(None)
         for period in data.periods():  # the county in every month: switching months needs no computing
             with data.pinned():
                 map_content(data, MapState(top=top.level, period=period))

@@ -1,0 +1,89 @@
+"""`battlemap warm` pre-renders every /map view into the shared cache, and the server answers from it.
+
+On a copy of the 3-county demo city: two processes build the views of
+:func:`callbacks.map_page.view_states` (the top, the counties, townships and villages;
+the first 60 of its 631, to keep the test short); a new process of the server then shows
+a village without building anything. A view that
+cannot be built is reported and the others are still built (exit 1); without a shared
+cache the command refuses with what to change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from callbacks import map_page
+from callbacks.map_state import MapState
+from callbacks.shared_cache import SharedCache
+from callbacks.store_data import StoreData
+from geodata.store import GeoPackageStore
+from tests.conftest import copied
+from tests.importing import run
+
+LIMIT = 60
+
+
+@pytest.fixture
+def city(city_path: Path, tmp_path: Path) -> GeoPackageStore:
+    return copied(city_path, tmp_path)
+
+
+def _fresh(store: GeoPackageStore) -> StoreData:
+    """What a newly started server worker has: nothing in memory, the shared cache on disk."""
+    return StoreData(store, shared=SharedCache.for_store(store))
+
+
+def test_warm_builds_every_view_and_the_server_reads_them(
+    city: GeoPackageStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    states = list(map_page.view_states(_fresh(city)))[:LIMIT]
+    assert [s.level for s in states[:5]] == ["city", "county", "county", "county", "town"]
+    assert states[-1].level == "village"
+    assert run(city.target, "warm", "--processes", "2", "--limit", str(LIMIT)) == 0
+    printed = capsys.readouterr().out
+    assert f"pre-rendered {len(states):,} /map views and panels" in printed
+    assert "(2 processes)" in printed
+
+    def built(*_args: object) -> None:
+        raise AssertionError("the view was built again, not read from the shared cache")
+
+    monkeypatch.setattr(map_page, "_build_content", built)
+    monkeypatch.setattr(map_page, "_panel", built)
+    data = _fresh(city)
+    village = states[-1]
+    with data.pinned():
+        content = map_page.map_content(data, village)
+        panel = map_page.panel_content(data, village)
+    assert content.store["village"] == village.village and panel
+    assert run(city.target, "warm", "--processes", "1", "--limit", str(LIMIT)) == 0  # read, not built again
+
+
+def test_a_view_that_fails_is_reported_and_the_others_are_built(
+    city: GeoPackageStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    states = list(map_page.view_states(_fresh(city)))[:12]
+    broken = states[5]
+    panel = map_page._panel
+
+    def failing(data: StoreData, state: MapState) -> object:
+        if state == broken:
+            raise ValueError("a broken ledger row")
+        return panel(data, state)
+
+    monkeypatch.setattr(map_page, "_panel", failing)  # the forked processes inherit it
+    assert run(city.target, "warm", "--processes", "2", "--limit", "12") == 1
+    out, err = capsys.readouterr()
+    assert "pre-rendered 11 /map views" in out
+    assert "1 views could not be built" in err
+
+
+def test_warm_refuses_without_a_shared_cache(
+    city: GeoPackageStore, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "battlemap.toml"
+    settings.write_text("[server]\nshared_cache = false\n", encoding="utf-8")
+    monkeypatch.setenv("BATTLEMAP_SETTINGS", str(settings))
+    assert run(city.target, "warm") == 1
+    assert "shared_cache = false" in capsys.readouterr().err
