@@ -12,7 +12,9 @@ def by_unit(frame: pd.DataFrame) -> pd.DataFrame:
     exported map all derive it here, from the same two stored columns. The settings stamp
     (9 kB of JSON, the same on every row) is kept once, as a category, not once per unit.
     """
-    table = pd.DataFrame(frame).set_index(frame.columns[0])
+    # a copy in consolidated blocks: a table read from PostGIS arrives a column at a time, and adding one
+    # more column to it would warn (and be slow) as "highly fragmented"
+    table = pd.DataFrame(frame).set_index(frame.columns[0]).copy()
     if "settings" in table:
         table["settings"] = table["settings"].astype("category")
     table["spend_gap"] = (table["spend_target"] - table["spend_rate"]).clip(lower=0)

@@ -19,7 +19,8 @@ from callbacks.map_state import MapState
 from callbacks.shared_cache import SharedCache
 from callbacks.store_data import StoreData
 from geodata.store import GeoPackageStore
-from tests.conftest import copied
+from geodata.store.postgis import PostGISStore
+from tests.conftest import copied, copy_store
 from tests.importing import run
 
 LIMIT = 60
@@ -35,6 +36,22 @@ def _fresh(store: GeoPackageStore) -> StoreData:
     return StoreData(store, shared=SharedCache.for_store(store))
 
 
+def _read_from_cache(store: GeoPackageStore | PostGISStore, state: MapState, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new server process shows ``state``'s map and panel without building either."""
+
+    def built(*_args: object) -> None:
+        raise AssertionError("the view was built again, not read from the shared cache")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(map_page, "_build_content", built)
+        patched.setattr(map_page, "_panel", built)
+        data = _fresh(store)
+        with data.pinned():
+            content = map_page.map_content(data, state)
+            assert map_page.panel_content(data, state)
+    assert (content.store["town"], content.store["village"]) == (state.town, state.village)
+
+
 def test_warm_builds_every_view_and_the_server_reads_them(
     city: GeoPackageStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -43,21 +60,24 @@ def test_warm_builds_every_view_and_the_server_reads_them(
     assert states[-1].level == "village"
     assert run(city.target, "warm", "--processes", "2", "--limit", str(LIMIT)) == 0
     printed = capsys.readouterr().out
-    assert f"pre-rendered {len(states):,} /map views and panels" in printed
+    assert f"pre-rendered {LIMIT} /map views and panels" in printed
     assert "(2 processes)" in printed
-
-    def built(*_args: object) -> None:
-        raise AssertionError("the view was built again, not read from the shared cache")
-
-    monkeypatch.setattr(map_page, "_build_content", built)
-    monkeypatch.setattr(map_page, "_panel", built)
-    data = _fresh(city)
-    village = states[-1]
-    with data.pinned():
-        content = map_page.map_content(data, village)
-        panel = map_page.panel_content(data, village)
-    assert content.store["village"] == village.village and panel
+    _read_from_cache(city, states[-1], monkeypatch)
     assert run(city.target, "warm", "--processes", "1", "--limit", str(LIMIT)) == 0  # read, not built again
+
+
+def test_warm_on_postgis(
+    postgis_url: str, demo_store_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo county in PostGIS: the processes forked with the store open read it, and the cache is beside it."""
+    store = PostGISStore(postgis_url)
+    copy_store(GeoPackageStore(demo_store_path), store)
+    assert run(postgis_url, "build") == 0
+    assert run(postgis_url, "warm", "--processes", "2", "--limit", "20") == 0
+    assert "pre-rendered 20 /map views and panels" in capsys.readouterr().out
+    last = list(map_page.view_states(_fresh(store)))[19]
+    assert last.level == "village"  # after the county and its townships
+    _read_from_cache(store, last, monkeypatch)
 
 
 def test_a_view_that_fails_is_reported_and_the_others_are_built(
