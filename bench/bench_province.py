@@ -42,7 +42,6 @@ import os
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,7 +56,7 @@ from tqdm import tqdm
 from analytics.dask_engine import compute_indicators_dask
 from analytics.levels import levels_below, top_unit, units
 from bench.bench_map import Payloads, timed_click
-from bench.load import DRILL_KINDS, Setup, gunicorn_server, percentiles, prepare, run_users
+from bench.load import DRILL_KINDS, Setup, gunicorn_server, percentiles, prepare, prerender, run_users
 from bench.memory import PeakMemory
 from bench.synthetic_province import AS_OF, context, county_code, households
 from geodata.divisions import LEVELS
@@ -294,14 +293,6 @@ def _settings(folder: Path, warm_views: int | None) -> None:
         server = "" if warm_views is None else f"[server]\nwarm_views = {warm_views}\n"
         path.write_text(f"[store]\nstate_dir = {str(folder / 'state')!r}\n{server}", "utf-8")
         os.environ["BATTLEMAP_SETTINGS"] = str(path)  # the server processes inherit it
-
-
-def prerender(url: str) -> tuple[float, str]:
-    """``battlemap warm`` on the store (its progress bar shows): seconds, and what it printed."""
-    started = time.perf_counter()
-    cmd = [sys.executable, "-m", "battlemap_cli.main", "--store", url, "warm"]
-    done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
-    return time.perf_counter() - started, done.stdout.strip()
 
 
 def main() -> None:

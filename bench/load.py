@@ -16,6 +16,10 @@ callbacks a browser sends, with the request bodies recorded from the real pages:
 - ``inspector`` users (10 %) drill like map users and plan an unannounced-inspection
   route (OR-Tools) every third step or so.
 
+With ``--prerender`` every /map view is built first with ``battlemap warm`` (after the
+load-test accounts and token are added: the token changes the store's stamp), as a
+deployment does after its nightly build.
+
 A baseline of one user of each kind runs first on the same server; the table shows
 per request kind the load's requests/s and p50/p95/p99 latency, the baseline's p50/p95
 and the p95 ratio. An error is a status other than the expected one or a response
@@ -39,6 +43,7 @@ import re
 import secrets
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -464,6 +469,14 @@ def prepare(store_url: str) -> tuple[str, dict[str, str], County]:
     return token, names, County(dict(towns))
 
 
+def prerender(url: str) -> tuple[float, str]:
+    """``battlemap warm`` on the store (its progress bar shows): seconds, and what it printed."""
+    started = time.perf_counter()
+    cmd = [sys.executable, "-m", "battlemap_cli.main", "--store", url, "warm"]
+    done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
+    return time.perf_counter() - started, done.stdout.strip()
+
+
 def percentiles(values: list[float]) -> tuple[float, float, float]:
     p50, p95, p99 = np.percentile(values, [50, 95, 99]) if values else (float("nan"),) * 3
     return float(p50), float(p95), float(p99)
@@ -551,6 +564,9 @@ def main() -> None:
     ap.add_argument("--baseline-minutes", type=float, default=1.0, help="one user of each kind first (0 = none)")
     ap.add_argument("--max-requests", type=int, default=50000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--prerender", action="store_true", help="run `battlemap warm` before serving (every view pre-rendered)"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store_url = args.store
@@ -562,6 +578,9 @@ def main() -> None:
             f"store {store_url.split('@')[-1]}: {len(county.towns)} townships, "
             f"{sum(map(len, county.towns.values()))} villages; load average {os.getloadavg()}"
         )
+        if args.prerender:
+            seconds, printed = prerender(store_url)
+            print(f"{printed} (wall time {seconds:.0f} s)")
         with gunicorn_server(store_url, args.workers) as (url, pid):
             idle = MemoryWatch(pid).sample()
             setup = Setup(url, token, county, accounts)
