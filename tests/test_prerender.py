@@ -3,13 +3,17 @@
 On a copy of the 3-county demo city: two processes build the views of
 :func:`callbacks.map_page.view_states` (the top, the counties, townships and villages;
 the first 60 of its 631, to keep the test short); a new process of the server then shows
-a village without building anything. A view that
-cannot be built is reported and the others are still built (exit 1); without a shared
-cache the command refuses with what to change.
+a village without building anything. A view that cannot be built is reported and the
+others are still built (exit 1); without a shared cache the command refuses with what to
+change. The command runs in a fresh interpreter: it forks, and forking the test process
+(with other tests' threads alive) could copy a lock some thread holds.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +28,29 @@ from tests.conftest import copied, copy_store
 from tests.importing import run
 
 LIMIT = 60
+ROOT = Path(__file__).resolve().parents[1]
+WARM = """
+import sys
+from battlemap_cli.main import main
+from callbacks import map_page
+
+broken, panel = sys.argv[1], map_page._panel
+
+def failing(data, state):
+    if state.town == broken and state.village is None:
+        raise ValueError("a broken ledger row")
+    return panel(data, state)
+
+map_page._panel = failing  # the forked processes inherit it
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def warm(target: str, *args: str, broken: str = "") -> subprocess.CompletedProcess[str]:
+    """``battlemap --store target warm args`` in a fresh interpreter; the township ``broken``'s panel fails."""
+    cmd = [sys.executable, "-c", WARM, broken, "--store", target, "warm", *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, check=False)
 
 
 @pytest.fixture
@@ -53,50 +80,41 @@ def _read_from_cache(store: GeoPackageStore | PostGISStore, state: MapState, mon
 
 
 def test_warm_builds_every_view_and_the_server_reads_them(
-    city: GeoPackageStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    city: GeoPackageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     states = list(map_page.view_states(_fresh(city)))[:LIMIT]
     assert [s.level for s in states[:5]] == ["city", "county", "county", "county", "town"]
     assert states[-1].level == "village"
-    assert run(city.target, "warm", "--processes", "2", "--limit", str(LIMIT)) == 0
-    printed = capsys.readouterr().out
-    assert f"pre-rendered {LIMIT} /map views and panels" in printed
-    assert "(2 processes)" in printed
+    done = warm(city.target, "--processes", "2", "--limit", str(LIMIT))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"pre-rendered {LIMIT} /map views and panels" in done.stdout
+    assert "(2 processes)" in done.stdout
     _read_from_cache(city, states[-1], monkeypatch)
-    assert run(city.target, "warm", "--processes", "1", "--limit", str(LIMIT)) == 0  # read, not built again
+    assert warm(city.target, "--processes", "1", "--limit", str(LIMIT)).returncode == 0  # read, not built again
 
 
-def test_warm_on_postgis(
-    postgis_url: str, demo_store_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_warm_on_postgis(postgis_url: str, demo_store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo county in PostGIS: the processes forked with the store open read it, and the cache is beside it."""
     store = PostGISStore(postgis_url)
     copy_store(GeoPackageStore(demo_store_path), store)
     assert run(postgis_url, "build") == 0
-    assert run(postgis_url, "warm", "--processes", "2", "--limit", "20") == 0
-    assert "pre-rendered 20 /map views and panels" in capsys.readouterr().out
+    done = warm(postgis_url, "--processes", "2", "--limit", "20")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "pre-rendered 20 /map views and panels" in done.stdout
     last = list(map_page.view_states(_fresh(store)))[19]
     assert last.level == "village"  # after the county and its townships
     _read_from_cache(store, last, monkeypatch)
 
 
-def test_a_view_that_fails_is_reported_and_the_others_are_built(
-    city: GeoPackageStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_view_that_fails_is_reported_and_the_others_are_built(city: GeoPackageStore) -> None:
     states = list(map_page.view_states(_fresh(city)))[:12]
     broken = states[5]
-    panel = map_page._panel
-
-    def failing(data: StoreData, state: MapState) -> object:
-        if state == broken:
-            raise ValueError("a broken ledger row")
-        return panel(data, state)
-
-    monkeypatch.setattr(map_page, "_panel", failing)  # the forked processes inherit it
-    assert run(city.target, "warm", "--processes", "2", "--limit", "12") == 1
-    out, err = capsys.readouterr()
-    assert "pre-rendered 11 /map views" in out
-    assert "1 views could not be built" in err
+    assert broken.level == "town"
+    done = warm(city.target, "--processes", "2", "--limit", "12", broken=str(broken.town))
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "pre-rendered 11 /map views" in done.stdout
+    assert "a broken ledger row" in done.stderr  # logged with its traceback
+    assert "1 views could not be built" in done.stderr
 
 
 def test_warm_refuses_without_a_shared_cache(
