@@ -32,8 +32,7 @@ def cmd_warm(args: argparse.Namespace) -> int:
     from callbacks.store_data import StoreData  # noqa: PLC0415
 
     store = require_villages(open_store(args.store))
-    shared = SharedCache.for_store(store)
-    data = StoreData(store, shared=shared)
+    data = StoreData(store, shared=SharedCache.for_store(store))
     processes = args.processes or os.cpu_count() or 1
     started = time.perf_counter()
     with tqdm(desc="warm", unit="view", file=sys.stderr) as bar:
@@ -44,10 +43,9 @@ def cmd_warm(args: argparse.Namespace) -> int:
 
         result = prerender(data, processes=processes, limit=args.limit, progress=progress)
     seconds = time.perf_counter() - started
-    size = shared.cache.volume() / 2**20 if shared is not None else 0.0
     print(
         f"pre-rendered {result.views:,} /map views and panels in {seconds:.0f} s ({result.processes} processes); "
-        f"the shared cache holds {size:,.0f} MB ({shared.directory if shared else '-'})"
+        f"the shared cache holds {result.cache_mb:,.0f} MB ({result.cache_dir})"
     )
     if result.failed:
         print(f"{result.failed:,} views could not be built (see the log); a click builds them", file=sys.stderr)

@@ -17,6 +17,7 @@ import multiprocessing
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from callbacks import map_page
 from callbacks.map_state import MapState
@@ -29,11 +30,13 @@ POLL_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class Prerendered:
-    """What :func:`prerender` did: views built (or found built), views that failed, and the processes used."""
+    """What :func:`prerender` did: views built (or found built), views that failed, the processes used, the cache."""
 
     views: int
     failed: int
     processes: int
+    cache_mb: float  # the shared cache's size afterwards
+    cache_dir: Path
 
 
 def prerender(
@@ -45,7 +48,8 @@ def prerender(
     share them; each builds every ``processes``-th view. ``progress(done, total)`` is called
     as views are finished. Views already in the shared cache cost a read only.
     """
-    if data.shared is None:
+    shared = data.shared
+    if shared is None:
         msg = "the shared cache is off ([server] shared_cache = false): there is nowhere to keep the views"
         raise ConfigError(msg)
     data.warm()
@@ -70,7 +74,13 @@ def prerender(
     if crashed:
         msg = f"{crashed} of {processes} pre-rendering processes ended abnormally (see the log above)"
         raise RuntimeError(msg)
-    return Prerendered(views=done.value - failed.value, failed=failed.value, processes=processes)
+    return Prerendered(
+        views=done.value - failed.value,
+        failed=failed.value,
+        processes=processes,
+        cache_mb=shared.cache.volume() / 2**20,
+        cache_dir=shared.directory,
+    )
 
 
 def _render(data: StoreData, states: list[MapState], done: object, failed: object) -> None:
