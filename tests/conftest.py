@@ -224,7 +224,7 @@ def demo_city(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]
 def copied(source: Path, folder: Path) -> GeoPackageStore:
     """A copy of the GeoPackage at ``source`` in ``folder``, to change."""
     target = GeoPackageStore(folder / source.name)
-    shutil.copyfile(source, target.path)
+    copy_store(GeoPackageStore(source), target)
     return target
 
 
