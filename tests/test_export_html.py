@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from geodata.store import GeoPackageStore
 from harness.browser import SCREENSHOTS, chromium
 from layers.catalog import BY_KEY
+from tests.conftest import copied
 from tests.importing import run
 
 
@@ -44,8 +44,7 @@ def test_export_refuses_an_unknown_layer(demo_store_path: Path, tmp_path: Path) 
 
 def test_every_map_indicator_exports(demo_store_path: Path, tmp_path: Path) -> None:
     """Each indicator the map offers exports too, the derived spending gap among them (from the built tables)."""
-    built = tmp_path / "built.gpkg"
-    shutil.copyfile(demo_store_path, built)
+    built = copied(demo_store_path, tmp_path).target
     assert run(built, "build") == 0  # the other tests export from an unbuilt store: tables computed on the fly
     for key, ind in BY_KEY.items():
         out = tmp_path / f"{key}.html"
