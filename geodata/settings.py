@@ -1027,23 +1027,22 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-def settings_path() -> Path | None:
-    """The TOML file in effect, or None when the defaults apply."""
-    env = os.environ.get("BATTLEMAP_SETTINGS")
-    if env:
-        return Path(env)
-    local = Path("battlemap.toml")
-    return local if local.exists() else None
-
-
 def get_settings() -> Settings:
-    """Current settings: defaults overlaid with the TOML file, re-read when the file changes."""
-    path = settings_path()
-    return _load_cached(str(path) if path else None, path.stat().st_mtime if path and path.exists() else 0.0)
+    """Current settings: defaults overlaid with the TOML file, re-read when the file changes.
+
+    Called many times per web request, so the file is looked at with one ``stat`` call.
+    """
+    named = os.environ.get("BATTLEMAP_SETTINGS")
+    name = named or "battlemap.toml"
+    try:
+        mtime = os.stat(name).st_mtime_ns
+    except OSError:  # no local file: the defaults; a named file that is missing: load_settings says so
+        return _load_cached(named, 0)
+    return _load_cached(name, mtime)
 
 
 @functools.lru_cache(maxsize=4)
-def _load_cached(path: str | None, _mtime: float) -> Settings:
+def _load_cached(path: str | None, _mtime: int) -> Settings:
     """Settings for a (path, modification time) pair; a changed file gives a new key."""
     return load_settings(path)
 

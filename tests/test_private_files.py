@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,3 +74,24 @@ def test_the_schema_script_runs_once_per_file_and_again_when_it_changes(tmp_path
     with db._connect() as con:
         assert con.execute("SELECT 1 FROM sqlite_master WHERE name = 'field_photos_plan'").fetchall()
         assert len(con.execute("SELECT * FROM audit_log").fetchall()) == 1
+
+
+@pytest.mark.usefixtures("open_umask")
+def test_readers_do_not_hold_up_a_commit_and_the_log_files_are_private(tmp_path: Path) -> None:
+    db = PrivateDB(tmp_path / "county.private.sqlite")
+    db.audit(who="t", action="first", target="x")
+    with db._connect() as reader:  # a request reading sessions, in a transaction, while another process writes
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM audit_log").fetchone() == (1,)
+        writer = sqlite3.connect(db.path, timeout=0)  # no busy wait: the commit must not need one
+        with writer:
+            writer.execute(
+                "INSERT INTO audit_log (at, who, action, target, detail, reason)"
+                " VALUES ('now', 't', 'second', 'x', '', '')"
+            )
+        writer.close()
+        assert reader.execute("SELECT COUNT(*) FROM audit_log").fetchone() == (1,)  # its snapshot
+        assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        for log in (tmp_path / "county.private.sqlite-wal", tmp_path / "county.private.sqlite-shm"):
+            assert mode(log) == 0o600, log
+    assert len(db.audit_log()) == 2

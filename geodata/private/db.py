@@ -152,9 +152,17 @@ BEGIN SELECT RAISE(ABORT, 'a stored plan never changes; make a new one'); END;
 """
 
 
-SCHEMA_STAMP = zlib.crc32(SCHEMA.encode()) & 0x7FFFFFFF
-"""Kept in the file's ``user_version`` once :data:`SCHEMA` is applied: a connection skips the
-script (a millisecond, several times per request) unless the file is new or the schema changed."""
+JOURNAL = "WAL"
+"""The file's journal mode. Every request of the web server reads a session here and some write
+(a session's last-request time, the audit log, rate limits): in SQLite's default rollback
+journal a commit waits until no process is reading and every reader waits for the commit,
+so under load requests spent their time in SQLite's busy wait. With a write-ahead log readers
+and the one writer do not block each other. The mode is kept in the file."""
+
+SCHEMA_STAMP = zlib.crc32((SCHEMA + JOURNAL).encode()) & 0x7FFFFFFF
+"""Kept in the file's ``user_version`` once :data:`SCHEMA` and :data:`JOURNAL` are applied: a
+connection skips the script (a millisecond, several times per request) unless the file is new
+or the schema changed."""
 
 
 def private_path(store: Store) -> Path:
@@ -185,6 +193,7 @@ class PrivateDB:
         con = sqlite3.connect(private_file(self.path), timeout=30)  # 0600: hashes, plans and the audit log
         try:
             if con.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_STAMP:  # a new or older file
+                con.execute(f"PRAGMA journal_mode = {JOURNAL}")
                 con.executescript(SCHEMA)
                 _migrate(con)
                 con.execute(f"PRAGMA user_version = {SCHEMA_STAMP}")
