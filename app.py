@@ -30,6 +30,7 @@ from callbacks import (
     map_page,
     overview,
     request_limits,
+    response_json,
     route_page,
     security_headers,
     server_config,
@@ -99,6 +100,7 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
     request_limits.install(app, data, refuse=login_page.refusal)  # who and how big, before any body is read
     rules = access.install(app, data, refuse=login_page.refusal)
     log_masking.install()  # kiosk tokens in werkzeug's request lines are written as kiosk=***
+    response_json.install()  # responses with components written by orjson in one pass (same text)
     login_page.register(server, data)
     if warm_now:
         map_page.warm_top(data)

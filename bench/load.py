@@ -18,7 +18,8 @@ callbacks a browser sends, with the request bodies recorded from the real pages:
 
 With ``--prerender`` every /map view is built first with ``battlemap warm`` (after the
 load-test accounts and token are added: the token changes the store's stamp), as a
-deployment does after its nightly build.
+deployment does after its nightly build. ``--token-file PATH`` keeps the token, so a second
+run on the same store reuses it and the pre-rendered views (omit ``--prerender`` then).
 
 A baseline of one user of each kind runs first on the same server; the table shows
 per request kind the load's requests/s and p50/p95/p99 latency, the baseline's p50/p95
@@ -453,15 +454,25 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log: Any, timeout_s: float)
     print(f"gunicorn up and warm after {time.monotonic() - started:.0f} s")
 
 
-def prepare(store_url: str) -> tuple[str, dict[str, str], County]:
-    """Accounts and a kiosk token in the store (before the server starts: the token changes the stamp)."""
+def prepare(store_url: str, token_file: Path | None = None) -> tuple[str, dict[str, str], County]:
+    """Accounts and a kiosk token in the store (before the server starts: the token changes the stamp).
+
+    With ``token_file`` the token kept there by an earlier run is used again: the store's
+    stamp stays the same, so what ``--prerender`` put in the shared cache is still current.
+    """
     store = open_store(store_url)
     accounts = AccountStore.beside(store)
     names = {"map": "load-leader", "inspector": "load-inspector"}
     for kind, name in names.items():
         if accounts.get(name) is None:
             accounts.add(name, role="leader" if kind == "map" else "inspector", password=TEST_PASSWORD, who="bench")
-    _, token = create_token(store, f"load test {dt.datetime.now():%Y-%m-%d %H:%M}", who="bench")
+    if token_file is not None and token_file.exists():
+        token = token_file.read_text().strip()
+    else:
+        _, token = create_token(store, f"load test {dt.datetime.now():%Y-%m-%d %H:%M}", who="bench")
+        if token_file is not None:
+            token_file.write_text(token)
+            token_file.chmod(0o600)
     villages = store.read("villages", columns=["village_code"])
     towns: dict[str, list[str]] = collections.defaultdict(list)
     for code in villages["village_code"].astype(str):
@@ -567,13 +578,18 @@ def main() -> None:
     ap.add_argument(
         "--prerender", action="store_true", help="run `battlemap warm` before serving (every view pre-rendered)"
     )
+    ap.add_argument(
+        "--token-file",
+        type=Path,
+        help="keep the kiosk token here and use it again on the next run (the store and its cache stay current)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store_url = args.store
         if not store_url:
             store_url = str(Path(tmp) / "demo.gpkg")
             write_demo(open_store(store_url), seed=2026, households=args.households)
-        token, accounts, county = prepare(store_url)
+        token, accounts, county = prepare(store_url, args.token_file)
         print(
             f"store {store_url.split('@')[-1]}: {len(county.towns)} townships, "
             f"{sum(map(len, county.towns.values()))} villages; load average {os.getloadavg()}"
