@@ -56,6 +56,7 @@ from geodata.text_limits import text_limit
 from layers import panel
 from layers.catalog import CATALOG
 from layers.figure_json import json_ready
+from layers.geometry import pixel_degrees, simplified
 from layers.i18n import fill, pick, t
 from layers.sparkline import sparkline_svg
 from layers.unit_map import (
@@ -82,6 +83,7 @@ DEFAULT_CONTEXT = {
 }
 # above the county the other context groups are not sent: a city's roads would be megabytes for lines a few pixels long
 SENT_ABOVE_COUNTY = ("city", "province")
+CONTEXT_DETAIL_PX = 0.25  # context lines keep vertices a quarter pixel apart at the view's zoom: sharp zoomed in 4×
 
 
 def register(app: dash.Dash, data: StoreData) -> None:
@@ -494,15 +496,16 @@ def _label(key: str, lang: str) -> str:
 
 
 def _context(data: StoreData, bounds: np.ndarray) -> Context:
-    """Context layers cut to the area on screen."""
+    """Context layers cut to the area on screen, lines and outlines no finer than a fraction of a pixel there."""
     sites = data.water_sites()
     if sites is not None:
         x0, y0, x1, y1 = bounds
         sites = sites[sites["lon"].between(x0, x1) & sites["lat"].between(y0, y1)]
+    tolerance = pixel_degrees(bounds) * CONTEXT_DETAIL_PX
     return Context(
-        roads=data.layer_within("roads", bounds),
+        roads=simplified(data.layer_within("roads", bounds), tolerance),
         facilities=data.layer_within("facilities", bounds),
-        hazards=data.layer_within("hazards", bounds),
+        hazards=simplified(data.layer_within("hazards", bounds), tolerance),
         water_sites=sites,
     )
 
