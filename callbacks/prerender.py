@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from callbacks import map_page
+from callbacks import map_page, wall_page
 from callbacks.map_state import MapState
 from callbacks.store_data import StoreData
 from geodata._errors import ConfigError
@@ -53,6 +53,7 @@ def prerender(
         msg = "the shared cache is off ([server] shared_cache = false): there is nowhere to keep the views"
         raise ConfigError(msg)
     data.warm()
+    wall_page.warm(data)  # last month's figures: computed under load, they held up the walls' first minutes
     states = list(itertools.islice(map_page.view_states(data), limit))
     processes = max(1, min(processes, len(states)))
     context = multiprocessing.get_context("fork")  # the tables read above are shared, not pickled

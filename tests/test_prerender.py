@@ -3,10 +3,11 @@
 On a copy of the 3-county demo city: two processes build the views of
 :func:`callbacks.map_page.view_states` (the top, the counties, townships and villages;
 the first 60 of its 631, to keep the test short); a new process of the server then shows
-a village without building anything. A view that cannot be built is reported and the
-others are still built (exit 1); without a shared cache the command refuses with what to
-change. The command runs in a fresh interpreter: it forks, and forking the test process
-(with other tests' threads alive) could copy a lock some thread holds.
+a village without building anything, and finds last month's figures computed. A view
+that cannot be built is reported and the others are still built (exit 1); without a
+shared cache the command refuses with what to change. The command runs in a fresh
+interpreter: it forks, and forking the test process (with other tests' threads alive)
+could copy a lock some thread holds.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def test_warm_builds_every_view_and_the_server_reads_them(
     assert f"pre-rendered {LIMIT} /map views and panels" in done.stdout
     assert "(2 processes)" in done.stdout
     _read_from_cache(city, states[-1], monkeypatch)
+    with _fresh(city).pinned():
+        assert _fresh(city).last_month_ready()  # the city has no snapshots: computed by the command, not on a request
     assert warm(city.target, "--processes", "1", "--limit", str(LIMIT)).returncode == 0  # read, not built again
 
 
