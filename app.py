@@ -42,7 +42,7 @@ from callbacks.store_data import StoreData
 from geodata._errors import ConfigError
 from geodata.demo.store import ensure_demo_store
 from geodata.private.accounts import ensure_first_admin
-from geodata.settings import get_settings
+from geodata.settings import get_settings, pin_settings, unpin_settings
 from geodata.store import open_store
 from layers.i18n import t
 
@@ -81,6 +81,8 @@ def create_app(store: str | None = None, *, production: bool | None = None, warm
     is_production = server_config.production_mode(production)
     server = flask.Flask(__name__)
     server_config.configure(server, production=is_production)  # before anything else: refuse early
+    server.before_request(pin_settings)  # first: one look at the settings file per request
+    server.teardown_request(lambda _exc: unpin_settings())
     opened = open_store(store)
     created = ensure_demo_store(opened, seed=get_settings().demo_seed, production=is_production)
     data = StoreData(opened, shared=SharedCache.for_store(opened))

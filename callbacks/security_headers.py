@@ -12,6 +12,7 @@ scripts are all inline: it gets its own policy, sandboxed (scripts only, no orig
 from __future__ import annotations
 
 import functools
+from typing import Any
 from urllib.parse import urlsplit
 
 import dash
@@ -91,10 +92,18 @@ def install(app: dash.Dash) -> None:
     def hashes() -> tuple[str, ...]:  # on the first response: every clientside callback is known by then
         return tuple(app.csp_hashes())
 
+    made_for: list[Any] = [None, ""]  # the settings the policy was made for, and the policy
+
+    def policy() -> str:  # made again only when the settings (their tile servers) change
+        settings = get_settings()
+        if made_for[0] is not settings:
+            made_for[:] = [settings, app_policy(list(hashes()))]
+        return made_for[1]
+
     def add(response: flask.Response) -> flask.Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
-        response.headers.setdefault(CSP, app_policy(list(hashes())))
+        response.headers.setdefault(CSP, policy())
         return response
 
     app.server.after_request(add)

@@ -9,6 +9,7 @@ working directory; its tables mirror the dataclasses below (``[poverty]``,
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
 import json
@@ -1027,11 +1028,32 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
+_PINNED: contextvars.ContextVar[Settings | None] = contextvars.ContextVar("battlemap_settings", default=None)
+
+
+def pin_settings() -> None:
+    """Read the settings once for the rest of this thread's work (a web request) until :func:`unpin_settings`.
+
+    A request asks for them dozens of times; each look at the file is a system call that
+    gives up the interpreter lock, and under load getting it back waits for other threads.
+    """
+    _PINNED.set(None)
+    _PINNED.set(get_settings())
+
+
+def unpin_settings() -> None:
+    """Look at the settings file again on every :func:`get_settings` (the request is over)."""
+    _PINNED.set(None)
+
+
 def get_settings() -> Settings:
     """Current settings: defaults overlaid with the TOML file, re-read when the file changes.
 
-    Called many times per web request, so the file is looked at with one ``stat`` call.
+    The file is looked at with one ``stat`` call, and not at all while a request pinned them.
     """
+    pinned = _PINNED.get()
+    if pinned is not None:
+        return pinned
     named = os.environ.get("BATTLEMAP_SETTINGS")
     name = named or "battlemap.toml"
     try:
