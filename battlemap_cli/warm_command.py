@@ -44,8 +44,8 @@ def cmd_warm(args: argparse.Namespace) -> int:
         result = prerender(data, processes=processes, limit=args.limit, progress=progress)
     seconds = time.perf_counter() - started
     print(
-        f"pre-rendered {result.views:,} /map views and panels in {seconds:.0f} s ({result.processes} processes); "
-        f"the shared cache holds {result.cache_mb:,.0f} MB ({result.cache_dir})"
+        f"pre-rendered {result.views:,} /map views and panels and {result.walls:,} walls in {seconds:.0f} s "
+        f"({result.processes} processes); the shared cache holds {result.cache_mb:,.0f} MB ({result.cache_dir})"
     )
     if result.failed:
         print(f"{result.failed:,} views could not be built (see the log); a click builds them", file=sys.stderr)

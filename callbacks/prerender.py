@@ -37,6 +37,7 @@ class Prerendered:
     processes: int
     cache_mb: float  # the shared cache's size afterwards
     cache_dir: Path
+    walls: int = 0  # walls built for the screens seen lately (every rotation indicator per screen)
 
 
 def prerender(
@@ -70,28 +71,42 @@ def prerender(
         time.sleep(POLL_SECONDS)
     for worker in workers:
         worker.join()
-    report(done.value, len(states))
     crashed = sum(1 for worker in workers if worker.exitcode != 0)
     if crashed:
         msg = f"{crashed} of {processes} pre-rendering processes ended abnormally (see the log above)"
         raise RuntimeError(msg)
+    walls = [(key, lang, size) for lang, size in wall_page.screens_seen(data) for key in wall_page.rotation(None)]
+    walls_failed = 0
+    for k, (key, lang, size) in enumerate(walls):  # a few dozen: in this process, after the views
+        report(done.value + k, len(states) + len(walls))
+        if not _built(lambda: wall_page.wall_data(data, key, lang, size), f"the wall {key} {lang} {size}"):  # noqa: B023
+            walls_failed += 1
+    report(done.value + len(walls), len(states) + len(walls))
     return Prerendered(
         views=done.value - failed.value,
-        failed=failed.value,
+        failed=failed.value + walls_failed,
         processes=processes,
         cache_mb=shared.cache.volume() / 2**20,
         cache_dir=shared.directory,
+        walls=len(walls) - walls_failed,
     )
+
+
+def _built(build: Callable[[], object], what: str) -> bool:
+    """Run ``build``; a failure is logged with its traceback (it is built, and fails, on request too)."""
+    try:
+        build()
+    except Exception:
+        log.exception("could not pre-render %s", what)
+        return False
+    return True
 
 
 def _render(data: StoreData, states: list[MapState], done: object, failed: object) -> None:
     """One process's share: build each view into the shared cache (not kept in this process's memory)."""
     data.keep_recent = False
     for state in states:
-        try:
-            map_page.warm_view(data, state)
-        except Exception:  # one broken view must not stop the others; it is built (and fails) on click too
-            log.exception("could not pre-render the view %s", state)
+        if not _built(lambda: map_page.warm_view(data, state), f"the view {state}"):  # noqa: B023 - called at once
             with failed.get_lock():  # type: ignore[attr-defined]
                 failed.value += 1  # type: ignore[attr-defined]
         with done.get_lock():  # type: ignore[attr-defined]

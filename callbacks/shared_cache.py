@@ -154,8 +154,18 @@ class SharedCache:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def remember(self, name: str, item: Any, *, keep: int) -> None:
+        """Add ``item`` to the list ``name``, most recent last, ``keep`` long; kept across store versions."""
+        with self.lock(name):
+            items = [i for i in self.cache.get(name, default=[], retry=True) if i != item]
+            self.cache.set(name, [*items, item][-keep:] if keep > 0 else [], retry=True)
+
+    def remembered(self, name: str) -> list[Any]:
+        """The list ``name`` kept by :meth:`remember`, oldest first (empty when none)."""
+        return list(self.cache.get(name, default=[], retry=True))
+
     def keep_only(self, stamp: str) -> int:
-        """Drop the entries of every other stamp or code/settings version; returns how many were dropped."""
+        """Drop the entries of every other stamp or code/settings version (not :meth:`remember`'s); how many."""
         tag = self._tag(stamp)
         old = [k for k in self.cache.iterkeys() if isinstance(k, tuple) and k[0] != tag]
         for k in old:

@@ -54,6 +54,7 @@ from layers.wall import (
 
 log = logging.getLogger(__name__)
 PATH = "/wall"
+SCREENS = "wall-screens"  # the shared cache's list of the (language, map size) pairs walls were built for
 
 
 def register(app: dash.Dash, data: StoreData) -> None:
@@ -196,13 +197,21 @@ def wall_data(data: StoreData, key: str, lang: str, size: tuple[int, int]) -> Wa
     keep = get_settings().limits.wall_cache_entries  # a screen size is what the browser says: keep the recent ones
     part = scoped_part()
     compared = data.last_month_ready()  # built again once last month's figures are in (a request never waits for them)
-    return data.cached_recent(
-        "wall",
-        f"{part}:{key}:{lang}:{size}:{compared}",
-        lambda: _build(data, key, lang, size, part),
-        keep=keep,
-        shared=True,
-    )
+
+    def build() -> WallData:
+        if part is None and data.shared is not None:  # `battlemap warm` builds the walls of the screens seen
+            data.shared.remember(SCREENS, (lang, size), keep=get_settings().server.warm_wall_screens)
+        return _build(data, key, lang, size, part)
+
+    return data.cached_recent("wall", f"{part}:{key}:{lang}:{size}:{compared}", build, keep=keep, shared=True)
+
+
+def screens_seen(data: StoreData) -> list[tuple[str, tuple[int, int]]]:
+    """The languages and map sizes of the whole-store walls built lately (``[server] warm_wall_screens`` of them)."""
+    if data.shared is None:
+        return []
+    keep = get_settings().server.warm_wall_screens
+    return [(lang, (int(w), int(h))) for lang, (w, h) in data.shared.remembered(SCREENS)][-keep:] if keep else []
 
 
 def _cut(frame: pd.DataFrame | None, part: str | None) -> pd.DataFrame | None:

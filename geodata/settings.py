@@ -744,6 +744,11 @@ class ServerSettings:
         "on their first click. A city's ~3,500 villages fit (about 0.45 s of CPU and 80 kB of shared cache each: "
         "half an hour at nice 10, 300 MB); a province's 16,000 would take hours.",
     )
+    warm_wall_screens: int = _doc(
+        4,
+        "`battlemap warm` also builds the wall of every rotation indicator for the last this many map sizes and "
+        "languages the wall screens reported (a wall is built for the pixel size of its screen); 0 = none.",
+    )
     rewarm_quiet_seconds: int = _doc(
         120,
         "A production server builds its views again in the background after the store's version changes (an "

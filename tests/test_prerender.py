@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from callbacks import map_page
+from callbacks import map_page, wall_page
 from callbacks.map_state import MapState
 from callbacks.shared_cache import SharedCache
 from callbacks.store_data import StoreData
@@ -107,6 +107,28 @@ def test_warm_on_postgis(postgis_url: str, demo_store_path: Path, monkeypatch: p
     last = list(map_page.view_states(_fresh(store)))[19]
     assert last.level == "village"  # after the county and its townships
     _read_from_cache(store, last, monkeypatch)
+
+
+def test_warm_builds_the_walls_of_the_screens_seen(city: GeoPackageStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wall screen of 1600 × 880 px showed one indicator; the command builds every indicator for it."""
+    screen, keys = (1600, 880), wall_page.rotation(None)
+    seen = _fresh(city)
+    with seen.pinned():
+        wall_page.wall_data(seen, keys[0], "zh", screen)
+    assert wall_page.screens_seen(_fresh(city)) == [("zh", screen)]
+    done = warm(city.target, "--processes", "1", "--limit", "1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"pre-rendered 1 /map views and panels and {len(keys)} walls" in done.stdout
+
+    def built(*_args: object) -> None:
+        raise AssertionError("the wall was built again, not read from the shared cache")
+
+    monkeypatch.setattr(wall_page, "_build", built)
+    server = _fresh(city)
+    with server.pinned():
+        assert server.last_month_ready()
+        for key in keys:  # each rotation step of that screen, with 较上月, read from the cache
+            assert wall_page.wall_data(server, key, "zh", screen).tiles
 
 
 def test_a_view_that_fails_is_reported_and_the_others_are_built(city: GeoPackageStore) -> None:
