@@ -322,9 +322,17 @@ class StoreData:
         return rows.sort_index(kind="stable")  # months stay oldest first within a code
 
     def periods(self) -> list[str]:
-        """The month-ends (YYYY-MM-DD) the store has snapshots of, oldest first."""
-        series = self.snapshots("county")
-        return [] if series is None else sorted({f"{pd.Timestamp(d):%Y-%m-%d}" for d in series["as_of"]})
+        """The month-ends (YYYY-MM-DD) the store has snapshots of, oldest first (do not modify the list).
+
+        Asked several times per map request: formatting a province's snapshot dates each time cost
+        a twentieth of a worker's time under load, so it is kept per store version.
+        """
+
+        def months() -> list[str]:
+            series = self.snapshots("county")
+            return [] if series is None else sorted({f"{d:%Y-%m-%d}" for d in pd.to_datetime(series["as_of"].unique())})
+
+        return self.cached("periods", months)
 
     def indicators_in(self, level: str, period: str | None) -> pd.DataFrame:
         """The indicator table of ``level`` in ``period`` (a snapshot's month-end), or the current one for None.
