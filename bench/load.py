@@ -16,9 +16,10 @@ callbacks a browser sends, with the request bodies recorded from the real pages:
 - ``inspector`` users (10 %) drill like map users and plan an unannounced-inspection
   route (OR-Tools) every third step or so.
 
-With ``--prerender`` every /map view is built first with ``battlemap warm`` (after the
-load-test accounts and token are added: the token changes the store's stamp), as a
-deployment does after its nightly build. ``--token-file PATH`` keeps the token, so a second
+With ``--prerender`` every /map view, and the wall of every rotation indicator for the
+screens' size, is built first with ``battlemap warm`` (after the load-test accounts and
+token are added: the token changes the store's stamp), as a deployment does after its
+nightly build. ``--token-file PATH`` keeps the token, so a second
 run on the same store reuses it and the pre-rendered views (omit ``--prerender`` then).
 
 A baseline of one user of each kind runs first on the same server; the table shows
@@ -59,6 +60,8 @@ import psutil
 import requests
 
 from battlemap_cli.serve_command import gunicorn_command
+from callbacks import wall_page
+from callbacks.shared_cache import SharedCache
 from geodata.demo.store import write_demo
 from geodata.private.accounts import AccountStore
 from geodata.private.kiosk import create_token
@@ -482,7 +485,16 @@ def prepare(store_url: str, token_file: Path | None = None) -> tuple[str, dict[s
 
 
 def prerender(url: str) -> tuple[float, str]:
-    """``battlemap warm`` on the store (its progress bar shows): seconds, and what it printed."""
+    """``battlemap warm`` on the store (its progress bar shows): seconds, and what it printed.
+
+    The bench's wall screen is recorded as seen first, as a deployment's screens are by
+    the day before, so the command builds its walls too.
+    """
+    store = open_store(url)
+    shared = SharedCache.for_store(store)
+    if shared is not None:
+        keep = get_settings().server.warm_wall_screens
+        shared.remember(wall_page.SCREENS, ("zh", wall_page.screen_size(SCREEN)), keep=keep)
     started = time.perf_counter()
     cmd = [sys.executable, "-m", "battlemap_cli.main", "--store", url, "warm"]
     done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
