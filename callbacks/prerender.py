@@ -12,7 +12,6 @@ setting needs the command again (the server then builds on first click meanwhile
 from __future__ import annotations
 
 import itertools
-import logging
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -21,10 +20,9 @@ from pathlib import Path
 
 from callbacks import map_page, wall_page
 from callbacks.map_state import MapState
-from callbacks.store_data import StoreData
+from callbacks.store_data import StoreData, warm_cache
 from geodata._errors import ConfigError
 
-log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 
 
@@ -79,7 +77,7 @@ def prerender(
     walls_failed = 0
     for k, (key, lang, size) in enumerate(walls):  # a few dozen: in this process, after the views
         report(done.value + k, len(states) + len(walls))
-        if not _built(lambda: wall_page.wall_data(data, key, lang, size), f"the wall {key} {lang} {size}"):  # noqa: B023
+        if not warm_cache(f"the wall {key} {lang} {size}", lambda: wall_page.wall_data(data, key, lang, size)):  # noqa: B023
             walls_failed += 1
     report(done.value + len(walls), len(states) + len(walls))
     return Prerendered(
@@ -92,21 +90,11 @@ def prerender(
     )
 
 
-def _built(build: Callable[[], object], what: str) -> bool:
-    """Run ``build``; a failure is logged with its traceback (it is built, and fails, on request too)."""
-    try:
-        build()
-    except Exception:
-        log.exception("could not pre-render %s", what)
-        return False
-    return True
-
-
 def _render(data: StoreData, states: list[MapState], done: object, failed: object) -> None:
     """One process's share: build each view into the shared cache (not kept in this process's memory)."""
     data.keep_recent = False
     for state in states:
-        if not _built(lambda: map_page.warm_view(data, state), f"the view {state}"):  # noqa: B023 - called at once
+        if not warm_cache(f"the view {state}", lambda: map_page.warm_view(data, state)):  # noqa: B023 - called at once
             with failed.get_lock():  # type: ignore[attr-defined]
                 failed.value += 1  # type: ignore[attr-defined]
         with done.get_lock():  # type: ignore[attr-defined]

@@ -46,15 +46,18 @@ REBUILD_STEPS = 5  # read, joined, aggregated, written, warmed
 _ALL: weakref.WeakSet[StoreData] = weakref.WeakSet()  # every instance alive, for StoreData.alive
 
 
-def warm_cache(what: str, compute: Callable[[], object]) -> None:
+def warm_cache(what: str, compute: Callable[[], object]) -> bool:
     """Run ``compute`` to fill caches ahead of the first request; a failure is logged, not raised.
 
     A broken store shows its error on the page that needs it, not in a background thread.
+    Returns whether ``compute`` succeeded (``battlemap warm`` counts the failures).
     """
     try:
         compute()
     except Exception:
         log.exception("warming %s failed", what)
+        return False
+    return True
 
 
 class StoreData:
