@@ -132,6 +132,18 @@ def postgis_url(postgis_admin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         gc.collect()
 
 
+@pytest.fixture
+def patient_login_waits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings whose first login wait (10 minutes) outlasts any argon2 check on a busy machine.
+
+    With the default 2 s, a slow check of the last free failure lets the next attempt
+    through, and a test expecting 429 sees 401.
+    """
+    settings = tmp_path / "patient-login-waits.toml"
+    settings.write_text("[auth]\ndelay_first_s = 600.0\n", "utf-8")
+    monkeypatch.setenv("BATTLEMAP_SETTINGS", str(settings))
+
+
 @pytest.fixture(params=["gpkg", "postgis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     """An empty store of each kind; a PostGIS store keeps its local files in ``tmp_path/state``."""

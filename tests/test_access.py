@@ -278,6 +278,7 @@ def test_kiosk_token_opens_the_wall_only_until_revoked(served: tuple[Any, Path])
     assert list(audit["action"][-2:]) == ["kiosk:create", "kiosk:revoke"]
 
 
+@pytest.mark.usefixtures("patient_login_waits")
 def test_login_waits_after_failures_from_one_address(served: tuple[Any, Path]) -> None:
     app, store = served
     name = account(store, "leader", name="throttled-leader")

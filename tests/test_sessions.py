@@ -116,6 +116,7 @@ def test_a_paused_address_adds_no_row_per_name(tmp_path: Path) -> None:
     assert list(paused["name_prefix"]) == [login_limits.ANY_NAME] and int(paused["count"].iloc[0]) == 30
 
 
+@pytest.mark.usefixtures("patient_login_waits")
 def test_refusals_over_http_are_counted_and_shown_cut(served: tuple[Any, Path]) -> None:
     app, store = served
     client = app.server.test_client()
