@@ -51,20 +51,14 @@ def aggregate(records: Records, level: str) -> pd.DataFrame:
     """Every measure and ratio for each unit of ``level``, including units with no records."""
     units = pd.Index(sorted(_key(records, "villages", level).unique()), name=f"{level}_code")
     columns: dict[str, pd.Series] = {}
-    for table in dict.fromkeys(m.table for m in MEASURES):
-        frame = records[table]
-        measures = [m for m in MEASURES if m.table == table]
-        values = pd.DataFrame(
-            {m.name: 1.0 if m.column == "one" else _numbers(frame[m.column]) for m in measures},
-            index=frame.index,
-        )
-        sums = values.groupby(_key(records, table, level)).sum(min_count=1) if len(frame) else values.iloc[:0]
+    for table, measures in _BY_TABLE.items():
+        values = records.memo(("measure_inputs", table), lambda t=table: _measure_inputs(records[t], _BY_TABLE[t]))
+        sums = values.groupby(_key(records, table, level)).sum(min_count=1) if len(values) else values.iloc[:0]
+        sums = sums.reindex(units)
         for m in measures:
-            column = sums[m.name].reindex(units) if m.name in sums else pd.Series(np.nan, index=units)
-            columns[m.name] = _measure_values(m, column, records)
+            columns[m.name] = _measure_values(m, sums[m.name], records)
     out = pd.DataFrame(columns, index=units)
-    ratios = {r.name: (out[r.numerator] / out[r.denominator]).where(out[r.denominator] > 0) for r in RATIOS}
-    out = pd.concat([out, pd.DataFrame(ratios, index=units)], axis=1)
+    out = pd.concat([out, pd.DataFrame(_ratios(out), index=units)], axis=1)
     _fill_access_without_households(out, records, level)
     whole = {
         "poverty_incidence_base": incidence_base(out),
@@ -74,6 +68,26 @@ def aggregate(records: Records, level: str) -> pd.DataFrame:
         "spend_target": spend_target(records.as_of, records.settings),
     }
     return pd.concat([out, pd.DataFrame(whole, index=units)], axis=1)
+
+
+def _ratios(sums: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Every ratio of two measures' sums, NaN where the denominator is not above 0 (or unknown)."""
+    out = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for r in RATIOS:
+            numerator, denominator = (sums[c].to_numpy(dtype="float64") for c in (r.numerator, r.denominator))
+            out[r.name] = np.where(denominator > 0, numerator / denominator, np.nan)
+    return out
+
+
+_BY_TABLE = {table: [m for m in MEASURES if m.table == table] for table in dict.fromkeys(m.table for m in MEASURES)}
+
+
+def _measure_inputs(frame: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
+    """What each measure sums, per row of its record table (the same at every level: made once per records)."""
+    return pd.DataFrame(
+        {m.name: 1.0 if m.column == "one" else _numbers(frame[m.column]) for m in measures}, index=frame.index
+    )
 
 
 def _numbers(column: pd.Series) -> pd.Series:
@@ -86,17 +100,26 @@ def _measure_values(measure: Measure, sums: pd.Series, records: Records) -> pd.S
     layer = source_layer(measure)
     if layer in records.absent:
         return pd.Series(np.nan, index=sums.index)  # no data is not 0
-    column = sums if measure.keep_unknown else sums.fillna(0.0)
+    values = sums.to_numpy(dtype="float64", copy=True)  # numpy: a few hundred measures per level add up in pandas
+    if not measure.keep_unknown:
+        values[np.isnan(values)] = 0.0
     if layer in records.layer_counties:  # counties that imported none of the layer's rows: unknown
-        column = column.where(_known_units(sums.index, records.layer_counties[layer], records))
+        values[~_known_units(sums.index, records.layer_counties[layer], records)] = np.nan
     if measure.columns:  # counties that did not bring the columns at all: unknown
         known = records.known_counties(measure.table, measure.columns)
-        column = column.where(_known_units(sums.index, known, records))
-    return column.round().astype("int64") if measure.integer and column.notna().all() else column
+        values[~_known_units(sums.index, known, records)] = np.nan
+    if measure.integer and not np.isnan(values).any():
+        return pd.Series(np.round(values).astype("int64"), index=sums.index)
+    return pd.Series(values, index=sums.index)
 
 
 def _known_units(units: pd.Index, known: frozenset[str], records: Records) -> np.ndarray:
     """Which ``units`` are known: a county (or a part of one) when its county is; a city or province when all are."""
+    key = ("known_units", units.name, len(units), units[0] if len(units) else None, known)
+    return records.memo(key, lambda: _units_known(units, known, records))
+
+
+def _units_known(units: pd.Index, known: frozenset[str], records: Records) -> np.ndarray:
     digits = len(units[0]) if len(units) else 6
     if digits >= 6:
         return units.str[:6].isin(known)

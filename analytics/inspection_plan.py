@@ -117,7 +117,7 @@ def records_on(records: Records, inspections: pd.DataFrame | None, date: dt.date
     if date <= records.as_of:
         return records
     tables = {**records.tables, "inspections": inspection_records(inspections, date, records.settings)}
-    return dataclasses.replace(records, tables=tables, _keys={})
+    return dataclasses.replace(records, tables=tables)
 
 
 def parse_lonlat(text: str) -> tuple[float, float]:

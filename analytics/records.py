@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -71,8 +73,14 @@ class Records:
     # several counties: the counties each optional layer has rows in; elsewhere its figures are unknown
     layer_counties: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    _keys: dict[tuple[str, int], pd.Series] = field(default_factory=dict, repr=False)
-    _rows: dict[tuple[str, int], dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+    # caches of what is derived from the tables; new (empty) in every copy made with dataclasses.replace
+    _keys: dict[tuple[str, int], pd.Series] = field(default_factory=dict, init=False, repr=False)
+    _rows: dict[tuple[str, int], dict[str, np.ndarray]] = field(default_factory=dict, init=False, repr=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the caches (a shared cache stores the tables, not what each process derived)."""
+        return {**self.__dict__, "_keys": {}, "_rows": {}, "_memo": {}}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -84,7 +92,13 @@ class Records:
         access = self.village_access
         if access is not None and "villages" in keep:
             access = access[keep["villages"].to_numpy()].reset_index(drop=True)
-        return dataclasses.replace(self, tables=tables, village_access=access, _keys={}, _rows={})
+        return dataclasses.replace(self, tables=tables, village_access=access)
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per key for these tables: what every level's aggregation would work out again."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def unit_key(self, table: str, digits: int) -> pd.Series:
         """The first ``digits`` of each row's village code (the unit at that level), computed once."""
@@ -110,12 +124,16 @@ class Records:
         Elsewhere the layer did not bring them at all, so a count fed by them is unknown there,
         not 0; within a county that has them, an empty cell is unknown for that row only.
         """
-        frame = self.tables[table]
-        known = pd.Series(False, index=frame.index)
-        for column in columns:
-            if column in frame:
-                known |= frame[column].notna().to_numpy()
-        return frozenset(self.unit_key(table, 6)[known].unique())
+
+        def known() -> frozenset[str]:
+            frame = self.tables[table]
+            has = np.zeros(len(frame), dtype=bool)
+            for column in columns:
+                if column in frame:
+                    has |= frame[column].notna().to_numpy()
+            return frozenset(self.unit_key(table, 6)[has].unique())
+
+        return self.memo(("known_counties", table, columns), known)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ straight segments in the Gauss-Krüger zone (EPSG:4544) added along the roads.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 
 import geopandas as gpd
 import numpy as np
@@ -437,3 +438,17 @@ def test_households_are_located_by_position_too(tables: dict) -> None:
     again = compute_indicators(moved, as_of=AS_OF, settings=Settings())["village_indicators"].set_index("village_code")
     assert again.loc[V3, "located_elsewhere_households"] == 1
     assert again.loc[V3, "households"] == 3  # still counted where the register puts it
+
+
+def test_records_caches_stay_with_their_tables() -> None:
+    """A copy of the records (one unit, a later inspection day) or a pickled one derives again from its own tables."""
+    records = prepare_records(layers(), as_of=AS_OF, settings=Settings())
+    known = records.known_counties("households", ("per_capita_income",))
+    assert known == {V1[:6]}
+    assert records.memo(("test", 1), lambda: "first") == "first"
+    assert records.memo(("test", 1), lambda: "second") == "first"  # made once per records
+    part = records.within(V1)
+    assert part.memo(("test", 1), lambda: "part") == "part" and len(part["villages"]) == 1
+    again = pickle.loads(pickle.dumps(records))
+    assert again.memo(("test", 1), lambda: "unpickled") == "unpickled"
+    assert again.unit_key("households", 9).equals(records.unit_key("households", 9))
