@@ -1,7 +1,7 @@
 """The synthetic province on PostGIS: write it, build it with dask from and to the database, serve it, load it.
 
 Run: ``python -m bench.bench_province [--counties 100] [--households-per-county 100000]
-[--store URL | --keep-data DIR] [--skip-write] [--users 100] [--load-minutes 3]``. Without
+[--store URL | --keep-data DIR] [--skip-write] [--build-only] [--users 100] [--load-minutes 3]``. Without
 ``--store`` a throwaway PostgreSQL + PostGIS server is started in a temporary folder and
 stopped and removed at the end, also when the bench is ended by SIGTERM, SIGINT (Ctrl-C)
 or SIGHUP (only SIGKILL leaves it running: ``python -m harness.postgis_server stop DIR``).
@@ -210,17 +210,18 @@ def write_province(store: PostGISStore, counties: list[str], per_county: int) ->
     return rows
 
 
-def build(store: PostGISStore, scheduler: str | None) -> tuple[float, int, int]:
-    """The dask build read from and written to PostGIS: seconds, peak bytes of this process tree, villages."""
+def build(store: PostGISStore, scheduler: str | None) -> tuple[float, float, int, int]:
+    """The dask build read from and written to PostGIS: seconds, of which writing, peak bytes of this tree, villages."""
     with PeakMemory() as mem:
         started = time.perf_counter()
         reader = CountyReader(store.target)
         tables = compute_indicators_dask(
             reader.counties(), reader.households, reader.context, as_of=AS_OF, scheduler=scheduler
         )
+        computed = time.perf_counter()
         write_computed(store, tables, as_of=AS_OF, detail={"engine": "dask", "bench": "province"})
         seconds = time.perf_counter() - started
-    return seconds, mem.peak, len(tables["village_indicators"])
+    return seconds, time.perf_counter() - computed, mem.peak, len(tables["village_indicators"])
 
 
 def browse(url: str, store: PostGISStore, results: Results, *, repeat: int) -> None:
@@ -313,6 +314,7 @@ def main() -> None:
     ap.add_argument(
         "--no-prerender", action="store_true", help="serve without `battlemap warm` first (views built on click)"
     )
+    ap.add_argument("--build-only", action="store_true", help="stop after the build (to measure build changes alone)")
     ap.add_argument("--up-timeout", type=float, default=3600.0, help="seconds gunicorn may take to warm up")
     args = ap.parse_args()
     if args.store and args.keep_data:
@@ -333,23 +335,30 @@ def main() -> None:
             started = time.perf_counter()
             rows = write_province(store, counties, args.households_per_county)
             results.add(f"write province ({rows:,} rows, COPY)", time.perf_counter() - started, None, "s")
-        seconds, peak, villages = build(store, args.scheduler)
+        seconds, writing, peak, villages = build(store, args.scheduler)
         print(f"  built {villages:,} villages with {os.cpu_count()} cores")
         results.add("build: dask, PostGIS → PostGIS", seconds, 60.0, "s")
+        results.add("build: of which writing the tables", writing, None, "s")
         results.add("build: peak memory (this process tree)", peak, 8 * 2**30, "GiB")
-        token, accounts, county = prepare(url)  # before pre-rendering: the token changes the store's stamp
-        if not args.no_prerender:
-            seconds, printed = prerender(url)
-            print(f"  {printed}")
-            results.add(f"pre-render every view (battlemap warm, {os.cpu_count()} processes)", seconds, None, "s")
-        started = time.perf_counter()
-        with gunicorn_server(url, args.workers, timeout_s=args.up_timeout) as (server, _pid):
-            results.add("gunicorn start-up (warm)", time.perf_counter() - started, None, "s")
-            browse(server, store, results, repeat=args.repeat)
-            load(Setup(server, token, county, accounts), results, users=args.users, minutes=args.load_minutes)
+        if not args.build_only:
+            serve(url, store, args, results)
         store.engine.dispose()
     results.notes.append(f"load average (1, 5, 15 min) at the end: {os.getloadavg()} on {os.cpu_count()} cores")
     results.table()
+
+
+def serve(url: str, store: PostGISStore, args: argparse.Namespace, results: Results) -> None:
+    """Steps 3 to 5: pre-render (unless ``--no-prerender``), serve with gunicorn, browse and load."""
+    token, accounts, county = prepare(url)  # before pre-rendering: the token changes the store's stamp
+    if not args.no_prerender:
+        seconds, printed = prerender(url)
+        print(f"  {printed}")
+        results.add(f"pre-render every view (battlemap warm, {os.cpu_count()} processes)", seconds, None, "s")
+    started = time.perf_counter()
+    with gunicorn_server(url, args.workers, timeout_s=args.up_timeout) as (server, _pid):
+        results.add("gunicorn start-up (warm)", time.perf_counter() - started, None, "s")
+        browse(server, store, results, repeat=args.repeat)
+        load(Setup(server, token, county, accounts), results, users=args.users, minutes=args.load_minutes)
 
 
 if __name__ == "__main__":
