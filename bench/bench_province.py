@@ -56,7 +56,7 @@ from tqdm import tqdm
 from analytics.dask_engine import compute_indicators_dask
 from analytics.levels import levels_below, top_unit, units
 from bench.bench_map import Payloads, timed_click
-from bench.load import DRILL_KINDS, Setup, gunicorn_server, percentiles, prepare, prerender, run_users
+from bench.load import DRILL_KINDS, Setup, gunicorn_server, percentiles, prepare, prerender, report, run_users
 from bench.memory import PeakMemory
 from bench.synthetic_province import AS_OF, context, county_code, households
 from geodata.divisions import LEVELS
@@ -274,14 +274,13 @@ def browse(url: str, store: PostGISStore, results: Results, *, repeat: int) -> N
 def load(setup: Setup, results: Results, *, users: int, minutes: float) -> None:
     """``users`` simulated users on the served store: p95 of every request, of the drill-down, and errors."""
     stats, seconds = run_users(setup, users, minutes * 60, 10**9, seed=1)
+    report(stats, seconds, None, users)  # p95 per kind of request: which one holds the others up
     every = [v for values in stats.times.values() for v in values]
     drill = [v for k in DRILL_KINDS for v in stats.times.get(k, [])]
     print(f"  {users} users for {seconds:.0f} s: {len(every)} requests ({len(every) / seconds:.1f}/s)")
     results.add(f"{users} users: p95 of every request", percentiles(every)[1], 0.5, "s")
     results.add(f"{users} users: p95 of drill-down callbacks", percentiles(drill)[1], 0.5, "s")
     results.add(f"{users} users: errors", sum(stats.errors.values()), 0, "errors")
-    for sample in stats.samples:
-        print(f"  error: {sample}")
 
 
 def _settings(folder: Path, warm_views: int | None) -> None:

@@ -40,7 +40,7 @@ def with_visits(records: Records, rows: list[dict]) -> Records:
     """A copy of ``records`` with extra inspection rows (the originals are shared by the module)."""
     visits = pd.concat([records["inspections"], pd.DataFrame(rows)], ignore_index=True)
     visits["date"] = pd.to_datetime(visits["date"])
-    return dataclasses.replace(records, tables={**records.tables, "inspections": visits}, _keys={})
+    return dataclasses.replace(records, tables={**records.tables, "inspections": visits})
 
 
 def visit(team: pd.Series, day: dt.date, household: str | None = None) -> dict:
