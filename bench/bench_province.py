@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import datetime as dt
 import os
 import shutil
 import signal
@@ -350,8 +351,11 @@ def serve(url: str, store: PostGISStore, args: argparse.Namespace, results: Resu
     """Steps 3 to 5: pre-render (unless ``--no-prerender``), serve with gunicorn, browse and load."""
     token, accounts, county = prepare(url)  # before pre-rendering: the token changes the store's stamp
     if not args.no_prerender:
+        day = dt.date.today()
         seconds, printed = prerender(url)
         print(f"  {printed}")
+        if dt.date.today() != day:  # cached values are keyed by the date: those made before midnight are stale
+            results.notes.append("the pre-render ran across midnight: the views built before it are rebuilt on click")
         results.add(f"pre-render every view (battlemap warm, {os.cpu_count()} processes)", seconds, None, "s")
     started = time.perf_counter()
     with gunicorn_server(url, args.workers, timeout_s=args.up_timeout) as (server, _pid):
