@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -51,12 +53,14 @@ def aggregate(records: Records, level: str) -> pd.DataFrame:
     """Every measure and ratio for each unit of ``level``, including units with no records."""
     units = pd.Index(sorted(_key(records, "villages", level).unique()), name=f"{level}_code")
     columns: dict[str, pd.Series] = {}
+    # which units are known, per set of known counties: a few sets recur across ~90 measures
+    known_units = functools.cache(lambda counties: _known_units(units, counties, records))
     for table, measures in _BY_TABLE.items():
         values = records.memo(("measure_inputs", table), lambda t=table: _measure_inputs(records[t], _BY_TABLE[t]))
         sums = values.groupby(_key(records, table, level)).sum(min_count=1) if len(values) else values.iloc[:0]
         sums = sums.reindex(units)
         for m in measures:
-            columns[m.name] = _measure_values(m, sums[m.name], records)
+            columns[m.name] = _measure_values(m, sums[m.name], records, known_units)
     out = pd.DataFrame(columns, index=units)
     out = pd.concat([out, pd.DataFrame(_ratios(out), index=units)], axis=1)
     _fill_access_without_households(out, records, level)
@@ -95,8 +99,13 @@ def _numbers(column: pd.Series) -> pd.Series:
     return pd.to_numeric(column, errors="coerce").astype("float64")
 
 
-def _measure_values(measure: Measure, sums: pd.Series, records: Records) -> pd.Series:
-    """A measure's unit sums as the table shows them: NaN where unknown, whole numbers as integers."""
+def _measure_values(
+    measure: Measure, sums: pd.Series, records: Records, known_units: Callable[[frozenset[str]], np.ndarray]
+) -> pd.Series:
+    """A measure's unit sums as the table shows them: NaN where unknown, whole numbers as integers.
+
+    ``known_units(counties)``: which of ``sums``' units are known when ``counties`` are (:func:`_known_units`).
+    """
     layer = source_layer(measure)
     if layer in records.absent:
         return pd.Series(np.nan, index=sums.index)  # no data is not 0
@@ -104,10 +113,10 @@ def _measure_values(measure: Measure, sums: pd.Series, records: Records) -> pd.S
     if not measure.keep_unknown:
         values[np.isnan(values)] = 0.0
     if layer in records.layer_counties:  # counties that imported none of the layer's rows: unknown
-        values[~_known_units(sums.index, records.layer_counties[layer], records)] = np.nan
+        values[~known_units(records.layer_counties[layer])] = np.nan
     if measure.columns:  # counties that did not bring the columns at all: unknown
         known = records.known_counties(measure.table, measure.columns)
-        values[~_known_units(sums.index, known, records)] = np.nan
+        values[~known_units(known)] = np.nan
     if measure.integer and not np.isnan(values).any():
         return pd.Series(np.round(values).astype("int64"), index=sums.index)
     return pd.Series(values, index=sums.index)
@@ -115,11 +124,6 @@ def _measure_values(measure: Measure, sums: pd.Series, records: Records) -> pd.S
 
 def _known_units(units: pd.Index, known: frozenset[str], records: Records) -> np.ndarray:
     """Which ``units`` are known: a county (or a part of one) when its county is; a city or province when all are."""
-    key = ("known_units", units.name, len(units), units[0] if len(units) else None, known)
-    return records.memo(key, lambda: _units_known(units, known, records))
-
-
-def _units_known(units: pd.Index, known: frozenset[str], records: Records) -> np.ndarray:
     digits = len(units[0]) if len(units) else 6
     if digits >= 6:
         return units.str[:6].isin(known)
